@@ -1,0 +1,98 @@
+/**
+ * Row-major matrices on the GPU, and the row windows through which kernels bind them.
+ *
+ * A binding may not exceed maxStorageBufferBindingSize (128 MiB on some adapters), so kernels
+ * that touch a whole matrix are dispatched once per window of rows. Rows of f32 matrices are
+ * padded to LD_ALIGN floats (256 bytes), so every window starts at an aligned offset.
+ */
+
+/** Leading dimension alignment of f32 matrices, in elements (256 bytes). */
+export const LD_ALIGN = 64;
+/** Storage binding offsets must be multiples of this (the WebGPU maximum of the limit). */
+const OFFSET_ALIGN = 256;
+
+export interface GpuMatrix {
+  buffer: GPUBuffer;
+  rows: number;
+  cols: number;
+  /** Elements (f32 or u32) per row in memory. */
+  ld: number;
+}
+
+export function paddedLd(cols: number, align = LD_ALIGN): number {
+  return Math.max(align, Math.ceil(cols / align) * align);
+}
+
+export function matrixBytes(rows: number, ld: number): number {
+  return Math.max(4, rows * ld * 4);
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+export interface RowChunk {
+  /** First row of the window. */
+  r0: number;
+  /** Rows in the window. */
+  n: number;
+}
+
+/**
+ * Splits rows [from, to) into windows that every one of `matrices` can bind within `limitBytes`
+ * and at an aligned offset. All matrices share the row index (e.g. W, Err and codes).
+ */
+export function rowChunks(
+  from: number,
+  to: number,
+  matrices: { ld: number }[],
+  limitBytes: number,
+  /** Window sizes and starts are multiples of this many rows (e.g. a block size). */
+  multiple = 1,
+): RowChunk[] {
+  let align = multiple;
+  let maxRows = Infinity;
+  for (const m of matrices) {
+    const rowBytes = m.ld * 4;
+    const a = OFFSET_ALIGN / gcd(rowBytes, OFFSET_ALIGN);
+    align = (align * a) / gcd(align, a);
+    maxRows = Math.min(maxRows, Math.floor(limitBytes / rowBytes));
+  }
+  if (maxRows < align) throw new RangeError(`a row of ${Math.max(...matrices.map((m) => m.ld))} elements does not fit a ${limitBytes}-byte binding`);
+  const chunk = Math.floor(maxRows / align) * align;
+  const out: RowChunk[] = [];
+  if (to <= from) return out;
+  // Windows start on aligned rows: the first one may begin below `from`.
+  for (let r0 = Math.floor(from / align) * align; r0 < to; r0 += chunk) {
+    out.push({ r0, n: Math.min(chunk, to - r0) });
+  }
+  return out;
+}
+
+/** The binding of rows [r0, r0 + n) of `m`. */
+export function rowWindow(m: { buffer: GPUBuffer; ld: number }, r0: number, n: number): GPUBufferBinding {
+  const offset = r0 * m.ld * 4;
+  if (offset % OFFSET_ALIGN !== 0) throw new Error(`unaligned window of ${m.buffer.label} at row ${r0}`);
+  return { buffer: m.buffer, offset, size: Math.max(4, n * m.ld * 4) };
+}
+
+/** A window of rows and the part of it a kernel works on: rows [rowStart, rowStart + rows). */
+export interface RowSpan extends RowChunk {
+  rowStart: number;
+  rows: number;
+}
+
+/** rowChunks, with each window clipped to [from, to) for the kernel's own row range. */
+export function rowSpans(
+  from: number,
+  to: number,
+  matrices: { ld: number }[],
+  limitBytes: number,
+  multiple = 1,
+): RowSpan[] {
+  return rowChunks(from, to, matrices, limitBytes, multiple).map((c) => {
+    const rowStart = Math.max(c.r0, from);
+    return { ...c, rowStart, rows: Math.min(c.r0 + c.n, to) - rowStart };
+  });
+}
