@@ -96,3 +96,12 @@ export function rowSpans(
     return { ...c, rowStart, rows: Math.min(c.r0 + c.n, to) - rowStart };
   });
 }
+
+/** The one window holding rows [from, to); throws when the binding limit cannot hold them together. */
+export function singleSpan(from: number, to: number, m: { ld: number }, limitBytes: number, what: string): RowSpan {
+  const spans = rowSpans(from, to, [m], limitBytes);
+  if (spans.length !== 1) {
+    throw new RangeError(`${what}: rows ${from}..${to} of a ${m.ld}-wide matrix do not fit one ${limitBytes}-byte binding`);
+  }
+  return spans[0];
+}

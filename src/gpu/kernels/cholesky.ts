@@ -12,7 +12,7 @@ import trtriSource from '../../../shaders/cholesky_trtri_diag.wgsl?raw';
 import { defineKernel } from '../kernel';
 import { ParamStruct } from '../params';
 import type { Recorder } from '../recorder';
-import { rowSpans, rowWindow, type GpuMatrix } from '../matrix';
+import { rowSpans, rowWindow, singleSpan, type GpuMatrix } from '../matrix';
 import { encodeGemm } from './gemm';
 
 /** Block size of both factorizations (also the inverse's workgroup size). */
@@ -73,7 +73,7 @@ export function encodeCholesky(
   const panel: GPUBufferBinding = { buffer: scratch.panel };
   for (let k0 = 0; k0 < n; k0 += CHOL_NB) {
     const kb = Math.min(CHOL_NB, n - k0);
-    const [d] = rowSpans(k0, k0 + kb, [A], bindingLimit);
+    const d = singleSpan(k0, k0 + kb, A, bindingLimit, 'Cholesky diagonal block');
     rec.dispatch(
       diagKernel,
       { NB: CHOL_NB, WG: DIAG_WG },
@@ -143,7 +143,7 @@ export function encodeTriangularInverse(
   const T: GPUBufferBinding = { buffer: scratch.T.buffer };
   for (let R = CHOL_NB; R < n; R += CHOL_NB) {
     const kb = Math.min(CHOL_NB, n - R);
-    const [lw] = rowSpans(R, R + kb, [L], bindingLimit);
+    const lw = singleSpan(R, R + kb, L, bindingLimit, 'triangular inverse (block row of L)');
     // T[0:kb, 0:R] = L[R:R+kb, 0:R] · Linv[0:R, 0:R], summed over windows of Linv's rows.
     let first = true;
     for (const w of rowSpans(0, R, [Linv], bindingLimit)) {
@@ -160,7 +160,7 @@ export function encodeTriangularInverse(
       first = false;
     }
     // Linv[R:R+kb, 0:R] = −inv(L_RR) · T
-    const [iw] = rowSpans(R, R + kb, [Linv], bindingLimit);
+    const iw = singleSpan(R, R + kb, Linv, bindingLimit, 'triangular inverse (block row of the inverse)');
     encodeGemm(rec, {
       M: kb,
       N: R,

@@ -4,7 +4,7 @@ import unpermuteSource from '../../../shaders/gptq_unpermute.wgsl?raw';
 import { defineKernel } from '../kernel';
 import { ParamStruct } from '../params';
 import type { Recorder } from '../recorder';
-import { rowSpans, rowWindow, type GpuMatrix } from '../matrix';
+import { rowSpans, rowWindow, singleSpan, type GpuMatrix } from '../matrix';
 import { codesLayout } from './quantize';
 import { encodeGemm } from './gemm';
 
@@ -76,7 +76,7 @@ export interface SweepOptions {
 /** Quantizes columns [i1, i2) of every row (the sweep inside one block). */
 export function encodeSweep(rec: Recorder, b: SweepBuffers, i1: number, i2: number, o: SweepOptions, bindingLimit: number): void {
   const n = b.W.cols;
-  const [f] = rowSpans(n - i2, n - i1, [b.F], bindingLimit);
+  const f = singleSpan(n - i2, n - i1, b.F, bindingLimit, 'GPTQ sweep (block of the inverse factor)');
   const C = { buffer: b.codes, ld: codesLayout(b.W).ld };
   for (const s of rowSpans(0, b.W.rows, [b.W, b.Err, C], bindingLimit)) {
     rec.dispatch(
@@ -118,7 +118,7 @@ export function encodeSweep(rec: Recorder, b: SweepBuffers, i1: number, i2: numb
 export function encodeLazyUpdate(rec: Recorder, b: SweepBuffers, i1: number, i2: number, bindingLimit: number): void {
   const n = b.W.cols;
   if (i2 >= n) return;
-  const [f] = rowSpans(n - i2, n - i1, [b.F], bindingLimit);
+  const f = singleSpan(n - i2, n - i1, b.F, bindingLimit, 'GPTQ lazy update (block of the inverse factor)');
   for (const s of rowSpans(0, b.W.rows, [b.W, b.Err], bindingLimit)) {
     encodeGemm(rec, {
       M: s.rows,

@@ -1,0 +1,311 @@
+/**
+ * The GPU GPTQ engine against the f64 reference (src/core) and IST-DASLab's own outputs.
+ *
+ * Tolerances, and why: the GPU computes in f32, the reference in f64. Where x/scale is exactly
+ * k + ½ the two may round to different neighbours, and such ties are common on symmetric grids:
+ * a group's most negative weight sits at −(2^(bits−1) − ½)·scale by construction, so a group
+ * whose first column (a block start, or a one-column last group) holds that weight is a tie.
+ * A flip then feeds back into the rest of its row. So: codes may differ by one grid step, in at
+ * most 0.5% of entries (measured: 0 in most cases, 0.09% in the worst); rows where every code
+ * agrees must agree in Q to 1e-3 of a grid step (measured ≤ 2e-5); the loss to 0.5% (measured
+ * ≤ 1e-5). RTN must differ only at exact ties (checked entry by entry).
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { nodeRuntime } from '../testing/node-gpu';
+import { GptqLayer } from './gptq-layer';
+import { HessianAccumulator } from '../core/hessian';
+import { gptqReference } from '../core/gptq-reference';
+import { rtnReference } from '../core/rtn';
+import { outputMse } from '../core/metrics';
+import { gaussian, seededRandom } from '../testing/random';
+import { loadIstFixtures } from '../testing/ist-fixtures';
+import { compareQuant } from '../testing/compare-quant';
+import type { GpuRuntime } from '../gpu/runtime';
+import type { QuantOptions } from '../core/types';
+
+const MAX_CODE_MISMATCH_RATE = 0.005;
+const MAX_Q_ERROR_IN_SCALES = 1e-3;
+const MAX_LOSS_REL_ERROR = 5e-3;
+
+/** A layer with Gaussian W and inputs whose columns have varied scales (so act-order matters). */
+function makeLayer(rows: number, cols: number, tokens: number, seed: number, deadCols: number[] = []) {
+  const rand = seededRandom(seed);
+  const W = Float32Array.from({ length: rows * cols }, () => gaussian(rand) * 0.1);
+  const colScale = Float64Array.from({ length: cols }, () => Math.exp(0.75 * gaussian(rand)));
+  const X = new Float32Array(tokens * cols);
+  for (let t = 0; t < tokens; t++) for (let c = 0; c < cols; c++) X[t * cols + c] = gaussian(rand) * colScale[c];
+  for (const c of deadCols) for (let t = 0; t < tokens; t++) X[t * cols + c] = 0;
+  return { W, X, rows, cols, tokens };
+}
+
+interface Case {
+  name: string;
+  rows: number;
+  cols: number;
+  tokens: number;
+  o: Partial<QuantOptions>;
+  dead?: number[];
+}
+
+const cases: Case[] = [
+  { name: '64×64 4-bit per row sym', rows: 64, cols: 64, tokens: 256, o: { bits: 4 } },
+  { name: '172×64 4-bit g32 asym', rows: 172, cols: 64, tokens: 256, o: { bits: 4, groupSize: 32, sym: false } },
+  { name: '64×172 4-bit g32 (partial last group)', rows: 64, cols: 172, tokens: 256, o: { bits: 4, groupSize: 32 } },
+  { name: '64×172 3-bit g128 asym (group > remaining)', rows: 64, cols: 172, tokens: 256, o: { bits: 3, groupSize: 128, sym: false } },
+  { name: '64×172 8-bit per row asym', rows: 64, cols: 172, tokens: 256, o: { bits: 8, sym: false } },
+  { name: '64×172 2-bit g32 sym MSE', rows: 64, cols: 172, tokens: 256, o: { bits: 2, groupSize: 32, mse: true } },
+  { name: '64×172 3-bit per row asym MSE', rows: 64, cols: 172, tokens: 256, o: { bits: 3, sym: false, mse: true } },
+  { name: '300×513 4-bit g128 act-order', rows: 300, cols: 513, tokens: 1024, o: { bits: 4, groupSize: 128, actOrder: true } },
+  {
+    name: '300×513 2-bit g32 asym act-order static groups',
+    rows: 300,
+    cols: 513,
+    tokens: 1024,
+    o: { bits: 2, groupSize: 32, sym: false, actOrder: true, staticGroups: true },
+  },
+  { name: '300×513 3-bit per row act-order', rows: 300, cols: 513, tokens: 1024, o: { bits: 3, actOrder: true } },
+  {
+    name: '48×96 dead columns 4-bit g32 act-order',
+    rows: 48,
+    cols: 96,
+    tokens: 192,
+    o: { bits: 4, groupSize: 32, actOrder: true },
+    dead: [0, 5, 31, 32, 95],
+  },
+  { name: '48×96 dead columns 4-bit per row asym', rows: 48, cols: 96, tokens: 192, o: { bits: 4, sym: false }, dead: [3, 64] },
+  { name: '32×128 ill-conditioned (12 tokens) act-order', rows: 32, cols: 128, tokens: 12, o: { bits: 4, actOrder: true } },
+  { name: '40×200 g48 with blocks of 32 (groups straddle blocks)', rows: 40, cols: 200, tokens: 256, o: { bits: 4, groupSize: 48, blockSize: 32 } },
+  { name: '1×1 layer', rows: 1, cols: 1, tokens: 4, o: { bits: 4 } },
+];
+
+let rt: GpuRuntime;
+beforeAll(async () => {
+  rt = await nodeRuntime();
+});
+afterAll(() => rt?.destroy());
+
+async function gpuRun(W: Float32Array, X: Float32Array, rows: number, cols: number, tokens: number, o: Partial<QuantOptions>, runtime = rt) {
+  const layer = new GptqLayer(runtime, 'test', W, rows, cols);
+  try {
+    await layer.addBatch(X, tokens, 1);
+    return await layer.quantize(o);
+  } finally {
+    layer.dispose();
+  }
+}
+
+describe('GPU GPTQ against the f64 reference', () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const { W, X } = makeLayer(c.rows, c.cols, c.tokens, c.rows * 7919 + c.cols, c.dead);
+      const H = new HessianAccumulator(c.cols);
+      H.addBatch(X, c.tokens, 1);
+      const ref = gptqReference(W, H.H, c.rows, c.cols, c.o);
+      const gpu = await gpuRun(W, X, c.rows, c.cols, c.tokens, c.o);
+      const a = compareQuant(gpu, ref);
+      const lossErr = Math.abs(gpu.loss - ref.loss) / Math.max(ref.loss, 1e-12);
+      console.log(
+        `${c.name}: codes differ ${a.codeMismatches}/${c.rows * c.cols} in ${a.rowsDiverged} rows, ` +
+          `max ΔQ ${a.maxQErrorInScales.toExponential(1)} steps, loss rel ${lossErr.toExponential(1)}`,
+      );
+      expect(a.codeMismatchRate).toBeLessThanOrEqual(MAX_CODE_MISMATCH_RATE);
+      expect(a.maxCodeStep).toBeLessThanOrEqual(1);
+      expect(a.maxQErrorInScales).toBeLessThanOrEqual(MAX_Q_ERROR_IN_SCALES);
+      expect(a.gIdxEqual).toBe(true);
+      expect(lossErr).toBeLessThanOrEqual(MAX_LOSS_REL_ERROR);
+      expect(gpu.perm ? Array.from(gpu.perm) : null).toEqual(ref.perm ? Array.from(ref.perm) : null);
+      expect(gpu.deadColumns).toEqual(ref.deadColumns);
+      expect(gpu.damp).toBeCloseTo(ref.damp, 4);
+      expect(gpu.fellBackToRtn).toBe(false);
+    });
+  }
+});
+
+describe('GPU GPTQ reproduces IST-DASLab/gptq', () => {
+  for (const f of loadIstFixtures()) {
+    it(f.name, async () => {
+      const gpu = await gpuRun(f.W, f.X, f.rows, f.cols, f.tokens, f.options);
+      let mismatches = 0;
+      for (let i = 0; i < f.Q.length; i++) if (Math.abs(gpu.Q[i] - f.Q[i]) > 1e-4 * (1 + Math.abs(f.Q[i]))) mismatches++;
+      const mse = outputMse(f.W, gpu.Q, f.X, f.rows, f.cols, f.tokens);
+      console.log(`${f.name}: Q differs at ${mismatches}/${f.Q.length}, loss ${gpu.loss} vs ${f.loss}`);
+      expect(mismatches / f.Q.length).toBeLessThanOrEqual(MAX_CODE_MISMATCH_RATE);
+      expect(Math.abs(gpu.loss - f.loss) / f.loss).toBeLessThanOrEqual(MAX_LOSS_REL_ERROR);
+      expect(Math.abs(mse - f.outputMse) / f.outputMse).toBeLessThanOrEqual(MAX_LOSS_REL_ERROR);
+    });
+  }
+});
+
+describe('bindings split into windows', () => {
+  // 128 KiB holds one block of 128 rows of this layer's inverse factor (the smallest window the
+  // sweep accepts) and splits W, X, H and the factor into several windows each.
+  it('gives the same result with a 128 KiB binding limit as with the adapter limit', async () => {
+    const small = await nodeRuntime({ bindingLimit: 128 << 10 });
+    try {
+      for (const o of [
+        { bits: 4, groupSize: 32, actOrder: true },
+        { bits: 3, sym: false, mse: true },
+      ] satisfies Partial<QuantOptions>[]) {
+        const { W, X, rows, cols, tokens } = makeLayer(150, 200, 300, 42);
+        const whole = await gpuRun(W, X, rows, cols, tokens, o);
+        const sliced = await gpuRun(W, X, rows, cols, tokens, o, small);
+        const a = compareQuant(sliced, whole);
+        expect(a.codeMismatchRate).toBeLessThanOrEqual(MAX_CODE_MISMATCH_RATE);
+        expect(Math.abs(sliced.loss - whole.loss) / whole.loss).toBeLessThan(1e-3);
+        const rtnSmall = new GptqLayer(small, 'rtn', W, rows, cols);
+        const rtnWhole = new GptqLayer(rt, 'rtn', W, rows, cols);
+        expect(Array.from((await rtnSmall.rtn(o)).codes)).toEqual(Array.from((await rtnWhole.rtn(o)).codes));
+        const mseSmall = await rtnSmall.outputMse(whole.Q as Float32Array, X, tokens);
+        const mseWhole = await rtnWhole.outputMse(whole.Q as Float32Array, X, tokens);
+        expect(Math.abs(mseSmall - mseWhole) / mseWhole).toBeLessThan(1e-4);
+        rtnSmall.dispose();
+        rtnWhole.dispose();
+      }
+    } finally {
+      small.destroy();
+    }
+  });
+});
+
+describe('RTN and output error on the GPU', () => {
+  for (const o of [
+    { bits: 4 },
+    { bits: 3, groupSize: 32, sym: false },
+    { bits: 2, groupSize: 128, mse: true },
+    { bits: 8, groupSize: 48, sym: false, mse: true },
+  ] satisfies Partial<QuantOptions>[]) {
+    it(`RTN ${JSON.stringify(o)} equals the reference`, async () => {
+      const { W, X, rows, cols, tokens } = makeLayer(70, 172, 96, 5);
+      const layer = new GptqLayer(rt, 'rtn', W, rows, cols);
+      const gpu = await layer.rtn(o);
+      const ref = rtnReference(W, rows, cols, o);
+      const a = compareQuant(gpu, ref);
+      expect(a.maxScaleRelError).toBeLessThan(1e-6);
+      expect(a.zeroMismatches).toBe(0);
+      // Every differing code is an exact tie x/scale = k + ½ (f32 and f64 may round it differently).
+      let ties = 0;
+      for (let i = 0; i < gpu.codes.length; i++) {
+        if (gpu.codes[i] === ref.codes[i]) continue;
+        const r = Math.floor(i / cols);
+        const v = Math.abs(W[i] / ref.scales[ref.gIdx[i % cols] * rows + r]);
+        expect(Math.abs(v - Math.floor(v) - 0.5)).toBeLessThan(1e-6);
+        expect(Math.abs(gpu.codes[i] - ref.codes[i])).toBe(1);
+        ties++;
+      }
+      console.log(`RTN ${JSON.stringify(o)}: ${ties} ties rounded differently of ${gpu.codes.length}`);
+      const mse = await layer.outputMse(gpu.Q as Float32Array, X, tokens);
+      const mseRef = outputMse(W, gpu.Q, X, rows, cols, tokens);
+      expect(Math.abs(mse - mseRef) / mseRef).toBeLessThan(1e-4);
+      layer.dispose();
+    });
+  }
+
+  it('GPTQ has a lower output error than RTN on the same grid', async () => {
+    const { W, X, rows, cols, tokens } = makeLayer(64, 128, 512, 9);
+    const layer = new GptqLayer(rt, 'compare', W, rows, cols);
+    await layer.addBatch(X, tokens);
+    for (const o of [{ bits: 4, groupSize: 32 }, { bits: 3, groupSize: 32, sym: false }]) {
+      const g = await layer.quantize(o);
+      const r = await layer.rtn(o);
+      const mseG = await layer.outputMse(g.Q as Float32Array, X, tokens);
+      const mseR = await layer.outputMse(r.Q as Float32Array, X, tokens);
+      expect(mseG).toBeLessThan(0.9 * mseR);
+    }
+    layer.dispose();
+  });
+});
+
+describe('Hessian accumulation', () => {
+  it('is the running mean over batches, as the reference', async () => {
+    const { W, X, rows, cols } = makeLayer(8, 70, 100, 11);
+    const layer = new GptqLayer(rt, 'hessian', W, rows, cols);
+    const ref = new HessianAccumulator(cols);
+    await layer.addBatch(X.subarray(0, 30 * cols), 30, 1);
+    ref.addBatch(X.subarray(0, 30 * cols), 30, 1);
+    await layer.addBatch(X.subarray(30 * cols), 70, 3);
+    ref.addBatch(X.subarray(30 * cols), 70, 3);
+    const H = await layer.readHessian();
+    let maxErr = 0;
+    let maxAbs = 0;
+    ref.H.forEach((h, i) => {
+      maxErr = Math.max(maxErr, Math.abs(H[i] - h));
+      maxAbs = Math.max(maxAbs, Math.abs(h));
+    });
+    expect(maxErr / maxAbs).toBeLessThan(1e-5);
+    expect(layer.samples).toBe(4);
+    layer.dispose();
+  });
+});
+
+describe('failures', () => {
+  it('raises the damping when H is not positive definite, as the reference', async () => {
+    // 64 identical input columns of 0.5 over 8 tokens: H = 2·XᵀX is all 4s and the second pivot is exactly 0.
+    const rows = 4;
+    const cols = 64;
+    const tokens = 8;
+    const W = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i));
+    const X = new Float32Array(tokens * cols).fill(0.5);
+    const gpu = await gpuRun(W, X, rows, cols, tokens, { bits: 4, percDamp: 0 });
+    const H = new HessianAccumulator(cols);
+    H.addBatch(X, tokens, 1);
+    const ref = gptqReference(W, H.H, rows, cols, { bits: 4, percDamp: 0 });
+    expect(ref.percDampUsed).toBeCloseTo(0.01, 12);
+    expect(gpu.percDampUsed).toBeCloseTo(0.01, 12);
+    expect(gpu.dampAttempts).toBe(2);
+    expect(gpu.fellBackToRtn).toBe(false);
+    expect(compareQuant(gpu, ref).codeMismatchRate).toBeLessThanOrEqual(MAX_CODE_MISMATCH_RATE);
+  });
+
+  it('falls back to RTN when every damping attempt fails, and says so', async () => {
+    const rows = 4;
+    const cols = 64;
+    const W = Float32Array.from({ length: rows * cols }, (_, i) => Math.cos(i));
+    const X = new Float32Array(8 * cols).fill(0.5);
+    const layer = new GptqLayer(rt, 'fallback', W, rows, cols);
+    await layer.addBatch(X, 8);
+    const res = await layer.quantize({ bits: 4, percDamp: 0, maxDampRetries: 0 });
+    expect(res.fellBackToRtn).toBe(true);
+    expect(res.dampAttempts).toBe(1);
+    expect(Array.from(res.codes)).toEqual(Array.from((await layer.rtn({ bits: 4 })).codes));
+    layer.dispose();
+  });
+
+  it('names the layer when W holds NaN', async () => {
+    const { W, X, rows, cols, tokens } = makeLayer(8, 32, 16, 3);
+    W[17] = Number.NaN;
+    const layer = new GptqLayer(rt, 'block3.mlp.down_proj', W, rows, cols);
+    await layer.addBatch(X, tokens);
+    await expect(layer.quantize()).rejects.toThrow(/block3\.mlp\.down_proj.*weights contain NaN or Inf/);
+    layer.dispose();
+  });
+
+  it('names the layer when X holds Inf', async () => {
+    const { W, X, rows, cols, tokens } = makeLayer(8, 32, 16, 4);
+    X[40] = Number.POSITIVE_INFINITY;
+    const layer = new GptqLayer(rt, 'q_proj', W, rows, cols);
+    await layer.addBatch(X, tokens);
+    await expect(layer.quantize()).rejects.toThrow(/q_proj.*calibration inputs contain NaN or Inf/);
+    layer.dispose();
+  });
+
+  it('refuses to quantize without calibration inputs', async () => {
+    const { W, rows, cols } = makeLayer(4, 16, 1, 5);
+    const layer = new GptqLayer(rt, 'empty', W, rows, cols);
+    await expect(layer.quantize()).rejects.toThrow(/no calibration inputs/);
+    layer.dispose();
+  });
+});
+
+describe('runtime resources', () => {
+  it('reuses pipelines and returns every buffer to the pool', async () => {
+    const { W, X, rows, cols, tokens } = makeLayer(20, 40, 64, 8);
+    const o = { bits: 4, groupSize: 16, actOrder: true };
+    await gpuRun(W, X, rows, cols, tokens, o);
+    const compiled = rt.pipelines.compiled;
+    const inUse = rt.pool.stats.bytesInUse;
+    await gpuRun(W, X, rows, cols, tokens, o);
+    expect(rt.pipelines.compiled).toBe(compiled);
+    expect(rt.pool.stats.bytesInUse).toBe(inUse);
+    expect(rt.pool.stats.peakBytesInUse).toBeGreaterThan(inUse);
+  });
+});

@@ -1,0 +1,410 @@
+/**
+ * GPTQ for one linear layer on the GPU (IST-DASLab/gptq's GPTQ class: add_batch, fasterquant).
+ * W: [rows = out features, cols = in features]; calibration inputs X: [tokens, cols].
+ *
+ * Every numeric step runs in WGSL; this class only orchestrates:
+ *   addBatch   H = n/(n+k)·H + 2/(n+k)·XᵀX                          (running mean, k sequences)
+ *   quantize   diag(H) → dead columns, damping, act-order perm
+ *              F = chol(J·Pᵀ(H + dead + damp·I)P·J), F ← F⁻¹        (upper factor of H⁻¹, reversed)
+ *              for each block of columns: group params (from W at the block start), the sweep,
+ *              the lazy update of the later columns; undo the permutation
+ * With J the reversal, U = J·F⁻¹·J is upper triangular and H⁻¹ = UᵀU: one Cholesky and one
+ * triangular inverse give the reference's chol(chol_inverse(chol(H)), upper) (see linalg.test).
+ */
+import type { GpuRuntime } from '../gpu/runtime';
+import type { GpuMatrix } from '../gpu/matrix';
+import { encodeHessianUpdate, encodeDiag, encodeDiagStats, encodeArgsort } from '../gpu/kernels/hessian';
+import { encodeGatherCols, encodeGatherRows } from '../gpu/kernels/gather';
+import {
+  CHOL_NB,
+  choleskyScratchBytes,
+  encodeCholesky,
+  encodeTriangularInverse,
+  inverseScratchBytes,
+} from '../gpu/kernels/cholesky';
+import { codesLayout, encodeGroupParams, encodeRtn } from '../gpu/kernels/quantize';
+import { encodeLazyUpdate, encodeSweep, encodeUnpermute, type SweepBuffers } from '../gpu/kernels/gptq';
+import { encodeCheckFinite, STATUS, STATUS_SLOTS } from '../gpu/kernels/checks';
+import { encodeOutputError, planOutputError } from '../gpu/kernels/output-error';
+import { groupIndex, effectiveGroupSize } from '../core/groups';
+import {
+  DAMP_RETRY,
+  defaultQuantOptions,
+  groupCount,
+  validateQuantOptions,
+  type GptqResult,
+  type QuantOptions,
+  type QuantResult,
+} from '../core/types';
+
+/** Wall-clock seconds per stage of one quantization (the GPU is awaited at each stage's end). */
+export interface StageSeconds {
+  /** All addBatch calls so far (Hessian accumulation). */
+  hessian: number;
+  /** Diagonal, dead columns, damping, act-order permutation, working copies. */
+  prepare: number;
+  /** Cholesky and triangular inverse, over all damping attempts. */
+  inverse: number;
+  /** Group parameters, the per-block sweep and the lazy updates. */
+  sweep: number;
+  /** Undoing the permutation and reading the results back. */
+  finalize: number;
+  total: number;
+}
+
+export interface GpuGptqResult extends GptqResult {
+  seconds: StageSeconds;
+  /** Damping attempts made (1 when the first factorization succeeded). */
+  dampAttempts: number;
+}
+
+export interface LayerQuantizeOptions extends Partial<QuantOptions> {
+  /** Damping retries after the first attempt (default DAMP_RETRY.retries). */
+  maxDampRetries?: number;
+}
+
+const now = () => performance.now() / 1000;
+
+export class GptqLayer {
+  private readonly W: GpuMatrix;
+  private readonly H: GpuMatrix;
+  /** u32 flags [STATUS_SLOTS] raised by kernels (non-finite W or X, not positive definite). */
+  private readonly status: GPUBuffer;
+  private nsamples = 0;
+  private hessianSeconds = 0;
+  private disposed = false;
+
+  constructor(
+    private readonly rt: GpuRuntime,
+    readonly name: string,
+    W: Float32Array,
+    readonly rows: number,
+    readonly cols: number,
+  ) {
+    if (!(rows > 0 && cols > 0) || W.length !== rows * cols) {
+      throw new RangeError(`Layer "${name}": W has ${W.length} values, expected ${rows}×${cols}`);
+    }
+    this.W = rt.matrix(rows, cols, `${name}.W`);
+    this.H = rt.matrix(cols, cols, `${name}.H`);
+    this.status = rt.storage(STATUS_SLOTS * 4, `${name}.status`);
+    rt.uploadMatrix(this.W, W);
+    const rec = rt.recorder(`${name}.init`);
+    rec.clear(this.H.buffer);
+    rec.clear(this.status);
+    encodeCheckFinite(rec, this.W, this.status, STATUS.nonFiniteW, rt.bindingLimit);
+    rec.finish();
+  }
+
+  /** Samples (sequences) accumulated into H so far. */
+  get samples(): number {
+    return this.nsamples;
+  }
+
+  /** Adds calibration inputs X [tokens, cols] holding `sequences` sequences to H. */
+  async addBatch(X: Float32Array, tokens: number, sequences = 1): Promise<void> {
+    this.live();
+    if (X.length !== tokens * this.cols) {
+      throw new RangeError(`Layer "${this.name}": X has ${X.length} values, expected ${tokens}×${this.cols}`);
+    }
+    if (!(sequences > 0)) throw new RangeError(`Layer "${this.name}": a batch holds at least one sequence`);
+    const t0 = now();
+    const rt = this.rt;
+    const Xg = rt.matrix(tokens, this.cols, `${this.name}.X`);
+    rt.uploadMatrix(Xg, X);
+    const a = this.nsamples / (this.nsamples + sequences);
+    const b = 2 / (this.nsamples + sequences);
+    this.nsamples += sequences;
+    await rt.scoped(`Layer "${this.name}" Hessian`, async () => {
+      const rec = rt.recorder(`${this.name}.hessian`);
+      encodeCheckFinite(rec, Xg, this.status, STATUS.nonFiniteX, rt.bindingLimit);
+      encodeHessianUpdate(rec, this.H, Xg, a, b, rt.bindingLimit);
+      rec.finish();
+      await rt.idle();
+    });
+    rt.release(Xg);
+    this.hessianSeconds += now() - t0;
+  }
+
+  /** The Hessian as accumulated so far, [cols, cols] row-major. */
+  async readHessian(): Promise<Float32Array> {
+    this.live();
+    return this.rt.readMatrix(this.H);
+  }
+
+  async quantize(options: LayerQuantizeOptions = {}): Promise<GpuGptqResult> {
+    const { maxDampRetries = DAMP_RETRY.retries, ...rest } = options;
+    const o: QuantOptions = { ...defaultQuantOptions, ...rest };
+    validateQuantOptions(o);
+    await this.checkInputs();
+    if (this.nsamples === 0) {
+      throw new Error(`Layer "${this.name}": no calibration inputs yet; call addBatch before quantize`);
+    }
+    return this.rt.scoped(`Layer "${this.name}" GPTQ`, () => this.runGptq(o, maxDampRetries));
+  }
+
+  /** Round to nearest on the same grid (no Hessian needed). */
+  async rtn(options: Partial<QuantOptions> = {}): Promise<QuantResult> {
+    const o: QuantOptions = { ...defaultQuantOptions, ...options };
+    validateQuantOptions(o);
+    await this.checkInputs(false);
+    return this.rt.scoped(`Layer "${this.name}" RTN`, async () => {
+      const rt = this.rt;
+      const gs = effectiveGroupSize(this.cols, o.groupSize);
+      const G = groupCount(this.cols, o.groupSize);
+      const scales = rt.storage(G * this.rows * 4, `${this.name}.rtn.scales`);
+      const zeros = rt.storage(G * this.rows * 4, `${this.name}.rtn.zeros`);
+      const Q = rt.matrix(this.rows, this.cols, `${this.name}.rtn.Q`);
+      const codes = rt.storage(codesLayout(this.W).bytes, `${this.name}.rtn.codes`);
+      const rec = rt.recorder(`${this.name}.rtn`);
+      encodeGroupParams(rec, this.W, o, gs, 0, G, scales, zeros, rt.bindingLimit);
+      encodeRtn(rec, this.W, Q, codes, o.bits, gs, scales, zeros, rt.bindingLimit);
+      rec.finish();
+      const out = await this.readQuantized(Q, codes, scales, zeros, G);
+      rt.release(scales, zeros, Q, codes);
+      return { ...out, gIdx: groupIndex(this.cols, o.groupSize, null, false) };
+    });
+  }
+
+  /** ‖W Xᵀ − Q̂ Xᵀ‖² / (rows · tokens) for a quantized weight Q̂ [rows, cols] and X [tokens, cols]. */
+  async outputMse(Qhat: Float32Array, X: Float32Array, tokens: number): Promise<number> {
+    this.live();
+    if (Qhat.length !== this.rows * this.cols || X.length !== tokens * this.cols) {
+      throw new RangeError(`Layer "${this.name}": outputMse needs Q̂ ${this.rows}×${this.cols} and X ${tokens}×${this.cols}`);
+    }
+    const rt = this.rt;
+    return rt.scoped(`Layer "${this.name}" output error`, async () => {
+      const Q = rt.matrix(this.rows, this.cols, `${this.name}.mse.Q`);
+      const Xg = rt.matrix(tokens, this.cols, `${this.name}.mse.X`);
+      rt.uploadMatrix(Q, Qhat);
+      rt.uploadMatrix(Xg, X);
+      const { partials } = planOutputError(this.W, Xg, rt.bindingLimit);
+      const partial = rt.storage(partials * 4, `${this.name}.mse.partial`);
+      const rec = rt.recorder(`${this.name}.mse`);
+      encodeOutputError(rec, this.W, Q, Xg, partial, rt.bindingLimit);
+      rec.finish();
+      const sums = await rt.readF32(partial, 0, partials);
+      rt.release(Q, Xg, partial);
+      let total = 0;
+      for (const s of sums) total += s;
+      return total / (this.rows * tokens);
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.rt.release(this.W, this.H, this.status);
+  }
+
+  private live(): void {
+    if (this.disposed) throw new Error(`Layer "${this.name}" was disposed`);
+    this.rt.check();
+  }
+
+  /** Throws a clear error when W or any X batch held NaN or Inf. */
+  private async checkInputs(needX = true): Promise<void> {
+    this.live();
+    const flags = await this.rt.readU32(this.status, 0, STATUS_SLOTS);
+    if (flags[STATUS.nonFiniteW]) {
+      throw new Error(`Layer "${this.name}": the weights contain NaN or Inf. Check the checkpoint (or the previous layer's output) for corrupt values.`);
+    }
+    if (needX && flags[STATUS.nonFiniteX]) {
+      throw new Error(`Layer "${this.name}": the calibration inputs contain NaN or Inf. The model's activations overflow on this text; check the previous layers or use another calibration text.`);
+    }
+  }
+
+  private async runGptq(o: QuantOptions, maxDampRetries: number): Promise<GpuGptqResult> {
+    const rt = this.rt;
+    const n = this.cols;
+    const rows = this.rows;
+    const limit = rt.bindingLimit;
+    const name = this.name;
+    const tStart = now();
+    const seconds: StageSeconds = { hessian: this.hessianSeconds, prepare: 0, inverse: 0, sweep: 0, finalize: 0, total: 0 };
+    const owned: (GPUBuffer | GpuMatrix)[] = [];
+    const buf = (bytes: number, label: string) => {
+      const b = rt.storage(bytes, `${name}.${label}`);
+      owned.push(b);
+      return b;
+    };
+    const mat = (r: number, c: number, label: string) => {
+      const m = rt.matrix(r, c, `${name}.${label}`);
+      owned.push(m);
+      return m;
+    };
+    try {
+      // --- prepare: diag, dead columns, act-order permutation, working weights
+      let t = now();
+      const diag = buf(n * 4, 'diag');
+      const dead = buf(n * 4, 'dead');
+      const scalars = buf(16, 'scalars');
+      const perm = buf(n * 4, 'perm');
+      const invperm = buf(n * 4, 'invperm');
+      const gs = effectiveGroupSize(n, o.groupSize);
+      const G = groupCount(n, o.groupSize);
+      const scales = buf(G * rows * 4, 'scales');
+      const zeros = buf(G * rows * 4, 'zeros');
+      const Wa = mat(rows, n, 'Wwork');
+      let rec = rt.recorder(`${name}.prepare`);
+      encodeDiag(rec, this.H, diag, limit);
+      encodeDiagStats(rec, n, o.percDamp, diag, dead, scalars);
+      encodeArgsort(rec, n, false, diag, dead, perm, invperm);
+      // Per-row parameters come from W before its dead columns are zeroed (as the reference).
+      if (o.groupSize === -1) encodeGroupParams(rec, this.W, o, n, 0, 1, scales, zeros, limit);
+      encodeGatherCols(rec, this.W, Wa, { perm, dead, scalars, zeroDead: true }, limit);
+      if (o.groupSize !== -1 && o.staticGroups) encodeGroupParams(rec, Wa, o, gs, 0, G, scales, zeros, limit);
+      let Wk = Wa;
+      if (o.actOrder) {
+        encodeArgsort(rec, n, true, diag, dead, perm, invperm);
+        Wk = mat(rows, n, 'Wperm');
+        encodeGatherCols(rec, Wa, Wk, { perm, dead, scalars }, limit);
+      }
+      rec.finish();
+      const permHost = await rt.readU32(perm, 0, n);
+      seconds.prepare = now() - tStart;
+
+      // --- inverse chain, raising the damping while H + damp·I is not positive definite
+      t = now();
+      const reversed = Int32Array.from({ length: n }, (_, i) => permHost[n - 1 - i]);
+      const lkk = buf(choleskyScratchBytes(n).lkk, 'chol.lkk');
+      const panel = buf(choleskyScratchBytes(n).panel, 'chol.panel');
+      const dinv = buf(inverseScratchBytes(n), 'chol.dinv');
+      const T = mat(CHOL_NB, n, 'chol.T');
+      let F: GpuMatrix | null = null;
+      let percDamp = o.percDamp;
+      let attempts = 0;
+      for (; attempts <= maxDampRetries; attempts++) {
+        percDamp = o.percDamp + attempts * DAMP_RETRY.step;
+        const rowsP = rt.matrix(n, n, `${name}.Hrows`);
+        const A = rt.matrix(n, n, `${name}.Hdamped`);
+        rec = rt.recorder(`${name}.inverse`);
+        encodeDiagStats(rec, n, percDamp, diag, dead, scalars);
+        // A = J·Pᵀ·(H + dead + damp·I)·P·J: rows by copies, then columns by a gather.
+        encodeGatherRows(rec, this.H, rowsP, reversed);
+        encodeGatherCols(rec, rowsP, A, { perm, dead, scalars, flip: true, addDiag: true }, limit);
+        rec.submit();
+        rt.release(rowsP);
+        rec.clear(this.status, STATUS.notPositiveDefinite * 4, 4);
+        encodeCholesky(rec, A, { lkk, panel }, this.status, STATUS.notPositiveDefinite, limit);
+        const Finv = rt.matrix(n, n, `${name}.F`);
+        encodeTriangularInverse(rec, A, Finv, { dinv, T }, this.status, STATUS.notPositiveDefinite, limit);
+        rec.finish();
+        const flags = await rt.readU32(this.status, 0, STATUS_SLOTS);
+        rt.release(A);
+        if (!flags[STATUS.notPositiveDefinite]) {
+          F = Finv;
+          owned.push(F);
+          break;
+        }
+        rt.release(Finv);
+      }
+      seconds.inverse = now() - t;
+      if (!F) return await this.fallBackToRtn(o, percDamp, attempts, dead, seconds, tStart);
+
+      // --- the sweep, block by block
+      t = now();
+      const Err = mat(rows, Math.min(o.blockSize, n), 'Err');
+      const codes = buf(codesLayout(Wk).bytes, 'codes');
+      const rowLoss = buf(rows * 4, 'rowLoss');
+      const sweep: SweepBuffers = { W: Wk, F, scales, zeros, perm, Err, codes, rowLoss };
+      rec = rt.recorder(`${name}.sweep`);
+      rec.clear(codes);
+      rec.clear(rowLoss);
+      for (let i1 = 0; i1 < n; i1 += o.blockSize) {
+        const i2 = Math.min(i1 + o.blockSize, n);
+        if (o.groupSize !== -1 && !o.staticGroups) {
+          // Groups starting in this block take their grid from W as it stands now, at the block start.
+          encodeGroupParams(rec, Wk, o, gs, Math.ceil(i1 / gs), Math.ceil(i2 / gs), scales, zeros, limit);
+        }
+        encodeSweep(rec, sweep, i1, i2, { bits: o.bits, gs, staticGroups: o.staticGroups }, limit);
+        encodeLazyUpdate(rec, sweep, i1, i2, limit);
+      }
+      rec.finish();
+      await rt.idle();
+      seconds.sweep = now() - t;
+
+      // --- finalize: undo the permutation, read back
+      t = now();
+      let Q = Wk;
+      let codesOut = codes;
+      if (o.actOrder) {
+        Q = Wa; // free again: Wk holds the permuted copy
+        codesOut = buf(codesLayout(Wk).bytes, 'codesOut');
+        rec = rt.recorder(`${name}.finalize`);
+        encodeUnpermute(rec, Wk, Q, codes, codesOut, invperm, limit);
+        rec.finish();
+      }
+      const out = await this.readQuantized(Q, codesOut, scales, zeros, G);
+      const rowLossHost = await rt.readF32(rowLoss, 0, rows);
+      const scalarsHost = await rt.readF32(scalars, 0, 2);
+      const deadColumns = await this.readDead(dead, scalarsHost[1]);
+      let loss = 0;
+      for (const l of rowLossHost) loss += l;
+      const permOut = o.actOrder ? Int32Array.from(permHost) : null;
+      seconds.finalize = now() - t;
+      seconds.total = now() - tStart + seconds.hessian;
+      return {
+        ...out,
+        gIdx: groupIndex(n, o.groupSize, permOut, o.staticGroups),
+        perm: permOut,
+        loss,
+        percDampUsed: percDamp,
+        damp: scalarsHost[0],
+        fellBackToRtn: false,
+        deadColumns,
+        seconds,
+        dampAttempts: attempts + 1,
+      };
+    } finally {
+      if (!rt.isLost) rt.release(...owned);
+    }
+  }
+
+  private async fallBackToRtn(
+    o: QuantOptions,
+    percDamp: number,
+    attempts: number,
+    dead: GPUBuffer,
+    seconds: StageSeconds,
+    tStart: number,
+  ): Promise<GpuGptqResult> {
+    const t = now();
+    const r = await this.rtn(o);
+    const deadColumns = await this.readDead(dead, Infinity);
+    seconds.finalize = now() - t;
+    seconds.total = now() - tStart + seconds.hessian;
+    return {
+      ...r,
+      perm: null,
+      // No GPTQ loss exists: the layer was rounded to nearest. NaN says so plainly.
+      loss: Number.NaN,
+      percDampUsed: percDamp,
+      damp: Number.NaN,
+      fellBackToRtn: true,
+      deadColumns,
+      seconds,
+      dampAttempts: attempts,
+    };
+  }
+
+  private async readDead(dead: GPUBuffer, count: number): Promise<number[]> {
+    if (count === 0) return [];
+    const flags = await this.rt.readU32(dead, 0, this.cols);
+    const out: number[] = [];
+    flags.forEach((f, i) => f && out.push(i));
+    return out;
+  }
+
+  private async readQuantized(Q: GpuMatrix, codes: GPUBuffer, scales: GPUBuffer, zeros: GPUBuffer, G: number) {
+    const rt = this.rt;
+    const { rows, cols } = this;
+    const Qhost = await rt.readMatrix(Q);
+    const ldCodes = codesLayout(Q).ld * 4; // bytes per row: one byte per code
+    const packed = new Uint8Array(await rt.readback(codes, 0, rows * ldCodes));
+    const codesHost = new Uint8Array(rows * cols);
+    for (let r = 0; r < rows; r++) codesHost.set(packed.subarray(r * ldCodes, r * ldCodes + cols), r * cols);
+    const scalesHost = await rt.readF32(scales, 0, G * rows);
+    const zerosF = await rt.readF32(zeros, 0, G * rows);
+    return { rows, cols, Q: Qhost, codes: codesHost, scales: scalesHost, zeros: Uint8Array.from(zerosF), groups: G };
+  }
+}
