@@ -63,6 +63,12 @@ export class BufferPool {
     list.push(buffer);
   }
 
+  /** Starts peak tracking afresh from the current figures (e.g. per benchmark case). */
+  resetPeaks(): void {
+    this.stats.peakBytesInUse = this.stats.bytesInUse;
+    this.stats.peakBytesAllocated = this.stats.bytesAllocated;
+  }
+
   /** Destroys the free buffers (keeps those in use). */
   trim(): void {
     for (const list of this.free.values()) {

@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { SCREENSHOTS_DIR } from './browser';
+
+const LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+];
+
+test('the studio boots and shows the adapter the worker chose, with its limits', async ({ page }, testInfo) => {
+  const pageErrors: Error[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e));
+  await page.goto('/');
+
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('GPTQ Studio');
+  const panel = page.getByTestId('adapter');
+  await expect(panel).toHaveAttribute('data-status', 'ready');
+  await expect(page.getByTestId('error')).toHaveCount(0);
+
+  const name = (await page.getByTestId('adapter-name').textContent()) ?? '';
+  testInfo.annotations.push({ type: 'adapter', description: name });
+  expect(['core', 'compatibility']).toContain(await page.getByTestId('adapter-feature-level').getAttribute('data-value'));
+  // With the flags in e2e/browser.ts the core adapter is SwiftShader (a fallback) and a
+  // compatibility adapter on ANGLE→lavapipe exists; the adapter policy must prefer the latter.
+  await expect(page.getByTestId('adapter-fallback'), `the policy kept a fallback adapter: ${name}`).toHaveAttribute('data-value', 'false');
+  for (const feature of ['adapter-f16', 'adapter-subgroups', 'adapter-timestamps']) {
+    expect(['true', 'false']).toContain(await page.getByTestId(feature).getAttribute('data-value'));
+  }
+  for (const limit of LIMITS) {
+    const v = Number(await page.getByTestId(`limit-${limit}`).getAttribute('data-value'));
+    expect(v, limit).toBeGreaterThan(0);
+  }
+  // The WebGPU spec's floor for a compute workgroup is 256 invocations in core and 128 in compatibility.
+  expect(Number(await page.getByTestId('limit-maxComputeInvocationsPerWorkgroup').getAttribute('data-value'))).toBeGreaterThanOrEqual(128);
+
+  // What is not built yet is said so, with no controls pretending otherwise.
+  await expect(page.getByRole('heading', { name: 'Quantize a model — not yet' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Lessons — not yet' })).toBeVisible();
+
+  await page.screenshot({ path: path.join(SCREENSHOTS_DIR, 'adapter.png'), fullPage: true });
+  expect(pageErrors).toEqual([]);
+});
