@@ -1,17 +1,8 @@
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { SCREENSHOTS_DIR } from './browser';
+import { SHOWN_LIMITS } from '../src/app/adapter-limits';
 
-const LIMITS = [
-  'maxBufferSize',
-  'maxStorageBufferBindingSize',
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupSizeX',
-  'maxComputeWorkgroupSizeY',
-  'maxComputeWorkgroupsPerDimension',
-  'maxStorageBuffersPerShaderStage',
-];
 
 test('the studio boots and shows the adapter the worker chose, with its limits', async ({ page }, testInfo) => {
   const pageErrors: Error[] = [];
@@ -32,7 +23,7 @@ test('the studio boots and shows the adapter the worker chose, with its limits',
   for (const feature of ['adapter-f16', 'adapter-subgroups', 'adapter-timestamps']) {
     expect(['true', 'false']).toContain(await page.getByTestId(feature).getAttribute('data-value'));
   }
-  for (const limit of LIMITS) {
+  for (const { name: limit } of SHOWN_LIMITS) {
     const v = Number(await page.getByTestId(`limit-${limit}`).getAttribute('data-value'));
     expect(v, limit).toBeGreaterThan(0);
   }

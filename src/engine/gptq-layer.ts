@@ -234,7 +234,6 @@ export class GptqLayer {
     };
     try {
       // --- prepare: diag, dead columns, act-order permutation, working weights
-      let t = now();
       const diag = buf(n * 4, 'diag');
       const dead = buf(n * 4, 'dead');
       const scalars = buf(16, 'scalars');
@@ -264,7 +263,7 @@ export class GptqLayer {
       seconds.prepare = now() - tStart;
 
       // --- inverse chain, raising the damping while H + damp·I is not positive definite
-      t = now();
+      let t = now();
       const reversed = Int32Array.from({ length: n }, (_, i) => permHost[n - 1 - i]);
       const lkk = buf(choleskyScratchBytes(n).lkk, 'chol.lkk');
       const panel = buf(choleskyScratchBytes(n).panel, 'chol.panel');

@@ -1,21 +1,7 @@
-/** Seeded random numbers and matrices for tests (mulberry32). */
+/** Seeded random matrices for tests. */
+import { gaussian } from '../core/random';
 
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal via Box–Muller. */
-export function gaussian(rand: () => number): number {
-  const u = 1 - rand();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-}
+export { gaussian, seededRandom } from '../core/random';
 
 /** [rows, cols] row-major, N(0, 1) entries. */
 export function randomMatrix(rows: number, cols: number, rand: () => number): Float64Array {

@@ -5,20 +5,7 @@ import { bridge } from '../bridge';
 import { fmtBytes, fmtNumber, yesNo } from '../format';
 import { useAdapter } from '../store/hooks';
 import { ErrorNotice } from './ErrorNotice';
-
-type LimitName = keyof AdapterSummary['limits'];
-
-/** The limits that size the engine's work, in the order shown, and how each is formatted. */
-const LIMITS: { name: LimitName; bytes: boolean; why: string }[] = [
-  { name: 'maxBufferSize', bytes: true, why: 'largest single buffer' },
-  { name: 'maxStorageBufferBindingSize', bytes: true, why: 'largest tensor one kernel binds; bigger ones are sliced' },
-  { name: 'maxComputeWorkgroupStorageSize', bytes: true, why: 'shared memory per workgroup' },
-  { name: 'maxComputeInvocationsPerWorkgroup', bytes: false, why: 'threads per workgroup' },
-  { name: 'maxComputeWorkgroupSizeX', bytes: false, why: 'workgroup width' },
-  { name: 'maxComputeWorkgroupSizeY', bytes: false, why: 'workgroup height' },
-  { name: 'maxComputeWorkgroupsPerDimension', bytes: false, why: 'workgroups per dispatch dimension' },
-  { name: 'maxStorageBuffersPerShaderStage', bytes: false, why: 'storage buffers one kernel may bind' },
-];
+import { SHOWN_LIMITS } from '../adapter-limits';
 
 function orDash(s: string): string {
   return s === '' ? '—' : s;
@@ -57,7 +44,7 @@ function AdapterDetails({ summary: s }: { summary: AdapterSummary }) {
       <h3>Limits</h3>
       <table className="facts limits">
         <tbody>
-          {LIMITS.map(({ name, bytes, why }) => {
+          {SHOWN_LIMITS.map(({ name, bytes, why }) => {
             const v = s.limits[name];
             return (
               <tr key={name} data-testid={`limit-${name}`} data-value={v}>

@@ -5,35 +5,7 @@
  * features are large and many move together), so that H = 2·XᵀX is far from a multiple of the
  * identity and GPTQ has something to gain over round-to-nearest.
  */
-
-/** mulberry32: a tiny 32-bit PRNG; the same seed gives the same stream on every engine. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal samples by Box–Muller on a uniform stream. */
-export function normals(uniform: () => number): () => number {
-  let spare: number | null = null;
-  return () => {
-    if (spare !== null) {
-      const s = spare;
-      spare = null;
-      return s;
-    }
-    const u = 1 - uniform(); // (0, 1]: keeps log() finite
-    const v = uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  };
-}
+import { gaussian, seededRandom } from '../../core/random';
 
 export interface LayerShape {
   seed: number;
@@ -53,7 +25,8 @@ export interface RandomLayer extends LayerShape {
 const LATENT_FACTORS = 8;
 
 export function makeRandomLayer({ seed, rows, cols, tokens }: LayerShape): RandomLayer {
-  const randn = normals(mulberry32(seed));
+  const uniform = seededRandom(seed);
+  const randn = () => gaussian(uniform);
   const W = new Float32Array(rows * cols);
   for (let i = 0; i < W.length; i++) W[i] = 0.1 * randn();
 
