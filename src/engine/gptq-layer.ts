@@ -13,6 +13,7 @@
  */
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuMatrix } from '../gpu/matrix';
+import type { Recorder } from '../gpu/recorder';
 import { encodeHessianUpdate, encodeDiag, encodeDiagStats, encodeArgsort } from '../gpu/kernels/hessian';
 import { encodeGatherCols, encodeGatherRows } from '../gpu/kernels/gather';
 import {
@@ -106,23 +107,34 @@ export class GptqLayer {
     if (X.length !== tokens * this.cols) {
       throw new RangeError(`Layer "${this.name}": X has ${X.length} values, expected ${tokens}×${this.cols}`);
     }
-    if (!(sequences > 0)) throw new RangeError(`Layer "${this.name}": a batch holds at least one sequence`);
     const t0 = now();
     const rt = this.rt;
     const Xg = rt.matrix(tokens, this.cols, `${this.name}.X`);
     rt.uploadMatrix(Xg, X);
-    const a = this.nsamples / (this.nsamples + sequences);
-    const b = 2 / (this.nsamples + sequences);
-    this.nsamples += sequences;
     await rt.scoped(`Layer "${this.name}" Hessian`, async () => {
       const rec = rt.recorder(`${this.name}.hessian`);
-      encodeCheckFinite(rec, Xg, this.status, STATUS.nonFiniteX, rt.bindingLimit);
-      encodeHessianUpdate(rec, this.H, Xg, a, b, rt.bindingLimit);
+      this.encodeAddBatch(rec, Xg, sequences);
       rec.finish();
       await rt.idle();
     });
     rt.release(Xg);
     this.hessianSeconds += now() - t0;
+  }
+
+  /**
+   * Records the accumulation of inputs already on the GPU (X [tokens, cols], `sequences`
+   * sequences) into H, in the caller's command stream: the model driver captures a linear's
+   * inputs this way while it runs the block.
+   */
+  encodeAddBatch(rec: Recorder, X: GpuMatrix, sequences: number): void {
+    this.live();
+    if (X.cols !== this.cols) throw new RangeError(`Layer "${this.name}": inputs have ${X.cols} columns, expected ${this.cols}`);
+    if (!(sequences > 0)) throw new RangeError(`Layer "${this.name}": a batch holds at least one sequence`);
+    const a = this.nsamples / (this.nsamples + sequences);
+    const b = 2 / (this.nsamples + sequences);
+    this.nsamples += sequences;
+    encodeCheckFinite(rec, X, this.status, STATUS.nonFiniteX, this.rt.bindingLimit);
+    encodeHessianUpdate(rec, this.H, X, a, b, this.rt.bindingLimit);
   }
 
   /** The Hessian as accumulated so far, [cols, cols] row-major. */
@@ -166,27 +178,31 @@ export class GptqLayer {
   }
 
   /** ‖W Xᵀ − Q̂ Xᵀ‖² / (rows · tokens) for a quantized weight Q̂ [rows, cols] and X [tokens, cols]. */
-  async outputMse(Qhat: Float32Array, X: Float32Array, tokens: number): Promise<number> {
+  async outputMse(Qhat: Float32Array, X: Float32Array | GpuMatrix, tokens = X instanceof Float32Array ? X.length / this.cols : X.rows): Promise<number> {
     this.live();
-    if (Qhat.length !== this.rows * this.cols || X.length !== tokens * this.cols) {
+    const onHost = X instanceof Float32Array;
+    if (Qhat.length !== this.rows * this.cols || (onHost ? X.length !== tokens * this.cols : X.cols !== this.cols)) {
       throw new RangeError(`Layer "${this.name}": outputMse needs Q̂ ${this.rows}×${this.cols} and X ${tokens}×${this.cols}`);
     }
     const rt = this.rt;
     return rt.scoped(`Layer "${this.name}" output error`, async () => {
       const Q = rt.matrix(this.rows, this.cols, `${this.name}.mse.Q`);
-      const Xg = rt.matrix(tokens, this.cols, `${this.name}.mse.X`);
       rt.uploadMatrix(Q, Qhat);
-      rt.uploadMatrix(Xg, X);
+      let Xg = X as GpuMatrix;
+      if (onHost) {
+        Xg = rt.matrix(tokens, this.cols, `${this.name}.mse.X`);
+        rt.uploadMatrix(Xg, X);
+      }
       const { partials } = planOutputError(this.W, Xg, rt.bindingLimit);
       const partial = rt.storage(partials * 4, `${this.name}.mse.partial`);
       const rec = rt.recorder(`${this.name}.mse`);
       encodeOutputError(rec, this.W, Q, Xg, partial, rt.bindingLimit);
       rec.finish();
       const sums = await rt.readF32(partial, 0, partials);
-      rt.release(Q, Xg, partial);
+      rt.release(Q, partial, onHost ? Xg : null);
       let total = 0;
       for (const s of sums) total += s;
-      return total / (this.rows * tokens);
+      return total / (this.rows * Xg.rows);
     });
   }
 

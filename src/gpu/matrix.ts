@@ -10,6 +10,11 @@
 export const LD_ALIGN = 64;
 /** Storage binding offsets must be multiples of this (the WebGPU maximum of the limit). */
 const OFFSET_ALIGN = 256;
+/**
+ * Rows per window at most: kernels dispatch one workgroup row per matrix row along y, and
+ * maxComputeWorkgroupsPerDimension is 65535 on every adapter.
+ */
+export const MAX_WINDOW_ROWS = 65535;
 
 export interface GpuMatrix {
   buffer: GPUBuffer;
@@ -59,6 +64,7 @@ export function rowChunks(
     align = (align * a) / gcd(align, a);
     maxRows = Math.min(maxRows, Math.floor(limitBytes / rowBytes));
   }
+  maxRows = Math.min(maxRows, MAX_WINDOW_ROWS);
   if (maxRows < align) throw new RangeError(`a row of ${Math.max(...matrices.map((m) => m.ld))} elements does not fit a ${limitBytes}-byte binding`);
   const chunk = Math.floor(maxRows / align) * align;
   const out: RowChunk[] = [];

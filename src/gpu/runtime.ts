@@ -29,6 +29,8 @@ export class GpuRuntime {
   readonly pipelines: PipelineCache;
   /** Largest byte size a single storage binding may have on this runtime. */
   readonly bindingLimit: number;
+  /** A small buffer bound where a kernel declares an operand it does not read for this call. */
+  readonly placeholder: GPUBuffer;
   private lostInfo: { reason: string; message: string } | null = null;
   private destroyed = false;
 
@@ -40,6 +42,7 @@ export class GpuRuntime {
   ) {
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
+    this.placeholder = device.createBuffer({ label: `${label}.placeholder`, size: 256, usage: GPUBufferUsage.STORAGE });
     const adapterLimit = Math.min(summary.limits.maxStorageBufferBindingSize, summary.limits.maxBufferSize);
     this.bindingLimit = Math.floor(Math.min(adapterLimit, bindingLimit ?? Infinity) / 256) * 256;
     void device.lost.then((info) => {

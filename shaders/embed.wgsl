@@ -1,0 +1,22 @@
+// out[t, c] = E[ids[t], c] for the tokens t whose id falls in the bound window of E's rows
+// [v0, v0 + vRows); E [vocab, ldE] is bound in windows of rows when it exceeds one binding.
+// out [tokens, ldOut] is bound from token outRow0; tokens [tokenBase, tokenBase + count) are
+// done, one invocation per (column, token).
+
+override WG_X: u32 = 64;
+
+@group(0) @binding(1) var<storage, read> E: array<f32>;
+@group(0) @binding(2) var<storage, read> ids: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  let t = gid.y + P.tokenBase;
+  if (c >= P.cols || gid.y >= P.count) { return; }
+  let id = ids[t];
+  if (id < P.v0 || id >= P.v0 + P.vRows) { return; }
+  let v = E[(id - P.v0) * P.ldE + c];
+  let at = (t - P.outRow0) * P.ldOut + c;
+  if (P.accumulate != 0u) { out[at] += v; } else { out[at] = v; }
+}

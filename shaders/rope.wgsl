@@ -1,0 +1,27 @@
+// Rotary position embedding in place on x [tokens, ld] holding `heads` heads of headDim columns
+// from column colOff (rotate-half convention): for i < headDim/2, with (cos, sin) = table
+// [pos(t), i] and pos(t) = t mod seqlen,
+//   x[i] ← x[i]·cos − x[i + half]·sin,   x[i + half] ← x[i + half]·cos + x[i]·sin.
+// table [seqlen, half, 2] (cos, sin). One invocation per (pair i, head, token).
+
+override WG_X: u32 = 64;
+
+@group(0) @binding(1) var<storage, read_write> x: array<f32>;
+@group(0) @binding(2) var<storage, read> table: array<f32>;
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let half = P.headDim / 2u;
+  let i = gid.x % half;
+  let h = gid.x / half;
+  if (h >= P.heads || gid.y >= P.rows) { return; }
+  let t = P.rowStart + gid.y;
+  let pos = t % P.seqlen;
+  let base = (t - P.winRow0) * P.ld + P.colOff + h * P.headDim;
+  let cs = table[(pos * half + i) * 2u];
+  let sn = table[(pos * half + i) * 2u + 1u];
+  let a = x[base + i];
+  let b = x[base + i + half];
+  x[base + i] = a * cs - b * sn;
+  x[base + i + half] = b * cs + a * sn;
+}

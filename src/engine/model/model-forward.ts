@@ -1,0 +1,274 @@
+/**
+ * The whole model on the GPU, one block's weights at a time: embeddings (+ learned positions),
+ * the blocks, the final norm, the LM head in chunks of tokens, and per-token negative
+ * log-likelihood and argmax. Perplexity and greedy decoding are built on it.
+ */
+import type { GpuRuntime } from '../../gpu/runtime';
+import type { GpuMatrix } from '../../gpu/matrix';
+import { encodeEmbed, encodeLinear, encodeNll, type NormWeights } from '../../gpu/kernels/forward';
+import { BlockRunner, type BlockShape, type Family, type GpuBlock } from './block-forward';
+
+export interface HostNorm {
+  weight: Float32Array;
+  bias?: Float32Array;
+}
+
+export interface HostLinear {
+  /** [out, in] */
+  W: Float32Array;
+  out: number;
+  in: number;
+  bias?: Float32Array;
+}
+
+export interface HostBlock {
+  linears: Map<string, HostLinear>;
+  norm1: HostNorm;
+  norm2: HostNorm;
+}
+
+export interface ModelSpec {
+  family: Family;
+  hidden: number;
+  intermediate: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  vocab: number;
+  maxPositions: number;
+  ropeTheta: number;
+  norm: 'rms' | 'layer';
+  normEps: number;
+}
+
+/** Weights outside the blocks, on the host. */
+export interface HostGlobals {
+  /** [vocab, hidden] */
+  embed: Float32Array;
+  /** [maxPositions, hidden] (GPT-2's learned positions) */
+  positions?: Float32Array;
+  finalNorm: HostNorm;
+  /** [vocab, hidden]; the same array as embed when tied */
+  lmHead: Float32Array;
+}
+
+/** Gives the weights of block b (the original, or a quantized version of them). */
+export type BlockSource = (b: number) => Promise<HostBlock>;
+
+export function uploadNorm(rt: GpuRuntime, n: HostNorm, kind: 'rms' | 'layer', eps: number, label: string): NormWeights {
+  const weight = rt.storage(n.weight.byteLength, `${label}.weight`);
+  rt.upload(weight, 0, n.weight);
+  let bias = weight;
+  if (n.bias) {
+    bias = rt.storage(n.bias.byteLength, `${label}.bias`);
+    rt.upload(bias, 0, n.bias);
+  }
+  return { kind, eps, weight, bias };
+}
+
+export function releaseNorm(rt: GpuRuntime, n: NormWeights): void {
+  rt.release(n.weight, n.bias === n.weight ? null : n.bias);
+}
+
+export function uploadBlock(rt: GpuRuntime, spec: ModelSpec, host: HostBlock, label: string): GpuBlock {
+  const linears = new Map<string, { W: GpuMatrix; bias: GPUBuffer | null }>();
+  for (const [name, l] of host.linears) {
+    const W = rt.matrix(l.out, l.in, `${label}.${name}`);
+    rt.uploadMatrix(W, l.W);
+    let bias: GPUBuffer | null = null;
+    if (l.bias) {
+      bias = rt.storage(l.bias.byteLength, `${label}.${name}.bias`);
+      rt.upload(bias, 0, l.bias);
+    }
+    linears.set(name, { W, bias });
+  }
+  return {
+    linears,
+    norm1: uploadNorm(rt, host.norm1, spec.norm, spec.normEps, `${label}.norm1`),
+    norm2: uploadNorm(rt, host.norm2, spec.norm, spec.normEps, `${label}.norm2`),
+  };
+}
+
+export function releaseBlock(rt: GpuRuntime, b: GpuBlock): void {
+  for (const l of b.linears.values()) rt.release(l.W, l.bias);
+  releaseNorm(rt, b.norm1);
+  releaseNorm(rt, b.norm2);
+}
+
+export function blockShape(spec: ModelSpec, seqlen: number, sequences: number): BlockShape {
+  return {
+    family: spec.family,
+    hidden: spec.hidden,
+    intermediate: spec.intermediate,
+    heads: spec.heads,
+    kvHeads: spec.kvHeads,
+    headDim: spec.headDim,
+    ropeTheta: spec.ropeTheta,
+    seqlen,
+    tokens: seqlen * sequences,
+  };
+}
+
+export interface TokenScores {
+  /** −log p(next token) for every position whose next token is in the same sequence. */
+  nll: Float64Array;
+  /** How many positions were scored (seqlen − 1 per sequence). */
+  scored: number;
+  /** Argmax of the logits at every position. */
+  argmax: Uint32Array;
+  /** The logits of the last position [vocab]. */
+  lastLogits: Float32Array;
+}
+
+/** Weights outside the blocks, uploaded once. */
+export class GpuGlobals {
+  readonly E: GpuMatrix;
+  readonly positions: GpuMatrix | null;
+  readonly head: GpuMatrix;
+  readonly finalNorm: NormWeights;
+
+  constructor(
+    private readonly rt: GpuRuntime,
+    readonly spec: ModelSpec,
+    host: HostGlobals,
+  ) {
+    this.E = rt.matrix(spec.vocab, spec.hidden, 'model.embed');
+    rt.uploadMatrix(this.E, host.embed);
+    this.positions = null;
+    if (host.positions) {
+      this.positions = rt.matrix(spec.maxPositions, spec.hidden, 'model.positions');
+      rt.uploadMatrix(this.positions, host.positions);
+    }
+    if (host.lmHead === host.embed) {
+      this.head = this.E;
+    } else {
+      this.head = rt.matrix(spec.vocab, spec.hidden, 'model.lmHead');
+      rt.uploadMatrix(this.head, host.lmHead);
+    }
+    this.finalNorm = uploadNorm(rt, host.finalNorm, spec.norm, spec.normEps, 'model.finalNorm');
+  }
+
+  release(): void {
+    this.rt.release(this.E, this.positions, this.head === this.E ? null : this.head);
+    releaseNorm(this.rt, this.finalNorm);
+  }
+}
+
+/**
+ * Runs sequences (each `seqlen` ids, concatenated) through the model and scores them: NLL of
+ * each next token within its sequence, and the argmax at every position.
+ */
+export function scoreSequences(
+  rt: GpuRuntime,
+  globals: GpuGlobals,
+  blocks: BlockSource,
+  ids: Uint32Array,
+  seqlen: number,
+  signal?: AbortSignal,
+): Promise<TokenScores> {
+  return rt.scoped('Forward pass', () => score(rt, globals, blocks, ids, seqlen, signal));
+}
+
+async function score(
+  rt: GpuRuntime,
+  globals: GpuGlobals,
+  blocks: BlockSource,
+  ids: Uint32Array,
+  seqlen: number,
+  signal?: AbortSignal,
+): Promise<TokenScores> {
+  const spec = globals.spec;
+  const T = ids.length;
+  if (T === 0 || T % seqlen !== 0) throw new RangeError(`${T} tokens are not whole sequences of ${seqlen}`);
+  if (seqlen > spec.maxPositions) throw new RangeError(`sequences of ${seqlen} tokens exceed the model's context of ${spec.maxPositions}`);
+  const idsBuf = rt.storage(T * 4, 'score.ids');
+  rt.upload(idsBuf, 0, ids);
+  const targets = new Uint32Array(T);
+  for (let t = 0; t < T; t++) targets[t] = (t + 1) % seqlen === 0 ? 0xffffffff : ids[t + 1];
+  const targetsBuf = rt.storage(T * 4, 'score.targets');
+  rt.upload(targetsBuf, 0, targets);
+  const nllBuf = rt.storage(T * 4, 'score.nll');
+  const argmaxBuf = rt.storage(T * 4, 'score.argmax');
+  let h = rt.matrix(T, spec.hidden, 'score.h0');
+  let next = rt.matrix(T, spec.hidden, 'score.h1');
+  const runner = new BlockRunner(rt, blockShape(spec, seqlen, T / seqlen));
+  let posBuf: GPUBuffer | null = null;
+  try {
+    let rec = rt.recorder('score.embed');
+    encodeEmbed(rec, globals.E, idsBuf, h, false, rt.bindingLimit);
+    if (globals.positions) {
+      const pos = Uint32Array.from({ length: T }, (_, t) => t % seqlen);
+      posBuf = rt.storage(T * 4, 'score.positions');
+      rt.upload(posBuf, 0, pos);
+      encodeEmbed(rec, globals.positions, posBuf, h, true, rt.bindingLimit);
+    }
+    rec.finish();
+    for (let b = 0; b < spec.layers; b++) {
+      if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
+      const block = uploadBlock(rt, spec, await blocks(b), `block${b}`);
+      rec = rt.recorder(`score.block${b}`);
+      runner.encode(rec, h, next, block);
+      rec.finish();
+      releaseBlock(rt, block);
+      [h, next] = [next, h];
+    }
+    rec = rt.recorder('score.head');
+    runner.encodeFinalNorm(rec, h, globals.finalNorm);
+    // The LM head in chunks of tokens whose logits fit one binding.
+    const chunkRows = Math.min(T, maxLogitRows(rt, spec.vocab));
+    const logits = rt.matrix(chunkRows, spec.vocab, 'score.logits');
+    for (let t0 = 0; t0 < T; t0 += chunkRows) {
+      const chunk = { ...logits, rows: Math.min(chunkRows, T - t0) };
+      encodeLinear(rec, runner.normed, globals.head, chunk, rt.bindingLimit, t0);
+      encodeNll(rec, chunk, targetsBuf, nllBuf, argmaxBuf, t0);
+      rec.submit();
+    }
+    rec.finish();
+    const lastRow = (T - 1) % chunkRows;
+    const lastLogits = await rt.readF32(logits.buffer, lastRow * logits.ld * 4, spec.vocab);
+    rt.release(logits);
+    const nll32 = await rt.readF32(nllBuf, 0, T);
+    const argmax = await rt.readU32(argmaxBuf, 0, T);
+    const nll = Float64Array.from(nll32);
+    return { nll, scored: T - T / seqlen, argmax, lastLogits };
+  } finally {
+    if (!rt.isLost) {
+      runner.release();
+      rt.release(idsBuf, targetsBuf, nllBuf, argmaxBuf, h, next, posBuf);
+    }
+  }
+}
+
+/** Rows of logits that fit one binding. */
+function maxLogitRows(rt: GpuRuntime, vocab: number): number {
+  const ld = Math.ceil(vocab / 64) * 64;
+  return Math.max(1, Math.min(65535, Math.floor(rt.bindingLimit / (ld * 4))));
+}
+
+/** exp(mean NLL) over the scored positions. */
+export function perplexityOf(scores: TokenScores): number {
+  let sum = 0;
+  for (const v of scores.nll) sum += v;
+  return Math.exp(sum / scores.scored);
+}
+
+/** Greedy continuation of a prompt by `count` tokens (the whole sequence is rerun per token). */
+export async function greedy(
+  rt: GpuRuntime,
+  globals: GpuGlobals,
+  blocks: BlockSource,
+  prompt: readonly number[],
+  count: number,
+  signal?: AbortSignal,
+): Promise<number[]> {
+  const ids = [...prompt];
+  const out: number[] = [];
+  for (let i = 0; i < count && ids.length <= globals.spec.maxPositions; i++) {
+    const scores = await scoreSequences(rt, globals, blocks, Uint32Array.from(ids), ids.length, signal);
+    const next = scores.argmax[ids.length - 1];
+    out.push(next);
+    ids.push(next);
+  }
+  return out;
+}
