@@ -32,11 +32,11 @@ export function checkRange(source: { name: string; size: number }, offset: numbe
 
 /** A ByteSource over a Blob (a browser File, or node 20's Blob/File). */
 export function blobSource(file: Blob & { name: string }): ByteSource {
-  return {
+  const source: ByteSource = {
     name: baseName(file.name),
     size: file.size,
     async read(offset, length) {
-      checkRange(this, offset, length);
+      checkRange(source, offset, length);
       const bytes = new Uint8Array(await file.slice(offset, offset + length).arrayBuffer());
       if (bytes.length !== length) {
         throw new RangeError(`${file.name}: asked for ${length} bytes at ${offset}, got ${bytes.length}`);
@@ -44,18 +44,20 @@ export function blobSource(file: Blob & { name: string }): ByteSource {
       return bytes;
     },
   };
+  return source;
 }
 
 /** A ByteSource over bytes already in memory (tests, small generated files). */
 export function memorySource(name: string, bytes: Uint8Array): ByteSource {
-  return {
+  const source: ByteSource = {
     name,
     size: bytes.length,
     async read(offset, length) {
-      checkRange(this, offset, length);
+      checkRange(source, offset, length);
       return bytes.slice(offset, offset + length);
     },
   };
+  return source;
 }
 
 /** A whole small file as UTF-8 text (config.json, tokenizer.json); refuses files over maxBytes. */

@@ -1,0 +1,209 @@
+/**
+ * A Hugging Face checkpoint folder, opened from its files: config.json, model.safetensors or the
+ * shards named by model.safetensors.index.json, tokenizer.json (+ tokenizer_config.json,
+ * generation_config.json). Headers are read and checked up front; tensors are read one at a time.
+ */
+import { baseName, readText, type ByteSource } from './byte-source';
+import { CheckpointError } from './checkpoint-error';
+import { parseModelConfig, type ModelConfig } from './config';
+import { linearSpec, modelLayout, requiredTensors, type ModelLayout } from './architecture';
+import { readSafetensorsHeader, readTensorF32, shapeSize, type SafetensorsHeader, type TensorInfo } from './safetensors';
+
+export const INDEX_FILE = 'model.safetensors.index.json';
+const SHARD_PATTERN = /^model-(\d+)-of-(\d+)\.safetensors$/;
+
+export interface CheckpointSummary {
+  arch: string;
+  blocks: number;
+  hiddenSize: number;
+  /** Elements of every tensor the model uses (a tied head counted once). */
+  parameters: number;
+  /** The stored dtype, e.g. "F32", or "mixed (BF16, F32)". */
+  dtype: string;
+  /** The weight files, e.g. ["model.safetensors"]. */
+  files: string[];
+  tokenizer: boolean;
+}
+
+export interface Checkpoint {
+  config: ModelConfig;
+  layout: ModelLayout;
+  /** tokenizer.json's text, or null when the folder has none (only with requireTokenizer: false). */
+  tokenizerJson: string | null;
+  tokenizerConfigJson: string | null;
+  generationConfigJson: string | null;
+  /** Every tensor in the weight files, by name. */
+  tensors: Map<string, TensorInfo>;
+  /** A tensor as f32 in its stored shape (GPT-2 Conv1D weights stay [in, out]). */
+  readTensor(name: string): Promise<Float32Array>;
+  /** A block's linear weight as [out, in] (transposing Conv1D), e.g. readLinearWeight(0, "attn.c_attn"). */
+  readLinearWeight(block: number, linear: string): Promise<Float32Array>;
+  summary(): CheckpointSummary;
+}
+
+export interface OpenCheckpointOptions {
+  /** Fail when tokenizer.json is missing (default true). */
+  requireTokenizer?: boolean;
+}
+
+function missing(file: string, what: string): never {
+  throw new CheckpointError(`${file} is missing: ${what}`, { file });
+}
+
+/** Transposes a row-major [rows, cols] matrix. */
+export function transpose(A: Float32Array, rows: number, cols: number): Float32Array {
+  const T = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) T[c * rows + r] = A[r * cols + c];
+  }
+  return T;
+}
+
+export async function openCheckpoint(files: ByteSource[], options: OpenCheckpointOptions = {}): Promise<Checkpoint> {
+  const { requireTokenizer = true } = options;
+  const byName = new Map<string, ByteSource>();
+  for (const f of files) byName.set(baseName(f.name), f);
+
+  const configSource = byName.get('config.json');
+  if (!configSource) {
+    missing('config.json', 'a Hugging Face checkpoint folder needs config.json next to its *.safetensors; ' +
+      'add it (it is in the model repository)');
+  }
+  const config = parseModelConfig(await readText(configSource));
+
+  const { headers, tensorFile } = await openWeights(byName);
+  const tensors = new Map<string, TensorInfo>();
+  for (const [name, file] of tensorFile) tensors.set(name, headers.get(file)!.tensors.get(name)!);
+
+  const gpt2Prefix = config.arch === 'gpt2' && !tensors.has('transformer.wte.weight') && tensors.has('wte.weight')
+    ? '' : 'transformer.';
+  const layout = modelLayout(config, gpt2Prefix);
+  const required = requiredTensors(layout, config);
+  for (const { name, shape } of required) {
+    const info = tensors.get(name);
+    const weightFiles = [...headers.keys()].join(', ');
+    if (!info) {
+      throw new CheckpointError(`tensor "${name}" is missing from ${weightFiles}: a ${config.arch} model with ` +
+        `${config.numLayers} layers needs it; check that config.json belongs to these weights`,
+      { file: weightFiles, tensor: name });
+    }
+    if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
+      throw new CheckpointError(`${tensorFile.get(name)}, tensor "${name}": shape [${info.shape.join(', ')}] ` +
+        `but config.json implies [${shape.join(', ')}]; check that config.json belongs to these weights`,
+      { file: tensorFile.get(name), tensor: name });
+    }
+  }
+
+  const tokenizerSource = byName.get('tokenizer.json');
+  if (!tokenizerSource && requireTokenizer) {
+    missing('tokenizer.json', 'calibration text needs the model\'s tokenizer.json; add it from the model repository');
+  }
+  const optionalText = async (name: string) => {
+    const s = byName.get(name);
+    return s ? readText(s) : null;
+  };
+  const tokenizerJson = tokenizerSource ? await readText(tokenizerSource) : null;
+  const tokenizerConfigJson = await optionalText('tokenizer_config.json');
+  const generationConfigJson = await optionalText('generation_config.json');
+
+  const readTensor = (name: string): Promise<Float32Array> => {
+    const file = tensorFile.get(name);
+    if (!file) {
+      return Promise.reject(new CheckpointError(`tensor "${name}" is not in this checkpoint`, { tensor: name }));
+    }
+    return readTensorF32(byName.get(file)!, headers.get(file)!, name);
+  };
+
+  return {
+    config,
+    layout,
+    tokenizerJson,
+    tokenizerConfigJson,
+    generationConfigJson,
+    tensors,
+    readTensor,
+    async readLinearWeight(block, linear) {
+      const spec = linearSpec(layout, linear);
+      const W = await readTensor(`${layout.blockPrefix(block)}${linear}.weight`);
+      return spec.transposed ? transpose(W, spec.in, spec.out) : W; // [out, in]
+    },
+    summary() {
+      const dtypes = [...new Set(required.map((r) => tensors.get(r.name)!.dtype))].sort();
+      return {
+        arch: config.arch,
+        blocks: config.numLayers,
+        hiddenSize: config.hiddenSize,
+        parameters: required.reduce((s, r) => s + shapeSize(r.shape), 0),
+        dtype: dtypes.length === 1 ? dtypes[0] : `mixed (${dtypes.join(', ')})`,
+        files: [...headers.keys()],
+        tokenizer: tokenizerJson !== null,
+      };
+    },
+  };
+}
+
+interface Weights {
+  /** Header per weight file name. */
+  headers: Map<string, SafetensorsHeader>;
+  /** Which file holds each tensor. */
+  tensorFile: Map<string, string>;
+}
+
+async function openWeights(byName: Map<string, ByteSource>): Promise<Weights> {
+  const indexSource = byName.get(INDEX_FILE);
+  if (indexSource) return openSharded(byName, indexSource);
+
+  const single = byName.get('model.safetensors');
+  if (!single) {
+    const shards = [...byName.keys()].filter((n) => SHARD_PATTERN.test(n));
+    if (shards.length > 0) {
+      missing(INDEX_FILE, `the folder has sharded weights (${shards.join(', ')}) but not the index that ` +
+        'says which tensor is in which shard; add it from the model repository');
+    }
+    const others = [...byName.keys()].filter((n) => /\.(safetensors|bin|pt|pth|gguf)$/.test(n));
+    missing('model.safetensors', 'the folder has no model.safetensors (nor sharded model-0000x-of-0000y.safetensors ' +
+      `with ${INDEX_FILE})` + (others.length > 0
+      ? `; found ${others.join(', ')}: convert the weights to safetensors named model.safetensors`
+      : '; add the weights from the model repository'));
+  }
+  const header = await readSafetensorsHeader(single);
+  const tensorFile = new Map<string, string>();
+  for (const name of header.tensors.keys()) tensorFile.set(name, single.name);
+  return { headers: new Map([[single.name, header]]), tensorFile };
+}
+
+async function openSharded(byName: Map<string, ByteSource>, indexSource: ByteSource): Promise<Weights> {
+  let index: unknown;
+  try {
+    index = JSON.parse(await readText(indexSource));
+  } catch (e) {
+    throw new CheckpointError(`${INDEX_FILE}: not valid JSON (${(e as Error).message}); download it again`,
+      { file: INDEX_FILE });
+  }
+  const weightMap = (index as { weight_map?: unknown } | null)?.weight_map;
+  if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap) ||
+    !Object.values(weightMap).every((v) => typeof v === 'string')) {
+    throw new CheckpointError(`${INDEX_FILE}: "weight_map" (tensor name → shard file) is missing or malformed; ` +
+      'download it again', { file: INDEX_FILE });
+  }
+  const entries = Object.entries(weightMap as Record<string, string>);
+  const shardNames = [...new Set(entries.map(([, f]) => f))].sort();
+  const absent = shardNames.filter((f) => !byName.has(baseName(f)));
+  if (absent.length > 0) {
+    throw new CheckpointError(`${absent.join(', ')} ${absent.length === 1 ? 'is' : 'are'} missing: ${INDEX_FILE} ` +
+      `lists ${shardNames.length} shards (${shardNames.join(', ')}); add every shard to the folder`,
+    { file: absent[0] });
+  }
+  const headers = new Map<string, SafetensorsHeader>();
+  for (const f of shardNames) headers.set(baseName(f), await readSafetensorsHeader(byName.get(baseName(f))!));
+  const tensorFile = new Map<string, string>();
+  for (const [name, f] of entries) {
+    const file = baseName(f);
+    if (!headers.get(file)!.tensors.has(name)) {
+      throw new CheckpointError(`${file}: ${INDEX_FILE} says tensor "${name}" is in this shard but it is not; ` +
+        'the shards and the index do not match: download them again', { file, tensor: name });
+    }
+    tensorFile.set(name, file);
+  }
+  return { headers, tensorFile };
+}

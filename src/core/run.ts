@@ -1,0 +1,60 @@
+/**
+ * A whole-model run: its settings, what it reports per linear, and its progress events.
+ * Shared by the engine, the worker, the UI and the CLI; no DOM, no GPU.
+ */
+import { defaultQuantOptions, type QuantOptions } from './types';
+
+export interface RunSettings extends QuantOptions {
+  /** Quantize the linears of a block in groups, each on inputs left by the groups before it. */
+  trueSequential: boolean;
+  /** Calibration windows. */
+  nsamples: number;
+  /** Tokens per calibration and evaluation window. */
+  seqlen: number;
+  /** Seed of the calibration window offsets. */
+  seed: number;
+}
+
+/** The reference's defaults; seqlen is the model's context up to 2048 (see defaultSeqlen). */
+export const defaultRunSettings: Omit<RunSettings, 'seqlen'> = {
+  ...defaultQuantOptions,
+  trueSequential: true,
+  nsamples: 128,
+  seed: 0,
+};
+
+export interface LinearReport {
+  block: number;
+  /** The checkpoint's name inside the block, e.g. "self_attn.q_proj". */
+  name: string;
+  rows: number;
+  cols: number;
+  gptq: {
+    /** Output MSE on the captured calibration inputs: ‖WX − QX‖² / (rows · tokens). */
+    mse: number;
+    /** Σ (w − q)² / d² / 2 (NaN when the layer fell back to RTN). */
+    loss: number;
+    /** Damping fraction used, after any retries. */
+    damp: number;
+    dampAttempts: number;
+    fellBackToRtn: boolean;
+    seconds: number;
+  };
+  rtn: { mse: number };
+}
+
+export type RunStage = 'calibration' | 'quantization' | 'evaluation';
+export type ModelVariant = 'original' | 'rtn' | 'gptq';
+
+export type ProgressEvent =
+  | { type: 'stage'; stage: RunStage; detail: string; elapsed: number }
+  | { type: 'block'; block: number; blocks: number; elapsed: number }
+  | { type: 'linear'; report: LinearReport; done: number; total: number; elapsed: number; etaSeconds: number }
+  | { type: 'perplexity'; variant: ModelVariant; value: number; elapsed: number };
+
+export class RunCancelledError extends Error {
+  override name = 'RunCancelledError';
+  constructor() {
+    super('The run was cancelled. Nothing was changed; start it again when ready.');
+  }
+}

@@ -1,0 +1,78 @@
+/** A checkpoint as the GPU forward pass consumes it: the spec, the global weights, blocks on demand. */
+import type { Checkpoint } from '../../core/model/checkpoint';
+import type { NormSpec } from '../../core/model/architecture';
+import type { BlockSource, HostBlock, HostGlobals, HostLinear, HostNorm, ModelSpec } from './model-forward';
+
+export interface LoadedModel {
+  spec: ModelSpec;
+  globals: HostGlobals;
+  /** Block b's original weights, read from the checkpoint by byte range. */
+  block: BlockSource;
+  /** Names of the linears of a block, in forward order. */
+  linears: string[];
+  /** True-sequential groups of linear names. */
+  sequentialGroups: string[][];
+}
+
+export function modelSpec(ckpt: Checkpoint): ModelSpec {
+  const c = ckpt.config;
+  return {
+    family: c.arch === 'gpt2' ? 'gpt2' : 'llama',
+    hidden: c.hiddenSize,
+    intermediate: c.intermediateSize,
+    layers: c.numLayers,
+    heads: c.numHeads,
+    kvHeads: c.numKvHeads,
+    headDim: c.headDim,
+    vocab: c.vocabSize,
+    maxPositions: c.maxPositions,
+    ropeTheta: c.ropeTheta,
+    norm: c.norm,
+    normEps: c.normEps,
+  };
+}
+
+export async function loadModel(ckpt: Checkpoint): Promise<LoadedModel> {
+  const layout = ckpt.layout;
+  const readNorm = async (n: NormSpec, prefix: string): Promise<HostNorm> => ({
+    weight: await ckpt.readTensor(`${prefix}${n.name}.weight`),
+    bias: n.bias ? await ckpt.readTensor(`${prefix}${n.name}.bias`) : undefined,
+  });
+  const embed = await ckpt.readTensor(layout.embedTokens);
+  const globals: HostGlobals = {
+    embed,
+    positions: layout.embedPositions ? await ckpt.readTensor(layout.embedPositions) : undefined,
+    finalNorm: await readNorm(layout.finalNorm, ''),
+    lmHead: layout.tiedLmHead ? embed : await ckpt.readTensor(layout.lmHead),
+  };
+  const block = async (b: number): Promise<HostBlock> => {
+    const prefix = layout.blockPrefix(b);
+    const linears = new Map<string, HostLinear>();
+    for (const l of layout.block.linears) {
+      linears.set(l.name, {
+        W: await ckpt.readLinearWeight(b, l.name),
+        out: l.out,
+        in: l.in,
+        bias: l.bias ? await ckpt.readTensor(`${prefix}${l.name}.bias`) : undefined,
+      });
+    }
+    return { linears, norm1: await readNorm(layout.block.attnNorm, prefix), norm2: await readNorm(layout.block.mlpNorm, prefix) };
+  };
+  return {
+    spec: modelSpec(ckpt),
+    globals,
+    block,
+    linears: layout.block.linears.map((l) => l.name),
+    sequentialGroups: layout.block.sequentialGroups,
+  };
+}
+
+/** Block source that swaps some linears' weights (e.g. for quantized ones) over another source. */
+export function withWeights(base: BlockSource, weights: (b: number, linear: string) => Float32Array | undefined): BlockSource {
+  return async (b) => {
+    const host = await base(b);
+    const linears = new Map<string, HostLinear>();
+    for (const [name, l] of host.linears) linears.set(name, { ...l, W: weights(b, name) ?? l.W });
+    return { ...host, linears };
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Whole-model GPTQ on the test models of ../shared/models: GPTQ must leave less output error
+ * than RTN on the same grid, summed over the linears, and a lower perplexity on held-out text.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { nodeRuntime } from '../testing/node-gpu';
+import { folderSources } from '../testing/node-source';
+import { openCheckpoint } from '../core/model/checkpoint';
+import { loadTokenizer } from '../core/model/tokenizer';
+import { calibrationWindows, evaluationWindows, textToIds } from '../core/model/calibration';
+import { loadModel, withWeights } from './model/load-model';
+import { quantizeModel, weightKey } from './quantize-model';
+import { perplexity } from './evaluate';
+import { defaultRunSettings, type ProgressEvent, type RunSettings } from '../core/run';
+import type { GpuRuntime } from '../gpu/runtime';
+
+const SHARED = new URL('../../../shared/', import.meta.url);
+
+async function setup(model: string, corpus: string) {
+  const ckpt = await openCheckpoint(await folderSources(fileURLToPath(new URL(`models/${model}`, SHARED))));
+  const tok = loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson);
+  const ids = textToIds(tok, readFileSync(new URL(`corpus/${corpus}`, SHARED), 'utf8'));
+  const half = Math.floor(ids.length / 2);
+  return { ckpt, model: await loadModel(ckpt), calib: ids.slice(0, half), evalIds: ids.slice(half) };
+}
+
+/** Evaluation windows are capped to keep the suite quick on software GPUs. */
+async function run(rt: GpuRuntime, s: Awaited<ReturnType<typeof setup>>, settings: RunSettings, evalWindowCap: number) {
+  const windows = Uint32Array.from(calibrationWindows(s.calib, settings.nsamples, settings.seqlen, settings.seed).flat());
+  const events: ProgressEvent[] = [];
+  const q = await quantizeModel(rt, s.model, windows, settings, { onProgress: (e) => events.push(e) });
+  const evalWindows = Uint32Array.from(evaluationWindows(s.evalIds, settings.seqlen).slice(0, evalWindowCap).flat());
+  const ppl = async (weights?: Map<string, Float32Array>) =>
+    perplexity(rt, s.model, weights ? withWeights(s.model.block, (b, n) => weights.get(weightKey(b, n))) : s.model.block, evalWindows, settings.seqlen, evalWindowCap);
+  const gptqQ = new Map([...q.gptq].map(([k, r]) => [k, r.Q as Float32Array]));
+  const result = {
+    layers: q.layers,
+    events,
+    msesGptq: q.layers.reduce((a, l) => a + l.gptq.mse, 0),
+    msesRtn: q.layers.reduce((a, l) => a + l.rtn.mse, 0),
+    original: await ppl(),
+    rtn: await ppl(q.rtn),
+    gptq: await ppl(gptqQ),
+  };
+  console.log(
+    `${JSON.stringify({ bits: settings.bits, g: settings.groupSize, sym: settings.sym })}: ` +
+      `ppl original ${result.original.toFixed(3)} rtn ${result.rtn.toFixed(3)} gptq ${result.gptq.toFixed(3)}; ` +
+      `Σ MSE gptq/rtn ${(result.msesGptq / result.msesRtn).toFixed(3)}`,
+  );
+  return result;
+}
+
+let rt: GpuRuntime;
+beforeAll(async () => {
+  rt = await nodeRuntime();
+});
+afterAll(() => rt?.destroy());
+
+describe('whole-model GPTQ', () => {
+  it('stories260K at 4 and 3 bits, group 32: GPTQ beats RTN on output error and perplexity', async () => {
+    const s = await setup('stories260K', 'stories260K_generated_200_seed20251122.txt');
+    for (const o of [
+      { bits: 4, groupSize: 32, sym: true },
+      { bits: 3, groupSize: 32, sym: false },
+    ]) {
+      const r = await run(rt, s, { ...defaultRunSettings, ...o, nsamples: 16, seqlen: 256 }, 24);
+      expect(r.layers).toHaveLength(5 * 7);
+      expect(r.layers.every((l) => !l.gptq.fellBackToRtn && Number.isFinite(l.gptq.loss))).toBe(true);
+      expect(r.msesGptq).toBeLessThan(0.9 * r.msesRtn);
+      expect(r.gptq).toBeLessThan(r.rtn);
+      expect(r.original).toBeLessThan(r.gptq);
+      // Progress: one event per linear, counted up to the total, with a time estimate.
+      const linearEvents = r.events.filter((e) => e.type === 'linear');
+      expect(linearEvents.map((e) => e.done)).toEqual(Array.from({ length: 35 }, (_, i) => i + 1));
+      expect(linearEvents.at(-1)!.etaSeconds).toBeCloseTo(0, 6);
+    }
+  });
+
+  it('makemore-names-gpt2 at 3 bits, group 32, asymmetric: GPTQ beats RTN', async () => {
+    const s = await setup('makemore-names-gpt2', 'names_eot.txt');
+    const r = await run(rt, s, { ...defaultRunSettings, bits: 3, groupSize: 32, sym: false, nsamples: 128, seqlen: 16 }, 1024);
+    expect(r.layers.map((l) => l.name)).toEqual(Array.from({ length: 4 }, () => ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj']).flat());
+    expect(r.msesGptq).toBeLessThan(0.9 * r.msesRtn);
+    expect(r.gptq).toBeLessThan(r.rtn);
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * Sequential GPTQ over a whole model, block by block, as the reference's *_sequential drivers:
+ * the calibration windows are embedded once; for each block, each true-sequential group's
+ * linears see their inputs through capture hooks while the block runs, are quantized (GPTQ, and
+ * RTN on the same grid for comparison), and their weights replaced by Q; then the quantized
+ * block runs on all windows to give the next block its inputs. Only one block's weights, the
+ * Hessians of one group and the calibration activations are on the GPU at a time.
+ */
+import type { GpuRuntime } from '../gpu/runtime';
+import type { GpuMatrix } from '../gpu/matrix';
+import { encodeEmbed } from '../gpu/kernels/forward';
+import { GptqLayer } from './gptq-layer';
+import { BlockRunner } from './model/block-forward';
+import { blockShape, GpuGlobals, releaseBlock, uploadBlock } from './model/model-forward';
+import type { LoadedModel } from './model/load-model';
+import { RunCancelledError, type LinearReport, type ProgressEvent, type RunSettings } from '../core/run';
+import type { GptqResult } from '../core/types';
+
+export interface RunHooks {
+  onProgress?: (e: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface QuantizedWeights {
+  layers: LinearReport[];
+  /** GPTQ results by `${block}.${linear}` (dequantized Q, codes, scales, zeros, g_idx, perm). */
+  gptq: Map<string, GptqResult>;
+  /** RTN weights [out, in] by `${block}.${linear}`. */
+  rtn: Map<string, Float32Array>;
+  seconds: number;
+}
+
+export const weightKey = (block: number, linear: string) => `${block}.${linear}`;
+
+export function throwIfCancelled(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new RunCancelledError();
+}
+
+/** Relative cost of quantizing a [rows, cols] linear (Hessian inverse + sweep), for time estimates. */
+const linearCost = (rows: number, cols: number) => cols ** 3 + rows * cols ** 2;
+
+/** Quantizes every linear of every block on `windows` (nsamples × seqlen token ids). */
+export async function quantizeModel(
+  rt: GpuRuntime,
+  model: LoadedModel,
+  windows: Uint32Array,
+  settings: RunSettings,
+  hooks: RunHooks = {},
+): Promise<QuantizedWeights> {
+  const { spec } = model;
+  const { seqlen, nsamples } = settings;
+  if (windows.length !== nsamples * seqlen) throw new RangeError(`expected ${nsamples} windows of ${seqlen} tokens, got ${windows.length} ids`);
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+  const emit = (e: ProgressEvent) => hooks.onProgress?.(e);
+  const groups = settings.trueSequential ? model.sequentialGroups : [model.linears];
+  const first = await model.block(0);
+  const totalCost = spec.layers * [...first.linears.values()].reduce((s, l) => s + linearCost(l.out, l.in), 0);
+  let doneCost = 0;
+  const out: QuantizedWeights = { layers: [], gptq: new Map(), rtn: new Map(), seconds: 0 };
+
+  const globals = new GpuGlobals(rt, spec, model.globals);
+  const runner = new BlockRunner(rt, blockShape(spec, seqlen, nsamples));
+  const ids = rt.storage(windows.byteLength, 'run.ids');
+  let h = rt.matrix(windows.length, spec.hidden, 'run.h0');
+  let next = rt.matrix(windows.length, spec.hidden, 'run.h1');
+  let posBuf: GPUBuffer | null = null;
+  try {
+    await rt.scoped('Embedding the calibration windows', async () => {
+      rt.upload(ids, 0, windows);
+      const rec = rt.recorder('run.embed');
+      encodeEmbed(rec, globals.E, ids, h, false, rt.bindingLimit);
+      if (globals.positions) {
+        posBuf = rt.storage(windows.byteLength, 'run.positions');
+        rt.upload(posBuf, 0, Uint32Array.from({ length: windows.length }, (_, t) => t % seqlen));
+        encodeEmbed(rec, globals.positions, posBuf, h, true, rt.bindingLimit);
+      }
+      rec.finish();
+    });
+    emit({ type: 'stage', stage: 'quantization', detail: `${spec.layers} blocks, ${groups.length} group(s) each`, elapsed: elapsed() });
+    for (let b = 0; b < spec.layers; b++) {
+      throwIfCancelled(hooks.signal);
+      const host = b === 0 ? first : await model.block(b);
+      const block = uploadBlock(rt, spec, host, `block${b}`);
+      try {
+        for (const group of groups) {
+          const layers = new Map<string, GptqLayer>();
+          const captured = new Map<string, GpuMatrix>();
+          try {
+            for (const name of group) {
+              const l = host.linears.get(name)!;
+              layers.set(name, new GptqLayer(rt, `block${b}.${name}`, l.W, l.out, l.in));
+            }
+            // Run the block up to this group's linears, accumulating their Hessians on the way.
+            await rt.scoped(`Block ${b}: capturing the inputs of ${group.join(', ')}`, async () => {
+              const rec = rt.recorder(`run.block${b}.capture`);
+              runner.encode(rec, h, next, block, {
+                capture: (name, X) => {
+                  const layer = layers.get(name);
+                  if (!layer) return;
+                  layer.encodeAddBatch(rec, X, nsamples);
+                  captured.set(name, X);
+                },
+                stopAfter: new Set(group),
+              });
+              rec.finish();
+            });
+            for (const name of group) {
+              throwIfCancelled(hooks.signal);
+              const layer = layers.get(name)!;
+              const X = captured.get(name)!;
+              const g = await layer.quantize(settings);
+              const r = await layer.rtn(settings);
+              const report: LinearReport = {
+                block: b,
+                name,
+                rows: layer.rows,
+                cols: layer.cols,
+                gptq: {
+                  mse: await layer.outputMse(g.Q as Float32Array, X),
+                  loss: g.loss,
+                  damp: g.percDampUsed,
+                  dampAttempts: g.dampAttempts,
+                  fellBackToRtn: g.fellBackToRtn,
+                  seconds: g.seconds.total,
+                },
+                rtn: { mse: await layer.outputMse(r.Q as Float32Array, X) },
+              };
+              rt.uploadMatrix(block.linears.get(name)!.W, g.Q as Float32Array);
+              out.gptq.set(weightKey(b, name), g);
+              out.rtn.set(weightKey(b, name), r.Q as Float32Array);
+              out.layers.push(report);
+              doneCost += linearCost(layer.rows, layer.cols);
+              const t = elapsed();
+              emit({
+                type: 'linear',
+                report,
+                done: out.layers.length,
+                total: spec.layers * model.linears.length,
+                elapsed: t,
+                etaSeconds: (t / doneCost) * (totalCost - doneCost),
+              });
+            }
+          } finally {
+            for (const l of layers.values()) l.dispose();
+          }
+        }
+        // The quantized block makes the next block's inputs.
+        await rt.scoped(`Block ${b}: forward with quantized weights`, async () => {
+          const rec = rt.recorder(`run.block${b}.forward`);
+          runner.encode(rec, h, next, block);
+          rec.finish();
+          await rt.idle();
+        });
+        [h, next] = [next, h];
+      } finally {
+        if (!rt.isLost) releaseBlock(rt, block);
+      }
+      emit({ type: 'block', block: b, blocks: spec.layers, elapsed: elapsed() });
+    }
+    out.seconds = elapsed();
+    return out;
+  } finally {
+    if (!rt.isLost) {
+      runner.release();
+      globals.release();
+      rt.release(ids, h, next, posBuf);
+    }
+  }
+}
