@@ -13,7 +13,8 @@ import { calibrationWindows, evaluationWindows, textToIds } from '../core/model/
 import { loadModel, withWeights } from './model/load-model';
 import { quantizeModel, weightKey } from './quantize-model';
 import { perplexity } from './evaluate';
-import { defaultRunSettings, type ProgressEvent, type RunSettings } from '../core/run';
+import { defaultRunSettings, RunCancelledError, type ProgressEvent, type RunSettings } from '../core/run';
+import { assertRunFits, estimateRunMemory } from './memory-estimate';
 import type { GpuRuntime } from '../gpu/runtime';
 
 const SHARED = new URL('../../../shared/', import.meta.url);
@@ -84,5 +85,47 @@ describe('whole-model GPTQ', () => {
     expect(r.layers.map((l) => l.name)).toEqual(Array.from({ length: 4 }, () => ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj']).flat());
     expect(r.msesGptq).toBeLessThan(0.9 * r.msesRtn);
     expect(r.gptq).toBeLessThan(r.rtn);
+  });
+});
+
+describe('memory and cancellation', () => {
+  it('estimates the peak GPU bytes of a run from above, and refuses a run over budget', async () => {
+    const s = await setup('stories260K', 'stories260K_generated_200_seed20251122.txt');
+    const settings: RunSettings = { ...defaultRunSettings, bits: 4, groupSize: 32, nsamples: 8, seqlen: 128 };
+    const windows = Uint32Array.from(calibrationWindows(s.calib, settings.nsamples, settings.seqlen, 0).flat());
+    rt.pool.trim();
+    rt.pool.resetPeaks();
+    const base = rt.pool.stats.bytesAllocated;
+    await quantizeModel(rt, s.model, windows, settings);
+    const peak = rt.pool.stats.peakBytesAllocated - base;
+    const estimate = estimateRunMemory(s.model.spec, windows.length, rt.bindingLimit);
+    console.log(`peak ${peak} bytes, estimate ${estimate.totalBytes}`);
+    expect(estimate.totalBytes).toBeGreaterThanOrEqual(peak);
+    expect(estimate.totalBytes).toBeLessThan(4 * peak);
+    expect(() => assertRunFits(s.model.spec, 8, 128, rt.summary, peak / 2, rt.bindingLimit)).toThrow(
+      /needs about \d+ MiB of GPU memory.*fewer calibration windows \(now 8\) or shorter ones \(now 128 tokens\)/,
+    );
+    const tinyAdapter = { ...rt.summary, limits: { ...rt.summary.limits, maxBufferSize: 1024 } };
+    expect(() => assertRunFits(s.model.spec, 8, 128, tinyAdapter, Infinity, rt.bindingLimit)).toThrow(/maxBufferSize/);
+  });
+
+  it('stops when cancelled, frees what it held, and runs again afterwards', async () => {
+    const s = await setup('stories260K', 'stories260K_generated_200_seed20251122.txt');
+    const settings: RunSettings = { ...defaultRunSettings, bits: 4, groupSize: 32, nsamples: 4, seqlen: 64 };
+    const windows = Uint32Array.from(calibrationWindows(s.calib, settings.nsamples, settings.seqlen, 0).flat());
+    const inUse = rt.pool.stats.bytesInUse;
+    const abort = new AbortController();
+    let linears = 0;
+    const run = quantizeModel(rt, s.model, windows, settings, {
+      signal: abort.signal,
+      onProgress: (e) => {
+        if (e.type === 'linear' && ++linears === 3) abort.abort();
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(RunCancelledError);
+    expect(linears).toBe(3);
+    expect(rt.pool.stats.bytesInUse).toBe(inUse);
+    const again = await quantizeModel(rt, s.model, windows, settings);
+    expect(again.layers).toHaveLength(35);
   });
 });

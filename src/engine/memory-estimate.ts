@@ -1,0 +1,109 @@
+/**
+ * Peak GPU bytes of a whole-model run, estimated before it starts, and the check that refuses a
+ * run the adapter cannot hold. WebGPU does not tell how much memory an adapter has, so the
+ * check is against maxBufferSize for every single buffer and against a budget for the total.
+ */
+import { paddedLd } from '../gpu/matrix';
+import type { AdapterSummary } from '../gpu/device';
+import type { ModelSpec } from './model/model-forward';
+
+export interface MemoryEstimate {
+  /** Estimated peak of all GPU buffers together. */
+  totalBytes: number;
+  /** The largest single buffer. */
+  largestBufferBytes: number;
+  /** What the total is made of, for messages. */
+  parts: Record<string, number>;
+}
+
+const f32 = (rows: number, cols: number) => rows * paddedLd(cols) * 4;
+
+/** Linear shapes [out, in] of one block. */
+function blockLinears(s: ModelSpec): [number, number][] {
+  const q = s.heads * s.headDim;
+  const kv = s.kvHeads * s.headDim;
+  if (s.family === 'gpt2') {
+    return [
+      [3 * s.hidden, s.hidden],
+      [s.hidden, q],
+      [s.intermediate, s.hidden],
+      [s.hidden, s.intermediate],
+    ];
+  }
+  return [
+    [q, s.hidden],
+    [kv, s.hidden],
+    [kv, s.hidden],
+    [s.hidden, q],
+    [s.intermediate, s.hidden],
+    [s.intermediate, s.hidden],
+    [s.hidden, s.intermediate],
+  ];
+}
+
+/** Peak bytes of quantizing a linear: its W and H, and GPTQ's working copies and factors. */
+function gptqBytes(rows: number, cols: number): number {
+  // W, two working copies of W, codes; H, the damped/permuted copy, its factor; small vectors.
+  return 3 * f32(rows, cols) + rows * paddedLd(cols) + 3 * f32(cols, cols) + 16 * (rows + cols) * 4;
+}
+
+export function estimateRunMemory(s: ModelSpec, tokens: number, bindingLimit: number): MemoryEstimate {
+  const q = s.heads * s.headDim;
+  const kv = s.kvHeads * s.headDim;
+  const linears = blockLinears(s);
+  const scratchCols =
+    s.family === 'gpt2' ? s.hidden + q + s.intermediate + 3 * s.hidden : s.hidden + 2 * q + 2 * kv + 2 * s.intermediate;
+  const parts: Record<string, number> = {
+    'calibration activations': 2 * f32(tokens, s.hidden),
+    'block scratch': tokens * scratchCols * 4,
+    embeddings: f32(s.vocab, s.hidden) * 2 + (s.family === 'gpt2' ? f32(s.maxPositions, s.hidden) : 0),
+    'one block of weights': linears.reduce((a, [o, i]) => a + f32(o, i), 0),
+    // A true-sequential group holds up to three linears' W and H; one of them is being quantized.
+    'GPTQ of one group': Math.max(...linears.map(([o, i]) => gptqBytes(o, i))) + 2 * Math.max(...linears.map(([o, i]) => f32(o, i) + f32(i, i))),
+    'LM head logits': Math.min(bindingLimit, f32(tokens, s.vocab)),
+  };
+  const totalBytes = Object.values(parts).reduce((a, b) => a + b, 0);
+  const largestBufferBytes = Math.max(
+    f32(tokens, Math.max(s.hidden, s.intermediate, 3 * s.hidden)),
+    f32(s.vocab, s.hidden),
+    ...linears.map(([o, i]) => Math.max(f32(o, i), f32(i, i))),
+  );
+  return { totalBytes, largestBufferBytes, parts };
+}
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
+/**
+ * Throws a message with the estimate and what to change when the run cannot fit: a buffer above
+ * the adapter's maxBufferSize, or a total above `budgetBytes`.
+ */
+export function assertRunFits(
+  s: ModelSpec,
+  nsamples: number,
+  seqlen: number,
+  adapter: AdapterSummary,
+  budgetBytes: number,
+  bindingLimit: number,
+): MemoryEstimate {
+  const e = estimateRunMemory(s, nsamples * seqlen, bindingLimit);
+  const advice =
+    `Use fewer calibration windows (now ${nsamples}) or shorter ones (now ${seqlen} tokens): ` +
+    `the activations grow with windows × length.`;
+  if (e.largestBufferBytes > adapter.limits.maxBufferSize) {
+    throw new Error(
+      `This run needs a single GPU buffer of ${mib(e.largestBufferBytes)}, more than this adapter's maxBufferSize of ` +
+        `${mib(adapter.limits.maxBufferSize)} (estimated peak ${mib(e.totalBytes)} in all). ${advice}`,
+    );
+  }
+  if (e.totalBytes > budgetBytes) {
+    const top = Object.entries(e.parts)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([k, v]) => `${k} ${mib(v)}`)
+      .join(', ');
+    throw new Error(
+      `This run needs about ${mib(e.totalBytes)} of GPU memory (${top}), more than the ${mib(budgetBytes)} allowed. ${advice}`,
+    );
+  }
+  return e;
+}
