@@ -32,7 +32,7 @@ test('the studio boots and shows the adapter the worker chose, with its limits',
 
   // What is not built yet is said so, with no controls pretending otherwise.
   await expect(page.getByRole('heading', { name: 'Quantize a model — not yet' })).toBeVisible();
-  await expect(page.getByRole('heading', { name: 'Lessons — not yet' })).toBeVisible();
+  await expect(page.getByTestId('lessons').getByRole('heading', { name: 'Lessons' })).toBeVisible();
 
   await page.screenshot({ path: path.join(SCREENSHOTS_DIR, 'adapter.png'), fullPage: true });
   expect(pageErrors).toEqual([]);

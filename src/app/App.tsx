@@ -1,9 +1,13 @@
-import { useMemo } from 'react';
+import { lazy, Suspense, useMemo } from 'react';
 import { AdapterPanel } from './components/AdapterPanel';
 import { ErrorNotice } from './components/ErrorNotice';
 import { LayerCheckPanel } from './components/LayerCheckPanel';
 import { NotYet } from './components/NotYet';
+import { LessonsSection } from './lessons/LessonsSection';
 import { parseRoute } from './route';
+
+// Lessons load on their own page only (recharts and the lesson code stay out of the front page).
+const LessonPage = lazy(() => import('./lessons/LessonPage'));
 
 export function App() {
   const route = useMemo(() => parseRoute(window.location.search), []);
@@ -15,8 +19,21 @@ export function App() {
         </h1>
         <p className="tagline">GPTQ quantization in the browser, on this machine's GPU through WebGPU. Nothing leaves the page.</p>
       </header>
-      <AdapterPanel />
+      {route.page !== 'lesson' && <AdapterPanel />}
       {route.page === 'studio' && <NotYet />}
+      {route.page === 'studio' && <LessonsSection />}
+      {route.page === 'lesson' && 'lesson' in route && (
+        <Suspense fallback={<p>Loading the lesson…</p>}>
+          <LessonPage n={route.lesson} />
+        </Suspense>
+      )}
+      {route.page === 'lesson' && 'invalid' in route && (
+        <section className="panel" data-testid="lesson" data-status="error">
+          <h2>Lessons</h2>
+          <ErrorNotice error={{ kind: 'input', message: route.invalid }} />
+          <p><a href="./#lessons">All lessons</a></p>
+        </section>
+      )}
       {route.page === 'layer-check' && 'spec' in route && <LayerCheckPanel spec={route.spec} />}
       {route.page === 'layer-check' && 'invalid' in route && (
         <section className="panel" data-testid="layer-check" data-status="error">

@@ -10,10 +10,6 @@ export function NotYet() {
           <a href="?check=layer">layer check</a> runs it on a random layer and compares it with an f64 reference.
         </p>
       </section>
-      <section className="panel not-yet" data-testid="not-yet-lessons">
-        <h2>Lessons — not yet</h2>
-        <p>The interactive worked examples of the GPTQ notes are not built yet.</p>
-      </section>
     </>
   );
 }
