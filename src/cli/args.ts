@@ -1,0 +1,116 @@
+/** The quantize command's flags: parsing, checking and --help. Pure: no file system here. */
+import { defaultRunSettings, type RunSettings } from '../core/run';
+
+export interface CliOptions {
+  model: string;
+  calibration: string;
+  eval: string;
+  out: string;
+  /** Settings given on the command line; seqlen is resolved against the model later. */
+  settings: Omit<RunSettings, 'seqlen'> & { seqlen: number | null };
+  /** Budget for the estimated peak GPU memory, in bytes. */
+  gpuMemoryBudget: number;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const DEFAULT_GPU_MEMORY_MIB = 4096;
+
+export const HELP = `Usage: npm run quantize -- --model DIR --calibration FILE --eval FILE --out DIR [options]
+
+Quantizes a Hugging Face checkpoint with GPTQ on the GPU (WebGPU through Dawn), block by block,
+and writes DIR/report.json: settings, adapter, calibration windows, per-linear output MSE of GPTQ
+and RTN, GPTQ loss and damping, perplexity of the original, RTN and GPTQ models, timings.
+
+Required:
+  --model DIR            checkpoint folder: config.json, model.safetensors (or shards + index), tokenizer.json
+  --calibration FILE     UTF-8 text the calibration windows are drawn from
+  --eval FILE            UTF-8 text perplexity is measured on (non-overlapping windows of --seqlen)
+  --out DIR              output folder; must not exist or be empty (written only when the run succeeds)
+
+Calibration:
+  --nsamples N           calibration windows (default ${defaultRunSettings.nsamples})
+  --seqlen L             tokens per window (default: the model's context, at most 2048)
+  --seed S               seed of the window offsets, as Python's random.seed (default ${defaultRunSettings.seed})
+
+Quantization:
+  --bits B               bits per weight, 2 to 8 (default ${defaultRunSettings.bits})
+  --group-size G         columns per group, or -1 for one group per row (default ${defaultRunSettings.groupSize})
+  --sym | --asym         symmetric (default) or asymmetric grid
+  --act-order            quantize columns in order of decreasing Hessian diagonal
+  --static-groups        find group grids before act-order reorders the columns
+  --damp P               damping as a fraction of the mean Hessian diagonal (default ${defaultRunSettings.percDamp})
+  --no-true-sequential   quantize all linears of a block on the block's original inputs
+  --mse                  search clipped grids that minimise the weight error (norm 2.4)
+
+Other:
+  --gpu-memory MIB       refuse runs whose estimated GPU memory exceeds this (default ${DEFAULT_GPU_MEMORY_MIB})
+  --help                 this text
+
+Environment: WGPU_BACKEND=vulkan|opengles (default opengles, which works on Mesa's llvmpipe without a GPU).
+Exit codes: 0 done, 1 the run failed, 2 bad flags or inputs.`;
+
+const VALUE_FLAGS = ['--model', '--calibration', '--eval', '--out', '--nsamples', '--seqlen', '--seed', '--bits', '--group-size', '--damp', '--gpu-memory'];
+const BOOLEAN_FLAGS = ['--sym', '--asym', '--act-order', '--static-groups', '--no-true-sequential', '--mse', '--help'];
+
+function integer(flag: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag} needs an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}, got "${v}"`);
+  }
+  return n;
+}
+
+/** Parses argv (without node and the script); returns null for --help. */
+export function parseArgs(argv: string[]): CliOptions | null {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    if (VALUE_FLAGS.includes(name)) {
+      const v = inline ?? argv[++i];
+      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${name} needs a value`);
+      if (values.has(name)) throw new UsageError(`${name} is given twice`);
+      values.set(name, v);
+    } else if (BOOLEAN_FLAGS.includes(name) && inline === undefined) {
+      flags.add(name);
+    } else {
+      throw new UsageError(`unknown argument "${a}" (see --help)`);
+    }
+  }
+  if (flags.has('--help')) return null;
+  for (const required of ['--model', '--calibration', '--eval', '--out']) {
+    if (!values.has(required)) throw new UsageError(`${required} is required (see --help)`);
+  }
+  if (flags.has('--sym') && flags.has('--asym')) throw new UsageError('--sym and --asym exclude each other');
+  const d = defaultRunSettings;
+  const get = (f: string) => values.get(f);
+  const damp = get('--damp') === undefined ? d.percDamp : Number(get('--damp'));
+  if (!(damp >= 0 && damp < 1)) throw new UsageError(`--damp needs a fraction in [0, 1), got "${get('--damp')}"`);
+  const groupSize = get('--group-size') === undefined ? d.groupSize : integer('--group-size', get('--group-size')!, -1);
+  if (groupSize === 0) throw new UsageError('--group-size must be -1 or a positive integer');
+  return {
+    model: get('--model')!,
+    calibration: get('--calibration')!,
+    eval: get('--eval')!,
+    out: get('--out')!,
+    settings: {
+      ...d,
+      nsamples: get('--nsamples') === undefined ? d.nsamples : integer('--nsamples', get('--nsamples')!, 1),
+      seqlen: get('--seqlen') === undefined ? null : integer('--seqlen', get('--seqlen')!, 2),
+      seed: get('--seed') === undefined ? d.seed : integer('--seed', get('--seed')!, 0),
+      bits: get('--bits') === undefined ? d.bits : integer('--bits', get('--bits')!, 2, 8),
+      groupSize,
+      sym: !flags.has('--asym'),
+      actOrder: flags.has('--act-order'),
+      staticGroups: flags.has('--static-groups'),
+      percDamp: damp,
+      trueSequential: !flags.has('--no-true-sequential'),
+      mse: flags.has('--mse'),
+    },
+    gpuMemoryBudget: (get('--gpu-memory') === undefined ? DEFAULT_GPU_MEMORY_MIB : integer('--gpu-memory', get('--gpu-memory')!, 1)) * 2 ** 20,
+  };
+}
