@@ -1,0 +1,114 @@
+/** The quantize command: flags, and real runs as a subprocess on the shared test model. */
+import { describe, it, expect } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, UsageError } from './args';
+import { progressLine } from './progress';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
+const base = ['--model', 'm', '--calibration', 'c.txt', '--eval', 'e.txt', '--out', 'o'];
+
+describe('flags', () => {
+  it('takes defaults and every option', () => {
+    const d = parseArgs(base)!;
+    expect(d.settings).toMatchObject({ bits: 4, groupSize: -1, sym: true, actOrder: false, trueSequential: true, nsamples: 128, seqlen: null, seed: 0, percDamp: 0.01, mse: false });
+    const o = parseArgs([...base, '--bits', '3', '--group-size=32', '--asym', '--act-order', '--static-groups', '--damp', '0.05', '--no-true-sequential', '--mse', '--nsamples', '8', '--seqlen', '64', '--seed', '7'])!;
+    expect(o.settings).toMatchObject({ bits: 3, groupSize: 32, sym: false, actOrder: true, staticGroups: true, percDamp: 0.05, trueSequential: false, mse: true, nsamples: 8, seqlen: 64, seed: 7 });
+    expect(parseArgs(['--help'])).toBeNull();
+  });
+
+  it.each([
+    [['--model', 'm'], /--calibration is required/],
+    [[...base, '--bits', '9'], /--bits needs an integer from 2 to 8/],
+    [[...base, '--group-size', '0'], /-1 or a positive integer/],
+    [[...base, '--sym', '--asym'], /exclude each other/],
+    [[...base, '--damp', 'x'], /--damp needs a fraction/],
+    [[...base, '--frobnicate'], /unknown argument "--frobnicate"/],
+    [[...base, '--nsamples'], /--nsamples needs a value/],
+    [[...base, '--bits', '4', '--bits', '3'], /given twice/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseArgs(argv as string[])).toThrow(UsageError);
+    expect(() => parseArgs(argv as string[])).toThrow(message);
+  });
+
+  it('draws a progress line', () => {
+    const line = progressLine({
+      type: 'linear',
+      done: 7,
+      total: 35,
+      elapsed: 3,
+      etaSeconds: 12,
+      report: { block: 0, name: 'mlp.down_proj', rows: 64, cols: 172, gptq: { mse: 1, loss: 2, damp: 0.01, dampAttempts: 1, fellBackToRtn: false, seconds: 0.1 }, rtn: { mse: 2 } },
+    });
+    expect(line).toMatch(/^\[#####\.{19}\] 7\/35 block 0 mlp\.down_proj mse gptq\/rtn 0\.50 +3\.0s elapsed, ~12\.0s left$/);
+  });
+});
+
+function cli(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', './tools/register-raw.mjs', '--import', 'tsx', 'src/cli/quantize.ts', ...args],
+      { cwd: ROOT, env: { ...process.env, EGL_PLATFORM: 'surfaceless' } },
+      (error, _stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
+    );
+  });
+}
+
+describe('runs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gptq-cli-'));
+  const evalFile = join(dir, 'eval.txt');
+  writeFileSync(evalFile, readFileSync(join(SHARED, 'corpus/aesop_fables_body_reflowed.txt'), 'utf8').slice(0, 6000));
+  const model = join(SHARED, 'models/stories260K');
+  const calibration = join(SHARED, 'corpus/stories260K_generated_200_seed20251122.txt');
+  const run = (out: string, extra: string[] = []) =>
+    cli(['--model', model, '--calibration', calibration, '--eval', evalFile, '--out', out, '--nsamples', '4', '--seqlen', '64', '--group-size', '32', ...extra]);
+
+  it('writes report.json with every setting, the windows, each linear and the perplexities', async () => {
+    const out = join(dir, 'run');
+    const { code, stderr } = await run(out, ['--bits', '3', '--asym']);
+    expect(stderr).toContain('wrote');
+    expect(code).toBe(0);
+    const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(r.settings).toMatchObject({ bits: 3, groupSize: 32, sym: false, nsamples: 4, seqlen: 64, seed: 0, trueSequential: true });
+    expect(r.calibration.windows).toHaveLength(4);
+    expect(r.calibration.windows[0]).toHaveLength(64);
+    expect(r.layers).toHaveLength(35);
+    expect(r.layers[0]).toMatchObject({ block: 0, name: 'self_attn.k_proj', rows: 32, cols: 64 });
+    for (const l of r.layers) expect(l.gptq.mse).toBeGreaterThan(0);
+    expect(r.perplexity).toMatchObject({ text: 'eval.txt', seqlen: 64 });
+    expect(r.perplexity.original).toBeLessThan(r.perplexity.rtn);
+    expect(r.adapter.featureLevel).toBeDefined();
+    expect(r.seconds.total).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [['--bits', '1'], /--bits/],
+    [['--seqlen', '4096'], /context|seqlen/i],
+  ])('exits 2 on bad input %j and leaves --out untouched', async (extra, message) => {
+    const out = join(dir, `bad${extra.join('')}`);
+    const { code, stderr } = await run(out, extra);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('exits 2 on a folder that is not a checkpoint, and on an --out that is not empty', async () => {
+    const notModel = join(dir, 'empty-model');
+    mkdirSync(notModel);
+    const a = await cli(['--model', notModel, '--calibration', calibration, '--eval', evalFile, '--out', join(dir, 'x')]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/config\.json/);
+    const full = join(dir, 'full');
+    mkdirSync(full);
+    writeFileSync(join(full, 'keep.txt'), 'mine');
+    const b = await run(full);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/not empty/);
+    expect(readdirSync(full)).toEqual(['keep.txt']);
+  });
+});
