@@ -86,6 +86,17 @@ describe('runs', () => {
     expect(r.seconds.total).toBeGreaterThan(0);
   });
 
+  it('defaults the window length to the model context (GPT-2 names model: 16)', async () => {
+    const names = join(dir, 'names.txt');
+    writeFileSync(names, readFileSync(join(SHARED, 'corpus/names_eot.txt'), 'utf8').slice(0, 20000));
+    const out = join(dir, 'names-run');
+    const { code } = await cli(['--model', join(SHARED, 'models/makemore-names-gpt2'), '--calibration', names, '--eval', names, '--nsamples', '4', '--out', out]);
+    expect(code).toBe(0);
+    const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(r.settings.seqlen).toBe(16);
+    expect(r.layers.map((l: { name: string }) => l.name).slice(0, 4)).toEqual(['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj']);
+  });
+
   it.each([
     [['--bits', '1'], /--bits/],
     [['--seqlen', '4096'], /context|seqlen/i],

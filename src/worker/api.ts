@@ -11,6 +11,16 @@ import { GpuProvider } from '../gpu/runtime';
 import { GptqLayer } from '../engine/gptq-layer';
 import type { GpuGptqResult } from '../engine/gptq-layer';
 import type { QuantOptions, QuantResult } from '../core/types';
+import { blobSource } from '../core/model/byte-source';
+import type { ProgressEvent, RunSettings } from '../core/run';
+import type { RunReport } from '../core/report';
+import { runModel } from '../engine/run-model';
+
+/** The studio's default budget for a run's estimated GPU memory (WebGPU does not report the adapter's). */
+export const BROWSER_GPU_MEMORY_BUDGET = 2 * 2 ** 30;
+
+/** The abort controller of the run in progress (one at a time). */
+let running: AbortController | null = null;
 
 /** One linear layer and its calibration inputs. */
 export interface QuantizeLayerRequest {
@@ -94,6 +104,41 @@ export const api = {
     } finally {
       layer.dispose();
     }
+  },
+
+  /**
+   * A whole-model run: GPTQ block by block on calibration text, then perplexity of the
+   * original, RTN and GPTQ models on evaluation text. Progress arrives through `onProgress`
+   * (wrap it with Comlink.proxy); `cancel()` stops the run within one linear.
+   *
+   * @example
+   *   const report = await remote.quantizeModel(files, calib, evalText, { bits: 4, groupSize: 128 }, Comlink.proxy(onProgress));
+   */
+  async quantizeModel(
+    files: File[],
+    calibration: { name: string; text: string },
+    evaluation: { name: string; text: string },
+    settings: Partial<RunSettings>,
+    onProgress?: (e: ProgressEvent) => void,
+  ): Promise<RunReport> {
+    if (running) throw new Error('A run is already in progress; cancel it or wait for it to finish.');
+    const rt = await gpuProvider().runtime();
+    running = new AbortController();
+    try {
+      const { report } = await runModel(
+        rt,
+        { files: files.map((f) => blobSource(f)), modelName: files[0]?.webkitRelativePath.split('/')[0] || 'model', calibration, evaluation, settings, gpuMemoryBudget: BROWSER_GPU_MEMORY_BUDGET },
+        { onProgress, signal: running.signal },
+      );
+      return report;
+    } finally {
+      running = null;
+    }
+  },
+
+  /** Cancels the run in progress, if any (it rejects with RunCancelledError). */
+  cancel(): void {
+    running?.abort();
   },
 };
 

@@ -1,0 +1,96 @@
+/**
+ * One whole-model run from inputs to report, for the CLI and the worker alike: open the
+ * checkpoint, draw the calibration windows, check the memory estimate, quantize block by block,
+ * measure perplexity of the original, RTN and GPTQ models.
+ */
+import type { GpuRuntime } from '../gpu/runtime';
+import type { ByteSource } from '../core/model/byte-source';
+import { openCheckpoint } from '../core/model/checkpoint';
+import { loadTokenizer } from '../core/model/tokenizer';
+import { assertSequenceFits, defaultSeqlen } from '../core/model/config';
+import { calibrationWindows, evaluationWindows, textToIds } from '../core/model/calibration';
+import { defaultRunSettings, type ModelVariant, type RunSettings } from '../core/run';
+import type { RunReport } from '../core/report';
+import { loadModel, modelSpec, withWeights } from './model/load-model';
+import { quantizeModel, weightKey, type QuantizedWeights, type RunHooks } from './quantize-model';
+import { perplexity } from './evaluate';
+import { assertRunFits } from './memory-estimate';
+
+export interface RunInputs {
+  /** The checkpoint folder's files. */
+  files: ByteSource[];
+  /** How the model is named in the report (a path or a folder name). */
+  modelName: string;
+  calibration: { name: string; text: string };
+  evaluation: { name: string; text: string };
+  /** Settings; seqlen defaults to the model's context up to 2048. */
+  settings: Partial<RunSettings>;
+  /** Refuse runs whose estimated peak GPU memory is above this many bytes. */
+  gpuMemoryBudget: number;
+}
+
+export interface RunOutput {
+  report: RunReport;
+  weights: QuantizedWeights;
+}
+
+/** Problems with the inputs (not the GPU): the CLI exits with 2 on these. */
+export class RunInputError extends Error {
+  override name = 'RunInputError';
+}
+
+export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHooks = {}): Promise<RunOutput> {
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+  const emit = hooks.onProgress ?? (() => {});
+  const ckpt = await openCheckpoint(inputs.files);
+  const tokenizer = loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson);
+  const settings: RunSettings = {
+    ...defaultRunSettings,
+    ...inputs.settings,
+    seqlen: inputs.settings.seqlen ?? defaultSeqlen(ckpt.config),
+  };
+  const { seqlen } = settings;
+  const calibIds = textToIds(tokenizer, inputs.calibration.text);
+  const evalIds = textToIds(tokenizer, inputs.evaluation.text);
+  let windows: number[][];
+  let evalWindows: number[][];
+  try {
+    assertSequenceFits(ckpt.config, seqlen);
+    windows = calibrationWindows(calibIds, settings.nsamples, seqlen, settings.seed);
+    evalWindows = evaluationWindows(evalIds, seqlen);
+    assertRunFits(modelSpec(ckpt), settings.nsamples, seqlen, rt.summary, inputs.gpuMemoryBudget, rt.bindingLimit);
+  } catch (e) {
+    throw new RunInputError((e as Error).message);
+  }
+  const model = await loadModel(ckpt);
+  const tCalibration = elapsed();
+  emit({ type: 'stage', stage: 'calibration', detail: `${windows.length} windows of ${seqlen} tokens from ${calibIds.length}`, elapsed: elapsed() });
+
+  const weights = await quantizeModel(rt, model, Uint32Array.from(windows.flat()), settings, hooks);
+  const tQuantization = elapsed();
+
+  emit({ type: 'stage', stage: 'evaluation', detail: `${evalWindows.length} windows of ${seqlen} tokens`, elapsed: elapsed() });
+  const gptqQ = new Map([...weights.gptq].map(([k, r]) => [k, r.Q as Float32Array]));
+  const replaced: Record<ModelVariant, Map<string, Float32Array> | null> = { original: null, rtn: weights.rtn, gptq: gptqQ };
+  const ppl = {} as Record<ModelVariant, number>;
+  const evalFlat = Uint32Array.from(evalWindows.flat());
+  for (const variant of ['original', 'rtn', 'gptq'] as const) {
+    const w = replaced[variant];
+    const blocks = w ? withWeights(model.block, (b, n) => w.get(weightKey(b, n))) : model.block;
+    // Passes of as many tokens as the calibration held, which the memory check admitted.
+    ppl[variant] = await perplexity(rt, model, blocks, evalFlat, seqlen, settings.nsamples, hooks.signal);
+    emit({ type: 'perplexity', variant, value: ppl[variant], elapsed: elapsed() });
+  }
+  const summary = ckpt.summary();
+  const report: RunReport = {
+    settings,
+    model: { path: inputs.modelName, arch: summary.arch, blocks: summary.blocks, hiddenSize: summary.hiddenSize, parameters: summary.parameters, dtype: summary.dtype },
+    adapter: { ...rt.summary },
+    calibration: { text: inputs.calibration.name, tokens: calibIds.length, windows },
+    layers: weights.layers,
+    perplexity: { text: inputs.evaluation.name, seqlen, windows: evalWindows.length, ...ppl },
+    seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed() },
+  };
+  return { report, weights };
+}
