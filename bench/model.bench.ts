@@ -1,0 +1,486 @@
+/**
+ * Whole-model benchmark: forward tokens per second, the time of each stage of a sequential GPTQ
+ * run (calibration and embedding, each block, GPTQ per linear summed by linear name, perplexity
+ * evaluation) and the peak GPU bytes of each phase, on
+ *   stories260K  ../shared/models/stories260K, calibrated on stories260K_generated_200_seed20251122.txt,
+ *                evaluated on aesop_fables_body_reflowed.txt
+ *   gpt2         a synthetic model with GPT-2-small shapes (768 hidden, 12 heads, MLP 3072, vocab
+ *                50257, context 1024; LayerNorm, biases, tied head), N(0, 0.02) weights made here in
+ *                memory (never written to disk), random token windows for calibration and evaluation.
+ * Prints figures; asserts nothing.
+ *
+ * Run: npm run bench:model [-- --model stories|gpt2|all --nsamples N --seqlen L --blocks B
+ *        --batch W --reps R --eval-windows E --bits B --group-size G --seed S]
+ * --nsamples/--seqlen/--batch/--reps/--eval-windows apply to every model run; left out, each
+ * model has its own defaults (below), sized to finish in ~10 minutes on a 2-core CPU with Dawn on
+ * Mesa llvmpipe (~3 GFLOP/s). The full GPT-2-small is --blocks 12.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { nodeRuntime } from '../src/testing/node-gpu';
+import { folderSources } from '../src/testing/node-source';
+import { openCheckpoint } from '../src/core/model/checkpoint';
+import { loadTokenizer } from '../src/core/model/tokenizer';
+import { calibrationWindows, evaluationWindows, textToIds } from '../src/core/model/calibration';
+import { loadModel, withWeights, type LoadedModel } from '../src/engine/model/load-model';
+import {
+  GpuGlobals,
+  scoreSequences,
+  type BlockSource,
+  type HostBlock,
+  type HostLinear,
+  type HostNorm,
+  type ModelSpec,
+} from '../src/engine/model/model-forward';
+import { BLOCK_LINEARS } from '../src/engine/model/block-forward';
+import { quantizeModel, weightKey } from '../src/engine/quantize-model';
+import { perplexity } from '../src/engine/evaluate';
+import type { GpuGptqResult } from '../src/engine/gptq-layer';
+import { defaultRunSettings, type ProgressEvent, type RunSettings } from '../src/core/run';
+import { seededRandom } from '../src/core/random';
+import { describeAdapter } from '../src/gpu/device';
+import type { GpuRuntime } from '../src/gpu/runtime';
+
+const SHARED = new URL('../../shared/', import.meta.url);
+
+type ModelName = 'stories' | 'gpt2';
+
+interface Sizes {
+  nsamples: number;
+  seqlen: number;
+  /** Windows per forward pass in the tokens-per-second measurement. */
+  batch: number;
+  /** Timed forward passes after the warm-up. */
+  reps: number;
+  /** Evaluation windows (per variant); 0 = every window of the evaluation text. */
+  evalWindows: number;
+}
+
+const DEFAULTS: Record<ModelName, Sizes> = {
+  stories: { nsamples: 32, seqlen: 256, batch: 16, reps: 3, evalWindows: 0 },
+  gpt2: { nsamples: 4, seqlen: 128, batch: 4, reps: 1, evalWindows: 4 },
+};
+
+interface Args {
+  models: ModelName[];
+  overrides: Partial<Sizes>;
+  blocks: number;
+  bits: number;
+  groupSize: number;
+  seed: number;
+}
+
+const FLAGS: Record<string, string> = {
+  '--model': 'stories|gpt2|all (default all)',
+  '--nsamples': 'calibration windows (stories 32, gpt2 4)',
+  '--seqlen': 'tokens per window (stories 256, gpt2 128)',
+  '--blocks': 'GPT-2 blocks to build and run, 1..12 (default 2)',
+  '--batch': 'windows per forward pass in the tokens/s figure (stories 16, gpt2 4)',
+  '--reps': 'timed forward passes after the warm-up (stories 3, gpt2 1)',
+  '--eval-windows': 'evaluation windows per variant, 0 = all of the text (stories 0, gpt2 4)',
+  '--bits': 'bits per weight (default 4)',
+  '--group-size': 'columns per group, -1 = per row (default 128)',
+  '--seed': 'calibration window seed and synthetic weight seed (default 0)',
+};
+
+function usage(): string {
+  return 'npm run bench:model -- [flags]\n' + Object.entries(FLAGS).map(([f, d]) => `  ${f.padEnd(15)} ${d}`).join('\n');
+}
+
+function parseArgs(argv: string[]): Args {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      console.log(usage());
+      process.exit(0);
+    }
+    const [flag, inline] = a.split('=', 2);
+    if (!(flag in FLAGS)) throw new UsageError(`unknown flag ${a}`);
+    const v = inline ?? argv[++i];
+    if (v === undefined) throw new UsageError(`${flag} needs a value`);
+    values.set(flag, v);
+  }
+  const int = (flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined => {
+    const v = values.get(flag);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer in ${min}..${max}, got ${v}`);
+    return n;
+  };
+  const model = values.get('--model') ?? 'all';
+  if (!['stories', 'gpt2', 'all'].includes(model)) throw new UsageError(`--model must be stories, gpt2 or all, got ${model}`);
+  const overrides: Partial<Sizes> = {};
+  const set = (key: keyof Sizes, n: number | undefined) => {
+    if (n !== undefined) overrides[key] = n;
+  };
+  set('nsamples', int('--nsamples', 1));
+  set('seqlen', int('--seqlen', 2));
+  set('batch', int('--batch', 1));
+  set('reps', int('--reps', 1));
+  set('evalWindows', int('--eval-windows', 0));
+  const groupSize = int('--group-size', -1) ?? 128;
+  if (groupSize === 0) throw new UsageError('--group-size must be -1 or positive');
+  return {
+    models: model === 'all' ? ['stories', 'gpt2'] : [model as ModelName],
+    overrides,
+    blocks: int('--blocks', 1, 12) ?? 2,
+    bits: int('--bits', 2, 8) ?? 4,
+    groupSize,
+    seed: int('--seed', 0) ?? 0,
+  };
+}
+
+class UsageError extends Error {}
+
+// ——— formatting ———
+
+const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const now = () => performance.now() / 1000;
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = now();
+  const r = await fn();
+  return [r, now() - t0];
+}
+
+/** Trims the pool and resets its peaks, so the next phase's peak counts only what it allocates. */
+function startPhase(rt: GpuRuntime): void {
+  rt.pool.trim();
+  rt.pool.resetPeaks();
+}
+
+function peaks(rt: GpuRuntime): string {
+  const s = rt.pool.stats;
+  return `peak GPU allocated ${mib(s.peakBytesAllocated)} (in use ${mib(s.peakBytesInUse)})`;
+}
+
+// ——— the synthetic GPT-2-small ———
+
+/** Fills a with N(mean, std²) samples (Box–Muller, two per pair of uniforms). */
+function fillGaussian(a: Float32Array, rand: () => number, std: number, mean = 0): Float32Array {
+  for (let i = 0; i < a.length; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - rand())) * std;
+    const t = 2 * Math.PI * rand();
+    a[i] = mean + r * Math.cos(t);
+    if (i + 1 < a.length) a[i + 1] = mean + r * Math.sin(t);
+  }
+  return a;
+}
+
+function gpt2Spec(blocks: number): ModelSpec {
+  return {
+    family: 'gpt2',
+    hidden: 768,
+    intermediate: 3072,
+    layers: blocks,
+    heads: 12,
+    kvHeads: 12,
+    headDim: 64,
+    vocab: 50257,
+    maxPositions: 1024,
+    ropeTheta: 10000, // unused: learned positions
+    norm: 'layer',
+    normEps: 1e-5,
+  };
+}
+
+/**
+ * GPT-2-small shapes with random weights: N(0, 0.02) linears and token embeddings (GPT-2's
+ * initializer range), N(0, 0.01) positions and small biases, LayerNorms near 1/0, tied head.
+ * Blocks are made on first use from their own seed and kept (≈28 MB each).
+ */
+function syntheticGpt2(blocks: number, seed: number): LoadedModel {
+  const spec = gpt2Spec(blocks);
+  const { hidden: h, intermediate: f, vocab, maxPositions } = spec;
+  const rand = seededRandom(seed * 7919 + 1);
+  const embed = fillGaussian(new Float32Array(vocab * h), rand, 0.02);
+  const norm = (r: () => number): HostNorm => ({
+    weight: fillGaussian(new Float32Array(h), r, 0.02, 1),
+    bias: fillGaussian(new Float32Array(h), r, 0.02),
+  });
+  const globals = {
+    embed,
+    positions: fillGaussian(new Float32Array(maxPositions * h), rand, 0.01),
+    finalNorm: norm(rand),
+    lmHead: embed,
+  };
+  const shapes: Record<string, [number, number]> = {
+    'attn.c_attn': [3 * h, h],
+    'attn.c_proj': [h, h],
+    'mlp.c_fc': [f, h],
+    'mlp.c_proj': [h, f],
+  };
+  const cache = new Map<number, HostBlock>();
+  const block: BlockSource = async (b) => {
+    if (b < 0 || b >= blocks) throw new RangeError(`block ${b} of ${blocks}`);
+    let host = cache.get(b);
+    if (!host) {
+      const r = seededRandom(seed * 7919 + 1000 + b);
+      const linears = new Map<string, HostLinear>();
+      for (const name of BLOCK_LINEARS.gpt2) {
+        const [out, inF] = shapes[name];
+        linears.set(name, {
+          W: fillGaussian(new Float32Array(out * inF), r, 0.02),
+          out,
+          in: inF,
+          bias: fillGaussian(new Float32Array(out), r, 0.01),
+        });
+      }
+      host = { linears, norm1: norm(r), norm2: norm(r) };
+      cache.set(b, host);
+    }
+    return host;
+  };
+  return {
+    spec,
+    globals,
+    block,
+    linears: [...BLOCK_LINEARS.gpt2],
+    sequentialGroups: BLOCK_LINEARS.gpt2.map((n) => [n]),
+  };
+}
+
+function randomWindows(count: number, seqlen: number, vocab: number, seed: number): number[][] {
+  const rand = seededRandom(seed);
+  return Array.from({ length: count }, () => Array.from({ length: seqlen }, () => Math.floor(rand() * vocab)));
+}
+
+// ——— the benchmark of one model ———
+
+interface Prepared {
+  title: string;
+  model: LoadedModel;
+  /** Host seconds to make the calibration windows (reading and tokenizing the text, or drawing random ids). */
+  windowSeconds: number;
+  /** Host seconds to open the checkpoint or make the synthetic weights. */
+  loadSeconds: number;
+  calib: number[][];
+  evalWindows: number[][];
+  evalText: string;
+  /** Windows for the forward measurement. */
+  forward: number[][];
+}
+
+async function prepareStories(sizes: Sizes, seed: number): Promise<Prepared> {
+  const t0 = now();
+  const dir = fileURLToPath(new URL('models/stories260K', SHARED));
+  const ckpt = await openCheckpoint(await folderSources(dir));
+  const model = await loadModel(ckpt);
+  const tok = loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson);
+  const loadSeconds = now() - t0;
+  const t1 = now();
+  const calibIds = textToIds(tok, readFileSync(new URL('corpus/stories260K_generated_200_seed20251122.txt', SHARED), 'utf8'));
+  const calib = calibrationWindows(calibIds, sizes.nsamples, sizes.seqlen, seed);
+  const windowSeconds = now() - t1;
+  const evalIds = textToIds(tok, readFileSync(new URL('corpus/aesop_fables_body_reflowed.txt', SHARED), 'utf8'));
+  const all = evaluationWindows(evalIds, sizes.seqlen);
+  const evalWindows = sizes.evalWindows > 0 ? all.slice(0, sizes.evalWindows) : all;
+  const forward = Array.from({ length: sizes.batch }, (_, i) => all[i % all.length]);
+  return {
+    title: `stories260K (${calibIds.length} calibration tokens, ${evalIds.length} evaluation tokens)`,
+    model,
+    windowSeconds,
+    loadSeconds,
+    calib,
+    evalWindows,
+    evalText: `aesop_fables_body_reflowed.txt, ${evalWindows.length} of ${all.length} windows`,
+    forward,
+  };
+}
+
+async function prepareGpt2(sizes: Sizes, blocks: number, seed: number): Promise<Prepared> {
+  const [model, loadSeconds] = await timed(async () => {
+    const m = syntheticGpt2(blocks, seed);
+    for (let b = 0; b < blocks; b++) await m.block(b); // make every block now, outside the timings
+    return m;
+  });
+  const vocab = model.spec.vocab;
+  const [calib, windowSeconds] = await timed(async () => randomWindows(sizes.nsamples, sizes.seqlen, vocab, seed + 1));
+  const evalWindows = randomWindows(sizes.evalWindows || sizes.nsamples, sizes.seqlen, vocab, seed + 2);
+  return {
+    title: `synthetic GPT-2-small shapes, ${blocks} of 12 blocks (random N(0, 0.02) weights, random tokens)`,
+    model,
+    windowSeconds,
+    loadSeconds,
+    calib,
+    evalWindows,
+    evalText: `${evalWindows.length} random windows`,
+    forward: randomWindows(sizes.batch, sizes.seqlen, vocab, seed + 3),
+  };
+}
+
+/** Nominal FLOPs of a forward pass over `tokens` tokens in windows of seqlen (linears, attention, LM head). */
+function forwardFlops(spec: ModelSpec, tokens: number, seqlen: number): number {
+  const q = spec.heads * spec.headDim;
+  const kv = spec.kvHeads * spec.headDim;
+  const linearParams =
+    spec.family === 'gpt2'
+      ? 3 * spec.hidden * spec.hidden + q * spec.hidden + 2 * spec.intermediate * spec.hidden
+      : (q + 2 * kv) * spec.hidden + q * spec.hidden + 3 * spec.intermediate * spec.hidden;
+  // Causal attention: QKᵀ and PV over on average (seqlen + 1)/2 keys.
+  const attention = 2 * 2 * q * ((seqlen + 1) / 2);
+  return tokens * (spec.layers * (2 * linearParams + attention) + 2 * spec.vocab * spec.hidden);
+}
+
+async function benchModel(rt: GpuRuntime, name: ModelName, p: Prepared, sizes: Sizes, args: Args): Promise<void> {
+  const { spec } = p.model;
+  const settings: RunSettings = {
+    ...defaultRunSettings,
+    bits: args.bits,
+    groupSize: args.groupSize,
+    nsamples: sizes.nsamples,
+    seqlen: sizes.seqlen,
+    seed: args.seed,
+  };
+  console.log(`\n## ${p.title}`);
+  console.log(
+    `spec: ${spec.family}, ${spec.layers} blocks, hidden ${spec.hidden}, heads ${spec.heads}/${spec.kvHeads}×${spec.headDim}, ` +
+      `MLP ${spec.intermediate}, vocab ${spec.vocab}, context ${spec.maxPositions}, ${spec.norm} norm`,
+  );
+  console.log(
+    `settings: nsamples ${sizes.nsamples}, seqlen ${sizes.seqlen}, forward batch ${sizes.batch} windows × ${sizes.reps} rep(s), ` +
+      `bits ${settings.bits}, group size ${settings.groupSize}, ${settings.sym ? 'sym' : 'asym'}, ` +
+      `true-sequential ${settings.trueSequential}, damp ${settings.percDamp}, seed ${settings.seed}`,
+  );
+  console.log(`host: model ${name === 'gpt2' ? 'made' : 'opened'} in ${fmt(p.loadSeconds)} s`);
+
+  // 1. Forward tokens per second.
+  {
+    startPhase(rt);
+    const ids = Uint32Array.from(p.forward.flat());
+    const globals = new GpuGlobals(rt, spec, p.model.globals);
+    try {
+      const [, warm] = await timed(() => scoreSequences(rt, globals, p.model.block, ids, sizes.seqlen));
+      const [, total] = await timed(async () => {
+        for (let r = 0; r < sizes.reps; r++) await scoreSequences(rt, globals, p.model.block, ids, sizes.seqlen);
+      });
+      const perPass = total / sizes.reps;
+      const gflops = forwardFlops(spec, ids.length, sizes.seqlen) / perPass / 1e9;
+      console.log(
+        `forward: ${ids.length} tokens per pass (${p.forward.length} × ${sizes.seqlen}): ${fmt(ids.length / perPass, 1)} tokens/s ` +
+          `(${fmt(perPass, 3)} s per pass, nominal ${fmt(gflops)} GFLOP/s; warm-up pass ${fmt(warm, 3)} s); ${peaks(rt)}`,
+      );
+    } finally {
+      globals.release();
+    }
+  }
+
+  // 2. Sequential GPTQ, stage by stage.
+  startPhase(rt);
+  const windows = Uint32Array.from(p.calib.flat());
+  const events: ProgressEvent[] = [];
+  const [q, quantSeconds] = await timed(() => quantizeModel(rt, p.model, windows, settings, { onProgress: (e) => events.push(e) }));
+  const quantPeak = peaks(rt);
+  const stage = events.find((e) => e.type === 'stage');
+  const embedSeconds = stage?.elapsed ?? Number.NaN;
+  console.log(
+    `calibration: windows drawn in ${fmt(p.windowSeconds, 3)} s on the host; globals uploaded and ${windows.length} tokens embedded on the GPU in ${fmt(embedSeconds, 3)} s`,
+  );
+  console.log(`quantization: ${fmt(quantSeconds)} s in all; ${quantPeak}`);
+  console.log('');
+  // Between progress events: a linear's interval holds its group's capture (when first in the
+  // group), GPTQ, RTN and both output MSEs; after a block's last linear comes its quantized forward.
+  console.log('| block | seconds | GPTQ s | capture, RTN, output MSE s | quantized forward s |');
+  console.log('|---|---|---|---|---|');
+  let prev = embedSeconds;
+  let gptq = 0;
+  let other = 0;
+  for (const e of events) {
+    if (e.type === 'linear') {
+      gptq += e.report.gptq.seconds;
+      other += e.elapsed - prev - e.report.gptq.seconds;
+      prev = e.elapsed;
+    } else if (e.type === 'block') {
+      const wall = gptq + other + (e.elapsed - prev);
+      console.log(`| ${e.block} | ${fmt(wall)} | ${fmt(gptq)} | ${fmt(other)} | ${fmt(e.elapsed - prev)} |`);
+      prev = e.elapsed;
+      gptq = other = 0;
+    }
+  }
+  console.log('');
+  console.log(`GPTQ seconds per linear, summed over the ${spec.layers} blocks (stages as GptqLayer times them;`);
+  console.log('the Hessian is accumulated inside the capture pass, so its time is in the capture column above):');
+  console.log('| linear | out×in | total s | Hessian s | prepare s | inverse s | sweep s | finalize s | Σ MSE GPTQ/RTN |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const lin of p.model.linears) {
+    const reports = q.layers.filter((l) => l.name === lin);
+    if (reports.length === 0) continue;
+    const sum = { total: 0, hessian: 0, prepare: 0, inverse: 0, sweep: 0, finalize: 0 };
+    for (const r of reports) {
+      const s = (q.gptq.get(weightKey(r.block, lin)) as GpuGptqResult | undefined)?.seconds;
+      sum.total += r.gptq.seconds;
+      if (s) {
+        sum.hessian += s.hessian;
+        sum.prepare += s.prepare;
+        sum.inverse += s.inverse;
+        sum.sweep += s.sweep;
+        sum.finalize += s.finalize;
+      }
+    }
+    const mseRatio = reports.reduce((a, r) => a + r.gptq.mse, 0) / reports.reduce((a, r) => a + r.rtn.mse, 0);
+    console.log(
+      `| ${lin} | ${reports[0].rows}×${reports[0].cols} | ${fmt(sum.total)} | ${fmt(sum.hessian)} | ${fmt(sum.prepare)} | ` +
+        `${fmt(sum.inverse)} | ${fmt(sum.sweep)} | ${fmt(sum.finalize)} | ${fmt(mseRatio, 3)} |`,
+    );
+  }
+  const gptqTotal = q.layers.reduce((a, l) => a + l.gptq.seconds, 0);
+  console.log(`Σ GPTQ ${fmt(gptqTotal)} s of ${fmt(quantSeconds)} s quantization`);
+
+  // 3. Evaluation: perplexity of the original, RTN and GPTQ weights.
+  console.log('');
+  startPhase(rt);
+  const evalIds = Uint32Array.from(p.evalWindows.flat());
+  const perPass = Math.max(1, sizes.batch);
+  const gptqQ = new Map([...q.gptq].map(([k, r]) => [k, r.Q as Float32Array]));
+  const variants: [string, BlockSource][] = [
+    ['original', p.model.block],
+    ['rtn', withWeights(p.model.block, (b, n) => q.rtn.get(weightKey(b, n)))],
+    ['gptq', withWeights(p.model.block, (b, n) => gptqQ.get(weightKey(b, n)))],
+  ];
+  let evalSeconds = 0;
+  const parts: string[] = [];
+  for (const [label, blocks] of variants) {
+    const [ppl, s] = await timed(() => perplexity(rt, p.model, blocks, evalIds, sizes.seqlen, perPass));
+    evalSeconds += s;
+    parts.push(`${label} ${fmt(ppl, 3)} (${fmt(s)} s)`);
+  }
+  console.log(
+    `evaluation (${p.evalText}, ${evalIds.length} tokens, ${perPass} windows per pass): perplexity ${parts.join(', ')}; ` +
+      `${fmt(evalSeconds)} s in all; ${peaks(rt)}`,
+  );
+  console.log(
+    `stages: calibration ${fmt(p.windowSeconds + embedSeconds)} s, quantization ${fmt(quantSeconds - embedSeconds)} s, ` +
+      `evaluation ${fmt(evalSeconds)} s`,
+  );
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const rt = await nodeRuntime();
+  const limits = rt.summary.limits;
+  console.log(`adapter: ${describeAdapter(rt.summary)} — ${rt.summary.description || 'no description'}`);
+  console.log(
+    `backend: ${process.env.WGPU_BACKEND ?? 'opengles'}; binding limit ${mib(rt.bindingLimit)}, maxBufferSize ${mib(limits.maxBufferSize)}`,
+  );
+  console.log(`command line: ${process.argv.slice(2).join(' ') || '(defaults)'}`);
+  try {
+    for (const name of args.models) {
+      const sizes = { ...DEFAULTS[name], ...args.overrides };
+      const p = name === 'stories' ? await prepareStories(sizes, args.seed) : await prepareGpt2(sizes, args.blocks, args.seed);
+      await benchModel(rt, name, p, sizes, args);
+    }
+  } finally {
+    rt.destroy();
+  }
+}
+
+main().catch((e) => {
+  if (e instanceof UsageError) {
+    console.error(`${e.message}\n${usage()}`);
+    process.exit(2);
+  }
+  console.error(e);
+  process.exit(1);
+});
