@@ -24,9 +24,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { nodeRuntime } from '../testing/node-gpu';
-import { folderSources } from '../testing/node-source';
-import { readCorpus, sharedModelDir, STORIES_260K, MAKEMORE_NAMES } from '../testing/shared-models';
-import { openCheckpoint } from '../core/model/checkpoint';
+import { readCorpus, STORIES_260K, MAKEMORE_NAMES, openSharedCheckpoint } from '../testing/shared-models';
 import { loadTokenizer } from '../core/model/tokenizer';
 import { calibrationWindows, textToIds } from '../core/model/calibration';
 import { loadReferenceModel } from '../core/model/forward-reference';
@@ -141,7 +139,7 @@ function agreement(
 }
 
 async function compare(model: string, corpus: string, settings: RunSettings) {
-  const ckpt = await openCheckpoint(await folderSources(sharedModelDir(model)));
+  const ckpt = await openSharedCheckpoint(model);
   const tok = loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson);
   const ids = textToIds(tok, readCorpus(corpus));
   const windows = calibrationWindows(ids, settings.nsamples, settings.seqlen, settings.seed);

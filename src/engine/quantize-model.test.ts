@@ -3,11 +3,8 @@
  * than RTN on the same grid, summed over the linears, and a lower perplexity on held-out text.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { nodeRuntime } from '../testing/node-gpu';
-import { folderSources } from '../testing/node-source';
-import { openCheckpoint } from '../core/model/checkpoint';
+import { openSharedCheckpoint, readCorpus } from '../testing/shared-models';
 import { loadTokenizer } from '../core/model/tokenizer';
 import { calibrationWindows, evaluationWindows, textToIds } from '../core/model/calibration';
 import { loadModel, withWeights } from './model/load-model';
@@ -17,12 +14,10 @@ import { defaultRunSettings, RunCancelledError, type ProgressEvent, type RunSett
 import { assertRunFits, estimateRunMemory } from './memory-estimate';
 import type { GpuRuntime } from '../gpu/runtime';
 
-const SHARED = new URL('../../../shared/', import.meta.url);
-
 async function setup(model: string, corpus: string) {
-  const ckpt = await openCheckpoint(await folderSources(fileURLToPath(new URL(`models/${model}`, SHARED))));
+  const ckpt = await openSharedCheckpoint(model);
   const tok = loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson);
-  const ids = textToIds(tok, readFileSync(new URL(`corpus/${corpus}`, SHARED), 'utf8'));
+  const ids = textToIds(tok, readCorpus(corpus));
   const half = Math.floor(ids.length / 2);
   return { ckpt, model: await loadModel(ckpt), calib: ids.slice(0, half), evalIds: ids.slice(half) };
 }

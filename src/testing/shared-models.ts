@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openCheckpoint, type Checkpoint } from '../core/model/checkpoint';
+import { folderSources } from './node-source';
 
 export const SHARED_MODELS_DIR = fileURLToPath(new URL('../../../shared/models', import.meta.url));
 export const SHARED_CORPUS_DIR = fileURLToPath(new URL('../../../shared/corpus', import.meta.url));
@@ -14,6 +16,11 @@ export const MAKEMORE_NAMES = 'makemore-names-gpt2';
 
 export function sharedModelDir(name: string): string {
   return join(SHARED_MODELS_DIR, name);
+}
+
+/** A shared model opened as a checkpoint (its files read by range from the folder). */
+export async function openSharedCheckpoint(name: string): Promise<Checkpoint> {
+  return openCheckpoint(await folderSources(sharedModelDir(name)));
 }
 
 /** A file of a shared model, parsed as JSON (e.g. reference_greedy.json). */

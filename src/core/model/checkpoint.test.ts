@@ -5,9 +5,8 @@ import { blobSource, memorySource, type ByteSource } from './byte-source';
 import { CheckpointError } from './checkpoint-error';
 import { INDEX_FILE, openCheckpoint } from './checkpoint';
 import { readSafetensorsHeader } from './safetensors';
-import { folderSources } from '../../testing/node-source';
 import { buildSafetensors } from '../../testing/safetensors-builder';
-import { MAKEMORE_NAMES, sharedModelDir, STORIES_260K } from '../../testing/shared-models';
+import { MAKEMORE_NAMES, sharedModelDir, STORIES_260K, openSharedCheckpoint } from '../../testing/shared-models';
 
 /** Every file of a shared model, in memory, by name. */
 function modelFiles(name: string): Map<string, Uint8Array> {
@@ -51,7 +50,7 @@ async function shardedStories(): Promise<{ files: Map<string, Uint8Array>; index
 
 describe('openCheckpoint on the shared models', () => {
   it('stories260K (llama, GQA, tied head) from node files', async () => {
-    const ck = await openCheckpoint(await folderSources(sharedModelDir(STORIES_260K)));
+    const ck = await openSharedCheckpoint(STORIES_260K);
     expect(ck.summary()).toEqual({
       arch: 'llama', blocks: 5, hiddenSize: 64, parameters: 260032, dtype: 'F32', files: ['model.safetensors'], tokenizer: true,
     });
@@ -108,7 +107,7 @@ describe('sharded checkpoints', () => {
 
   it('reads every tensor from the shard the index names, the same as the single file', async () => {
     const ck = await openCheckpoint(sources(sharded.files));
-    const single = await openCheckpoint(await folderSources(sharedModelDir(STORIES_260K)));
+    const single = await openSharedCheckpoint(STORIES_260K);
     expect(ck.summary().files).toEqual(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']);
     for (const name of ['model.embed_tokens.weight', 'model.layers.1.mlp.down_proj.weight', 'model.layers.4.self_attn.q_proj.weight', 'model.norm.weight']) {
       expect(await ck.readTensor(name)).toEqual(await single.readTensor(name));

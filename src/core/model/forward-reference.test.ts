@@ -1,18 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openCheckpoint } from './checkpoint';
 import {
   applyRope, causalAttention, finalLogits, forwardBlock, forwardLogits, embed, geluNew, greedyGenerate,
   loadReferenceModel, logSoftmax, nextTokenNll, perplexity, setLinearWeight, type ReferenceModel,
 } from './forward-reference';
 import { evaluationWindows, textToIds } from './calibration';
 import { loadTokenizer } from './tokenizer';
-import { folderSources } from '../../testing/node-source';
 import {
-  MAKEMORE_NAMES, readCorpus, readSharedModelJson, sharedModelDir, STORIES_260K, type MakemoreReference, type StoriesReference,
+  MAKEMORE_NAMES, openSharedCheckpoint, readCorpus, readSharedModelJson, STORIES_260K, type MakemoreReference, type StoriesReference,
 } from '../../testing/shared-models';
 
 async function load(name: string): Promise<ReferenceModel> {
-  return loadReferenceModel(await openCheckpoint(await folderSources(sharedModelDir(name))));
+  return loadReferenceModel(await openSharedCheckpoint(name));
 }
 
 function lastRow(logits: Float64Array, T: number, V: number): number[] {
@@ -39,7 +37,7 @@ describe('stories260K (llama: GQA 8/4, head_dim 8, RoPE, RMSNorm, tied head) aga
   });
 
   it('perplexity on aesop_fables at seqlen 256 (no BOS, 125 windows) is the 22.95 of shared/models/README.md', async () => {
-    const ck = await openCheckpoint(await folderSources(sharedModelDir(STORIES_260K)));
+    const ck = await openSharedCheckpoint(STORIES_260K);
     const tokenizer = loadTokenizer(ck.tokenizerJson!, ck.tokenizerConfigJson);
     const windows = evaluationWindows(textToIds(tokenizer, readCorpus('aesop_fables_body_reflowed.txt')), 256);
     expect(windows.length).toBe(125);

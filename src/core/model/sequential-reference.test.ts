@@ -5,7 +5,6 @@
  * mean, forward passes of explicitly modified models) and compares GPTQ's result on it.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openCheckpoint } from './checkpoint';
 import { embed, forwardBlock, loadReferenceModel, setLinearWeight, type ReferenceModel } from './forward-reference';
 import { calibrationWindows, textToIds } from './calibration';
 import { loadTokenizer } from './tokenizer';
@@ -15,11 +14,10 @@ import { HessianAccumulator } from '../hessian';
 import { hessianLoss } from '../metrics';
 import { rtnReference } from '../rtn';
 import { defaultRunSettings, type RunSettings } from '../run';
-import { folderSources } from '../../testing/node-source';
-import { MAKEMORE_NAMES, readCorpus, sharedModelDir, STORIES_260K } from '../../testing/shared-models';
+import { MAKEMORE_NAMES, readCorpus, STORIES_260K, openSharedCheckpoint } from '../../testing/shared-models';
 
 async function setup(name: string, corpus: string, nsamples: number, seqlen: number) {
-  const ckpt = await openCheckpoint(await folderSources(sharedModelDir(name)));
+  const ckpt = await openSharedCheckpoint(name);
   const tok = loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson);
   const ids = textToIds(tok, readCorpus(corpus));
   return { model: await loadReferenceModel(ckpt), windows: calibrationWindows(ids, nsamples, seqlen, 0) };

@@ -1,18 +1,20 @@
 /** The GPU forward pass against the f64 runs in ../shared/models/NAME/reference_greedy.json. */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { nodeRuntime } from '../../testing/node-gpu';
-import { folderSources } from '../../testing/node-source';
-import { openCheckpoint } from '../../core/model/checkpoint';
+import {
+  MAKEMORE_NAMES,
+  openSharedCheckpoint,
+  readSharedModelJson,
+  STORIES_260K,
+  type MakemoreReference,
+  type StoriesReference,
+} from '../../testing/shared-models';
 import { loadModel } from './load-model';
 import { GpuGlobals, greedy, scoreSequences } from './model-forward';
 import type { GpuRuntime } from '../../gpu/runtime';
 
-const MODELS = new URL('../../../../shared/models/', import.meta.url);
-
 async function load(name: string) {
-  return loadModel(await openCheckpoint(await folderSources(fileURLToPath(new URL(name, MODELS)))));
+  return loadModel(await openSharedCheckpoint(name));
 }
 
 let rt: GpuRuntime;
@@ -23,29 +25,29 @@ afterAll(() => rt?.destroy());
 
 describe('GPU forward pass', () => {
   it('stories260K (llama, GQA, RoPE): greedy ids and top-5 logits', async () => {
-    const ref = JSON.parse(readFileSync(new URL('stories260K/reference_greedy.json', MODELS), 'utf8'));
-    const m = await load('stories260K');
+    const ref = readSharedModelJson<StoriesReference>(STORIES_260K, 'reference_greedy.json');
+    const m = await load(STORIES_260K);
     const g = new GpuGlobals(rt, m.spec, m.globals);
     const ids = await greedy(rt, g, m.block, ref.prompt_ids_with_bos, ref.greedy_ids_48.length);
     expect(ids).toEqual(ref.greedy_ids_48);
     const { lastLogits } = await scoreSequences(rt, g, m.block, Uint32Array.from(ref.prompt_ids_with_bos), ref.prompt_ids_with_bos.length);
-    for (const [id, logit] of ref.last_prompt_logits_top5 as [number, number][]) expect(Math.abs(lastLogits[id] - logit)).toBeLessThan(1e-4);
+    for (const [id, logit] of ref.last_prompt_logits_top5) expect(Math.abs(lastLogits[id] - logit)).toBeLessThan(1e-4);
     g.release();
   });
 
   it('makemore-names-gpt2 (Conv1D, learned positions, gelu_new): greedy ids and logits', async () => {
-    const ref = JSON.parse(readFileSync(new URL('makemore-names-gpt2/reference_greedy.json', MODELS), 'utf8'));
-    const m = await load('makemore-names-gpt2');
+    const ref = readSharedModelJson<MakemoreReference>(MAKEMORE_NAMES, 'reference_greedy.json');
+    const m = await load(MAKEMORE_NAMES);
     const g = new GpuGlobals(rt, m.spec, m.globals);
     const ids = await greedy(rt, g, m.block, ref.start_ids, ref.greedy_ids.length);
     expect(ids).toEqual(ref.greedy_ids);
     const { lastLogits } = await scoreSequences(rt, g, m.block, Uint32Array.from(ref.start_ids), ref.start_ids.length);
-    (ref.first_step_logits as number[]).forEach((logit, id) => expect(Math.abs(lastLogits[id] - logit)).toBeLessThan(1e-4));
+    ref.first_step_logits.forEach((logit, id) => expect(Math.abs(lastLogits[id] - logit)).toBeLessThan(1e-4));
     g.release();
   });
 
   it('scores many sequences at once as it scores them one by one', async () => {
-    const m = await load('stories260K');
+    const m = await load(STORIES_260K);
     const g = new GpuGlobals(rt, m.spec, m.globals);
     const seqlen = 16;
     const ids = Uint32Array.from({ length: 3 * seqlen }, (_, i) => (i * 37 + 11) % m.spec.vocab);
