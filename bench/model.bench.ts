@@ -22,7 +22,7 @@ import { folderSources } from '../src/testing/node-source';
 import { openCheckpoint } from '../src/core/model/checkpoint';
 import { loadTokenizer } from '../src/core/model/tokenizer';
 import { calibrationWindows, evaluationWindows, textToIds } from '../src/core/model/calibration';
-import { loadModel, withWeights, type LoadedModel } from '../src/engine/model/load-model';
+import { loadModel, type LoadedModel } from '../src/engine/model/load-model';
 import {
   GpuGlobals,
   scoreSequences,
@@ -34,7 +34,7 @@ import {
 } from '../src/engine/model/model-forward';
 import { BLOCK_LINEARS } from '../src/engine/model/block-forward';
 import { quantizeModel, weightKey } from '../src/engine/quantize-model';
-import { perplexity } from '../src/engine/evaluate';
+import { perplexities } from '../src/engine/evaluate';
 import type { GpuGptqResult } from '../src/engine/gptq-layer';
 import { defaultRunSettings, type ProgressEvent, type RunSettings } from '../src/core/run';
 import { seededRandom } from '../src/core/random';
@@ -433,19 +433,17 @@ async function benchModel(rt: GpuRuntime, name: ModelName, p: Prepared, sizes: S
   startPhase(rt);
   const evalIds = Uint32Array.from(p.evalWindows.flat());
   const perPass = Math.max(1, sizes.batch);
-  const gptqQ = new Map([...q.gptq].map(([k, r]) => [k, r.Q as Float32Array]));
-  const variants: [string, BlockSource][] = [
-    ['original', p.model.block],
-    ['rtn', withWeights(p.model.block, (b, n) => q.rtn.get(weightKey(b, n)))],
-    ['gptq', withWeights(p.model.block, (b, n) => gptqQ.get(weightKey(b, n)))],
-  ];
-  let evalSeconds = 0;
   const parts: string[] = [];
-  for (const [label, blocks] of variants) {
-    const [ppl, s] = await timed(() => perplexity(rt, p.model, blocks, evalIds, sizes.seqlen, perPass));
-    evalSeconds += s;
-    parts.push(`${label} ${fmt(ppl, 3)} (${fmt(s)} s)`);
-  }
+  let mark = performance.now();
+  const [, evalSeconds] = await timed(() =>
+    perplexities(rt, p.model, q, evalIds, sizes.seqlen, perPass, {
+      onEach: (label, ppl) => {
+        const now = performance.now();
+        parts.push(`${label} ${fmt(ppl, 3)} (${fmt((now - mark) / 1000)} s)`);
+        mark = now;
+      },
+    }),
+  );
   console.log(
     `evaluation (${p.evalText}, ${evalIds.length} tokens, ${perPass} windows per pass): perplexity ${parts.join(', ')}; ` +
       `${fmt(evalSeconds)} s in all; ${peaks(rt)}`,

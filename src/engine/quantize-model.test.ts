@@ -7,9 +7,9 @@ import { nodeRuntime } from '../testing/node-gpu';
 import { openSharedCheckpoint, readCorpus } from '../testing/shared-models';
 import { loadTokenizer } from '../core/model/tokenizer';
 import { calibrationWindows, evaluationWindows, textToIds } from '../core/model/calibration';
-import { loadModel, withWeights } from './model/load-model';
-import { quantizeModel, weightKey } from './quantize-model';
-import { perplexity } from './evaluate';
+import { loadModel } from './model/load-model';
+import { quantizeModel } from './quantize-model';
+import { perplexities } from './evaluate';
 import { defaultRunSettings, RunCancelledError, type ProgressEvent, type RunSettings } from '../core/run';
 import { assertRunFits, estimateRunMemory } from './memory-estimate';
 import type { GpuRuntime } from '../gpu/runtime';
@@ -28,17 +28,12 @@ async function run(rt: GpuRuntime, s: Awaited<ReturnType<typeof setup>>, setting
   const events: ProgressEvent[] = [];
   const q = await quantizeModel(rt, s.model, windows, settings, { onProgress: (e) => events.push(e) });
   const evalWindows = Uint32Array.from(evaluationWindows(s.evalIds, settings.seqlen).slice(0, evalWindowCap).flat());
-  const ppl = async (weights?: Map<string, Float32Array>) =>
-    perplexity(rt, s.model, weights ? withWeights(s.model.block, (b, n) => weights.get(weightKey(b, n))) : s.model.block, evalWindows, settings.seqlen, evalWindowCap);
-  const gptqQ = new Map([...q.gptq].map(([k, r]) => [k, r.Q as Float32Array]));
   const result = {
     layers: q.layers,
     events,
     msesGptq: q.layers.reduce((a, l) => a + l.gptq.mse, 0),
     msesRtn: q.layers.reduce((a, l) => a + l.rtn.mse, 0),
-    original: await ppl(),
-    rtn: await ppl(q.rtn),
-    gptq: await ppl(gptqQ),
+    ...(await perplexities(rt, s.model, q, evalWindows, settings.seqlen, evalWindowCap)),
   };
   console.log(
     `${JSON.stringify({ bits: settings.bits, g: settings.groupSize, sym: settings.sym })}: ` +

@@ -9,11 +9,11 @@ import { openCheckpoint } from '../core/model/checkpoint';
 import { loadTokenizer } from '../core/model/tokenizer';
 import { assertSequenceFits, defaultSeqlen } from '../core/model/config';
 import { calibrationWindows, evaluationWindows, textToIds } from '../core/model/calibration';
-import { defaultRunSettings, type ModelVariant, type RunSettings } from '../core/run';
+import { defaultRunSettings, type RunSettings } from '../core/run';
 import type { RunReport } from '../core/report';
-import { loadModel, modelSpec, withWeights } from './model/load-model';
-import { quantizeModel, weightKey, type QuantizedWeights, type RunHooks } from './quantize-model';
-import { perplexity } from './evaluate';
+import { loadModel, modelSpec } from './model/load-model';
+import { quantizeModel, type QuantizedWeights, type RunHooks } from './quantize-model';
+import { perplexities } from './evaluate';
 import { assertRunFits } from './memory-estimate';
 
 export interface RunInputs {
@@ -71,17 +71,11 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
   const tQuantization = elapsed();
 
   emit({ type: 'stage', stage: 'evaluation', detail: `${evalWindows.length} windows of ${seqlen} tokens`, elapsed: elapsed() });
-  const gptqQ = new Map([...weights.gptq].map(([k, r]) => [k, r.Q as Float32Array]));
-  const replaced: Record<ModelVariant, Map<string, Float32Array> | null> = { original: null, rtn: weights.rtn, gptq: gptqQ };
-  const ppl = {} as Record<ModelVariant, number>;
-  const evalFlat = Uint32Array.from(evalWindows.flat());
-  for (const variant of ['original', 'rtn', 'gptq'] as const) {
-    const w = replaced[variant];
-    const blocks = w ? withWeights(model.block, (b, n) => w.get(weightKey(b, n))) : model.block;
-    // Passes of as many tokens as the calibration held, which the memory check admitted.
-    ppl[variant] = await perplexity(rt, model, blocks, evalFlat, seqlen, settings.nsamples, hooks.signal);
-    emit({ type: 'perplexity', variant, value: ppl[variant], elapsed: elapsed() });
-  }
+  // Passes of as many tokens as the calibration held, which the memory check admitted.
+  const ppl = await perplexities(rt, model, weights, Uint32Array.from(evalWindows.flat()), seqlen, settings.nsamples, {
+    signal: hooks.signal,
+    onEach: (variant, value) => emit({ type: 'perplexity', variant, value, elapsed: elapsed() }),
+  });
   const summary = ckpt.summary();
   const report: RunReport = {
     settings,
