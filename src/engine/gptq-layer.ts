@@ -351,8 +351,8 @@ export class GptqLayer {
       }
       const out = await this.readQuantized(Q, codesOut, scales, zeros, G);
       const rowLossHost = await rt.readF32(rowLoss, 0, rows);
-      const scalarsHost = await rt.readF32(scalars, 0, 2);
-      const deadColumns = await this.readDead(dead, scalarsHost[1]);
+      const scalarsHost = await rt.readF32(scalars, 0, 1);
+      const deadColumns = await this.readDead(dead);
       let loss = 0;
       for (const l of rowLossHost) loss += l;
       const permOut = o.actOrder ? Int32Array.from(permHost) : null;
@@ -385,7 +385,7 @@ export class GptqLayer {
   ): Promise<GpuGptqResult> {
     const t = now();
     const r = await this.rtn(o);
-    const deadColumns = await this.readDead(dead, Infinity);
+    const deadColumns = await this.readDead(dead);
     seconds.finalize = now() - t;
     seconds.total = now() - tStart + seconds.hessian;
     return {
@@ -402,8 +402,7 @@ export class GptqLayer {
     };
   }
 
-  private async readDead(dead: GPUBuffer, count: number): Promise<number[]> {
-    if (count === 0) return [];
+  private async readDead(dead: GPUBuffer): Promise<number[]> {
     const flags = await this.rt.readU32(dead, 0, this.cols);
     const out: number[] = [];
     flags.forEach((f, i) => f && out.push(i));

@@ -246,13 +246,6 @@ function maxLogitRows(rt: GpuRuntime, vocab: number): number {
   return Math.max(1, Math.min(65535, Math.floor(rt.bindingLimit / (ld * 4))));
 }
 
-/** exp(mean NLL) over the scored positions. */
-export function perplexityOf(scores: TokenScores): number {
-  let sum = 0;
-  for (const v of scores.nll) sum += v;
-  return Math.exp(sum / scores.scored);
-}
-
 /** Greedy continuation of a prompt by `count` tokens (the whole sequence is rerun per token). */
 export async function greedy(
   rt: GpuRuntime,
