@@ -21,8 +21,10 @@ export const DEFAULT_GPU_MEMORY_MIB = 4096;
 export const HELP = `Usage: npm run quantize -- --model DIR --calibration FILE --eval FILE --out DIR [options]
 
 Quantizes a Hugging Face checkpoint with GPTQ on the GPU (WebGPU through Dawn), block by block,
-and writes DIR/report.json: settings, adapter, calibration windows, per-linear output MSE of GPTQ
-and RTN, GPTQ loss and damping, perplexity of the original, RTN and GPTQ models, timings.
+and writes DIR/report.json (settings, adapter, calibration windows, per-linear output MSE of GPTQ
+and RTN, GPTQ loss and damping, perplexity of the original, RTN and GPTQ models, timings) and the
+GPTQ checkpoint: model.safetensors, config.json with quantization_config, quantize_config.json,
+the tokenizer files and a README.md model card (2, 3, 4 or 8 bits; other widths get report.json only).
 
 Required:
   --model DIR            checkpoint folder: config.json, model.safetensors (or shards + index), tokenizer.json

@@ -1,10 +1,11 @@
 /**
  * `npm run quantize -- …`: the whole-model pipeline from the command line, on Dawn (the
  * `webgpu` package). See HELP in args.ts. The output folder is written under a temporary name
- * and renamed at the end, so a failed or interrupted run leaves nothing in --out.
+ * and renamed at the end (write-folder.ts), so a failed or interrupted run leaves nothing in --out.
  */
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { writeAtomically } from './write-folder';
 import { HELP, parseArgs, UsageError } from './args';
 import { progressLine } from './progress';
 import { nodeRuntime } from '../testing/node-gpu';
@@ -12,6 +13,8 @@ import { folderSources } from '../testing/node-source';
 import { CheckpointError } from '../core/model/checkpoint-error';
 import { RunCancelledError, type ProgressEvent } from '../core/run';
 import { runModel, RunInputError } from '../engine/run-model';
+import { exportCheckpoint } from '../engine/export-checkpoint';
+import { textFile } from '../core/export/safetensors-writer';
 
 /** A problem with the flags or inputs: exit code 2. */
 class InputError extends Error {}
@@ -44,21 +47,6 @@ function reporter(): (e: ProgressEvent) => void {
   };
 }
 
-/** Writes `files` into a temporary folder beside `out`, then renames it to `out`. */
-async function writeAtomically(out: string, files: Record<string, string>): Promise<void> {
-  const tmp = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  try {
-    for (const [name, text] of Object.entries(files)) await writeFile(join(tmp, name), text);
-    await rm(out, { recursive: true, force: true }); // only ever an empty folder (checked before the run)
-    await rename(tmp, out);
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
-}
-
 async function main(argv: string[]): Promise<number> {
   const opts = parseArgs(argv);
   if (!opts) {
@@ -75,14 +63,17 @@ async function main(argv: string[]): Promise<number> {
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   try {
-    const { report } = await runModel(
+    const { report, weights, ckpt } = await runModel(
       rt,
       { files, modelName: opts.model, calibration, evaluation, settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget },
       { onProgress: reporter(), signal: abort.signal },
     );
     report.adapter.backend = process.env.WGPU_BACKEND ?? 'opengles';
-    await writeAtomically(out, { 'report.json': `${JSON.stringify(report, null, 2)}\n` });
-    process.stderr.write(`wrote ${join(out, 'report.json')}\n`);
+    const outputs = [textFile('report.json', `${JSON.stringify(report, null, 2)}\n`)];
+    if (report.export.refusal) process.stderr.write(`no checkpoint written: ${report.export.refusal}\n`);
+    else outputs.push(...exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: basename(out) }));
+    await writeAtomically(out, outputs);
+    process.stderr.write(`wrote ${outputs.map((f) => f.name).join(', ')} to ${out}\n`);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

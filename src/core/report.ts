@@ -1,5 +1,6 @@
 /** The record of a whole-model run, as the CLI writes it to report.json and the studio keeps it. */
 import type { LinearReport, RunSettings } from './run';
+import type { ExportPlan } from './export/plan';
 
 export interface RunReport {
   settings: RunSettings;
@@ -9,4 +10,6 @@ export interface RunReport {
   layers: LinearReport[];
   perplexity: { text: string; seqlen: number; windows: number; original: number; rtn: number; gptq: number };
   seconds: { calibration: number; quantization: number; evaluation: number; total: number };
+  /** What the download will hold: format, padding, linears left unquantized (decided before the run), or why there is none. */
+  export: ExportPlan;
 }

@@ -46,6 +46,8 @@ export async function quantizeModel(
   windows: Uint32Array,
   settings: RunSettings,
   hooks: RunHooks = {},
+  /** Linears (block-level names) left as they are, e.g. those the export cannot pack. */
+  skip: ReadonlySet<string> = new Set(),
 ): Promise<QuantizedWeights> {
   const { spec } = model;
   const { seqlen, nsamples } = settings;
@@ -53,9 +55,12 @@ export async function quantizeModel(
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const emit = (e: ProgressEvent) => hooks.onProgress?.(e);
-  const groups = settings.trueSequential ? model.sequentialGroups : [model.linears];
+  const groups = (settings.trueSequential ? model.sequentialGroups : [model.linears])
+    .map((g) => g.filter((name) => !skip.has(name)))
+    .filter((g) => g.length > 0);
+  const quantized = groups.flat();
   const first = await model.block(0);
-  const totalCost = spec.layers * [...first.linears.values()].reduce((s, l) => s + linearCost(l.out, l.in), 0);
+  const totalCost = spec.layers * quantized.reduce((s, name) => s + linearCost(first.linears.get(name)!.out, first.linears.get(name)!.in), 0);
   let doneCost = 0;
   const out: QuantizedWeights = { layers: [], gptq: new Map(), rtn: new Map(), seconds: 0 };
 
@@ -136,7 +141,7 @@ export async function quantizeModel(
                 type: 'linear',
                 report,
                 done: out.layers.length,
-                total: spec.layers * model.linears.length,
+                total: spec.layers * quantized.length,
                 elapsed: t,
                 etaSeconds: (t / doneCost) * (totalCost - doneCost),
               });

@@ -15,6 +15,10 @@ import { loadModel, modelSpec } from './model/load-model';
 import { quantizeModel, type QuantizedWeights, type RunHooks } from './quantize-model';
 import { perplexities } from './evaluate';
 import { assertRunFits } from './memory-estimate';
+import { mlpLinears, planExport, type ExportPlan } from '../core/export/plan';
+import { padMlpWidth } from './model/pad-mlp';
+import type { Checkpoint } from '../core/model/checkpoint';
+import type { LoadedModel } from './model/load-model';
 
 export interface RunInputs {
   /** The checkpoint folder's files. */
@@ -32,6 +36,10 @@ export interface RunInputs {
 export interface RunOutput {
   report: RunReport;
   weights: QuantizedWeights;
+  /** The checkpoint the run read (the export copies its other tensors and files). */
+  ckpt: Checkpoint;
+  /** The model as quantized (with the export's padded MLP width, if any). */
+  model: LoadedModel;
 }
 
 /** Problems with the inputs (not the GPU): the CLI exits with 2 on these. */
@@ -44,6 +52,9 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
   const elapsed = () => (performance.now() - t0) / 1000;
   const emit = hooks.onProgress ?? (() => {});
   const ckpt = await openCheckpoint(inputs.files);
+  if (ckpt.quantization) {
+    throw new RunInputError(`this checkpoint is already GPTQ-quantized (${ckpt.quantization.bits}-bit): start from the original float model`);
+  }
   const tokenizer = loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson);
   const settings: RunSettings = {
     ...defaultRunSettings,
@@ -55,19 +66,25 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
   const evalIds = textToIds(tokenizer, inputs.evaluation.text);
   let windows: number[][];
   let evalWindows: number[][];
+  let plan: ExportPlan;
   try {
     assertSequenceFits(ckpt.config, seqlen);
     windows = calibrationWindows(calibIds, settings.nsamples, seqlen, settings.seed);
     evalWindows = evaluationWindows(evalIds, seqlen);
-    assertRunFits(modelSpec(ckpt), settings.nsamples, seqlen, rt.summary, inputs.gpuMemoryBudget, rt.bindingLimit);
+    plan = planExport(ckpt.config, ckpt.layout, settings);
+    const spec = modelSpec(ckpt);
+    if (plan.intermediate) spec.intermediate = plan.intermediate.to;
+    assertRunFits(spec, settings.nsamples, seqlen, rt.summary, inputs.gpuMemoryBudget, rt.bindingLimit);
   } catch (e) {
     throw new RunInputError((e as Error).message);
   }
-  const model = await loadModel(ckpt);
+  const loaded = await loadModel(ckpt);
+  const model = plan.intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), plan.intermediate.to) : loaded;
+  const skip = new Set(plan.unquantized.map((u) => u.name));
   const tCalibration = elapsed();
   emit({ type: 'stage', stage: 'calibration', detail: `${windows.length} windows of ${seqlen} tokens from ${calibIds.length}`, elapsed: elapsed() });
 
-  const weights = await quantizeModel(rt, model, Uint32Array.from(windows.flat()), settings, hooks);
+  const weights = await quantizeModel(rt, model, Uint32Array.from(windows.flat()), settings, hooks, skip);
   const tQuantization = elapsed();
 
   emit({ type: 'stage', stage: 'evaluation', detail: `${evalWindows.length} windows of ${seqlen} tokens`, elapsed: elapsed() });
@@ -85,6 +102,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
     layers: weights.layers,
     perplexity: { text: inputs.evaluation.name, seqlen, windows: evalWindows.length, ...ppl },
     seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed() },
+    export: plan,
   };
-  return { report, weights };
+  return { report, weights, ckpt, model };
 }

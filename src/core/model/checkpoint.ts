@@ -7,7 +7,9 @@ import { baseName, readText, type ByteSource } from './byte-source';
 import { CheckpointError } from './checkpoint-error';
 import { parseModelConfig, type ModelConfig } from './config';
 import { linearSpec, modelLayout, requiredTensors, type ModelLayout } from './architecture';
-import { readSafetensorsHeader, readTensorF32, shapeSize, type SafetensorsHeader, type TensorInfo } from './safetensors';
+import { readSafetensorsHeader, readTensorBytes, readTensorF32, shapeSize, type SafetensorsHeader, type TensorInfo } from './safetensors';
+import { parseGptqConfig, type GptqConfigInfo } from '../export/quant-config';
+import { gptqTensorShapes, readGptqLinear } from '../export/read-gptq';
 
 export const INDEX_FILE = 'model.safetensors.index.json';
 const SHARD_PATTERN = /^model-(\d+)-of-(\d+)\.safetensors$/;
@@ -27,6 +29,10 @@ export interface CheckpointSummary {
 
 export interface Checkpoint {
   config: ModelConfig;
+  /** config.json as written. */
+  configJson: string;
+  /** The GPTQ quantization config when this is a GPTQ checkpoint (read back for evaluation), else null. */
+  quantization: GptqConfigInfo | null;
   layout: ModelLayout;
   /** tokenizer.json's text, or null when the folder has none (only with requireTokenizer: false). */
   tokenizerJson: string | null;
@@ -36,7 +42,12 @@ export interface Checkpoint {
   tensors: Map<string, TensorInfo>;
   /** A tensor as f32 in its stored shape (GPT-2 Conv1D weights stay [in, out]). */
   readTensor(name: string): Promise<Float32Array>;
-  /** A block's linear weight as [out, in] (transposing Conv1D), e.g. readLinearWeight(0, "attn.c_attn"). */
+  /** A tensor's bytes as stored, with its dtype and shape. */
+  readTensorBytes(name: string): Promise<{ info: TensorInfo; bytes: Uint8Array }>;
+  /**
+   * A block's linear weight as [out, in] (transposing Conv1D), e.g. readLinearWeight(0, "attn.c_attn");
+   * in a GPTQ checkpoint, the dequantized weight of a quantized linear.
+   */
   readLinearWeight(block: number, linear: string): Promise<Float32Array>;
   summary(): CheckpointSummary;
 }
@@ -69,16 +80,28 @@ export async function openCheckpoint(files: ByteSource[], options: OpenCheckpoin
     missing('config.json', 'a Hugging Face checkpoint folder needs config.json next to its *.safetensors; ' +
       'add it (it is in the model repository)');
   }
-  const config = parseModelConfig(await readText(configSource));
+  const configJson = await readText(configSource);
+  const config = parseModelConfig(configJson);
+  let quantization: GptqConfigInfo | null;
+  try {
+    quantization = parseGptqConfig(JSON.parse(configJson) as Record<string, unknown>);
+  } catch (e) {
+    throw new CheckpointError(`config.json: ${(e as Error).message}`, { file: 'config.json' });
+  }
 
-  const { headers, tensorFile } = await openWeights(byName);
+  const { headers, tensorFile } = await openWeights(byName, quantization !== null);
   const tensors = new Map<string, TensorInfo>();
   for (const [name, file] of tensorFile) tensors.set(name, headers.get(file)!.tensors.get(name)!);
 
   const gpt2Prefix = config.arch === 'gpt2' && !tensors.has('transformer.wte.weight') && tensors.has('wte.weight')
     ? '' : 'transformer.';
   const layout = modelLayout(config, gpt2Prefix);
-  const required = requiredTensors(layout, config);
+  const quantizedLinear = (name: string) => quantization !== null && tensors.has(name.replace(/\.weight$/, '.qweight'));
+  const required = requiredTensors(layout, config).flatMap((r) => {
+    if (!r.name.endsWith('.weight') || !quantizedLinear(r.name)) return [r];
+    const spec = layout.block.linears.find((l) => r.name.endsWith(`.${l.name}.weight`))!;
+    return gptqTensorShapes(r.name.slice(0, -'.weight'.length), spec.out, spec.in, quantization!);
+  });
   for (const { name, shape } of required) {
     const info = tensors.get(name);
     const weightFiles = [...headers.keys()].join(', ');
@@ -113,28 +136,40 @@ export async function openCheckpoint(files: ByteSource[], options: OpenCheckpoin
     }
     return readTensorF32(byName.get(file)!, headers.get(file)!, name);
   };
+  const rawTensor = async (name: string) => {
+    const file = tensorFile.get(name);
+    if (!file) throw new CheckpointError(`tensor "${name}" is not in this checkpoint`, { tensor: name });
+    return { info: tensors.get(name)!, bytes: await readTensorBytes(byName.get(file)!, headers.get(file)!, name) };
+  };
 
   return {
     config,
+    configJson,
+    quantization,
     layout,
     tokenizerJson,
     tokenizerConfigJson,
     generationConfigJson,
     tensors,
     readTensor,
+    readTensorBytes: rawTensor,
     async readLinearWeight(block, linear) {
       const spec = linearSpec(layout, linear);
-      const W = await readTensor(`${layout.blockPrefix(block)}${linear}.weight`);
+      const module = `${layout.blockPrefix(block)}${linear}`;
+      if (quantizedLinear(`${module}.weight`)) return readGptqLinear(rawTensor, module, spec.out, spec.in, quantization!);
+      const W = await readTensor(`${module}.weight`);
       return spec.transposed ? transpose(W, spec.in, spec.out) : W; // [out, in]
     },
     summary() {
-      const dtypes = [...new Set(required.map((r) => tensors.get(r.name)!.dtype))].sort();
+      const dtypes: string[] = [...new Set(required.map((r) => tensors.get(r.name)!.dtype))].filter((d) => d !== 'I32').sort();
       return {
         arch: config.arch,
         blocks: config.numLayers,
         hiddenSize: config.hiddenSize,
-        parameters: required.reduce((s, r) => s + shapeSize(r.shape), 0),
-        dtype: dtypes.length === 1 ? dtypes[0] : `mixed (${dtypes.join(', ')})`,
+        parameters: requiredTensors(layout, config).reduce((s, r) => s + shapeSize(r.shape), 0),
+        dtype: quantization
+          ? `GPTQ ${quantization.bits}-bit (other tensors ${dtypes.join(', ')})`
+          : dtypes.length === 1 ? dtypes[0] : `mixed (${dtypes.join(', ')})`,
         files: [...headers.keys()],
         tokenizer: tokenizerJson !== null,
       };
@@ -149,9 +184,9 @@ interface Weights {
   tensorFile: Map<string, string>;
 }
 
-async function openWeights(byName: Map<string, ByteSource>): Promise<Weights> {
+async function openWeights(byName: Map<string, ByteSource>, allowInt32: boolean): Promise<Weights> {
   const indexSource = byName.get(INDEX_FILE);
-  if (indexSource) return openSharded(byName, indexSource);
+  if (indexSource) return openSharded(byName, indexSource, allowInt32);
 
   const single = byName.get('model.safetensors');
   if (!single) {
@@ -166,13 +201,13 @@ async function openWeights(byName: Map<string, ByteSource>): Promise<Weights> {
       ? `; found ${others.join(', ')}: convert the weights to safetensors named model.safetensors`
       : '; add the weights from the model repository'));
   }
-  const header = await readSafetensorsHeader(single);
+  const header = await readSafetensorsHeader(single, { allowInt32 });
   const tensorFile = new Map<string, string>();
   for (const name of header.tensors.keys()) tensorFile.set(name, single.name);
   return { headers: new Map([[single.name, header]]), tensorFile };
 }
 
-async function openSharded(byName: Map<string, ByteSource>, indexSource: ByteSource): Promise<Weights> {
+async function openSharded(byName: Map<string, ByteSource>, indexSource: ByteSource, allowInt32: boolean): Promise<Weights> {
   let index: unknown;
   try {
     index = JSON.parse(await readText(indexSource));
@@ -195,7 +230,7 @@ async function openSharded(byName: Map<string, ByteSource>, indexSource: ByteSou
     { file: absent[0] });
   }
   const headers = new Map<string, SafetensorsHeader>();
-  for (const f of shardNames) headers.set(baseName(f), await readSafetensorsHeader(byName.get(baseName(f))!));
+  for (const f of shardNames) headers.set(baseName(f), await readSafetensorsHeader(byName.get(baseName(f))!, { allowInt32 }));
   const tensorFile = new Map<string, string>();
   for (const [name, f] of entries) {
     const file = baseName(f);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bfloat16BytesToFloat32, bfloat16ToFloat, halfBytesToFloat32, halfToFloat } from './float-convert';
+import { floatToHalf, float32ToHalfBytes } from './float-convert';
 
 describe('F16 → f32', () => {
   it.each([
@@ -62,5 +63,31 @@ describe('BF16 → f32', () => {
   it('converts little-endian bytes', () => {
     const bytes = new Uint8Array([0x80, 0x3f, 0x01, 0x00, 0x80, 0xff]);
     expect(Array.from(bfloat16BytesToFloat32(bytes))).toEqual([1, 2 ** -133, -Infinity]);
+  });
+});
+
+describe('floatToHalf', () => {
+  it('maps every F16 value to its own pattern and rounds midpoints to even', () => {
+    for (let h = 0; h < 0x10000; h++) {
+      const v = halfToFloat(h);
+      if (!Number.isNaN(v)) expect(floatToHalf(v)).toBe(h);
+    }
+    for (let h = 0; h < 0x7bff; h += 7) {
+      const a = halfToFloat(h);
+      const b = halfToFloat(h + 1);
+      expect(floatToHalf((a + b) / 2)).toBe(h % 2 === 0 ? h : h + 1);
+      expect(floatToHalf(a + (b - a) * 0.26)).toBe(h);
+      expect(floatToHalf(a + (b - a) * 0.74)).toBe(h + 1);
+    }
+  });
+
+  it('overflows to infinity past 65520, flushes below half the smallest subnormal, keeps NaN', () => {
+    expect(floatToHalf(65519)).toBe(0x7bff);
+    expect(floatToHalf(65520)).toBe(0x7c00);
+    expect(floatToHalf(-1e6)).toBe(0xfc00);
+    expect(floatToHalf(2 ** -25)).toBe(0); // a tie between 0 and 2^-24: to even
+    expect(floatToHalf(2 ** -25 * 1.01)).toBe(1);
+    expect(Number.isNaN(halfToFloat(floatToHalf(NaN)))).toBe(true);
+    expect(Array.from(float32ToHalfBytes([1, -2]))).toEqual([0x00, 0x3c, 0x00, 0xc0]);
   });
 });

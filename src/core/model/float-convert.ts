@@ -61,3 +61,43 @@ export function float32BytesToFloat32(bytes: Uint8Array): Float32Array {
   }
   return out;
 }
+
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/**
+ * The F16 bit pattern nearest to x (round half to even), as PyTorch's `.half()` gives it:
+ * overflow to ±Inf, f16 subnormals kept, NaN to a quiet NaN. x is first rounded to f32.
+ */
+export function floatToHalf(x: number): number {
+  f32Scratch[0] = x;
+  const bits = u32Scratch[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  const mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    // f16 subnormal (or zero): the value is m · 2^-24 with m an integer below 1024.
+    if (e < -10) return sign;
+    const full = mantissa | 0x800000; // 24-bit significand
+    const shift = 14 - e; // bits dropped to reach units of 2^-24
+    let m = full >>> shift;
+    const rest = full & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rest > half || (rest === half && (m & 1))) m++;
+    return sign | m; // m may reach 1024: the smallest normal, which the pattern encodes correctly
+  }
+  let h = (e << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++; // may carry into the exponent, up to Inf
+  return sign | h;
+}
+
+/** f32 values → little-endian F16 bytes (2 per value). */
+export function float32ToHalfBytes(values: ArrayLike<number>): Uint8Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = floatToHalf(values[i]);
+  return new Uint8Array(out.buffer);
+}

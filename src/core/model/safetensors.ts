@@ -13,14 +13,22 @@ export { CheckpointError } from './checkpoint-error';
 /** Float dtypes this studio quantizes from. */
 export type FloatDtype = 'F32' | 'F16' | 'BF16';
 
-export const DTYPE_BYTES: Record<FloatDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+/** Dtypes a safetensors header may hold here: floats, and int32 in GPTQ checkpoints (packed codes, g_idx). */
+export type StoredDtype = FloatDtype | 'I32';
+
+export const DTYPE_BYTES: Record<StoredDtype, number> = { F32: 4, F16: 2, BF16: 2, I32: 4 };
+
+export interface HeaderOptions {
+  /** Accept int32 tensors (reading a GPTQ checkpoint back); by default they are refused by name. */
+  allowInt32?: boolean;
+}
 
 /** A header larger than this is not a real checkpoint's (a 70B model's header is well under 1 MiB). */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 export interface TensorInfo {
   name: string;
-  dtype: FloatDtype;
+  dtype: StoredDtype;
   shape: number[];
   /** Byte range within the data area: [begin, end). */
   begin: number;
@@ -44,7 +52,7 @@ function fail(file: string, what: string, tensor?: string): never {
 const REDOWNLOAD = 'the file is damaged or not a safetensors file: download it again';
 
 /** Reads and checks the header of one safetensors file. */
-export async function readSafetensorsHeader(source: ByteSource): Promise<SafetensorsHeader> {
+export async function readSafetensorsHeader(source: ByteSource, options: HeaderOptions = {}): Promise<SafetensorsHeader> {
   const file = source.name;
   if (source.size < 8) {
     fail(file, `the file is ${source.size} bytes, too short for the 8-byte header length; ${REDOWNLOAD}`);
@@ -61,11 +69,11 @@ export async function readSafetensorsHeader(source: ByteSource): Promise<Safeten
       `${source.size - 8} bytes after it (truncated?); ${REDOWNLOAD}`);
   }
   const headerBytes = await source.read(8, headerLength);
-  return parseSafetensorsHeader(file, headerBytes, source.size);
+  return parseSafetensorsHeader(file, headerBytes, source.size, options);
 }
 
 /** Checks a header's JSON bytes against a file of fileSize bytes. */
-export function parseSafetensorsHeader(file: string, headerBytes: Uint8Array, fileSize: number): SafetensorsHeader {
+export function parseSafetensorsHeader(file: string, headerBytes: Uint8Array, fileSize: number, options: HeaderOptions = {}): SafetensorsHeader {
   const dataOffset = 8 + headerBytes.length;
   const dataSize = fileSize - dataOffset;
   let json: unknown;
@@ -91,19 +99,19 @@ export function parseSafetensorsHeader(file: string, headerBytes: Uint8Array, fi
       }
       continue;
     }
-    tensors.set(name, parseTensorEntry(file, name, entry, dataSize));
+    tensors.set(name, parseTensorEntry(file, name, entry, dataSize, options.allowInt32 === true));
   }
   checkNoOverlaps(file, [...tensors.values()]);
   return { file, dataOffset, tensors, metadata };
 }
 
-function parseTensorEntry(file: string, name: string, entry: unknown, dataSize: number): TensorInfo {
+function parseTensorEntry(file: string, name: string, entry: unknown, dataSize: number, allowInt32: boolean): TensorInfo {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     fail(file, `the header entry is not an object; ${REDOWNLOAD}`, name);
   }
   const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
   if (typeof dtype !== 'string') fail(file, `the header entry has no dtype; ${REDOWNLOAD}`, name);
-  if (!Object.hasOwn(DTYPE_BYTES, dtype)) {
+  if (!Object.hasOwn(DTYPE_BYTES, dtype) || (dtype === 'I32' && !allowInt32)) {
     const quantized = /\.(qweight|qzeros|scales|g_idx|weight_scale|weight_packed)$/.test(name) ||
       ['I32', 'I8', 'U8', 'I4', 'U4', 'F8_E4M3', 'F8_E5M2'].includes(dtype);
     fail(file, `dtype ${dtype} is not supported: only F32, F16 and BF16 checkpoints can be quantized. ` +
@@ -123,12 +131,12 @@ function parseTensorEntry(file: string, name: string, entry: unknown, dataSize: 
       `(truncated file?); ${REDOWNLOAD}`, name);
   }
   const elements = (shape as number[]).reduce((a, b) => a * b, 1);
-  const expected = elements * DTYPE_BYTES[dtype as FloatDtype];
+  const expected = elements * DTYPE_BYTES[dtype as StoredDtype];
   if (end - begin !== expected) {
     fail(file, `shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${expected} bytes but ` +
       `data_offsets [${begin}, ${end}] hold ${end - begin}; ${REDOWNLOAD}`, name);
   }
-  return { name, dtype: dtype as FloatDtype, shape: shape as number[], begin, end };
+  return { name, dtype: dtype as StoredDtype, shape: shape as number[], begin, end };
 }
 
 function checkNoOverlaps(file: string, infos: TensorInfo[]): void {
@@ -152,8 +160,10 @@ export function shapeSize(shape: readonly number[]): number {
 export async function readTensorF32(source: ByteSource, header: SafetensorsHeader, name: string): Promise<Float32Array> {
   const info = header.tensors.get(name);
   if (!info) fail(header.file, 'no such tensor in this file', name);
-  const bytes = await source.read(header.dataOffset + info.begin, info.end - info.begin);
+  const bytes = await readTensorBytes(source, header, name);
   switch (info.dtype) {
+    case 'I32':
+      fail(header.file, 'is int32, not a float tensor', name);
     case 'F32':
       return float32BytesToFloat32(bytes);
     case 'F16':
@@ -161,4 +171,11 @@ export async function readTensorF32(source: ByteSource, header: SafetensorsHeade
     case 'BF16':
       return bfloat16BytesToFloat32(bytes);
   }
+}
+
+/** One tensor's stored bytes, as they are in the file. */
+export async function readTensorBytes(source: ByteSource, header: SafetensorsHeader, name: string): Promise<Uint8Array> {
+  const info = header.tensors.get(name);
+  if (!info) fail(header.file, 'no such tensor in this file', name);
+  return source.read(header.dataOffset + info.begin, info.end - info.begin);
 }

@@ -1,0 +1,69 @@
+/** The exported checkpoint's README.md: what it is, how it was made, how well it does, how to load it. */
+import type { RunReport } from '../report';
+import type { ExportPlan } from './plan';
+
+const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : String(x));
+
+/** Python that loads the folder with transformers (through optimum + gptqmodel) and with vLLM. */
+export function loadSnippets(folder: string): { transformers: string; vllm: string } {
+  return {
+    transformers: [
+      '# pip install transformers optimum gptqmodel',
+      'from transformers import AutoModelForCausalLM, AutoTokenizer',
+      `model = AutoModelForCausalLM.from_pretrained("${folder}", device_map="auto")`,
+      `tokenizer = AutoTokenizer.from_pretrained("${folder}")`,
+      'ids = tokenizer("Once upon a time", return_tensors="pt").to(model.device)',
+      'print(tokenizer.decode(model.generate(**ids, max_new_tokens=32)[0]))',
+    ].join('\n'),
+    vllm: [
+      '# pip install vllm',
+      'from vllm import LLM, SamplingParams',
+      `llm = LLM(model="${folder}", quantization="gptq", dtype="float16")`,
+      'print(llm.generate(["Once upon a time"], SamplingParams(max_tokens=32))[0].outputs[0].text)',
+    ].join('\n'),
+  };
+}
+
+export function modelCard(report: RunReport, plan: ExportPlan, folder: string): string {
+  const s = report.settings;
+  const p = report.perplexity;
+  const snippets = loadSnippets(folder);
+  const lines = [
+    `# ${report.model.path}, GPTQ ${s.bits}-bit`,
+    '',
+    `Quantized with GPTQ Studio from \`${report.model.path}\` (${report.model.arch}, ${report.model.blocks} blocks, ` +
+      `${report.model.parameters.toLocaleString('en-US')} parameters, ${report.model.dtype}).`,
+    '',
+    '## Settings',
+    '',
+    `| bits | group size | grid | act-order | static groups | damping | true-sequential | MSE search | format |`,
+    `|---|---|---|---|---|---|---|---|---|`,
+    `| ${s.bits} | ${s.groupSize} | ${s.sym ? 'symmetric' : 'asymmetric'} | ${s.actOrder} | ${s.staticGroups} | ${s.percDamp} | ${s.trueSequential} | ${s.mse} | ${plan.format} |`,
+    '',
+    `Calibration: ${s.nsamples} windows of ${s.seqlen} tokens from \`${report.calibration.text}\` (seed ${s.seed}).`,
+    '',
+    '## Perplexity',
+    '',
+    `On \`${p.text}\`, ${p.windows} windows of ${p.seqlen} tokens:`,
+    '',
+    '| original | RTN | GPTQ |',
+    '|---|---|---|',
+    `| ${fmt(p.original)} | ${fmt(p.rtn)} | ${fmt(p.gptq)} |`,
+    '',
+  ];
+  if (plan.intermediate) {
+    lines.push(`The MLP width was padded with zeros from ${plan.intermediate.from} to ${plan.intermediate.to} so that ` +
+      'every linear packs; the model computes the same function.', '');
+  }
+  if (plan.unquantized.length > 0) {
+    lines.push('Left in full precision (listed in `quantization_config.dynamic` and `modules_in_block_to_quantize`):', '');
+    for (const u of plan.unquantized) lines.push(`- \`${u.name}\`: ${u.reason}`);
+    lines.push('');
+  }
+  if (plan.format === 'gptq_v2') {
+    lines.push('Asymmetric grids are stored as `gptq_v2` (true zero points): GPTQModel and vLLM read it; ' +
+      'AutoGPTQ does not.', '');
+  }
+  lines.push('## Loading', '', '```python', snippets.transformers, '```', '', '```python', snippets.vllm, '```', '');
+  return lines.join('\n');
+}

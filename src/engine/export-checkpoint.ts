@@ -1,0 +1,108 @@
+/**
+ * The files of a run's GPTQ checkpoint: model.safetensors (quantized linears as qweight, qzeros,
+ * scales, g_idx and F16 bias; every other tensor as it was stored), config.json with its
+ * quantization_config (and the padded MLP width, if any), quantize_config.json, the tokenizer and
+ * generation files, and a README model card. Tensors are packed one at a time as the stream reaches
+ * them, from the integer codes of the run.
+ */
+import type { Checkpoint } from '../core/model/checkpoint';
+import { requiredTensors } from '../core/model/architecture';
+import type { RunReport } from '../core/report';
+import type { GptqResult } from '../core/types';
+import { float32ToHalfBytes } from '../core/model/float-convert';
+import { packLinear, isTrivialGroupIndex, type PackedLinear } from '../core/export/gptq-linear';
+import type { PackableBits } from '../core/export/pack';
+import type { ExportPlan } from '../core/export/plan';
+import { mlpLinears } from '../core/export/plan';
+import { quantizationConfig } from '../core/export/quant-config';
+import { modelCard } from '../core/export/model-card';
+import { bytesOf, safetensorsFile, textFile, type ExportFile, type TensorEntry, type WriteDtype } from '../core/export/safetensors-writer';
+import { weightKey } from './quantize-model';
+
+export interface ExportInputs {
+  ckpt: Checkpoint;
+  /** GPTQ results of the run by weightKey(block, linear); linears without one stay as stored. */
+  gptq: Map<string, GptqResult>;
+  report: RunReport;
+  plan: ExportPlan;
+  /** The folder name inside the zip and in the model card's snippets. */
+  folder: string;
+}
+
+/** A bias padded with zeros to n entries. */
+function padded(values: Float32Array, n: number): Float32Array {
+  if (values.length === n) return values;
+  const out = new Float32Array(n);
+  out.set(values);
+  return out;
+}
+
+export function exportCheckpoint({ ckpt, gptq, report, plan, folder }: ExportInputs): ExportFile[] {
+  if (plan.refusal) throw new Error(plan.refusal);
+  const { layout, config } = ckpt;
+  const bits = report.settings.bits as PackableBits;
+  const entries: TensorEntry[] = [];
+  const linearOf = new Map<string, { block: number; name: string }>();
+  for (let b = 0; b < layout.numBlocks; b++) {
+    for (const l of layout.block.linears) linearOf.set(`${layout.blockPrefix(b)}${l.name}`, { block: b, name: l.name });
+  }
+  const stored = (name: string): TensorEntry => {
+    const info = ckpt.tensors.get(name)!;
+    return { name, dtype: info.dtype as WriteDtype, shape: info.shape, bytes: async () => (await ckpt.readTensorBytes(name)).bytes };
+  };
+  let descAct = false;
+  for (const { name } of requiredTensors(layout, config)) {
+    const module = name.replace(/\.(weight|bias)$/, '');
+    const linear = linearOf.get(module);
+    const result = linear && gptq.get(weightKey(linear.block, linear.name));
+    if (!result) {
+      entries.push(stored(name));
+      continue;
+    }
+    const N = result.rows;
+    const K = result.cols;
+    if (name.endsWith('.bias')) {
+      entries.push({ name, dtype: 'F16', shape: [N], bytes: async () => float32ToHalfBytes(padded(await ckpt.readTensor(name), N)) });
+      continue;
+    }
+    descAct ||= !isTrivialGroupIndex(result.gIdx, report.settings.groupSize);
+    // Packed on first use by the qweight entry, handed to the three after it, then dropped.
+    let packed: PackedLinear | null = null;
+    const take = (pick: (p: PackedLinear) => Uint32Array | Int32Array | Uint16Array, last = false) => () => {
+      packed ??= packLinear(result, bits, plan.format);
+      const bytes = bytesOf(pick(packed));
+      if (last) packed = null;
+      return bytes;
+    };
+    entries.push(
+      { name: `${module}.qweight`, dtype: 'I32', shape: [(K * bits) / 32, N], bytes: take((p) => p.qweight) },
+      { name: `${module}.qzeros`, dtype: 'I32', shape: [result.groups, (N * bits) / 32], bytes: take((p) => p.qzeros) },
+      { name: `${module}.scales`, dtype: 'F16', shape: [result.groups, N], bytes: take((p) => p.scales) },
+      { name: `${module}.g_idx`, dtype: 'I32', shape: [K], bytes: take((p) => p.gIdx, true) },
+    );
+  }
+
+  const quantization = quantizationConfig({ settings: report.settings, plan, layout, descAct });
+  const configJson = JSON.parse(ckpt.configJson) as Record<string, unknown>;
+  if (plan.intermediate) configJson[config.arch === 'gpt2' ? 'n_inner' : 'intermediate_size'] = plan.intermediate.to;
+  configJson.quantization_config = quantization;
+  const json = (o: unknown) => `${JSON.stringify(o, null, 2)}\n`;
+
+  const files: ExportFile[] = [
+    safetensorsFile('model.safetensors', entries, { format: 'pt' }),
+    textFile('config.json', json(configJson)),
+    textFile('quantize_config.json', json(quantization)),
+  ];
+  if (ckpt.tokenizerJson !== null) files.push(textFile('tokenizer.json', ckpt.tokenizerJson));
+  if (ckpt.tokenizerConfigJson !== null) files.push(textFile('tokenizer_config.json', ckpt.tokenizerConfigJson));
+  if (ckpt.generationConfigJson !== null) files.push(textFile('generation_config.json', ckpt.generationConfigJson));
+  files.push(textFile('README.md', modelCard(report, plan, folder)));
+  return files;
+}
+
+/** Names of the MLP linears whose width the plan pads (for messages). */
+export function paddedLinears(ckpt: Checkpoint, plan: ExportPlan): string[] {
+  if (!plan.intermediate) return [];
+  const m = mlpLinears(ckpt.layout);
+  return [...m.expand, m.contract];
+}

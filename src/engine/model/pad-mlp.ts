@@ -1,0 +1,38 @@
+/**
+ * A model whose MLP width is padded with zeros (for the export, src/core/export/plan.ts): the
+ * expanding linears get zero rows (and zero bias), the contracting one zero columns. Each padded
+ * hidden unit computes act(0)·0 = 0 (SiLU-gated) or gelu(0) = 0 and adds nothing: the same function.
+ */
+import type { HostLinear } from './model-forward';
+import type { LoadedModel } from './load-model';
+
+function padRows(l: HostLinear, rows: number): HostLinear {
+  const W = new Float32Array(rows * l.in);
+  W.set(l.W);
+  let bias: Float32Array | undefined;
+  if (l.bias) {
+    bias = new Float32Array(rows);
+    bias.set(l.bias);
+  }
+  return { W, out: rows, in: l.in, bias };
+}
+
+function padColumns(l: HostLinear, cols: number): HostLinear {
+  const W = new Float32Array(l.out * cols);
+  for (let r = 0; r < l.out; r++) W.set(l.W.subarray(r * l.in, (r + 1) * l.in), r * cols);
+  return { W, out: l.out, in: cols, bias: l.bias };
+}
+
+export function padMlpWidth(model: LoadedModel, mlp: { expand: string[]; contract: string }, width: number): LoadedModel {
+  return {
+    ...model,
+    spec: { ...model.spec, intermediate: width },
+    block: async (b) => {
+      const host = await model.block(b);
+      const linears = new Map(host.linears);
+      for (const name of mlp.expand) linears.set(name, padRows(host.linears.get(name)!, width));
+      linears.set(mlp.contract, padColumns(host.linears.get(mlp.contract)!, width));
+      return { ...host, linears };
+    },
+  };
+}
