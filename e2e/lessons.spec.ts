@@ -44,7 +44,8 @@ test('the front page lists the lessons and links to them; a bad lesson number sa
   const section = page.getByTestId('lessons');
   await expect(section.getByRole('heading', { name: 'Lessons' })).toBeVisible();
   for (const n of [1, 2, 3, 4]) await expect(page.getByTestId(`lesson-link-${n}`)).toHaveAttribute('href', `?lesson=${n}`);
-  await expect(section).toContainText('Lesson 4: Where pain lands — not yet');
+  await expect(section).toContainText('Lesson 4: Where pain lands');
+  await expect(section).not.toContainText('not yet');
   await page.getByTestId('lesson-link-1').click();
   await expect(page).toHaveURL(/\?lesson=1$/);
   await expect(page.getByTestId('lesson-1')).toBeVisible();
@@ -219,13 +220,22 @@ test('lesson 3 steps GPTQ forward and back, and each step shows what src/core tr
   expect(errors).toEqual([]);
 });
 
-test('lesson 4 says "not yet" and has no controls', async ({ page }) => {
+test('lesson 4 shows a real layer of the demo model and follows the bits and act-order', async ({ page }) => {
   const errors = trackErrors(page);
   await page.goto('/?lesson=4');
-  await expect(page.getByRole('heading', { name: /Lesson 4 of 4: Where pain lands — not yet/ })).toBeVisible();
-  await expect(page.getByTestId('lesson-4-not-yet')).toContainText('demo model');
-  const lesson = page.getByTestId('lesson-4');
-  await expect(lesson.locator('input, button, select')).toHaveCount(0);
+  await expect(page.getByRole('heading', { name: 'Lesson 4 of 4: Where pain lands' })).toBeVisible();
+  const summary = page.getByTestId('l4-summary');
+  await expect(summary).toHaveAttribute('data-layer', '0.mlp.down_proj');
+  const mse = async (id: string) => Number(await page.getByTestId(id).getAttribute('data-value'));
+  // GPTQ leaves less output error than RTN on this real layer.
+  expect(await mse('l4-mse-gptq')).toBeLessThan(await mse('l4-mse-rtn'));
+  const threeBit = await mse('l4-mse-rtn');
+  await page.getByTestId('l4-bits').selectOption('2');
+  await expect.poll(() => mse('l4-mse-rtn')).toBeGreaterThan(threeBit);
+  const plainTop = await mse('l4-top-gptq');
+  await page.getByLabel('act-order').check();
+  await expect.poll(() => mse('l4-top-gptq')).not.toBe(plainTop);
+  await expect(page.getByTestId('l4-columns').locator('tbody tr')).not.toHaveCount(0);
   await expect(page.getByTestId('lesson-prev').first()).toHaveAttribute('href', '?lesson=3');
   await page.screenshot({ path: path.join(SCREENSHOTS_DIR, 'lesson-4.png'), fullPage: true });
   expect(errors).toEqual([]);

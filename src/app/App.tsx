@@ -2,12 +2,13 @@ import { lazy, Suspense, useMemo } from 'react';
 import { AdapterPanel } from './components/AdapterPanel';
 import { ErrorNotice } from './components/ErrorNotice';
 import { LayerCheckPanel } from './components/LayerCheckPanel';
-import { NotYet } from './components/NotYet';
 import { LessonsSection } from './lessons/LessonsSection';
 import { parseRoute } from './route';
 
 // Lessons load on their own page only (recharts and the lesson code stay out of the front page).
 const LessonPage = lazy(() => import('./lessons/LessonPage'));
+// The studio (charts included) loads after the first paint of the front page.
+const Studio = lazy(() => import('./studio/Studio').then((m) => ({ default: m.Studio })));
 
 export function App() {
   const route = useMemo(() => parseRoute(window.location.search), []);
@@ -20,7 +21,11 @@ export function App() {
         <p className="tagline">GPTQ quantization in the browser, on this machine's GPU through WebGPU. Nothing leaves the page.</p>
       </header>
       {route.page !== 'lesson' && <AdapterPanel />}
-      {route.page === 'studio' && <NotYet />}
+      {route.page === 'studio' && (
+        <Suspense fallback={<p>Loading the studio…</p>}>
+          <Studio />
+        </Suspense>
+      )}
       {route.page === 'studio' && <LessonsSection />}
       {route.page === 'lesson' && 'lesson' in route && (
         <Suspense fallback={<p>Loading the lesson…</p>}>

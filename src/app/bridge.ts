@@ -17,7 +17,13 @@ import type { LayerCheckSpec } from './layer-check/compare';
 import { makeRandomLayer } from './layer-check/layer';
 import { runReference } from './layer-check/reference';
 import { useStudioStore } from './store';
-import type { UiError } from './store';
+import type { HistoryEntry, ModelSource, RunSlice, UiError } from './store';
+import { idleRun, layerKey } from './store/studio-state';
+import type { ProgressEvent } from '../core/run';
+import type { HubProgress } from '../core/model/hub';
+import { runSettingsOf, suggestedSettings } from './studio/run-settings';
+import { DEMO_MODEL_FILES, DEMO_TEXTS, demoUrl } from './studio/demo';
+import { modelFilesOf, modelNameOf } from './studio/model-files';
 
 type Remote = Comlink.Remote<GptqWorkerApi>;
 
@@ -35,6 +41,13 @@ export function toUiError(e: unknown, kind: UiError['kind'] = 'worker'): UiError
   const message = e instanceof Error ? e.message : String(e);
   if (name === 'NoWebGpuError') {
     return { kind: 'no-webgpu', message: message.replace(NO_WEBGPU_HELP, '').trim(), help: NO_WEBGPU_HELP };
+  }
+  if (name === 'DeviceLostError') {
+    return {
+      kind: 'device-lost',
+      message,
+      help: 'Finished layers and earlier runs are kept. Run again: the studio asks for a new device. If it happens again, use fewer or shorter calibration windows.',
+    };
   }
   return { kind, message };
 }
@@ -145,6 +158,158 @@ class WorkerBridge {
       setLayerCheck(isAbort(e) ? { status: 'idle' } : { status: 'error', spec, error: toUiError(e) });
     }
   }
+
+  // ---- The studio: model in, run, results out ----
+
+  /** Seconds a cancelled run may take to stop by itself before the worker is terminated. */
+  static CANCEL_GRACE_MS = 4000;
+  #runAbort: AbortController | null = null;
+  #cancelTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Opens a model from its files: reads the headers in the worker and shows what was recognised. */
+  async loadFiles(all: File[], source: ModelSource = 'files', name = modelNameOf(all)): Promise<void> {
+    const { setModel, run } = useStudioStore.getState();
+    if (run.status === 'running' || run.status === 'cancelling') return;
+    const files = modelFilesOf(all);
+    setModel({ status: 'loading', source, name, progress: null });
+    try {
+      const info = await this.#call(undefined, (r) => r.inspectModel(files));
+      const adapter = useStudioStore.getState().adapter;
+      useStudioStore.getState().updateSettings(suggestedSettings(info, adapter.status === 'ready' ? adapter.summary : null));
+      setModel({ status: 'ready', source, name, files, info });
+      await this.refreshPlan();
+    } catch (e) {
+      setModel({ status: 'error', source, name, error: toUiError(e, 'model') });
+    }
+  }
+
+  /** The demo model and its texts, from the studio's own public/demo folder. */
+  async loadDemo(): Promise<void> {
+    const { setModel, updateSettings } = useStudioStore.getState();
+    setModel({ status: 'loading', source: 'demo', name: 'demo', progress: null });
+    try {
+      const files = await Promise.all(DEMO_MODEL_FILES.map(async (f) => {
+        const res = await fetch(demoUrl(f));
+        if (!res.ok) throw new Error(`the demo file ${f} did not load (HTTP ${res.status}); reload the page`);
+        return new File([await res.blob()], f);
+      }));
+      const texts = await Promise.all(DEMO_TEXTS.map(async (t) => ({ name: t.name, text: await (await fetch(demoUrl(t.file))).text() })));
+      updateSettings({ calibration: texts[0], evaluations: texts.slice(1) });
+      await this.loadFiles(files, 'demo', 'gptq-studio-demo');
+    } catch (e) {
+      setModel({ status: 'error', source: 'demo', name: 'demo', error: toUiError(e, 'model') });
+    }
+  }
+
+  /** Downloads a checkpoint by Hub repo id (range requests, with progress), then opens it. */
+  async loadHub(repo: string, baseUrl?: string): Promise<void> {
+    const { setModel, run } = useStudioStore.getState();
+    if (run.status === 'running' || run.status === 'cancelling') return;
+    setModel({ status: 'loading', source: 'hub', name: repo, progress: { done: 0, total: 0, file: null } });
+    const onProgress = (p: HubProgress) => {
+      const m = useStudioStore.getState().model;
+      if (m.status === 'loading' && m.source === 'hub') setModel({ ...m, progress: { done: p.bytesDone, total: p.bytesTotal, file: p.file } });
+    };
+    try {
+      const files = await this.#call(undefined, (r) => r.fetchHub(repo, baseUrl, Comlink.proxy(onProgress)));
+      await this.loadFiles(files, 'hub', repo.split('/').pop() ?? repo);
+    } catch (e) {
+      setModel({ status: 'error', source: 'hub', name: repo, error: toUiError(e, 'model') });
+    }
+  }
+
+  /** Stops a Hub download. */
+  cancelHub(): void {
+    void this.#remote?.cancelFetch();
+  }
+
+  /** The memory estimate and export plan of the next run, for the model and settings now chosen. */
+  async refreshPlan(): Promise<void> {
+    const { model, settings, setPlan, run } = useStudioStore.getState();
+    if (model.status !== 'ready' || run.status === 'running' || run.status === 'cancelling') return;
+    setPlan({ status: 'loading' });
+    try {
+      const plan = await this.#call(undefined, (r) => r.planRun(model.files, runSettingsOf(settings, model.info)));
+      setPlan({ status: 'ready', plan });
+    } catch (e) {
+      setPlan({ status: 'error', error: toUiError(e, 'model') });
+    }
+  }
+
+  /** Runs GPTQ on the loaded model with the settings chosen; progress fills the run slice. */
+  async startRun(): Promise<void> {
+    const state = useStudioStore.getState();
+    const { model, settings } = state;
+    if (model.status !== 'ready' || state.run.status === 'running' || state.run.status === 'cancelling') return;
+    if (!settings.calibration || settings.evaluations.length === 0) {
+      state.setRun({ ...idleRun(), status: 'failed', error: { kind: 'input', message: 'Choose a calibration text and at least one evaluation text first.' } });
+      return;
+    }
+    const runSettings = runSettingsOf(settings, model.info);
+    const id = `run-${Date.now().toString(36)}`;
+    const started: RunSlice = { ...idleRun(), id, status: 'running', modelName: model.name, settings: runSettings, blocks: model.info.summary.blocks };
+    state.setRun(started);
+    state.setDownload({ status: 'idle' });
+    state.setGeneration({ status: 'idle' });
+    state.selectLayer(null);
+    this.#runAbort = new AbortController();
+    const onProgress = (e: ProgressEvent) => useStudioStore.getState().updateRun((r) => (r.id === id ? applyProgress(r, e) : {}));
+    try {
+      const report = await this.#call(this.#runAbort.signal, (r) =>
+        r.quantizeModel(model.files, model.name, settings.calibration!, settings.evaluations, runSettings, settings.evalWindows ?? undefined, Comlink.proxy(onProgress)));
+      useStudioStore.getState().updateRun({ status: 'done', report, etaSeconds: 0, elapsed: report.seconds.total });
+    } catch (e) {
+      const cancelled = isAbort(e) || (e as { name?: string })?.name === 'RunCancelledError';
+      useStudioStore.getState().updateRun(cancelled ? { status: 'cancelled' } : { status: 'failed', error: toUiError(e, 'run') });
+    } finally {
+      if (this.#cancelTimer) clearTimeout(this.#cancelTimer);
+      this.#cancelTimer = null;
+      this.#runAbort = null;
+      const run = useStudioStore.getState().run;
+      if (run.id === id) useStudioStore.getState().addHistory(historyEntry(run));
+    }
+  }
+
+  /** Asks the run to stop after the linear in progress; terminates the worker if it takes too long. */
+  cancelRun(): void {
+    const { run, updateRun } = useStudioStore.getState();
+    if (run.status !== 'running') return;
+    updateRun({ status: 'cancelling' });
+    void this.#remote?.cancel();
+    const abort = this.#runAbort;
+    this.#cancelTimer = setTimeout(() => abort?.abort(), WorkerBridge.CANCEL_GRACE_MS);
+  }
+
+  /** Greedy continuations of the prompt by the original, RTN and GPTQ models of the last run. */
+  async generate(prompt: string, count = 32): Promise<void> {
+    const { setGeneration } = useStudioStore.getState();
+    setGeneration({ status: 'running', prompt });
+    try {
+      const outputs = await this.#call(undefined, (r) => r.generate(prompt, count));
+      setGeneration({ status: 'done', prompt, outputs });
+    } catch (e) {
+      setGeneration({ status: 'error', prompt, error: toUiError(e, 'run') });
+    }
+  }
+
+  /** Builds the last run's checkpoint zip in the worker and saves it. */
+  async download(): Promise<void> {
+    const { run, download, setDownload } = useStudioStore.getState();
+    if (download.status === 'ready') {
+      saveUrl(download.url, download.fileName);
+      return;
+    }
+    const name = checkpointName(run);
+    setDownload({ status: 'building' });
+    try {
+      const blob = await this.#call(undefined, (r) => r.exportZip(name));
+      const url = URL.createObjectURL(blob);
+      setDownload({ status: 'ready', url, fileName: `${name}.zip`, bytes: blob.size });
+      saveUrl(url, `${name}.zip`);
+    } catch (e) {
+      setDownload({ status: 'error', error: toUiError(e, 'run') });
+    }
+  }
 }
 
 function sameSpec(a: LayerCheckSpec, b: LayerCheckSpec): boolean {
@@ -153,3 +318,58 @@ function sameSpec(a: LayerCheckSpec, b: LayerCheckSpec): boolean {
 
 /** The page's one bridge. */
 export const bridge = new WorkerBridge();
+
+/** The run slice after one progress event. */
+export function applyProgress(r: RunSlice, e: ProgressEvent): Partial<RunSlice> {
+  switch (e.type) {
+    case 'stage':
+      return { stage: e.stage, stageDetail: e.detail, elapsed: e.elapsed };
+    case 'block':
+      return { blocksDone: e.block + 1, blocks: e.blocks, elapsed: e.elapsed };
+    case 'linear':
+      return {
+        layers: [...r.layers, e.report],
+        details: e.detail ? { ...r.details, [layerKey(e.report)]: e.detail } : r.details,
+        done: e.done,
+        total: e.total,
+        elapsed: e.elapsed,
+        etaSeconds: e.etaSeconds,
+      };
+    case 'perplexity':
+      return { perplexity: { ...r.perplexity, [e.text]: { ...r.perplexity[e.text], [e.variant]: e.value } }, elapsed: e.elapsed };
+  }
+}
+
+/** What is kept of a run for comparison and across reloads. */
+export function historyEntry(run: RunSlice): HistoryEntry {
+  const status = run.status === 'done' ? 'done' : run.status === 'failed' ? 'failed' : 'cancelled';
+  return {
+    id: run.id!,
+    finishedAt: new Date().toISOString(),
+    modelName: run.modelName,
+    status,
+    settings: run.settings!,
+    layers: run.layers,
+    evaluations: run.report?.evaluations ?? [],
+    size: run.report?.size ?? null,
+    exportPlan: run.report?.export ?? null,
+    seconds: run.elapsed,
+  };
+}
+
+/** "demo-gptq-4bit-g128": the zip's name and the folder inside it. */
+export function checkpointName(run: RunSlice): string {
+  const s = run.settings;
+  const base = (run.modelName || 'model').replace(/[^A-Za-z0-9._-]+/g, '-');
+  return s ? `${base}-gptq-${s.bits}bit-g${s.groupSize}${s.sym ? '' : '-asym'}${s.actOrder ? '-actorder' : ''}` : `${base}-gptq`;
+}
+
+function saveUrl(url: string, fileName: string): void {
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  a.rel = 'noopener';
+  document.body.append(a);
+  a.click();
+  a.remove();
+}

@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const { report, weights, ckpt } = await runModel(
       rt,
-      { files, modelName: opts.model, calibration, evaluation, settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget },
+      { files, modelName: opts.model, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget },
       { onProgress: reporter(), signal: abort.signal },
     );
     report.adapter.backend = process.env.WGPU_BACKEND ?? 'opengles';

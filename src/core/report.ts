@@ -1,5 +1,5 @@
 /** The record of a whole-model run, as the CLI writes it to report.json and the studio keeps it. */
-import type { LinearReport, RunSettings } from './run';
+import type { LinearReport, PerplexityResult, RunSettings } from './run';
 import type { ExportPlan } from './export/plan';
 
 export interface RunReport {
@@ -8,7 +8,12 @@ export interface RunReport {
   adapter: Record<string, unknown>;
   calibration: { text: string; tokens: number; windows: number[][] };
   layers: LinearReport[];
-  perplexity: { text: string; seqlen: number; windows: number; original: number; rtn: number; gptq: number };
+  /** Perplexity on the first evaluation text. */
+  perplexity: PerplexityResult;
+  /** Perplexity on every evaluation text given (the first is `perplexity`). */
+  evaluations: PerplexityResult[];
+  /** Bytes of the weights: the checkpoint's, and the exported model.safetensors' (null without an export). */
+  size: { originalBytes: number; quantizedBytes: number | null };
   seconds: { calibration: number; quantization: number; evaluation: number; total: number };
   /** What the download will hold: format, padding, linears left unquantized (decided before the run), or why there is none. */
   export: ExportPlan;

@@ -3,6 +3,7 @@
  * Shared by the engine, the worker, the UI and the CLI; no DOM, no GPU.
  */
 import { defaultQuantOptions, type QuantOptions } from './types';
+import type { LayerDetail } from './layer-detail';
 
 export interface RunSettings extends QuantOptions {
   /** Quantize the linears of a block in groups, each on inputs left by the groups before it. */
@@ -49,8 +50,18 @@ export type ModelVariant = 'original' | 'rtn' | 'gptq';
 export type ProgressEvent =
   | { type: 'stage'; stage: RunStage; detail: string; elapsed: number }
   | { type: 'block'; block: number; blocks: number; elapsed: number }
-  | { type: 'linear'; report: LinearReport; done: number; total: number; elapsed: number; etaSeconds: number }
-  | { type: 'perplexity'; variant: ModelVariant; value: number; elapsed: number };
+  | { type: 'linear'; report: LinearReport; done: number; total: number; elapsed: number; etaSeconds: number; detail?: LayerDetail }
+  | { type: 'perplexity'; text: string; variant: ModelVariant; value: number; elapsed: number };
+
+/** Perplexity of the three models on one evaluation text. */
+export interface PerplexityResult {
+  text: string;
+  seqlen: number;
+  windows: number;
+  original: number;
+  rtn: number;
+  gptq: number;
+}
 
 export class RunCancelledError extends Error {
   override name = 'RunCancelledError';

@@ -72,7 +72,7 @@ describe('GPTQ checkpoint export', () => {
         files,
         modelName: c.model,
         calibration: { name: c.calib, text: readCorpus(c.calib) },
-        evaluation,
+        evaluations: [evaluation],
         settings: { nsamples: 4, seqlen: 64, ...c.settings },
         gpuMemoryBudget: 2 ** 30,
       });
@@ -152,7 +152,7 @@ describe('GPTQ checkpoint export', () => {
     const { report, weights, ckpt } = await runModel(rt, {
       files, modelName: STORIES_260K,
       calibration: { name: 'c', text: readCorpus('stories260K_generated_200_seed20251122.txt') },
-      evaluation: { name: 'e', text: readCorpus('aesop_fables_body_reflowed.txt').slice(0, 800) },
+      evaluations: [{ name: 'e', text: readCorpus('aesop_fables_body_reflowed.txt').slice(0, 800) }],
       settings: { nsamples: 2, seqlen: 32, bits: 4, groupSize: 128 },
       gpuMemoryBudget: 2 ** 30,
     });

@@ -15,10 +15,13 @@ import { blockShape, GpuGlobals, releaseBlock, uploadBlock } from './model/model
 import type { LoadedModel } from './model/load-model';
 import { RunCancelledError, type LinearReport, type ProgressEvent, type RunSettings } from '../core/run';
 import type { GptqResult } from '../core/types';
+import { layerDetail } from '../core/layer-detail';
 
 export interface RunHooks {
   onProgress?: (e: ProgressEvent) => void;
   signal?: AbortSignal;
+  /** Attach a LayerDetail (Hessian heatmap, diag, error histograms) to each 'linear' event. */
+  details?: boolean;
 }
 
 export interface QuantizedWeights {
@@ -114,6 +117,7 @@ export async function quantizeModel(
               throwIfCancelled(hooks.signal);
               const layer = layers.get(name)!;
               const X = captured.get(name)!;
+              const H = hooks.details ? await layer.readHessian() : null;
               const g = await layer.quantize(settings);
               const r = await layer.rtn(settings);
               const report: LinearReport = {
@@ -144,6 +148,7 @@ export async function quantizeModel(
                 total: spec.layers * quantized.length,
                 elapsed: t,
                 etaSeconds: (t / doneCost) * (totalCost - doneCost),
+                detail: H ? layerDetail(H, layer.cols, host.linears.get(name)!.W, g.Q, r.Q, g.perm) : undefined,
               });
             }
           } finally {

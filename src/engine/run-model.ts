@@ -9,7 +9,8 @@ import { openCheckpoint } from '../core/model/checkpoint';
 import { loadTokenizer } from '../core/model/tokenizer';
 import { assertSequenceFits, defaultSeqlen } from '../core/model/config';
 import { calibrationWindows, evaluationWindows, textToIds } from '../core/model/calibration';
-import { defaultRunSettings, type RunSettings } from '../core/run';
+import { defaultRunSettings, type PerplexityResult, type RunSettings } from '../core/run';
+import { exportCheckpoint } from './export-checkpoint';
 import type { RunReport } from '../core/report';
 import { loadModel, modelSpec } from './model/load-model';
 import { quantizeModel, type QuantizedWeights, type RunHooks } from './quantize-model';
@@ -26,7 +27,10 @@ export interface RunInputs {
   /** How the model is named in the report (a path or a folder name). */
   modelName: string;
   calibration: { name: string; text: string };
-  evaluation: { name: string; text: string };
+  /** One or more evaluation texts; perplexity is measured on each. */
+  evaluations: { name: string; text: string }[];
+  /** Measure at most this many windows of each evaluation text (the first ones); all when absent. */
+  evalWindowLimit?: number;
   /** Settings; seqlen defaults to the model's context up to 2048. */
   settings: Partial<RunSettings>;
   /** Refuse runs whose estimated peak GPU memory is above this many bytes. */
@@ -63,14 +67,20 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
   };
   const { seqlen } = settings;
   const calibIds = textToIds(tokenizer, inputs.calibration.text);
-  const evalIds = textToIds(tokenizer, inputs.evaluation.text);
+  if (inputs.evaluations.length === 0) throw new RunInputError('give at least one evaluation text');
   let windows: number[][];
-  let evalWindows: number[][];
+  let evalWindows: number[][][];
   let plan: ExportPlan;
   try {
     assertSequenceFits(ckpt.config, seqlen);
     windows = calibrationWindows(calibIds, settings.nsamples, seqlen, settings.seed);
-    evalWindows = evaluationWindows(evalIds, seqlen);
+    evalWindows = inputs.evaluations.map((e) => {
+      try {
+        return evaluationWindows(textToIds(tokenizer, e.text), seqlen).slice(0, inputs.evalWindowLimit ?? Infinity);
+      } catch (err) {
+        throw new Error(`evaluation text ${e.name}: ${(err as Error).message}`);
+      }
+    });
     plan = planExport(ckpt.config, ckpt.layout, settings);
     const spec = modelSpec(ckpt);
     if (plan.intermediate) spec.intermediate = plan.intermediate.to;
@@ -87,12 +97,17 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
   const weights = await quantizeModel(rt, model, Uint32Array.from(windows.flat()), settings, hooks, skip);
   const tQuantization = elapsed();
 
-  emit({ type: 'stage', stage: 'evaluation', detail: `${evalWindows.length} windows of ${seqlen} tokens`, elapsed: elapsed() });
-  // Passes of as many tokens as the calibration held, which the memory check admitted.
-  const ppl = await perplexities(rt, model, weights, Uint32Array.from(evalWindows.flat()), seqlen, settings.nsamples, {
-    signal: hooks.signal,
-    onEach: (variant, value) => emit({ type: 'perplexity', variant, value, elapsed: elapsed() }),
-  });
+  const evaluations: PerplexityResult[] = [];
+  for (const [i, e] of inputs.evaluations.entries()) {
+    const windowsOf = evalWindows[i];
+    emit({ type: 'stage', stage: 'evaluation', detail: `${e.name}: ${windowsOf.length} windows of ${seqlen} tokens`, elapsed: elapsed() });
+    // Passes of as many tokens as the calibration held, which the memory check admitted.
+    const ppl = await perplexities(rt, model, weights, Uint32Array.from(windowsOf.flat()), seqlen, settings.nsamples, {
+      signal: hooks.signal,
+      onEach: (variant, value) => emit({ type: 'perplexity', text: e.name, variant, value, elapsed: elapsed() }),
+    });
+    evaluations.push({ text: e.name, seqlen, windows: windowsOf.length, ...ppl });
+  }
   const summary = ckpt.summary();
   const report: RunReport = {
     settings,
@@ -100,9 +115,15 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
     adapter: { ...rt.summary },
     calibration: { text: inputs.calibration.name, tokens: calibIds.length, windows },
     layers: weights.layers,
-    perplexity: { text: inputs.evaluation.name, seqlen, windows: evalWindows.length, ...ppl },
+    perplexity: evaluations[0],
+    evaluations,
+    size: { originalBytes: [...ckpt.tensors.values()].reduce((n, t) => n + t.end - t.begin, 0), quantizedBytes: null },
     seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed() },
     export: plan,
   };
+  if (!plan.refusal) {
+    const files = exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan, folder: inputs.modelName });
+    report.size.quantizedBytes = files.find((f) => f.name === 'model.safetensors')!.size;
+  }
   return { report, weights, ckpt, model };
 }

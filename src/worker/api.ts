@@ -11,16 +11,39 @@ import { GpuProvider } from '../gpu/runtime';
 import { GptqLayer } from '../engine/gptq-layer';
 import type { GpuGptqResult } from '../engine/gptq-layer';
 import type { QuantOptions, QuantResult } from '../core/types';
-import { blobSource } from '../core/model/byte-source';
+import { blobSource, type ByteSource } from '../core/model/byte-source';
 import type { ProgressEvent, RunSettings } from '../core/run';
 import type { RunReport } from '../core/report';
-import { runModel } from '../engine/run-model';
+import { runModel, RunInputError, type RunOutput } from '../engine/run-model';
+import { openCheckpoint } from '../core/model/checkpoint';
+import { assertSequenceFits, defaultSeqlen } from '../core/model/config';
+import { loadTokenizer } from '../core/model/tokenizer';
+import { textToIds } from '../core/model/calibration';
+import { fetchHubCheckpoint, type HubProgress } from '../core/model/hub';
+import { planExport } from '../core/export/plan';
+import { zipFiles } from '../core/export/zip';
+import { modelSpec } from '../engine/model/load-model';
+import { assertRunFits, estimateRunMemory } from '../engine/memory-estimate';
+import { GpuGlobals, greedy } from '../engine/model/model-forward';
+import { variantBlocks } from '../engine/evaluate';
+import { exportCheckpoint } from '../engine/export-checkpoint';
+import type { Generations, ModelInfo, RunPlan } from './types';
+
+export type { Generations, ModelInfo, RunPlan } from './types';
 
 /** The studio's default budget for a run's estimated GPU memory (WebGPU does not report the adapter's). */
 export const BROWSER_GPU_MEMORY_BUDGET = 2 * 2 ** 30;
 
 /** The abort controller of the run in progress (one at a time). */
 let running: AbortController | null = null;
+/** The last finished run (for generation and export); cleared when another starts. */
+let lastRun: RunOutput | null = null;
+/** The Hub download in progress. */
+let hubDownload: AbortController | null = null;
+
+function sourcesOf(files: File[]): ByteSource[] {
+  return files.map((f) => blobSource(f));
+}
 
 /** One linear layer and its calibration inputs. */
 export interface QuantizeLayerRequest {
@@ -107,30 +130,94 @@ export const api = {
   },
 
   /**
+   * What a checkpoint folder is, read from its headers only (nothing heavy): architecture, sizes,
+   * dtype, tokenizer, the default window length. Rejects with a clear message on a bad folder.
+   */
+  async inspectModel(files: File[]): Promise<ModelInfo> {
+    const ckpt = await openCheckpoint(sourcesOf(files));
+    if (ckpt.quantization) {
+      throw new RunInputError(`this checkpoint is already GPTQ-quantized (${ckpt.quantization.bits}-bit): drop the original float model instead`);
+    }
+    const c = ckpt.config;
+    return {
+      summary: ckpt.summary(),
+      heads: c.numHeads,
+      kvHeads: c.numKvHeads,
+      intermediateSize: c.intermediateSize,
+      vocabSize: c.vocabSize,
+      maxPositions: c.maxPositions,
+      defaultSeqlen: defaultSeqlen(c),
+      weightBytes: [...ckpt.tensors.values()].reduce((n, t) => n + t.end - t.begin, 0),
+    };
+  },
+
+  /** What a run with `settings` would need and export, before it starts (see RunPlan). */
+  async planRun(files: File[], settings: RunSettings): Promise<RunPlan> {
+    const rt = await gpuProvider().runtime();
+    const ckpt = await openCheckpoint(sourcesOf(files));
+    const plan = planExport(ckpt.config, ckpt.layout, settings);
+    const spec = modelSpec(ckpt);
+    if (plan.intermediate) spec.intermediate = plan.intermediate.to;
+    const estimate = estimateRunMemory(spec, settings.nsamples * settings.seqlen, rt.bindingLimit);
+    let fitError: string | null = null;
+    try {
+      assertRunFits(spec, settings.nsamples, settings.seqlen, rt.summary, BROWSER_GPU_MEMORY_BUDGET, rt.bindingLimit);
+      assertSequenceFits(ckpt.config, settings.seqlen);
+    } catch (e) {
+      fitError = (e as Error).message;
+    }
+    return { export: plan, memoryBytes: estimate.totalBytes, budgetBytes: BROWSER_GPU_MEMORY_BUDGET, fitError };
+  },
+
+  /**
+   * Downloads a checkpoint from the Hugging Face Hub (or a server laid out like it) by range
+   * requests; progress through `onProgress` (wrap it with Comlink.proxy).
+   */
+  async fetchHub(repo: string, baseUrl: string | undefined, onProgress?: (p: HubProgress) => void): Promise<File[]> {
+    hubDownload?.abort();
+    hubDownload = new AbortController();
+    try {
+      return await fetchHubCheckpoint(repo, { baseUrl, onProgress, signal: hubDownload.signal });
+    } finally {
+      hubDownload = null;
+    }
+  },
+
+  /** Stops a Hub download in progress. */
+  cancelFetch(): void {
+    hubDownload?.abort();
+  },
+
+  /**
    * A whole-model run: GPTQ block by block on calibration text, then perplexity of the
-   * original, RTN and GPTQ models on evaluation text. Progress arrives through `onProgress`
-   * (wrap it with Comlink.proxy); `cancel()` stops the run within one linear.
+   * original, RTN and GPTQ models on each evaluation text. Progress arrives through `onProgress`
+   * (wrap it with Comlink.proxy), each finished linear with its LayerDetail; `cancel()` stops the
+   * run within one linear. The finished run stays here for generate() and exportZip().
    *
    * @example
-   *   const report = await remote.quantizeModel(files, calib, evalText, { bits: 4, groupSize: 128 }, Comlink.proxy(onProgress));
+   *   const report = await remote.quantizeModel(files, calib, [evalText], { bits: 4, groupSize: 128 }, Comlink.proxy(onProgress));
    */
   async quantizeModel(
     files: File[],
+    modelName: string,
     calibration: { name: string; text: string },
-    evaluation: { name: string; text: string },
+    evaluations: { name: string; text: string }[],
     settings: Partial<RunSettings>,
+    evalWindowLimit: number | undefined,
     onProgress?: (e: ProgressEvent) => void,
   ): Promise<RunReport> {
     if (running) throw new Error('A run is already in progress; cancel it or wait for it to finish.');
     const rt = await gpuProvider().runtime();
     running = new AbortController();
+    lastRun = null;
     try {
-      const { report } = await runModel(
+      const out = await runModel(
         rt,
-        { files: files.map((f) => blobSource(f)), modelName: files[0]?.webkitRelativePath.split('/')[0] || 'model', calibration, evaluation, settings, gpuMemoryBudget: BROWSER_GPU_MEMORY_BUDGET },
-        { onProgress, signal: running.signal },
+        { files: sourcesOf(files), modelName, calibration, evaluations, evalWindowLimit, settings, gpuMemoryBudget: BROWSER_GPU_MEMORY_BUDGET },
+        { onProgress, signal: running.signal, details: true },
       );
-      return report;
+      lastRun = out;
+      return out.report;
     } finally {
       running = null;
     }
@@ -140,6 +227,50 @@ export const api = {
   cancel(): void {
     running?.abort();
   },
+
+  /**
+   * Greedy continuations of `prompt` by the original, the RTN and the GPTQ model of the last
+   * finished run, on the GPU (`count` new tokens each).
+   */
+  async generate(prompt: string, count: number): Promise<Generations> {
+    const run = finishedRun('generate text');
+    const rt = await gpuProvider().runtime();
+    const tokenizer = loadTokenizer(run.ckpt.tokenizerJson!, run.ckpt.tokenizerConfigJson);
+    const ids = textToIds(tokenizer, prompt);
+    const bos = run.ckpt.config.bosTokenId;
+    const promptIds = ids.length > 0 ? ids : bos !== null ? [bos] : [];
+    if (promptIds.length === 0) throw new RunInputError('type a prompt first');
+    const room = run.model.spec.maxPositions - promptIds.length;
+    if (room <= 0) throw new RunInputError(`the prompt is ${promptIds.length} tokens, as long as the model's context; shorten it`);
+    const n = Math.min(count, room);
+    const globals = new GpuGlobals(rt, run.model.spec, run.model.globals);
+    try {
+      const blocks = variantBlocks(run.model, run.weights);
+      const out = {} as Generations;
+      for (const variant of ['original', 'rtn', 'gptq'] as const) {
+        out[variant] = tokenizer.decode(await greedy(rt, globals, blocks[variant], promptIds, n), { skipSpecialTokens: true });
+      }
+      return out;
+    } finally {
+      if (!rt.isLost) globals.release();
+    }
+  },
+
+  /** The last finished run's GPTQ checkpoint as a zip (folder `name` inside). */
+  async exportZip(name: string): Promise<Blob> {
+    const run = finishedRun('download a checkpoint');
+    const { report } = run;
+    if (report.export.refusal) throw new RunInputError(report.export.refusal);
+    const files = exportCheckpoint({ ckpt: run.ckpt, gptq: run.weights.gptq, report, plan: report.export, folder: name });
+    return zipFiles(files, name);
+  },
 };
+
+/** The last run that finished, or a message saying there is none. */
+function finishedRun(what: string): RunOutput {
+  if (running) throw new RunInputError(`a run is in progress: wait for it to finish to ${what}`);
+  if (!lastRun) throw new RunInputError(`there is no finished run to ${what} from: run a quantization first (a cancelled or failed run leaves none)`);
+  return lastRun;
+}
 
 export type GptqWorkerApi = typeof api;

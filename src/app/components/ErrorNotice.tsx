@@ -5,6 +5,9 @@ const TITLES: Record<UiError['kind'], string> = {
   worker: 'The worker failed',
   reference: 'The f64 reference failed',
   input: 'This address asks for something invalid',
+  model: 'This model cannot be used',
+  run: 'The run stopped',
+  'device-lost': 'The GPU device was lost',
 };
 
 /** An error in plain words, with what to do about it when there is something to do. */

@@ -31,8 +31,8 @@ export const LESSONS: readonly LessonEntry[] = [
   {
     n: 4,
     title: 'Where pain lands',
-    blurb: 'The same view on a real layer of the demo model.',
-    built: false,
+    blurb: 'A real layer of the demo model: which inputs are sensitive, and where RTN’s and GPTQ’s errors land.',
+    built: true,
   },
 ];
 

@@ -26,3 +26,27 @@ export function useAdapter() {
 export function useLayerCheck() {
   return useStudioStore(layerCheckSelector);
 }
+
+const modelSelector = (s: StudioState) => s.model;
+const settingsSelector = (s: StudioState) => s.settings;
+const planSelector = (s: StudioState) => s.plan;
+const runSelector = (s: StudioState) => s.run;
+const selectedLayerSelector = (s: StudioState) => s.selectedLayer;
+const generationSelector = (s: StudioState) => s.generation;
+const downloadSelector = (s: StudioState) => s.download;
+const historySelector = (s: StudioState) => s.history;
+
+/** The model loaded (or loading, or why it failed). */
+export const useModel = () => useStudioStore(modelSelector);
+/** The next run's settings; change them with useStudioStore.getState().updateSettings(patch). */
+export const useSettings = () => useStudioStore(settingsSelector);
+/** Memory estimate and export plan of the next run. */
+export const usePlan = () => useStudioStore(planSelector);
+/** The run in progress or the last one. */
+export const useRun = () => useStudioStore(runSelector);
+/** The layer whose Hessian and errors are shown (layerKey), or null for the latest. */
+export const useSelectedLayer = () => useStudioStore(selectedLayerSelector);
+export const useGeneration = () => useStudioStore(generationSelector);
+export const useDownload = () => useStudioStore(downloadSelector);
+/** Earlier runs, newest first (persisted). */
+export const useHistory = () => useStudioStore(historySelector);

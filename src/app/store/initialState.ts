@@ -3,6 +3,7 @@
  */
 import type { AdapterSummary } from '../../gpu/device';
 import type { LayerCheckReport, LayerCheckSpec } from '../layer-check/compare';
+import { initialStudioSlices, type StudioSlices } from './studio-state';
 
 /** An error as the UI shows it: what happened, and what the person can do about it. */
 export interface UiError {
@@ -10,7 +11,7 @@ export interface UiError {
    * `no-webgpu`: no navigator.gpu, or no adapter; `worker`: the worker failed or threw;
    * `reference`: the f64 reference on the page threw; `input`: the URL asked for something invalid.
    */
-  kind: 'no-webgpu' | 'worker' | 'reference' | 'input';
+  kind: 'no-webgpu' | 'worker' | 'reference' | 'input' | 'model' | 'run' | 'device-lost';
   message: string;
   /** What to do about it, where there is something to do. */
   help?: string;
@@ -28,7 +29,7 @@ export type LayerCheckSlice =
   | { status: 'done'; spec: LayerCheckSpec; report: LayerCheckReport }
   | { status: 'error'; spec: LayerCheckSpec; error: UiError };
 
-export interface StudioData {
+export interface StudioData extends StudioSlices {
   adapter: AdapterSlice;
   layerCheck: LayerCheckSlice;
 }
@@ -37,5 +38,6 @@ export function getInitialState(): StudioData {
   return {
     adapter: { status: 'idle' },
     layerCheck: { status: 'idle' },
+    ...initialStudioSlices(),
   };
 }

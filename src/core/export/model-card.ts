@@ -26,7 +26,6 @@ export function loadSnippets(folder: string): { transformers: string; vllm: stri
 
 export function modelCard(report: RunReport, plan: ExportPlan, folder: string): string {
   const s = report.settings;
-  const p = report.perplexity;
   const snippets = loadSnippets(folder);
   const lines = [
     `# ${report.model.path}, GPTQ ${s.bits}-bit`,
@@ -44,11 +43,9 @@ export function modelCard(report: RunReport, plan: ExportPlan, folder: string): 
     '',
     '## Perplexity',
     '',
-    `On \`${p.text}\`, ${p.windows} windows of ${p.seqlen} tokens:`,
-    '',
-    '| original | RTN | GPTQ |',
-    '|---|---|---|',
-    `| ${fmt(p.original)} | ${fmt(p.rtn)} | ${fmt(p.gptq)} |`,
+    '| text | windows × tokens | original | RTN | GPTQ |',
+    '|---|---|---|---|---|',
+    ...report.evaluations.map((p) => `| ${p.text} | ${p.windows} × ${p.seqlen} | ${fmt(p.original)} | ${fmt(p.rtn)} | ${fmt(p.gptq)} |`),
     '',
   ];
   if (plan.intermediate) {

@@ -1,12 +1,123 @@
-/** Lesson 4 needs the demo model, which is not built; the page says so and shows nothing else. */
+import { useEffect, useMemo, useState } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { costInTopColumns, studyPain, type CapturedLayer } from '../../../core/lessons/real-layer';
+import { sig } from '../fmt';
+import { demoLayer, LESSON_WINDOWS, loadDemoForLesson, type DemoForLesson } from './demo-layer';
+import { painRows } from './view';
+
+type Load = { status: 'loading' } | { status: 'ready'; demo: DemoForLesson } | { status: 'error'; message: string };
+
+/** Lesson 4: diag(H) and where RTN's and GPTQ's error lands, on a real layer of the demo model. */
 export function Lesson4() {
+  const [load, setLoad] = useState<Load>({ status: 'loading' });
+  const [block, setBlock] = useState(0);
+  const [linear, setLinear] = useState('mlp.down_proj');
+  const [bits, setBits] = useState(3);
+  const [actOrder, setActOrder] = useState(false);
+  const [layer, setLayer] = useState<CapturedLayer | null>(null);
+
+  useEffect(() => {
+    loadDemoForLesson().then((demo) => setLoad({ status: 'ready', demo }), (e: Error) => setLoad({ status: 'error', message: e.message }));
+  }, []);
+  useEffect(() => {
+    if (load.status !== 'ready') return;
+    let live = true;
+    demoLayer(load.demo, block, linear).then((l) => live && setLayer(l));
+    return () => {
+      live = false;
+    };
+  }, [load, block, linear]);
+  const study = useMemo(() => (layer ? studyPain(layer, { bits, groupSize: -1, sym: true, actOrder }) : null), [layer, bits, actOrder]);
+  const rows = useMemo(() => (study ? painRows(study) : []), [study]);
+
+  if (load.status === 'loading') return <section className="panel" data-testid="l4-status" data-status="loading"><p>Loading the demo model…</p></section>;
+  if (load.status === 'error') {
+    return <section className="panel" data-testid="l4-status" data-status="error"><p role="alert">The demo model did not load: {load.message}. Reload the page.</p></section>;
+  }
+  const { ckpt } = load.demo;
+  const top = study && { rtn: costInTopColumns(study, 'rtn'), gptq: costInTopColumns(study, 'gptq') };
   return (
-    <section className="panel not-yet" data-testid="lesson-4-not-yet">
-      <h3>Not yet</h3>
-      <p>
-        This lesson will show H’s diagonal and the error RTN and GPTQ leave in each column of a real layer of the
-        studio’s demo model, and that model is not built yet, so there is nothing honest to show here.
-      </p>
-    </section>
+    <>
+      <section className="panel">
+        <p>
+          The toy layers of the first lessons were made up. This one is real: a linear layer of the studio’s demo model,
+          with its inputs captured on {LESSON_WINDOWS.count} calibration windows of {LESSON_WINDOWS.length} tokens. The
+          diagonal of H = (2/N)·XᵀX says how strongly each input column is driven: an error in a weight of a busy column
+          costs much more in the output than the same error in a quiet one.
+        </p>
+        <div className="controls" data-testid="l4-controls">
+          <label>Block <select value={block} onChange={(e) => setBlock(Number(e.target.value))}>
+            {Array.from({ length: ckpt.config.numLayers }, (_, b) => <option key={b} value={b}>{b}</option>)}
+          </select></label>{' '}
+          <label>Layer <select value={linear} onChange={(e) => setLinear(e.target.value)}>
+            {ckpt.layout.block.linears.map((l) => <option key={l.name} value={l.name}>{l.name}</option>)}
+          </select></label>{' '}
+          <label>Bits <select value={bits} onChange={(e) => setBits(Number(e.target.value))} data-testid="l4-bits">
+            {[2, 3, 4].map((b) => <option key={b} value={b}>{b}</option>)}
+          </select></label>{' '}
+          <label><input type="checkbox" checked={actOrder} onChange={(e) => setActOrder(e.target.checked)} /> act-order</label>
+        </div>
+      </section>
+      {!study || !top ? <section className="panel"><p>Capturing the layer’s inputs…</p></section> : (
+        <>
+          <section className="panel" data-testid="l4-summary" data-layer={`${block}.${linear}`}>
+            <h3>The output error</h3>
+            <table className="facts">
+              <thead><tr><th /><th>RTN</th><th>GPTQ</th></tr></thead>
+              <tbody>
+                <tr><th>Output MSE on the captured inputs</th>
+                  <td className="num" data-testid="l4-mse-rtn" data-value={study.rtn.outputMse}>{sig(study.rtn.outputMse)}</td>
+                  <td className="num" data-testid="l4-mse-gptq" data-value={study.gptq.outputMse}>{sig(study.gptq.outputMse)}</td></tr>
+                <tr><th>Σ diag(H)·(weight error)², all columns</th>
+                  <td className="num">{sig(top.rtn.total)}</td><td className="num">{sig(top.gptq.total)}</td></tr>
+                <tr><th>… on the busiest tenth of the columns</th>
+                  <td className="num">{sig(top.rtn.top)}</td><td className="num" data-testid="l4-top-gptq" data-value={top.gptq.top}>{sig(top.gptq.top)}</td></tr>
+              </tbody>
+            </table>
+            <p className="note">
+              {study.layer.rows}×{study.layer.cols} weights, {study.layer.tokens} input tokens, {bits}-bit symmetric grid per
+              row. RTN puts every weight at its nearest grid point, so its weighted weight error (second row) is the least
+              any rounding on this grid can have. GPTQ’s is larger, yet its output error is smaller: it places errors
+              where the correlations between inputs (the off-diagonal of H) cancel them. With act-order the busiest columns
+              are quantized first, before any correction lands on them, and their share of the cost drops.
+            </p>
+          </section>
+          <section className="panel">
+            <h3>Column by column, busiest first</h3>
+            <LineChart width={640} height={200} data={rows} margin={{ top: 8, right: 16, bottom: 8, left: 8 }} aria-hidden="true">
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="rank" />
+              <YAxis scale="log" domain={['auto', 'auto']} tickFormatter={(v: number) => v.toExponential(0)} width={56} />
+              <Tooltip formatter={(v) => sig(Number(v))} labelFormatter={(r) => `rank ${r}`} />
+              <Legend />
+              <Line dataKey="diag" name="diag(H)" stroke="#555" dot={false} isAnimationActive={false} />
+            </LineChart>
+            <LineChart width={640} height={220} data={rows} margin={{ top: 8, right: 16, bottom: 8, left: 8 }} aria-hidden="true">
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="rank" />
+              <YAxis scale="log" domain={['auto', 'auto']} tickFormatter={(v: number) => v.toExponential(0)} width={56} />
+              <Tooltip formatter={(v) => sig(Number(v))} labelFormatter={(r) => `rank ${r}`} />
+              <Legend />
+              <Line dataKey="rtnCost" name="RTN: diag(H)·error²" stroke="#c0392b" dot={false} isAnimationActive={false} />
+              <Line dataKey="gptqCost" name="GPTQ: diag(H)·error²" stroke="#2563ab" dot={false} isAnimationActive={false} />
+            </LineChart>
+            <details>
+              <summary>The same as a table</summary>
+              <div className="table-scroll">
+                <table className="facts compact" data-testid="l4-columns">
+                  <thead><tr><th>rank</th><th>column</th><th>diag(H)</th><th>RTN error²</th><th>GPTQ error²</th></tr></thead>
+                  <tbody>
+                    {rows.map((r) => (
+                      <tr key={r.column}><td>{r.rank}</td><td>{r.column}</td><td className="num">{sig(r.diag ?? 0)}</td>
+                        <td className="num">{sig(r.rtnError)}</td><td className="num">{sig(r.gptqError)}</td></tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </details>
+          </section>
+        </>
+      )}
+    </>
   );
 }

@@ -1,0 +1,45 @@
+import { bridge, checkpointName } from '../bridge';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { loadSnippets } from '../../core/export/model-card';
+import { fmtBytes } from '../format';
+import { useDownload, useRun } from '../store/hooks';
+import { CopyButton } from './CopyButton';
+
+/** The quantized checkpoint as a zip, and the Python that loads it with transformers or vLLM. */
+export function DownloadPanel() {
+  const run = useRun();
+  const download = useDownload();
+  const refusal = run.report?.export.refusal ?? null;
+  const building = download.status === 'building';
+  const enabled = run.status === 'done' && run.report !== null && refusal === null && !building;
+  const folder = checkpointName(run);
+  const snippets = loadSnippets(folder);
+
+  return (
+    <section className="panel" data-testid="download-panel" data-status={download.status}>
+      <h2>Download</h2>
+      <p>
+        <button type="button" className="primary" data-testid="download" disabled={!enabled} onClick={() => void bridge.download()}>
+          Download the checkpoint (.zip)
+        </button>
+      </p>
+      {run.status !== 'done' && <p className="note">Available once a run has finished.</p>}
+      {run.status === 'done' && refusal && <p className="warning" data-testid="download-refusal">No download: {refusal}.</p>}
+      <p role="status" data-testid="download-status">
+        {building && 'Building the zip (packing every linear)…'}
+        {download.status === 'ready' && <>Saved <code>{download.fileName}</code> ({fmtBytes(download.bytes)}). Click again to save it again.</>}
+      </p>
+      {download.status === 'error' && <ErrorNotice error={download.error} />}
+      <h3>Load it</h3>
+      <p className="note">Unzip it; the folder <code>{folder}</code> loads with either of these.</p>
+      <div className="snippet">
+        <div className="snippet-head"><strong>transformers</strong> <CopyButton text={snippets.transformers} label="Copy the transformers snippet" testId="copy-transformers" /></div>
+        <pre data-testid="snippet-transformers"><code>{snippets.transformers}</code></pre>
+      </div>
+      <div className="snippet">
+        <div className="snippet-head"><strong>vLLM</strong> <CopyButton text={snippets.vllm} label="Copy the vLLM snippet" testId="copy-vllm" /></div>
+        <pre data-testid="snippet-vllm"><code>{snippets.vllm}</code></pre>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,52 @@
+import { useMemo } from 'react';
+import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ErrorHistogram as Histogram } from '../../core/layer-detail';
+import { fmtNumber, fmtSci } from '../format';
+import { histogramRows, histogramSummary } from './chart-data';
+
+/** How W − Q is spread for GPTQ and for RTN on the same bins, as bars and as a table. */
+export function ErrorHistogram({ errors, label }: { errors: Histogram; label: string }) {
+  const rows = useMemo(() => histogramRows(errors), [errors]);
+  const s = useMemo(() => histogramSummary(errors), [errors]);
+  return (
+    <figure className="error-histogram" data-testid="error-histogram" data-bins={rows.length}>
+      <figcaption><strong>Weight error W − Q of {label}</strong></figcaption>
+      <p className="note" data-testid="error-histogram-summary">
+        {fmtNumber(s.total)} weights. RMS of W − Q ≈ {fmtSci(s.gptqRms)} for GPTQ and {fmtSci(s.rtnRms)} for RTN (from the
+        bins). GPTQ moves weights further than rounding does, to cancel their effect on the outputs.
+      </p>
+      <div className="chart">
+        <BarChart responsive style={{ width: '100%', height: 220 }} data={rows} title={`Histogram of W − Q for ${label}`} barGap={0} barCategoryGap={1} margin={{ top: 4, right: 16, bottom: 4, left: 8 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="label" interval="preserveStartEnd" tick={{ fontSize: 11 }} />
+          <YAxis allowDecimals={false} tickFormatter={(v: number) => fmtNumber(v)} width={56} />
+          <Tooltip labelFormatter={(l) => `W − Q ≈ ${l}`} />
+          <Legend />
+          <Bar dataKey="gptq" name="GPTQ" fill="#2563ab" isAnimationActive={false} />
+          <Bar dataKey="rtn" name="RTN" fill="#c0392b" isAnimationActive={false} />
+        </BarChart>
+      </div>
+      <details>
+        <summary>Table</summary>
+        <div className="table-scroll">
+          <table className="facts compact" data-testid="error-histogram-table">
+            <caption className="visually-hidden">Weights per bin of W − Q</caption>
+            <thead>
+              <tr><th scope="col">from</th><th scope="col">to</th><th scope="col">GPTQ</th><th scope="col">RTN</th></tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.from}>
+                  <td className="num">{fmtSci(r.from)}</td>
+                  <td className="num">{fmtSci(r.to)}</td>
+                  <td className="num">{fmtNumber(r.gptq)}</td>
+                  <td className="num">{fmtNumber(r.rtn)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </figure>
+  );
+}

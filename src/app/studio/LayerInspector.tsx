@@ -1,0 +1,44 @@
+import { useId, useMemo } from 'react';
+import { useStudioStore } from '../store';
+import { useRun, useSelectedLayer } from '../store/hooks';
+import { inspectedLayer, layerRows } from './chart-data';
+import { ErrorHistogram } from './ErrorHistogram';
+import { HessianHeatmap } from './HessianHeatmap';
+
+/** One finished layer up close: its Hessian, diag(H) and the distribution of its weight error. */
+export function LayerInspector() {
+  const run = useRun();
+  const selected = useSelectedLayer();
+  const selectId = useId();
+  const rows = useMemo(() => layerRows(run.layers), [run.layers]);
+  const key = inspectedLayer(selected, run.layers);
+  const row = rows.find((r) => r.key === key);
+  const detail = key ? run.details[key] : undefined;
+
+  return (
+    <section className="panel layer-inspector" data-testid="layer-inspector" data-layer={key ?? ''}>
+      <h2>Inside one layer</h2>
+      <span className="field">
+        <label htmlFor={selectId}>Layer</label>
+        <select
+          id={selectId}
+          data-testid="layer-select"
+          value={selected !== null && selected === key ? key : ''}
+          disabled={rows.length === 0}
+          onChange={(e) => useStudioStore.getState().selectLayer(e.target.value === '' ? null : e.target.value)}
+        >
+          <option value="">latest finished{row && selected !== key ? ` (${row.label})` : ''}</option>
+          {rows.map((r) => <option key={r.key} value={r.key}>{r.label} ({r.shape})</option>)}
+        </select>
+      </span>
+      {!row && <p>No layer has finished yet.</p>}
+      {row && !detail && <p className="note">No Hessian or error detail was recorded for {row.label}.</p>}
+      {row && detail && (
+        <div className="inspector-body">
+          <HessianHeatmap detail={detail} label={row.label} />
+          <ErrorHistogram errors={detail.errors} label={row.label} />
+        </div>
+      )}
+    </section>
+  );
+}

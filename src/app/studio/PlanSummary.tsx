@@ -1,0 +1,73 @@
+import { useState } from 'react';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { usePlan, useSettings } from '../store/hooks';
+import type { RunPlan } from '../../worker/types';
+import { memoryText, paddingText } from './chart-data';
+import { exportWarnings } from './run-settings';
+
+/** What the settings imply before a run: peak GPU memory against the budget, and what the download will hold. */
+export function PlanSummary() {
+  const plan = usePlan();
+  const settings = useSettings();
+  // The last plan stays on screen while the next one is worked out.
+  const [shown, setShown] = useState<RunPlan | null>(null);
+  const current = plan.status === 'ready' ? plan.plan : plan.status === 'loading' ? shown : null;
+  if (current !== shown) setShown(current);
+  const warnings = exportWarnings(settings);
+
+  return (
+    <div className="plan" data-testid="plan" data-status={plan.status} aria-busy={plan.status === 'loading'} aria-live="polite">
+      <h3>Plan</h3>
+      {plan.status === 'idle' && <p className="note">Load a model to see the memory the run needs and what the download will hold.</p>}
+      {plan.status === 'loading' && !current && <p className="note">Working out the plan…</p>}
+      {plan.status === 'error' && <ErrorNotice error={plan.error} />}
+      {current && <PlanFacts plan={current} />}
+      {warnings.length > 0 && (
+        <ul className="warnings" data-testid="export-warnings" data-count={warnings.length}>
+          {warnings.map((w) => <li key={w}>{w}</li>)}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function PlanFacts({ plan }: { plan: RunPlan }) {
+  const memory = memoryText(plan.memoryBytes, plan.budgetBytes);
+  const padding = paddingText(plan.export.intermediate);
+  return (
+    <>
+      <table className="facts">
+        <tbody>
+          <tr>
+            <th scope="row">GPU memory</th>
+            <td className={memory.over ? 'num over' : 'num'} data-testid="plan-memory" data-value={plan.memoryBytes} data-budget={plan.budgetBytes}>
+              {memory.text}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Download</th>
+            <td data-testid="plan-export" data-format={plan.export.format} data-refused={String(plan.export.refusal !== null)}>
+              {plan.export.refusal ? 'none (see below)' : `${plan.export.format} checkpoint`}
+            </td>
+          </tr>
+          {padding && (
+            <tr>
+              <th scope="row">Padding</th>
+              <td data-testid="plan-padding">{padding} (zeros; the model computes the same function)</td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+      {plan.fitError && <p className="warning" role="alert" data-testid="plan-fit-error">{plan.fitError}</p>}
+      {plan.export.refusal && <p className="warning" data-testid="export-refusal">No download: {plan.export.refusal}.</p>}
+      {plan.export.unquantized.length > 0 && (
+        <>
+          <p className="note">Left in full precision so that the file loads:</p>
+          <ul className="unquantized" data-testid="plan-unquantized" data-count={plan.export.unquantized.length}>
+            {plan.export.unquantized.map((u) => <li key={u.name}><code>{u.name}</code>: {u.reason}</li>)}
+          </ul>
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,15 @@
+import { useRun } from '../store/hooks';
+import { ExportSummary } from './ExportSummary';
+import { PerplexityTable } from './PerplexityTable';
+
+/** What the run measured at the end: perplexities, sizes, and what stayed unquantized. */
+export function ResultsPanel() {
+  const run = useRun();
+  return (
+    <section className="panel" data-testid="results" data-status={run.status}>
+      <h2>Results</h2>
+      <PerplexityTable />
+      <ExportSummary />
+    </section>
+  );
+}
