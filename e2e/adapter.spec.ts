@@ -30,8 +30,9 @@ test('the studio boots and shows the adapter the worker chose, with its limits',
   // The WebGPU spec's floor for a compute workgroup is 256 invocations in core and 128 in compatibility.
   expect(Number(await page.getByTestId('limit-maxComputeInvocationsPerWorkgroup').getAttribute('data-value'))).toBeGreaterThanOrEqual(128);
 
-  // What is not built yet is said so, with no controls pretending otherwise.
-  await expect(page.getByRole('heading', { name: 'Quantize a model — not yet' })).toBeVisible();
+  // The studio is there, waiting for a model.
+  await expect(page.getByTestId('demo-model')).toBeEnabled();
+  await expect(page.getByTestId('run')).toBeDisabled();
   await expect(page.getByTestId('lessons').getByRole('heading', { name: 'Lessons' })).toBeVisible();
 
   await page.screenshot({ path: path.join(SCREENSHOTS_DIR, 'adapter.png'), fullPage: true });
