@@ -6,7 +6,7 @@ process.env.EGL_PLATFORM ??= 'surfaceless';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'tools/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,

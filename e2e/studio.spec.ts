@@ -35,7 +35,7 @@ async function loadDemo(page: Page) {
   await page.getByTestId('demo-model').click();
   const summary = page.getByTestId('model-summary');
   await expect(summary).toHaveAttribute('data-status', 'ready');
-  await expect(page.getByTestId('model-arch')).toHaveAttribute('data-value', 'llama');
+  await expect(page.getByTestId('model-arch')).toHaveText('llama');
 }
 
 async function runToEnd(page: Page) {
@@ -175,7 +175,7 @@ test('a Hub repo id fetches config, tokenizer and weights by range requests', as
     await page.getByTestId('hub-repo').fill('gptq-studio/demo');
     await page.getByTestId('hub-fetch').click();
     await expect(page.getByTestId('model-summary')).toHaveAttribute('data-status', 'ready');
-    await expect(page.getByTestId('model-arch')).toHaveAttribute('data-value', 'llama');
+    await expect(page.getByTestId('model-arch')).toHaveText('llama');
     expect(hub.rangeRequests('model.safetensors').length).toBeGreaterThan(0);
   } finally {
     await hub.close();
