@@ -249,6 +249,7 @@ class WorkerBridge {
     const id = `run-${Date.now().toString(36)}`;
     const started: RunSlice = { ...idleRun(), id, status: 'running', modelName: model.name, settings: runSettings, blocks: model.info.summary.blocks };
     state.setRun(started);
+    if (state.download.status === 'ready') URL.revokeObjectURL(state.download.url);
     state.setDownload({ status: 'idle' });
     state.setGeneration({ status: 'idle' });
     state.selectLayer(null);
