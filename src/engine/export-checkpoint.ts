@@ -13,7 +13,6 @@ import { float32ToHalfBytes } from '../core/model/float-convert';
 import { packLinear, isTrivialGroupIndex, type PackedLinear } from '../core/export/gptq-linear';
 import type { PackableBits } from '../core/export/pack';
 import type { ExportPlan } from '../core/export/plan';
-import { mlpLinears } from '../core/export/plan';
 import { quantizationConfig } from '../core/export/quant-config';
 import { modelCard } from '../core/export/model-card';
 import { bytesOf, safetensorsFile, textFile, type ExportFile, type TensorEntry, type WriteDtype } from '../core/export/safetensors-writer';
@@ -98,11 +97,4 @@ export function exportCheckpoint({ ckpt, gptq, report, plan, folder }: ExportInp
   if (ckpt.generationConfigJson !== null) files.push(textFile('generation_config.json', ckpt.generationConfigJson));
   files.push(textFile('README.md', modelCard(report, plan, folder)));
   return files;
-}
-
-/** Names of the MLP linears whose width the plan pads (for messages). */
-export function paddedLinears(ckpt: Checkpoint, plan: ExportPlan): string[] {
-  if (!plan.intermediate) return [];
-  const m = mlpLinears(ckpt.layout);
-  return [...m.expand, m.contract];
 }

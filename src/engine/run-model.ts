@@ -117,7 +117,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
     layers: weights.layers,
     perplexity: evaluations[0],
     evaluations,
-    size: { originalBytes: [...ckpt.tensors.values()].reduce((n, t) => n + t.end - t.begin, 0), quantizedBytes: null },
+    size: { originalBytes: summary.bytes, quantizedBytes: null },
     seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed() },
     export: plan,
   };

@@ -147,7 +147,6 @@ export const api = {
       vocabSize: c.vocabSize,
       maxPositions: c.maxPositions,
       defaultSeqlen: defaultSeqlen(c),
-      weightBytes: [...ckpt.tensors.values()].reduce((n, t) => n + t.end - t.begin, 0),
     };
   },
 

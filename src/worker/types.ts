@@ -12,8 +12,6 @@ export interface ModelInfo {
   maxPositions: number;
   /** The window length a run uses unless told otherwise: the context, up to 2048. */
   defaultSeqlen: number;
-  /** Bytes of all tensors in the weight files. */
-  weightBytes: number;
 }
 
 export interface RunPlan {

@@ -30,7 +30,7 @@ function ModelFacts({ info }: { info: ModelInfo }) {
         <tr><th scope="row">Parameters</th><td className="num" data-testid="model-parameters" data-value={s.parameters}>{fmtNumber(s.parameters)}</td></tr>
         <tr><th scope="row">Stored dtype</th><td data-testid="model-dtype">{s.dtype}</td></tr>
         <tr><th scope="row">Tokenizer</th><td data-testid="model-tokenizer" data-value={String(s.tokenizer)}>{yesNo(s.tokenizer)}</td></tr>
-        <tr><th scope="row">Weight bytes</th><td className="num" data-testid="model-bytes" data-value={info.weightBytes}>{fmtBytes(info.weightBytes)}</td></tr>
+        <tr><th scope="row">Weight bytes</th><td className="num" data-testid="model-bytes" data-value={s.bytes}>{fmtBytes(s.bytes)}</td></tr>
         <tr><th scope="row">Files</th><td>{s.files.join(', ')}</td></tr>
       </tbody>
     </table>

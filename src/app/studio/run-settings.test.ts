@@ -5,8 +5,8 @@ import type { ModelInfo } from '../../worker/types';
 import type { AdapterSummary } from '../../gpu/device';
 
 const info = (hiddenSize: number, defaultSeqlen = 256): ModelInfo => ({
-  summary: { arch: 'llama', blocks: 4, hiddenSize, parameters: 1, dtype: 'F32', files: ['model.safetensors'], tokenizer: true },
-  heads: 4, kvHeads: 2, intermediateSize: 256, vocabSize: 1024, maxPositions: defaultSeqlen, defaultSeqlen, weightBytes: 4,
+  summary: { arch: 'llama', blocks: 4, hiddenSize, parameters: 1, dtype: 'F32', files: ['model.safetensors'], tokenizer: true, bytes: 4 },
+  heads: 4, kvHeads: 2, intermediateSize: 256, vocabSize: 1024, maxPositions: defaultSeqlen, defaultSeqlen,
 });
 const adapter = (over: Partial<AdapterSummary>) => ({ vendor: 'nvidia', architecture: 'hopper', device: '', description: '', isFallbackAdapter: false, ...over }) as AdapterSummary;
 

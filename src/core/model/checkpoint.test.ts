@@ -52,7 +52,7 @@ describe('openCheckpoint on the shared models', () => {
   it('stories260K (llama, GQA, tied head) from node files', async () => {
     const ck = await openSharedCheckpoint(STORIES_260K);
     expect(ck.summary()).toEqual({
-      arch: 'llama', blocks: 5, hiddenSize: 64, parameters: 260032, dtype: 'F32', files: ['model.safetensors'], tokenizer: true,
+      arch: 'llama', blocks: 5, hiddenSize: 64, parameters: 260032, dtype: 'F32', files: ['model.safetensors'], tokenizer: true, bytes: 260032 * 4,
     });
     expect(ck.layout.lmHead).toBe('model.embed_tokens.weight');
     expect(ck.generationConfigJson).toContain('bos_token_id');

@@ -25,6 +25,8 @@ export interface CheckpointSummary {
   /** The weight files, e.g. ["model.safetensors"]. */
   files: string[];
   tokenizer: boolean;
+  /** Bytes of all tensors in the weight files (as stored). */
+  bytes: number;
 }
 
 export interface Checkpoint {
@@ -172,6 +174,7 @@ export async function openCheckpoint(files: ByteSource[], options: OpenCheckpoin
           : dtypes.length === 1 ? dtypes[0] : `mixed (${dtypes.join(', ')})`,
         files: [...headers.keys()],
         tokenizer: tokenizerJson !== null,
+        bytes: [...tensors.values()].reduce((n, t) => n + t.end - t.begin, 0),
       };
     },
   };
