@@ -12,11 +12,11 @@ import { calibrationWindows, evaluationWindows, textToIds } from '../core/model/
 import { defaultRunSettings, type PerplexityResult, type RunSettings } from '../core/run';
 import { exportCheckpoint } from './export-checkpoint';
 import type { RunReport } from '../core/report';
-import { loadModel, modelSpec } from './model/load-model';
+import { loadModel } from './model/load-model';
 import { quantizeModel, type QuantizedWeights, type RunHooks } from './quantize-model';
 import { perplexities } from './evaluate';
-import { assertRunFits } from './memory-estimate';
-import { mlpLinears, planExport, type ExportPlan } from '../core/export/plan';
+import { planRun, type RunPlan } from './run-plan';
+import { mlpLinears } from '../core/export/plan';
 import { padMlpWidth } from './model/pad-mlp';
 import type { Checkpoint } from '../core/model/checkpoint';
 import type { LoadedModel } from './model/load-model';
@@ -51,14 +51,19 @@ export class RunInputError extends Error {
   override name = 'RunInputError';
 }
 
+/** Refuses a checkpoint that is already GPTQ-quantized: runs start from the float model. */
+export function assertFloatCheckpoint(ckpt: Checkpoint): void {
+  if (ckpt.quantization) {
+    throw new RunInputError(`this checkpoint is already GPTQ-quantized (${ckpt.quantization.bits}-bit): start from the original float model`);
+  }
+}
+
 export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHooks = {}): Promise<RunOutput> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const emit = hooks.onProgress ?? (() => {});
   const ckpt = await openCheckpoint(inputs.files);
-  if (ckpt.quantization) {
-    throw new RunInputError(`this checkpoint is already GPTQ-quantized (${ckpt.quantization.bits}-bit): start from the original float model`);
-  }
+  assertFloatCheckpoint(ckpt);
   const tokenizer = loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson);
   const settings: RunSettings = {
     ...defaultRunSettings,
@@ -70,7 +75,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
   if (inputs.evaluations.length === 0) throw new RunInputError('give at least one evaluation text');
   let windows: number[][];
   let evalWindows: number[][][];
-  let plan: ExportPlan;
+  let plan: RunPlan;
   try {
     assertSequenceFits(ckpt.config, seqlen);
     windows = calibrationWindows(calibIds, settings.nsamples, seqlen, settings.seed);
@@ -81,16 +86,15 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
         throw new Error(`evaluation text ${e.name}: ${(err as Error).message}`);
       }
     });
-    plan = planExport(ckpt.config, ckpt.layout, settings);
-    const spec = modelSpec(ckpt);
-    if (plan.intermediate) spec.intermediate = plan.intermediate.to;
-    assertRunFits(spec, settings.nsamples, seqlen, rt.summary, inputs.gpuMemoryBudget, rt.bindingLimit);
+    plan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget);
+    if (plan.fitError) throw new Error(plan.fitError);
   } catch (e) {
     throw new RunInputError((e as Error).message);
   }
   const loaded = await loadModel(ckpt);
-  const model = plan.intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), plan.intermediate.to) : loaded;
-  const skip = new Set(plan.unquantized.map((u) => u.name));
+  const { intermediate, unquantized } = plan.export;
+  const model = intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), intermediate.to) : loaded;
+  const skip = new Set(unquantized.map((u) => u.name));
   const tCalibration = elapsed();
   emit({ type: 'stage', stage: 'calibration', detail: `${windows.length} windows of ${seqlen} tokens from ${calibIds.length}`, elapsed: elapsed() });
 
@@ -119,10 +123,10 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
     evaluations,
     size: { originalBytes: summary.bytes, quantizedBytes: null },
     seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed() },
-    export: plan,
+    export: plan.export,
   };
-  if (!plan.refusal) {
-    const files = exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan, folder: inputs.modelName });
+  if (!plan.export.refusal) {
+    const files = exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: plan.export, folder: inputs.modelName });
     report.size.quantizedBytes = files.find((f) => f.name === 'model.safetensors')!.size;
   }
   return { report, weights, ckpt, model };

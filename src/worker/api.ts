@@ -14,16 +14,14 @@ import type { QuantOptions, QuantResult } from '../core/types';
 import { blobSource, type ByteSource } from '../core/model/byte-source';
 import type { ProgressEvent, RunSettings } from '../core/run';
 import type { RunReport } from '../core/report';
-import { runModel, RunInputError, type RunOutput } from '../engine/run-model';
+import { assertFloatCheckpoint, runModel, RunInputError, type RunOutput } from '../engine/run-model';
+import { planRun } from '../engine/run-plan';
 import { openCheckpoint } from '../core/model/checkpoint';
-import { assertSequenceFits, defaultSeqlen } from '../core/model/config';
+import { defaultSeqlen } from '../core/model/config';
 import { loadTokenizer } from '../core/model/tokenizer';
 import { textToIds } from '../core/model/calibration';
 import { fetchHubCheckpoint, type HubProgress } from '../core/model/hub';
-import { planExport } from '../core/export/plan';
 import { zipFiles } from '../core/export/zip';
-import { modelSpec } from '../engine/model/load-model';
-import { assertRunFits, estimateRunMemory } from '../engine/memory-estimate';
 import { GpuGlobals, greedy } from '../engine/model/model-forward';
 import { variantBlocks } from '../engine/evaluate';
 import { exportCheckpoint } from '../engine/export-checkpoint';
@@ -135,9 +133,7 @@ export const api = {
    */
   async inspectModel(files: File[]): Promise<ModelInfo> {
     const ckpt = await openCheckpoint(sourcesOf(files));
-    if (ckpt.quantization) {
-      throw new RunInputError(`this checkpoint is already GPTQ-quantized (${ckpt.quantization.bits}-bit): drop the original float model instead`);
-    }
+    assertFloatCheckpoint(ckpt);
     const c = ckpt.config;
     return {
       summary: ckpt.summary(),
@@ -153,19 +149,7 @@ export const api = {
   /** What a run with `settings` would need and export, before it starts (see RunPlan). */
   async planRun(files: File[], settings: RunSettings): Promise<RunPlan> {
     const rt = await gpuProvider().runtime();
-    const ckpt = await openCheckpoint(sourcesOf(files));
-    const plan = planExport(ckpt.config, ckpt.layout, settings);
-    const spec = modelSpec(ckpt);
-    if (plan.intermediate) spec.intermediate = plan.intermediate.to;
-    const estimate = estimateRunMemory(spec, settings.nsamples * settings.seqlen, rt.bindingLimit);
-    let fitError: string | null = null;
-    try {
-      assertRunFits(spec, settings.nsamples, settings.seqlen, rt.summary, BROWSER_GPU_MEMORY_BUDGET, rt.bindingLimit);
-      assertSequenceFits(ckpt.config, settings.seqlen);
-    } catch (e) {
-      fitError = (e as Error).message;
-    }
-    return { export: plan, memoryBytes: estimate.totalBytes, budgetBytes: BROWSER_GPU_MEMORY_BUDGET, fitError };
+    return planRun(await openCheckpoint(sourcesOf(files)), settings, rt, BROWSER_GPU_MEMORY_BUDGET);
   },
 
   /**

@@ -1,7 +1,8 @@
 /** Plain data the worker returns to the page (types only: the page never imports engine code). */
 import type { CheckpointSummary } from '../core/model/checkpoint';
-import type { ExportPlan } from '../core/export/plan';
 import type { ModelVariant } from '../core/run';
+
+export type { RunPlan } from '../engine/run-plan';
 
 export interface ModelInfo {
   summary: CheckpointSummary;
@@ -12,16 +13,6 @@ export interface ModelInfo {
   maxPositions: number;
   /** The window length a run uses unless told otherwise: the context, up to 2048. */
   defaultSeqlen: number;
-}
-
-export interface RunPlan {
-  /** What the download will hold (format, padding, unquantized linears) or why there is none. */
-  export: ExportPlan;
-  /** Estimated peak GPU memory of the run. */
-  memoryBytes: number;
-  budgetBytes: number;
-  /** Why the run would be refused (memory, window length), or null. */
-  fitError: string | null;
 }
 
 export type Generations = Record<ModelVariant, string>;
