@@ -22,7 +22,7 @@ import { idleRun, layerKey } from './store/studio-state';
 import type { ProgressEvent } from '../core/run';
 import type { HubProgress } from '../core/model/hub';
 import { runSettingsOf, suggestedSettings } from './studio/run-settings';
-import { DEMO_MODEL_FILES, DEMO_TEXTS, demoUrl } from './studio/demo';
+import { fetchDemoModel, fetchDemoTexts } from './studio/demo';
 import { modelFilesOf, modelNameOf } from './studio/model-files';
 
 type Remote = Comlink.Remote<GptqWorkerApi>;
@@ -188,12 +188,7 @@ class WorkerBridge {
     const { setModel, updateSettings } = useStudioStore.getState();
     setModel({ status: 'loading', source: 'demo', name: 'demo', progress: null });
     try {
-      const files = await Promise.all(DEMO_MODEL_FILES.map(async (f) => {
-        const res = await fetch(demoUrl(f));
-        if (!res.ok) throw new Error(`the demo file ${f} did not load (HTTP ${res.status}); reload the page`);
-        return new File([await res.blob()], f);
-      }));
-      const texts = await Promise.all(DEMO_TEXTS.map(async (t) => ({ name: t.name, text: await (await fetch(demoUrl(t.file))).text() })));
+      const [files, texts] = await Promise.all([fetchDemoModel(), fetchDemoTexts()]);
       updateSettings({ calibration: texts[0], evaluations: texts.slice(1) });
       await this.loadFiles(files, 'demo', 'gptq-studio-demo');
     } catch (e) {

@@ -11,3 +11,20 @@ export const DEMO_TEXTS = [
 export function demoUrl(file: string): string {
   return `${import.meta.env.BASE_URL}demo/${file}`;
 }
+
+/** One file of public/demo; rejects with a message when it does not load. */
+export async function fetchDemo(file: string): Promise<Response> {
+  const res = await fetch(demoUrl(file));
+  if (!res.ok) throw new Error(`the demo file ${file} did not load (HTTP ${res.status}); reload the page`);
+  return res;
+}
+
+/** The demo checkpoint's files, fetched from the studio itself. */
+export function fetchDemoModel(): Promise<File[]> {
+  return Promise.all(DEMO_MODEL_FILES.map(async (f) => new File([await (await fetchDemo(f)).blob()], f)));
+}
+
+/** The demo's calibration text (first) and evaluation texts, by the names the studio shows. */
+export function fetchDemoTexts(): Promise<{ name: string; text: string }[]> {
+  return Promise.all(DEMO_TEXTS.map(async (t) => ({ name: t.name, text: await (await fetchDemo(t.file)).text() })));
+}

@@ -1,11 +1,11 @@
 /** Loads the demo model in the page for lesson 4 (the f64 reference; no GPU) and captures layers. */
-import { memorySource } from '../../../core/model/byte-source';
+import { blobSource } from '../../../core/model/byte-source';
 import { openCheckpoint, type Checkpoint } from '../../../core/model/checkpoint';
 import { loadReferenceModel, type ReferenceModel } from '../../../core/model/forward-reference';
 import { loadTokenizer } from '../../../core/model/tokenizer';
 import { calibrationWindows, textToIds } from '../../../core/model/calibration';
 import { captureLayer, type CapturedLayer } from '../../../core/lessons/real-layer';
-import { DEMO_MODEL_FILES, demoUrl } from '../../studio/demo';
+import { fetchDemo, fetchDemoModel } from '../../studio/demo';
 
 export interface DemoForLesson {
   ckpt: Checkpoint;
@@ -18,14 +18,9 @@ export interface DemoForLesson {
 export const LESSON_WINDOWS = { count: 4, length: 64, seed: 0 } as const;
 
 export async function loadDemoForLesson(): Promise<DemoForLesson> {
-  const sources = await Promise.all(DEMO_MODEL_FILES.map(async (f) => {
-    const res = await fetch(demoUrl(f));
-    if (!res.ok) throw new Error(`the demo file ${f} did not load (HTTP ${res.status})`);
-    return memorySource(f, new Uint8Array(await res.arrayBuffer()));
-  }));
-  const ckpt = await openCheckpoint(sources);
-  const text = await (await fetch(demoUrl('calibration.txt'))).text();
-  const ids = textToIds(loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson), text);
+  const [files, calibration] = await Promise.all([fetchDemoModel(), fetchDemo('calibration.txt').then((r) => r.text())]);
+  const ckpt = await openCheckpoint(files.map((f) => blobSource(f)));
+  const ids = textToIds(loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson), calibration);
   const { count, length, seed } = LESSON_WINDOWS;
   return { ckpt, model: await loadReferenceModel(ckpt), windows: calibrationWindows(ids, count, length, seed) };
 }
