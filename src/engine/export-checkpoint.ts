@@ -8,6 +8,7 @@
 import type { Checkpoint } from '../core/model/checkpoint';
 import { requiredTensors } from '../core/model/architecture';
 import type { RunReport } from '../core/report';
+import type { RunSettings } from '../core/run';
 import type { GptqResult } from '../core/types';
 import { float32ToHalfBytes } from '../core/model/float-convert';
 import { packLinear, isTrivialGroupIndex, type PackedLinear } from '../core/export/gptq-linear';
@@ -36,10 +37,14 @@ function padded(values: Float32Array, n: number): Float32Array {
   return out;
 }
 
-export function exportCheckpoint({ ckpt, gptq, report, plan, folder }: ExportInputs): ExportFile[] {
+/**
+ * model.safetensors alone (its size is known before a byte is produced), and whether any g_idx
+ * is non-trivial (desc_act).
+ */
+export function exportWeights({ ckpt, gptq, settings, plan }: Pick<ExportInputs, 'ckpt' | 'gptq' | 'plan'> & { settings: RunSettings }): { file: ExportFile; descAct: boolean } {
   if (plan.refusal) throw new Error(plan.refusal);
   const { layout, config } = ckpt;
-  const bits = report.settings.bits as PackableBits;
+  const bits = settings.bits as PackableBits;
   const entries: TensorEntry[] = [];
   const linearOf = new Map<string, { block: number; name: string }>();
   for (let b = 0; b < layout.numBlocks; b++) {
@@ -64,7 +69,7 @@ export function exportCheckpoint({ ckpt, gptq, report, plan, folder }: ExportInp
       entries.push({ name, dtype: 'F16', shape: [N], bytes: async () => float32ToHalfBytes(padded(await ckpt.readTensor(name), N)) });
       continue;
     }
-    descAct ||= !isTrivialGroupIndex(result.gIdx, report.settings.groupSize);
+    descAct ||= !isTrivialGroupIndex(result.gIdx, settings.groupSize);
     // Packed on first use by the qweight entry, handed to the three after it, then dropped.
     let packed: PackedLinear | null = null;
     const take = (pick: (p: PackedLinear) => Uint32Array | Int32Array | Uint16Array, last = false) => () => {
@@ -80,15 +85,20 @@ export function exportCheckpoint({ ckpt, gptq, report, plan, folder }: ExportInp
       { name: `${module}.g_idx`, dtype: 'I32', shape: [K], bytes: take((p) => p.gIdx, true) },
     );
   }
+  return { file: safetensorsFile('model.safetensors', entries, { format: 'pt' }), descAct };
+}
 
-  const quantization = quantizationConfig({ settings: report.settings, plan, layout, descAct });
+export function exportCheckpoint({ ckpt, gptq, report, plan, folder }: ExportInputs): ExportFile[] {
+  const { layout, config } = ckpt;
+  const weights = exportWeights({ ckpt, gptq, settings: report.settings, plan });
+  const quantization = quantizationConfig({ settings: report.settings, plan, layout, descAct: weights.descAct });
   const configJson = JSON.parse(ckpt.configJson) as Record<string, unknown>;
   if (plan.intermediate) configJson[config.arch === 'gpt2' ? 'n_inner' : 'intermediate_size'] = plan.intermediate.to;
   configJson.quantization_config = quantization;
   const json = (o: unknown) => `${JSON.stringify(o, null, 2)}\n`;
 
   const files: ExportFile[] = [
-    safetensorsFile('model.safetensors', entries, { format: 'pt' }),
+    weights.file,
     textFile('config.json', json(configJson)),
     textFile('quantize_config.json', json(quantization)),
   ];

@@ -10,7 +10,7 @@ import { loadTokenizer } from '../core/model/tokenizer';
 import { assertSequenceFits, defaultSeqlen } from '../core/model/config';
 import { calibrationWindows, evaluationWindows, textToIds } from '../core/model/calibration';
 import { defaultRunSettings, type PerplexityResult, type RunSettings } from '../core/run';
-import { exportCheckpoint } from './export-checkpoint';
+import { exportWeights } from './export-checkpoint';
 import type { RunReport } from '../core/report';
 import { loadModel } from './model/load-model';
 import { quantizeModel, type QuantizedWeights, type RunHooks } from './quantize-model';
@@ -126,8 +126,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
     export: plan.export,
   };
   if (!plan.export.refusal) {
-    const files = exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: plan.export, folder: inputs.modelName });
-    report.size.quantizedBytes = files.find((f) => f.name === 'model.safetensors')!.size;
+    report.size.quantizedBytes = exportWeights({ ckpt, gptq: weights.gptq, settings, plan: plan.export }).file.size;
   }
   return { report, weights, ckpt, model };
 }
