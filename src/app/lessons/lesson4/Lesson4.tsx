@@ -3,7 +3,21 @@ import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'r
 import { costInTopColumns, studyPain, type CapturedLayer } from '../../../core/lessons/real-layer';
 import { sig } from '../fmt';
 import { demoLayer, LESSON_WINDOWS, loadDemoForLesson, type DemoForLesson } from './demo-layer';
-import { painRows } from './view';
+import { painRows, type PainRow } from './view';
+
+/** Per-column series against sensitivity rank, on a log axis. */
+function RankChart({ rows, height, lines }: { rows: PainRow[]; height: number; lines: { key: keyof PainRow; name: string; colour: string }[] }) {
+  return (
+    <LineChart width={640} height={height} data={rows} margin={{ top: 8, right: 16, bottom: 8, left: 8 }} aria-hidden="true">
+      <CartesianGrid strokeDasharray="3 3" />
+      <XAxis dataKey="rank" />
+      <YAxis scale="log" domain={['auto', 'auto']} tickFormatter={(v: number) => v.toExponential(0)} width={56} />
+      <Tooltip formatter={(v) => sig(Number(v))} labelFormatter={(r) => `rank ${r}`} />
+      <Legend />
+      {lines.map((l) => <Line key={l.key} dataKey={l.key} name={l.name} stroke={l.colour} dot={false} isAnimationActive={false} />)}
+    </LineChart>
+  );
+}
 
 type Load = { status: 'loading' } | { status: 'ready'; demo: DemoForLesson } | { status: 'error'; message: string };
 
@@ -84,23 +98,11 @@ export function Lesson4() {
           </section>
           <section className="panel">
             <h3>Column by column, busiest first</h3>
-            <LineChart width={640} height={200} data={rows} margin={{ top: 8, right: 16, bottom: 8, left: 8 }} aria-hidden="true">
-              <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="rank" />
-              <YAxis scale="log" domain={['auto', 'auto']} tickFormatter={(v: number) => v.toExponential(0)} width={56} />
-              <Tooltip formatter={(v) => sig(Number(v))} labelFormatter={(r) => `rank ${r}`} />
-              <Legend />
-              <Line dataKey="diag" name="diag(H)" stroke="#555" dot={false} isAnimationActive={false} />
-            </LineChart>
-            <LineChart width={640} height={220} data={rows} margin={{ top: 8, right: 16, bottom: 8, left: 8 }} aria-hidden="true">
-              <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="rank" />
-              <YAxis scale="log" domain={['auto', 'auto']} tickFormatter={(v: number) => v.toExponential(0)} width={56} />
-              <Tooltip formatter={(v) => sig(Number(v))} labelFormatter={(r) => `rank ${r}`} />
-              <Legend />
-              <Line dataKey="rtnCost" name="RTN: diag(H)·error²" stroke="#c0392b" dot={false} isAnimationActive={false} />
-              <Line dataKey="gptqCost" name="GPTQ: diag(H)·error²" stroke="#2563ab" dot={false} isAnimationActive={false} />
-            </LineChart>
+            <RankChart rows={rows} height={200} lines={[{ key: 'diag', name: 'diag(H)', colour: '#555' }]} />
+            <RankChart rows={rows} height={220} lines={[
+              { key: 'rtnCost', name: 'RTN: diag(H)·error²', colour: '#c0392b' },
+              { key: 'gptqCost', name: 'GPTQ: diag(H)·error²', colour: '#2563ab' },
+            ]} />
             <details>
               <summary>The same as a table</summary>
               <div className="table-scroll">
