@@ -254,7 +254,7 @@ class WorkerBridge {
     try {
       const plan = await this.#call(undefined, (r) => r.planRun(model.files, runSettingsOf(settings, model.info), texts));
       // A newer request (settings changed meanwhile) will set its own.
-      if (useStudioStore.getState().settings === settings) setPlan({ status: 'ready', plan });
+      if (useStudioStore.getState().settings === settings) setPlan({ status: 'ready', plan, forSettings: settings });
     } catch (e) {
       setPlan({ status: 'error', error: toUiError(e, 'model') });
     }
@@ -269,8 +269,10 @@ class WorkerBridge {
     if (blockers.length > 0 || plan.status !== 'ready') return;
     const runSettings = runSettingsOf(settings, model.info);
     const id = `run-${Date.now().toString(36)}`;
+    // A name for files meant to be shared: never a path.
+    const modelName = (model.name.split(/[\\/]/).pop() ?? '').trim() || 'model';
     const started: RunSlice = {
-      ...idleRun(), id, status: 'running', modelName: model.name, modelSource: model.source, modelLoadId: model.loadId,
+      ...idleRun(), id, status: 'running', modelName, modelSource: model.source, modelLoadId: model.loadId,
       startedAt: new Date().toISOString(), settings: runSettings, evalWindows: plan.plan.evalWindows, estimate: plan.plan.time,
       blocks: model.info.summary.blocks, lastEventAt: Date.now(),
     };
@@ -290,7 +292,7 @@ class WorkerBridge {
     };
     try {
       const report = await this.#call(this.#runAbort.signal, (r) =>
-        r.quantizeModel(model.files, model.name, settings.calibration!, settings.evaluations, runSettings, settings.evalWindows ?? undefined, Comlink.proxy(onProgress)));
+        r.quantizeModel(model.files, modelName, settings.calibration!, settings.evaluations, runSettings, settings.evalWindows ?? undefined, Comlink.proxy(onProgress)));
       useStudioStore.getState().updateRun({ status: 'done', report, etaSeconds: 0, elapsed: report.seconds.total });
     } catch (e) {
       const cancelled = isAbort(e) || (e as { name?: string })?.name === 'RunCancelledError';

@@ -28,6 +28,7 @@ export interface LinearReport {
   block: number;
   /** The checkpoint's name inside the block, e.g. "self_attn.q_proj". */
   name: string;
+  /** The linear's shape in the model: an MLP width padded for the export is not counted, nor in the MSEs. */
   rows: number;
   cols: number;
   gptq: {

@@ -78,7 +78,7 @@ export const EFFICIENCY = {
   linears: 0.5,
   attention: 0.15,
   hessian: 0.7,
-  inverse: 0.25,
+  inverse: 0.4,
   sweep: 0.35,
   outputError: 0.5,
 } as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { axisTitle, axisWidth, decimalsFor, integerAxis, linearAxis, logAxis, niceStep, powerOfTen, scientific, tickFormat } from './axis';
+import { axisTitle, axisWidth, countAxis, decimalsFor, integerAxis, linearAxis, logAxis, niceStep, powerOfTen, scientific, tickFormat } from './axis';
 
 describe('the chart axis policy', () => {
   it('steps ticks by 1, 2, 2.5 or 5 × 10^k', () => {
@@ -29,6 +29,13 @@ describe('the chart axis policy', () => {
     expect(flat.domain[1]).toBeGreaterThan(5);
     expect(linearAxis([3, 7], { withZero: true }).ticks[0]).toBe(0);
     expect(integerAxis([0, 3]).ticks).toEqual([0, 1, 2, 3]);
+    // Columns 0–255: the axis ends at the last column, ticks at nice steps inside it.
+    const columns = integerAxis([0, 255]);
+    expect(columns.domain).toEqual([0, 255]);
+    expect(columns.ticks).toEqual([0, 100, 200]);
+    expect(integerAxis([1, 8]).ticks).toEqual([2, 4, 6, 8]);
+    expect(countAxis([0, 3]).ticks).toEqual([0, 1, 2, 3]);
+    expect(countAxis([12, 4800]).ticks).toEqual([0, 1000, 2000, 3000, 4000, 5000]);
   });
 
   it('uses SI suffixes for large ranges and powers of ten for tiny ones', () => {

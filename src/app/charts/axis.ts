@@ -126,15 +126,34 @@ export function linearAxis(values: Iterable<number>, opts: { count?: number; wit
   return { ticks, domain: [ticks[0], ticks[ticks.length - 1]], format: tickFormat(ticks, step) };
 }
 
-/** Integer ticks (counts, columns, steps): a nice step of at least 1. */
-export function integerAxis(values: Iterable<number>, opts: { count?: number; withZero?: boolean } = {}): AxisTicks {
-  const a = linearAxis(values, opts);
-  const span = a.domain[1] - a.domain[0];
-  if (niceStep(span, opts.count ?? 5) >= 1) return a;
-  const lo = Math.floor(a.domain[0]);
-  const hi = Math.ceil(a.domain[1]);
-  const ticks = Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
-  return { ticks, domain: [lo, hi], format: tickFormat(ticks, 1) };
+/**
+ * Integer ticks (columns, ranks, steps): a nice step of at least 1, and a domain that is exactly
+ * the data's first to last index (ticks at the nice multiples inside it), so no space is wasted
+ * past the last column.
+ */
+export function integerAxis(values: Iterable<number>, opts: { count?: number } = {}): AxisTicks {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    lo = Math.min(lo, Math.floor(v));
+    hi = Math.max(hi, Math.ceil(v));
+  }
+  if (!Number.isFinite(lo)) [lo, hi] = [0, 1];
+  if (hi === lo) hi = lo + 1;
+  const step = Math.max(1, niceStep(hi - lo, opts.count ?? 5));
+  const ticks: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) ticks.push(t);
+  return { ticks, domain: [lo, hi], format: tickFormat(ticks, step) };
+}
+
+/** Counts (weights per bin): nice integer ticks from 0 up past the largest. */
+export function countAxis(values: Iterable<number>): AxisTicks {
+  const a = linearAxis(values, { withZero: true });
+  if (niceStep(a.domain[1] - a.domain[0]) >= 1) return a;
+  const hi = Math.max(1, Math.ceil(a.domain[1]));
+  const ticks = Array.from({ length: hi + 1 }, (_, i) => i);
+  return { ticks, domain: [0, hi], format: tickFormat(ticks, 1) };
 }
 
 /**

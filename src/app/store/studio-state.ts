@@ -56,10 +56,11 @@ export interface SettingsSlice {
   evalWindows: number | null;
 }
 
+/** The plan of the next run; `forSettings` is the settings object it was worked out for (a plan for older settings does not count). */
 export type PlanSlice =
   | { status: 'idle' }
   | { status: 'loading' }
-  | { status: 'ready'; plan: StudioPlan }
+  | { status: 'ready'; plan: StudioPlan; forSettings: SettingsSlice }
   | { status: 'error'; error: UiError };
 
 /** Settings fields whose text is not a valid value, with why (the run is disabled while any is). */

@@ -87,7 +87,7 @@ export function dampingRule(text: string): string | null {
  */
 export function runBlockers(opts: {
   modelReady: boolean;
-  settings: Pick<SettingsSlice, 'calibration' | 'evaluations'>;
+  settings: SettingsSlice;
   fieldErrors: FieldErrors;
   plan: PlanSlice;
 }): string[] {
@@ -95,9 +95,12 @@ export function runBlockers(opts: {
   const out = Object.values(opts.fieldErrors);
   if (!opts.settings.calibration) out.push('choose a calibration text');
   if (opts.settings.evaluations.length === 0) out.push('add at least one evaluation text');
-  if (opts.plan.status === 'loading' || opts.plan.status === 'idle') out.push('the plan for these settings is being worked out');
+  const current = opts.plan.status === 'ready' && opts.plan.forSettings === opts.settings;
+  if (opts.plan.status === 'loading' || opts.plan.status === 'idle' || (opts.plan.status === 'ready' && !current)) {
+    out.push('the plan for these settings is being worked out');
+  }
   if (opts.plan.status === 'error') out.push(`the plan failed: ${opts.plan.error.message}`);
-  if (opts.plan.status === 'ready') out.push(...planRefusals(opts.plan.plan));
+  if (current && opts.plan.status === 'ready') out.push(...planRefusals(opts.plan.plan));
   return out;
 }
 
