@@ -108,8 +108,9 @@ describe('the time model', () => {
     expect(timeLeft(estimate, { ...clock, elapsed: 95, stage: 'evaluation', quantizationLeft: 0, evaluationStart: 80, evaluationDone: 30, evaluationTotal: 120 })).toBeCloseTo(45, 9);
     // Evaluation before its first pass: the estimate scaled by how the quantization went (80 s for 40).
     expect(timeLeft(estimate, { ...clock, elapsed: 82, stage: 'evaluation', quantizationLeft: 0, evaluationStart: 80, evaluationDone: 0, evaluationTotal: 120 })).toBeCloseTo(38, 9);
-    // Never "0 s left" while evaluation windows remain, never negative.
+    // Never "0 s left" while work remains: an estimate that ran out gives "unknown".
     expect(timeLeft(null, { ...clock, elapsed: 500, stage: 'evaluation', quantizationLeft: 0, evaluationStart: 100, evaluationDone: 1, evaluationTotal: 3 })).toBeGreaterThan(0);
-    expect(timeLeft(estimate, { ...clock, elapsed: 500 })).toBe(0);
+    expect(timeLeft(estimate, { ...clock, elapsed: 500 })).toBeNull();
+    expect(timeLeft(estimate, { ...clock, elapsed: 500, stage: 'evaluation', quantizationLeft: 0, evaluationStart: 45, evaluationDone: 0, evaluationTotal: 3 })).toBeNull();
   });
 });

@@ -264,7 +264,8 @@ export interface RunClock {
  * Seconds left of the whole run, quantization and evaluation. Before any measurement it is the
  * estimate less the time spent; during quantization the engine's figure plus the evaluation
  * estimate scaled by how the quantization's own estimate turned out; during evaluation the
- * windows left at the pace measured so far.
+ * windows left at the pace measured so far. Null when unknown (no estimate, or one that has run
+ * out before the work it covers was measured): never "0 s" while work remains.
  */
 export function timeLeft(estimate: TimeEstimate | null, c: RunClock): number | null {
   if (c.stage === 'evaluation' && c.evaluationStart !== null) {
@@ -273,14 +274,19 @@ export function timeLeft(estimate: TimeEstimate | null, c: RunClock): number | n
     if (c.evaluationDone > 0) return (spent / c.evaluationDone) * left;
     if (!estimate) return null;
     const scale = estimate.quantization > 0 ? clampScale(c.evaluationStart / estimate.quantization) : 1;
-    return Math.max(0, estimate.evaluation * scale - spent);
+    return positiveOrUnknown(estimate.evaluation * scale - spent);
   }
   if (c.quantizationLeft !== null) {
     if (!estimate) return null;
     const scale = estimate.quantization > 0 ? clampScale((c.elapsed + c.quantizationLeft) / estimate.quantization) : 1;
     return c.quantizationLeft + estimate.evaluation * scale;
   }
-  return estimate ? Math.max(0, estimate.total - c.elapsed) : null;
+  return estimate ? positiveOrUnknown(estimate.total - c.elapsed) : null;
+}
+
+/** An estimate that has run out says nothing about the work still to do: unknown, not 0. */
+function positiveOrUnknown(seconds: number): number | null {
+  return seconds > 0 ? seconds : null;
 }
 
 /** How far a measured/estimated ratio is trusted when it scales the rest of the estimate. */
