@@ -76,7 +76,7 @@ export function QuantSettings() {
         <input type="checkbox" checked={s.mse} data-testid="mse" onChange={(e) => update({ mse: e.target.checked })} /> MSE clipping search
       </label>
       <SettingField field="percDamp" label="Damping (% of mean diag(H))" value={s.percDamp} rule={dampingRule} testId="damping"
-        show={percent} parse={(t) => Number(t) / 100} step={0.1} onCommit={(v) => update({ percDamp: v! })} />
+        show={percent} parse={(t) => Number(t) / 100} onCommit={(v) => update({ percDamp: v! })} />
       <p className="note">
         Group size −1 uses one scale per output row. Act-order quantizes columns by decreasing diag(H); static groups
         fixes the group scales up front. True-sequential quantizes each block's linears in forward order, each on the

@@ -17,7 +17,6 @@ interface SettingFieldProps {
   parse?: (text: string) => number;
   placeholder?: string;
   hint?: string;
-  step?: number;
   testId?: string;
 }
 
@@ -26,7 +25,7 @@ interface SettingFieldProps {
  * settings, an invalid one is marked with its reason beside the field and keeps the run disabled
  * (it never falls back silently to the last valid value).
  */
-export function SettingField({ field, label, value, rule, onCommit, show = String, parse = Number, placeholder, hint, step = 1, testId }: SettingFieldProps) {
+export function SettingField({ field, label, value, rule, onCommit, show = String, parse = Number, placeholder, hint, testId }: SettingFieldProps) {
   const id = useId();
   const hintId = useId();
   const text = (v: number | null) => (v === null ? '' : show(v));
@@ -50,7 +49,6 @@ export function SettingField({ field, label, value, rule, onCommit, show = Strin
         autoComplete="off"
         value={draft}
         placeholder={placeholder}
-        step={step}
         aria-invalid={error !== null}
         aria-describedby={hintId}
         data-testid={testId}
