@@ -196,14 +196,14 @@ export const api = {
     assertFloatCheckpoint(ckpt);
     const c = ckpt.config;
     const rt = await gpuProvider().runtime();
-    const speed = await speedOf(rt);
+    const speed = await speedOf(rt).catch(() => null);
     let evalTokens: number[] = [];
     try {
       evalTokens = evaluations.map((t) => tokenCount(ckpt, t));
     } catch {
       // No tokenizer: the plan says so; the sizes are chosen without the evaluation.
     }
-    const suggested = suggestRunSize(modelShape(ckpt, null), speed, { maxSeqlen: defaultSeqlen(c), trueSequential: true, evalTokens });
+    const suggested = speed ? suggestRunSize(modelShape(ckpt, null), speed, { maxSeqlen: defaultSeqlen(c), trueSequential: true, evalTokens }) : null;
     return {
       summary: ckpt.summary(),
       heads: c.numHeads,
@@ -225,7 +225,7 @@ export const api = {
     const rt = await gpuProvider().runtime();
     const ckpt = await openCheckpoint(sourcesOf(files));
     const plan = planRun(ckpt, settings, rt, BROWSER_GPU_MEMORY_BUDGET);
-    const speed = await speedOf(rt);
+    const speed = await speedOf(rt).catch(() => null);
     const { seqlen, nsamples } = settings;
     let textError: string | null = null;
     let tokens: StudioPlan['tokens'] = { calibration: null, evaluations: [] };
@@ -244,6 +244,7 @@ export const api = {
     }
     let time = null;
     try {
+      if (!speed) throw new Error('the adapter was not measured');
       const size = { nsamples, seqlen, trueSequential: settings.trueSequential, evalWindows: evalWindows.reduce((a, n) => a + n, 0) };
       time = estimateTime(runWork(modelShape(ckpt, plan.export), size), speed);
     } catch {

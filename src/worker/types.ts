@@ -38,9 +38,9 @@ export interface StudioPlan extends RunPlan {
   evalWindows: number[];
   /** Why the texts do not fit these settings (too short for a window), or null. */
   textError: string | null;
-  /** The adapter as measured when the worker started. */
-  speed: AdapterSpeed;
-  /** Estimated seconds of the run (quantization and evaluation), or null when the sizes are not valid. */
+  /** The adapter as measured when the worker started (null if the probe failed). */
+  speed: AdapterSpeed | null;
+  /** Estimated seconds of the run (quantization and evaluation), or null when the sizes are not valid or the adapter is not measured. */
   time: TimeEstimate | null;
 }
 

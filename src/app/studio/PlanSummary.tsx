@@ -43,7 +43,7 @@ function PlanFacts({ plan }: { plan: StudioPlan }) {
             <th scope="row">Estimated time</th>
             <td data-testid="plan-time" data-value={plan.time?.total ?? ''} data-quantization={plan.time?.quantization ?? ''} data-evaluation={plan.time?.evaluation ?? ''}>
               {estimateText(plan.time)}
-              <span className="hint"> from this adapter’s measured {plan.speed.gflops.toPrecision(3)} GFLOP/s</span>
+              {plan.speed && <span className="hint"> from this adapter’s measured {plan.speed.gflops.toPrecision(3)} GFLOP/s</span>}
             </td>
           </tr>
           <tr>

@@ -46,7 +46,7 @@ export function RunPanel() {
         <button type="button" data-testid="cancel" disabled={run.status !== 'running'} onClick={() => bridge.cancelRun()}>
           Cancel
         </button>
-        {!active && model.status === 'ready' && blockers.length === 0 && (
+        {!active && model.status === 'ready' && blockers.length === 0 && estimate && (
           <span className="note" data-testid="run-estimate">Estimated {estimateText(estimate)}.</span>
         )}
       </div>
