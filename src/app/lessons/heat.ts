@@ -24,8 +24,6 @@ export interface HeatmapData {
   colState?: ('done' | 'current' | 'todo')[];
   /** A row to outline (U's row that the current step pushes along). */
   markRow?: number;
-  /** How this heatmap writes its numbers (the same decimals for every cell). */
-  format?: (x: number) => string;
 }
 
 const NEG = [37, 99, 171];
@@ -64,5 +62,5 @@ export function heatmap(
     }
     cells.push(row);
   }
-  return { caption: o.caption, rowLabels: o.rowLabels, colLabels: o.colLabels, cells, format: text };
+  return { caption: o.caption, rowLabels: o.rowLabels, colLabels: o.colLabels, cells };
 }

@@ -55,7 +55,8 @@ export function LayerChart() {
       <RunLabel />
       {compare && (
         <p className="note" data-testid="layer-chart-compare">
-          Dashed: the earlier run {compare.modelName} · {settingsSummary(compare.settings)} ({compare.settings.nsamples} × {compare.settings.seqlen} calibration tokens).{' '}
+          Dashed: the earlier run {compare.modelName} · {settingsSummary(compare.settings)} ({compare.settings.nsamples} × {compare.settings.seqlen} calibration tokens)
+          {own && compare.modelName !== run.modelName ? ', of another model: only layers with the same names line up' : ''}.{' '}
           <button type="button" className="link" onClick={() => useStudioStore.getState().setCompare(null)}>Hide it</button>
         </p>
       )}
