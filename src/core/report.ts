@@ -18,3 +18,8 @@ export interface RunReport {
   /** What the download will hold: format, padding, linears left unquantized (decided before the run), or why there is none. */
   export: ExportPlan;
 }
+
+/** report.json's text, as the CLI writes it and the studio downloads it (two-space JSON, a final newline). */
+export function reportJson(report: RunReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}

@@ -17,6 +17,8 @@ export async function perplexity(
   seqlen: number,
   windowsPerPass: number,
   signal?: AbortSignal,
+  /** Hears each finished pass: windows scored so far, of all. */
+  onPass?: (windowsDone: number, windows: number) => void,
 ): Promise<number> {
   const count = windows.length / seqlen;
   if (!Number.isInteger(count) || count === 0) throw new RangeError(`${windows.length} ids are not whole windows of ${seqlen}`);
@@ -28,6 +30,7 @@ export async function perplexity(
     const s = await scoreSequences(rt, globals, blocks, windows.subarray(w0 * seqlen, (w0 + n) * seqlen), seqlen, signal);
     for (const v of s.nll) sum += v;
     scored += s.scored;
+    onPass?.(w0 + n, count);
   }
   return Math.exp(sum / scored);
 }
@@ -43,7 +46,8 @@ export function variantBlocks(model: LoadedModel, q: QuantizedWeights): Record<M
 
 /**
  * Perplexity of the original, RTN and GPTQ models on the same windows, with the weights outside
- * the blocks uploaded once for all three. `onEach` hears each result as it is measured.
+ * the blocks uploaded once for all three. `onEach` hears each result as it is measured, `onPass`
+ * each pass of windows.
  */
 export async function perplexities(
   rt: GpuRuntime,
@@ -52,14 +56,20 @@ export async function perplexities(
   windows: Uint32Array,
   seqlen: number,
   windowsPerPass: number,
-  hooks: { signal?: AbortSignal; onEach?: (variant: ModelVariant, value: number) => void } = {},
+  hooks: {
+    signal?: AbortSignal;
+    onEach?: (variant: ModelVariant, value: number) => void;
+    onPass?: (variant: ModelVariant, windowsDone: number, windows: number) => void;
+  } = {},
 ): Promise<Record<ModelVariant, number>> {
   const globals = new GpuGlobals(rt, model.spec, model.globals);
   const blocks = variantBlocks(model, q);
   const out = {} as Record<ModelVariant, number>;
   try {
     for (const variant of ['original', 'rtn', 'gptq'] as const) {
-      out[variant] = await perplexity(rt, globals, blocks[variant], windows, seqlen, windowsPerPass, hooks.signal);
+      out[variant] = await perplexity(rt, globals, blocks[variant], windows, seqlen, windowsPerPass, hooks.signal, (done, all) =>
+        hooks.onPass?.(variant, done, all),
+      );
       hooks.onEach?.(variant, out[variant]);
     }
   } finally {

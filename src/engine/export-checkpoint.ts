@@ -27,6 +27,8 @@ export interface ExportInputs {
   plan: ExportPlan;
   /** The folder name inside the zip and in the model card's snippets. */
   folder: string;
+  /** The prompt of the model card's load snippets (a default suits most models). */
+  prompt?: string;
 }
 
 /** A bias padded with zeros to n entries. */
@@ -88,7 +90,7 @@ export function exportWeights({ ckpt, gptq, settings, plan }: Pick<ExportInputs,
   return { file: safetensorsFile('model.safetensors', entries, { format: 'pt' }), descAct };
 }
 
-export function exportCheckpoint({ ckpt, gptq, report, plan, folder }: ExportInputs): ExportFile[] {
+export function exportCheckpoint({ ckpt, gptq, report, plan, folder, prompt }: ExportInputs): ExportFile[] {
   const { layout, config } = ckpt;
   const weights = exportWeights({ ckpt, gptq, settings: report.settings, plan });
   const quantization = quantizationConfig({ settings: report.settings, plan, layout, descAct: weights.descAct });
@@ -105,6 +107,6 @@ export function exportCheckpoint({ ckpt, gptq, report, plan, folder }: ExportInp
   if (ckpt.tokenizerJson !== null) files.push(textFile('tokenizer.json', ckpt.tokenizerJson));
   if (ckpt.tokenizerConfigJson !== null) files.push(textFile('tokenizer_config.json', ckpt.tokenizerConfigJson));
   if (ckpt.generationConfigJson !== null) files.push(textFile('generation_config.json', ckpt.generationConfigJson));
-  files.push(textFile('README.md', modelCard(report, plan, folder)));
+  files.push(textFile('README.md', modelCard(report, plan, folder, prompt)));
   return files;
 }

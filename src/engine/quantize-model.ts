@@ -16,6 +16,7 @@ import type { LoadedModel } from './model/load-model';
 import { RunCancelledError, type LinearReport, type ProgressEvent, type RunSettings } from '../core/run';
 import type { GptqResult } from '../core/types';
 import { layerDetail } from '../core/layer-detail';
+import { unpaddedShape } from './model/pad-mlp';
 
 export interface RunHooks {
   onProgress?: (e: ProgressEvent) => void;
@@ -120,20 +121,24 @@ export async function quantizeModel(
               const H = hooks.details ? await layer.readHessian() : null;
               const g = await layer.quantize(settings);
               const r = await layer.rtn(settings);
+              // Padded rows (zero weights, zero error) and padded columns (zero inputs) are left
+              // out of the statistics: the MSE is over the model's own rows.
+              const real = unpaddedShape(model, name, layer.rows, layer.cols);
+              const perRealRow = layer.rows / real.rows;
               const report: LinearReport = {
                 block: b,
                 name,
-                rows: layer.rows,
-                cols: layer.cols,
+                rows: real.rows,
+                cols: real.cols,
                 gptq: {
-                  mse: await layer.outputMse(g.Q as Float32Array, X),
+                  mse: (await layer.outputMse(g.Q as Float32Array, X)) * perRealRow,
                   loss: g.loss,
                   damp: g.percDampUsed,
                   dampAttempts: g.dampAttempts,
                   fellBackToRtn: g.fellBackToRtn,
                   seconds: g.seconds.total,
                 },
-                rtn: { mse: await layer.outputMse(r.Q as Float32Array, X) },
+                rtn: { mse: (await layer.outputMse(r.Q as Float32Array, X)) * perRealRow },
               };
               rt.uploadMatrix(block.linears.get(name)!.W, g.Q as Float32Array);
               out.gptq.set(weightKey(b, name), g);
@@ -148,7 +153,7 @@ export async function quantizeModel(
                 total: spec.layers * quantized.length,
                 elapsed: t,
                 etaSeconds: (t / doneCost) * (totalCost - doneCost),
-                detail: H ? layerDetail(H, layer.cols, host.linears.get(name)!.W, g.Q, r.Q, g.perm) : undefined,
+                detail: H ? layerDetail(H, layer.cols, host.linears.get(name)!.W, g.Q, r.Q, g.perm, 64, real) : undefined,
               });
             }
           } finally {

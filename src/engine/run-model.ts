@@ -35,6 +35,12 @@ export interface RunInputs {
   settings: Partial<RunSettings>;
   /** Refuse runs whose estimated peak GPU memory is above this many bytes. */
   gpuMemoryBudget: number;
+  /**
+   * When cancelled during the evaluation, return the run (quantized weights, report) with the
+   * perplexities not measured set to null, instead of throwing RunCancelledError. The studio
+   * keeps the quantized model this way; the CLI writes nothing on a cancel.
+   */
+  keepOnEvaluationCancel?: boolean;
 }
 
 export interface RunOutput {
@@ -101,16 +107,30 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
   const weights = await quantizeModel(rt, model, Uint32Array.from(windows.flat()), settings, hooks, skip);
   const tQuantization = elapsed();
 
-  const evaluations: PerplexityResult[] = [];
-  for (const [i, e] of inputs.evaluations.entries()) {
-    const windowsOf = evalWindows[i];
-    emit({ type: 'stage', stage: 'evaluation', detail: `${e.name}: ${windowsOf.length} windows of ${seqlen} tokens`, elapsed: elapsed() });
-    // Passes of as many tokens as the calibration held, which the memory check admitted.
-    const ppl = await perplexities(rt, model, weights, Uint32Array.from(windowsOf.flat()), seqlen, settings.nsamples, {
-      signal: hooks.signal,
-      onEach: (variant, value) => emit({ type: 'perplexity', text: e.name, variant, value, elapsed: elapsed() }),
-    });
-    evaluations.push({ text: e.name, seqlen, windows: windowsOf.length, ...ppl });
+  const evaluations: PerplexityResult[] = inputs.evaluations.map((e, i) => ({ text: e.name, seqlen, windows: evalWindows[i].length, original: null, rtn: null, gptq: null }));
+  const total = 3 * evalWindows.reduce((s, w) => s + w.length, 0);
+  let before = 0;
+  try {
+    for (const [i, e] of inputs.evaluations.entries()) {
+      const windowsOf = evalWindows[i];
+      emit({ type: 'stage', stage: 'evaluation', detail: `${e.name}: ${windowsOf.length} windows of ${seqlen} tokens`, elapsed: elapsed() });
+      const variantIndex = { original: 0, rtn: 1, gptq: 2 };
+      // Passes of as many tokens as the calibration held, which the memory check admitted.
+      await perplexities(rt, model, weights, Uint32Array.from(windowsOf.flat()), seqlen, settings.nsamples, {
+        signal: hooks.signal,
+        onEach: (variant, value) => {
+          evaluations[i][variant] = value;
+          emit({ type: 'perplexity', text: e.name, variant, value, elapsed: elapsed() });
+        },
+        onPass: (variant, windowsDone, windows) => emit({
+          type: 'evaluation', text: e.name, variant, windowsDone, windows,
+          done: before + variantIndex[variant] * windows + windowsDone, total, elapsed: elapsed(),
+        }),
+      });
+      before += 3 * windowsOf.length;
+    }
+  } catch (err) {
+    if (!(inputs.keepOnEvaluationCancel && hooks.signal?.aborted)) throw err;
   }
   const summary = ckpt.summary();
   const report: RunReport = {

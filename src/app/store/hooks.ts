@@ -50,3 +50,20 @@ export const useGeneration = () => useStudioStore(generationSelector);
 export const useDownload = () => useStudioStore(downloadSelector);
 /** Earlier runs, newest first (persisted). */
 export const useHistory = () => useStudioStore(historySelector);
+
+const speedSelector = (s: StudioState) => s.speed;
+const fieldErrorsSelector = (s: StudioState) => s.fieldErrors;
+const demoTextsSelector = (s: StudioState) => s.demoTexts;
+const compareSelector = (s: StudioState) => s.compareId;
+const compareEntrySelector = (s: StudioState) => (s.compareId === null ? null : s.history.find((h) => h.id === s.compareId) ?? null);
+
+/** The adapter's measured speed (GFLOP/s, sync time). */
+export const useSpeed = () => useStudioStore(speedSelector);
+/** Settings fields whose text is invalid, with why. */
+export const useFieldErrors = () => useStudioStore(fieldErrorsSelector);
+/** The demo's texts once fetched. */
+export const useDemoTexts = () => useStudioStore(demoTextsSelector);
+/** The id of the earlier run overlaid on the current one. */
+export const useCompareId = () => useStudioStore(compareSelector);
+/** The earlier run overlaid on the current one, or null. */
+export const useCompareEntry = () => useStudioStore(compareEntrySelector);

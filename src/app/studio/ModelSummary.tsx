@@ -1,14 +1,29 @@
+import { useId } from 'react';
 import { fmtBytes, fmtNumber, yesNo } from '../format';
-import { useModel } from '../store/hooks';
+import { useStudioStore } from '../store';
+import { useModel, useRun } from '../store/hooks';
 import type { ModelInfo } from '../../worker/types';
 
 /** What was recognised in the model's files, as soon as their headers are read. */
 export function ModelSummary() {
   const model = useModel();
+  const run = useRun();
+  const nameId = useId();
   if (model.status === 'empty') return null;
+  const locked = run.status === 'running' || run.status === 'cancelling';
   return (
     <section className="panel" data-testid="model-summary" data-status={model.status} aria-live="polite">
       <h2>{model.status === 'ready' ? `Recognised: ${model.name}` : model.name}</h2>
+      {model.status === 'ready' && (
+        <p className="field">
+          <label htmlFor={nameId}>Name</label>{' '}
+          <input id={nameId} type="text" value={model.name} disabled={locked} data-testid="model-name" spellCheck={false}
+            onChange={(e) => useStudioStore.getState().renameModel(e.target.value)} />{' '}
+          <span className="hint">
+            {model.source === 'files' && !model.info.configName ? 'the files do not say; name the model (runs, the zip and report.json carry it)' : 'runs, the zip and report.json carry it'}
+          </span>
+        </p>
+      )}
       {model.status === 'loading' && <p className="note">Reading the headers…</p>}
       {model.status === 'error' && <p className="note">Nothing usable was recognised (see the error above).</p>}
       {model.status === 'ready' && <ModelFacts info={model.info} />}

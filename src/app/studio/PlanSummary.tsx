@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { usePlan, useSettings } from '../store/hooks';
-import type { RunPlan } from '../../worker/types';
-import { memoryText, paddingText } from './chart-data';
+import type { StudioPlan } from '../../worker/types';
+import { estimateText, memoryText, paddingText } from './chart-data';
 import { exportWarnings } from './run-settings';
 
 /** What the settings imply before a run: peak GPU memory against the budget, and what the download will hold. */
@@ -10,7 +10,7 @@ export function PlanSummary() {
   const plan = usePlan();
   const settings = useSettings();
   // The last plan stays on screen while the next one is worked out.
-  const [shown, setShown] = useState<RunPlan | null>(null);
+  const [shown, setShown] = useState<StudioPlan | null>(null);
   const current = plan.status === 'ready' ? plan.plan : plan.status === 'loading' ? shown : null;
   if (current !== shown) setShown(current);
   const warnings = exportWarnings(settings);
@@ -31,13 +31,27 @@ export function PlanSummary() {
   );
 }
 
-function PlanFacts({ plan }: { plan: RunPlan }) {
+function PlanFacts({ plan }: { plan: StudioPlan }) {
   const memory = memoryText(plan.memoryBytes, plan.budgetBytes);
   const padding = paddingText(plan.export.intermediate);
+  const windows = plan.evalWindows;
   return (
     <>
       <table className="facts">
         <tbody>
+          <tr>
+            <th scope="row">Estimated time</th>
+            <td data-testid="plan-time" data-value={plan.time?.total ?? ''} data-quantization={plan.time?.quantization ?? ''} data-evaluation={plan.time?.evaluation ?? ''}>
+              {estimateText(plan.time)}
+              {plan.speed && <span className="hint"> from this adapter’s measured {plan.speed.gflops.toPrecision(3)} GFLOP/s</span>}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Evaluation</th>
+            <td data-testid="plan-eval-windows" data-value={windows.join(',')}>
+              {windows.length === 0 ? 'no text yet' : `${windows.join(' + ')} window${windows.reduce((a, b) => a + b, 0) === 1 ? '' : 's'}, each scored by the original, RTN and GPTQ models`}
+            </td>
+          </tr>
           <tr>
             <th scope="row">GPU memory</th>
             <td className={memory.over ? 'num over' : 'num'} data-testid="plan-memory" data-value={plan.memoryBytes} data-budget={plan.budgetBytes}>
@@ -59,6 +73,7 @@ function PlanFacts({ plan }: { plan: RunPlan }) {
         </tbody>
       </table>
       {plan.fitError && <p className="warning" role="alert" data-testid="plan-fit-error">{plan.fitError}</p>}
+      {plan.textError && <p className="warning" role="alert" data-testid="plan-text-error">{plan.textError}</p>}
       {plan.export.refusal && <p className="warning" data-testid="export-refusal">No download: {plan.export.refusal}.</p>}
       {plan.export.unquantized.length > 0 && (
         <>

@@ -12,6 +12,8 @@ export interface LoadedModel {
   linears: string[];
   /** True-sequential groups of linear names. */
   sequentialGroups: string[][];
+  /** The MLP width padded with zeros for the export (pad-mlp.ts): which linears, from and to what width. */
+  padding?: { expand: string[]; contract: string; from: number; to: number };
 }
 
 export function modelSpec(ckpt: Checkpoint): ModelSpec {

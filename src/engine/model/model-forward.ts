@@ -246,7 +246,10 @@ function maxLogitRows(rt: GpuRuntime, vocab: number): number {
   return Math.max(1, Math.min(65535, Math.floor(rt.bindingLimit / (ld * 4))));
 }
 
-/** Greedy continuation of a prompt by `count` tokens (the whole sequence is rerun per token). */
+/**
+ * Greedy continuation of a prompt by `count` tokens (the whole sequence is rerun per token);
+ * `onToken` hears each new token as it is chosen.
+ */
 export async function greedy(
   rt: GpuRuntime,
   globals: GpuGlobals,
@@ -254,6 +257,7 @@ export async function greedy(
   prompt: readonly number[],
   count: number,
   signal?: AbortSignal,
+  onToken?: (id: number, index: number) => void,
 ): Promise<number[]> {
   const ids = [...prompt];
   const out: number[] = [];
@@ -262,6 +266,7 @@ export async function greedy(
     const next = scores.argmax[ids.length - 1];
     out.push(next);
     ids.push(next);
+    onToken?.(next, out.length - 1);
   }
   return out;
 }

@@ -27,6 +27,7 @@ export function padMlpWidth(model: LoadedModel, mlp: { expand: string[]; contrac
   return {
     ...model,
     spec: { ...model.spec, intermediate: width },
+    padding: { ...mlp, from: model.spec.intermediate, to: width },
     block: async (b) => {
       const host = await model.block(b);
       const linears = new Map(host.linears);
@@ -34,5 +35,18 @@ export function padMlpWidth(model: LoadedModel, mlp: { expand: string[]; contrac
       linears.set(mlp.contract, padColumns(host.linears.get(mlp.contract)!, width));
       return { ...host, linears };
     },
+  };
+}
+
+/**
+ * A linear's shape in the model as it was before any padding: the padded rows of an expanding
+ * linear and the padded columns of the contracting one are not counted.
+ */
+export function unpaddedShape(model: Pick<LoadedModel, 'padding'>, name: string, rows: number, cols: number): { rows: number; cols: number } {
+  const p = model.padding;
+  if (!p) return { rows, cols };
+  return {
+    rows: p.expand.includes(name) ? p.from : rows,
+    cols: p.contract === name ? p.from : cols,
   };
 }
