@@ -124,6 +124,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
     size: { originalBytes: summary.bytes, quantizedBytes: null },
     seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed() },
     export: plan.export,
+    gguf: plan.gguf,
   };
   if (!plan.export.refusal) {
     report.size.quantizedBytes = exportWeights({ ckpt, gptq: weights.gptq, settings, plan: plan.export }).file.size;
