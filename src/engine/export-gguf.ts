@@ -40,7 +40,7 @@ export interface GgufExportInputs {
 
 /** `<model name>-<TYPE>.gguf`, the name a path or odd characters cannot leak into. */
 export function ggufFileName(modelName: string, type: string): string {
-  const stem = (modelName.split(/[\\/]/).filter(Boolean).pop() ?? 'model').replace(/[^A-Za-z0-9._-]+/g, '_');
+  const stem = (modelName.split(/[\\/]/).map((s) => s.trim()).filter(Boolean).pop() ?? 'model').replace(/[^A-Za-z0-9._-]+/g, '_');
   return `${stem}-${type}.gguf`;
 }
 
