@@ -58,7 +58,12 @@ export function assertFloatCheckpoint(ckpt: Checkpoint): void {
   }
 }
 
-export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHooks = {}): Promise<RunOutput> {
+export interface RunModelHooks extends RunHooks {
+  /** Hears the plan before anything heavy runs; an error thrown here refuses the run as bad input. */
+  onPlan?: (plan: RunPlan) => void;
+}
+
+export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunModelHooks = {}): Promise<RunOutput> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const emit = hooks.onProgress ?? (() => {});
@@ -88,6 +93,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
     });
     plan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget);
     if (plan.fitError) throw new Error(plan.fitError);
+    hooks.onPlan?.(plan);
   } catch (e) {
     throw new RunInputError((e as Error).message);
   }
