@@ -4,6 +4,7 @@ import { usePlan, useSettings } from '../store/hooks';
 import type { RunPlan } from '../../worker/types';
 import { memoryText, paddingText } from './chart-data';
 import { exportWarnings } from './run-settings';
+import { useStudioStore } from '../store';
 
 /** What the settings imply before a run: peak GPU memory against the budget, and what the download will hold. */
 export function PlanSummary() {
@@ -50,6 +51,12 @@ function PlanFacts({ plan }: { plan: RunPlan }) {
               {plan.export.refusal ? 'none (see below)' : `${plan.export.format} checkpoint`}
             </td>
           </tr>
+          <tr>
+            <th scope="row">GGUF</th>
+            <td data-testid="plan-gguf" data-type={plan.gguf.type ?? ''} data-refused={String(plan.gguf.refusal !== null)}>
+              {plan.gguf.type ? `${plan.gguf.type} for llama.cpp${plan.gguf.f16.length ? ` (${plan.gguf.f16.length} linear(s) per block in F16)` : ''}` : 'none (see below)'}
+            </td>
+          </tr>
           {padding && (
             <tr>
               <th scope="row">Padding</th>
@@ -60,6 +67,16 @@ function PlanFacts({ plan }: { plan: RunPlan }) {
       </table>
       {plan.fitError && <p className="warning" role="alert" data-testid="plan-fit-error">{plan.fitError}</p>}
       {plan.export.refusal && <p className="warning" data-testid="export-refusal">No download: {plan.export.refusal}.</p>}
+      {plan.gguf.refusal && (
+        <p className="warning" data-testid="gguf-plan-refusal">
+          No GGUF: {plan.gguf.refusal}.{' '}
+          {plan.gguf.suggestion && (
+            <button type="button" data-testid="gguf-suggestion" onClick={() => useStudioStore.getState().updateSettings(plan.gguf.suggestion!.settings)}>
+              Use {plan.gguf.suggestion.text}
+            </button>
+          )}
+        </p>
+      )}
       {plan.export.unquantized.length > 0 && (
         <>
           <p className="note">Left in full precision so that the file loads:</p>

@@ -67,7 +67,7 @@ function nearest(s: GgufSettings): { settings: GgufSettings; type: GgufQuantType
   const type = ggufTypeOf(settings)!;
   const parts = [`${bits}-bit ${sym ? 'symmetric' : 'asymmetric'}`, groupSize === -1 ? 'one group per row' : `groups of ${groupSize}`];
   if (s.actOrder) parts.push(staticGroups ? 'act-order with static groups' : 'act-order');
-  return { settings, type, text: `${parts.join(', ')} gives ${type}` };
+  return { settings, type, text: `${parts.join(', ')} (${type})` };
 }
 
 /** One parse of the last tokenizer seen: the plan is asked again at every settings change. */
