@@ -1,6 +1,6 @@
 /**
  * The studio end to end in headless Chromium on a software GPU: the demo model run at 4 bits with
- * the charts filling in, perplexities read, the zip downloaded and parsed; stories260K dropped as
+ * the charts filling in, perplexities read, the zip and the GGUF downloaded and parsed; stories260K dropped as
  * files; a corrupt file; cancel mid-run and run again; a Hub repo id fetched from a local server.
  * Runs are kept small (few, short windows) so that software adapters finish in a minute or so.
  */
@@ -12,6 +12,7 @@ import { unzipSync } from 'fflate';
 import { SCREENSHOTS_DIR } from './browser';
 import { sharedModelDir, STORIES_260K, readCorpus } from '../src/testing/shared-models';
 import { startHubServer } from '../src/testing/hub-server';
+import { kvValue, readGguf } from '../src/testing/gguf-reader';
 
 test.describe.configure({ timeout: 420_000 });
 
@@ -52,6 +53,12 @@ test('the demo model: run 4-bit, charts fill in, perplexities, generations, down
   await quickSettings(page);
   await expect(page.getByTestId('plan')).toHaveAttribute('data-status', 'ready');
   await expect(page.getByTestId('plan-export')).toContainText('gptq');
+  // 3 bits have no exact GGUF type: the plan says so and offers the nearest setting, which puts 4 bits back.
+  await page.getByTestId('bits').selectOption('3');
+  await expect(page.getByTestId('gguf-plan-refusal')).toContainText('3-bit symmetric weights have no exact GGUF block type');
+  await page.getByTestId('gguf-suggestion').click();
+  await expect(page.getByTestId('bits')).toHaveValue('4');
+  await expect(page.getByTestId('plan-gguf')).toHaveAttribute('data-type', 'Q4_0');
 
   await page.getByTestId('run').click();
   await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'running');
@@ -94,6 +101,24 @@ test('the demo model: run 4-bit, charts fill in, perplexities, generations, down
   expect(header['model.layers.0.self_attn.q_proj.qweight'].dtype).toBe('I32');
   expect(header['model.layers.0.self_attn.q_proj.scales'].dtype).toBe('F16');
   await expect(page.getByTestId('snippet-vllm')).toContainText('quantization="gptq"');
+
+  // The GGUF for llama.cpp and imatrix.gguf beside the zip, read back by the independent reader.
+  const ggufDownload = page.waitForEvent('download');
+  await page.getByTestId('download-gguf').click();
+  const ggufFile = await ggufDownload;
+  expect(ggufFile.suggestedFilename()).toMatch(/-Q4_0\.gguf$/);
+  const gguf = readGguf(new Uint8Array(readFileSync(await ggufFile.path())));
+  expect(kvValue(gguf, 'general.architecture')).toBe('llama');
+  expect(kvValue(gguf, 'tokenizer.ggml.pre')).toBe('gpt-2');
+  expect(gguf.tensors.get('blk.0.attn_q.weight')!.type).toBe(2);
+  expect(gguf.tensors.get('token_embd.weight')!.type).toBe(1);
+  const imatrixDownload = page.waitForEvent('download');
+  await page.getByTestId('download-imatrix').click();
+  const imatrixFile = await imatrixDownload;
+  expect(imatrixFile.suggestedFilename()).toBe('imatrix.gguf');
+  const imatrix = readGguf(new Uint8Array(readFileSync(await imatrixFile.path())));
+  expect(kvValue(imatrix, 'imatrix.chunk_count')).toBe(4);
+  expect(imatrix.tensors.size).toBe(2 * 7 * config.num_hidden_layers);
 
   await page.getByTestId('layer-chart').scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(SCREENSHOTS_DIR, 'studio-run.png'), fullPage: true });
