@@ -56,8 +56,9 @@ fi
 
 # The GGUF tests load our files in a real llama.cpp (node-llama-cpp's prebuilt CPU binary). It lives in
 # tests-llama/ with its own lock so that the studio's npm ci does not grow: optional dependencies (the
-# CUDA, Vulkan and other platforms' binaries, ~650 MB) are omitted and only the linux-x64 CPU build is
-# installed (~83 MB); NODE_LLAMA_CPP_SKIP_DOWNLOAD keeps its postinstall from downloading or building.
+# CUDA, Vulkan and other platforms' binaries, several hundred MB) are omitted and only the linux-x64
+# CPU build is installed (~83 MB); NODE_LLAMA_CPP_SKIP_DOWNLOAD keeps its postinstall from
+# downloading or building anything.
 if [ ! -f tests-llama/node_modules/.package-lock.json ] || [ tests-llama/package-lock.json -nt tests-llama/node_modules/.package-lock.json ]; then
   log "npm ci (tests-llama: llama.cpp for the GGUF tests, CPU binary only)"
   NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --prefix tests-llama --omit=optional --no-audit --no-fund

@@ -10,7 +10,7 @@ import { gguf, ggufFile } from './writer';
 import { ggufTokenizer, ggufTokenizerKind, GgufTokenizerError } from './tokenizer';
 import { ggufTypeOf, planGguf } from './plan';
 import { imatrixFile } from './imatrix';
-import { GGUF_ARCHITECTURES } from './architectures';
+import { GGUF_ARCHITECTURES, architectureKeys } from './architectures';
 import { ggufTensorNames } from './tensor-map';
 import { floatToHalf, halfToFloat } from '../../model/float-convert';
 import { parseModelConfig } from '../../model/config';
@@ -322,6 +322,40 @@ describe('GGUF plan', () => {
       'blk.0.ffn_up.weight', 'blk.0.ffn_up.bias', 'blk.0.ffn_down.weight', 'blk.0.ffn_down.bias',
       'output_norm.weight', 'output_norm.bias', 'output.weight',
     ]);
+  });
+});
+
+describe('GGUF architecture metadata', () => {
+  const keys = (kvs: { key: string; value: { type: string } }[]) => Object.fromEntries(kvs.map((kv) => [kv.key, kv.value.type]));
+
+  it('writes llama\'s keys with llama.cpp\'s types, mistral as llama, and key/value lengths only when head_dim differs', () => {
+    const { config } = llamaConfig();
+    const k = keys(architectureKeys(GGUF_ARCHITECTURES.llama!, config, 192));
+    expect(k).toEqual({
+      'llama.context_length': 'u32', 'llama.embedding_length': 'u32', 'llama.block_count': 'u32', 'llama.feed_forward_length': 'u32',
+      'llama.attention.head_count': 'u32', 'llama.attention.head_count_kv': 'u32', 'llama.attention.layer_norm_rms_epsilon': 'f32',
+      'llama.rope.freq_base': 'f32', 'llama.rope.dimension_count': 'u32', 'llama.vocab_size': 'u32',
+    });
+    expect(GGUF_ARCHITECTURES.mistral).toBe(GGUF_ARCHITECTURES.llama);
+    const wide = llamaConfig({ head_dim: 16 }).config;
+    expect(keys(architectureKeys(GGUF_ARCHITECTURES.llama!, wide, 192))).toMatchObject({ 'llama.attention.key_length': 'u32', 'llama.attention.value_length': 'u32' });
+    const ff = architectureKeys(GGUF_ARCHITECTURES.llama!, config, 192).find((kv) => kv.key === 'llama.feed_forward_length')!;
+    expect(ff.value).toEqual({ type: 'u32', value: 192 }); // the padded width the file holds
+  });
+
+  it('qwen2 keeps Hugging Face\'s rotate-half rows (NEOX), gpt2 has LayerNorm epsilon and no RoPE keys', () => {
+    expect(GGUF_ARCHITECTURES.qwen2!.rope).toBe('neox');
+    expect(GGUF_ARCHITECTURES.qwen2!.ropeRows).toEqual({});
+    expect(GGUF_ARCHITECTURES.llama!.ropeRows).toEqual({ 'self_attn.q_proj': 'heads', 'self_attn.k_proj': 'kvHeads' });
+    const q = parseModelConfig(JSON.stringify({ model_type: 'qwen2', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 100 }));
+    const qk = keys(architectureKeys(GGUF_ARCHITECTURES.qwen2!, q, 128));
+    expect(qk['qwen2.rope.freq_base']).toBe('f32');
+    expect(qk['qwen2.vocab_size']).toBeUndefined();
+    expect(ggufTensorNames(modelLayout(q), q, GGUF_ARCHITECTURES.qwen2!).map((t) => t.name)).toContain('blk.0.attn_q.bias');
+    const g = parseModelConfig(JSON.stringify({ model_type: 'gpt2', n_embd: 64, n_layer: 1, n_head: 4, vocab_size: 27, n_positions: 16 }));
+    const gk = keys(architectureKeys(GGUF_ARCHITECTURES.gpt2!, g, 256));
+    expect(gk['gpt2.attention.layer_norm_epsilon']).toBe('f32');
+    expect(Object.keys(gk).some((key) => key.includes('rope'))).toBe(false);
   });
 });
 
