@@ -225,7 +225,7 @@ describe('GGUF in a real llama.cpp (CPU, offline)', () => {
 
         const measure = async (floatType: GgufFloatType, control = false) => {
           // The control keeps every linear as F32 copies of the run's Q (no quantized matmuls).
-          const asFloats = control ? { ...plan, f16: run.ckpt.layout.block.linears.map((l) => ({ name: l.name, reason: 'control' })) } : plan;
+          const asFloats = control ? { ...plan, floatLinears: run.ckpt.layout.block.linears.map((l) => ({ name: l.name, reason: 'control' })) } : plan;
           const path = await writeExport(exportGguf({ ckpt: run.ckpt, model: run.model, weights: run.weights, plan: asFloats, modelName: `${m.name}-${floatType}${control ? '-control' : ''}`, floatType }), tmp);
           const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
           try {

@@ -53,7 +53,7 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
   const type = plan.type ?? refusedBy(plan);
   const { config, layout } = ckpt;
   const arch = GGUF_ARCHITECTURES[config.arch] ?? refusedBy({ ...plan, refusal: `no GGUF description for ${config.arch}` });
-  const name = modelName.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
+  const name = modelName.split(/[\\/]/).map((s) => s.trim()).filter(Boolean).pop() ?? 'model';
   const kvs: GgufKv[] = [
     { key: 'general.architecture', value: gguf.string(arch.name) },
     { key: 'general.name', value: gguf.string(name) },
@@ -69,7 +69,7 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
     }),
   ];
 
-  const floats = new Set(plan.f16.map((f) => f.name));
+  const floats = new Set(plan.floatLinears.map((f) => f.name));
   const floatRows = (values: Float32Array, rows: number, cols: number, order: Int32Array | null = null) =>
     floatType === 'F16' ? f16Rows(values, rows, cols, order) : f32Rows(values, rows, cols, order);
   const rowOrder = (module: string): Int32Array | null => {

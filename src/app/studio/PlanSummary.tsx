@@ -54,7 +54,7 @@ function PlanFacts({ plan }: { plan: RunPlan }) {
           <tr>
             <th scope="row">GGUF</th>
             <td data-testid="plan-gguf" data-type={plan.gguf.type ?? ''} data-refused={String(plan.gguf.refusal !== null)}>
-              {plan.gguf.type ? `${plan.gguf.type} for llama.cpp${plan.gguf.f16.length ? ` (${plan.gguf.f16.length} linear(s) per block in F16)` : ''}` : 'none (see below)'}
+              {plan.gguf.type ? `${plan.gguf.type} for llama.cpp${plan.gguf.floatLinears.length ? ` (${plan.gguf.floatLinears.length} linear(s) per block as floats)` : ''}` : 'none (see below)'}
             </td>
           </tr>
           {padding && (

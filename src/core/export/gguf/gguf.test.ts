@@ -298,11 +298,11 @@ describe('GGUF plan', () => {
   it('keeps as F16 the linears the run leaves unquantized and those whose in-features miss 32; refuses an unusable tokenizer', () => {
     const m = llamaConfig();
     const p = planGguf(m, base, { intermediate: null, unquantized: [{ name: 'mlp.down_proj', reason: 'in-features 172 is not a multiple of 32' }] });
-    expect(p.f16.map((f) => f.name)).toEqual(['mlp.down_proj']);
-    expect(p.f16[0].reason).toMatch(/leaves it unquantized/);
-    expect(planGguf(m, base, { intermediate: { from: 172, to: 192 }, unquantized: [] }).f16).toEqual([]);
+    expect(p.floatLinears.map((f) => f.name)).toEqual(['mlp.down_proj']);
+    expect(p.floatLinears[0].reason).toMatch(/leaves it unquantized/);
+    expect(planGguf(m, base, { intermediate: { from: 172, to: 192 }, unquantized: [] }).floatLinears).toEqual([]);
     const odd = llamaConfig({ hidden_size: 80, num_attention_heads: 5, num_key_value_heads: 5, intermediate_size: 160 });
-    expect(planGguf(odd, base, noPadding).f16.map((f) => f.name)).toEqual(['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj']);
+    expect(planGguf(odd, base, noPadding).floatLinears.map((f) => f.name)).toEqual(['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj']);
     const makemore = { ...llamaConfig(), ...tokenizerOf(MAKEMORE_NAMES) };
     expect(planGguf(makemore, base, noPadding).refusal).toMatch(/tokenizer.json: a BPE without byte fallback/);
   });

@@ -31,8 +31,8 @@ export interface GgufPlan {
   refusal: string | null;
   /** The nearest settings whose grid has an exact GGUF type, when the grid is what refuses. */
   suggestion: { settings: GgufSettings; type: GgufQuantType; text: string } | null;
-  /** Linears (block-level names) written as F16, and why. */
-  f16: UnquantizedLinear[];
+  /** Linears (block-level names) written as floats (F16 by default, F32 by the export's setting), and why. */
+  floatLinears: UnquantizedLinear[];
 }
 
 /** The exact GGUF type of a grid, or null. */
@@ -100,7 +100,7 @@ export function planGguf(
 ): GgufPlan {
   const { config, layout } = ckpt;
   const arch = GGUF_ARCHITECTURES[config.arch];
-  const none = (refusal: string, suggestion: GgufPlan['suggestion'] = null): GgufPlan => ({ type: null, refusal, suggestion, f16: [] });
+  const none = (refusal: string, suggestion: GgufPlan['suggestion'] = null): GgufPlan => ({ type: null, refusal, suggestion, floatLinears: [] });
   if (!arch) return none(`the GGUF export does not describe ${config.arch} models yet`);
   try {
     ggufTensorNames(layout, config, arch);
@@ -115,14 +115,14 @@ export function planGguf(
     return none(`${misfits.join('; ')}: no GGUF is written for this run. The nearest setting with an exact type: ${suggestion.text}`, suggestion);
   }
   const skipped = new Map(exportPlan.unquantized.map((u) => [u.name, u.reason]));
-  const f16: UnquantizedLinear[] = [];
+  const floatLinears: UnquantizedLinear[] = [];
   const contract = mlpLinears(layout).contract;
   for (const l of layout.block.linears) {
     const skip = skipped.get(l.name);
     // The contracting MLP linear reads the padded width when the plan pads it.
     const K = exportPlan.intermediate && l.name === contract ? exportPlan.intermediate.to : l.in;
-    if (skip) f16.push({ name: l.name, reason: `the run leaves it unquantized (${skip}), so its original weights are written as F16` });
-    else if (K % QK !== 0) f16.push({ name: l.name, reason: `in-features ${K} is not a multiple of ${QK}: written as F16 copies of the run's weights, as llama.cpp does for such shapes` });
+    if (skip) floatLinears.push({ name: l.name, reason: `the run leaves it unquantized (${skip}), so its original weights are written as floats` });
+    else if (K % QK !== 0) floatLinears.push({ name: l.name, reason: `in-features ${K} is not a multiple of ${QK}: written as float copies of the run's weights, as llama.cpp keeps such shapes in F16` });
   }
-  return { type: ggufTypeOf(settings), refusal: null, suggestion: null, f16 };
+  return { type: ggufTypeOf(settings), refusal: null, suggestion: null, floatLinears };
 }
