@@ -1,11 +1,12 @@
 /**
  * The studio end to end in headless Chromium on a software GPU: the demo model with defaults
  * sized by the adapter's measured speed, run at 4 bits with the charts filling in and the
- * evaluation counted window by window, perplexities read, generations streamed, the zip and
- * report.json downloaded and parsed; cancelling during quantization and during evaluation; an
- * earlier run opened beside the current one; leaving mid-run; invalid settings; another model
- * loaded after a run (stories260K dropped as files); a Hub repo id fetched from a local server.
- * Runs are kept small (few, short windows) so that software adapters finish each in well under a minute.
+ * evaluation counted window by window, perplexities read, generations streamed, the zip,
+ * report.json and the GGUF downloaded and parsed; cancelling during quantization and during
+ * evaluation; an earlier run opened beside the current one; leaving mid-run; invalid settings;
+ * another model loaded after a run (stories260K dropped as files); a Hub repo id fetched from a
+ * local server. Runs are kept small (few, short windows) so that software adapters finish each in
+ * well under a minute.
  */
 import path from 'node:path';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { unzipSync } from 'fflate';
 import { SCREENSHOTS_DIR } from './browser';
 import { sharedModelDir, STORIES_260K, readCorpus } from '../src/testing/shared-models';
 import { startHubServer } from '../src/testing/hub-server';
+import { kvValue, readGguf } from '../src/testing/gguf-reader';
 
 test.describe.configure({ timeout: 420_000 });
 
@@ -114,6 +116,13 @@ test('the demo model: defaults from the measured speed, run 4-bit, evaluation wi
   expect(defaults[0] * defaults[1]).toBeLessThan(32 * 256); // not the GPU-sized defaults the name check gave
   expect(Number(await page.getByTestId('plan-time').getAttribute('data-evaluation'))).toBeGreaterThan(0);
   await expect(page.getByTestId('run-estimate')).toContainText(/Estimated about .*evaluation/);
+  await expect(page.getByTestId('plan-export')).toContainText('gptq');
+  // 3 bits have no exact GGUF type: the plan says so and offers the nearest setting, which puts 4 bits back.
+  await page.getByTestId('bits').selectOption('3');
+  await expect(page.getByTestId('gguf-plan-refusal')).toContainText('3-bit symmetric weights have no exact GGUF block type');
+  await page.getByTestId('gguf-suggestion').click();
+  await expect(page.getByTestId('bits')).toHaveValue('4');
+  await expect(page.getByTestId('plan-gguf')).toHaveAttribute('data-type', 'Q4_0');
 
   await quickSettings(page);
   await expect(page.getByTestId('plan-eval-windows')).toHaveAttribute('data-value', '4,4');
@@ -201,6 +210,24 @@ test('the demo model: defaults from the measured speed, run 4-bit, evaluation wi
   expect((report.layers as unknown[]).length).toBe(7 * config.num_hidden_layers);
   expect((report.evaluations as { windows: number }[]).map((e) => e.windows)).toEqual([4, 4]);
   expect(report.evaluations).toEqual(zipped.evaluations);
+
+  // The GGUF for llama.cpp and imatrix.gguf beside the zip, read back by the independent reader.
+  const ggufDownload = page.waitForEvent('download');
+  await page.getByTestId('download-gguf').click();
+  const ggufFile = await ggufDownload;
+  expect(ggufFile.suggestedFilename()).toMatch(/-Q4_0\.gguf$/);
+  const gguf = readGguf(new Uint8Array(readFileSync(await ggufFile.path())));
+  expect(kvValue(gguf, 'general.architecture')).toBe('llama');
+  expect(kvValue(gguf, 'tokenizer.ggml.pre')).toBe('gpt-2');
+  expect(gguf.tensors.get('blk.0.attn_q.weight')!.type).toBe(2);
+  expect(gguf.tensors.get('token_embd.weight')!.type).toBe(1);
+  const imatrixDownload = page.waitForEvent('download');
+  await page.getByTestId('download-imatrix').click();
+  const imatrixFile = await imatrixDownload;
+  expect(imatrixFile.suggestedFilename()).toBe('imatrix.gguf');
+  const imatrix = readGguf(new Uint8Array(readFileSync(await imatrixFile.path())));
+  expect(kvValue(imatrix, 'imatrix.chunk_count')).toBe(4);
+  expect(imatrix.tensors.size).toBe(2 * 7 * config.num_hidden_layers);
 
   await expectNoSidewaysScroll(page);
   await page.setViewportSize({ width: 1100, height: 900 });

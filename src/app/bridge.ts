@@ -279,6 +279,8 @@ class WorkerBridge {
     state.setRun(started);
     if (state.download.status === 'ready') URL.revokeObjectURL(state.download.url);
     state.setDownload({ status: 'idle' });
+    for (const d of [state.ggufDownload.model, state.ggufDownload.imatrix]) if (d.status === 'ready') URL.revokeObjectURL(d.url);
+    state.setGgufDownload({ model: { status: 'idle' }, imatrix: { status: 'idle' } });
     state.setGeneration({ status: 'idle' });
     state.selectLayer(null);
     state.addHistory(historyEntry(started));
@@ -367,6 +369,30 @@ class WorkerBridge {
     const url = URL.createObjectURL(new Blob([reportJson(run.report)], { type: 'application/json' }));
     saveUrl(url, `${checkpointName(run)}-report.json`);
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+
+  /**
+   * Builds the last run's GGUF (`kind` 'model', with embeddings and float linears as `floatType`)
+   * or its imatrix.gguf in the worker and saves it; a model file is rebuilt when the float type changes.
+   */
+  async downloadGguf(kind: 'model' | 'imatrix', floatType: 'F16' | 'F32' = 'F16'): Promise<void> {
+    const { ggufDownload, setGgufDownload } = useStudioStore.getState();
+    const current = ggufDownload[kind];
+    const same = kind === 'imatrix' || ggufDownload.modelFloat === floatType;
+    if (current.status === 'ready' && same) {
+      saveUrl(current.url, current.fileName);
+      return;
+    }
+    if (current.status === 'ready') URL.revokeObjectURL(current.url);
+    setGgufDownload(kind === 'model' ? { model: { status: 'building' }, modelFloat: floatType } : { imatrix: { status: 'building' } });
+    try {
+      const { name, blob } = await this.#call(undefined, (r) => r.exportGguf(kind, floatType));
+      const url = URL.createObjectURL(blob);
+      setGgufDownload({ [kind]: { status: 'ready', url, fileName: name, bytes: blob.size } });
+      saveUrl(url, name);
+    } catch (e) {
+      setGgufDownload({ [kind]: { status: 'error', error: toUiError(e, 'run') } });
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, UsageError } from './args';
+import { kvValue, readGguf } from '../testing/gguf-reader';
 import { progressLine } from './progress';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -19,6 +20,8 @@ describe('flags', () => {
     const o = parseArgs([...base, '--bits', '3', '--group-size=32', '--asym', '--act-order', '--static-groups', '--damp', '0.05', '--no-true-sequential', '--mse', '--nsamples', '8', '--seqlen', '64', '--seed', '7'])!;
     expect(o.settings).toMatchObject({ bits: 3, groupSize: 32, sym: false, actOrder: true, staticGroups: true, percDamp: 0.05, trueSequential: false, mse: true, nsamples: 8, seqlen: 64, seed: 7 });
     expect(parseArgs(['--help'])).toBeNull();
+    expect(d).toMatchObject({ format: 'gptq', ggufFloat: 'F16' });
+    expect(parseArgs([...base, '--format', 'both', '--gguf-float', 'f32'])).toMatchObject({ format: 'both', ggufFloat: 'F32' });
   });
 
   it.each([
@@ -30,6 +33,8 @@ describe('flags', () => {
     [[...base, '--frobnicate'], /unknown argument "--frobnicate"/],
     [[...base, '--nsamples'], /--nsamples needs a value/],
     [[...base, '--bits', '4', '--bits', '3'], /given twice/],
+    [[...base, '--format', 'onnx'], /--format needs gptq, gguf or both/],
+    [[...base, '--gguf-float', 'bf16'], /--gguf-float needs f16 or f32/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseArgs(argv as string[])).toThrow(UsageError);
     expect(() => parseArgs(argv as string[])).toThrow(message);
@@ -68,13 +73,21 @@ describe('runs', () => {
   const run = (out: string, extra: string[] = []) =>
     cli(['--model', model, '--calibration', calibration, '--eval', evalFile, '--out', out, '--nsamples', '4', '--seqlen', '64', '--group-size', '32', ...extra]);
 
-  it('writes report.json with every setting, the windows, each linear and the perplexities', async () => {
+  it('writes report.json with every setting, the windows, each linear and the perplexities; --format both adds the GGUF and imatrix', async () => {
     const out = join(dir, 'run');
-    const { code, stderr } = await run(out, ['--bits', '3', '--asym']);
+    const { code, stderr } = await run(out, ['--bits', '4', '--asym', '--format', 'both']);
     expect(stderr).toContain('wrote');
     expect(code).toBe(0);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(r.settings).toMatchObject({ bits: 3, groupSize: 32, sym: false, nsamples: 4, seqlen: 64, seed: 0, trueSequential: true });
+    const files = ['report.json', 'model.safetensors', 'config.json', 'quantize_config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'README.md', 'stories260K-Q4_1.gguf', 'imatrix.gguf'];
+    expect(r.files).toEqual(files);
+    expect(readdirSync(out).sort()).toEqual([...files].sort());
+    const gguf = readGguf(readFileSync(join(out, 'stories260K-Q4_1.gguf')));
+    expect(kvValue(gguf, 'general.name')).toBe('stories260K');
+    expect(kvValue(gguf, 'general.file_type')).toBe(3);
+    expect(kvValue(readGguf(readFileSync(join(out, 'imatrix.gguf'))), 'imatrix.chunk_count')).toBe(4);
+    expect(r.gguf).toMatchObject({ type: 'Q4_1', refusal: null });
+    expect(r.settings).toMatchObject({ bits: 4, groupSize: 32, sym: false, nsamples: 4, seqlen: 64, seed: 0, trueSequential: true });
     expect(r.calibration.windows).toHaveLength(4);
     expect(r.calibration.windows[0]).toHaveLength(64);
     expect(r.layers).toHaveLength(35);
@@ -100,6 +113,7 @@ describe('runs', () => {
   it.each([
     [['--bits', '1'], /--bits/],
     [['--seqlen', '4096'], /context|seqlen/i],
+    [['--bits', '3', '--format', 'gguf'], /no GGUF for these settings: 3-bit symmetric weights have no exact GGUF block type.*nearest setting with an exact type: 4-bit symmetric, groups of 32 \(Q4_0\)/],
   ])('exits 2 on bad input %j and leaves --out untouched', async (extra, message) => {
     const out = join(dir, `bad${extra.join('')}`);
     const { code, stderr } = await run(out, extra);

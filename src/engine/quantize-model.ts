@@ -31,6 +31,11 @@ export interface QuantizedWeights {
   gptq: Map<string, GptqResult>;
   /** RTN weights [out, in] by `${block}.${linear}`. */
   rtn: Map<string, Float32Array>;
+  /**
+   * diag(H) [in] of each quantized linear by `${block}.${linear}`, before damping and the dead-column
+   * fix, original column order; H = (2/nsamples)·Σ x xᵀ over the run's calibration windows.
+   */
+  hessianDiag: Map<string, Float32Array>;
   seconds: number;
 }
 
@@ -66,7 +71,7 @@ export async function quantizeModel(
   const first = await model.block(0);
   const totalCost = spec.layers * quantized.reduce((s, name) => s + linearCost(first.linears.get(name)!.out, first.linears.get(name)!.in), 0);
   let doneCost = 0;
-  const out: QuantizedWeights = { layers: [], gptq: new Map(), rtn: new Map(), seconds: 0 };
+  const out: QuantizedWeights = { layers: [], gptq: new Map(), rtn: new Map(), hessianDiag: new Map(), seconds: 0 };
 
   const globals = new GpuGlobals(rt, spec, model.globals);
   const runner = new BlockRunner(rt, blockShape(spec, seqlen, nsamples));
@@ -119,6 +124,7 @@ export async function quantizeModel(
               const layer = layers.get(name)!;
               const X = captured.get(name)!;
               const H = hooks.details ? await layer.readHessian() : null;
+              out.hessianDiag.set(weightKey(b, name), await layer.readHessianDiag());
               const g = await layer.quantize(settings);
               const r = await layer.rtn(settings);
               // Padded rows (zero weights, zero error) and padded columns (zero inputs) are left

@@ -64,7 +64,12 @@ export function assertFloatCheckpoint(ckpt: Checkpoint): void {
   }
 }
 
-export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHooks = {}): Promise<RunOutput> {
+export interface RunModelHooks extends RunHooks {
+  /** Hears the plan before anything heavy runs; an error thrown here refuses the run as bad input. */
+  onPlan?: (plan: RunPlan) => void;
+}
+
+export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunModelHooks = {}): Promise<RunOutput> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const emit = hooks.onProgress ?? (() => {});
@@ -94,6 +99,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
     });
     plan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget);
     if (plan.fitError) throw new Error(plan.fitError);
+    hooks.onPlan?.(plan);
   } catch (e) {
     throw new RunInputError((e as Error).message);
   }
@@ -144,6 +150,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
     size: { originalBytes: summary.bytes, quantizedBytes: null },
     seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed() },
     export: plan.export,
+    gguf: plan.gguf,
   };
   if (!plan.export.refusal) {
     report.size.quantizedBytes = exportWeights({ ckpt, gptq: weights.gptq, settings, plan: plan.export }).file.size;

@@ -1,6 +1,6 @@
 /**
  * What a run with given settings will need and produce, decided before it starts: the export plan
- * (format, padded MLP width, linears left unquantized), the estimated peak GPU memory of the model
+ * (format, padded MLP width, linears left unquantized), the GGUF plan (block type or why none), the estimated peak GPU memory of the model
  * as it will be quantized, and why the run would be refused, if it would.
  */
 import type { GpuRuntime } from '../gpu/runtime';
@@ -8,12 +8,15 @@ import type { Checkpoint } from '../core/model/checkpoint';
 import { assertSequenceFits } from '../core/model/config';
 import type { RunSettings } from '../core/run';
 import { planExport, type ExportPlan } from '../core/export/plan';
+import { planGguf, type GgufPlan } from '../core/export/gguf/plan';
 import { modelSpec } from './model/load-model';
 import { assertRunFits, estimateRunMemory } from './memory-estimate';
 
 export interface RunPlan {
   /** What the download will hold (format, padding, unquantized linears) or why there is none. */
   export: ExportPlan;
+  /** What the GGUF download will hold (block type, F16 linears) or why there is none. */
+  gguf: GgufPlan;
   /** Estimated peak GPU memory of the run. */
   memoryBytes: number;
   budgetBytes: number;
@@ -33,5 +36,5 @@ export function planRun(ckpt: Checkpoint, settings: RunSettings, rt: GpuRuntime,
   } catch (e) {
     fitError = (e as Error).message;
   }
-  return { export: plan, memoryBytes: estimate.totalBytes, budgetBytes, fitError };
+  return { export: plan, gguf: planGguf(ckpt, settings, plan), memoryBytes: estimate.totalBytes, budgetBytes, fitError };
 }

@@ -34,6 +34,8 @@ import { estimateTime, evaluationWindowCounts, runWork, suggestRunSize, type Ada
 import type { Checkpoint } from '../core/model/checkpoint';
 import type { TextTokenizer } from '../core/model/tokenizer';
 import type { GenerationStep, Generations, ModelInfo, PlanTexts, StudioPlan } from './types';
+import { exportGguf, exportImatrix, type GgufFloatType } from '../engine/export-gguf';
+import { fileBlob } from '../core/export/blob';
 
 export type { GenerationStep, Generations, ModelInfo, PlanTexts, RunPlan, StudioPlan } from './types';
 
@@ -360,6 +362,22 @@ export const api = {
     if (report.export.refusal) throw new RunInputError(report.export.refusal);
     const files = exportCheckpoint({ ckpt: run.ckpt, gptq: run.weights.gptq, report, plan: report.export, folder: name, prompt });
     return zipFiles([...files, textFile('report.json', reportJson(report))], name);
+  },
+
+  /**
+   * The last finished run's GGUF for llama.cpp (`<model>-<TYPE>.gguf`, embeddings and float
+   * linears as `floatType`) or its imatrix.gguf, streamed into a Blob. Rejects with the plan's
+   * reason when the run's grid has no exact GGUF type.
+   */
+  async exportGguf(kind: 'model' | 'imatrix', floatType: GgufFloatType = 'F16'): Promise<{ name: string; blob: Blob }> {
+    const run = finishedRun('download a GGUF');
+    const { report } = run;
+    const plan = report.gguf;
+    if (!plan || plan.refusal) throw new RunInputError(plan?.refusal ?? 'this run has no GGUF plan');
+    const file = kind === 'model'
+      ? exportGguf({ ckpt: run.ckpt, model: run.model, weights: run.weights, plan, modelName: report.model.path, floatType })
+      : exportImatrix({ ckpt: run.ckpt, weights: run.weights, settings: report.settings, calibrationName: report.calibration.text });
+    return { name: file.name, blob: await fileBlob(file) };
   },
 };
 

@@ -34,6 +34,7 @@ const runSelector = (s: StudioState) => s.run;
 const selectedLayerSelector = (s: StudioState) => s.selectedLayer;
 const generationSelector = (s: StudioState) => s.generation;
 const downloadSelector = (s: StudioState) => s.download;
+const ggufDownloadSelector = (s: StudioState) => s.ggufDownload;
 const historySelector = (s: StudioState) => s.history;
 
 /** The model loaded (or loading, or why it failed). */
@@ -48,6 +49,8 @@ export const useRun = () => useStudioStore(runSelector);
 export const useSelectedLayer = () => useStudioStore(selectedLayerSelector);
 export const useGeneration = () => useStudioStore(generationSelector);
 export const useDownload = () => useStudioStore(downloadSelector);
+/** The last run's GGUF and imatrix.gguf downloads. */
+export const useGgufDownload = () => useStudioStore(ggufDownloadSelector);
 /** Earlier runs, newest first (persisted). */
 export const useHistory = () => useStudioStore(historySelector);
 

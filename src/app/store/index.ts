@@ -7,7 +7,7 @@ import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { getInitialState } from './initialState';
 import type { AdapterSlice, LayerCheckSlice, StudioData } from './initialState';
-import type { DownloadSlice, GenerationSlice, HistoryEntry, ModelSlice, PlanSlice, RunSlice, SettingsSlice, SpeedSlice, TextChoice } from './studio-state';
+import type { DownloadSlice, GgufDownloadSlice, GenerationSlice, HistoryEntry, ModelSlice, PlanSlice, RunSlice, SettingsSlice, SpeedSlice, TextChoice } from './studio-state';
 
 export interface StudioState extends StudioData {
   setAdapter(adapter: AdapterSlice): void;
@@ -26,6 +26,7 @@ export interface StudioState extends StudioData {
   selectLayer(key: string | null): void;
   setGeneration(generation: GenerationSlice): void;
   setDownload(download: DownloadSlice): void;
+  setGgufDownload(patch: Partial<GgufDownloadSlice>): void;
   addHistory(entry: HistoryEntry): void;
   removeHistory(id: string): void;
   /** Overlays an earlier run on the current one (null: none). */
@@ -67,6 +68,7 @@ export const useStudioStore = create<StudioState>()(
       selectLayer: (selectedLayer) => set({ selectedLayer }),
       setGeneration: (generation) => set({ generation }),
       setDownload: (download) => set({ download }),
+      setGgufDownload: (patch) => set((s) => ({ ggufDownload: { ...s.ggufDownload, ...patch } })),
       addHistory: (entry) => set((s) => ({ history: [entry, ...s.history.filter((h) => h.id !== entry.id)].slice(0, HISTORY_LIMIT) })),
       removeHistory: (id) => set((s) => ({ history: s.history.filter((h) => h.id !== id), compareId: s.compareId === id ? null : s.compareId })),
       setCompare: (compareId) => set({ compareId }),

@@ -132,6 +132,14 @@ export type DownloadSlice =
   | { status: 'ready'; url: string; fileName: string; bytes: number }
   | { status: 'error'; error: UiError };
 
+/** The GGUF downloads of the last run: the model file and imatrix.gguf, each built once. */
+export interface GgufDownloadSlice {
+  model: DownloadSlice;
+  /** The float type of the model file built (embeddings and float linears). */
+  modelFloat: 'F16' | 'F32';
+  imatrix: DownloadSlice;
+}
+
 /**
  * A run kept for comparison (and across reloads): what it measured, not its weights. A run in
  * progress is kept as 'running' (updated as blocks finish); one found 'running' when the page
@@ -170,6 +178,7 @@ export interface StudioSlices {
   selectedLayer: string | null;
   generation: GenerationSlice;
   download: DownloadSlice;
+  ggufDownload: GgufDownloadSlice;
   history: HistoryEntry[];
   /** The earlier run (history id) overlaid on the current one, or null. */
   compareId: string | null;
@@ -212,6 +221,7 @@ export function initialStudioSlices(): StudioSlices {
     selectedLayer: null,
     generation: { status: 'idle' },
     download: { status: 'idle' },
+    ggufDownload: { model: { status: 'idle' }, modelFloat: 'F16', imatrix: { status: 'idle' } },
     history: [],
     compareId: null,
   };

@@ -6,8 +6,9 @@ import { useDownload, useRun } from '../store/hooks';
 import { CopyButton } from './CopyButton';
 import { RunLabel } from './RunLabel';
 import { samplePrompt } from './run-settings';
+import { GgufDownload } from './GgufDownload';
 
-/** The quantized checkpoint as a zip, and the Python that loads it with transformers or vLLM. */
+/** The quantized checkpoint as a zip (and the GGUF for llama.cpp), and the Python that loads the zip with transformers or vLLM. */
 export function DownloadPanel() {
   const run = useRun();
   const download = useDownload();
@@ -40,6 +41,7 @@ export function DownloadPanel() {
         {download.status === 'ready' && <>Saved <code>{download.fileName}</code> ({fmtBytes(download.bytes)}). Click again to save it again.</>}
       </p>
       {download.status === 'error' && <ErrorNotice error={download.error} />}
+      <GgufDownload />
       <h3>Load it</h3>
       <p className="note">Unzip it; the folder <code>{folder}</code> loads with either of these.</p>
       <div className="snippet">

@@ -4,6 +4,7 @@ import { usePlan, useSettings } from '../store/hooks';
 import type { StudioPlan } from '../../worker/types';
 import { estimateText, memoryText, paddingText } from './chart-data';
 import { exportWarnings } from './run-settings';
+import { useStudioStore } from '../store';
 
 /** What the settings imply before a run: peak GPU memory against the budget, and what the download will hold. */
 export function PlanSummary() {
@@ -64,6 +65,12 @@ function PlanFacts({ plan }: { plan: StudioPlan }) {
               {plan.export.refusal ? 'none (see below)' : `${plan.export.format} checkpoint`}
             </td>
           </tr>
+          <tr>
+            <th scope="row">GGUF</th>
+            <td data-testid="plan-gguf" data-type={plan.gguf.type ?? ''} data-refused={String(plan.gguf.refusal !== null)}>
+              {plan.gguf.type ? `${plan.gguf.type} for llama.cpp${plan.gguf.floatLinears.length ? ` (${plan.gguf.floatLinears.length} linear(s) per block as floats)` : ''}` : 'none (see below)'}
+            </td>
+          </tr>
           {padding && (
             <tr>
               <th scope="row">Padding</th>
@@ -75,6 +82,16 @@ function PlanFacts({ plan }: { plan: StudioPlan }) {
       {plan.fitError && <p className="warning" role="alert" data-testid="plan-fit-error">{plan.fitError}</p>}
       {plan.textError && <p className="warning" role="alert" data-testid="plan-text-error">{plan.textError}</p>}
       {plan.export.refusal && <p className="warning" data-testid="export-refusal">No download: {plan.export.refusal}.</p>}
+      {plan.gguf.refusal && (
+        <p className="warning" data-testid="gguf-plan-refusal">
+          No GGUF: {plan.gguf.refusal}.{' '}
+          {plan.gguf.suggestion && (
+            <button type="button" data-testid="gguf-suggestion" onClick={() => useStudioStore.getState().updateSettings(plan.gguf.suggestion!.settings)}>
+              Use {plan.gguf.suggestion.text}
+            </button>
+          )}
+        </p>
+      )}
       {plan.export.unquantized.length > 0 && (
         <>
           <p className="note">Left in full precision so that the file loads:</p>
