@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, UsageError } from './args';
 import { progressLine } from './progress';
+import { editedModel, writeModelFolder } from '../testing/model-variants';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
@@ -84,6 +85,16 @@ describe('runs', () => {
     expect(r.perplexity.original).toBeLessThan(r.perplexity.rtn);
     expect(r.adapter.featureLevel).toBeDefined();
     expect(r.seconds.total).toBeGreaterThan(0);
+    // Shared files name the model by its folder, never by the absolute path it was given.
+    expect(r.model.name).toBe('stories260K');
+    for (const file of ['report.json', 'README.md', 'config.json', 'quantize_config.json']) {
+      const text = readFileSync(join(out, file), 'utf8');
+      expect(text, file).not.toContain(SHARED);
+      expect(text, file).not.toContain(dir);
+    }
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(/^# stories260K, GPTQ 3-bit/);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect([config.torch_dtype, config.dtype]).toEqual(['float16', 'float16']);
   });
 
   it('defaults the window length to the model context (GPT-2 names model: 16)', async () => {
@@ -105,6 +116,29 @@ describe('runs', () => {
     const { code, stderr } = await run(out, extra);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('exits 2 before any work on a NaN in model.norm.weight, naming the tensor and the file, and writes nothing', async () => {
+    const bad = writeModelFolder(join(dir, 'nan-model'), await editedModel('stories260K', {
+      tensor: (name, values) => {
+        if (name === 'model.norm.weight') values[17] = Number.NaN;
+      },
+    }));
+    const out = join(dir, 'nan-run');
+    const { code, stderr } = await cli(['--model', bad, '--calibration', calibration, '--eval', evalFile, '--out', out, '--nsamples', '4', '--seqlen', '64', '--group-size', '32']);
+    expect(stderr).toMatch(/model\.safetensors, tensor "model\.norm\.weight": 1 NaN value \(the first at \[17\] of \[64\]\)/);
+    expect(stderr).not.toMatch(/quantization:/);
+    expect(code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('exits 2 on a run that would quantize nothing (group size 128 on 64 inputs), saying which group sizes fit', async () => {
+    const out = join(dir, 'g128');
+    const { code, stderr } = await cli(['--model', model, '--calibration', calibration, '--eval', evalFile, '--out', out, '--nsamples', '4', '--seqlen', '64', '--group-size', '128']);
+    expect(stderr).toMatch(/with group size 128 no linear of this model can be exported quantized/);
+    expect(stderr).toMatch(/group sizes that quantize every linear of this model: -1 \(one group per row\), 16, 32, 64/);
+    expect(code).toBe(2);
     expect(existsSync(out)).toBe(false);
   });
 

@@ -65,7 +65,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     const { report, weights, ckpt } = await runModel(
       rt,
-      { files, modelName: opts.model, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget },
+      // Shared files name the model by its folder, never by a path of this machine.
+      { files, modelName: basename(resolve(opts.model)), calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget },
       { onProgress: reporter(), signal: abort.signal },
     );
     report.adapter.backend = process.env.WGPU_BACKEND ?? 'opengles';

@@ -193,7 +193,7 @@ describe('GPTQ checkpoint export', () => {
       await rm(dir, { recursive: true, force: true });
     }
     const ckpt = await openCheckpoint(await folderSources(sharedModelDir(STORIES_260K)));
-    const plan = { refusal: '5-bit weights have no GPTQ checkpoint format', format: 'gptq' as const, intermediate: null, unquantized: [] };
+    const plan = { refusal: '5-bit weights have no GPTQ checkpoint format', format: 'gptq' as const, intermediate: null, unquantized: [], f16: true, warnings: [] };
     expect(() => exportCheckpoint({ ckpt, gptq: new Map(), report: {} as never, plan, folder: 'x' })).toThrow(/5-bit/);
   });
 });

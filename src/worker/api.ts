@@ -19,11 +19,11 @@ import { planRun } from '../engine/run-plan';
 import { openCheckpoint } from '../core/model/checkpoint';
 import { defaultSeqlen } from '../core/model/config';
 import { loadTokenizer } from '../core/model/tokenizer';
-import { textToIds } from '../core/model/calibration';
+import { assertIdsInVocabulary, textToIds } from '../core/model/calibration';
 import { fetchHubCheckpoint, type HubProgress } from '../core/model/hub';
 import { zipFiles } from '../core/export/zip';
-import { GpuGlobals, greedy } from '../engine/model/model-forward';
-import { variantBlocks } from '../engine/evaluate';
+import { greedy } from '../engine/model/model-forward';
+import { forEachVariant, variantModels } from '../engine/evaluate';
 import { exportCheckpoint } from '../engine/export-checkpoint';
 import type { Generations, ModelInfo, RunPlan } from './types';
 
@@ -213,7 +213,8 @@ export const api = {
 
   /**
    * Greedy continuations of `prompt` by the original, the RTN and the GPTQ model of the last
-   * finished run, on the GPU (`count` new tokens each).
+   * finished run, on the GPU (`count` new tokens each); RTN and GPTQ with the values the exported
+   * file holds, as their perplexities. Rejects a prompt with tokens outside the model's vocabulary.
    */
   async generate(prompt: string, count: number): Promise<Generations> {
     const run = finishedRun('generate text');
@@ -223,20 +224,19 @@ export const api = {
     const bos = run.ckpt.config.bosTokenId;
     const promptIds = ids.length > 0 ? ids : bos !== null ? [bos] : [];
     if (promptIds.length === 0) throw new RunInputError('type a prompt first');
+    try {
+      assertIdsInVocabulary(promptIds, run.model.spec.vocab, tokenizer, 'the prompt');
+    } catch (e) {
+      throw new RunInputError((e as Error).message);
+    }
     const room = run.model.spec.maxPositions - promptIds.length;
     if (room <= 0) throw new RunInputError(`the prompt is ${promptIds.length} tokens, as long as the model's context; shorten it`);
     const n = Math.min(count, room);
-    const globals = new GpuGlobals(rt, run.model.spec, run.model.globals);
-    try {
-      const blocks = variantBlocks(run.model, run.weights);
-      const out = {} as Generations;
-      for (const variant of ['original', 'rtn', 'gptq'] as const) {
-        out[variant] = tokenizer.decode(await greedy(rt, globals, blocks[variant], promptIds, n), { skipSpecialTokens: true });
-      }
-      return out;
-    } finally {
-      if (!rt.isLost) globals.release();
-    }
+    const out = {} as Generations;
+    await forEachVariant(rt, run.model, variantModels(run.model, run.weights, run.report.export.f16), async (variant, globals, blocks) => {
+      out[variant] = tokenizer.decode(await greedy(rt, globals, blocks, promptIds, n), { skipSpecialTokens: true });
+    });
+    return out;
   },
 
   /** The last finished run's GPTQ checkpoint as a zip (folder `name` inside). */

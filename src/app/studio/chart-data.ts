@@ -418,7 +418,7 @@ export interface RunProgress {
   eta: string;
 }
 
-const STAGES: Record<string, string> = { calibration: 'Calibration', quantization: 'Quantization', evaluation: 'Evaluation' };
+const STAGES: Record<string, string> = { checking: 'Checking the weights', calibration: 'Calibration', quantization: 'Quantization', evaluation: 'Evaluation' };
 
 export function runProgress(run: Pick<RunSlice, 'status' | 'stage' | 'stageDetail' | 'blocksDone' | 'blocks' | 'done' | 'total' | 'elapsed' | 'etaSeconds'>): RunProgress {
   const stage = run.stage ? `${STAGES[run.stage] ?? run.stage}${run.stageDetail ? `: ${run.stageDetail}` : ''}` : run.status === 'running' ? 'Starting…' : '';
