@@ -100,9 +100,11 @@ export function usedFloatTensors(ckpt: Checkpoint): string[] {
  */
 export async function scanTensors(
   ckpt: Checkpoint,
-  options: { names?: string[]; onProgress?: (p: ScanProgress) => void } = {},
+  options: { names?: string[]; onProgress?: (p: ScanProgress) => void; chunkBytes?: number } = {},
 ): Promise<Map<string, TensorStats>> {
   const names = options.names ?? usedFloatTensors(ckpt);
+  const chunk = options.chunkBytes ?? SCAN_CHUNK_BYTES;
+  if (!(chunk > 0 && chunk % 4 === 0)) throw new RangeError(`chunkBytes must be a positive multiple of 4, got ${chunk}`);
   const infos = names.map((n) => {
     const info = ckpt.tensors.get(n);
     if (!info) throw new CheckpointError(`tensor "${n}" is not in this checkpoint`, { tensor: n });
@@ -119,8 +121,8 @@ export async function scanTensors(
     let inf = 0;
     let firstBad = -1;
     let maxBits = 0;
-    for (let offset = 0; offset < size; offset += SCAN_CHUNK_BYTES) {
-      const length = Math.min(SCAN_CHUNK_BYTES, size - offset);
+    for (let offset = 0; offset < size; offset += chunk) {
+      const length = Math.min(chunk, size - offset);
       const s = scanBits(await ckpt.readTensorRange(info.name, offset, length), dtype);
       if (s.firstBad >= 0 && firstBad < 0) firstBad = offset / FORMATS[dtype].bytes + s.firstBad;
       nan += s.nan;
