@@ -23,6 +23,9 @@ describe('scanBits', () => {
     expect(scanBits(u16Bytes([0x7f7f]), 'BF16')).toMatchObject({ nan: 0, inf: 0 });
     expect(bitsToValue(scanBits(u16Bytes([0x7f7f]), 'BF16').maxBits, 'BF16')).toBeCloseTo(3.39e38, -36);
     expect(scanBits(new Uint8Array(0), 'F32')).toEqual({ nan: 0, inf: 0, firstBad: -1, maxBits: 0 });
+    // An odd count of 16-bit values: the last one is read on its own.
+    expect(scanBits(u16Bytes([0x3c00, 0x4000, 0x7e00]), 'F16')).toEqual({ nan: 1, inf: 0, firstBad: 2, maxBits: 0x4000 });
+    expect(scanBits(u16Bytes([0x3c00, 0xfc00, 0x4400]), 'F16')).toEqual({ nan: 0, inf: 1, firstBad: 1, maxBits: 0x4400 });
   });
 
   it('reads bytes that do not start on an element boundary of their buffer', () => {
@@ -77,7 +80,7 @@ describe('scanTensors', () => {
     expect(e.message).toMatch(/tensor "model\.embed_tokens\.weight": 2 ±Inf values \(the first at \[row 500, column 3\] of \[512, 64\]\)/);
   });
 
-  it('refuses NaN in a block linear and an LM head stored as BF16 or F16', async () => {
+  it('refuses NaN in a block linear, an LM head stored as BF16 or F16, and a bias', async () => {
     const bf16 = await refusal(await editedModel(STORIES_260K, {
       dtype: 'BF16',
       tensor: (n, v) => { if (n === 'model.layers.2.mlp.up_proj.weight') v.fill(Number.NaN, 100, 103); },
@@ -88,6 +91,8 @@ describe('scanTensors', () => {
       tensor: (n, v) => { if (n === 'lm_head.weight') v[5] = 1e6; }, // beyond F16: stored as +Inf
     }));
     expect(f16.message).toMatch(/tensor "lm_head\.weight": 1 ±Inf value \(the first at \[row 0, column 5\]/);
+    const bias = await refusal(await editedModel(MAKEMORE_NAMES, { tensor: (n, v) => { if (n === 'transformer.h.3.attn.c_attn.bias') v[191] = Number.NaN; } }));
+    expect(bias.message).toMatch(/tensor "transformer\.h\.3\.attn\.c_attn\.bias": 1 NaN value \(the first at \[191\] of \[192\]\)/);
   });
 
   it('records the largest magnitude of a BF16 outlier that F16 cannot hold', async () => {

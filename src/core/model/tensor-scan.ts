@@ -49,24 +49,49 @@ const FORMATS = {
 /** Scans little-endian F32, F16 or BF16 bytes (a whole number of elements). */
 export function scanBits(bytes: Uint8Array, dtype: 'F32' | 'F16' | 'BF16'): BitScan {
   const f = FORMATS[dtype];
-  const aligned = bytes.byteOffset % f.bytes === 0 ? bytes : bytes.slice();
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
   const n = aligned.byteLength / f.bytes;
-  const words = f.bytes === 4 ? new Uint32Array(aligned.buffer, aligned.byteOffset, n) : new Uint16Array(aligned.buffer, aligned.byteOffset, n);
-  let nan = 0;
-  let inf = 0;
-  let firstBad = -1;
+  const out: BitScan = { nan: 0, inf: 0, firstBad: -1, maxBits: 0 };
+  const bad = (a: number, i: number) => {
+    if (a === f.inf) out.inf++;
+    else out.nan++;
+    if (out.firstBad < 0) out.firstBad = i;
+  };
   let maxBits = 0;
-  for (let i = 0; i < n; i++) {
-    const a = words[i] & f.abs;
-    if (a >= f.inf) {
-      if (a === f.inf) inf++;
-      else nan++;
-      if (firstBad < 0) firstBad = i;
-    } else if (a > maxBits) {
-      maxBits = a;
+  if (f.bytes === 4) {
+    const words = new Uint32Array(aligned.buffer, aligned.byteOffset, n);
+    for (let i = 0; i < n; i++) {
+      const a = words[i] & 0x7fffffff;
+      if (a >= 0x7f800000) bad(a, i);
+      else if (a > maxBits) maxBits = a;
+    }
+  } else {
+    // Two 16-bit values per 32-bit load (little-endian: element 2j in the low half).
+    const pairs = n >>> 1;
+    const words = new Uint32Array(aligned.buffer, aligned.byteOffset, pairs);
+    const inf = f.inf;
+    for (let j = 0; j < pairs; j++) {
+      const w = words[j];
+      const lo = w & 0x7fff;
+      const hi = (w >>> 16) & 0x7fff;
+      if (lo >= inf || hi >= inf) {
+        if (lo >= inf) bad(lo, 2 * j);
+        else if (lo > maxBits) maxBits = lo;
+        if (hi >= inf) bad(hi, 2 * j + 1);
+        else if (hi > maxBits) maxBits = hi;
+      } else {
+        const m = lo > hi ? lo : hi;
+        if (m > maxBits) maxBits = m;
+      }
+    }
+    if (n % 2 === 1) {
+      const a = (aligned[2 * n - 2] | (aligned[2 * n - 1] << 8)) & 0x7fff;
+      if (a >= inf) bad(a, n - 1);
+      else if (a > maxBits) maxBits = a;
     }
   }
-  return { nan, inf, firstBad, maxBits: maxBits >>> 0 };
+  out.maxBits = maxBits >>> 0;
+  return out;
 }
 
 /** The magnitude a sign-cleared bit pattern stands for. */
