@@ -63,7 +63,7 @@ function cli(args: string[]): Promise<{ code: number; stderr: string }> {
 describe('runs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gptq-cli-'));
   const evalFile = join(dir, 'eval.txt');
-  writeFileSync(evalFile, readFileSync(join(SHARED, 'corpus/aesop_fables_body_reflowed.txt'), 'utf8').slice(0, 6000));
+  writeFileSync(evalFile, readFileSync(join(SHARED, 'corpus/aesop_fables_body_reflowed.txt'), 'utf8').slice(0, 2500));
   const model = join(SHARED, 'models/stories260K');
   const calibration = join(SHARED, 'corpus/stories260K_generated_200_seed20251122.txt');
   const run = (out: string, extra: string[] = []) =>
@@ -99,9 +99,12 @@ describe('runs', () => {
 
   it('defaults the window length to the model context (GPT-2 names model: 16)', async () => {
     const names = join(dir, 'names.txt');
-    writeFileSync(names, readFileSync(join(SHARED, 'corpus/names_eot.txt'), 'utf8').slice(0, 20000));
+    const namesEval = join(dir, 'names-eval.txt');
+    const text = readFileSync(join(SHARED, 'corpus/names_eot.txt'), 'utf8');
+    writeFileSync(names, text.slice(0, 20000));
+    writeFileSync(namesEval, text.slice(20000, 22000));
     const out = join(dir, 'names-run');
-    const { code } = await cli(['--model', join(SHARED, 'models/makemore-names-gpt2'), '--calibration', names, '--eval', names, '--nsamples', '4', '--out', out]);
+    const { code } = await cli(['--model', join(SHARED, 'models/makemore-names-gpt2'), '--calibration', names, '--eval', namesEval, '--nsamples', '4', '--out', out]);
     expect(code).toBe(0);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(r.settings.seqlen).toBe(16);

@@ -69,11 +69,11 @@ describe('GPTQ checkpoint export', () => {
     const label = `${c.model} ${c.settings.bits}-bit g${c.settings.groupSize} ${c.settings.sym ? 'sym' : 'asym'}${c.settings.actOrder ? ' act-order' : ''}`;
     it(`${label}: both readers give back the run's quantization; the read-back model's perplexity is the run's`, async () => {
       const files = await folderSources(sharedModelDir(c.model));
-      const evaluation = { name: c.evalText, text: readCorpus(c.evalText).slice(0, 2500) };
+      const evaluation = { name: c.evalText, text: readCorpus(c.evalText).slice(0, 1500) };
       const { report, weights, ckpt } = await runModel(rt, {
         files,
         modelName: c.modelName ?? c.model,
-        calibration: { name: c.calib, text: readCorpus(c.calib) },
+        calibration: { name: c.calib, text: readCorpus(c.calib).slice(0, 30_000) },
         evaluations: [evaluation],
         settings: { nsamples: 4, seqlen: 64, ...c.settings },
         gpuMemoryBudget: 2 ** 30,
