@@ -128,6 +128,9 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
   } catch (e) {
     throw new RunInputError((e as Error).message);
   }
+  // What refuses the run (nothing to quantize, memory) does not depend on the values: say it before reading them.
+  const fitError = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget).fitError;
+  if (fitError) throw new RunInputError(fitError);
   const onScan = scanReporter(emit, elapsed);
   const ranges = await scanTensors(ckpt, {
     onProgress: (p) => {
@@ -136,7 +139,6 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
     },
   });
   const plan: RunPlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, ranges);
-  if (plan.fitError) throw new RunInputError(plan.fitError);
   const loaded = await loadModel(ckpt);
   const { intermediate, unquantized, f16 } = plan.export;
   const model = intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), intermediate.to) : loaded;
