@@ -14,7 +14,14 @@ import { defaultRunSettings, RunCancelledError, type ProgressEvent, type RunSett
 import { assertRunFits, estimateRunMemory } from './memory-estimate';
 import type { GpuRuntime } from '../gpu/runtime';
 
-async function setup(model: string, corpus: string) {
+/** Opened and tokenized once per model for the whole file. */
+const setups = new Map<string, ReturnType<typeof openAndTokenize>>();
+function setup(model: string, corpus: string) {
+  if (!setups.has(model)) setups.set(model, openAndTokenize(model, corpus));
+  return setups.get(model)!;
+}
+
+async function openAndTokenize(model: string, corpus: string) {
   const ckpt = await openSharedCheckpoint(model);
   const tok = loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson);
   const ids = textToIds(tok, readCorpus(corpus));
@@ -23,7 +30,7 @@ async function setup(model: string, corpus: string) {
 }
 
 /** Evaluation windows are capped to keep the suite quick on software GPUs. */
-async function run(rt: GpuRuntime, s: Awaited<ReturnType<typeof setup>>, settings: RunSettings, evalWindowCap: number) {
+async function run(rt: GpuRuntime, s: Awaited<ReturnType<typeof openAndTokenize>>, settings: RunSettings, evalWindowCap: number) {
   const windows = Uint32Array.from(calibrationWindows(s.calib, settings.nsamples, settings.seqlen, settings.seed).flat());
   const events: ProgressEvent[] = [];
   const q = await quantizeModel(rt, s.model, windows, settings, { onProgress: (e) => events.push(e) });
