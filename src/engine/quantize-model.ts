@@ -48,8 +48,9 @@ export interface QuantizeModelOptions {
   skip?: ReadonlySet<string>;
   /**
    * Keep each result as the F16 checkpoint holds it (src/core/export/f16.ts halfScaled): scales
-   * rounded to F16 and Q recomputed from them, for GPTQ and RTN alike. The output MSEs, the next
-   * blocks' inputs and every later evaluation then use the file's weights.
+   * rounded to F16 and Q recomputed from them, for GPTQ and RTN alike. The reported output MSEs and
+   * every later evaluation then use the file's weights; the quantization pass itself (the inputs
+   * of later linears) runs on GPTQ's f32 Q, as the reference's does.
    */
   halfScales?: boolean;
 }
@@ -137,7 +138,9 @@ export async function quantizeModel(
               const layer = layers.get(name)!;
               const X = captured.get(name)!;
               const H = hooks.details ? await layer.readHessian() : null;
-              const g = asStored(await layer.quantize(settings));
+              const computed = await layer.quantize(settings);
+              // What the run keeps and reports (MSE, evaluation, export): the file's weights.
+              const g = asStored(computed);
               const r = asStored(await layer.rtn(settings));
               const report: LinearReport = {
                 block: b,
@@ -154,7 +157,8 @@ export async function quantizeModel(
                 },
                 rtn: { mse: await layer.outputMse(r.Q as Float32Array, X) },
               };
-              rt.uploadMatrix(block.linears.get(name)!.W, g.Q as Float32Array);
+              // The next groups and blocks see GPTQ's own Q, as in the reference's sequential pass.
+              rt.uploadMatrix(block.linears.get(name)!.W, computed.Q as Float32Array);
               out.gptq.set(weightKey(b, name), g);
               out.rtn.set(weightKey(b, name), r.Q as Float32Array);
               out.layers.push(report);
