@@ -206,7 +206,7 @@ test('the demo model: defaults from the measured speed, run 4-bit, evaluation wi
   await expect(page.getByTestId('snippet-vllm')).toContainText('In the beginning God created');
   const report = await downloadJson(page, 'download-report');
   expect(Object.keys(report).sort()).toEqual(REPORT_KEYS);
-  expect(report).toMatchObject({ model: { path: 'gptq-studio-demo' }, settings: { nsamples: 4, seqlen: 64, bits: 4 } });
+  expect(report).toMatchObject({ model: { name: 'gptq-studio-demo' }, settings: { nsamples: 4, seqlen: 64, bits: 4 } });
   expect((report.layers as unknown[]).length).toBe(7 * config.num_hidden_layers);
   expect((report.evaluations as { windows: number }[]).map((e) => e.windows)).toEqual([4, 4]);
   expect(report.evaluations).toEqual(zipped.evaluations);

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, UsageError } from './args';
 import { kvValue, readGguf } from '../testing/gguf-reader';
 import { progressLine } from './progress';
+import { editedModel, writeModelFolder } from '../testing/model-variants';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
@@ -67,7 +68,7 @@ function cli(args: string[]): Promise<{ code: number; stderr: string }> {
 describe('runs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gptq-cli-'));
   const evalFile = join(dir, 'eval.txt');
-  writeFileSync(evalFile, readFileSync(join(SHARED, 'corpus/aesop_fables_body_reflowed.txt'), 'utf8').slice(0, 6000));
+  writeFileSync(evalFile, readFileSync(join(SHARED, 'corpus/aesop_fables_body_reflowed.txt'), 'utf8').slice(0, 2500));
   const model = join(SHARED, 'models/stories260K');
   const calibration = join(SHARED, 'corpus/stories260K_generated_200_seed20251122.txt');
   const run = (out: string, extra: string[] = []) =>
@@ -97,13 +98,26 @@ describe('runs', () => {
     expect(r.perplexity.original).toBeLessThan(r.perplexity.rtn);
     expect(r.adapter.featureLevel).toBeDefined();
     expect(r.seconds.total).toBeGreaterThan(0);
+    // Shared files name the model by its folder, never by the absolute path it was given.
+    expect(r.model.name).toBe('stories260K');
+    for (const file of ['report.json', 'README.md', 'config.json', 'quantize_config.json']) {
+      const text = readFileSync(join(out, file), 'utf8');
+      expect(text, file).not.toContain(SHARED);
+      expect(text, file).not.toContain(dir);
+    }
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(/^# stories260K, GPTQ 3-bit/);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect([config.torch_dtype, config.dtype]).toEqual(['float16', 'float16']);
   });
 
   it('defaults the window length to the model context (GPT-2 names model: 16)', async () => {
     const names = join(dir, 'names.txt');
-    writeFileSync(names, readFileSync(join(SHARED, 'corpus/names_eot.txt'), 'utf8').slice(0, 20000));
+    const namesEval = join(dir, 'names-eval.txt');
+    const text = readFileSync(join(SHARED, 'corpus/names_eot.txt'), 'utf8');
+    writeFileSync(names, text.slice(0, 20000));
+    writeFileSync(namesEval, text.slice(20000, 22000));
     const out = join(dir, 'names-run');
-    const { code } = await cli(['--model', join(SHARED, 'models/makemore-names-gpt2'), '--calibration', names, '--eval', names, '--nsamples', '4', '--out', out]);
+    const { code } = await cli(['--model', join(SHARED, 'models/makemore-names-gpt2'), '--calibration', names, '--eval', namesEval, '--nsamples', '4', '--out', out]);
     expect(code).toBe(0);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(r.settings.seqlen).toBe(16);
@@ -119,6 +133,29 @@ describe('runs', () => {
     const { code, stderr } = await run(out, extra);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('exits 2 before any work on a NaN in model.norm.weight, naming the tensor and the file, and writes nothing', async () => {
+    const bad = writeModelFolder(join(dir, 'nan-model'), await editedModel('stories260K', {
+      tensor: (name, values) => {
+        if (name === 'model.norm.weight') values[17] = Number.NaN;
+      },
+    }));
+    const out = join(dir, 'nan-run');
+    const { code, stderr } = await cli(['--model', bad, '--calibration', calibration, '--eval', evalFile, '--out', out, '--nsamples', '4', '--seqlen', '64', '--group-size', '32']);
+    expect(stderr).toMatch(/model\.safetensors, tensor "model\.norm\.weight": 1 NaN value \(the first at \[17\] of \[64\]\)/);
+    expect(stderr).not.toMatch(/quantization:/);
+    expect(code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('exits 2 on a run that would quantize nothing (group size 128 on 64 inputs), saying which group sizes fit', async () => {
+    const out = join(dir, 'g128');
+    const { code, stderr } = await cli(['--model', model, '--calibration', calibration, '--eval', evalFile, '--out', out, '--nsamples', '4', '--seqlen', '64', '--group-size', '128']);
+    expect(stderr).toMatch(/with group size 128 no linear of this model can be exported quantized/);
+    expect(stderr).toMatch(/group sizes that quantize every linear of this model: -1 \(one group per row\), 16, 32, 64/);
+    expect(code).toBe(2);
     expect(existsSync(out)).toBe(false);
   });
 

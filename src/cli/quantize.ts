@@ -69,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
     const modelName = basename(resolve(opts.model));
     const { report, weights, ckpt, model } = await runModel(
       rt,
-      { files, modelName: opts.model, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget },
+      { files, modelName, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget },
       {
         onProgress: reporter(),
         signal: abort.signal,

@@ -5,7 +5,8 @@ import type { GgufPlan } from './export/gguf/plan';
 
 export interface RunReport {
   settings: RunSettings;
-  model: { path: string; arch: string; blocks: number; hiddenSize: number; parameters: number; dtype: string };
+  /** name: the model's folder name or Hub id, never a path of the user's machine. */
+  model: { name: string; arch: string; blocks: number; hiddenSize: number; parameters: number; dtype: string };
   adapter: Record<string, unknown>;
   calibration: { text: string; tokens: number; windows: number[][] };
   layers: LinearReport[];

@@ -45,7 +45,8 @@ export interface LinearReport {
   rtn: { mse: number };
 }
 
-export type RunStage = 'calibration' | 'quantization' | 'evaluation';
+/** checking: every tensor scanned for NaN/Inf and its range, before any work. */
+export type RunStage = 'checking' | 'calibration' | 'quantization' | 'evaluation';
 export type ModelVariant = 'original' | 'rtn' | 'gptq';
 
 export type ProgressEvent =

@@ -15,6 +15,7 @@
  * bench/time-model.bench.ts); each sync the engine waits on costs one measured round trip.
  * Pure arithmetic: no DOM, no GPU.
  */
+import type { RunStage } from './run';
 
 /** What a run's time depends on in the model, as the run will quantize it (padding included). */
 export interface ModelShape {
@@ -251,7 +252,7 @@ export function suggestRunSize(
 export interface RunClock {
   /** Seconds since the run started. */
   elapsed: number;
-  stage: 'calibration' | 'quantization' | 'evaluation' | null;
+  stage: RunStage | null;
   /** The engine's own estimate of the quantization left (from the linears' cost), once a linear has finished. */
   quantizationLeft: number | null;
   /** When the evaluation started (seconds since the run started), and window-passes done of all (windows × 3 models). */

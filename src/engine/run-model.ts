@@ -1,19 +1,22 @@
 /**
  * One whole-model run from inputs to report, for the CLI and the worker alike: open the
- * checkpoint, draw the calibration windows, check the memory estimate, quantize block by block,
- * measure perplexity of the original, RTN and GPTQ models.
+ * checkpoint, check the texts' token ids against the vocabulary, scan every tensor the model uses
+ * (NaN/Inf refused, largest magnitudes for the float16 range check), plan the export and check the
+ * memory estimate, quantize block by block, measure perplexity of the original, RTN and GPTQ models
+ * (the latter two with the values the exported file holds).
  */
 import type { GpuRuntime } from '../gpu/runtime';
 import type { ByteSource } from '../core/model/byte-source';
 import { openCheckpoint } from '../core/model/checkpoint';
 import { loadTokenizer } from '../core/model/tokenizer';
 import { assertSequenceFits, defaultSeqlen } from '../core/model/config';
-import { calibrationWindows, evaluationWindows, textToIds } from '../core/model/calibration';
-import { defaultRunSettings, type PerplexityResult, type RunSettings } from '../core/run';
+import { assertIdsInVocabulary, calibrationWindows, evaluationWindows, textToIds } from '../core/model/calibration';
+import { scanTensors, type ScanProgress } from '../core/model/tensor-scan';
+import { defaultRunSettings, type PerplexityResult, type ProgressEvent, type RunSettings } from '../core/run';
 import { exportWeights } from './export-checkpoint';
 import type { RunReport } from '../core/report';
 import { loadModel } from './model/load-model';
-import { quantizeModel, type QuantizedWeights, type RunHooks } from './quantize-model';
+import { quantizeModel, throwIfCancelled, type QuantizedWeights, type RunHooks } from './quantize-model';
 import { perplexities } from './evaluate';
 import { planRun, type RunPlan } from './run-plan';
 import { mlpLinears } from '../core/export/plan';
@@ -24,7 +27,11 @@ import type { LoadedModel } from './model/load-model';
 export interface RunInputs {
   /** The checkpoint folder's files. */
   files: ByteSource[];
-  /** How the model is named in the report (a path or a folder name). */
+  /**
+   * How the model is named in the report and the model card: its folder name or Hub id
+   * ("owner/name"). A path is cut to its last part (shareableModelName), so no path of the
+   * user's machine reaches a shared file.
+   */
   modelName: string;
   calibration: { name: string; text: string };
   /** One or more evaluation texts; perplexity is measured on each. */
@@ -57,6 +64,18 @@ export class RunInputError extends Error {
   override name = 'RunInputError';
 }
 
+/**
+ * A model's name fit for shared files: a Hub id ("owner/name") as it is, anything else that looks
+ * like a path (absolute, relative, Windows or home-relative) cut to its last non-empty part.
+ */
+export function shareableModelName(name: string): string {
+  const trimmed = name.trim();
+  const hubId = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(trimmed) && !/^\.{1,2}\//.test(trimmed);
+  if (hubId) return trimmed;
+  const parts = trimmed.split(/[\\/]+/).filter((p) => p !== '' && p !== '.' && p !== '..' && p !== '~' && !/^[A-Za-z]:$/.test(p));
+  return parts.at(-1) ?? 'model';
+}
+
 /** Refuses a checkpoint that is already GPTQ-quantized: runs start from the float model. */
 export function assertFloatCheckpoint(ckpt: Checkpoint): void {
   if (ckpt.quantization) {
@@ -67,6 +86,23 @@ export function assertFloatCheckpoint(ckpt: Checkpoint): void {
 export interface RunModelHooks extends RunHooks {
   /** Hears the plan before anything heavy runs; an error thrown here refuses the run as bad input. */
   onPlan?: (plan: RunPlan) => void;
+}
+
+/** Stage events while the tensors are scanned: at the start, then at most once a second. */
+function scanReporter(emit: (e: ProgressEvent) => void, elapsed: () => number): (p: ScanProgress) => void {
+  let last = -Infinity;
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(b < 2 ** 24 ? 1 : 0)} MiB`;
+  return (p) => {
+    const now = elapsed();
+    if (now - last < 1 && p.bytesDone < p.bytesTotal) return;
+    last = now;
+    emit({
+      type: 'stage',
+      stage: 'checking',
+      detail: `NaN/Inf and float16 range: ${p.tensorsDone} of ${p.tensorsTotal} tensors, ${mib(p.bytesDone)} of ${mib(p.bytesTotal)}`,
+      elapsed: now,
+    });
+  };
 }
 
 export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunModelHooks = {}): Promise<RunOutput> {
@@ -84,33 +120,49 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   const { seqlen } = settings;
   const calibIds = textToIds(tokenizer, inputs.calibration.text);
   if (inputs.evaluations.length === 0) throw new RunInputError('give at least one evaluation text');
+  const vocab = ckpt.config.vocabSize;
   let windows: number[][];
   let evalWindows: number[][][];
-  let plan: RunPlan;
   try {
     assertSequenceFits(ckpt.config, seqlen);
+    assertIdsInVocabulary(calibIds, vocab, tokenizer, `the calibration text ${inputs.calibration.name}`);
     windows = calibrationWindows(calibIds, settings.nsamples, seqlen, settings.seed);
     evalWindows = inputs.evaluations.map((e) => {
+      const ids = textToIds(tokenizer, e.text);
+      assertIdsInVocabulary(ids, vocab, tokenizer, `the evaluation text ${e.name}`);
       try {
-        return evaluationWindows(textToIds(tokenizer, e.text), seqlen).slice(0, inputs.evalWindowLimit ?? Infinity);
+        return evaluationWindows(ids, seqlen).slice(0, inputs.evalWindowLimit ?? Infinity);
       } catch (err) {
         throw new Error(`evaluation text ${e.name}: ${(err as Error).message}`);
       }
     });
-    plan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget);
-    if (plan.fitError) throw new Error(plan.fitError);
-    hooks.onPlan?.(plan);
   } catch (e) {
     throw new RunInputError((e as Error).message);
   }
+  // What refuses the run (nothing to quantize, memory) does not depend on the values: say it before reading them.
+  const prePlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget);
+  if (prePlan.fitError) throw new RunInputError(prePlan.fitError);
+  try {
+    hooks.onPlan?.(prePlan);
+  } catch (e) {
+    throw new RunInputError((e as Error).message);
+  }
+  const onScan = scanReporter(emit, elapsed);
+  const ranges = await scanTensors(ckpt, {
+    onProgress: (p) => {
+      throwIfCancelled(hooks.signal);
+      onScan(p);
+    },
+  });
+  const plan: RunPlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, ranges);
   const loaded = await loadModel(ckpt);
-  const { intermediate, unquantized } = plan.export;
+  const { intermediate, unquantized, f16 } = plan.export;
   const model = intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), intermediate.to) : loaded;
   const skip = new Set(unquantized.map((u) => u.name));
   const tCalibration = elapsed();
   emit({ type: 'stage', stage: 'calibration', detail: `${windows.length} windows of ${seqlen} tokens from ${calibIds.length}`, elapsed: elapsed() });
 
-  const weights = await quantizeModel(rt, model, Uint32Array.from(windows.flat()), settings, hooks, skip);
+  const weights = await quantizeModel(rt, model, Uint32Array.from(windows.flat()), settings, hooks, { skip, halfScales: f16 });
   const tQuantization = elapsed();
 
   const evaluations: PerplexityResult[] = inputs.evaluations.map((e, i) => ({ text: e.name, seqlen, windows: evalWindows[i].length, original: null, rtn: null, gptq: null }));
@@ -124,6 +176,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
       // Passes of as many tokens as the calibration held, which the memory check admitted.
       await perplexities(rt, model, weights, Uint32Array.from(windowsOf.flat()), seqlen, settings.nsamples, {
         signal: hooks.signal,
+        half: f16,
         onEach: (variant, value) => {
           evaluations[i][variant] = value;
           emit({ type: 'perplexity', text: e.name, variant, value, elapsed: elapsed() });
@@ -141,7 +194,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   const summary = ckpt.summary();
   const report: RunReport = {
     settings,
-    model: { path: inputs.modelName, arch: summary.arch, blocks: summary.blocks, hiddenSize: summary.hiddenSize, parameters: summary.parameters, dtype: summary.dtype },
+    model: { name: shareableModelName(inputs.modelName), arch: summary.arch, blocks: summary.blocks, hiddenSize: summary.hiddenSize, parameters: summary.parameters, dtype: summary.dtype },
     adapter: { ...rt.summary },
     calibration: { text: inputs.calibration.name, tokens: calibIds.length, windows },
     layers: weights.layers,

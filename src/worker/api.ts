@@ -19,11 +19,11 @@ import { planRun } from '../engine/run-plan';
 import { openCheckpoint } from '../core/model/checkpoint';
 import { defaultSeqlen } from '../core/model/config';
 import { loadTokenizer } from '../core/model/tokenizer';
-import { textToIds } from '../core/model/calibration';
+import { assertIdsInVocabulary, textToIds } from '../core/model/calibration';
 import { fetchHubCheckpoint, type HubProgress } from '../core/model/hub';
 import { zipFiles } from '../core/export/zip';
-import { GpuGlobals, greedy } from '../engine/model/model-forward';
-import { variantBlocks } from '../engine/evaluate';
+import { greedy } from '../engine/model/model-forward';
+import { forEachVariant, variantModels } from '../engine/evaluate';
 import { exportCheckpoint } from '../engine/export-checkpoint';
 import { textFile } from '../core/export/safetensors-writer';
 import { reportJson } from '../core/report';
@@ -318,8 +318,10 @@ export const api = {
 
   /**
    * Greedy continuations of `prompt` by the original, the RTN and the GPTQ model of the last
-   * finished run, on the GPU (`count` new tokens each). Each new token reaches `onStep` (wrap it
-   * with Comlink.proxy) with the model's text so far, as it comes.
+   * finished run, on the GPU (`count` new tokens each); RTN and GPTQ with the values the exported
+   * file holds, as their perplexities. Each new token reaches `onStep` (wrap it with Comlink.proxy)
+   * with the model's text so far, as it comes. Rejects a prompt with tokens outside the model's
+   * vocabulary.
    */
   async generate(prompt: string, count: number, onStep?: (step: GenerationStep) => void): Promise<Generations> {
     const run = finishedRun('generate text');
@@ -329,27 +331,26 @@ export const api = {
     const bos = run.ckpt.config.bosTokenId;
     const promptIds = ids.length > 0 ? ids : bos !== null ? [bos] : [];
     if (promptIds.length === 0) throw new RunInputError('type a prompt first');
+    try {
+      assertIdsInVocabulary(promptIds, run.model.spec.vocab, tokenizer, 'the prompt');
+    } catch (e) {
+      throw new RunInputError((e as Error).message);
+    }
     const room = run.model.spec.maxPositions - promptIds.length;
     if (room <= 0) throw new RunInputError(`the prompt is ${promptIds.length} tokens, as long as the model's context; shorten it`);
     const n = Math.min(count, room);
-    const globals = new GpuGlobals(rt, run.model.spec, run.model.globals);
-    try {
-      const blocks = variantBlocks(run.model, run.weights);
-      const out = {} as Generations;
-      for (const variant of ['original', 'rtn', 'gptq'] as const) {
-        const text = (ids: readonly number[]) => tokenizer.decode(ids, { skipSpecialTokens: true });
-        const made: number[] = [];
-        onStep?.({ variant, text: '', tokens: 0, count: n });
-        await greedy(rt, globals, blocks[variant], promptIds, n, undefined, (id) => {
-          made.push(id);
-          onStep?.({ variant, text: text(made), tokens: made.length, count: n });
-        });
-        out[variant] = text(made);
-      }
-      return out;
-    } finally {
-      if (!rt.isLost) globals.release();
-    }
+    const out = {} as Generations;
+    const text = (ids: readonly number[]) => tokenizer.decode(ids, { skipSpecialTokens: true });
+    await forEachVariant(rt, run.model, variantModels(run.model, run.weights, run.report.export.f16), async (variant, globals, blocks) => {
+      const made: number[] = [];
+      onStep?.({ variant, text: '', tokens: 0, count: n });
+      await greedy(rt, globals, blocks, promptIds, n, undefined, (id) => {
+        made.push(id);
+        onStep?.({ variant, text: text(made), tokens: made.length, count: n });
+      });
+      out[variant] = text(made);
+    });
+    return out;
   },
 
   /**
@@ -375,7 +376,7 @@ export const api = {
     const plan = report.gguf;
     if (!plan || plan.refusal) throw new RunInputError(plan?.refusal ?? 'this run has no GGUF plan');
     const file = kind === 'model'
-      ? exportGguf({ ckpt: run.ckpt, model: run.model, weights: run.weights, plan, modelName: report.model.path, floatType })
+      ? exportGguf({ ckpt: run.ckpt, model: run.model, weights: run.weights, plan, modelName: report.model.name, floatType })
       : exportImatrix({ ckpt: run.ckpt, weights: run.weights, settings: report.settings, calibrationName: report.calibration.text });
     return { name: file.name, blob: await fileBlob(file) };
   },

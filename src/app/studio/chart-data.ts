@@ -502,7 +502,7 @@ export interface RunProgress {
   eta: string;
 }
 
-const STAGES: Record<string, string> = { calibration: 'Calibration', quantization: 'Quantization', evaluation: 'Evaluation' };
+const STAGES: Record<string, string> = { checking: 'Checking the weights', calibration: 'Calibration', quantization: 'Quantization', evaluation: 'Evaluation' };
 const VARIANT_NAMES: Record<ModelVariant, string> = { original: 'original', rtn: 'RTN', gptq: 'GPTQ' };
 
 type ProgressFields = Pick<RunSlice, 'status' | 'stage' | 'stageDetail' | 'blocksDone' | 'blocks' | 'done' | 'total' | 'elapsed' | 'etaSeconds'>

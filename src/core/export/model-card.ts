@@ -33,10 +33,11 @@ export function modelCard(report: RunReport, plan: ExportPlan, folder: string, p
   const s = report.settings;
   const snippets = loadSnippets(folder, prompt);
   const lines = [
-    `# ${report.model.path}, GPTQ ${s.bits}-bit`,
+    `# ${report.model.name}, GPTQ ${s.bits}-bit`,
     '',
-    `Quantized with GPTQ Studio from \`${report.model.path}\` (${report.model.arch}, ${report.model.blocks} blocks, ` +
-      `${report.model.parameters.toLocaleString('en-US')} parameters, ${report.model.dtype}).`,
+    `Quantized with GPTQ Studio from \`${report.model.name}\` (${report.model.arch}, ${report.model.blocks} blocks, ` +
+      `${report.model.parameters.toLocaleString('en-US')} parameters, ${report.model.dtype}). Every float tensor is ` +
+      'stored as float16, the dtype GPTQ loaders run in (`torch_dtype` and `dtype` in config.json).',
     '',
     '## Settings',
     '',
@@ -52,6 +53,9 @@ export function modelCard(report: RunReport, plan: ExportPlan, folder: string, p
     '|---|---|---|---|---|',
     ...report.evaluations.map((p) => `| ${p.text} | ${p.windows} × ${p.seqlen} | ${fmt(p.original)} | ${fmt(p.rtn)} | ${fmt(p.gptq)} |`),
     '',
+    'The original model is measured with its values as stored; RTN and GPTQ with the float16 values of this file ' +
+      '(GPTQ is this checkpoint).',
+    '',
   ];
   if (plan.intermediate) {
     lines.push(`The MLP width was padded with zeros from ${plan.intermediate.from} to ${plan.intermediate.to} so that ` +
@@ -62,9 +66,10 @@ export function modelCard(report: RunReport, plan: ExportPlan, folder: string, p
     for (const u of plan.unquantized) lines.push(`- \`${u.name}\`: ${u.reason}`);
     lines.push('');
   }
-  if (plan.format === 'gptq_v2') {
-    lines.push('Asymmetric grids are stored as `gptq_v2` (true zero points): GPTQModel and vLLM read it; ' +
-      'AutoGPTQ does not.', '');
+  if (plan.warnings.length > 0) {
+    lines.push('## What the loaders do with it', '');
+    for (const w of plan.warnings) lines.push(`- ${w}`);
+    lines.push('');
   }
   lines.push('## Loading', '', '```python', snippets.transformers, '```', '', '```python', snippets.vllm, '```', '');
   return lines.join('\n');

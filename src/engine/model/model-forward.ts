@@ -5,8 +5,17 @@
  */
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { GpuMatrix } from '../../gpu/matrix';
-import { encodeEmbed, encodeLinear, encodeNll, type NormWeights } from '../../gpu/kernels/forward';
+import {
+  encodeEmbed,
+  encodeLinear,
+  encodeNll,
+  FORWARD_STATUS,
+  FORWARD_STATUS_SLOTS,
+  NO_TARGET,
+  type NormWeights,
+} from '../../gpu/kernels/forward';
 import { BlockRunner, type BlockShape, type Family, type GpuBlock } from './block-forward';
+import { roundedToHalf } from '../../core/export/f16';
 
 export interface HostNorm {
   weight: Float32Array;
@@ -121,6 +130,22 @@ export interface TokenScores {
   lastLogits: Float32Array;
 }
 
+/** Bytes rounded to F16 per upload piece, so that no second host copy of a large matrix is made. */
+const HALF_UPLOAD_BYTES = 16 << 20;
+
+/** Uploads a dense [rows, cols] array into a padded matrix, each value rounded to F16 on the way. */
+function uploadMatrixAsHalf(rt: GpuRuntime, m: GpuMatrix, data: Float32Array): void {
+  if (data.length !== m.rows * m.cols) throw new RangeError(`${m.buffer.label}: expected ${m.rows}×${m.cols} values, got ${data.length}`);
+  const rowsPerPiece = Math.max(1, Math.floor(HALF_UPLOAD_BYTES / (m.ld * 4)));
+  const staging = new Float32Array(Math.min(rowsPerPiece, m.rows) * m.ld);
+  for (let r0 = 0; r0 < m.rows; r0 += rowsPerPiece) {
+    const n = Math.min(rowsPerPiece, m.rows - r0);
+    const piece = roundedToHalf(data.subarray(r0 * m.cols, (r0 + n) * m.cols));
+    for (let r = 0; r < n; r++) staging.set(piece.subarray(r * m.cols, (r + 1) * m.cols), r * m.ld);
+    rt.upload(m.buffer, r0 * m.ld * 4, staging.subarray(0, n * m.ld));
+  }
+}
+
 /** Weights outside the blocks, uploaded once. */
 export class GpuGlobals {
   readonly E: GpuMatrix;
@@ -128,25 +153,33 @@ export class GpuGlobals {
   readonly head: GpuMatrix;
   readonly finalNorm: NormWeights;
 
+  /**
+   * With `half`, every value is uploaded rounded to F16, as the exported file holds it (the run's
+   * RTN and GPTQ models); the host arrays are not changed and no full rounded copy is made.
+   */
   constructor(
     private readonly rt: GpuRuntime,
     readonly spec: ModelSpec,
     host: HostGlobals,
+    options: { half?: boolean } = {},
   ) {
+    const half = options.half === true;
+    const upload = (m: GpuMatrix, data: Float32Array) => (half ? uploadMatrixAsHalf(rt, m, data) : rt.uploadMatrix(m, data));
     this.E = rt.matrix(spec.vocab, spec.hidden, 'model.embed');
-    rt.uploadMatrix(this.E, host.embed);
+    upload(this.E, host.embed);
     this.positions = null;
     if (host.positions) {
       this.positions = rt.matrix(spec.maxPositions, spec.hidden, 'model.positions');
-      rt.uploadMatrix(this.positions, host.positions);
+      upload(this.positions, host.positions);
     }
     if (host.lmHead === host.embed) {
       this.head = this.E;
     } else {
       this.head = rt.matrix(spec.vocab, spec.hidden, 'model.lmHead');
-      rt.uploadMatrix(this.head, host.lmHead);
+      upload(this.head, host.lmHead);
     }
-    this.finalNorm = uploadNorm(rt, host.finalNorm, spec.norm, spec.normEps, 'model.finalNorm');
+    const norm = half ? { weight: roundedToHalf(host.finalNorm.weight), bias: host.finalNorm.bias && roundedToHalf(host.finalNorm.bias) } : host.finalNorm;
+    this.finalNorm = uploadNorm(rt, norm, spec.norm, spec.normEps, 'model.finalNorm');
   }
 
   release(): void {
@@ -185,23 +218,26 @@ async function score(
   const idsBuf = rt.storage(T * 4, 'score.ids');
   rt.upload(idsBuf, 0, ids);
   const targets = new Uint32Array(T);
-  for (let t = 0; t < T; t++) targets[t] = (t + 1) % seqlen === 0 ? 0xffffffff : ids[t + 1];
+  for (let t = 0; t < T; t++) targets[t] = (t + 1) % seqlen === 0 ? NO_TARGET : ids[t + 1];
   const targetsBuf = rt.storage(T * 4, 'score.targets');
   rt.upload(targetsBuf, 0, targets);
   const nllBuf = rt.storage(T * 4, 'score.nll');
   const argmaxBuf = rt.storage(T * 4, 'score.argmax');
+  const status = rt.storage(FORWARD_STATUS_SLOTS * 4, 'score.status');
   let h = rt.matrix(T, spec.hidden, 'score.h0');
   let next = rt.matrix(T, spec.hidden, 'score.h1');
   const runner = new BlockRunner(rt, blockShape(spec, seqlen, T / seqlen));
   let posBuf: GPUBuffer | null = null;
   try {
     let rec = rt.recorder('score.embed');
-    encodeEmbed(rec, globals.E, idsBuf, h, false, rt.bindingLimit);
+    rec.clear(status);
+    const embedStatus = { buffer: status, slot: FORWARD_STATUS.embedRowOutOfRange };
+    encodeEmbed(rec, globals.E, idsBuf, h, false, rt.bindingLimit, embedStatus);
     if (globals.positions) {
       const pos = Uint32Array.from({ length: T }, (_, t) => t % seqlen);
       posBuf = rt.storage(T * 4, 'score.positions');
       rt.upload(posBuf, 0, pos);
-      encodeEmbed(rec, globals.positions, posBuf, h, true, rt.bindingLimit);
+      encodeEmbed(rec, globals.positions, posBuf, h, true, rt.bindingLimit, embedStatus);
     }
     rec.finish();
     for (let b = 0; b < spec.layers; b++) {
@@ -221,13 +257,18 @@ async function score(
     for (let t0 = 0; t0 < T; t0 += chunkRows) {
       const chunk = { ...logits, rows: Math.min(chunkRows, T - t0) };
       encodeLinear(rec, runner.normed, globals.head, chunk, rt.bindingLimit, t0);
-      encodeNll(rec, chunk, targetsBuf, nllBuf, argmaxBuf, t0);
+      encodeNll(rec, chunk, targetsBuf, nllBuf, argmaxBuf, t0, { buffer: status, slot: FORWARD_STATUS.targetOutOfRange });
       rec.submit();
     }
     rec.finish();
     const lastRow = (T - 1) % chunkRows;
     const lastLogits = await rt.readF32(logits.buffer, lastRow * logits.ld * 4, spec.vocab);
     rt.release(logits);
+    const flags = await rt.readU32(status, 0, FORWARD_STATUS_SLOTS);
+    if (flags[FORWARD_STATUS.embedRowOutOfRange] || flags[FORWARD_STATUS.targetOutOfRange]) {
+      throw new RangeError(`a token id is outside the model's vocabulary of ${spec.vocab} (flagged by the ` +
+        `${flags[FORWARD_STATUS.embedRowOutOfRange] ? 'embedding' : 'NLL'} kernel); check the ids before the forward pass`);
+    }
     const nll32 = await rt.readF32(nllBuf, 0, T);
     const argmax = await rt.readU32(argmaxBuf, 0, T);
     const nll = Float64Array.from(nll32);
@@ -235,7 +276,7 @@ async function score(
   } finally {
     if (!rt.isLost) {
       runner.release();
-      rt.release(idsBuf, targetsBuf, nllBuf, argmaxBuf, h, next, posBuf);
+      rt.release(idsBuf, targetsBuf, nllBuf, argmaxBuf, status, h, next, posBuf);
     }
   }
 }

@@ -41,8 +41,10 @@ const embedKernel = defineKernel({
     ldE: 'u32',
     ldOut: 'u32',
     accumulate: 'u32',
+    vocab: 'u32',
+    slot: 'u32',
   }),
-  storage: ['read', 'read', 'rw'],
+  storage: ['read', 'read', 'rw', 'rw'],
 });
 
 const normKernel = defineKernel({
@@ -123,14 +125,30 @@ const nllKernel = defineKernel({
   name: 'forward.nll',
   source: nllSource,
   entryPoint: 'main',
-  params: new ParamStruct('NllParams', { rows: 'u32', cols: 'u32', ld: 'u32', outBase: 'u32', rowsPerY: 'u32' }),
-  storage: ['read', 'read', 'rw', 'rw'],
+  params: new ParamStruct('NllParams', { rows: 'u32', cols: 'u32', ld: 'u32', outBase: 'u32', rowsPerY: 'u32', slot: 'u32' }),
+  storage: ['read', 'read', 'rw', 'rw', 'rw'],
 });
+
+/**
+ * Slots (u32 each) of a forward pass's status buffer: the embedding and NLL kernels set a slot to
+ * 1 when an id or a target is outside the vocabulary, instead of skipping or scoring it silently.
+ */
+export const FORWARD_STATUS = { embedRowOutOfRange: 0, targetOutOfRange: 1 } as const;
+export const FORWARD_STATUS_SLOTS = 4;
+
+/** Where a kernel raises its flag: a status buffer (cleared by the caller) and a slot in it. */
+export interface StatusSlot {
+  buffer: GPUBuffer;
+  slot: number;
+}
 
 export const ELEMENTWISE = { add: 0, bias: 1, siluGate: 2, geluNew: 3, copy: 4 } as const;
 export type ElementwiseOp = (typeof ELEMENTWISE)[keyof typeof ELEMENTWISE];
 
-/** out[t] = E[ids[t]] (+= with accumulate, for GPT-2's learned positions). */
+/**
+ * out[t] = E[ids[t]] (+= with accumulate, for GPT-2's learned positions); E [rows, cols], ids
+ * [out.rows]. An id ≥ E.rows raises `status` (and leaves its row unwritten): read it back.
+ */
 export function encodeEmbed(
   rec: Recorder,
   E: GpuMatrix,
@@ -138,6 +156,7 @@ export function encodeEmbed(
   out: GpuMatrix,
   accumulate: boolean,
   bindingLimit: number,
+  status: StatusSlot,
 ): void {
   for (const o of rowSpans(0, out.rows, [out], bindingLimit)) {
     for (const e of rowSpans(0, E.rows, [E], bindingLimit)) {
@@ -156,8 +175,10 @@ export function encodeEmbed(
             ldE: E.ld,
             ldOut: out.ld,
             accumulate: accumulate ? 1 : 0,
+            vocab: E.rows,
+            slot: status.slot,
           },
-          [rowWindow(E, e.r0, e.n), { buffer: ids }, rowWindow(out, o.r0, o.n)],
+          [rowWindow(E, e.r0, e.n), { buffer: ids }, rowWindow(out, o.r0, o.n), { buffer: status.buffer }],
           [Math.ceil(E.cols / EMBED_WG), count],
         );
       }
@@ -324,17 +345,21 @@ export function encodeLinear(rec: Recorder, X: GpuMatrix, W: GpuMatrix, Y: GpuMa
   }
 }
 
+/** The target of a sequence's last position, which has no next token to score. */
+export const NO_TARGET = 0xffffffff;
+
 /**
  * nll[outBase + t] and argmax[outBase + t] for the rows of logits [rows, vocab] (one binding),
- * with targets indexed from outBase too.
+ * with targets indexed from outBase too. A target of NO_TARGET gets nll 0; any other target
+ * ≥ vocab gets NaN and raises `status`: read it back.
  */
-export function encodeNll(rec: Recorder, logits: GpuMatrix, targets: GPUBuffer, nll: GPUBuffer, argmax: GPUBuffer, outBase: number): void {
+export function encodeNll(rec: Recorder, logits: GpuMatrix, targets: GPUBuffer, nll: GPUBuffer, argmax: GPUBuffer, outBase: number, status: StatusSlot): void {
   const rowsPerY = Math.min(logits.rows, MAX_GROUPS);
   rec.dispatch(
     nllKernel,
     { WG: NLL_WG },
-    { rows: logits.rows, cols: logits.cols, ld: logits.ld, outBase, rowsPerY },
-    [{ buffer: logits.buffer }, { buffer: targets }, { buffer: nll }, { buffer: argmax }],
+    { rows: logits.rows, cols: logits.cols, ld: logits.ld, outBase, rowsPerY, slot: status.slot },
+    [{ buffer: logits.buffer }, { buffer: targets }, { buffer: nll }, { buffer: argmax }, { buffer: status.buffer }],
     [rowsPerY, Math.ceil(logits.rows / rowsPerY)],
   );
 }
