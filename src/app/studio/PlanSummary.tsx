@@ -1,20 +1,19 @@
 import { useState } from 'react';
 import { ErrorNotice } from '../components/ErrorNotice';
-import { usePlan, useSettings } from '../store/hooks';
+import { usePlan } from '../store/hooks';
 import type { StudioPlan } from '../../worker/types';
 import { estimateText, memoryText, paddingText } from './chart-data';
-import { exportWarnings } from './run-settings';
 import { useStudioStore } from '../store';
 
 /** What the settings imply before a run: peak GPU memory against the budget, and what the download will hold. */
 export function PlanSummary() {
   const plan = usePlan();
-  const settings = useSettings();
   // The last plan stays on screen while the next one is worked out.
   const [shown, setShown] = useState<StudioPlan | null>(null);
   const current = plan.status === 'ready' ? plan.plan : plan.status === 'loading' ? shown : null;
   if (current !== shown) setShown(current);
-  const warnings = exportWarnings(settings);
+  // What the loaders will do with the file (src/core/export/plan.ts, loaders.md), for these settings.
+  const warnings = current?.export.warnings ?? [];
 
   return (
     <div className="plan" data-testid="plan" data-status={plan.status} aria-busy={plan.status === 'loading'} aria-live="polite">

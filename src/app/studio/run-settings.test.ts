@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dampingRule, exportWarnings, runBlockers, runSettingsOf, samplePrompt, suggestedSettings, wholeRule, withoutDemoTexts } from './run-settings';
+import { dampingRule, runBlockers, runSettingsOf, samplePrompt, suggestedSettings, wholeRule, withoutDemoTexts } from './run-settings';
 import { defaultSettings, type SettingsSlice } from '../store/studio-state';
 import type { ModelInfo, StudioPlan } from '../../worker/types';
 import { modelNameOf } from './model-files';
@@ -21,13 +21,9 @@ describe('studio settings', () => {
     expect(suggestedSettings(info(48)).groupSize).toBe(-1);
   });
 
-  it('fills the window length from the model unless set, and warns about exports loaders treat differently', () => {
+  it('fills the window length from the model unless set', () => {
     expect(runSettingsOf(defaultSettings, info(128, 300)).seqlen).toBe(300);
     expect(runSettingsOf({ ...defaultSettings, seqlen: 64 }, info(128)).seqlen).toBe(64);
-    expect(exportWarnings(defaultSettings)).toEqual([]);
-    expect(exportWarnings({ ...defaultSettings, sym: false }).join(' ')).toMatch(/gptq_v2/);
-    expect(exportWarnings({ ...defaultSettings, bits: 5 }).join(' ')).toMatch(/no GPTQ checkpoint format/);
-    expect(exportWarnings({ ...defaultSettings, actOrder: true }).join(' ')).toMatch(/desc_act: true/);
   });
 
   it('says why a field is invalid: 0 or negative windows, window length 0, group size 0, damping 0 or 500', () => {

@@ -109,12 +109,3 @@ export function planRefusals(plan: Pick<StudioPlan, 'fitError' | 'textError'>): 
   return [plan.fitError, plan.textError].filter((x): x is string => x !== null);
 }
 
-/** Warnings about settings that will not export to the common loaders. */
-export function exportWarnings(s: SettingsSlice): string[] {
-  const out: string[] = [];
-  if (![2, 3, 4, 8].includes(s.bits)) out.push(`${s.bits}-bit weights have no GPTQ checkpoint format: the run compares, but there is no download.`);
-  if (!s.sym) out.push('Asymmetric grids export as gptq_v2 (true zero points): GPTQModel and vLLM load it, AutoGPTQ does not, and transformers may read it as v1.');
-  if (s.bits !== 4 && s.bits !== 8) out.push('vLLM\'s fast Marlin kernels take 4 and 8 bits only; other widths use its slower gptq kernel.');
-  if (s.actOrder && !s.staticGroups && s.groupSize !== -1) out.push('Act-order with groups writes desc_act: true (a non-trivial g_idx), which some fast kernels reorder or refuse.');
-  return out;
-}
