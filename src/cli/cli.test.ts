@@ -105,7 +105,7 @@ describe('runs', () => {
       expect(text, file).not.toContain(SHARED);
       expect(text, file).not.toContain(dir);
     }
-    expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(/^# stories260K, GPTQ 3-bit/);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(/^# stories260K, GPTQ 4-bit/);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect([config.torch_dtype, config.dtype]).toEqual(['float16', 'float16']);
   });
