@@ -8,7 +8,6 @@
  */
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuMatrix } from '../gpu/matrix';
-import { encodeEmbed } from '../gpu/kernels/forward';
 import { GptqLayer } from './gptq-layer';
 import { BlockRunner } from './model/block-forward';
 import { blockShape, GpuGlobals, releaseBlock, uploadBlock } from './model/model-forward';
@@ -72,24 +71,19 @@ export async function quantizeModel(
   const ids = rt.storage(windows.byteLength, 'run.ids');
   let h = rt.matrix(windows.length, spec.hidden, 'run.h0');
   let next = rt.matrix(windows.length, spec.hidden, 'run.h1');
-  let posBuf: GPUBuffer | null = null;
+  const temps: (GPUBuffer | GpuMatrix)[] = [];
   try {
     await rt.scoped('Embedding the calibration windows', async () => {
       rt.upload(ids, 0, windows);
       const rec = rt.recorder('run.embed');
-      encodeEmbed(rec, globals.E, ids, h, false, rt.bindingLimit);
-      if (globals.positions) {
-        posBuf = rt.storage(windows.byteLength, 'run.positions');
-        rt.upload(posBuf, 0, Uint32Array.from({ length: windows.length }, (_, t) => t % seqlen));
-        encodeEmbed(rec, globals.positions, posBuf, h, true, rt.bindingLimit);
-      }
+      temps.push(...globals.encodeEmbedding(rec, ids, h, seqlen));
       rec.finish();
     });
     emit({ type: 'stage', stage: 'quantization', detail: `${spec.layers} blocks, ${groups.length} group(s) each`, elapsed: elapsed() });
     for (let b = 0; b < spec.layers; b++) {
       throwIfCancelled(hooks.signal);
       const host = b === 0 ? first : await model.block(b);
-      const block = uploadBlock(rt, spec, host, `block${b}`);
+      const block = uploadBlock(rt, spec, host, b);
       try {
         for (const group of groups) {
           const layers = new Map<string, GptqLayer>();
@@ -174,7 +168,7 @@ export async function quantizeModel(
     if (!rt.isLost) {
       runner.release();
       globals.release();
-      rt.release(ids, h, next, posBuf);
+      rt.release(ids, h, next, ...temps);
     }
   }
 }

@@ -18,6 +18,7 @@ import { assertFloatCheckpoint, runModel, RunInputError, type RunOutput } from '
 import { planRun } from '../engine/run-plan';
 import { openCheckpoint } from '../core/model/checkpoint';
 import { defaultSeqlen } from '../core/model/config';
+import { architectureFacts } from '../core/model/describe';
 import { loadTokenizer } from '../core/model/tokenizer';
 import { textToIds } from '../core/model/calibration';
 import { fetchHubCheckpoint, type HubProgress } from '../core/model/hub';
@@ -143,6 +144,7 @@ export const api = {
       vocabSize: c.vocabSize,
       maxPositions: c.maxPositions,
       defaultSeqlen: defaultSeqlen(c),
+      facts: architectureFacts(c, ckpt.layout),
     };
   },
 

@@ -1,5 +1,6 @@
 /** Plain data the worker returns to the page (types only: the page never imports engine code). */
 import type { CheckpointSummary } from '../core/model/checkpoint';
+import type { ArchitectureFact } from '../core/model/describe';
 import type { ModelVariant } from '../core/run';
 
 export type { RunPlan } from '../engine/run-plan';
@@ -13,6 +14,8 @@ export interface ModelInfo {
   maxPositions: number;
   /** The window length a run uses unless told otherwise: the context, up to 2048. */
   defaultSeqlen: number;
+  /** What sets the family apart (RoPE, head_dim, sliding window, norms, MLP, ...), from its description. */
+  facts?: ArchitectureFact[];
 }
 
 export type Generations = Record<ModelVariant, string>;

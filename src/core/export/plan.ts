@@ -7,7 +7,7 @@
  * linear unquantized, with its fused partners in vLLM (q/k/v, gate/up) so that loaders agree.
  */
 import type { ModelConfig } from '../model/config';
-import type { ModelLayout } from '../model/architecture';
+import { mlpLinears, type ModelLayout } from '../model/architecture';
 import { isPackable } from './pack';
 import { checkpointFormatFor, type CheckpointFormat } from './gptq-linear';
 
@@ -27,17 +27,7 @@ export interface ExportPlan {
   unquantized: UnquantizedLinear[];
 }
 
-/** The MLP linears that produce (expand) and consume (contract) the intermediate width. */
-export function mlpLinears(layout: ModelLayout): { expand: string[]; contract: string } {
-  return layout.arch === 'gpt2'
-    ? { expand: ['mlp.c_fc'], contract: 'mlp.c_proj' }
-    : { expand: ['mlp.gate_proj', 'mlp.up_proj'], contract: 'mlp.down_proj' };
-}
-
-/** Linears vLLM loads as one fused layer: they are quantized together or not at all. */
-function fusedSets(layout: ModelLayout): string[][] {
-  return layout.arch === 'gpt2' ? [] : [['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'], ['mlp.gate_proj', 'mlp.up_proj']];
-}
+export { mlpLinears };
 
 /** Why a [N out, K in] linear cannot be packed for the loaders, or null when it can. */
 export function misfit(K: number, N: number, groupSize: number): string | null {
@@ -83,7 +73,7 @@ export function planExport(config: ModelConfig, layout: ModelLayout, settings: {
     const why = misfit(K, N, g);
     if (why) reasons.set(l.name, why);
   }
-  for (const set of fusedSets(layout)) {
+  for (const { parts: set } of layout.block.fusedSets) {
     const first = set.find((n) => reasons.has(n));
     if (!first) continue;
     for (const n of set) {
