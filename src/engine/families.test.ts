@@ -2,7 +2,8 @@
  * Every family beyond llama/gpt2 end to end on the GPU, on test models built from code
  * (src/testing/family-models.ts): the WGSL forward agrees with the f64 reference (greedy ids equal,
  * the last position's logits to 1e-4); each linear's captured inputs are the reference's (the
- * GPU's output MSE recomputed in f64 on the sequential reference's inputs); a whole run through
+ * GPU's output MSE recomputed in f64 on the sequential reference's inputs, on the model as the run
+ * quantized it, MLP padding included); a whole run through
  * runModel beats RTN on output error; the export keeps the family's names and config keys, leaves
  * norms, q/k norms, positions and projections in float, and reads back (both readers) to the
  * run's perplexity.
@@ -11,12 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRuntime } from '../testing/node-gpu';
 import { readCorpus, readSharedModelJson, STORIES_260K, type StoriesReference } from '../testing/shared-models';
 import {
-  makemoreAsOpt, randomGemma3, randomOptPostLn, randomQwen3, sourcesOf, storiesAsGemma3, storiesAsQwen3, storiesWithConfig, type ModelFiles,
+  makemoreAsOpt, randomGemma3, randomOptPostLn, randomQwen3, sourcesOf, storiesAsGemma3, storiesAsPhi3, storiesAsQwen3, storiesAsSmolLM3, storiesWithConfig,
+  type ModelFiles,
 } from '../testing/family-models';
 import { readGptqCheckpoint } from '../testing/gptq-checkpoint-reader';
 import { openCheckpoint, type Checkpoint } from '../core/model/checkpoint';
 import { memorySource } from '../core/model/byte-source';
-import { forwardLogits, greedyGenerate, loadReferenceModel } from '../core/model/forward-reference';
+import { forwardLogits, greedyGenerate, loadReferenceModel, type ReferenceModel } from '../core/model/forward-reference';
+import { modelLayout } from '../core/model/architecture';
 import { sequentialReference } from '../core/model/sequential-reference';
 import { calibrationWindows, evaluationWindows, textToIds } from '../core/model/calibration';
 import { loadTokenizer } from '../core/model/tokenizer';
@@ -24,7 +27,7 @@ import { outputMse } from '../core/metrics';
 import type { ExportFile } from '../core/export/safetensors-writer';
 import type { RunSettings } from '../core/run';
 import type { GpuRuntime } from '../gpu/runtime';
-import { loadModel } from './model/load-model';
+import { loadModel, type LoadedModel } from './model/load-model';
 import { GpuGlobals, greedy, scoreSequences } from './model/model-forward';
 import { perplexity } from './evaluate';
 import { runModel } from './run-model';
@@ -84,6 +87,16 @@ const CASES: Case[] = [
     floats: ['model.layers.0.pre_feedforward_layernorm.weight', 'model.embed_tokens.weight'], run: true,
   },
   {
+    name: 'phi3 (stories260K weights: fused qkv/gate_up, 4 of 8 dims rotated, longrope past 32, window 24 < 48)', arch: 'phi3',
+    files: () => storiesAsPhi3(), corpus: STORIES_TEXT, seqlen: 48, prompt: longPrompt.slice(0, 28),
+    keys: ['partial_rotary_factor', 'rope_scaling', 'original_max_position_embeddings', 'sliding_window'],
+    floats: ['model.layers.4.post_attention_layernorm.weight'], run: true,
+  },
+  {
+    name: 'smollm3 (stories260K weights, layers 2 and 4 without RoPE)', arch: 'smollm3', files: () => storiesAsSmolLM3(), corpus: STORIES_TEXT,
+    seqlen: 64, prompt: stories.prompt_ids_with_bos, keys: ['no_rope_layers'], floats: ['model.norm.weight'], run: true,
+  },
+  {
     name: 'opt pre-LN (makemore-names-gpt2 weights)', arch: 'opt', files: () => makemoreAsOpt(), corpus: 'names_eot.txt',
     seqlen: 16, prompt: [0, 5, 13, 13, 1], keys: ['do_layer_norm_before', 'ffn_dim', 'word_embed_proj_dim'],
     floats: ['model.decoder.embed_positions.weight', 'model.decoder.final_layer_norm.bias', 'model.decoder.layers.0.self_attn_layer_norm.weight'], run: true,
@@ -112,6 +125,36 @@ async function collect(files: ExportFile[]): Promise<Map<string, Uint8Array>> {
 }
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+/** The f64 reference of the model as the run quantized it (with the export's padded MLP width, if any). */
+async function referenceOf(ckpt: Checkpoint, model: LoadedModel): Promise<ReferenceModel> {
+  const config = { ...ckpt.config, intermediateSize: model.spec.intermediate };
+  const layout = modelLayout(config, undefined, ckpt.tensors.get(ckpt.layout.embedTokens)!.dtype);
+  const weights = new Map<string, Float32Array>();
+  const g = model.globals;
+  weights.set(layout.embedTokens, g.embed);
+  if (layout.embedPositions) weights.set(layout.embedPositions, g.positions!);
+  if (layout.projectIn) weights.set(layout.projectIn, g.projectIn!);
+  if (layout.projectOut) weights.set(layout.projectOut, g.projectOut!);
+  if (layout.finalNorm) {
+    weights.set(`${layout.finalNorm.name}.weight`, g.finalNorm!.weight);
+    if (g.finalNorm!.bias) weights.set(`${layout.finalNorm.name}.bias`, g.finalNorm!.bias);
+  }
+  if (!layout.tiedLmHead) weights.set(layout.lmHead, g.lmHead);
+  for (let b = 0; b < layout.numBlocks; b++) {
+    const host = await model.block(b);
+    const p = layout.blockPrefix(b);
+    for (const [name, l] of host.linears) {
+      weights.set(`${p}${name}.weight`, l.W);
+      if (l.bias) weights.set(`${p}${name}.bias`, l.bias);
+    }
+    for (const [name, n] of host.norms) {
+      weights.set(`${p}${name}.weight`, n.weight);
+      if (n.bias) weights.set(`${p}${name}.bias`, n.bias);
+    }
+  }
+  return { config, layout, weights };
+}
 
 for (const c of CASES) {
   describe(c.name, () => {
@@ -158,10 +201,10 @@ for (const c of CASES) {
 
       // The GPU's output MSE of each linear, recomputed in f64 on the inputs the sequential reference
       // captures (with the GPU's quantized weights put in as it goes): the same inputs, linear by linear.
-      if (!report.export.intermediate) {
+      {
         const tok = loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson);
         const windows = calibrationWindows(textToIds(tok, calibration.text), 4, c.seqlen, 0);
-        const refModel = await loadReferenceModel(ckpt);
+        const refModel = await referenceOf(ckpt, model);
         let i = 0;
         sequentialReference(refModel, windows, report.settings, {
           replacement: (b, name) => weights.gptq.get(weightKey(b, name))!.Q as Float32Array,

@@ -127,6 +127,56 @@ export async function storiesAsGemma3(seed = 2): Promise<ModelFiles> {
 }
 
 /**
+ * stories260K in the phi3 layout: q, k, v rows concatenated into qkv_proj, gate and up into
+ * gate_up_proj. With `changes` {} the function is stories260K's; the defaults of the test model add
+ * Phi-3's own features: RoPE on 4 of the 8 dims per head (partial_rotary_factor 0.5), longrope
+ * against an original context of 32 (so 48-token windows use the long factors and the attention
+ * factor), and a sliding window of 24 on every layer.
+ */
+export async function storiesAsPhi3(changes: Record<string, unknown> = {
+  partial_rotary_factor: 0.5, original_max_position_embeddings: 32, sliding_window: 24,
+  rope_scaling: { type: 'longrope', short_factor: [1.0, 1.5], long_factor: [2.0, 4.0] },
+}): Promise<ModelFiles> {
+  const s = await sharedTensors(STORIES_260K);
+  const out = new Map<string, TensorData>();
+  const rows = (...parts: TensorData[]): TensorData => {
+    const values = new Float32Array(parts.reduce((n, p) => n + p.values.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      values.set(p.values, at);
+      at += p.values.length;
+    }
+    return { shape: [parts.reduce((n, p) => n + p.shape[0], 0), parts[0].shape[1]], values };
+  };
+  for (const [name, t] of s) {
+    const m = /^model\.layers\.(\d+)\.(self_attn\.[qkv]_proj|mlp\.(gate|up)_proj)\.weight$/.exec(name);
+    if (!m) out.set(name, t);
+  }
+  for (let b = 0; b < 5; b++) {
+    const p = `model.layers.${b}.`;
+    const w = (n: string) => s.get(`${p}${n}.weight`)!;
+    out.set(`${p}self_attn.qkv_proj.weight`, rows(w('self_attn.q_proj'), w('self_attn.k_proj'), w('self_attn.v_proj')));
+    out.set(`${p}mlp.gate_up_proj.weight`, rows(w('mlp.gate_proj'), w('mlp.up_proj')));
+  }
+  const config = {
+    architectures: ['Phi3ForCausalLM'], model_type: 'phi3', hidden_size: 64, intermediate_size: 172, num_hidden_layers: 5,
+    num_attention_heads: 8, num_key_value_heads: 4, vocab_size: 512, max_position_embeddings: 512, rms_norm_eps: 1e-5,
+    rope_theta: 10000.0, hidden_act: 'silu', tie_word_embeddings: true, sliding_window: null, rope_scaling: null,
+    bos_token_id: 1, eos_token_id: 2, torch_dtype: 'float32', ...changes,
+  };
+  return checkpointFiles(config, out, STORIES_260K);
+}
+
+/** stories260K in the smollm3 layout: the same tensors, with the layers of `noRopeLayers` 0 running without RoPE. */
+export async function storiesAsSmolLM3(noRopeLayers = [1, 1, 0, 1, 0]): Promise<ModelFiles> {
+  const config = {
+    ...storiesConfig, architectures: ['SmolLM3ForCausalLM'], model_type: 'smollm3', no_rope_layers: noRopeLayers,
+    use_sliding_window: false, sliding_window: null,
+  };
+  return checkpointFiles(config, await sharedTensors(STORIES_260K), STORIES_260K);
+}
+
+/**
  * makemore-names-gpt2 in the opt layout (pre-LN, gelu_new, untied head): c_attn split into q, k,
  * v, Conv1D weights transposed to nn.Linear's [out, in], and the positions shifted by OPT's offset
  * of 2 (rows 0 and 1, never read, are filled with 1e3 so that reading them would show). The

@@ -69,7 +69,7 @@ export function planExport(config: ModelConfig, layout: ModelLayout, settings: {
   const reasons = new Map<string, string>();
   for (const l of layout.block.linears) {
     const K = intermediate && l.name === mlp.contract ? padded : l.in;
-    const N = intermediate && mlp.expand.includes(l.name) ? padded : l.out;
+    const N = intermediate && mlp.expand.includes(l.name) ? (mlp.fused ? 2 : 1) * padded : l.out;
     const why = misfit(K, N, g);
     if (why) reasons.set(l.name, why);
   }

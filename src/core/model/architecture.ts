@@ -62,9 +62,11 @@ export interface AttentionLayout {
 export interface MlpLayout {
   /** Gated: down(act(gate(x)) · up(x)); plain (gate null): down(act(up(x))). */
   gate: string | null;
+  /** With `fused`, Phi-3's gate_up_proj, whose output is [gate | up] (2 · the MLP width): down(act(gate) · up). */
   up: string;
   down: string;
   activation: Activation;
+  fused: boolean;
 }
 
 /** What attention looks like in one layer. */
@@ -164,7 +166,7 @@ export function modelLayout(config: ModelConfig, prefix = basePrefixes(config)[0
 
 const norm = (name: string, size: number, kind: NormKind, eps: number): NormSpec => ({ name, bias: kind === 'layer', size, kind, eps });
 
-/** llama, mistral, qwen2, qwen3 and gemma3_text (models/{llama,mistral,qwen2,qwen3,gemma3}/modeling_*.py). */
+/** llama, mistral, qwen2, qwen3, gemma3_text, phi3 and smollm3 (models/<family>/modeling_<family>.py). */
 function llamaLayout(c: ModelConfig, embedDtype: string): ModelLayout {
   const h = c.hiddenSize;
   const qSize = c.numHeads * c.headDim;
@@ -173,13 +175,32 @@ function llamaLayout(c: ModelConfig, embedDtype: string): ModelLayout {
   const gemma = c.arch === 'gemma3_text';
   const linear = (name: string, out: number, inF: number, bias: boolean): LinearSpec =>
     ({ name, out, in: inF, transposed: false, bias });
-  const full: RopeSpec = { theta: c.ropeTheta, dim: c.headDim, ...(c.ropeScaling && { scaling: c.ropeScaling }) };
+  const phi3 = c.arch === 'phi3';
+  const full: RopeSpec = { theta: c.ropeTheta, dim: c.rotaryDim ?? c.headDim, ...(c.ropeScaling && { scaling: c.ropeScaling }) };
   const local: RopeSpec = { theta: c.localRopeTheta ?? c.ropeTheta, dim: c.headDim };
   const types = c.layerTypes;
   const layerAttention = (b: number): LayerAttention => {
-    if (types) return types[b] === 'sliding' ? { rope: c.localRopeTheta !== undefined ? local : full, window: c.slidingWindow } : { rope: full, window: null };
-    return { rope: full, window: c.slidingWindow };
+    // SmolLM3's layers without RoPE (no_rope_layers 0).
+    const rope = c.ropeLayers && !c.ropeLayers[b] ? null : full;
+    if (types) return types[b] === 'sliding' ? { rope: c.localRopeTheta !== undefined ? local : rope, window: c.slidingWindow } : { rope, window: null };
+    return { rope, window: c.slidingWindow };
   };
+  // Phi-3 stores q/k/v as one qkv_proj ([q; k; v] rows) and gate/up as one gate_up_proj ([gate; up]).
+  const attentionLinears = phi3
+    ? [linear('self_attn.qkv_proj', qSize + 2 * kvSize, h, false), linear('self_attn.o_proj', h, qSize, false)]
+    : [
+      linear('self_attn.q_proj', qSize, h, c.qkvBias),
+      linear('self_attn.k_proj', kvSize, h, c.qkvBias),
+      linear('self_attn.v_proj', kvSize, h, c.qkvBias),
+      linear('self_attn.o_proj', h, qSize, c.attnOutBias),
+    ];
+  const mlpLinearSpecs = phi3
+    ? [linear('mlp.gate_up_proj', 2 * c.intermediateSize, h, false), linear('mlp.down_proj', h, c.intermediateSize, false)]
+    : [
+      linear('mlp.gate_proj', c.intermediateSize, h, c.mlpBias),
+      linear('mlp.up_proj', c.intermediateSize, h, c.mlpBias),
+      linear('mlp.down_proj', h, c.intermediateSize, c.mlpBias),
+    ];
   return {
     arch: c.arch,
     embedTokens: 'model.embed_tokens.weight',
@@ -202,30 +223,28 @@ function llamaLayout(c: ModelConfig, embedDtype: string): ModelLayout {
       attnOutNorm: gemma ? norm('post_attention_layernorm', h, kind, c.normEps) : null,
       mlpOutNorm: gemma ? norm('post_feedforward_layernorm', h, kind, c.normEps) : null,
       attention: {
-        qkv: ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'],
+        qkv: phi3 ? ['self_attn.qkv_proj'] : ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'],
         o: 'self_attn.o_proj',
         qNorm: c.qkNorm ? norm('self_attn.q_norm', c.headDim, kind, c.normEps) : null,
         kNorm: c.qkNorm ? norm('self_attn.k_norm', c.headDim, kind, c.normEps) : null,
         scale: c.attnScale ?? 1 / Math.sqrt(c.headDim),
       },
-      mlp: { gate: 'mlp.gate_proj', up: 'mlp.up_proj', down: 'mlp.down_proj', activation: gemma ? 'gelu_tanh' : 'silu' },
-      linears: [
-        linear('self_attn.q_proj', qSize, h, c.qkvBias),
-        linear('self_attn.k_proj', kvSize, h, c.qkvBias),
-        linear('self_attn.v_proj', kvSize, h, c.qkvBias),
-        linear('self_attn.o_proj', h, qSize, c.attnOutBias),
-        linear('mlp.gate_proj', c.intermediateSize, h, c.mlpBias),
-        linear('mlp.up_proj', c.intermediateSize, h, c.mlpBias),
-        linear('mlp.down_proj', h, c.intermediateSize, c.mlpBias),
-      ],
-      // IST-DASLab/gptq llama.py's true-sequential order.
-      sequentialGroups: [
-        ['self_attn.k_proj', 'self_attn.v_proj', 'self_attn.q_proj'],
-        ['self_attn.o_proj'],
-        ['mlp.up_proj', 'mlp.gate_proj'],
-        ['mlp.down_proj'],
-      ],
-      fusedSets: [
+      mlp: phi3
+        ? { gate: null, up: 'mlp.gate_up_proj', down: 'mlp.down_proj', activation: 'silu', fused: true }
+        : { gate: 'mlp.gate_proj', up: 'mlp.up_proj', down: 'mlp.down_proj', activation: gemma ? 'gelu_tanh' : 'silu', fused: false },
+      linears: [...attentionLinears, ...mlpLinearSpecs],
+      // IST-DASLab/gptq llama.py's true-sequential order; Phi-3's fused linears as stored
+      // (GPTQModel's phi3 definition: qkv_proj → o_proj → gate_up_proj → down_proj).
+      sequentialGroups: phi3
+        ? [['self_attn.qkv_proj'], ['self_attn.o_proj'], ['mlp.gate_up_proj'], ['mlp.down_proj']]
+        : [
+          ['self_attn.k_proj', 'self_attn.v_proj', 'self_attn.q_proj'],
+          ['self_attn.o_proj'],
+          ['mlp.up_proj', 'mlp.gate_proj'],
+          ['mlp.down_proj'],
+        ],
+      // vLLM fuses q/k/v and gate/up; Phi-3 checkpoints already hold them fused.
+      fusedSets: phi3 ? [] : [
         { name: 'self_attn.qkv_proj', parts: ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'] },
         { name: 'mlp.gate_up_proj', parts: ['mlp.gate_proj', 'mlp.up_proj'] },
       ],
@@ -262,7 +281,7 @@ function gpt2Layout(c: ModelConfig, prefix: string): ModelLayout {
       attnOutNorm: null,
       mlpOutNorm: null,
       attention: { qkv: ['attn.c_attn'], o: 'attn.c_proj', qNorm: null, kNorm: null, scale: 1 / Math.sqrt(c.headDim) },
-      mlp: { gate: null, up: 'mlp.c_fc', down: 'mlp.c_proj', activation: 'gelu_tanh' },
+      mlp: { gate: null, up: 'mlp.c_fc', down: 'mlp.c_proj', activation: 'gelu_tanh', fused: false },
       linears: [
         conv1d('attn.c_attn', 3 * h, h), // fused [q; k; v] rows of the [out, in] weight
         conv1d('attn.c_proj', h, h),
@@ -309,7 +328,7 @@ function optLayout(c: ModelConfig, prefix: string): ModelLayout {
       mlpOutNorm: null,
       // OPTAttention multiplies q by head_dim^−0.5 after its bias; the same scale on the scores.
       attention: { qkv: ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'], o: 'self_attn.out_proj', qNorm: null, kNorm: null, scale: 1 / Math.sqrt(c.headDim) },
-      mlp: { gate: null, up: 'fc1', down: 'fc2', activation: c.activation === 'relu' ? 'relu' : 'gelu_tanh' },
+      mlp: { gate: null, up: 'fc1', down: 'fc2', activation: c.activation === 'relu' ? 'relu' : 'gelu_tanh', fused: false },
       linears: [
         linear('self_attn.q_proj', h, h, c.qkvBias),
         linear('self_attn.k_proj', h, h, c.qkvBias),
@@ -335,10 +354,13 @@ export function blockNorms(block: BlockLayout): NormSpec[] {
   return [attnNorm, attnOutNorm, attention.qNorm, attention.kNorm, mlpNorm, mlpOutNorm].filter((n): n is NormSpec => n !== null);
 }
 
-/** The MLP linears that produce (expand) and consume (contract) the intermediate width. */
-export function mlpLinears(layout: ModelLayout): { expand: string[]; contract: string } {
-  const { gate, up, down } = layout.block.mlp;
-  return { expand: gate ? [gate, up] : [up], contract: down };
+/**
+ * The MLP linears that produce (expand) and consume (contract) the intermediate width; `fused`: the
+ * one expanding linear holds gate and up as two halves of its rows (Phi-3's gate_up_proj).
+ */
+export function mlpLinears(layout: ModelLayout): { expand: string[]; contract: string; fused: boolean } {
+  const { gate, up, down, fused } = layout.block.mlp;
+  return { expand: gate ? [gate, up] : [up], contract: down, fused };
 }
 
 /** A linear's spec by its block-level name; throws for a name the architecture does not have. */

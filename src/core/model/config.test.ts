@@ -69,7 +69,7 @@ describe('parseModelConfig', () => {
   it('refuses unsupported model types, naming it and the supported ones', () => {
     expect(() => parse({ ...llama, model_type: 'mamba' })).toThrow(CheckpointError);
     expect(() => parse({ ...llama, model_type: 'mamba' }))
-      .toThrow('config.json: model_type "mamba" is not supported; supported model types: llama, mistral, qwen2, qwen3, gemma3_text, opt, gpt2');
+      .toThrow('config.json: model_type "mamba" is not supported; supported model types: llama, mistral, qwen2, qwen3, gemma3_text, phi3, smollm3, opt, gpt2');
     expect(() => parse({ hidden_size: 4 })).toThrow(/model_type null is not supported/);
   });
 

@@ -10,7 +10,7 @@ import { readRope, type RopeScaling } from './rope';
 import { gemma3Config } from './config-gemma3';
 import { optConfig } from './config-opt';
 
-export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma3_text', 'opt', 'gpt2'] as const;
+export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma3_text', 'phi3', 'smollm3', 'opt', 'gpt2'] as const;
 export type Architecture = (typeof SUPPORTED_MODEL_TYPES)[number];
 
 /** Attention of one layer: full causal, or within a sliding window. */
@@ -80,6 +80,10 @@ export interface ModelConfig {
   noFinalNorm?: boolean;
   /** Width of the token embeddings and the head's input when it differs from hiddenSize (opt's word_embed_proj_dim). */
   embedDim?: number;
+  /** Rotated dimensions per head when fewer than headDim (phi3's partial_rotary_factor · head_dim). */
+  rotaryDim?: number;
+  /** Per layer, whether RoPE applies (smollm3's no_rope_layers: 1 RoPE, 0 none); absent: every layer. */
+  ropeLayers?: boolean[];
 }
 
 /** Parses config.json's text. */
@@ -115,7 +119,35 @@ export function normalizeModelConfig(raw: Raw): ModelConfig {
   return config;
 }
 
-function llamaFamilyConfig(raw: Raw, arch: 'llama' | 'mistral' | 'qwen2' | 'qwen3'): ModelConfig {
+/** Phi-3's rotated width: partial_rotary_factor (top level, or in v5's rope_parameters) · head_dim. */
+function rotaryDimOf(raw: Raw, headDim: number): number {
+  const params = raw.rope_parameters && typeof raw.rope_parameters === 'object' ? (raw.rope_parameters as Raw) : {};
+  const factor = params.partial_rotary_factor ?? raw.partial_rotary_factor ?? 1;
+  if (typeof factor !== 'number' || !(factor > 0 && factor <= 1)) refuse(`"partial_rotary_factor" must be in (0, 1], got ${JSON.stringify(factor)}`);
+  const dim = Math.floor(headDim * factor);
+  if (dim < 2 || dim % 2 !== 0) refuse(`partial_rotary_factor ${factor} of head_dim ${headDim} rotates ${dim} dimensions; RoPE needs an even number`);
+  return dim;
+}
+
+/** smollm3's no_rope_layers (1: RoPE, 0: none), else every no_rope_layer_interval-th layer without (SmolLM3Config). */
+function ropeLayersOf(raw: Raw, layers: number): boolean[] {
+  const given = raw.no_rope_layers;
+  if (given !== undefined && given !== null) {
+    if (!Array.isArray(given) || given.length !== layers || !given.every((x) => x === 0 || x === 1)) {
+      refuse(`"no_rope_layers" must list 1 (RoPE) or 0 (none) for each of the ${layers} layers, got ${JSON.stringify(given)}`);
+    }
+    return given.map((x) => x === 1);
+  }
+  const interval = positiveInt(raw, 'no_rope_layer_interval', 4);
+  return Array.from({ length: layers }, (_, i) => (i + 1) % interval !== 0);
+}
+
+type LlamaLike = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3' | 'smollm3';
+
+/** Context defaults of the config classes (LlamaConfig's 2048 for the older ones, as before). */
+const DEFAULT_CONTEXT: Partial<Record<LlamaLike, number>> = { qwen3: 32768, phi3: 4096, smollm3: 32768 };
+
+function llamaFamilyConfig(raw: Raw, arch: LlamaLike): ModelConfig {
   const act = raw.hidden_act ?? 'silu';
   if (act !== 'silu') refuse(`hidden_act "${String(act)}" is not supported for ${arch} (only "silu")`);
 
@@ -124,11 +156,22 @@ function llamaFamilyConfig(raw: Raw, arch: 'llama' | 'mistral' | 'qwen2' | 'qwen
   const numLayers = positiveInt(raw, 'num_hidden_layers');
   // Qwen3Config's defaults: head_dim 128, context 32768.
   const headDim = positiveInt(raw, 'head_dim', arch === 'qwen3' ? 128 : Math.floor(hiddenSize / numHeads));
-  const maxPositions = positiveInt(raw, 'max_position_embeddings', arch === 'qwen3' ? 32768 : 2048);
-  const rope = readRope(raw, { defaultTheta: 10000, maxPositions, dim: headDim });
-  const attentionBias = arch === 'llama' || arch === 'qwen3' ? flag(raw, 'attention_bias', false) : false;
+  const maxPositions = positiveInt(raw, 'max_position_embeddings', DEFAULT_CONTEXT[arch] ?? 2048);
+  const rotaryDim = arch === 'phi3' ? rotaryDimOf(raw, headDim) : headDim;
+  const rope = readRope(raw, {
+    defaultTheta: arch === 'smollm3' ? 2_000_000 : 10000,
+    maxPositions,
+    dim: rotaryDim,
+    // Phi-3: longrope, against the top-level original_max_position_embeddings.
+    ...(arch === 'phi3' && {
+      extraTypes: ['longrope'],
+      originalMaxPositions: raw.original_max_position_embeddings != null ? positiveInt(raw, 'original_max_position_embeddings') : undefined,
+    }),
+  });
+  const attentionBias = arch === 'llama' || arch === 'qwen3' || arch === 'smollm3' ? flag(raw, 'attention_bias', false) : false;
   let slidingWindow: number | null = null;
   let types: LayerType[] | undefined;
+  const ropeLayers = arch === 'smollm3' ? ropeLayersOf(raw, numLayers) : undefined;
   if (arch === 'mistral' && raw.sliding_window !== null) {
     slidingWindow = positiveInt(raw, 'sliding_window', 4096);
   } else if (arch === 'qwen2' && flag(raw, 'use_sliding_window', false) && raw.sliding_window !== null) {
@@ -140,6 +183,16 @@ function llamaFamilyConfig(raw: Raw, arch: 'llama' | 'mistral' | 'qwen2' | 'qwen
     types = raw.layer_types !== undefined && raw.layer_types !== null
       ? layerTypes(raw.layer_types, numLayers)
       : Array.from({ length: numLayers }, (_, i) => (i >= from ? 'sliding' : 'full'));
+  } else if (arch === 'phi3' && raw.sliding_window !== undefined && raw.sliding_window !== null) {
+    // Phi3Attention passes config.sliding_window to every layer.
+    slidingWindow = positiveInt(raw, 'sliding_window');
+    types = Array.from({ length: numLayers }, () => 'sliding');
+  } else if (arch === 'smollm3' && flag(raw, 'use_sliding_window', false) && raw.sliding_window !== undefined && raw.sliding_window !== null) {
+    // SmolLM3Config: layer_types, else the layers without RoPE slide.
+    slidingWindow = positiveInt(raw, 'sliding_window');
+    types = raw.layer_types !== undefined && raw.layer_types !== null
+      ? layerTypes(raw.layer_types, numLayers)
+      : ropeLayers!.map((r) => (r ? 'full' : 'sliding'));
   }
   return {
     arch,
@@ -152,18 +205,20 @@ function llamaFamilyConfig(raw: Raw, arch: 'llama' | 'mistral' | 'qwen2' | 'qwen
     vocabSize: positiveInt(raw, 'vocab_size'),
     maxPositions,
     ropeTheta: rope.theta,
-    normEps: positiveNumber(raw, 'rms_norm_eps', 1e-6),
+    normEps: positiveNumber(raw, 'rms_norm_eps', arch === 'phi3' ? 1e-5 : 1e-6),
     norm: 'rms',
     activation: 'silu',
-    tieWordEmbeddings: flag(raw, 'tie_word_embeddings', false),
+    tieWordEmbeddings: flag(raw, 'tie_word_embeddings', arch === 'smollm3'),
     qkvBias: arch === 'qwen2' ? true : attentionBias,
     attnOutBias: attentionBias,
-    mlpBias: arch === 'llama' ? flag(raw, 'mlp_bias', false) : false,
+    mlpBias: arch === 'llama' || arch === 'smollm3' ? flag(raw, 'mlp_bias', false) : false,
     slidingWindow,
     ...commonTail(raw),
     ...(rope.scaling && { ropeScaling: rope.scaling }),
     ...(types && { layerTypes: types }),
     ...(arch === 'qwen3' && { qkNorm: true }),
+    ...(rotaryDim !== headDim && { rotaryDim }),
+    ...(ropeLayers && { ropeLayers }),
   };
 }
 

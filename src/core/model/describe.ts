@@ -28,10 +28,11 @@ export function architectureFacts(config: ModelConfig, layout: ModelLayout): Arc
   } else {
     const kinds = new Map<string, number>();
     for (const l of layers) {
-      const d = describeRope(l.rope);
+      const d = l.rope ? describeRope(l.rope) : 'none (NoPE)';
       kinds.set(d, (kinds.get(d) ?? 0) + 1);
     }
-    const partial = layers[0]?.rope && layers[0].rope.dim !== config.headDim ? `, ${layers[0].rope.dim} of ${config.headDim} dims rotated` : '';
+    const rotated = layers.find((l) => l.rope)?.rope;
+    const partial = rotated && rotated.dim !== config.headDim ? `, ${rotated.dim} of ${config.headDim} dims rotated` : '';
     add('rope', 'RoPE', kinds.size === 1 ? `${[...kinds.keys()][0]}${partial}`
       : [...kinds].map(([d, n]) => `${d} on ${n} layers`).join('; '));
   }
@@ -56,7 +57,8 @@ export function architectureFacts(config: ModelConfig, layout: ModelLayout): Arc
 
   const M = B.mlp;
   const biases = layout.block.linears.some((l) => l.bias) ? ', with biases' : '';
-  add('mlp', 'MLP', `${M.gate ? 'gated' : 'plain'} ${ACTIVATION_NAMES[M.activation]} (${[M.gate, M.up, M.down].filter(Boolean).map((n) => n!.split('.').at(-1)).join(', ')})${biases}`);
+  add('mlp', 'MLP', `${M.gate || M.fused ? 'gated' : 'plain'} ${ACTIVATION_NAMES[M.activation]} (${[M.gate, M.up, M.down].filter(Boolean).map((n) => n!.split('.').at(-1)).join(', ')})${biases}`);
+  if (B.attention.qkv.length === 1 && config.arch !== 'gpt2') add('fused', 'Fused projections', `${B.attention.qkv[0].split('.').at(-1)}${M.fused ? `, ${M.up.split('.').at(-1)}` : ''} (quantized as stored)`);
 
   const embeddings: string[] = [];
   if (layout.embedScale !== 1) embeddings.push(`scaled by ${layout.embedScale}${config.embedScale !== undefined ? ` (√${config.hiddenSize} in the stored dtype)` : ''}`);

@@ -3,13 +3,14 @@
  * holding GPT-2's trained weights gives GPT-2's logits (from transformers, reference_greedy.json);
  * llama3 RoPE with factor 1 is stories260K itself; qwen3's per-head q/k norms make each head's
  * projection scale irrelevant; Gemma 3's sliding window changes only positions beyond it; the
- * embedding scale and (1 + w) norms are what Gemma3TextScaledWordEmbedding and Gemma3RMSNorm compute.
+ * embedding scale and (1 + w) norms are what Gemma3TextScaledWordEmbedding and Gemma3RMSNorm compute;
+ * Phi-3's fused projections and SmolLM3 with RoPE on every layer are stories260K itself.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyNorm, causalAttention, embed, forwardLogits, greedyGenerate, loadReferenceModel, rmsNorm, type ReferenceModel } from './forward-reference';
 import { openCheckpoint } from './checkpoint';
 import { MAKEMORE_NAMES, openSharedCheckpoint, readSharedModelJson, STORIES_260K, type MakemoreReference, type StoriesReference } from '../../testing/shared-models';
-import { makemoreAsOpt, sourcesOf, storiesAsGemma3, storiesAsQwen3, storiesWithConfig, type ModelFiles } from '../../testing/family-models';
+import { makemoreAsOpt, sourcesOf, storiesAsGemma3, storiesAsPhi3, storiesAsQwen3, storiesAsSmolLM3, storiesWithConfig, type ModelFiles } from '../../testing/family-models';
 
 async function reference(files: ModelFiles): Promise<ReferenceModel> {
   return loadReferenceModel(await openCheckpoint(sourcesOf(files)));
@@ -135,5 +136,37 @@ describe('gemma3_text (modeling_gemma3.py)', () => {
     expect(Array.from(causalAttention(Q, 1, 0, K, V, 1, 0, 0, T, 1, 1, 1, 1, 1))).toEqual([0, 10, 20, 30, 40]);
     const two = causalAttention(Q, 1, 0, K, V, 1, 0, 0, T, 1, 1, 1, 0, 2); // scale 0: uniform weights
     expect(Array.from(two)).toEqual([0, 5, 15, 25, 35]);
+  });
+});
+
+describe('phi3 (modeling_phi3.py) and smollm3 (modeling_smollm3.py) holding stories260K', () => {
+  const storiesLogits = async () => forwardLogits(await loadReferenceModel(await openSharedCheckpoint(STORIES_260K)), stories.prompt_ids_with_bos);
+
+  it('phi3 with fused qkv_proj / gate_up_proj, full rotary and no scaling is stories260K', async () => {
+    const phi3 = await reference(await storiesAsPhi3({}));
+    expect(maxDiff(forwardLogits(phi3, stories.prompt_ids_with_bos), await storiesLogits())).toBeLessThan(1e-9);
+    expect(greedyGenerate(phi3, stories.prompt_ids_with_bos, 8)).toEqual(stories.greedy_ids_48.slice(0, 8));
+  });
+
+  it('phi3 with partial rotary, longrope and a window of 24: positions below the window are those of the model without it', async () => {
+    const windowed = await reference(await storiesAsPhi3());
+    const files = await storiesAsPhi3();
+    const config = JSON.parse(new TextDecoder().decode(files.get('config.json')!)) as Record<string, unknown>;
+    files.set('config.json', new TextEncoder().encode(JSON.stringify({ ...config, sliding_window: null })));
+    const open = await reference(files);
+    expect(windowed.layout.layerAttention(0)).toMatchObject({ window: 24, rope: { dim: 4 } });
+    const ids = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % 512);
+    const a = forwardLogits(windowed, ids);
+    const b = forwardLogits(open, ids);
+    expect(maxDiff(a.subarray(0, 24 * 512), b.subarray(0, 24 * 512))).toBeLessThan(1e-12);
+    expect(maxDiff(a.subarray(24 * 512), b.subarray(24 * 512))).toBeGreaterThan(1e-3);
+  });
+
+  it('smollm3 with RoPE on every layer is stories260K; no_rope_layers 0 removes it from those layers', async () => {
+    const all = await reference(await storiesAsSmolLM3([1, 1, 1, 1, 1]));
+    expect(maxDiff(forwardLogits(all, stories.prompt_ids_with_bos), await storiesLogits())).toBeLessThan(1e-12);
+    const nope = await reference(await storiesAsSmolLM3());
+    expect(nope.layout.layerAttention(2).rope).toBeNull();
+    expect(maxDiff(forwardLogits(nope, stories.prompt_ids_with_bos), await storiesLogits())).toBeGreaterThan(1e-3);
   });
 });

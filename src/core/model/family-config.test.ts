@@ -191,3 +191,57 @@ describe('architectureFacts (the studio\'s "Recognised" panel)', () => {
     expect(opt.embeddings).toBe('width 512, project_in / project_out to 1024');
   });
 });
+
+// Phi-4-mini-instruct's and SmolLM3-3B's config.json values.
+const PHI4_MINI = {
+  architectures: ['Phi3ForCausalLM'], model_type: 'phi3', hidden_size: 3072, intermediate_size: 8192, num_hidden_layers: 32,
+  num_attention_heads: 24, num_key_value_heads: 8, vocab_size: 200064, max_position_embeddings: 131072,
+  original_max_position_embeddings: 4096, partial_rotary_factor: 0.75, rms_norm_eps: 1e-5, rope_theta: 10000.0,
+  rope_scaling: { type: 'longrope', short_factor: Array(48).fill(1.0), long_factor: Array(48).fill(2.0) }, sliding_window: 262144,
+  hidden_act: 'silu', tie_word_embeddings: true, bos_token_id: 199999, eos_token_id: 199999, torch_dtype: 'bfloat16',
+};
+const SMOLLM3_3B = {
+  architectures: ['SmolLM3ForCausalLM'], model_type: 'smollm3', hidden_size: 2048, intermediate_size: 11008, num_hidden_layers: 36,
+  num_attention_heads: 16, num_key_value_heads: 4, vocab_size: 128256, max_position_embeddings: 65536, rope_theta: 5000000.0,
+  no_rope_layers: Array.from({ length: 36 }, (_, i) => ((i + 1) % 4 === 0 ? 0 : 1)), use_sliding_window: false, sliding_window: null,
+  rms_norm_eps: 1e-6, hidden_act: 'silu', tie_word_embeddings: true, torch_dtype: 'bfloat16',
+};
+
+describe('phi3', () => {
+  it('Phi-4-mini: fused qkv_proj and gate_up_proj as stored, 96 of 128 dims rotated, longrope, a window on every layer', () => {
+    const c = parse(PHI4_MINI);
+    expect(c).toMatchObject({ arch: 'phi3', headDim: 128, rotaryDim: 96, slidingWindow: 262144 });
+    expect(c.ropeScaling).toMatchObject({ type: 'longrope', originalMaxPositions: 4096 });
+    expect((c.ropeScaling as { attentionFactor: number }).attentionFactor).toBeCloseTo(Math.sqrt(1 + Math.log(32) / Math.log(4096)), 12);
+    const layout = modelLayout(c);
+    expect(layout.block.linears.map((l) => [l.name, l.out, l.in, l.bias])).toEqual([
+      ['self_attn.qkv_proj', 5120, 3072, false], ['self_attn.o_proj', 3072, 3072, false],
+      ['mlp.gate_up_proj', 16384, 3072, false], ['mlp.down_proj', 3072, 8192, false],
+    ]);
+    expect(layout.block.sequentialGroups).toEqual([['self_attn.qkv_proj'], ['self_attn.o_proj'], ['mlp.gate_up_proj'], ['mlp.down_proj']]);
+    expect(layout.block.fusedSets).toEqual([]);
+    expect(layout.layerAttention(7)).toMatchObject({ window: 262144, rope: { dim: 96, theta: 10000 } });
+    expect(() => assertSequenceFits(c, 8192)).not.toThrow();
+    // Phi-3's longrope is not Llama's: refused there by name.
+    expect(() => parse({ ...PHI4_MINI, model_type: 'llama' })).toThrow(/rope_type "longrope" is not supported; supported RoPE types: default, linear, dynamic, llama3$/);
+    expect(() => parse({ ...PHI4_MINI, rope_scaling: { type: 'su', short_factor: [], long_factor: [] } }))
+      .toThrow('config.json: rope_scaling rope_type "su" is not supported; supported RoPE types: default, linear, dynamic, llama3, longrope');
+    expect(() => parse({ ...PHI4_MINI, partial_rotary_factor: 0.7 })).toThrow(/rotates 89 dimensions; RoPE needs an even number/);
+  });
+});
+
+describe('smollm3', () => {
+  it('SmolLM3-3B: every fourth layer without RoPE (no_rope_layers), tied, plain RoPE θ 5e6 elsewhere', () => {
+    const c = parse(SMOLLM3_3B);
+    expect(c.ropeLayers!.filter((r) => !r)).toHaveLength(9);
+    const layout = modelLayout(c);
+    expect(layout.layerAttention(2).rope).toEqual({ theta: 5e6, dim: 128 });
+    expect(layout.layerAttention(3).rope).toBeNull();
+    expect(c.tieWordEmbeddings).toBe(true);
+    const { no_rope_layers: _, ...byInterval } = SMOLLM3_3B;
+    expect(parse(byInterval).ropeLayers).toEqual(c.ropeLayers);
+    const facts = Object.fromEntries(architectureFacts(c, layout).map((f) => [f.key, f.value]));
+    expect(facts.rope).toBe('plain (θ 5000000) on 27 layers; none (NoPE) on 9 layers');
+    expect(() => parse({ ...SMOLLM3_3B, no_rope_layers: [1, 0] })).toThrow(/no_rope_layers/);
+  });
+});

@@ -13,6 +13,12 @@
  *     x += post_feedforward_layernorm(mlp(pre_feedforward_layernorm(x))), attention with q/k norms,
  *     scale query_pre_attn_scalar^−0.5, sliding-window layers with their own RoPE base, a
  *     gelu_pytorch_tanh-gated MLP; logits softcapped when final_logit_softcapping is set
+ *   phi3 (models/phi3/modeling_phi3.py: Phi3Attention, Phi3MLP, apply_rotary_pos_emb): as llama, with
+ *     q|k|v from one qkv_proj, gate|up from one gate_up_proj, RoPE on the first
+ *     partial_rotary_factor·head_dim dims of each head (longrope past the original context), and
+ *     config.sliding_window on every layer
+ *   smollm3 (models/smollm3/modeling_smollm3.py: SmolLM3Attention): as llama, without RoPE on the
+ *     layers whose no_rope_layers entry is 0
  *   opt (models/opt/modeling_opt.py: OPTDecoder, OPTDecoderLayer, OPTAttention):
  *     x = project_in(E[ids]) + P[pos + 2]; pre-LN blocks x += attn(ln(x)), x += fc2(act(fc1(ln(x))))
  *     or post-LN blocks x = ln(x + attn(x)), x = ln(x + fc2(act(fc1(x)))); logits =
@@ -356,11 +362,19 @@ export function forwardBlock(model: ReferenceModel, b: number, X: Float64Array, 
   let Y = add(Float64Array.from(X), o);
   if (!pre) Y = norm(L.attnNorm, Y);
 
-  // MLP: gated down(act(gate(x)) · up(x)), or plain down(act(up(x))).
+  // MLP: gated down(act(gate(x)) · up(x)) (gate and up fused in Phi-3), or plain down(act(up(x))).
   const M = L.mlp;
   const h2 = pre ? norm(L.mlpNorm, Y) : Y;
   let f: Float64Array;
-  if (M.gate) {
+  if (M.fused) {
+    // Phi3MLP: gate_up_proj's output [T, 2·inter] is [gate | up]; up · act(gate).
+    const gateUp = lin(M.up, h2);
+    const inter = gateUp.length / T / 2;
+    f = new Float64Array(T * inter);
+    for (let t = 0; t < T; t++) {
+      for (let i = 0; i < inter; i++) f[t * inter + i] = activation(M.activation, gateUp[t * 2 * inter + i]) * gateUp[t * 2 * inter + inter + i];
+    }
+  } else if (M.gate) {
     f = lin(M.gate, h2); // [T, inter]
     const up = lin(M.up, h2); // [T, inter]
     for (let i = 0; i < f.length; i++) f[i] = activation(M.activation, f[i]) * up[i];

@@ -111,8 +111,8 @@ export function parseRopeScaling(value: unknown, ctx: RopeParseContext): RopeSca
     case 'longrope': {
       const half = ctx.dim / 2;
       const originalMaxPositions = ctx.originalMaxPositions ?? positive(o, 'original_max_position_embeddings', where, ctx.maxPositions);
-      // _compute_longrope_parameters: with original_max_position_embeddings the factor is the ratio of the contexts.
-      const factor = ctx.originalMaxPositions !== undefined ? ctx.maxPositions / originalMaxPositions : positive(o, 'factor', where, 1);
+      // _compute_longrope_parameters: the factor, else the ratio of the context to the original one.
+      const factor = o.factor !== undefined && o.factor !== null ? positive(o, 'factor', where) : ctx.maxPositions / originalMaxPositions;
       const given = o.attention_factor;
       let attentionFactor: number;
       if (given !== undefined && given !== null) attentionFactor = positive(o, 'attention_factor', where);
@@ -142,10 +142,17 @@ export interface RopeSettings {
  */
 export function readRope(
   raw: Raw,
-  opts: { layerType?: 'full_attention' | 'sliding_attention'; defaultTheta: number; maxPositions: number; dim: number; extraTypes?: readonly string[] },
+  opts: {
+    layerType?: 'full_attention' | 'sliding_attention';
+    defaultTheta: number;
+    maxPositions: number;
+    dim: number;
+    extraTypes?: readonly string[];
+    originalMaxPositions?: number;
+  },
 ): RopeSettings {
   let theta = positiveNumber(raw, 'rope_theta', opts.defaultTheta);
-  const ctx = { maxPositions: opts.maxPositions, dim: opts.dim, extraTypes: opts.extraTypes };
+  const ctx = { maxPositions: opts.maxPositions, dim: opts.dim, extraTypes: opts.extraTypes, originalMaxPositions: opts.originalMaxPositions };
   const legacy = raw.rope_scaling;
   if (legacy !== undefined && legacy !== null) {
     return { theta, scaling: parseRopeScaling(legacy, { ...ctx, where: 'rope_scaling' }) };

@@ -7,7 +7,7 @@
  *               with q/k/v from one fused linear or three, q/k norms per head when the family has
  *               them, RoPE per layer (or none), a sliding window per layer, the family's score
  *               scale, and Gemma's norm on o's output before the residual add
- *   MLP         pre-norm:  h += down(act(gate(n2(h))) · up(n2(h)))   (gated)
+ *   MLP         pre-norm:  h += down(act(gate(n2(h))) · up(n2(h)))   (gated; Phi-3: gate|up from one gate_up_proj)
  *                          h += down(act(up(n2(h))))                  (plain: gpt2 c_fc/c_proj, opt fc1/fc2)
  *               post-norm: h = n2(h + mlp(h)); Gemma's norm on down's output before the add
  *
@@ -86,6 +86,7 @@ export function blockScratch(spec: ModelSpec): [string, number][] {
   else out.push(['q', q], ['k', kv], ['v', kv]);
   if (A.kNorm) out.push(['kRaw', kv]);
   if (layout.block.mlp.gate) out.push(['up', intermediate]);
+  if (layout.block.mlp.fused) out.push(['gateUp', 2 * intermediate]);
   if (layout.block.attnOutNorm || layout.block.mlpOutNorm) out.push(['post', hidden]);
   return out;
 }
@@ -241,7 +242,14 @@ export class BlockRunner {
       norm(L.mlpNorm.name, out, xn);
       input = xn;
     }
-    if (M.gate) {
+    if (M.fused) {
+      // Phi-3's gate_up_proj: [gate | up] of 2·inter columns; f = gate, then f = act(f) · up.
+      if (capture(input, M.up)) return false;
+      const gateUp = this.m('gateUp');
+      linear(input, M.up, gateUp);
+      encodeElementwise(rec, { op: ELEMENTWISE.copy, y: f, x: gateUp, placeholder }, limit);
+      encodeElementwise(rec, { op: activationOp(M.activation, true), y: f, x: gateUp, xColOff: spec.intermediate, placeholder }, limit);
+    } else if (M.gate) {
       if (capture(input, M.gate, M.up)) return false;
       const up = this.m('up');
       linear(input, M.gate, f);
