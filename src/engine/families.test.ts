@@ -33,6 +33,7 @@ import { perplexity } from './evaluate';
 import { runModel } from './run-model';
 import { exportCheckpoint } from './export-checkpoint';
 import { weightKey } from './quantize-model';
+import { estimateRunMemory } from './memory-estimate';
 
 let rt: GpuRuntime;
 beforeAll(async () => {
@@ -189,9 +190,14 @@ for (const c of CASES) {
       const settings: Partial<RunSettings> = { nsamples: 4, seqlen: c.seqlen, bits: 4, groupSize: 32, sym: true };
       const evaluation = { name: c.corpus, text: readCorpus(c.corpus).slice(-1200) };
       const calibration = { name: c.corpus, text: readCorpus(c.corpus) };
+      rt.pool.resetPeaks();
+      const base = rt.pool.stats.bytesInUse;
       const { report, weights, model } = await runModel(rt, {
         files: sourcesOf(files), modelName: c.name, calibration, evaluations: [evaluation], settings, gpuMemoryBudget: 2 ** 30,
       });
+      // The memory estimate bounds the bytes the run holds at once (the family's extra scratch included).
+      const estimate = estimateRunMemory(model.spec, 4 * c.seqlen, rt.bindingLimit).totalBytes;
+      expect(estimate).toBeGreaterThanOrEqual(rt.pool.stats.peakBytesInUse - base);
       expect(report.model.arch).toBe(c.arch);
       expect(report.export.unquantized).toEqual([]);
       expect(report.layers).toHaveLength(ckpt.config.numLayers * ckpt.layout.block.linears.length);
