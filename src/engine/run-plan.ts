@@ -10,6 +10,7 @@ import type { RunSettings } from '../core/run';
 import { planExport, type ExportPlan } from '../core/export/plan';
 import { modelSpec } from './model/load-model';
 import { assertRunFits, estimateRunMemory } from './memory-estimate';
+import { MAX_HEAD_DIM } from '../gpu/kernels/forward';
 
 export interface RunPlan {
   /** What the download will hold (format, padding, unquantized linears) or why there is none. */
@@ -28,6 +29,9 @@ export function planRun(ckpt: Checkpoint, settings: RunSettings, rt: GpuRuntime,
   const estimate = estimateRunMemory(spec, settings.nsamples * settings.seqlen, rt.bindingLimit);
   let fitError: string | null = null;
   try {
+    if (spec.headDim > MAX_HEAD_DIM) {
+      throw new Error(`head_dim ${spec.headDim} is above the ${MAX_HEAD_DIM} the attention kernel holds per head; this model cannot run here yet`);
+    }
     assertSequenceFits(ckpt.config, settings.seqlen);
     assertRunFits(spec, settings.nsamples, settings.seqlen, rt.summary, budgetBytes, rt.bindingLimit);
   } catch (e) {
