@@ -25,7 +25,9 @@ import { calibrationWindows, evaluationWindows, textToIds } from '../core/model/
 import { loadTokenizer } from '../core/model/tokenizer';
 import { outputMse } from '../core/metrics';
 import type { ExportFile } from '../core/export/safetensors-writer';
-import type { RunSettings } from '../core/run';
+import { defaultRunSettings, type RunSettings } from '../core/run';
+import { parseModelConfig } from '../core/model/config';
+import { planRun } from './run-plan';
 import type { GpuRuntime } from '../gpu/runtime';
 import { loadModel, type LoadedModel } from './model/load-model';
 import { GpuGlobals, greedy, scoreSequences } from './model/model-forward';
@@ -255,3 +257,14 @@ for (const c of CASES) {
     });
   });
 }
+
+describe('refusals before a run', () => {
+  it('a head_dim above the attention kernel\'s 256 is refused by the plan, by name', () => {
+    const config = parseModelConfig(JSON.stringify({
+      model_type: 'qwen3', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 1, num_attention_heads: 2, head_dim: 512, vocab_size: 512,
+    }));
+    const ckpt = { config, layout: modelLayout(config) } as Checkpoint;
+    const plan = planRun(ckpt, { ...defaultRunSettings, nsamples: 1, seqlen: 16 }, rt, 2 ** 30);
+    expect(plan.fitError).toBe('head_dim 512 is above the 256 the attention kernel holds per head; this model cannot run here yet');
+  });
+});
