@@ -16,7 +16,8 @@
  * Run: npm run bench:families [-- --model smollm2|qwen3|gemma3|llama32|all --blocks B --nsamples N
  *        --seqlen L --batch W --reps R --bits B --group-size G --seed S]
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -282,7 +283,23 @@ function childArgs(a: Args): string[] {
   return ['--blocks', a.blocks, '--nsamples', a.nsamples, '--seqlen', a.seqlen, '--batch', a.batch, '--reps', a.reps, '--bits', a.bits, '--group-size', a.groupSize, '--seed', a.seed].map(String);
 }
 
-function main(args: Args): void {
+/** Runs the measuring child, echoing its lines as they come; resolves with its RESULT line, or null. */
+function runChild(root: string, args: string[]): Promise<string | null> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', './tools/register-raw.mjs', '--import', 'tsx', 'bench/families.bench.ts', ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let result: string | null = null;
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.startsWith('RESULT ')) result = line.slice(7);
+      else console.log(line);
+    });
+    child.on('close', (code) => resolve(code === 0 ? result : null));
+  });
+}
+
+async function main(args: Args): Promise<void> {
   const root = fileURLToPath(new URL('../', import.meta.url));
   const rows: string[] = [];
   console.log(`command line: ${process.argv.slice(2).join(' ') || '(defaults)'}`);
@@ -294,19 +311,12 @@ function main(args: Args): void {
       const t0 = now();
       const bytes = writeTwin(config, args.blocks, dir, args.seed);
       console.log(`made: ${mib(bytes)} of random bfloat16 weights in ${fmt(now() - t0)} s (${dir}, deleted afterwards)`);
-      const child = spawnSync(
-        process.execPath,
-        ['--import', './tools/register-raw.mjs', '--import', 'tsx', 'bench/families.bench.ts', ...childArgs(args), '--measure', dir],
-        { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 },
-      );
-      const out = child.stdout ?? '';
-      process.stdout.write(out.split('\n').filter((l) => !l.startsWith('RESULT ')).join('\n'));
-      const result = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (child.status !== 0 || !result) {
-        rows.push(`| ${title} | failed (exit ${child.status ?? child.signal}) | | | | |`);
+      const result = await runChild(root, [...childArgs(args), '--measure', dir]);
+      if (!result) {
+        rows.push(`| ${title} | failed (see above) | | | | |`);
         continue;
       }
-      const r = JSON.parse(result.slice(7)) as { load: number; tokensPerSecond: number; secondsPerBlock: number[]; peakGpu: number; estimate: number; peakRss: number };
+      const r = JSON.parse(result) as { load: number; tokensPerSecond: number; secondsPerBlock: number[]; peakGpu: number; estimate: number; peakRss: number };
       rows.push(`| ${title} | ${fmt(r.load)} | ${fmt(r.tokensPerSecond, 1)} | ${r.secondsPerBlock.map((t) => fmt(t, 1)).join(', ')} | ${mib(r.peakGpu)} (est. ${mib(r.estimate)}) | ${mib(r.peakRss)} |`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -326,7 +336,7 @@ try {
       process.exit(1);
     });
   } else {
-    main(args);
+    void main(args);
   }
 } catch (e) {
   if (e instanceof UsageError) {
