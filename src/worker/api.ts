@@ -23,7 +23,7 @@ import { loadTokenizer } from '../core/model/tokenizer';
 import { assertIdsInVocabulary, textToIds } from '../core/model/calibration';
 import { fetchHubCheckpoint, type HubProgress } from '../core/model/hub';
 import { zipFiles } from '../core/export/zip';
-import { greedy } from '../engine/model/model-forward';
+import { generateGreedy } from '../engine/model/generate';
 import { forEachVariant, variantModels } from '../engine/evaluate';
 import { exportCheckpoint } from '../engine/export-checkpoint';
 import { textFile } from '../core/export/safetensors-writer';
@@ -346,9 +346,11 @@ export const api = {
     await forEachVariant(rt, run.model, variantModels(run.model, run.weights, run.report.export.f16), async (variant, globals, blocks) => {
       const made: number[] = [];
       onStep?.({ variant, text: '', tokens: 0, count: n });
-      await greedy(rt, globals, blocks, promptIds, n, undefined, (id) => {
-        made.push(id);
-        onStep?.({ variant, text: text(made), tokens: made.length, count: n });
+      await generateGreedy(rt, globals, blocks, promptIds, n, {
+        onToken: (id) => {
+          made.push(id);
+          onStep?.({ variant, text: text(made), tokens: made.length, count: n });
+        },
       });
       out[variant] = text(made);
     });

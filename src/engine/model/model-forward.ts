@@ -199,11 +199,12 @@ export class GpuGlobals {
 
   /**
    * Records h [tokens, hidden] = the embeddings of ids (sequences of seqlen): E[id] · scale,
-   * through project_in, plus the learned position t mod seqlen + offset. An id outside the
+   * through project_in, plus the learned position positionBase + t mod seqlen + offset (positionBase:
+   * the tokens already in a KV cache). An id outside the
    * vocabulary raises `status`. Returns the temporary buffers, for the caller to release once the
    * recorder has finished.
    */
-  encodeEmbedding(rec: Recorder, ids: GPUBuffer, h: GpuMatrix, seqlen: number, status: StatusSlot): (GPUBuffer | GpuMatrix)[] {
+  encodeEmbedding(rec: Recorder, ids: GPUBuffer, h: GpuMatrix, seqlen: number, status: StatusSlot, positionBase = 0): (GPUBuffer | GpuMatrix)[] {
     const { rt, spec } = this;
     const limit = rt.bindingLimit;
     const T = h.rows;
@@ -220,7 +221,7 @@ export class GpuGlobals {
       const offset = spec.layout.positionOffset;
       const pos = rt.storage(T * 4, 'embed.positions');
       temps.push(pos);
-      rt.upload(pos, 0, Uint32Array.from({ length: T }, (_, t) => (t % seqlen) + offset));
+      rt.upload(pos, 0, Uint32Array.from({ length: T }, (_, t) => positionBase + (t % seqlen) + offset));
       encodeEmbed(rec, this.positions, pos, h, true, limit, status);
     }
     return temps;
