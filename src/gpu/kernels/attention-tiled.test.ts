@@ -1,7 +1,7 @@
 /**
- * The key-tiled attention kernel against the f64 reference (causalAttention in
+ * The tiled attention kernel (8-query × 64-key tiles) against the f64 reference (causalAttention in
  * src/core/model/forward-reference.ts) on edge shapes: sequences of 1, lengths that are not
- * multiples of the 64-key tile, head_dim 8/64/80/128/256, grouped-query heads, sliding windows
+ * multiples of the tiles, head_dim 8/64/80/128/256, grouped-query heads, sliding windows
  * shorter than, equal to and longer than a tile, windows of rows bound in slices; and the same
  * kernel over a KV cache filled by a prefill and then one token at a time.
  */

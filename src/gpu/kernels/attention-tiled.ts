@@ -1,8 +1,9 @@
 /**
- * Causal grouped-query attention tiled over keys (shaders/attention_tiled.wgsl): one workgroup per
- * (query, head) scores ATTENTION_TILE keys at a time and splits the head's output dims among its
- * invocations. The forward pass attends within each sequence of its activations; a KV cache's
- * queries attend to the cache's rows (encodeCachedAttention).
+ * Causal grouped-query attention tiled over queries and keys (shaders/attention_tiled.wgsl): one
+ * workgroup per (QUERY_TILE queries, head) scores ATTENTION_TILE keys at a time, each key and value
+ * row read once per tile, and splits the head's output dims among its invocations. The forward
+ * pass attends within each sequence of its activations; a KV cache's queries attend to the
+ * cache's rows (encodeCachedAttention).
  */
 import source from '../../../shaders/attention_tiled.wgsl?raw';
 import appendSource from '../../../shaders/kv_append.wgsl?raw';
@@ -11,8 +12,10 @@ import { ParamStruct } from '../params';
 import type { Recorder } from '../recorder';
 import { rowSpans, rowWindow, singleSpan, type GpuMatrix } from '../matrix';
 
-/** Keys per tile = invocations per workgroup. */
+/** Keys per tile = invocations per workgroup (≤ 64: the shader's score tiles). */
 export const ATTENTION_TILE = 64;
+/** Queries per workgroup (BQ in the shader). */
+export const QUERY_TILE = 8;
 /** Output dims per invocation in the shader (DIMS): head_dim ≤ this · ATTENTION_TILE, and ≤ 256. */
 const DIMS = 4;
 export const MAX_HEAD_DIM = Math.min(256, DIMS * ATTENTION_TILE);
@@ -98,7 +101,7 @@ interface Dispatch {
 }
 
 function dispatch(rec: Recorder, a: AttentionHeads & { qOff: number; kOff: number; vOff: number; ldq: number; ldk: number; ldv: number; ldo: number }, d: Dispatch): void {
-  const groups = d.rows * a.heads;
+  const groups = (d.rows / d.seqlen) * Math.ceil(d.seqlen / QUERY_TILE) * a.heads;
   const groupsX = Math.min(groups, MAX_GROUPS);
   rec.dispatch(
     tiledAttentionKernel,
