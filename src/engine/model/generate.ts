@@ -10,16 +10,14 @@
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { GpuMatrix } from '../../gpu/matrix';
 import {
-  ELEMENTWISE,
-  encodeElementwise,
   encodeLinear,
-  encodeNll,
   FORWARD_STATUS,
   FORWARD_STATUS_SLOTS,
   NO_TARGET,
 } from '../../gpu/kernels/forward';
 import { BlockRunner, type GpuBlock } from './block-forward';
 import { KvCache, ropeFixedBetween } from './kv-cache';
+import { encodeHeadScores } from './lm-head';
 import { releaseBlock, scoreSequences, uploadBlock, type BlockSource, type GpuGlobals, type HostBlock } from './model-forward';
 
 /** Block weights kept on the GPU between tokens by default (bytes). */
@@ -114,14 +112,16 @@ async function cached(
   rt.upload(targets, 0, Uint32Array.of(NO_TARGET));
   const nll = rt.storage(4, 'generate.nll');
   const argmax = rt.storage(4, 'generate.argmax');
-  const logits = rt.matrix(1, spec.vocab, 'generate.logits');
   const idsBuf = rt.storage(P * 4, 'generate.ids');
-  const owned: (GPUBuffer | GpuMatrix)[] = [status, targets, nll, argmax, logits, idsBuf];
+  const owned: (GPUBuffer | GpuMatrix)[] = [status, targets, nll, argmax, idsBuf];
   let runner: BlockRunner | null = null;
   const out: number[] = [];
 
-  /** Runs `tokens` new tokens (ids in idsBuf) at positions cache.length…; returns the argmax after the last. */
-  const step = async (tokens: number, label: string): Promise<number> => {
+  /**
+   * Runs `tokens` new tokens (ids in idsBuf) at positions cache.length…; returns the argmax of the
+   * last one's logits, and with readLogits those logits.
+   */
+  const step = async (tokens: number, label: string, readLogits: boolean): Promise<{ id: number; logits: Float32Array | null }> => {
     const pos = cache.length;
     const h0 = rt.matrix(tokens, spec.hidden, `${label}.h0`);
     const h1 = rt.matrix(tokens, spec.hidden, `${label}.h1`);
@@ -163,13 +163,20 @@ async function cached(
         encodeLinear(rec, headIn, globals.projectOut, projected, limit);
         headIn = projected;
       }
-      encodeLinear(rec, headIn, globals.head, logits, limit, tokens - 1);
-      const cap = spec.layout.logitSoftcap;
-      if (cap !== null) encodeElementwise(rec, { op: ELEMENTWISE.softcap, y: logits, alpha: cap, placeholder: rt.placeholder }, limit);
-      encodeNll(rec, logits, targets, nll, argmax, 0, { buffer: status, slot: FORWARD_STATUS.targetOutOfRange });
+      // The head on the last row only (its logits a chunk of vocabulary at a time).
+      const lastIn = tokens === 1 ? headIn : rt.matrix(1, headIn.cols, `${label}.lastRow`);
+      if (lastIn !== headIn) {
+        temps.push(lastIn);
+        rec.copy(headIn.buffer, (tokens - 1) * headIn.ld * 4, lastIn.buffer, 0, headIn.ld * 4);
+      }
+      const head = encodeHeadScores(rt, rec, lastIn, globals.head, spec.layout.logitSoftcap, {
+        targets, nll, argmax, status: { buffer: status, slot: FORWARD_STATUS.targetOutOfRange },
+      });
+      temps.push(...head.temps);
       rec.finish();
       cache.length = pos + tokens;
-      return (await rt.readU32(argmax, 0, 1))[0];
+      const id = (await rt.readU32(argmax, 0, 1))[0];
+      return { id, logits: readLogits ? await rt.readF32(head.lastLogits, 0, spec.vocab) : null };
     } finally {
       if (!rt.isLost) rt.release(...temps);
     }
@@ -181,7 +188,7 @@ async function cached(
     rec.finish();
     rt.upload(idsBuf, 0, Uint32Array.from(prompt));
     runner = new BlockRunner(rt, { spec, seqlen: P, tokens: P, ropePositions: capacity });
-    let id = await step(P, 'generate.prefill');
+    let { id, logits } = await step(P, 'generate.prefill', n === 1);
     const flags = await rt.readU32(status, 0, FORWARD_STATUS_SLOTS);
     if (flags[FORWARD_STATUS.embedRowOutOfRange]) {
       throw new RangeError(`a prompt id is outside the model's vocabulary of ${spec.vocab}; check the ids before generating`);
@@ -193,10 +200,9 @@ async function cached(
       opts.onToken?.(id, i);
       if (i === n - 1) break;
       rt.upload(idsBuf, 0, Uint32Array.of(id));
-      id = await step(1, 'generate.token');
+      ({ id, logits } = await step(1, 'generate.token', i === n - 2));
     }
-    const lastLogits = await rt.readF32(logits.buffer, 0, spec.vocab);
-    return { ids: out, lastLogits, cached: true };
+    return { ids: out, lastLogits: logits, cached: true };
   } finally {
     if (!rt.isLost) {
       runner?.release();

@@ -8,11 +8,8 @@ import type { GpuRuntime } from '../../gpu/runtime';
 import type { GpuMatrix } from '../../gpu/matrix';
 import type { Recorder } from '../../gpu/recorder';
 import {
-  ELEMENTWISE,
-  encodeElementwise,
   encodeEmbed,
   encodeLinear,
-  encodeNll,
   FORWARD_STATUS,
   FORWARD_STATUS_SLOTS,
   NO_TARGET,
@@ -21,6 +18,7 @@ import {
 } from '../../gpu/kernels/forward';
 import { blockNorms, type ModelLayout, type NormSpec } from '../../core/model/architecture';
 import { BlockRunner, type BlockShape, type GpuBlock } from './block-forward';
+import { encodeHeadScores } from './lm-head';
 import { roundedToHalf } from '../../core/export/f16';
 
 export interface HostNorm {
@@ -300,21 +298,13 @@ async function score(
       encodeLinear(rec, headIn, globals.projectOut, projected, rt.bindingLimit);
       headIn = projected;
     }
-    const cap = spec.layout.logitSoftcap;
-    // The LM head in chunks of tokens whose logits fit one binding.
-    const chunkRows = Math.min(T, maxLogitRows(rt, spec.vocab));
-    const logits = rt.matrix(chunkRows, spec.vocab, 'score.logits');
-    for (let t0 = 0; t0 < T; t0 += chunkRows) {
-      const chunk = { ...logits, rows: Math.min(chunkRows, T - t0) };
-      encodeLinear(rec, headIn, globals.head, chunk, rt.bindingLimit, t0);
-      if (cap !== null) encodeElementwise(rec, { op: ELEMENTWISE.softcap, y: chunk, alpha: cap, placeholder: rt.placeholder }, rt.bindingLimit);
-      encodeNll(rec, chunk, targetsBuf, nllBuf, argmaxBuf, t0, { buffer: status, slot: FORWARD_STATUS.targetOutOfRange });
-      rec.submit();
-    }
+    // The LM head and the log-softmax a chunk of logits at a time (lm-head.ts).
+    const head = encodeHeadScores(rt, rec, headIn, globals.head, spec.layout.logitSoftcap, {
+      targets: targetsBuf, nll: nllBuf, argmax: argmaxBuf, status: { buffer: status, slot: FORWARD_STATUS.targetOutOfRange },
+    });
+    temps.push(...head.temps);
     rec.finish();
-    const lastRow = (T - 1) % chunkRows;
-    const lastLogits = await rt.readF32(logits.buffer, lastRow * logits.ld * 4, spec.vocab);
-    rt.release(logits);
+    const lastLogits = await rt.readF32(head.lastLogits, 0, spec.vocab);
     const flags = await rt.readU32(status, 0, FORWARD_STATUS_SLOTS);
     if (flags[FORWARD_STATUS.embedRowOutOfRange] || flags[FORWARD_STATUS.targetOutOfRange]) {
       throw new RangeError(`a token id is outside the model's vocabulary of ${spec.vocab} (flagged by the ` +
@@ -330,12 +320,6 @@ async function score(
       rt.release(idsBuf, targetsBuf, nllBuf, argmaxBuf, status, h, next, ...temps);
     }
   }
-}
-
-/** Rows of logits that fit one binding. */
-function maxLogitRows(rt: GpuRuntime, vocab: number): number {
-  const ld = Math.ceil(vocab / 64) * 64;
-  return Math.max(1, Math.min(65535, Math.floor(rt.bindingLimit / (ld * 4))));
 }
 
 /**
