@@ -59,7 +59,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var first = 0u;
   if (P.window > 0u && p0 + 1u > P.window) { first = p0 + 1u - P.window; }
   let last = p0 + nq - 1u;                          // the last query's position: no key past it
-  var m = NEG;                                      // query li's running max (li < BQ)
+  var m = NEG;                                      // query li's running max (li < nq)
   var l = 0.0;                                      // query li's running sum (li < BQ)
   var acc: array<f32, 32>;                          // [BQ, DIMS]: query q, dim li + i·WG
   for (var x = 0u; x < BQ * DIMS; x++) { acc[x] = 0.0; }
@@ -74,7 +74,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let kBase = (key0 + s) * P.ldk + P.kOff + kvh * hd;
       for (var d = 0u; d < hd; d++) {
         let k = Km[kBase + d];
-        for (var q = 0u; q < BQ; q++) { dots[q] += qs[q * MAX_HEAD_DIM + d] * k; }
+        for (var q = 0u; q < BQ; q++) {
+          if (q >= nq) { break; }
+          dots[q] += qs[q * MAX_HEAD_DIM + d] * k;
+        }
       }
     }
     for (var q = 0u; q < BQ; q++) {
@@ -86,7 +89,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
     // 2. Online softmax of query li's row.
-    if (li < BQ) {
+    if (li < nq) {
       var mNew = m;
       for (var j = 0u; j < count; j++) { mNew = max(mNew, scores[li * WG + j]); }
       var sum = 0.0;
@@ -111,7 +114,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         var vAt = (key0 + s0) * P.ldv + P.vOff + kvh * hd + d;
         for (var j = 0u; j < count; j++) {
           let v = Vm[vAt];
-          for (var q = 0u; q < BQ; q++) { acc[q * DIMS + i] += probs[q * WG + j] * v; }
+          for (var q = 0u; q < BQ; q++) {
+            if (q >= nq) { break; }
+            acc[q * DIMS + i] += probs[q * WG + j] * v;
+          }
           vAt += P.ldv;
         }
       }
