@@ -128,9 +128,10 @@ async function cached(
     const temps: (GPUBuffer | GpuMatrix)[] = [h0, h1];
     let [h, next] = [h0, h1];
     try {
-      let rec = rt.recorder(`${label}.embed`);
+      // One submission per token while every block is resident; a streamed block is submitted
+      // before its buffers go back to the pool.
+      let rec = rt.recorder(label);
       temps.push(...globals.encodeEmbedding(rec, idsBuf, h, tokens, slot, pos));
-      rec.finish();
       for (let b = 0; b < spec.layers; b++) {
         if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
         let block = resident[b];
@@ -145,13 +146,14 @@ async function cached(
             residentBytes += bytes;
           }
         }
-        rec = rt.recorder(`${label}.block${b}`);
         runner!.encode(rec, h, next, block, { kv: { cache: cache.layers[b], cached: pos } });
-        rec.finish();
-        if (!keep) releaseBlock(rt, block);
+        if (!keep) {
+          rec.finish();
+          releaseBlock(rt, block);
+          rec = rt.recorder(`${label}.after${b}`);
+        }
         [h, next] = [next, h];
       }
-      rec = rt.recorder(`${label}.head`);
       let headIn = h;
       if (globals.finalNorm) {
         runner!.encodeFinalNorm(rec, h, globals.finalNorm);
