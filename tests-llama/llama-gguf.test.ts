@@ -33,7 +33,7 @@ import type { GpuRuntime } from '../src/gpu/runtime';
 import { runModel } from '../src/engine/run-model';
 import { exportGguf, exportImatrix, type GgufFloatType } from '../src/engine/export-gguf';
 import { GpuGlobals, scoreSequences, type BlockSource } from '../src/engine/model/model-forward';
-import { variantBlocks } from '../src/engine/evaluate';
+import { perplexity, variantModels } from '../src/engine/evaluate';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const DEMO = join(here, '../public/demo');
@@ -220,8 +220,10 @@ describe('GGUF in a real llama.cpp (CPU, offline)', () => {
         const windows = evaluationWindows(ours, m.seqlen).slice(0, m.evalWindows);
         const prompt = windows[0].slice(0, PROMPT_TOKENS);
 
-        const globals = new GpuGlobals(rt, run.model.spec, run.model.globals);
-        const greedy = await ourGreedy(rt, globals, variantBlocks(run.model, run.weights).gptq, prompt, GREEDY_TOKENS).finally(() => globals.release());
+        // The run's GPTQ model as its export holds it (every value F16 when the plan says so).
+        const variant = variantModels(run.model, run.weights, run.report.export.f16).gptq;
+        const globals = new GpuGlobals(rt, run.model.spec, run.model.globals, { half: variant.half });
+        const greedy = await ourGreedy(rt, globals, variant.blocks, prompt, GREEDY_TOKENS).finally(() => globals.release());
 
         const measure = async (floatType: GgufFloatType, control = false) => {
           // The control keeps every linear as F32 copies of the run's Q (no quantized matmuls).
@@ -240,11 +242,18 @@ describe('GGUF in a real llama.cpp (CPU, offline)', () => {
         const firstDiff = ours.findIndex((id, i) => f32.ids[i] !== id);
         expect({ length: f32.ids.length, firstDiff }).toEqual({ length: ours.length, firstDiff: -1 });
         const gptq = run.report.perplexity.gptq;
+        if (gptq === null) throw new Error('the run measured no GPTQ perplexity');
         const rel = f32.ppl / gptq - 1;
         expect(Math.abs(rel)).toBeLessThan(0.005);
         const agreed = agreement(greedy, f32.greedy);
+        // The control holds the run's GPTQ linears and every other tensor as the checkpoint stores
+        // it, in F32: it must score what our GPTQ model in F32 scores (the run itself reports the
+        // F16 model its export holds when the plan chose F16).
+        const exact = variantModels(run.model, run.weights, false).gptq;
+        const exactGlobals = new GpuGlobals(rt, run.model.spec, run.model.globals);
+        const ourF32 = await perplexity(rt, exactGlobals, exact.blocks, Uint32Array.from(windows.flat()), m.seqlen, 64).finally(() => exactGlobals.release());
         const control = await measure('F32', true);
-        const relControl = control.ppl / gptq - 1;
+        const relControl = control.ppl / ourF32 - 1;
         expect(Math.abs(relControl)).toBeLessThan(1e-4);
         let line = `  ${m.name} ${grid.type} (${m.evalWindows}×${m.seqlen} tokens): run ${gptq.toFixed(4)}, llama.cpp ${f32.ppl.toFixed(4)} (${(rel * 100).toFixed(3)}%), ` +
           `F32 control ${control.ppl.toFixed(4)} (${relControl.toExponential(1)}), ${ours.length} token ids equal, ` +
