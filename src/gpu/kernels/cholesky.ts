@@ -156,6 +156,8 @@ export function encodeTriangularInverse(
         C: { binding: T, off: 0, ld: scratch.T.ld },
         alpha: first ? 0 : 1,
         beta: 1,
+        // Linv is lower triangular: B(k, c) = Linv[w.rowStart + k, c] = 0 for k < c − w.rowStart.
+        bLowerShift: -w.rowStart,
       });
       first = false;
     }

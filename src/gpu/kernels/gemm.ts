@@ -26,6 +26,8 @@ const params = new ParamStruct('GemmParams', {
   ldc: 'u32',
   lower: 'u32',
   diagShift: 'i32',
+  kFromN: 'u32',
+  kShift: 'i32',
   alpha: 'f32',
   beta: 'f32',
 });
@@ -58,6 +60,11 @@ export interface GemmCall {
   beta: number;
   /** Write only C(m, n) with n + diagShift <= m. */
   lowerDiagShift?: number;
+  /**
+   * B(k, n) = 0 for k < n + shift (B lower triangular): the sum skips those terms. The result
+   * is the full sum's, bit for bit (the skipped products are zeros).
+   */
+  bLowerShift?: number;
 }
 
 export function encodeGemm(rec: Recorder, g: GemmCall): void {
@@ -79,6 +86,8 @@ export function encodeGemm(rec: Recorder, g: GemmCall): void {
       ldc: g.C.ld,
       lower: g.lowerDiagShift === undefined ? 0 : 1,
       diagShift: g.lowerDiagShift ?? 0,
+      kFromN: g.bLowerShift === undefined ? 0 : 1,
+      kShift: g.bLowerShift ?? 0,
       alpha: g.alpha,
       beta: g.beta,
     },

@@ -70,4 +70,37 @@ describe.each([
     check(await rt.readF32(c, 0, M * N));
     rt.release(a, b, c);
   });
+
+  it.each([-7, 0, 5])('strided GEMM, B lower triangular with shift %i: skipping its zeros changes no bit', async (shift) => {
+    // Bt(k, n) = B(k, n) for k >= n + shift, else 0.
+    const Bt = B.map((v, i) => (Math.floor(i / N) >= (i % N) + shift ? v : 0));
+    const refT = product(A, Bt, M, N, K);
+    const run = async (bLowerShift?: number) => {
+      const a = rt.storage(A.byteLength, 'A');
+      const b = rt.storage(Bt.byteLength, 'Bt');
+      const c = rt.storage(M * N * 4, 'C');
+      rt.upload(a, 0, A);
+      rt.upload(b, 0, Bt);
+      const rec = rt.recorder('gemm');
+      encodeGemm(rec, {
+        M,
+        N,
+        K,
+        A: { binding: { buffer: a }, off: 0, rs: K, cs: 1 },
+        B: { binding: { buffer: b }, off: 0, rs: N, cs: 1 },
+        C: { binding: { buffer: c }, off: 0, ld: N },
+        alpha: 0,
+        beta: 1,
+        bLowerShift,
+      });
+      rec.finish();
+      const out = await rt.readF32(c, 0, M * N);
+      rt.release(a, b, c);
+      return out;
+    };
+    const full = await run();
+    const skipped = await run(shift);
+    for (let i = 0; i < refT.length; i++) expect(Math.abs(skipped[i] - refT[i])).toBeLessThan(1e-4 * (1 + Math.abs(refT[i])) * Math.sqrt(K));
+    expect(Array.from(skipped)).toEqual(Array.from(full));
+  });
 });
