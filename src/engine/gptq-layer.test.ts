@@ -121,6 +121,30 @@ describe('GPU GPTQ against the f64 reference', () => {
   }
 });
 
+// The sweep kernel works in sub-blocks of 8 columns: block sizes that cut them (1, 7, 13, a
+// block wider than 128) and a last block shorter than a sub-block, against the f64 reference.
+describe('GPU GPTQ sweep sub-blocks against the f64 reference', () => {
+  for (const c of [
+    { rows: 70, cols: 333, tokens: 300, o: { bits: 4, groupSize: 16, blockSize: 7 } },
+    { rows: 9, cols: 130, tokens: 300, o: { bits: 3, groupSize: 32, blockSize: 1 } },
+    { rows: 20, cols: 45, tokens: 200, o: { bits: 4, blockSize: 13, actOrder: true } },
+    { rows: 70, cols: 333, tokens: 300, o: { bits: 4, groupSize: 64, blockSize: 200, sym: false } },
+  ] satisfies Omit<Case, 'name'>[]) {
+    it(`${c.rows}×${c.cols} ${JSON.stringify(c.o)}`, async () => {
+      const { W, X } = makeLayer(c.rows, c.cols, c.tokens, c.rows * 31 + c.cols);
+      const H = new HessianAccumulator(c.cols);
+      H.addBatch(X, c.tokens, 1);
+      const ref = gptqReference(W, H.H, c.rows, c.cols, c.o);
+      const gpu = await gpuRun(W, X, c.rows, c.cols, c.tokens, c.o);
+      const a = compareQuant(gpu, ref);
+      expect(a.codeMismatchRate).toBeLessThanOrEqual(MAX_CODE_MISMATCH_RATE);
+      expect(a.maxCodeStep).toBeLessThanOrEqual(1);
+      expect(a.maxQErrorInScales).toBeLessThanOrEqual(MAX_Q_ERROR_IN_SCALES);
+      expect(Math.abs(gpu.loss - ref.loss) / ref.loss).toBeLessThanOrEqual(MAX_LOSS_REL_ERROR);
+    });
+  }
+});
+
 describe('GPU GPTQ reproduces IST-DASLab/gptq', () => {
   for (const f of loadIstFixtures()) {
     it(f.name, async () => {
