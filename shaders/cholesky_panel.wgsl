@@ -6,7 +6,7 @@
 
 override NB: u32 = 64; // block size; panel rows have NB entries
 override WG: u32 = 64; // rows per workgroup
-const SB: u32 = 8u;    // columns per sub-block
+const SB: u32 = 16u;   // columns per sub-block
 
 @group(0) @binding(1) var<storage, read_write> A: array<f32>;
 @group(0) @binding(2) var<storage, read> lkk: array<f32>;
