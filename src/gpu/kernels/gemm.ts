@@ -70,6 +70,8 @@ export interface GemmVariant {
   /** Rows and columns of C one workgroup covers. */
   tileM: number;
   tileN: number;
+  /** Shaped for CPU adapters; other kernels (the GPTQ sweep) follow this choice. */
+  forCpu: boolean;
 }
 
 export const GEMM_VARIANTS: readonly GemmVariant[] = [
@@ -79,6 +81,7 @@ export const GEMM_VARIANTS: readonly GemmVariant[] = [
     constants: { WG_X: GEMM_WG.x, WG_Y: GEMM_WG.y },
     tileM: PER_INVOCATION * GEMM_WG.y,
     tileN: PER_INVOCATION * GEMM_WG.x,
+    forCpu: false,
   },
   {
     name: `${ROWS.rm}×${4 * ROWS.cv} per invocation, shared rows, ${ROWS.wg} invocations`,
@@ -86,6 +89,7 @@ export const GEMM_VARIANTS: readonly GemmVariant[] = [
     constants: { WG: ROWS.wg },
     tileM: ROWS.rm,
     tileN: 4 * ROWS.cv * ROWS.wg,
+    forCpu: true,
   },
 ];
 
@@ -119,8 +123,13 @@ export interface GemmCall {
 /** The variant tuneGemm chose per device. */
 const chosen = new WeakMap<GPUDevice, GemmVariant>();
 
+/** The GEMM variant encodeGemm uses on `device`: the tuned one, else the first. */
+export function gemmVariantOf(device: GPUDevice): GemmVariant {
+  return chosen.get(device) ?? GEMM_VARIANTS[0];
+}
+
 /** Records C = alpha·C + beta·(A·B) with the device's tuned kernel (or `variant`, for tests). */
-export function encodeGemm(rec: Recorder, g: GemmCall, variant: GemmVariant = chosen.get(rec.device) ?? GEMM_VARIANTS[0]): void {
+export function encodeGemm(rec: Recorder, g: GemmCall, variant: GemmVariant = gemmVariantOf(rec.device)): void {
   if (g.M <= 0 || g.N <= 0) return;
   rec.dispatch(
     variant.kernel,
@@ -169,13 +178,24 @@ const tunings = new WeakMap<GPUDevice, Promise<GemmTuning>>();
 export function tuneGemm(rt: GpuRuntime): Promise<GemmTuning> {
   let t = tunings.get(rt.device);
   if (!t) {
-    t = measureVariants(rt).then((tuning) => {
-      chosen.set(rt.device, tuning.variant);
+    const mine: Promise<GemmTuning> = measureVariants(rt).then((tuning) => {
+      // Unless useGemmVariant chose meanwhile.
+      if (tunings.get(rt.device) === mine) chosen.set(rt.device, tuning.variant);
       return tuning;
     });
+    t = mine;
     tunings.set(rt.device, t);
   }
   return t;
+}
+
+/**
+ * Makes `variant` the device's GEMM (and kernel shape) without measuring; a later tuneGemm
+ * keeps it. For tests that run both shapes on one adapter.
+ */
+export function useGemmVariant(rt: GpuRuntime, variant: GemmVariant): void {
+  chosen.set(rt.device, variant);
+  tunings.set(rt.device, Promise.resolve({ variant, gflops: {} }));
 }
 
 async function measureVariants(rt: GpuRuntime): Promise<GemmTuning> {
