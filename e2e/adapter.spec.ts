@@ -4,7 +4,7 @@ import { SCREENSHOTS_DIR } from './browser';
 import { SHOWN_LIMITS } from '../src/app/adapter-limits';
 
 
-test('the studio boots and shows the adapter the worker chose, with its limits', async ({ page }, testInfo) => {
+test('the studio leads with a model to load and the lessons; the adapter is one line that opens onto its details and limits', async ({ page }, testInfo) => {
   const pageErrors: Error[] = [];
   page.on('pageerror', (e) => pageErrors.push(e));
   await page.goto('/');
@@ -13,6 +13,22 @@ test('the studio boots and shows the adapter the worker chose, with its limits',
   const panel = page.getByTestId('adapter');
   await expect(panel).toHaveAttribute('data-status', 'ready');
   await expect(page.getByTestId('error')).toHaveCount(0);
+
+  // What the user came for is on the first screen: load a model, or start the lessons.
+  const viewport = page.viewportSize()!;
+  for (const id of ['demo-model', 'start-lessons', 'model-input', 'hub-repo']) {
+    const box = (await page.getByTestId(id).boundingBox())!;
+    expect(box.y + box.height, `${id} on the first screen`).toBeLessThanOrEqual(viewport.height);
+  }
+  // The adapter is one line (its name and measured speed) until opened.
+  const summary = page.getByTestId('adapter-summary');
+  await expect(summary.getByTestId('adapter-name')).toBeVisible();
+  await expect(page.getByTestId('adapter-speed')).toContainText(/GFLOP\/s measured/, { timeout: 60_000 });
+  expect((await summary.boundingBox())!.height).toBeLessThan(40);
+  await expect(page.getByTestId('adapter-fallback')).toBeHidden();
+  await summary.click();
+  await expect(page.getByTestId('adapter-fallback')).toBeVisible();
+  await expect(page.getByTestId('adapter-speed-detail')).toContainText(/matrix product at .* GFLOP\/s/);
 
   const name = (await page.getByTestId('adapter-name').textContent()) ?? '';
   testInfo.annotations.push({ type: 'adapter', description: name });
@@ -34,6 +50,7 @@ test('the studio boots and shows the adapter the worker chose, with its limits',
   await expect(page.getByTestId('demo-model')).toBeEnabled();
   await expect(page.getByTestId('run')).toBeDisabled();
   await expect(page.getByTestId('lessons').getByRole('heading', { name: 'Lessons' })).toBeVisible();
+  await expect(page.getByTestId('start-lessons')).toHaveAttribute('href', '?lesson=1');
 
   await page.screenshot({ path: path.join(SCREENSHOTS_DIR, 'adapter.png'), fullPage: true });
   expect(pageErrors).toEqual([]);

@@ -4,7 +4,7 @@ import type { Locator, Page } from '@playwright/test';
 import { SCREENSHOTS_DIR } from './browser';
 import { NOTES_EXERCISE, solveExercise } from '../src/core/lessons/exercise';
 import { DEFAULT_WALK, walkLayer } from '../src/core/lessons/layer-walk';
-import { analyzeToyRow, NOTES_TOY_ROW, type ToyRow } from '../src/core/lessons/toy-row';
+import { analyzeToyRow, NOTES_TOY_ROW, OPENING_TOY_ROW, type ToyRow } from '../src/core/lessons/toy-row';
 
 /** The full-precision number a cell carries in data-value. */
 async function value(l: Locator): Promise<number> {
@@ -55,11 +55,23 @@ test('the front page lists the lessons and links to them; a bad lesson number sa
   expect(errors).toEqual([]);
 });
 
-test("lesson 1 shows the notes' numbers and recomputes them when W, the inputs or the grid change", async ({ page }) => {
+test("lesson 1 opens where GPTQ beats rounding, shows the notes' numbers a click away, and recomputes them when W, the inputs or the grid change", async ({ page }) => {
   const errors = trackErrors(page);
   await page.goto('/?lesson=1');
   await expect(page.getByRole('heading', { name: /Lesson 1 of 4/ })).toBeVisible();
   await expect(page.getByTestId('lesson-next').first()).toHaveAttribute('href', '?lesson=2');
+
+  // The opening row W = [0.7, −0.3]: RTN, GPTQ and the best grid point all differ, GPTQ with half RTN's error.
+  await expect(page.getByTestId('l1-w-handle')).toHaveAttribute('data-value', '0.7,-0.3');
+  await expect(page.getByTestId('l1-rtn')).toHaveAttribute('data-w', '0.5,-0.5');
+  await expect(page.getByTestId('l1-gptq')).toHaveAttribute('data-w', '0.5,0');
+  await expect(page.getByTestId('l1-best')).toHaveAttribute('data-w', '1,-0.5');
+  await expectValue(page, 'l1-rtn-sum', 1);
+  await expectValue(page, 'l1-gptq-sum', 0.5);
+  await expectToyTable(page, OPENING_TOY_ROW);
+  // H is written as in lessons 3 and 4.
+  await expect(page.getByTestId('l1-H')).toContainText('H = (2/N)·XᵀX');
+  await page.getByTestId('l1-notes-example').click();
 
   // The notes' numbers, read from the page.
   await expectValue(page, 'l1-original-out-1', 1.2);
@@ -123,6 +135,8 @@ test("lesson 1 shows the notes' numbers and recomputes them when W, the inputs o
 
   await page.getByRole('button', { name: 'Back to the notes’ example' }).click();
   await expectValue(page, 'l1-rtn-sum', 0.1);
+  await page.getByTestId('l1-opening').click();
+  await expectValue(page, 'l1-rtn-sum', 1);
   await page.screenshot({ path: path.join(SCREENSHOTS_DIR, 'lesson-1.png'), fullPage: true });
   expect(errors).toEqual([]);
 });
@@ -132,6 +146,17 @@ test('lesson 2 rejects a wrong answer and accepts a right one, with the reason',
   const s = solveExercise(NOTES_EXERCISE);
   await page.goto('/?lesson=2');
   await expect(page.getByRole('heading', { name: /Lesson 2 of 4/ })).toBeVisible();
+
+  // Nothing typed: the page asks for the answers instead of calling them wrong.
+  await page.getByTestId('l2-check').click();
+  await expect(page.getByTestId('l2-verdict')).toHaveAttribute('data-status', 'wrong');
+  await expect(page.getByTestId('l2-missing-sum-0')).toContainText('Type the sum for A first');
+  await expect(page.getByTestId('l2-missing-sum-1')).toContainText('Type the sum for B first');
+  await expect(page.getByTestId('l2-missing-pick')).toContainText('Pick A or B');
+  await expect(page.getByTestId('l2-wrong-sum-0')).toHaveCount(0);
+  await page.getByTestId('l2-sum-0').fill('abc');
+  await page.getByTestId('l2-check').click();
+  await expect(page.getByTestId('l2-missing-sum-0')).toContainText('is not a number');
 
   // Wrong: the sums swapped and the worse candidate picked.
   await page.getByTestId('l2-sum-0').fill(s.scores[1].squaredSum.toFixed(2));
@@ -184,10 +209,20 @@ test('lesson 3 steps GPTQ forward and back, and each step shows what src/core tr
   };
 
   await expectStep(DEFAULT_WALK, 0);
+  // One format per set of numbers: the step table's weights all with three decimals, each heatmap's cells alike.
+  const sameDecimals = async (locator: Locator) => {
+    const texts = await locator.allTextContents();
+    const decimals = new Set(texts.filter((t) => t.trim() !== '').map((t) => (t.split('.')[1] ?? '').length));
+    expect(decimals.size, texts.join(' ')).toBe(1);
+    expect(texts.join(' ')).not.toMatch(/e[-+]?\d/);
+  };
+  for (const id of ['l3-W', 'l3-H', 'l3-U']) await sameDecimals(page.getByTestId(id).locator('td'));
   const forward = page.getByRole('button', { name: 'Step forward' });
   const back = page.getByRole('button', { name: 'Step back' });
   await forward.click();
   await expectStep(DEFAULT_WALK, 1);
+  await sameDecimals(page.getByTestId('l3-step-table').locator('td'));
+  expect(await page.getByTestId('l3-w-0').textContent()).toMatch(/^−?\d+\.\d{3}$/);
   await forward.click();
   await forward.click();
   await expectStep(DEFAULT_WALK, 3);
@@ -236,6 +271,14 @@ test('lesson 4 shows a real layer of the demo model and follows the bits and act
   await page.getByLabel('act-order').check();
   await expect.poll(() => mse('l4-top-gptq')).not.toBe(plainTop);
   await expect(page.getByTestId('l4-columns').locator('tbody tr')).not.toHaveCount(0);
+  // Both charts take the card's width, with titled axes whose log domain holds every point.
+  for (const chart of await page.getByTestId('l4-chart').all()) {
+    const card = (await chart.locator('xpath=ancestor::section[1]').boundingBox())!;
+    expect((await chart.boundingBox())!.width).toBeGreaterThan(0.85 * (card.width - 40));
+    await expect(chart.locator('.recharts-label').first()).toBeVisible();
+    expect(Number(await chart.getAttribute('data-y-min'))).toBeGreaterThan(0);
+  }
+
   await expect(page.getByTestId('lesson-prev').first()).toHaveAttribute('href', '?lesson=3');
   await page.screenshot({ path: path.join(SCREENSHOTS_DIR, 'lesson-4.png'), fullPage: true });
   expect(errors).toEqual([]);

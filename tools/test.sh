@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: typecheck, unit tests (vitest, WGSL on Dawn in node), and the end-to-end tests
-# (Playwright driving Debian's Chromium against the built app).
+# Runs every test: typecheck, unit tests (vitest, WGSL on Dawn in node), the GGUF tests in a real
+# llama.cpp (tests-llama/), and the end-to-end tests (Playwright driving Debian's Chromium against the
+# built app).
 #
 # Made for a fresh Debian 12 machine: installs the system packages it needs when they are missing
 # (as root, or through sudo), and the npm dependencies when node_modules is missing or older than
@@ -53,6 +54,16 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
+# The GGUF tests load our files in a real llama.cpp (node-llama-cpp's prebuilt CPU binary). It lives in
+# tests-llama/ with its own lock so that the studio's npm ci does not grow: optional dependencies (the
+# CUDA, Vulkan and other platforms' binaries, several hundred MB) are omitted and only the linux-x64
+# CPU build is installed (~83 MB); NODE_LLAMA_CPP_SKIP_DOWNLOAD keeps its postinstall from
+# downloading or building anything.
+if [ ! -f tests-llama/node_modules/.package-lock.json ] || [ tests-llama/package-lock.json -nt tests-llama/node_modules/.package-lock.json ]; then
+  log "npm ci (tests-llama: llama.cpp for the GGUF tests, CPU binary only)"
+  NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --prefix tests-llama --omit=optional --no-audit --no-fund
+fi
+
 # Dawn's GL backend in node needs a surfaceless EGL display (vitest.config.ts sets it too); the
 # Vulkan loader complains without a runtime dir.
 export EGL_PLATFORM="${EGL_PLATFORM:-surfaceless}"
@@ -62,5 +73,5 @@ if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "${XDG_RUNTIME_DIR}" ]; then
 fi
 export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 
-log "npm test (typecheck, unit, e2e)"
+log "npm test (typecheck, unit, llama.cpp, e2e)"
 npm test

@@ -2,7 +2,6 @@ import { lazy, Suspense, useMemo } from 'react';
 import { AdapterPanel } from './components/AdapterPanel';
 import { ErrorNotice } from './components/ErrorNotice';
 import { LayerCheckPanel } from './components/LayerCheckPanel';
-import { LessonsSection } from './lessons/LessonsSection';
 import { parseRoute } from './route';
 
 // Lessons load on their own page only (recharts and the lesson code stay out of the front page).
@@ -19,14 +18,13 @@ export function App() {
           <a href="./">GPTQ Studio</a>
         </h1>
         <p className="tagline">GPTQ quantization in the browser, on this machine's GPU through WebGPU. Nothing leaves the page.</p>
+        {route.page !== 'lesson' && <AdapterPanel />}
       </header>
-      {route.page !== 'lesson' && <AdapterPanel />}
       {route.page === 'studio' && (
         <Suspense fallback={<p>Loading the studio…</p>}>
           <Studio />
         </Suspense>
       )}
-      {route.page === 'studio' && <LessonsSection />}
       {route.page === 'lesson' && 'lesson' in route && (
         <Suspense fallback={<p>Loading the lesson…</p>}>
           <LessonPage n={route.lesson} />

@@ -21,9 +21,11 @@ import type { HistoryEntry, ModelSource, RunSlice, UiError } from './store';
 import { idleRun, layerKey } from './store/studio-state';
 import type { ProgressEvent } from '../core/run';
 import type { HubProgress } from '../core/model/hub';
-import { runSettingsOf, suggestedSettings } from './studio/run-settings';
-import { fetchDemoModel, fetchDemoTexts } from './studio/demo';
+import { runBlockers, runSettingsOf, samplePrompt, suggestedSettings, withoutDemoTexts } from './studio/run-settings';
+import { DEMO_MODEL_NAME, fetchDemoModel, fetchDemoTexts } from './studio/demo';
 import { modelFilesOf, modelNameOf } from './studio/model-files';
+import { reportJson } from '../core/report';
+import type { GenerationStep } from '../worker/types';
 
 type Remote = Comlink.Remote<GptqWorkerApi>;
 
@@ -116,6 +118,7 @@ class WorkerBridge {
     try {
       const summary = await this.#call(signal, (r) => r.adapter());
       setAdapter({ status: 'ready', summary });
+      void this.measureSpeed();
     } catch (e) {
       setAdapter(isAbort(e) ? { status: 'idle' } : { status: 'error', error: toUiError(e) });
     }
@@ -165,34 +168,57 @@ class WorkerBridge {
   static CANCEL_GRACE_MS = 4000;
   #runAbort: AbortController | null = null;
   #cancelTimer: ReturnType<typeof setTimeout> | null = null;
+  #loads = 0;
 
-  /** Opens a model from its files: reads the headers in the worker and shows what was recognised. */
-  async loadFiles(all: File[], source: ModelSource = 'files', name = modelNameOf(all)): Promise<void> {
+  /** Measures the adapter's speed in the worker (once per worker; the defaults and estimates come from it). */
+  async measureSpeed(): Promise<void> {
+    const { speed, setSpeed } = useStudioStore.getState();
+    if (speed.status === 'measuring' || speed.status === 'ready') return;
+    setSpeed({ status: 'measuring' });
+    try {
+      setSpeed({ status: 'ready', speed: await this.#call(undefined, (r) => r.speed()) });
+    } catch (e) {
+      setSpeed({ status: 'error', error: toUiError(e) });
+    }
+  }
+
+  /**
+   * Opens a model from its files: reads the headers in the worker and shows what was recognised.
+   * Loose files are named by config.json's `_name_or_path` (or "model"; the name can be edited).
+   * Loading a model other than the demo sets the demo's texts aside.
+   */
+  async loadFiles(all: File[], source: ModelSource = 'files', name?: string): Promise<void> {
     const { setModel, run } = useStudioStore.getState();
     if (run.status === 'running' || run.status === 'cancelling') return;
     const files = modelFilesOf(all);
-    setModel({ status: 'loading', source, name, progress: null });
+    const loadId = ++this.#loads;
+    const shown = name ?? modelNameOf(all) ?? 'model';
+    setModel({ status: 'loading', source, name: shown, loadId, progress: null });
     try {
-      const info = await this.#call(undefined, (r) => r.inspectModel(files));
-      const adapter = useStudioStore.getState().adapter;
-      useStudioStore.getState().updateSettings(suggestedSettings(info, adapter.status === 'ready' ? adapter.summary : null));
-      setModel({ status: 'ready', source, name, files, info });
+      const texts = source === 'demo' ? useStudioStore.getState().settings : withoutDemoTexts(useStudioStore.getState().settings);
+      const info = await this.#call(undefined, (r) => r.inspectModel(files, texts.evaluations.map((t) => t.text)));
+      if (this.#loads !== loadId) return; // another load started meanwhile
+      const state = useStudioStore.getState();
+      state.updateSettings({ ...suggestedSettings(info), ...(source === 'demo' ? {} : withoutDemoTexts(state.settings)) });
+      setModel({ status: 'ready', source, name: name ?? modelNameOf(all) ?? info.configName ?? 'model', loadId, files, info });
       await this.refreshPlan();
     } catch (e) {
-      setModel({ status: 'error', source, name, error: toUiError(e, 'model') });
+      setModel({ status: 'error', source, name: shown, loadId, error: toUiError(e, 'model') });
     }
   }
 
   /** The demo model and its texts, from the studio's own public/demo folder. */
   async loadDemo(): Promise<void> {
-    const { setModel, updateSettings } = useStudioStore.getState();
-    setModel({ status: 'loading', source: 'demo', name: 'demo', progress: null });
+    const { setModel, updateSettings, setDemoTexts, run } = useStudioStore.getState();
+    if (run.status === 'running' || run.status === 'cancelling') return;
+    setModel({ status: 'loading', source: 'demo', name: DEMO_MODEL_NAME, loadId: ++this.#loads, progress: null });
     try {
       const [files, texts] = await Promise.all([fetchDemoModel(), fetchDemoTexts()]);
+      setDemoTexts(texts);
       updateSettings({ calibration: texts[0], evaluations: texts.slice(1) });
-      await this.loadFiles(files, 'demo', 'gptq-studio-demo');
+      await this.loadFiles(files, 'demo', DEMO_MODEL_NAME);
     } catch (e) {
-      setModel({ status: 'error', source: 'demo', name: 'demo', error: toUiError(e, 'model') });
+      setModel({ status: 'error', source: 'demo', name: DEMO_MODEL_NAME, loadId: this.#loads, error: toUiError(e, 'model') });
     }
   }
 
@@ -200,7 +226,8 @@ class WorkerBridge {
   async loadHub(repo: string, baseUrl?: string): Promise<void> {
     const { setModel, run } = useStudioStore.getState();
     if (run.status === 'running' || run.status === 'cancelling') return;
-    setModel({ status: 'loading', source: 'hub', name: repo, progress: { done: 0, total: 0, file: null } });
+    const loadId = ++this.#loads;
+    setModel({ status: 'loading', source: 'hub', name: repo, loadId, progress: { done: 0, total: 0, file: null } });
     const onProgress = (p: HubProgress) => {
       const m = useStudioStore.getState().model;
       if (m.status === 'loading' && m.source === 'hub') setModel({ ...m, progress: { done: p.bytesDone, total: p.bytesTotal, file: p.file } });
@@ -209,7 +236,7 @@ class WorkerBridge {
       const files = await this.#call(undefined, (r) => r.fetchHub(repo, baseUrl, Comlink.proxy(onProgress)));
       await this.loadFiles(files, 'hub', repo.split('/').pop() ?? repo);
     } catch (e) {
-      setModel({ status: 'error', source: 'hub', name: repo, error: toUiError(e, 'model') });
+      setModel({ status: 'error', source: 'hub', name: repo, loadId, error: toUiError(e, 'model') });
     }
   }
 
@@ -218,41 +245,56 @@ class WorkerBridge {
     void this.#remote?.cancelFetch();
   }
 
-  /** The memory estimate and export plan of the next run, for the model and settings now chosen. */
+  /** The memory estimate, export plan, texts' windows and time estimate of the next run, for the model and settings now chosen. */
   async refreshPlan(): Promise<void> {
     const { model, settings, setPlan, run } = useStudioStore.getState();
     if (model.status !== 'ready' || run.status === 'running' || run.status === 'cancelling') return;
     setPlan({ status: 'loading' });
+    const texts = { calibration: settings.calibration?.text ?? null, evaluations: settings.evaluations.map((t) => t.text), evalWindows: settings.evalWindows };
     try {
-      const plan = await this.#call(undefined, (r) => r.planRun(model.files, runSettingsOf(settings, model.info)));
-      setPlan({ status: 'ready', plan });
+      const plan = await this.#call(undefined, (r) => r.planRun(model.files, runSettingsOf(settings, model.info), texts));
+      // A newer request (settings changed meanwhile) will set its own.
+      if (useStudioStore.getState().settings === settings) setPlan({ status: 'ready', plan, forSettings: settings });
     } catch (e) {
       setPlan({ status: 'error', error: toUiError(e, 'model') });
     }
   }
 
-  /** Runs GPTQ on the loaded model with the settings chosen; progress fills the run slice. */
+  /** Runs GPTQ on the loaded model with the settings chosen; progress fills the run slice. Does nothing while runBlockers gives a reason. */
   async startRun(): Promise<void> {
     const state = useStudioStore.getState();
-    const { model, settings } = state;
+    const { model, settings, plan } = state;
     if (model.status !== 'ready' || state.run.status === 'running' || state.run.status === 'cancelling') return;
-    if (!settings.calibration || settings.evaluations.length === 0) {
-      state.setRun({ ...idleRun(), status: 'failed', error: { kind: 'input', message: 'Choose a calibration text and at least one evaluation text first.' } });
-      return;
-    }
+    const blockers = runBlockers({ modelReady: true, settings, fieldErrors: state.fieldErrors, plan });
+    if (blockers.length > 0 || plan.status !== 'ready') return;
     const runSettings = runSettingsOf(settings, model.info);
     const id = `run-${Date.now().toString(36)}`;
-    const started: RunSlice = { ...idleRun(), id, status: 'running', modelName: model.name, settings: runSettings, blocks: model.info.summary.blocks };
+    // A name for files meant to be shared: never a path.
+    const modelName = (model.name.split(/[\\/]/).pop() ?? '').trim() || 'model';
+    const started: RunSlice = {
+      ...idleRun(), id, status: 'running', modelName, modelSource: model.source, modelLoadId: model.loadId,
+      startedAt: new Date().toISOString(), settings: runSettings, evalWindows: plan.plan.evalWindows, estimate: plan.plan.time,
+      blocks: model.info.summary.blocks, lastEventAt: Date.now(),
+    };
     state.setRun(started);
     if (state.download.status === 'ready') URL.revokeObjectURL(state.download.url);
     state.setDownload({ status: 'idle' });
+    for (const d of [state.ggufDownload.model, state.ggufDownload.imatrix]) if (d.status === 'ready') URL.revokeObjectURL(d.url);
+    state.setGgufDownload({ model: { status: 'idle' }, imatrix: { status: 'idle' } });
     state.setGeneration({ status: 'idle' });
     state.selectLayer(null);
+    state.addHistory(historyEntry(started));
     this.#runAbort = new AbortController();
-    const onProgress = (e: ProgressEvent) => useStudioStore.getState().updateRun((r) => (r.id === id ? applyProgress(r, e) : {}));
+    const onProgress = (e: ProgressEvent) => {
+      const { updateRun, addHistory } = useStudioStore.getState();
+      updateRun((r) => (r.id === id ? { ...applyProgress(r, e), lastEventAt: Date.now() } : {}));
+      // The history keeps the run as it goes, so a reload mid-run leaves a trace.
+      const run = useStudioStore.getState().run;
+      if (run.id === id && (e.type === 'block' || e.type === 'stage' || e.type === 'perplexity')) addHistory(historyEntry(run));
+    };
     try {
       const report = await this.#call(this.#runAbort.signal, (r) =>
-        r.quantizeModel(model.files, model.name, settings.calibration!, settings.evaluations, runSettings, settings.evalWindows ?? undefined, Comlink.proxy(onProgress)));
+        r.quantizeModel(model.files, modelName, settings.calibration!, settings.evaluations, runSettings, settings.evalWindows ?? undefined, Comlink.proxy(onProgress)));
       useStudioStore.getState().updateRun({ status: 'done', report, etaSeconds: 0, elapsed: report.seconds.total });
     } catch (e) {
       const cancelled = isAbort(e) || (e as { name?: string })?.name === 'RunCancelledError';
@@ -263,32 +305,45 @@ class WorkerBridge {
       this.#runAbort = null;
       const run = useStudioStore.getState().run;
       if (run.id === id) useStudioStore.getState().addHistory(historyEntry(run));
+      void this.refreshPlan();
     }
   }
 
-  /** Asks the run to stop after the linear in progress; terminates the worker if it takes too long. */
+  /**
+   * Asks the run to stop: during quantization after the linear in progress (the worker is
+   * terminated if that takes too long); during evaluation after the pass in progress, keeping the
+   * quantized model (the worker is never terminated then, as that would lose it).
+   */
   cancelRun(): void {
     const { run, updateRun } = useStudioStore.getState();
     if (run.status !== 'running') return;
     updateRun({ status: 'cancelling' });
     void this.#remote?.cancel();
+    if (run.stage === 'evaluation') return;
     const abort = this.#runAbort;
-    this.#cancelTimer = setTimeout(() => abort?.abort(), WorkerBridge.CANCEL_GRACE_MS);
+    this.#cancelTimer = setTimeout(() => {
+      if (useStudioStore.getState().run.stage !== 'evaluation') abort?.abort();
+    }, WorkerBridge.CANCEL_GRACE_MS);
   }
 
-  /** Greedy continuations of the prompt by the original, RTN and GPTQ models of the last run. */
+  /** Greedy continuations of the prompt by the original, RTN and GPTQ models of the last run, streamed token by token. */
   async generate(prompt: string, count = 32): Promise<void> {
-    const { setGeneration } = useStudioStore.getState();
-    setGeneration({ status: 'running', prompt });
+    const { setGeneration, run } = useStudioStore.getState();
+    const runId = run.id;
+    setGeneration({ status: 'running', prompt, runId, steps: {} });
+    const onStep = (step: GenerationStep) => {
+      const g = useStudioStore.getState().generation;
+      if (g.status === 'running' && g.runId === runId) setGeneration({ ...g, steps: { ...g.steps, [step.variant]: step } });
+    };
     try {
-      const outputs = await this.#call(undefined, (r) => r.generate(prompt, count));
-      setGeneration({ status: 'done', prompt, outputs });
+      const outputs = await this.#call(undefined, (r) => r.generate(prompt, count, Comlink.proxy(onStep)));
+      setGeneration({ status: 'done', prompt, runId, outputs });
     } catch (e) {
-      setGeneration({ status: 'error', prompt, error: toUiError(e, 'run') });
+      setGeneration({ status: 'error', prompt, runId, error: toUiError(e, 'run') });
     }
   }
 
-  /** Builds the last run's checkpoint zip in the worker and saves it. */
+  /** Builds the last run's checkpoint zip (report.json inside) in the worker and saves it. */
   async download(): Promise<void> {
     const { run, download, setDownload } = useStudioStore.getState();
     if (download.status === 'ready') {
@@ -298,12 +353,45 @@ class WorkerBridge {
     const name = checkpointName(run);
     setDownload({ status: 'building' });
     try {
-      const blob = await this.#call(undefined, (r) => r.exportZip(name));
+      const blob = await this.#call(undefined, (r) => r.exportZip(name, samplePrompt(run.modelSource)));
       const url = URL.createObjectURL(blob);
       setDownload({ status: 'ready', url, fileName: `${name}.zip`, bytes: blob.size });
       saveUrl(url, `${name}.zip`);
     } catch (e) {
       setDownload({ status: 'error', error: toUiError(e, 'run') });
+    }
+  }
+
+  /** Saves the last run's report.json (the CLI's shape: settings, windows, every layer, perplexities). */
+  downloadReport(): void {
+    const { run } = useStudioStore.getState();
+    if (!run.report) return;
+    const url = URL.createObjectURL(new Blob([reportJson(run.report)], { type: 'application/json' }));
+    saveUrl(url, `${checkpointName(run)}-report.json`);
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+
+  /**
+   * Builds the last run's GGUF (`kind` 'model', with embeddings and float linears as `floatType`)
+   * or its imatrix.gguf in the worker and saves it; a model file is rebuilt when the float type changes.
+   */
+  async downloadGguf(kind: 'model' | 'imatrix', floatType: 'F16' | 'F32' = 'F16'): Promise<void> {
+    const { ggufDownload, setGgufDownload } = useStudioStore.getState();
+    const current = ggufDownload[kind];
+    const same = kind === 'imatrix' || ggufDownload.modelFloat === floatType;
+    if (current.status === 'ready' && same) {
+      saveUrl(current.url, current.fileName);
+      return;
+    }
+    if (current.status === 'ready') URL.revokeObjectURL(current.url);
+    setGgufDownload(kind === 'model' ? { model: { status: 'building' }, modelFloat: floatType } : { imatrix: { status: 'building' } });
+    try {
+      const { name, blob } = await this.#call(undefined, (r) => r.exportGguf(kind, floatType));
+      const url = URL.createObjectURL(blob);
+      setGgufDownload({ [kind]: { status: 'ready', url, fileName: name, bytes: blob.size } });
+      saveUrl(url, name);
+    } catch (e) {
+      setGgufDownload({ [kind]: { status: 'error', error: toUiError(e, 'run') } });
     }
   }
 }
@@ -319,6 +407,10 @@ export const bridge = new WorkerBridge();
 export function applyProgress(r: RunSlice, e: ProgressEvent): Partial<RunSlice> {
   switch (e.type) {
     case 'stage':
+      if (e.stage === 'evaluation' && !r.evaluation) {
+        const total = 3 * r.evalWindows.reduce((s, n) => s + n, 0);
+        return { stage: e.stage, stageDetail: e.detail, elapsed: e.elapsed, evaluation: { start: e.elapsed, text: '', variant: null, windowsDone: 0, windows: 0, done: 0, total } };
+      }
       return { stage: e.stage, stageDetail: e.detail, elapsed: e.elapsed };
     case 'block':
       return { blocksDone: e.block + 1, blocks: e.blocks, elapsed: e.elapsed };
@@ -331,25 +423,45 @@ export function applyProgress(r: RunSlice, e: ProgressEvent): Partial<RunSlice> 
         elapsed: e.elapsed,
         etaSeconds: e.etaSeconds,
       };
+    case 'evaluation':
+      return {
+        elapsed: e.elapsed,
+        evaluation: {
+          start: r.evaluation?.start ?? e.elapsed,
+          text: e.text, variant: e.variant, windowsDone: e.windowsDone, windows: e.windows, done: e.done, total: e.total,
+        },
+      };
     case 'perplexity':
       return { perplexity: { ...r.perplexity, [e.text]: { ...r.perplexity[e.text], [e.variant]: e.value } }, elapsed: e.elapsed };
   }
 }
 
-/** What is kept of a run for comparison and across reloads. */
+/** What is kept of a run for comparison and across reloads (while it runs too, as 'running'). */
 export function historyEntry(run: RunSlice): HistoryEntry {
-  const status = run.status === 'done' ? 'done' : run.status === 'failed' ? 'failed' : 'cancelled';
+  const status: HistoryEntry['status'] = run.status === 'done' ? 'done'
+    : run.status === 'failed' ? 'failed'
+      : run.status === 'cancelled' ? 'cancelled'
+        : 'running';
+  const evaluations = run.report?.evaluations ?? [];
+  const unmeasured = evaluations.some((p) => p.original === null || p.rtn === null || p.gptq === null);
+  const reason = run.status === 'failed' ? run.error?.message
+    : run.status === 'cancelled' ? `cancelled after ${run.layers.length} of ${run.total || '?'} linears`
+      : run.status === 'done' && unmeasured ? 'evaluation cancelled: the perplexities marked "not measured" were not measured' : undefined;
   return {
     id: run.id!,
     finishedAt: new Date().toISOString(),
+    startedAt: run.startedAt ?? undefined,
     modelName: run.modelName,
     status,
+    reason,
     settings: run.settings!,
+    evalWindows: run.report ? run.report.evaluations.map((p) => p.windows) : run.evalWindows,
     layers: run.layers,
-    evaluations: run.report?.evaluations ?? [],
+    evaluations,
     size: run.report?.size ?? null,
     exportPlan: run.report?.export ?? null,
     seconds: run.elapsed,
+    estimatedSeconds: run.estimate?.total ?? null,
   };
 }
 

@@ -1,6 +1,10 @@
 /** The quantize command's flags: parsing, checking and --help. Pure: no file system here. */
 import { defaultRunSettings, type RunSettings } from '../core/run';
 
+/** Which files the run writes besides report.json. */
+export type OutputFormat = 'gptq' | 'gguf' | 'both';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['gptq', 'gguf', 'both'];
+
 export interface CliOptions {
   model: string;
   calibration: string;
@@ -10,6 +14,9 @@ export interface CliOptions {
   settings: Omit<RunSettings, 'seqlen'> & { seqlen: number | null };
   /** Budget for the estimated peak GPU memory, in bytes. */
   gpuMemoryBudget: number;
+  format: OutputFormat;
+  /** Float type of the GGUF's embeddings, untied head and float linears (norms and biases are F32). */
+  ggufFloat: 'F16' | 'F32';
 }
 
 export class UsageError extends Error {
@@ -22,9 +29,15 @@ export const HELP = `Usage: npm run quantize -- --model DIR --calibration FILE -
 
 Quantizes a Hugging Face checkpoint with GPTQ on the GPU (WebGPU through Dawn), block by block,
 and writes DIR/report.json (settings, adapter, calibration windows, per-linear output MSE of GPTQ
-and RTN, GPTQ loss and damping, perplexity of the original, RTN and GPTQ models, timings) and the
-GPTQ checkpoint: model.safetensors, config.json with quantization_config, quantize_config.json,
-the tokenizer files and a README.md model card (2, 3, 4 or 8 bits; other widths get report.json only).
+and RTN, GPTQ loss and damping, perplexity of the original, RTN and GPTQ models, timings, and the
+list of files written) and, by --format:
+  gptq  the GPTQ checkpoint: model.safetensors, config.json with quantization_config,
+        quantize_config.json, the tokenizer files and a README.md model card (2, 3, 4 or 8 bits;
+        other widths get report.json only)
+  gguf  <model>-<TYPE>.gguf for llama.cpp, written from the run's own codes (4-bit symmetric Q4_0,
+        4-bit asymmetric Q4_1, 8-bit symmetric Q8_0; groups a multiple of 32 or -1; act-order only
+        with static groups), and imatrix.gguf from the run's Hessians. Other grids are refused before
+        the run, with the nearest setting that has an exact GGUF type.
 
 Required:
   --model DIR            checkpoint folder: config.json, model.safetensors (or shards + index), tokenizer.json
@@ -47,6 +60,10 @@ Quantization:
   --no-true-sequential   quantize all linears of a block on the block's original inputs
   --mse                  search clipped grids that minimise the weight error (norm 2.4)
 
+Output:
+  --format F             gptq, gguf or both (default gptq)
+  --gguf-float T         f16 or f32: the GGUF's embeddings, untied head and float linears (default f16)
+
 Other:
   --gpu-memory MIB       refuse runs whose estimated GPU memory exceeds this (default ${DEFAULT_GPU_MEMORY_MIB})
   --help                 this text
@@ -54,7 +71,7 @@ Other:
 Environment: WGPU_BACKEND=vulkan|opengles (default opengles, which works on Mesa's llvmpipe without a GPU).
 Exit codes: 0 done, 1 the run failed, 2 bad flags or inputs.`;
 
-const VALUE_FLAGS = ['--model', '--calibration', '--eval', '--out', '--nsamples', '--seqlen', '--seed', '--bits', '--group-size', '--damp', '--gpu-memory'];
+const VALUE_FLAGS = ['--model', '--calibration', '--eval', '--out', '--nsamples', '--seqlen', '--seed', '--bits', '--group-size', '--damp', '--gpu-memory', '--format', '--gguf-float'];
 const BOOLEAN_FLAGS = ['--sym', '--asym', '--act-order', '--static-groups', '--no-true-sequential', '--mse', '--help'];
 
 function integer(flag: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -94,6 +111,10 @@ export function parseArgs(argv: string[]): CliOptions | null {
   if (!(damp >= 0 && damp < 1)) throw new UsageError(`--damp needs a fraction in [0, 1), got "${get('--damp')}"`);
   const groupSize = get('--group-size') === undefined ? d.groupSize : integer('--group-size', get('--group-size')!, -1);
   if (groupSize === 0) throw new UsageError('--group-size must be -1 or a positive integer');
+  const format = (get('--format') ?? 'gptq') as OutputFormat;
+  if (!OUTPUT_FORMATS.includes(format)) throw new UsageError(`--format needs gptq, gguf or both, got "${get('--format')}"`);
+  const ggufFloat = (get('--gguf-float') ?? 'f16').toUpperCase();
+  if (ggufFloat !== 'F16' && ggufFloat !== 'F32') throw new UsageError(`--gguf-float needs f16 or f32, got "${get('--gguf-float')}"`);
   return {
     model: get('--model')!,
     calibration: get('--calibration')!,
@@ -114,5 +135,7 @@ export function parseArgs(argv: string[]): CliOptions | null {
       mse: flags.has('--mse'),
     },
     gpuMemoryBudget: (get('--gpu-memory') === undefined ? DEFAULT_GPU_MEMORY_MIB : integer('--gpu-memory', get('--gpu-memory')!, 1)) * 2 ** 20,
+    format,
+    ggufFloat,
   };
 }

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, UsageError } from './args';
+import { kvValue, readGguf } from '../testing/gguf-reader';
 import { progressLine } from './progress';
+import { editedModel, writeModelFolder } from '../testing/model-variants';
+import { randomOptPostLn, writeModelDir } from '../testing/family-models';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
@@ -19,6 +22,8 @@ describe('flags', () => {
     const o = parseArgs([...base, '--bits', '3', '--group-size=32', '--asym', '--act-order', '--static-groups', '--damp', '0.05', '--no-true-sequential', '--mse', '--nsamples', '8', '--seqlen', '64', '--seed', '7'])!;
     expect(o.settings).toMatchObject({ bits: 3, groupSize: 32, sym: false, actOrder: true, staticGroups: true, percDamp: 0.05, trueSequential: false, mse: true, nsamples: 8, seqlen: 64, seed: 7 });
     expect(parseArgs(['--help'])).toBeNull();
+    expect(d).toMatchObject({ format: 'gptq', ggufFloat: 'F16' });
+    expect(parseArgs([...base, '--format', 'both', '--gguf-float', 'f32'])).toMatchObject({ format: 'both', ggufFloat: 'F32' });
   });
 
   it.each([
@@ -30,6 +35,8 @@ describe('flags', () => {
     [[...base, '--frobnicate'], /unknown argument "--frobnicate"/],
     [[...base, '--nsamples'], /--nsamples needs a value/],
     [[...base, '--bits', '4', '--bits', '3'], /given twice/],
+    [[...base, '--format', 'onnx'], /--format needs gptq, gguf or both/],
+    [[...base, '--gguf-float', 'bf16'], /--gguf-float needs f16 or f32/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseArgs(argv as string[])).toThrow(UsageError);
     expect(() => parseArgs(argv as string[])).toThrow(message);
@@ -62,19 +69,27 @@ function cli(args: string[]): Promise<{ code: number; stderr: string }> {
 describe('runs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gptq-cli-'));
   const evalFile = join(dir, 'eval.txt');
-  writeFileSync(evalFile, readFileSync(join(SHARED, 'corpus/aesop_fables_body_reflowed.txt'), 'utf8').slice(0, 6000));
+  writeFileSync(evalFile, readFileSync(join(SHARED, 'corpus/aesop_fables_body_reflowed.txt'), 'utf8').slice(0, 2500));
   const model = join(SHARED, 'models/stories260K');
   const calibration = join(SHARED, 'corpus/stories260K_generated_200_seed20251122.txt');
   const run = (out: string, extra: string[] = []) =>
     cli(['--model', model, '--calibration', calibration, '--eval', evalFile, '--out', out, '--nsamples', '4', '--seqlen', '64', '--group-size', '32', ...extra]);
 
-  it('writes report.json with every setting, the windows, each linear and the perplexities', async () => {
+  it('writes report.json with every setting, the windows, each linear and the perplexities; --format both adds the GGUF and imatrix', async () => {
     const out = join(dir, 'run');
-    const { code, stderr } = await run(out, ['--bits', '3', '--asym']);
+    const { code, stderr } = await run(out, ['--bits', '4', '--asym', '--format', 'both']);
     expect(stderr).toContain('wrote');
     expect(code).toBe(0);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(r.settings).toMatchObject({ bits: 3, groupSize: 32, sym: false, nsamples: 4, seqlen: 64, seed: 0, trueSequential: true });
+    const files = ['report.json', 'model.safetensors', 'config.json', 'quantize_config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'README.md', 'stories260K-Q4_1.gguf', 'imatrix.gguf'];
+    expect(r.files).toEqual(files);
+    expect(readdirSync(out).sort()).toEqual([...files].sort());
+    const gguf = readGguf(readFileSync(join(out, 'stories260K-Q4_1.gguf')));
+    expect(kvValue(gguf, 'general.name')).toBe('stories260K');
+    expect(kvValue(gguf, 'general.file_type')).toBe(3);
+    expect(kvValue(readGguf(readFileSync(join(out, 'imatrix.gguf'))), 'imatrix.chunk_count')).toBe(4);
+    expect(r.gguf).toMatchObject({ type: 'Q4_1', refusal: null });
+    expect(r.settings).toMatchObject({ bits: 4, groupSize: 32, sym: false, nsamples: 4, seqlen: 64, seed: 0, trueSequential: true });
     expect(r.calibration.windows).toHaveLength(4);
     expect(r.calibration.windows[0]).toHaveLength(64);
     expect(r.layers).toHaveLength(35);
@@ -84,13 +99,26 @@ describe('runs', () => {
     expect(r.perplexity.original).toBeLessThan(r.perplexity.rtn);
     expect(r.adapter.featureLevel).toBeDefined();
     expect(r.seconds.total).toBeGreaterThan(0);
+    // Shared files name the model by its folder, never by the absolute path it was given.
+    expect(r.model.name).toBe('stories260K');
+    for (const file of ['report.json', 'README.md', 'config.json', 'quantize_config.json']) {
+      const text = readFileSync(join(out, file), 'utf8');
+      expect(text, file).not.toContain(SHARED);
+      expect(text, file).not.toContain(dir);
+    }
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(/^# stories260K, GPTQ 4-bit/);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect([config.torch_dtype, config.dtype]).toEqual(['float16', 'float16']);
   });
 
   it('defaults the window length to the model context (GPT-2 names model: 16)', async () => {
     const names = join(dir, 'names.txt');
-    writeFileSync(names, readFileSync(join(SHARED, 'corpus/names_eot.txt'), 'utf8').slice(0, 20000));
+    const namesEval = join(dir, 'names-eval.txt');
+    const text = readFileSync(join(SHARED, 'corpus/names_eot.txt'), 'utf8');
+    writeFileSync(names, text.slice(0, 20000));
+    writeFileSync(namesEval, text.slice(20000, 22000));
     const out = join(dir, 'names-run');
-    const { code } = await cli(['--model', join(SHARED, 'models/makemore-names-gpt2'), '--calibration', names, '--eval', names, '--nsamples', '4', '--out', out]);
+    const { code } = await cli(['--model', join(SHARED, 'models/makemore-names-gpt2'), '--calibration', names, '--eval', namesEval, '--nsamples', '4', '--out', out]);
     expect(code).toBe(0);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(r.settings.seqlen).toBe(16);
@@ -100,11 +128,35 @@ describe('runs', () => {
   it.each([
     [['--bits', '1'], /--bits/],
     [['--seqlen', '4096'], /context|seqlen/i],
+    [['--bits', '3', '--format', 'gguf'], /no GGUF for these settings: 3-bit symmetric weights have no exact GGUF block type.*nearest setting with an exact type: 4-bit symmetric, groups of 32 \(Q4_0\)/],
   ])('exits 2 on bad input %j and leaves --out untouched', async (extra, message) => {
     const out = join(dir, `bad${extra.join('')}`);
     const { code, stderr } = await run(out, extra);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('exits 2 before any work on a NaN in model.norm.weight, naming the tensor and the file, and writes nothing', async () => {
+    const bad = writeModelFolder(join(dir, 'nan-model'), await editedModel('stories260K', {
+      tensor: (name, values) => {
+        if (name === 'model.norm.weight') values[17] = Number.NaN;
+      },
+    }));
+    const out = join(dir, 'nan-run');
+    const { code, stderr } = await cli(['--model', bad, '--calibration', calibration, '--eval', evalFile, '--out', out, '--nsamples', '4', '--seqlen', '64', '--group-size', '32']);
+    expect(stderr).toMatch(/model\.safetensors, tensor "model\.norm\.weight": 1 NaN value \(the first at \[17\] of \[64\]\)/);
+    expect(stderr).not.toMatch(/quantization:/);
+    expect(code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('exits 2 on a run that would quantize nothing (group size 128 on 64 inputs), saying which group sizes fit', async () => {
+    const out = join(dir, 'g128');
+    const { code, stderr } = await cli(['--model', model, '--calibration', calibration, '--eval', evalFile, '--out', out, '--nsamples', '4', '--seqlen', '64', '--group-size', '128']);
+    expect(stderr).toMatch(/with group size 128 no linear of this model can be exported quantized/);
+    expect(stderr).toMatch(/group sizes that quantize every linear of this model: -1 \(one group per row\), 16, 32, 64/);
+    expect(code).toBe(2);
     expect(existsSync(out)).toBe(false);
   });
 
@@ -121,5 +173,36 @@ describe('runs', () => {
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/not empty/);
     expect(readdirSync(full)).toEqual(['keep.txt']);
+  });
+});
+
+describe('families', () => {
+  it('quantizes a post-LN opt with project_in/out (built in a temp folder): report.json names it, the export keeps its names and keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gptq-cli-opt-'));
+    const model = join(dir, 'opt');
+    await writeModelDir(randomOptPostLn(), model);
+    const text = join(dir, 'text.txt');
+    writeFileSync(text, readFileSync(join(SHARED, 'corpus/stories260K_generated_200_seed20251122.txt'), 'utf8').slice(0, 8000));
+    const out = join(dir, 'out');
+    const { code, stderr } = await cli(['--model', model, '--calibration', text, '--eval', text, '--out', out, '--nsamples', '4', '--seqlen', '32', '--group-size', '32']);
+    expect(stderr).toContain('wrote');
+    expect(code).toBe(0);
+    const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(r.model.arch).toBe('opt');
+    expect(r.layers.slice(0, 6).map((l: { name: string }) => l.name)).toEqual(['self_attn.k_proj', 'self_attn.v_proj', 'self_attn.q_proj', 'self_attn.out_proj', 'fc1', 'fc2']);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ model_type: 'opt', do_layer_norm_before: false, word_embed_proj_dim: 32 });
+    const header = readFileSync(join(out, 'model.safetensors'));
+    const names = Object.keys(JSON.parse(header.subarray(8, 8 + header.readUInt32LE(0)).toString('utf8')));
+    expect(names).toEqual(expect.arrayContaining(['model.decoder.project_in.weight', 'model.decoder.project_out.weight', 'model.decoder.embed_positions.weight', 'model.decoder.layers.1.fc2.qweight', 'model.decoder.layers.1.fc2.bias']));
+  });
+
+  it('exits 2 on an architecture it does not run, naming the supported ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gptq-cli-mamba-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'mamba', hidden_size: 64 }));
+    const text = join(SHARED, 'corpus/names_eot.txt');
+    const { code, stderr } = await cli(['--model', dir, '--calibration', text, '--eval', text, '--out', join(dir, 'out')]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/model_type "mamba" is not supported; supported model types: llama, .*opt/);
   });
 });

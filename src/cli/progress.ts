@@ -9,6 +9,8 @@ export function progressLine(e: ProgressEvent, width = 24): string {
       return `${e.stage}: ${e.detail} (${seconds(e.elapsed)})`;
     case 'block':
       return `block ${e.block + 1}/${e.blocks} done (${seconds(e.elapsed)})`;
+    case 'evaluation':
+      return `evaluating ${e.text} (${e.variant}): window ${e.windowsDone} of ${e.windows} (${seconds(e.elapsed)})`;
     case 'perplexity':
       return `perplexity ${e.variant}: ${e.value.toFixed(3)} (${seconds(e.elapsed)})`;
     case 'linear': {

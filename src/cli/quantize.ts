@@ -14,7 +14,8 @@ import { CheckpointError } from '../core/model/checkpoint-error';
 import { RunCancelledError, type ProgressEvent } from '../core/run';
 import { runModel, RunInputError } from '../engine/run-model';
 import { exportCheckpoint } from '../engine/export-checkpoint';
-import { textFile } from '../core/export/safetensors-writer';
+import { exportGguf, exportImatrix } from '../engine/export-gguf';
+import { textFile, type ExportFile } from '../core/export/safetensors-writer';
 
 /** A problem with the flags or inputs: exit code 2. */
 class InputError extends Error {}
@@ -63,15 +64,33 @@ async function main(argv: string[]): Promise<number> {
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   try {
-    const { report, weights, ckpt } = await runModel(
+    const gguf = opts.format !== 'gptq';
+    const gptq = opts.format !== 'gguf';
+    const modelName = basename(resolve(opts.model));
+    const { report, weights, ckpt, model } = await runModel(
       rt,
-      { files, modelName: opts.model, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget },
-      { onProgress: reporter(), signal: abort.signal },
+      { files, modelName, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget },
+      {
+        onProgress: reporter(),
+        signal: abort.signal,
+        // A GGUF that was asked for and cannot be exact refuses the run before it starts.
+        onPlan: (plan) => {
+          if (gguf && plan.gguf.refusal) throw new Error(`no GGUF for these settings: ${plan.gguf.refusal}`);
+        },
+      },
     );
     report.adapter.backend = process.env.WGPU_BACKEND ?? 'opengles';
-    const outputs = [textFile('report.json', `${JSON.stringify(report, null, 2)}\n`)];
-    if (report.export.refusal) process.stderr.write(`no checkpoint written: ${report.export.refusal}\n`);
-    else outputs.push(...exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: basename(out) }));
+    const outputs: ExportFile[] = [];
+    if (gptq && report.export.refusal) process.stderr.write(`no checkpoint written: ${report.export.refusal}\n`);
+    else if (gptq) outputs.push(...exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: basename(out) }));
+    if (gguf) {
+      outputs.push(
+        exportGguf({ ckpt, model, weights, plan: report.gguf!, modelName, floatType: opts.ggufFloat }),
+        exportImatrix({ ckpt, weights, settings: report.settings, calibrationName: calibration.name }),
+      );
+    }
+    report.files = ['report.json', ...outputs.map((f) => f.name)];
+    outputs.unshift(textFile('report.json', `${JSON.stringify(report, null, 2)}\n`));
     await writeAtomically(out, outputs);
     process.stderr.write(`wrote ${outputs.map((f) => f.name).join(', ')} to ${out}\n`);
     return 0;

@@ -32,4 +32,24 @@ describe('layer detail', () => {
     expect(d.hessianActOrder).toBeNull();
     expect(layerDetail(H, 2, [1, 2], [1, 2], [1, 2], [1, 0]).hessianActOrder!.values[0]).toBe(9);
   });
+
+  it('leaves the padding of an MLP width out of the heatmap, diag(H), the act-order and the histograms', () => {
+    // A [3, 4] contracting linear whose last column is padding (its input is always 0, so its
+    // H row and column are 0), and an expanding one whose last row is padding (zero weights).
+    const H = [4, 1, 0, 0, 1, 9, 2, 0, 0, 2, 16, 0, 0, 0, 0, 0];
+    const W = [0.5, -0.5, 0.25, 0, 0.5, -0.5, 0.25, 0, 0.5, -0.5, 0.25, 0];
+    const Q = W.map((w, i) => (i % 4 === 3 ? 0 : w + 0.01));
+    const contract = layerDetail(H, 4, W, Q, Q, [3, 2, 1, 0], 64, { rows: 3, cols: 3 });
+    expect(contract.cols).toBe(3);
+    expect(contract.paddedCols).toBe(1);
+    expect(Array.from(contract.diag)).toEqual([4, 9, 16]); // no 0 from the padded column
+    expect(Array.from(contract.order!)).toEqual([2, 1, 0]);
+    expect(contract.hessian.size).toBe(3);
+    expect(contract.hessianActOrder!.values[0]).toBe(16);
+    const counted = (h: { gptq: Uint32Array }) => h.gptq.reduce((a, b) => a + b, 0);
+    expect(counted(contract.errors)).toBe(9); // 3 rows × 3 real columns; the padded zeros are not a spike at 0
+    const expand = layerDetail([1, 0, 0, 1], 2, [0.5, 0.5, 0, 0], [0.4, 0.6, 0, 0], [0.5, 0.5, 0, 0], null, 64, { rows: 1, cols: 2 });
+    expect(expand.paddedRows).toBe(1);
+    expect(counted(expand.errors)).toBe(2);
+  });
 });

@@ -1,10 +1,12 @@
 /** The record of a whole-model run, as the CLI writes it to report.json and the studio keeps it. */
 import type { LinearReport, PerplexityResult, RunSettings } from './run';
 import type { ExportPlan } from './export/plan';
+import type { GgufPlan } from './export/gguf/plan';
 
 export interface RunReport {
   settings: RunSettings;
-  model: { path: string; arch: string; blocks: number; hiddenSize: number; parameters: number; dtype: string };
+  /** name: the model's folder name or Hub id, never a path of the user's machine. */
+  model: { name: string; arch: string; blocks: number; hiddenSize: number; parameters: number; dtype: string };
   adapter: Record<string, unknown>;
   calibration: { text: string; tokens: number; windows: number[][] };
   layers: LinearReport[];
@@ -17,4 +19,13 @@ export interface RunReport {
   seconds: { calibration: number; quantization: number; evaluation: number; total: number };
   /** What the download will hold: format, padding, linears left unquantized (decided before the run), or why there is none. */
   export: ExportPlan;
+  /** What the GGUF download will hold (block type, F16 linears), or why there is none (decided before the run; absent in reports of older versions). */
+  gguf?: GgufPlan;
+  /** The files the CLI wrote into --out (report.json included). */
+  files?: string[];
+}
+
+/** report.json's text, as the CLI writes it and the studio downloads it (two-space JSON, a final newline). */
+export function reportJson(report: RunReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
 }

@@ -28,6 +28,7 @@ export interface LinearReport {
   block: number;
   /** The checkpoint's name inside the block, e.g. "self_attn.q_proj". */
   name: string;
+  /** The linear's shape in the model: an MLP width padded for the export is not counted, nor in the MSEs. */
   rows: number;
   cols: number;
   gptq: {
@@ -44,23 +45,32 @@ export interface LinearReport {
   rtn: { mse: number };
 }
 
-export type RunStage = 'calibration' | 'quantization' | 'evaluation';
+/** checking: every tensor scanned for NaN/Inf and its range, before any work. */
+export type RunStage = 'checking' | 'calibration' | 'quantization' | 'evaluation';
 export type ModelVariant = 'original' | 'rtn' | 'gptq';
 
 export type ProgressEvent =
   | { type: 'stage'; stage: RunStage; detail: string; elapsed: number }
   | { type: 'block'; block: number; blocks: number; elapsed: number }
   | { type: 'linear'; report: LinearReport; done: number; total: number; elapsed: number; etaSeconds: number; detail?: LayerDetail }
-  | { type: 'perplexity'; text: string; variant: ModelVariant; value: number; elapsed: number };
+  | { type: 'perplexity'; text: string; variant: ModelVariant; value: number; elapsed: number }
+  /**
+   * A pass of evaluation windows finished: `windowsDone` of `windows` of `text` for `variant`;
+   * `done` of `total` counts windows over every text and all three models.
+   */
+  | { type: 'evaluation'; text: string; variant: ModelVariant; windowsDone: number; windows: number; done: number; total: number; elapsed: number };
 
-/** Perplexity of the three models on one evaluation text. */
+/**
+ * Perplexity of the three models on one evaluation text. A value is null when it was not
+ * measured: the run was cancelled during the evaluation and kept the quantized model.
+ */
 export interface PerplexityResult {
   text: string;
   seqlen: number;
   windows: number;
-  original: number;
-  rtn: number;
-  gptq: number;
+  original: number | null;
+  rtn: number | null;
+  gptq: number | null;
 }
 
 export class RunCancelledError extends Error {

@@ -1,22 +1,24 @@
 /**
  * The files of a run's GPTQ checkpoint: model.safetensors (quantized linears as qweight, qzeros,
- * scales, g_idx and F16 bias; every other tensor as it was stored), config.json with its
- * quantization_config (and the padded MLP width, if any), quantize_config.json, the tokenizer and
- * generation files, and a README model card. Tensors are packed one at a time as the stream reaches
- * them, from the integer codes of the run.
+ * scales, g_idx and bias; every other tensor the model uses), config.json with its
+ * quantization_config, torch_dtype/dtype float16 (and the padded MLP width, if any),
+ * quantize_config.json, the tokenizer and generation files, and a README model card. Every float
+ * tensor is F16: GPTQ checkpoints are float16 models (../shared/docs/loaders.md §4), and the plan
+ * has checked before the run that every value fits. Tensors are packed or converted one at a time
+ * as the stream reaches them, from the integer codes of the run.
  */
 import type { Checkpoint } from '../core/model/checkpoint';
 import { requiredTensors } from '../core/model/architecture';
 import type { RunReport } from '../core/report';
 import type { RunSettings } from '../core/run';
 import type { GptqResult } from '../core/types';
-import { float32ToHalfBytes } from '../core/model/float-convert';
+import { checkedHalfBytes } from '../core/export/f16';
 import { packLinear, isTrivialGroupIndex, type PackedLinear } from '../core/export/gptq-linear';
 import type { PackableBits } from '../core/export/pack';
 import type { ExportPlan } from '../core/export/plan';
 import { quantizationConfig } from '../core/export/quant-config';
 import { modelCard } from '../core/export/model-card';
-import { bytesOf, safetensorsFile, textFile, type ExportFile, type TensorEntry, type WriteDtype } from '../core/export/safetensors-writer';
+import { bytesOf, safetensorsFile, textFile, type ExportFile, type TensorEntry } from '../core/export/safetensors-writer';
 import { weightKey } from './quantize-model';
 
 export interface ExportInputs {
@@ -27,6 +29,8 @@ export interface ExportInputs {
   plan: ExportPlan;
   /** The folder name inside the zip and in the model card's snippets. */
   folder: string;
+  /** The prompt of the model card's load snippets (a default suits most models). */
+  prompt?: string;
 }
 
 /** A bias padded with zeros to n entries. */
@@ -50,9 +54,15 @@ export function exportWeights({ ckpt, gptq, settings, plan }: Pick<ExportInputs,
   for (let b = 0; b < layout.numBlocks; b++) {
     for (const l of layout.block.linears) linearOf.set(`${layout.blockPrefix(b)}${l.name}`, { block: b, name: l.name });
   }
-  const stored = (name: string): TensorEntry => {
+  // A tensor the run did not quantize, as F16 (F16 ones copied as stored).
+  const asHalf = (name: string): TensorEntry => {
     const info = ckpt.tensors.get(name)!;
-    return { name, dtype: info.dtype as WriteDtype, shape: info.shape, bytes: async () => (await ckpt.readTensorBytes(name)).bytes };
+    return {
+      name,
+      dtype: 'F16',
+      shape: info.shape,
+      bytes: async () => (info.dtype === 'F16' ? (await ckpt.readTensorBytes(name)).bytes : checkedHalfBytes(await ckpt.readTensor(name), name)),
+    };
   };
   let descAct = false;
   for (const { name } of requiredTensors(layout, config)) {
@@ -60,20 +70,24 @@ export function exportWeights({ ckpt, gptq, settings, plan }: Pick<ExportInputs,
     const linear = linearOf.get(module);
     const result = linear && gptq.get(weightKey(linear.block, linear.name));
     if (!result) {
-      entries.push(stored(name));
+      entries.push(asHalf(name));
       continue;
     }
     const N = result.rows;
     const K = result.cols;
     if (name.endsWith('.bias')) {
-      entries.push({ name, dtype: 'F16', shape: [N], bytes: async () => float32ToHalfBytes(padded(await ckpt.readTensor(name), N)) });
+      entries.push({ name, dtype: 'F16', shape: [N], bytes: async () => checkedHalfBytes(padded(await ckpt.readTensor(name), N), name) });
       continue;
     }
     descAct ||= !isTrivialGroupIndex(result.gIdx, settings.groupSize);
     // Packed on first use by the qweight entry, handed to the three after it, then dropped.
     let packed: PackedLinear | null = null;
     const take = (pick: (p: PackedLinear) => Uint32Array | Int32Array | Uint16Array, last = false) => () => {
-      packed ??= packLinear(result, bits, plan.format);
+      try {
+        packed ??= packLinear(result, bits, plan.format);
+      } catch (e) {
+        throw new RangeError(`${module}: ${(e as Error).message}`);
+      }
       const bytes = bytesOf(pick(packed));
       if (last) packed = null;
       return bytes;
@@ -88,12 +102,15 @@ export function exportWeights({ ckpt, gptq, settings, plan }: Pick<ExportInputs,
   return { file: safetensorsFile('model.safetensors', entries, { format: 'pt' }), descAct };
 }
 
-export function exportCheckpoint({ ckpt, gptq, report, plan, folder }: ExportInputs): ExportFile[] {
-  const { layout, config } = ckpt;
+export function exportCheckpoint({ ckpt, gptq, report, plan, folder, prompt }: ExportInputs): ExportFile[] {
+  const { layout } = ckpt;
   const weights = exportWeights({ ckpt, gptq, settings: report.settings, plan });
   const quantization = quantizationConfig({ settings: report.settings, plan, layout, descAct: weights.descAct });
   const configJson = JSON.parse(ckpt.configJson) as Record<string, unknown>;
-  if (plan.intermediate) configJson[config.arch === 'gpt2' ? 'n_inner' : 'intermediate_size'] = plan.intermediate.to;
+  if (plan.intermediate) configJson[layout.intermediateSizeKey] = plan.intermediate.to;
+  // vLLM and older readers look for torch_dtype, transformers v5 for dtype (loaders.md §4).
+  configJson.torch_dtype = 'float16';
+  configJson.dtype = 'float16';
   configJson.quantization_config = quantization;
   const json = (o: unknown) => `${JSON.stringify(o, null, 2)}\n`;
 
@@ -105,6 +122,6 @@ export function exportCheckpoint({ ckpt, gptq, report, plan, folder }: ExportInp
   if (ckpt.tokenizerJson !== null) files.push(textFile('tokenizer.json', ckpt.tokenizerJson));
   if (ckpt.tokenizerConfigJson !== null) files.push(textFile('tokenizer_config.json', ckpt.tokenizerConfigJson));
   if (ckpt.generationConfigJson !== null) files.push(textFile('generation_config.json', ckpt.generationConfigJson));
-  files.push(textFile('README.md', modelCard(report, plan, folder)));
+  files.push(textFile('README.md', modelCard(report, plan, folder, prompt)));
   return files;
 }

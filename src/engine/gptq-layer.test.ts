@@ -292,6 +292,23 @@ describe('Hessian accumulation', () => {
     expect(layer.samples).toBe(4);
     layer.dispose();
   });
+
+  it('keeps diag(H) as accumulated, before damping and the dead-column fix, after quantizing too', async () => {
+    const { W, X, rows, cols, tokens } = makeLayer(8, 40, 50, 12, [3]);
+    const layer = new GptqLayer(rt, 'hessian-diag', W, rows, cols);
+    await layer.addBatch(X, tokens, 2);
+    const ref = new HessianAccumulator(cols);
+    ref.addBatch(X, tokens, 2);
+    const expected = Array.from({ length: cols }, (_, i) => ref.H[i * cols + i]);
+    const before = await layer.readHessianDiag();
+    await layer.quantize({ bits: 4, actOrder: true, percDamp: 0.1 });
+    const after = await layer.readHessianDiag();
+    for (const diag of [before, after]) {
+      expect(diag[3]).toBe(0); // the dead column stays 0 (the fix sets 1 only in GPTQ's working copy)
+      diag.forEach((d, i) => expect(Math.abs(d - expected[i])).toBeLessThanOrEqual(1e-5 * expected[i]));
+    }
+    layer.dispose();
+  });
 });
 
 describe('failures', () => {

@@ -145,6 +145,24 @@ export class GptqLayer {
     return this.rt.readMatrix(this.H);
   }
 
+  /**
+   * diag(H) [cols] as accumulated so far: before damping and the dead-column fix, original column
+   * order (what imatrix.gguf needs: Σ x_j² = diag(H)_j · samples / 2).
+   */
+  async readHessianDiag(): Promise<Float32Array> {
+    this.live();
+    const rt = this.rt;
+    const diag = rt.storage(this.cols * 4, `${this.name}.diagH`);
+    try {
+      const rec = rt.recorder(`${this.name}.diagH`);
+      encodeDiag(rec, this.H, diag, rt.bindingLimit);
+      rec.finish();
+      return await rt.readF32(diag, 0, this.cols);
+    } finally {
+      rt.release(diag);
+    }
+  }
+
   async quantize(options: LayerQuantizeOptions = {}): Promise<GpuGptqResult> {
     const { maxDampRetries = DAMP_RETRY.retries, ...rest } = options;
     const o: QuantOptions = { ...defaultQuantOptions, ...rest };

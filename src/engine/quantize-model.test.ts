@@ -14,7 +14,14 @@ import { defaultRunSettings, RunCancelledError, type ProgressEvent, type RunSett
 import { assertRunFits, estimateRunMemory } from './memory-estimate';
 import type { GpuRuntime } from '../gpu/runtime';
 
-async function setup(model: string, corpus: string) {
+/** Opened and tokenized once per model for the whole file. */
+const setups = new Map<string, ReturnType<typeof openAndTokenize>>();
+function setup(model: string, corpus: string) {
+  if (!setups.has(model)) setups.set(model, openAndTokenize(model, corpus));
+  return setups.get(model)!;
+}
+
+async function openAndTokenize(model: string, corpus: string) {
   const ckpt = await openSharedCheckpoint(model);
   const tok = loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson);
   const ids = textToIds(tok, readCorpus(corpus));
@@ -23,7 +30,7 @@ async function setup(model: string, corpus: string) {
 }
 
 /** Evaluation windows are capped to keep the suite quick on software GPUs. */
-async function run(rt: GpuRuntime, s: Awaited<ReturnType<typeof setup>>, settings: RunSettings, evalWindowCap: number) {
+async function run(rt: GpuRuntime, s: Awaited<ReturnType<typeof openAndTokenize>>, settings: RunSettings, evalWindowCap: number) {
   const windows = Uint32Array.from(calibrationWindows(s.calib, settings.nsamples, settings.seqlen, settings.seed).flat());
   const events: ProgressEvent[] = [];
   const q = await quantizeModel(rt, s.model, windows, settings, { onProgress: (e) => events.push(e) });
@@ -50,28 +57,28 @@ beforeAll(async () => {
 afterAll(() => rt?.destroy());
 
 describe('whole-model GPTQ', () => {
-  it('stories260K at 4 and 3 bits, group 32: GPTQ beats RTN on output error and perplexity', async () => {
+  // Each case is its own test (its own time limit); calibration and evaluation are as small as
+  // keeps GPTQ's advantage clear, so that the suite holds on a busy 2-core machine.
+  it.each([
+    { bits: 4, groupSize: 32, sym: true },
+    { bits: 3, groupSize: 32, sym: false },
+  ])('stories260K at $bits bits, group 32, sym $sym: GPTQ beats RTN on output error and perplexity', async (o) => {
     const s = await setup('stories260K', 'stories260K_generated_200_seed20251122.txt');
-    for (const o of [
-      { bits: 4, groupSize: 32, sym: true },
-      { bits: 3, groupSize: 32, sym: false },
-    ]) {
-      const r = await run(rt, s, { ...defaultRunSettings, ...o, nsamples: 16, seqlen: 256 }, 24);
-      expect(r.layers).toHaveLength(5 * 7);
-      expect(r.layers.every((l) => !l.gptq.fellBackToRtn && Number.isFinite(l.gptq.loss))).toBe(true);
-      expect(r.msesGptq).toBeLessThan(0.9 * r.msesRtn);
-      expect(r.gptq).toBeLessThan(r.rtn);
-      expect(r.original).toBeLessThan(r.gptq);
-      // Progress: one event per linear, counted up to the total, with a time estimate.
-      const linearEvents = r.events.filter((e) => e.type === 'linear');
-      expect(linearEvents.map((e) => e.done)).toEqual(Array.from({ length: 35 }, (_, i) => i + 1));
-      expect(linearEvents.at(-1)!.etaSeconds).toBeCloseTo(0, 6);
-    }
+    const r = await run(rt, s, { ...defaultRunSettings, ...o, nsamples: 16, seqlen: 128 }, 8);
+    expect(r.layers).toHaveLength(5 * 7);
+    expect(r.layers.every((l) => !l.gptq.fellBackToRtn && Number.isFinite(l.gptq.loss))).toBe(true);
+    expect(r.msesGptq).toBeLessThan(0.9 * r.msesRtn);
+    expect(r.gptq).toBeLessThan(r.rtn);
+    expect(r.original).toBeLessThan(r.gptq);
+    // Progress: one event per linear, counted up to the total, with a time estimate.
+    const linearEvents = r.events.filter((e) => e.type === 'linear');
+    expect(linearEvents.map((e) => e.done)).toEqual(Array.from({ length: 35 }, (_, i) => i + 1));
+    expect(linearEvents.at(-1)!.etaSeconds).toBeCloseTo(0, 6);
   });
 
   it('makemore-names-gpt2 at 3 bits, group 32, asymmetric: GPTQ beats RTN', async () => {
     const s = await setup('makemore-names-gpt2', 'names_eot.txt');
-    const r = await run(rt, s, { ...defaultRunSettings, bits: 3, groupSize: 32, sym: false, nsamples: 128, seqlen: 16 }, 1024);
+    const r = await run(rt, s, { ...defaultRunSettings, bits: 3, groupSize: 32, sym: false, nsamples: 64, seqlen: 16 }, 128);
     expect(r.layers.map((l) => l.name)).toEqual(Array.from({ length: 4 }, () => ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj']).flat());
     expect(r.msesGptq).toBeLessThan(0.9 * r.msesRtn);
     expect(r.gptq).toBeLessThan(r.rtn);

@@ -8,14 +8,16 @@
  */
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuMatrix } from '../gpu/matrix';
-import { encodeEmbed } from '../gpu/kernels/forward';
+import { FORWARD_STATUS, FORWARD_STATUS_SLOTS } from '../gpu/kernels/forward';
+import { halfScaled } from '../core/export/f16';
 import { GptqLayer } from './gptq-layer';
 import { BlockRunner } from './model/block-forward';
 import { blockShape, GpuGlobals, releaseBlock, uploadBlock } from './model/model-forward';
 import type { LoadedModel } from './model/load-model';
 import { RunCancelledError, type LinearReport, type ProgressEvent, type RunSettings } from '../core/run';
-import type { GptqResult } from '../core/types';
+import type { GptqResult, QuantResult } from '../core/types';
 import { layerDetail } from '../core/layer-detail';
+import { unpaddedShape } from './model/pad-mlp';
 
 export interface RunHooks {
   onProgress?: (e: ProgressEvent) => void;
@@ -30,6 +32,11 @@ export interface QuantizedWeights {
   gptq: Map<string, GptqResult>;
   /** RTN weights [out, in] by `${block}.${linear}`. */
   rtn: Map<string, Float32Array>;
+  /**
+   * diag(H) [in] of each quantized linear by `${block}.${linear}`, before damping and the dead-column
+   * fix, original column order; H = (2/nsamples)·Σ x xᵀ over the run's calibration windows.
+   */
+  hessianDiag: Map<string, Float32Array>;
   seconds: number;
 }
 
@@ -42,6 +49,18 @@ export function throwIfCancelled(signal?: AbortSignal): void {
 /** Relative cost of quantizing a [rows, cols] linear (Hessian inverse + sweep), for time estimates. */
 const linearCost = (rows: number, cols: number) => cols ** 3 + rows * cols ** 2;
 
+export interface QuantizeModelOptions {
+  /** Linears (block-level names) left as they are, e.g. those the export cannot pack. */
+  skip?: ReadonlySet<string>;
+  /**
+   * Keep each result as the F16 checkpoint holds it (src/core/export/f16.ts halfScaled): scales
+   * rounded to F16 and Q recomputed from them, for GPTQ and RTN alike. The reported output MSEs and
+   * every later evaluation then use the file's weights; the quantization pass itself (the inputs
+   * of later linears) runs on GPTQ's f32 Q, as the reference's does.
+   */
+  halfScales?: boolean;
+}
+
 /** Quantizes every linear of every block on `windows` (nsamples × seqlen token ids). */
 export async function quantizeModel(
   rt: GpuRuntime,
@@ -49,10 +68,11 @@ export async function quantizeModel(
   windows: Uint32Array,
   settings: RunSettings,
   hooks: RunHooks = {},
-  /** Linears (block-level names) left as they are, e.g. those the export cannot pack. */
-  skip: ReadonlySet<string> = new Set(),
+  options: QuantizeModelOptions = {},
 ): Promise<QuantizedWeights> {
   const { spec } = model;
+  const skip = options.skip ?? new Set<string>();
+  const asStored = <T extends GptqResult | QuantResult>(r: T): T => (options.halfScales ? halfScaled(r) : r);
   const { seqlen, nsamples } = settings;
   if (windows.length !== nsamples * seqlen) throw new RangeError(`expected ${nsamples} windows of ${seqlen} tokens, got ${windows.length} ids`);
   const t0 = performance.now();
@@ -65,31 +85,31 @@ export async function quantizeModel(
   const first = await model.block(0);
   const totalCost = spec.layers * quantized.reduce((s, name) => s + linearCost(first.linears.get(name)!.out, first.linears.get(name)!.in), 0);
   let doneCost = 0;
-  const out: QuantizedWeights = { layers: [], gptq: new Map(), rtn: new Map(), seconds: 0 };
+  const out: QuantizedWeights = { layers: [], gptq: new Map(), rtn: new Map(), hessianDiag: new Map(), seconds: 0 };
 
   const globals = new GpuGlobals(rt, spec, model.globals);
   const runner = new BlockRunner(rt, blockShape(spec, seqlen, nsamples));
   const ids = rt.storage(windows.byteLength, 'run.ids');
+  const status = rt.storage(FORWARD_STATUS_SLOTS * 4, 'run.status');
   let h = rt.matrix(windows.length, spec.hidden, 'run.h0');
   let next = rt.matrix(windows.length, spec.hidden, 'run.h1');
-  let posBuf: GPUBuffer | null = null;
+  const temps: (GPUBuffer | GpuMatrix)[] = [];
   try {
     await rt.scoped('Embedding the calibration windows', async () => {
       rt.upload(ids, 0, windows);
       const rec = rt.recorder('run.embed');
-      encodeEmbed(rec, globals.E, ids, h, false, rt.bindingLimit);
-      if (globals.positions) {
-        posBuf = rt.storage(windows.byteLength, 'run.positions');
-        rt.upload(posBuf, 0, Uint32Array.from({ length: windows.length }, (_, t) => t % seqlen));
-        encodeEmbed(rec, globals.positions, posBuf, h, true, rt.bindingLimit);
-      }
+      rec.clear(status);
+      temps.push(...globals.encodeEmbedding(rec, ids, h, seqlen, { buffer: status, slot: FORWARD_STATUS.embedRowOutOfRange }));
       rec.finish();
+      if ((await rt.readU32(status, 0, 1))[0]) {
+        throw new RangeError(`a calibration token id is outside the model's vocabulary of ${spec.vocab} (flagged by the embedding kernel)`);
+      }
     });
     emit({ type: 'stage', stage: 'quantization', detail: `${spec.layers} blocks, ${groups.length} group(s) each`, elapsed: elapsed() });
     for (let b = 0; b < spec.layers; b++) {
       throwIfCancelled(hooks.signal);
       const host = b === 0 ? first : await model.block(b);
-      const block = uploadBlock(rt, spec, host, `block${b}`);
+      const block = uploadBlock(rt, spec, host, b);
       try {
         for (const group of groups) {
           const layers = new Map<string, GptqLayer>();
@@ -118,24 +138,32 @@ export async function quantizeModel(
               const layer = layers.get(name)!;
               const X = captured.get(name)!;
               const H = hooks.details ? await layer.readHessian() : null;
-              const g = await layer.quantize(settings);
-              const r = await layer.rtn(settings);
+              out.hessianDiag.set(weightKey(b, name), await layer.readHessianDiag());
+              const computed = await layer.quantize(settings);
+              // What the run keeps and reports (MSE, evaluation, export): the file's weights.
+              const g = asStored(computed);
+              const r = asStored(await layer.rtn(settings));
+              // Padded rows (zero weights, zero error) and padded columns (zero inputs) are left
+              // out of the statistics: the MSE is over the model's own rows.
+              const real = unpaddedShape(model, name, layer.rows, layer.cols);
+              const perRealRow = layer.rows / real.rows;
               const report: LinearReport = {
                 block: b,
                 name,
-                rows: layer.rows,
-                cols: layer.cols,
+                rows: real.rows,
+                cols: real.cols,
                 gptq: {
-                  mse: await layer.outputMse(g.Q as Float32Array, X),
+                  mse: (await layer.outputMse(g.Q as Float32Array, X)) * perRealRow,
                   loss: g.loss,
                   damp: g.percDampUsed,
                   dampAttempts: g.dampAttempts,
                   fellBackToRtn: g.fellBackToRtn,
                   seconds: g.seconds.total,
                 },
-                rtn: { mse: await layer.outputMse(r.Q as Float32Array, X) },
+                rtn: { mse: (await layer.outputMse(r.Q as Float32Array, X)) * perRealRow },
               };
-              rt.uploadMatrix(block.linears.get(name)!.W, g.Q as Float32Array);
+              // The next groups and blocks see GPTQ's own Q, as in the reference's sequential pass.
+              rt.uploadMatrix(block.linears.get(name)!.W, computed.Q as Float32Array);
               out.gptq.set(weightKey(b, name), g);
               out.rtn.set(weightKey(b, name), r.Q as Float32Array);
               out.layers.push(report);
@@ -148,7 +176,7 @@ export async function quantizeModel(
                 total: spec.layers * quantized.length,
                 elapsed: t,
                 etaSeconds: (t / doneCost) * (totalCost - doneCost),
-                detail: H ? layerDetail(H, layer.cols, host.linears.get(name)!.W, g.Q, r.Q, g.perm) : undefined,
+                detail: H ? layerDetail(H, layer.cols, host.linears.get(name)!.W, g.Q, r.Q, g.perm, 64, real) : undefined,
               });
             }
           } finally {
@@ -174,7 +202,7 @@ export async function quantizeModel(
     if (!rt.isLost) {
       runner.release();
       globals.release();
-      rt.release(ids, h, next, posBuf);
+      rt.release(ids, status, h, next, ...temps);
     }
   }
 }

@@ -1,19 +1,22 @@
 /**
  * One whole-model run from inputs to report, for the CLI and the worker alike: open the
- * checkpoint, draw the calibration windows, check the memory estimate, quantize block by block,
- * measure perplexity of the original, RTN and GPTQ models.
+ * checkpoint, check the texts' token ids against the vocabulary, scan every tensor the model uses
+ * (NaN/Inf refused, largest magnitudes for the float16 range check), plan the export and check the
+ * memory estimate, quantize block by block, measure perplexity of the original, RTN and GPTQ models
+ * (the latter two with the values the exported file holds).
  */
 import type { GpuRuntime } from '../gpu/runtime';
 import type { ByteSource } from '../core/model/byte-source';
 import { openCheckpoint } from '../core/model/checkpoint';
 import { loadTokenizer } from '../core/model/tokenizer';
 import { assertSequenceFits, defaultSeqlen } from '../core/model/config';
-import { calibrationWindows, evaluationWindows, textToIds } from '../core/model/calibration';
-import { defaultRunSettings, type PerplexityResult, type RunSettings } from '../core/run';
+import { assertIdsInVocabulary, calibrationWindows, evaluationWindows, textToIds } from '../core/model/calibration';
+import { scanTensors, type ScanProgress } from '../core/model/tensor-scan';
+import { defaultRunSettings, type PerplexityResult, type ProgressEvent, type RunSettings } from '../core/run';
 import { exportWeights } from './export-checkpoint';
 import type { RunReport } from '../core/report';
 import { loadModel } from './model/load-model';
-import { quantizeModel, type QuantizedWeights, type RunHooks } from './quantize-model';
+import { quantizeModel, throwIfCancelled, type QuantizedWeights, type RunHooks } from './quantize-model';
 import { perplexities } from './evaluate';
 import { planRun, type RunPlan } from './run-plan';
 import { mlpLinears } from '../core/export/plan';
@@ -24,7 +27,11 @@ import type { LoadedModel } from './model/load-model';
 export interface RunInputs {
   /** The checkpoint folder's files. */
   files: ByteSource[];
-  /** How the model is named in the report (a path or a folder name). */
+  /**
+   * How the model is named in the report and the model card: its folder name or Hub id
+   * ("owner/name"). A path is cut to its last part (shareableModelName), so no path of the
+   * user's machine reaches a shared file.
+   */
   modelName: string;
   calibration: { name: string; text: string };
   /** One or more evaluation texts; perplexity is measured on each. */
@@ -35,6 +42,12 @@ export interface RunInputs {
   settings: Partial<RunSettings>;
   /** Refuse runs whose estimated peak GPU memory is above this many bytes. */
   gpuMemoryBudget: number;
+  /**
+   * When cancelled during the evaluation, return the run (quantized weights, report) with the
+   * perplexities not measured set to null, instead of throwing RunCancelledError. The studio
+   * keeps the quantized model this way; the CLI writes nothing on a cancel.
+   */
+  keepOnEvaluationCancel?: boolean;
 }
 
 export interface RunOutput {
@@ -51,6 +64,18 @@ export class RunInputError extends Error {
   override name = 'RunInputError';
 }
 
+/**
+ * A model's name fit for shared files: a Hub id ("owner/name") as it is, anything else that looks
+ * like a path (absolute, relative, Windows or home-relative) cut to its last non-empty part.
+ */
+export function shareableModelName(name: string): string {
+  const trimmed = name.trim();
+  const hubId = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(trimmed) && !/^\.{1,2}\//.test(trimmed);
+  if (hubId) return trimmed;
+  const parts = trimmed.split(/[\\/]+/).filter((p) => p !== '' && p !== '.' && p !== '..' && p !== '~' && !/^[A-Za-z]:$/.test(p));
+  return parts.at(-1) ?? 'model';
+}
+
 /** Refuses a checkpoint that is already GPTQ-quantized: runs start from the float model. */
 export function assertFloatCheckpoint(ckpt: Checkpoint): void {
   if (ckpt.quantization) {
@@ -58,7 +83,29 @@ export function assertFloatCheckpoint(ckpt: Checkpoint): void {
   }
 }
 
-export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHooks = {}): Promise<RunOutput> {
+export interface RunModelHooks extends RunHooks {
+  /** Hears the plan before anything heavy runs; an error thrown here refuses the run as bad input. */
+  onPlan?: (plan: RunPlan) => void;
+}
+
+/** Stage events while the tensors are scanned: at the start, then at most once a second. */
+function scanReporter(emit: (e: ProgressEvent) => void, elapsed: () => number): (p: ScanProgress) => void {
+  let last = -Infinity;
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(b < 2 ** 24 ? 1 : 0)} MiB`;
+  return (p) => {
+    const now = elapsed();
+    if (now - last < 1 && p.bytesDone < p.bytesTotal) return;
+    last = now;
+    emit({
+      type: 'stage',
+      stage: 'checking',
+      detail: `NaN/Inf and float16 range: ${p.tensorsDone} of ${p.tensorsTotal} tensors, ${mib(p.bytesDone)} of ${mib(p.bytesTotal)}`,
+      elapsed: now,
+    });
+  };
+}
+
+export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunModelHooks = {}): Promise<RunOutput> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const emit = hooks.onProgress ?? (() => {});
@@ -73,49 +120,81 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
   const { seqlen } = settings;
   const calibIds = textToIds(tokenizer, inputs.calibration.text);
   if (inputs.evaluations.length === 0) throw new RunInputError('give at least one evaluation text');
+  const vocab = ckpt.config.vocabSize;
   let windows: number[][];
   let evalWindows: number[][][];
-  let plan: RunPlan;
   try {
     assertSequenceFits(ckpt.config, seqlen);
+    assertIdsInVocabulary(calibIds, vocab, tokenizer, `the calibration text ${inputs.calibration.name}`);
     windows = calibrationWindows(calibIds, settings.nsamples, seqlen, settings.seed);
     evalWindows = inputs.evaluations.map((e) => {
+      const ids = textToIds(tokenizer, e.text);
+      assertIdsInVocabulary(ids, vocab, tokenizer, `the evaluation text ${e.name}`);
       try {
-        return evaluationWindows(textToIds(tokenizer, e.text), seqlen).slice(0, inputs.evalWindowLimit ?? Infinity);
+        return evaluationWindows(ids, seqlen).slice(0, inputs.evalWindowLimit ?? Infinity);
       } catch (err) {
         throw new Error(`evaluation text ${e.name}: ${(err as Error).message}`);
       }
     });
-    plan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget);
-    if (plan.fitError) throw new Error(plan.fitError);
   } catch (e) {
     throw new RunInputError((e as Error).message);
   }
+  // What refuses the run (nothing to quantize, memory) does not depend on the values: say it before reading them.
+  const prePlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget);
+  if (prePlan.fitError) throw new RunInputError(prePlan.fitError);
+  try {
+    hooks.onPlan?.(prePlan);
+  } catch (e) {
+    throw new RunInputError((e as Error).message);
+  }
+  const onScan = scanReporter(emit, elapsed);
+  const ranges = await scanTensors(ckpt, {
+    onProgress: (p) => {
+      throwIfCancelled(hooks.signal);
+      onScan(p);
+    },
+  });
+  const plan: RunPlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, ranges);
   const loaded = await loadModel(ckpt);
-  const { intermediate, unquantized } = plan.export;
+  const { intermediate, unquantized, f16 } = plan.export;
   const model = intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), intermediate.to) : loaded;
   const skip = new Set(unquantized.map((u) => u.name));
   const tCalibration = elapsed();
   emit({ type: 'stage', stage: 'calibration', detail: `${windows.length} windows of ${seqlen} tokens from ${calibIds.length}`, elapsed: elapsed() });
 
-  const weights = await quantizeModel(rt, model, Uint32Array.from(windows.flat()), settings, hooks, skip);
+  const weights = await quantizeModel(rt, model, Uint32Array.from(windows.flat()), settings, hooks, { skip, halfScales: f16 });
   const tQuantization = elapsed();
 
-  const evaluations: PerplexityResult[] = [];
-  for (const [i, e] of inputs.evaluations.entries()) {
-    const windowsOf = evalWindows[i];
-    emit({ type: 'stage', stage: 'evaluation', detail: `${e.name}: ${windowsOf.length} windows of ${seqlen} tokens`, elapsed: elapsed() });
-    // Passes of as many tokens as the calibration held, which the memory check admitted.
-    const ppl = await perplexities(rt, model, weights, Uint32Array.from(windowsOf.flat()), seqlen, settings.nsamples, {
-      signal: hooks.signal,
-      onEach: (variant, value) => emit({ type: 'perplexity', text: e.name, variant, value, elapsed: elapsed() }),
-    });
-    evaluations.push({ text: e.name, seqlen, windows: windowsOf.length, ...ppl });
+  const evaluations: PerplexityResult[] = inputs.evaluations.map((e, i) => ({ text: e.name, seqlen, windows: evalWindows[i].length, original: null, rtn: null, gptq: null }));
+  const total = 3 * evalWindows.reduce((s, w) => s + w.length, 0);
+  let before = 0;
+  try {
+    for (const [i, e] of inputs.evaluations.entries()) {
+      const windowsOf = evalWindows[i];
+      emit({ type: 'stage', stage: 'evaluation', detail: `${e.name}: ${windowsOf.length} windows of ${seqlen} tokens`, elapsed: elapsed() });
+      const variantIndex = { original: 0, rtn: 1, gptq: 2 };
+      // Passes of as many tokens as the calibration held, which the memory check admitted.
+      await perplexities(rt, model, weights, Uint32Array.from(windowsOf.flat()), seqlen, settings.nsamples, {
+        signal: hooks.signal,
+        half: f16,
+        onEach: (variant, value) => {
+          evaluations[i][variant] = value;
+          emit({ type: 'perplexity', text: e.name, variant, value, elapsed: elapsed() });
+        },
+        onPass: (variant, windowsDone, windows) => emit({
+          type: 'evaluation', text: e.name, variant, windowsDone, windows,
+          done: before + variantIndex[variant] * windows + windowsDone, total, elapsed: elapsed(),
+        }),
+      });
+      before += 3 * windowsOf.length;
+    }
+  } catch (err) {
+    if (!(inputs.keepOnEvaluationCancel && hooks.signal?.aborted)) throw err;
   }
   const summary = ckpt.summary();
   const report: RunReport = {
     settings,
-    model: { path: inputs.modelName, arch: summary.arch, blocks: summary.blocks, hiddenSize: summary.hiddenSize, parameters: summary.parameters, dtype: summary.dtype },
+    model: { name: shareableModelName(inputs.modelName), arch: summary.arch, blocks: summary.blocks, hiddenSize: summary.hiddenSize, parameters: summary.parameters, dtype: summary.dtype },
     adapter: { ...rt.summary },
     calibration: { text: inputs.calibration.name, tokens: calibIds.length, windows },
     layers: weights.layers,
@@ -124,6 +203,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunHook
     size: { originalBytes: summary.bytes, quantizedBytes: null },
     seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed() },
     export: plan.export,
+    gguf: plan.gguf,
   };
   if (!plan.export.refusal) {
     report.size.quantizedBytes = exportWeights({ ckpt, gptq: weights.gptq, settings, plan: plan.export }).file.size;

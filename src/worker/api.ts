@@ -18,16 +18,27 @@ import { assertFloatCheckpoint, runModel, RunInputError, type RunOutput } from '
 import { planRun } from '../engine/run-plan';
 import { openCheckpoint } from '../core/model/checkpoint';
 import { defaultSeqlen } from '../core/model/config';
+import { architectureFacts } from '../core/model/describe';
 import { loadTokenizer } from '../core/model/tokenizer';
-import { textToIds } from '../core/model/calibration';
+import { assertIdsInVocabulary, textToIds } from '../core/model/calibration';
 import { fetchHubCheckpoint, type HubProgress } from '../core/model/hub';
 import { zipFiles } from '../core/export/zip';
-import { GpuGlobals, greedy } from '../engine/model/model-forward';
-import { variantBlocks } from '../engine/evaluate';
+import { greedy } from '../engine/model/model-forward';
+import { forEachVariant, variantModels } from '../engine/evaluate';
 import { exportCheckpoint } from '../engine/export-checkpoint';
-import type { Generations, ModelInfo, RunPlan } from './types';
+import { textFile } from '../core/export/safetensors-writer';
+import { reportJson } from '../core/report';
+import { measureSpeed } from '../gpu/speed';
+import type { GpuRuntime } from '../gpu/runtime';
+import { modelShape } from '../engine/run-shape';
+import { estimateTime, evaluationWindowCounts, runWork, suggestRunSize, type AdapterSpeed } from '../core/time-model';
+import type { Checkpoint } from '../core/model/checkpoint';
+import type { TextTokenizer } from '../core/model/tokenizer';
+import type { GenerationStep, Generations, ModelInfo, PlanTexts, StudioPlan } from './types';
+import { exportGguf, exportImatrix, type GgufFloatType } from '../engine/export-gguf';
+import { fileBlob } from '../core/export/blob';
 
-export type { Generations, ModelInfo, RunPlan } from './types';
+export type { GenerationStep, Generations, ModelInfo, PlanTexts, RunPlan, StudioPlan } from './types';
 
 /** The studio's default budget for a run's estimated GPU memory (WebGPU does not report the adapter's). */
 export const BROWSER_GPU_MEMORY_BUDGET = 2 * 2 ** 30;
@@ -38,6 +49,49 @@ let running: AbortController | null = null;
 let lastRun: RunOutput | null = null;
 /** The Hub download in progress. */
 let hubDownload: AbortController | null = null;
+
+/** The adapter's measured speed, once per runtime (a new device is measured again). */
+const speeds = new WeakMap<GpuRuntime, Promise<AdapterSpeed>>();
+function speedOf(rt: GpuRuntime): Promise<AdapterSpeed> {
+  let p = speeds.get(rt);
+  if (!p) {
+    p = measureSpeed(rt);
+    speeds.set(rt, p);
+    p.catch(() => speeds.delete(rt));
+  }
+  return p;
+}
+
+/** The last tokenizer loaded, by its tokenizer.json text, and token counts of texts it has seen. */
+let tokenizerCache: { json: string; tokenizer: TextTokenizer; counts: Map<string, number> } | null = null;
+const TOKEN_COUNTS_KEPT = 16;
+
+/** Tokens of `text` under the checkpoint's tokenizer (cached: the plan asks on every settings change). */
+function tokenCount(ckpt: Checkpoint, text: string): number {
+  const json = ckpt.tokenizerJson;
+  if (json === null) throw new RunInputError('the model has no tokenizer.json: add it to the folder, the texts cannot be cut into tokens without it');
+  if (tokenizerCache?.json !== json) tokenizerCache = { json, tokenizer: loadTokenizer(json, ckpt.tokenizerConfigJson), counts: new Map() };
+  const { counts, tokenizer } = tokenizerCache;
+  let n = counts.get(text);
+  if (n === undefined) {
+    n = textToIds(tokenizer, text).length;
+    if (counts.size >= TOKEN_COUNTS_KEPT) counts.delete(counts.keys().next().value!);
+    counts.set(text, n);
+  }
+  return n;
+}
+
+/** The last segment of config.json's `_name_or_path`: a Hub id's name or a folder name, never a whole local path. */
+function configName(ckpt: Checkpoint): string | null {
+  try {
+    const raw = (JSON.parse(ckpt.configJson) as { _name_or_path?: unknown })._name_or_path;
+    if (typeof raw !== 'string') return null;
+    const name = raw.split(/[\\/]/).filter(Boolean).pop() ?? '';
+    return name.trim() === '' ? null : name.trim();
+  } catch {
+    return null;
+  }
+}
 
 function sourcesOf(files: File[]): ByteSource[] {
   return files.map((f) => blobSource(f));
@@ -100,6 +154,14 @@ export const api = {
   },
 
   /**
+   * The adapter's speed, measured once per device by a short timed GEMM (src/gpu/speed.ts, a few
+   * hundred milliseconds): the studio's defaults and time estimates come from it.
+   */
+  async speed(): Promise<AdapterSpeed> {
+    return speedOf(await gpuProvider().runtime());
+  },
+
+  /**
    * GPTQ and RTN for one layer on the GPU, with the output MSE of both on the calibration X.
    * The input arrays are read, not kept; the result's arrays are transferred to the caller.
    *
@@ -129,12 +191,22 @@ export const api = {
 
   /**
    * What a checkpoint folder is, read from its headers only (nothing heavy): architecture, sizes,
-   * dtype, tokenizer, the default window length. Rejects with a clear message on a bad folder.
+   * dtype, tokenizer, the default window length, and run sizes that take about a minute on this
+   * adapter with these evaluation texts. Rejects with a clear message on a bad folder.
    */
-  async inspectModel(files: File[]): Promise<ModelInfo> {
+  async inspectModel(files: File[], evaluations: string[] = []): Promise<ModelInfo> {
     const ckpt = await openCheckpoint(sourcesOf(files));
     assertFloatCheckpoint(ckpt);
     const c = ckpt.config;
+    const rt = await gpuProvider().runtime();
+    const speed = await speedOf(rt).catch(() => null);
+    let evalTokens: number[] = [];
+    try {
+      evalTokens = evaluations.map((t) => tokenCount(ckpt, t));
+    } catch {
+      // No tokenizer: the plan says so; the sizes are chosen without the evaluation.
+    }
+    const suggested = speed ? suggestRunSize(modelShape(ckpt, null), speed, { maxSeqlen: defaultSeqlen(c), trueSequential: true, evalTokens }) : null;
     return {
       summary: ckpt.summary(),
       heads: c.numHeads,
@@ -143,13 +215,46 @@ export const api = {
       vocabSize: c.vocabSize,
       maxPositions: c.maxPositions,
       defaultSeqlen: defaultSeqlen(c),
+      configName: configName(ckpt),
+      suggested,
+      facts: architectureFacts(c, ckpt.layout),
     };
   },
 
-  /** What a run with `settings` would need and export, before it starts (see RunPlan). */
-  async planRun(files: File[], settings: RunSettings): Promise<RunPlan> {
+  /**
+   * What a run with `settings` on `texts` would need, export and take, before it starts: the
+   * engine's plan (memory, export), the texts' tokens and windows, and the estimated time.
+   */
+  async planRun(files: File[], settings: RunSettings, texts: PlanTexts): Promise<StudioPlan> {
     const rt = await gpuProvider().runtime();
-    return planRun(await openCheckpoint(sourcesOf(files)), settings, rt, BROWSER_GPU_MEMORY_BUDGET);
+    const ckpt = await openCheckpoint(sourcesOf(files));
+    const plan = planRun(ckpt, settings, rt, BROWSER_GPU_MEMORY_BUDGET);
+    const speed = await speedOf(rt).catch(() => null);
+    const { seqlen, nsamples } = settings;
+    let textError: string | null = null;
+    let tokens: StudioPlan['tokens'] = { calibration: null, evaluations: [] };
+    try {
+      tokens = { calibration: texts.calibration === null ? null : tokenCount(ckpt, texts.calibration), evaluations: texts.evaluations.map((t) => tokenCount(ckpt, t)) };
+    } catch (e) {
+      textError = (e as Error).message;
+    }
+    const evalWindows = evaluationWindowCounts(tokens.evaluations, seqlen, texts.evalWindows);
+    if (textError === null && tokens.calibration !== null && tokens.calibration < seqlen + 1) {
+      textError = `the calibration text gives ${tokens.calibration} tokens; a window of ${seqlen} needs at least ${seqlen + 1}: use a longer text or shorter windows`;
+    }
+    const short = evalWindows.findIndex((n) => n === 0);
+    if (textError === null && short >= 0) {
+      textError = `evaluation text ${short + 1} gives ${tokens.evaluations[short]} tokens, fewer than one window of ${seqlen}: use a longer text or shorter windows`;
+    }
+    let time = null;
+    try {
+      if (!speed) throw new Error('the adapter was not measured');
+      const size = { nsamples, seqlen, trueSequential: settings.trueSequential, evalWindows: evalWindows.reduce((a, n) => a + n, 0) };
+      time = estimateTime(runWork(modelShape(ckpt, plan.export), size), speed);
+    } catch {
+      // Sizes the plan already refuses (fitError) have no estimate.
+    }
+    return { ...plan, tokens, evalWindows, textError, speed, time };
   },
 
   /**
@@ -175,7 +280,9 @@ export const api = {
    * A whole-model run: GPTQ block by block on calibration text, then perplexity of the
    * original, RTN and GPTQ models on each evaluation text. Progress arrives through `onProgress`
    * (wrap it with Comlink.proxy), each finished linear with its LayerDetail; `cancel()` stops the
-   * run within one linear. The finished run stays here for generate() and exportZip().
+   * run within one linear. Cancelled during the evaluation, the run ends with the quantized model
+   * kept and the perplexities not measured set to null. The finished run stays here for
+   * generate() and exportZip().
    *
    * @example
    *   const report = await remote.quantizeModel(files, calib, [evalText], { bits: 4, groupSize: 128 }, Comlink.proxy(onProgress));
@@ -196,7 +303,7 @@ export const api = {
     try {
       const out = await runModel(
         rt,
-        { files: sourcesOf(files), modelName, calibration, evaluations, evalWindowLimit, settings, gpuMemoryBudget: BROWSER_GPU_MEMORY_BUDGET },
+        { files: sourcesOf(files), modelName, calibration, evaluations, evalWindowLimit, settings, gpuMemoryBudget: BROWSER_GPU_MEMORY_BUDGET, keepOnEvaluationCancel: true },
         { onProgress, signal: running.signal, details: true },
       );
       lastRun = out;
@@ -213,9 +320,12 @@ export const api = {
 
   /**
    * Greedy continuations of `prompt` by the original, the RTN and the GPTQ model of the last
-   * finished run, on the GPU (`count` new tokens each).
+   * finished run, on the GPU (`count` new tokens each); RTN and GPTQ with the values the exported
+   * file holds, as their perplexities. Each new token reaches `onStep` (wrap it with Comlink.proxy)
+   * with the model's text so far, as it comes. Rejects a prompt with tokens outside the model's
+   * vocabulary.
    */
-  async generate(prompt: string, count: number): Promise<Generations> {
+  async generate(prompt: string, count: number, onStep?: (step: GenerationStep) => void): Promise<Generations> {
     const run = finishedRun('generate text');
     const rt = await gpuProvider().runtime();
     const tokenizer = loadTokenizer(run.ckpt.tokenizerJson!, run.ckpt.tokenizerConfigJson);
@@ -223,29 +333,54 @@ export const api = {
     const bos = run.ckpt.config.bosTokenId;
     const promptIds = ids.length > 0 ? ids : bos !== null ? [bos] : [];
     if (promptIds.length === 0) throw new RunInputError('type a prompt first');
+    try {
+      assertIdsInVocabulary(promptIds, run.model.spec.vocab, tokenizer, 'the prompt');
+    } catch (e) {
+      throw new RunInputError((e as Error).message);
+    }
     const room = run.model.spec.maxPositions - promptIds.length;
     if (room <= 0) throw new RunInputError(`the prompt is ${promptIds.length} tokens, as long as the model's context; shorten it`);
     const n = Math.min(count, room);
-    const globals = new GpuGlobals(rt, run.model.spec, run.model.globals);
-    try {
-      const blocks = variantBlocks(run.model, run.weights);
-      const out = {} as Generations;
-      for (const variant of ['original', 'rtn', 'gptq'] as const) {
-        out[variant] = tokenizer.decode(await greedy(rt, globals, blocks[variant], promptIds, n), { skipSpecialTokens: true });
-      }
-      return out;
-    } finally {
-      if (!rt.isLost) globals.release();
-    }
+    const out = {} as Generations;
+    const text = (ids: readonly number[]) => tokenizer.decode(ids, { skipSpecialTokens: true });
+    await forEachVariant(rt, run.model, variantModels(run.model, run.weights, run.report.export.f16), async (variant, globals, blocks) => {
+      const made: number[] = [];
+      onStep?.({ variant, text: '', tokens: 0, count: n });
+      await greedy(rt, globals, blocks, promptIds, n, undefined, (id) => {
+        made.push(id);
+        onStep?.({ variant, text: text(made), tokens: made.length, count: n });
+      });
+      out[variant] = text(made);
+    });
+    return out;
   },
 
-  /** The last finished run's GPTQ checkpoint as a zip (folder `name` inside). */
-  async exportZip(name: string): Promise<Blob> {
+  /**
+   * The last finished run's GPTQ checkpoint as a zip (folder `name` inside), with the run's
+   * report.json beside the checkpoint's files; `prompt` is the one the load snippets use.
+   */
+  async exportZip(name: string, prompt?: string): Promise<Blob> {
     const run = finishedRun('download a checkpoint');
     const { report } = run;
     if (report.export.refusal) throw new RunInputError(report.export.refusal);
-    const files = exportCheckpoint({ ckpt: run.ckpt, gptq: run.weights.gptq, report, plan: report.export, folder: name });
-    return zipFiles(files, name);
+    const files = exportCheckpoint({ ckpt: run.ckpt, gptq: run.weights.gptq, report, plan: report.export, folder: name, prompt });
+    return zipFiles([...files, textFile('report.json', reportJson(report))], name);
+  },
+
+  /**
+   * The last finished run's GGUF for llama.cpp (`<model>-<TYPE>.gguf`, embeddings and float
+   * linears as `floatType`) or its imatrix.gguf, streamed into a Blob. Rejects with the plan's
+   * reason when the run's grid has no exact GGUF type.
+   */
+  async exportGguf(kind: 'model' | 'imatrix', floatType: GgufFloatType = 'F16'): Promise<{ name: string; blob: Blob }> {
+    const run = finishedRun('download a GGUF');
+    const { report } = run;
+    const plan = report.gguf;
+    if (!plan || plan.refusal) throw new RunInputError(plan?.refusal ?? 'this run has no GGUF plan');
+    const file = kind === 'model'
+      ? exportGguf({ ckpt: run.ckpt, model: run.model, weights: run.weights, plan, modelName: report.model.name, floatType })
+      : exportImatrix({ ckpt: run.ckpt, weights: run.weights, settings: report.settings, calibrationName: report.calibration.text });
+    return { name: file.name, blob: await fileBlob(file) };
   },
 };
 

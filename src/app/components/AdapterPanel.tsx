@@ -3,7 +3,7 @@ import type { AdapterSummary } from '../../gpu/device';
 import { describeAdapter } from '../../gpu/device';
 import { bridge } from '../bridge';
 import { fmtBytes, fmtNumber, yesNo } from '../format';
-import { useAdapter } from '../store/hooks';
+import { useAdapter, useSpeed } from '../store/hooks';
 import { ErrorNotice } from './ErrorNotice';
 import { SHOWN_LIMITS } from '../adapter-limits';
 
@@ -15,9 +15,6 @@ function AdapterDetails({ summary: s }: { summary: AdapterSummary }) {
   const unnamed = !s.vendor && !s.architecture && !s.device && !s.description;
   return (
     <>
-      <p className="adapter-name" data-testid="adapter-name">
-        {describeAdapter(s)}
-      </p>
       {unnamed && <p className="note">The browser gives no name for this adapter (Chrome's OpenGL ES adapters give none).</p>}
       <table className="facts">
         <tbody>
@@ -61,22 +58,53 @@ function AdapterDetails({ summary: s }: { summary: AdapterSummary }) {
 }
 
 /**
- * Which WebGPU adapter the worker's engine got, and the limits that matter to it. The worker
- * chooses and measures; this panel only shows what the bridge put in the store.
+ * Which WebGPU adapter the worker's engine got, in one line (its name and measured speed) that
+ * opens onto the details and the limits that matter to the engine. The worker chooses and
+ * measures; this only shows what the bridge put in the store. Without WebGPU the message shows in full.
  */
 export function AdapterPanel() {
   const adapter = useAdapter();
+  const speed = useSpeed();
   useEffect(() => {
     void bridge.loadAdapter();
   }, []);
+  const measured = speed.status === 'ready'
+    ? `${speed.speed.gflops.toPrecision(3)} GFLOP/s measured`
+    : speed.status === 'measuring' ? 'measuring its speed…' : speed.status === 'error' ? 'speed not measured' : '';
 
+  if (adapter.status === 'error') {
+    return (
+      <section className="panel" data-testid="adapter" data-status="error">
+        <h2>WebGPU adapter</h2>
+        <ErrorNotice error={adapter.error} />
+      </section>
+    );
+  }
   return (
-    <section className="panel" data-testid="adapter" data-status={adapter.status} aria-busy={adapter.status === 'loading'}>
-      <h2>WebGPU adapter</h2>
-      <p className="note">Chosen inside the worker, where the quantization runs.</p>
-      {(adapter.status === 'idle' || adapter.status === 'loading') && <p>Asking the worker for an adapter…</p>}
-      {adapter.status === 'error' && <ErrorNotice error={adapter.error} />}
-      {adapter.status === 'ready' && <AdapterDetails summary={adapter.summary} />}
-    </section>
+    <details className="adapter-line" data-testid="adapter" data-status={adapter.status} aria-busy={adapter.status === 'loading'}>
+      <summary data-testid="adapter-summary">
+        <span className="adapter-label">WebGPU:</span>{' '}
+        {adapter.status === 'ready' ? (
+          <>
+            <span data-testid="adapter-name">{describeAdapter(adapter.summary)}</span>
+            {measured && <span data-testid="adapter-speed" data-value={speed.status === 'ready' ? speed.speed.gflops : ''}> · {measured}</span>}
+          </>
+        ) : 'asking the worker for an adapter…'}
+        <span className="hint"> · details</span>
+      </summary>
+      {adapter.status === 'ready' && (
+        <div className="adapter-details">
+          <p className="note">Chosen inside the worker, where the quantization runs.</p>
+          {speed.status === 'ready' && (
+            <p className="note" data-testid="adapter-speed-detail">
+              Measured when the worker started: a {speed.speed.probe?.n ?? '?'}×{speed.speed.probe?.n ?? '?'} matrix product at{' '}
+              {speed.speed.gflops.toPrecision(3)} GFLOP/s, a GPU round trip in {(speed.speed.syncSeconds * 1000).toPrecision(2)} ms. The
+              default run sizes and the time estimates come from these.
+            </p>
+          )}
+          <AdapterDetails summary={adapter.summary} />
+        </div>
+      )}
+    </details>
   );
 }

@@ -33,3 +33,20 @@ export function sig(x: number): string {
   const s = a < 1e-3 || a >= 1e4 ? x.toExponential(2) : x.toPrecision(3);
   return s.replace('-', '−');
 }
+
+/** x with exactly `decimals` decimals and a real minus sign (no "−0.000"). */
+export function fixed(x: number, decimals = 3): string {
+  if (!Number.isFinite(x)) return String(x);
+  const s = x.toFixed(decimals);
+  return (/^-0\.?0*$/.test(s) ? s.slice(1) : s).replace('-', '−');
+}
+
+/**
+ * One format for a set of numbers whose largest magnitude is `range`: three significant digits
+ * of the largest, the same decimals for every number of the set (so a column or a heatmap reads
+ * evenly: 12.3, 0.45, 0.00 rather than 12.3, 0.45, 1.2e-5).
+ */
+export function fixedFor(range: number, significant = 3): (x: number) => string {
+  const decimals = range > 0 && Number.isFinite(range) ? Math.max(0, Math.min(8, significant - 1 - Math.floor(Math.log10(range)))) : 2;
+  return (x) => fixed(x, decimals);
+}

@@ -2,7 +2,7 @@
  * Heatmaps as prepared data: a value, its text and its colour per cell. Colour runs from blue
  * (negative) through white (0) to red (positive), scaled by `range` = the largest |value| shown.
  */
-import { sig } from './fmt';
+import { fixedFor } from './fmt';
 
 export interface HeatCell {
   value: number;
@@ -50,13 +50,15 @@ export function heatmap(
   o: { caption: string; rowLabels: string[]; colLabels: string[]; range?: number; blankBelowDiagonal?: boolean },
 ): HeatmapData {
   const range = o.range ?? maxAbs(M);
+  // One format per heatmap, from its range: every cell with the same decimals.
+  const text = fixedFor(range);
   const cells: HeatCell[][] = [];
   for (let r = 0; r < rows; r++) {
     const row: HeatCell[] = [];
     for (let c = 0; c < cols; c++) {
       const value = M[r * cols + c];
       const blank = o.blankBelowDiagonal && c < r;
-      row.push({ value, text: blank ? '' : sig(value), ...heatColour(blank ? 0 : value, range), ...(blank ? { blank } : {}) });
+      row.push({ value, text: blank ? '' : text(value), ...heatColour(blank ? 0 : value, range), ...(blank ? { blank } : {}) });
     }
     cells.push(row);
   }

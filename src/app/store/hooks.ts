@@ -34,6 +34,7 @@ const runSelector = (s: StudioState) => s.run;
 const selectedLayerSelector = (s: StudioState) => s.selectedLayer;
 const generationSelector = (s: StudioState) => s.generation;
 const downloadSelector = (s: StudioState) => s.download;
+const ggufDownloadSelector = (s: StudioState) => s.ggufDownload;
 const historySelector = (s: StudioState) => s.history;
 
 /** The model loaded (or loading, or why it failed). */
@@ -48,5 +49,24 @@ export const useRun = () => useStudioStore(runSelector);
 export const useSelectedLayer = () => useStudioStore(selectedLayerSelector);
 export const useGeneration = () => useStudioStore(generationSelector);
 export const useDownload = () => useStudioStore(downloadSelector);
+/** The last run's GGUF and imatrix.gguf downloads. */
+export const useGgufDownload = () => useStudioStore(ggufDownloadSelector);
 /** Earlier runs, newest first (persisted). */
 export const useHistory = () => useStudioStore(historySelector);
+
+const speedSelector = (s: StudioState) => s.speed;
+const fieldErrorsSelector = (s: StudioState) => s.fieldErrors;
+const demoTextsSelector = (s: StudioState) => s.demoTexts;
+const compareSelector = (s: StudioState) => s.compareId;
+const compareEntrySelector = (s: StudioState) => (s.compareId === null ? null : s.history.find((h) => h.id === s.compareId) ?? null);
+
+/** The adapter's measured speed (GFLOP/s, sync time). */
+export const useSpeed = () => useStudioStore(speedSelector);
+/** Settings fields whose text is invalid, with why. */
+export const useFieldErrors = () => useStudioStore(fieldErrorsSelector);
+/** The demo's texts once fetched. */
+export const useDemoTexts = () => useStudioStore(demoTextsSelector);
+/** The id of the earlier run overlaid on the current one. */
+export const useCompareId = () => useStudioStore(compareSelector);
+/** The earlier run overlaid on the current one, or null. */
+export const useCompareEntry = () => useStudioStore(compareEntrySelector);

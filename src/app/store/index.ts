@@ -7,22 +7,38 @@ import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { getInitialState } from './initialState';
 import type { AdapterSlice, LayerCheckSlice, StudioData } from './initialState';
-import type { DownloadSlice, GenerationSlice, HistoryEntry, ModelSlice, PlanSlice, RunSlice, SettingsSlice } from './studio-state';
+import type { DownloadSlice, GgufDownloadSlice, GenerationSlice, HistoryEntry, ModelSlice, PlanSlice, RunSlice, SettingsSlice, SpeedSlice, TextChoice } from './studio-state';
 
 export interface StudioState extends StudioData {
   setAdapter(adapter: AdapterSlice): void;
   setLayerCheck(layerCheck: LayerCheckSlice): void;
   setModel(model: ModelSlice): void;
+  /** Renames the loaded model (the name its runs, zip and report carry). */
+  renameModel(name: string): void;
+  setSpeed(speed: SpeedSlice): void;
   updateSettings(patch: Partial<SettingsSlice>): void;
+  /** Marks a settings field invalid (with why) or valid again (null). */
+  setFieldError(field: string, message: string | null): void;
+  setDemoTexts(texts: TextChoice[]): void;
   setPlan(plan: PlanSlice): void;
   setRun(run: RunSlice): void;
   updateRun(patch: Partial<RunSlice> | ((run: RunSlice) => Partial<RunSlice>)): void;
   selectLayer(key: string | null): void;
   setGeneration(generation: GenerationSlice): void;
   setDownload(download: DownloadSlice): void;
+  setGgufDownload(patch: Partial<GgufDownloadSlice>): void;
   addHistory(entry: HistoryEntry): void;
   removeHistory(id: string): void;
+  /** Overlays an earlier run on the current one (null: none). */
+  setCompare(id: string | null): void;
   reset(): void;
+}
+
+/** What a history entry left 'running' by an earlier page becomes: the run was interrupted. */
+export function markInterrupted(history: readonly HistoryEntry[]): HistoryEntry[] {
+  return history.map((h) => (h.status === 'running'
+    ? { ...h, status: 'interrupted', reason: 'the page was reloaded or closed while the run was going; the layers finished by then are kept' }
+    : h));
 }
 
 /** Runs kept across reloads (the oldest are dropped first). */
@@ -35,21 +51,38 @@ export const useStudioStore = create<StudioState>()(
       setAdapter: (adapter) => set({ adapter }),
       setLayerCheck: (layerCheck) => set({ layerCheck }),
       setModel: (model) => set({ model }),
+      renameModel: (name) => set((s) => (s.model.status === 'ready' ? { model: { ...s.model, name } } : {})),
+      setSpeed: (speed) => set({ speed }),
       updateSettings: (patch) => set((s) => ({ settings: { ...s.settings, ...patch } })),
+      setFieldError: (field, message) => set((s) => {
+        if ((s.fieldErrors[field] ?? null) === message) return {};
+        const fieldErrors = { ...s.fieldErrors };
+        if (message === null) delete fieldErrors[field];
+        else fieldErrors[field] = message;
+        return { fieldErrors };
+      }),
+      setDemoTexts: (demoTexts) => set({ demoTexts }),
       setPlan: (plan) => set({ plan }),
       setRun: (run) => set({ run }),
       updateRun: (patch) => set((s) => ({ run: { ...s.run, ...(typeof patch === 'function' ? patch(s.run) : patch) } })),
       selectLayer: (selectedLayer) => set({ selectedLayer }),
       setGeneration: (generation) => set({ generation }),
       setDownload: (download) => set({ download }),
+      setGgufDownload: (patch) => set((s) => ({ ggufDownload: { ...s.ggufDownload, ...patch } })),
       addHistory: (entry) => set((s) => ({ history: [entry, ...s.history.filter((h) => h.id !== entry.id)].slice(0, HISTORY_LIMIT) })),
-      removeHistory: (id) => set((s) => ({ history: s.history.filter((h) => h.id !== id) })),
+      removeHistory: (id) => set((s) => ({ history: s.history.filter((h) => h.id !== id), compareId: s.compareId === id ? null : s.compareId })),
+      setCompare: (compareId) => set({ compareId }),
       reset: () => set(getInitialState()),
     }),
     {
       name: 'gptq-studio',
       version: 1,
       partialize: (s) => ({ history: s.history }),
+      // A run still 'running' in storage belongs to a page that is gone: it was interrupted.
+      merge: (persisted, current) => {
+        const history = (persisted as { history?: HistoryEntry[] } | undefined)?.history;
+        return Array.isArray(history) ? { ...current, history: markInterrupted(history) } : current;
+      },
     },
   ),
 );

@@ -7,21 +7,34 @@ import type { LinearReport, ModelVariant, PerplexityResult, RunSettings, RunStag
 import type { LayerDetail } from '../../core/layer-detail';
 import type { RunReport } from '../../core/report';
 import type { ExportPlan } from '../../core/export/plan';
-import type { Generations, ModelInfo, RunPlan } from '../../worker/types';
+import type { AdapterSpeed, GenerationStep, Generations, ModelInfo, StudioPlan, TimeEstimate } from '../../worker/types';
 import type { UiError } from './initialState';
 
 export type ModelSource = 'demo' | 'files' | 'hub';
 
+/**
+ * The model loaded (or loading, or why it failed). `loadId` counts loads on this page: a run
+ * remembers the loadId of its model, so results of an earlier model are told apart.
+ */
 export type ModelSlice =
   | { status: 'empty' }
-  | { status: 'loading'; source: ModelSource; name: string; progress: { done: number; total: number; file: string | null } | null }
-  | { status: 'ready'; source: ModelSource; name: string; files: File[]; info: ModelInfo }
-  | { status: 'error'; source: ModelSource; name: string; error: UiError };
+  | { status: 'loading'; source: ModelSource; name: string; loadId: number; progress: { done: number; total: number; file: string | null } | null }
+  | { status: 'ready'; source: ModelSource; name: string; loadId: number; files: File[]; info: ModelInfo }
+  | { status: 'error'; source: ModelSource; name: string; loadId: number; error: UiError };
 
 export interface TextChoice {
   name: string;
   text: string;
+  /** One of the demo's texts (written for the demo model; set aside when another model is loaded). */
+  demo?: boolean;
 }
+
+/** The adapter's speed as measured by the worker (src/gpu/speed.ts). */
+export type SpeedSlice =
+  | { status: 'idle' }
+  | { status: 'measuring' }
+  | { status: 'ready'; speed: AdapterSpeed }
+  | { status: 'error'; error: UiError };
 
 /** The quantization and calibration settings of the next run. */
 export interface SettingsSlice {
@@ -43,22 +56,47 @@ export interface SettingsSlice {
   evalWindows: number | null;
 }
 
+/** The plan of the next run; `forSettings` is the settings object it was worked out for (a plan for older settings does not count). */
 export type PlanSlice =
   | { status: 'idle' }
   | { status: 'loading' }
-  | { status: 'ready'; plan: RunPlan }
+  | { status: 'ready'; plan: StudioPlan; forSettings: SettingsSlice }
   | { status: 'error'; error: UiError };
+
+/** Settings fields whose text is not a valid value, with why (the run is disabled while any is). */
+export type FieldErrors = Record<string, string>;
 
 export type RunStatus = 'idle' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'failed';
 
 /** `${block}.${name}`, as the engine keys its weights. */
 export const layerKey = (l: { block: number; name: string }) => `${l.block}.${l.name}`;
 
+/** Where the evaluation stands: the pass that finished last, and windows done of all (× 3 models). */
+export interface EvaluationProgress {
+  /** Seconds into the run when the evaluation started. */
+  start: number;
+  text: string;
+  variant: ModelVariant | null;
+  windowsDone: number;
+  windows: number;
+  done: number;
+  total: number;
+}
+
 export interface RunSlice {
   id: string | null;
   status: RunStatus;
   modelName: string;
+  /** Where the run's model came from, and the ModelSlice.loadId it had. */
+  modelSource: ModelSource | null;
+  modelLoadId: number | null;
+  /** When the run started (ISO time). */
+  startedAt: string | null;
   settings: RunSettings | null;
+  /** Windows per evaluation text the run measures, as planned. */
+  evalWindows: number[];
+  /** The time estimate shown before the run. */
+  estimate: TimeEstimate | null;
   stage: RunStage | null;
   stageDetail: string;
   /** Blocks finished, of `blocks`. */
@@ -68,7 +106,11 @@ export interface RunSlice {
   done: number;
   total: number;
   elapsed: number;
+  /** The engine's estimate of the quantization left (seconds), at the last finished linear. */
   etaSeconds: number | null;
+  /** Wall-clock time (Date.now()) of the last progress event: the clock runs on between events. */
+  lastEventAt: number | null;
+  evaluation: EvaluationProgress | null;
   layers: LinearReport[];
   /** Hessian heatmaps, diag(H) and error histograms by layerKey. */
   details: Record<string, LayerDetail>;
@@ -80,9 +122,9 @@ export interface RunSlice {
 
 export type GenerationSlice =
   | { status: 'idle' }
-  | { status: 'running'; prompt: string }
-  | { status: 'done'; prompt: string; outputs: Generations }
-  | { status: 'error'; prompt: string; error: UiError };
+  | { status: 'running'; prompt: string; runId: string | null; steps: Partial<Record<ModelVariant, GenerationStep>> }
+  | { status: 'done'; prompt: string; runId: string | null; outputs: Generations }
+  | { status: 'error'; prompt: string; runId: string | null; error: UiError };
 
 export type DownloadSlice =
   | { status: 'idle' }
@@ -90,29 +132,56 @@ export type DownloadSlice =
   | { status: 'ready'; url: string; fileName: string; bytes: number }
   | { status: 'error'; error: UiError };
 
-/** A run kept for comparison (and across reloads): what it measured, not its weights. */
+/** The GGUF downloads of the last run: the model file and imatrix.gguf, each built once. */
+export interface GgufDownloadSlice {
+  model: DownloadSlice;
+  /** The float type of the model file built (embeddings and float linears). */
+  modelFloat: 'F16' | 'F32';
+  imatrix: DownloadSlice;
+}
+
+/**
+ * A run kept for comparison (and across reloads): what it measured, not its weights. A run in
+ * progress is kept as 'running' (updated as blocks finish); one found 'running' when the page
+ * loads was interrupted by a reload or a closed tab.
+ */
 export interface HistoryEntry {
   id: string;
+  /** When it ended (or, while running, when it was last updated). */
   finishedAt: string;
+  startedAt?: string;
   modelName: string;
-  status: 'done' | 'cancelled' | 'failed';
+  status: 'done' | 'cancelled' | 'failed' | 'running' | 'interrupted';
+  /** Why it failed or stopped, in words. */
+  reason?: string;
   settings: RunSettings;
+  /** Windows measured per evaluation text (those planned, for runs that did not get there). */
+  evalWindows?: number[];
   layers: LinearReport[];
   evaluations: PerplexityResult[];
   size: { originalBytes: number; quantizedBytes: number | null } | null;
   exportPlan: ExportPlan | null;
   seconds: number;
+  /** The estimate shown before the run, seconds. */
+  estimatedSeconds?: number | null;
 }
 
 export interface StudioSlices {
   model: ModelSlice;
+  speed: SpeedSlice;
   settings: SettingsSlice;
+  fieldErrors: FieldErrors;
+  /** The demo's texts once fetched (to offer them again after another model set them aside). */
+  demoTexts: TextChoice[] | null;
   plan: PlanSlice;
   run: RunSlice;
   selectedLayer: string | null;
   generation: GenerationSlice;
   download: DownloadSlice;
+  ggufDownload: GgufDownloadSlice;
   history: HistoryEntry[];
+  /** The earlier run (history id) overlaid on the current one, or null. */
+  compareId: string | null;
 }
 
 export const defaultSettings: SettingsSlice = {
@@ -134,20 +203,26 @@ export const defaultSettings: SettingsSlice = {
 
 export function idleRun(): RunSlice {
   return {
-    id: null, status: 'idle', modelName: '', settings: null, stage: null, stageDetail: '', blocksDone: 0, blocks: 0,
-    done: 0, total: 0, elapsed: 0, etaSeconds: null, layers: [], details: {}, perplexity: {}, report: null, error: null,
+    id: null, status: 'idle', modelName: '', modelSource: null, modelLoadId: null, startedAt: null, settings: null, evalWindows: [], estimate: null,
+    stage: null, stageDetail: '', blocksDone: 0, blocks: 0, done: 0, total: 0, elapsed: 0, etaSeconds: null, lastEventAt: null,
+    evaluation: null, layers: [], details: {}, perplexity: {}, report: null, error: null,
   };
 }
 
 export function initialStudioSlices(): StudioSlices {
   return {
     model: { status: 'empty' },
+    speed: { status: 'idle' },
     settings: defaultSettings,
+    fieldErrors: {},
+    demoTexts: null,
     plan: { status: 'idle' },
     run: idleRun(),
     selectedLayer: null,
     generation: { status: 'idle' },
     download: { status: 'idle' },
+    ggufDownload: { model: { status: 'idle' }, modelFloat: 'F16', imatrix: { status: 'idle' } },
     history: [],
+    compareId: null,
   };
 }

@@ -1,13 +1,15 @@
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { fmtNumber } from '../format';
-import { NumberField } from '../lessons/NumberField';
 import { useStudioStore } from '../store';
-import type { SettingsSlice, TextChoice } from '../store';
-import { useModel, useSettings } from '../store/hooks';
-import { DEMO_TEXTS } from './demo';
-import { OptionalNumberField } from './OptionalNumberField';
+import type { SettingsSlice } from '../store';
+import { useDemoTexts, useModel, usePlan, useSettings } from '../store/hooks';
+import { SettingField } from './SettingField';
+import { wholeRule } from './run-settings';
 
 const update = (patch: Partial<SettingsSlice>) => useStudioStore.getState().updateSettings(patch);
+const nsamplesRule = wholeRule('calibration windows', 1);
+const seqlenRule = wholeRule('window length', 1, true);
+const seedRule = wholeRule('the seed', 0);
 
 /** The text GPTQ calibrates on (the demo's, pasted, or a .txt file) and how it is cut into windows. */
 export function CalibrationSettings() {
@@ -16,11 +18,11 @@ export function CalibrationSettings() {
   const pasteId = useId();
   const fileId = useId();
   const [pasted, setPasted] = useState('');
-  // The demo's calibration text, remembered so it can be chosen again after another was used.
-  const [demo, setDemo] = useState<TextChoice | null>(null);
-  useEffect(() => {
-    if (s.calibration?.name === DEMO_TEXTS[0].name) setDemo(s.calibration);
-  }, [s.calibration]);
+  // The demo's calibration text, kept so it can be chosen again after another was used.
+  const demo = useDemoTexts()?.[0] ?? null;
+  const plan = usePlan();
+  const tokens = plan.status === 'ready' ? plan.plan.tokens.calibration : null;
+  const foreign = s.calibration?.demo && model.status === 'ready' && model.source !== 'demo';
 
   const fromFile = async (file: File | undefined) => {
     if (file) update({ calibration: { name: file.name, text: await file.text() } });
@@ -32,11 +34,14 @@ export function CalibrationSettings() {
       <legend>Calibration</legend>
       <p className="current-text" data-testid="calibration-current" data-value={s.calibration?.name ?? ''}>
         {s.calibration
-          ? <>Calibrating on <strong>{s.calibration.name}</strong> ({fmtNumber(s.calibration.text.length)} characters).</>
+          ? <>Calibrating on <strong>{s.calibration.name}</strong> ({fmtNumber(s.calibration.text.length)} characters{tokens !== null ? `, ${fmtNumber(tokens)} tokens` : ''}).</>
           : 'No calibration text chosen yet: load the demo model, paste a text or pick a .txt file.'}
       </p>
-      {demo && s.calibration !== demo && (
-        <button type="button" data-testid="calibration-demo" onClick={() => update({ calibration: demo })}>Use the demo text</button>
+      {foreign && <p className="warning" data-testid="calibration-demo-warning">This is the demo’s text, written for the demo model.</p>}
+      {demo && s.calibration?.text !== demo.text && (
+        <button type="button" data-testid="calibration-demo" onClick={() => update({ calibration: demo })}>
+          Use the demo’s text{model.status === 'ready' && model.source !== 'demo' ? ' (written for the demo model)' : ''}
+        </button>
       )}
       <span className="file-field">
         <label htmlFor={fileId}>Calibration .txt file</label>
@@ -51,18 +56,19 @@ export function CalibrationSettings() {
           Use the pasted text
         </button>
       </div>
-      <NumberField label="Calibration windows" value={s.nsamples} min={1} step={1} testId="nsamples"
-        onCommit={(v) => Number.isInteger(v) && update({ nsamples: v })} />
-      <OptionalNumberField
+      <SettingField field="nsamples" label="Calibration windows" value={s.nsamples} rule={nsamplesRule} testId="nsamples"
+        onCommit={(v) => update({ nsamples: v! })} />
+      <SettingField
+        field="seqlen"
         label="Window length (tokens)"
         value={s.seqlen}
+        rule={seqlenRule}
         onCommit={(v) => update({ seqlen: v })}
         placeholder={defaultSeqlen !== null ? String(defaultSeqlen) : 'default'}
-        hint={`empty = the model's default${defaultSeqlen !== null ? ` (${fmtNumber(defaultSeqlen)})` : ''}`}
+        hint={`empty = the model's context${defaultSeqlen !== null ? ` (${fmtNumber(defaultSeqlen)})` : ''}`}
         testId="seqlen"
       />
-      <NumberField label="Seed" value={s.seed} min={0} step={1} testId="seed"
-        onCommit={(v) => Number.isInteger(v) && update({ seed: v })} />
+      <SettingField field="seed" label="Seed" value={s.seed} rule={seedRule} testId="seed" onCommit={(v) => update({ seed: v! })} />
     </fieldset>
   );
 }

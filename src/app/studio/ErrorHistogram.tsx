@@ -1,27 +1,34 @@
 import { useMemo } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ErrorHistogram as Histogram } from '../../core/layer-detail';
+import type { LayerDetail } from '../../core/layer-detail';
 import { fmtNumber, fmtSci } from '../format';
+import { axisTitle, countAxis, linearAxis, xAxisProps, yAxisProps } from '../charts/axis';
 import { histogramRows, histogramSummary } from './chart-data';
 
-/** How W − Q is spread for GPTQ and for RTN on the same bins, as bars and as a table. */
-export function ErrorHistogram({ errors, label }: { errors: Histogram; label: string }) {
+/** How W − Q is spread for GPTQ and for RTN on the same bins, as bars and as a table; padding the export added is not counted. */
+export function ErrorHistogram({ detail, label }: { detail: LayerDetail; label: string }) {
+  const errors = detail.errors;
   const rows = useMemo(() => histogramRows(errors), [errors]);
   const s = useMemo(() => histogramSummary(errors), [errors]);
+  const x = useMemo(() => linearAxis([errors.edges[0], errors.edges[errors.edges.length - 1]], { withZero: true }), [errors]);
+  const y = useMemo(() => countAxis(rows.flatMap((r) => [r.gptq, r.rtn])), [rows]);
+  const padded = detail.paddedRows > 0 ? `${detail.paddedRows} padded rows` : detail.paddedCols > 0 ? `${detail.paddedCols} padded columns` : null;
   return (
-    <figure className="error-histogram" data-testid="error-histogram" data-bins={rows.length}>
+    <figure className="error-histogram" data-testid="error-histogram" data-bins={rows.length} data-total={s.total}>
       <figcaption><strong>Weight error W − Q of {label}</strong></figcaption>
       <p className="note" data-testid="error-histogram-summary">
-        {fmtNumber(s.total)} weights. RMS of W − Q ≈ {fmtSci(s.gptqRms)} for GPTQ and {fmtSci(s.rtnRms)} for RTN (from the
-        bins). GPTQ moves weights further than rounding does, to cancel their effect on the outputs.
+        {fmtNumber(s.total)} weights{padded ? ` (the ${padded} the export added are not counted)` : ''}. RMS of W − Q ≈ {fmtSci(s.gptqRms)} for
+        GPTQ and {fmtSci(s.rtnRms)} for RTN (from the bins). GPTQ moves weights further than rounding does, to cancel
+        their effect on the outputs.
       </p>
       <div className="chart">
-        <BarChart responsive style={{ width: '100%', height: 220 }} data={rows} title={`Histogram of W − Q for ${label}`} barGap={0} barCategoryGap={1} margin={{ top: 4, right: 16, bottom: 4, left: 8 }}>
+        <BarChart responsive style={{ width: '100%', height: 240 }} data={rows} title={`Histogram of W − Q for ${label}`} barGap={0} barCategoryGap={0}
+          margin={{ top: 4, right: 16, bottom: 4, left: 8 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="label" interval="preserveStartEnd" tick={{ fontSize: 11 }} />
-          <YAxis allowDecimals={false} tickFormatter={(v: number) => fmtNumber(v)} width={56} />
-          <Tooltip labelFormatter={(l) => `W − Q ≈ ${l}`} />
-          <Legend />
+          <XAxis dataKey="center" {...xAxisProps(x, 'W − Q')} />
+          <YAxis {...yAxisProps(y, axisTitle('weights', 'count'))} />
+          <Tooltip labelFormatter={(c) => `W − Q ≈ ${x.format(Number(c))}`} />
+          <Legend verticalAlign="top" height={24} />
           <Bar dataKey="gptq" name="GPTQ" fill="#2563ab" isAnimationActive={false} />
           <Bar dataKey="rtn" name="RTN" fill="#c0392b" isAnimationActive={false} />
         </BarChart>

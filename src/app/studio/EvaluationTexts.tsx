@@ -2,8 +2,11 @@ import { useId, useState } from 'react';
 import { fmtNumber } from '../format';
 import { useStudioStore } from '../store';
 import type { TextChoice } from '../store';
-import { useSettings } from '../store/hooks';
-import { OptionalNumberField } from './OptionalNumberField';
+import { useDemoTexts, useModel, usePlan, useSettings } from '../store/hooks';
+import { SettingField } from './SettingField';
+import { wholeRule } from './run-settings';
+
+const windowsRule = wholeRule('windows per text', 1, true);
 
 /** `name`, or `name (2)`, `name (3)`… so that perplexities (kept by text name) never collide. */
 function uniqueName(name: string, taken: readonly TextChoice[]): string {
@@ -17,7 +20,7 @@ function uniqueName(name: string, taken: readonly TextChoice[]): string {
 function add(texts: TextChoice[]) {
   const current = useStudioStore.getState().settings.evaluations;
   const next = [...current];
-  for (const t of texts) next.push({ name: uniqueName(t.name, next), text: t.text });
+  for (const t of texts) next.push({ ...t, name: uniqueName(t.name, next) });
   useStudioStore.getState().updateSettings({ evaluations: next });
 }
 
@@ -29,6 +32,12 @@ export function EvaluationTexts() {
   const pasteId = useId();
   const [name, setName] = useState('');
   const [pasted, setPasted] = useState('');
+  const model = useModel();
+  const plan = usePlan();
+  const demoTexts = useDemoTexts();
+  const windows = plan.status === 'ready' ? plan.plan.evalWindows : null;
+  const otherModel = model.status === 'ready' && model.source !== 'demo';
+  const demoMissing = (demoTexts ?? []).slice(1).filter((d) => !s.evaluations.some((t) => t.text === d.text));
 
   const fromFiles = async (list: FileList | null) => {
     const files = Array.from(list ?? []);
@@ -45,8 +54,11 @@ export function EvaluationTexts() {
       ) : (
         <ul className="text-list" data-testid="evaluation-texts" data-count={s.evaluations.length}>
           {s.evaluations.map((t, i) => (
-            <li key={`${t.name}-${i}`}>
-              <span>{t.name} <span className="hint">({fmtNumber(t.text.length)} characters)</span></span>{' '}
+            <li key={`${t.name}-${i}`} data-demo={String(!!t.demo)}>
+              <span>
+                {t.name} <span className="hint">({fmtNumber(t.text.length)} characters{windows && windows[i] !== undefined ? `; ${windows[i]} window${windows[i] === 1 ? '' : 's'}` : ''})</span>
+                {t.demo && otherModel && <span className="warning-inline"> the demo’s text, written for the demo model</span>}
+              </span>{' '}
               <button type="button" data-testid={`evaluation-remove-${i}`} aria-label={`Remove ${t.name}`} onClick={() => remove(i)}>
                 Remove
               </button>
@@ -54,9 +66,16 @@ export function EvaluationTexts() {
           ))}
         </ul>
       )}
-      <OptionalNumberField
+      {demoMissing.length > 0 && (
+        <button type="button" data-testid="evaluation-demo" onClick={() => add(demoMissing)}>
+          Add the demo’s evaluation texts{otherModel ? ' (written for the demo model)' : ''}
+        </button>
+      )}
+      <SettingField
+        field="evalWindows"
         label="Windows per text"
         value={s.evalWindows}
+        rule={windowsRule}
         onCommit={(v) => useStudioStore.getState().updateSettings({ evalWindows: v })}
         placeholder="all"
         hint="empty = all; a number measures only the first ones (faster)"

@@ -5,8 +5,9 @@ import { heatmapLabel, heatmapPixels, rampGradient } from './chart-data';
 import { DiagChart } from './DiagChart';
 
 /**
- * The layer's Hessian H = 2XXᵀ (mean |H| per cell) on a log colour scale, in the original column
- * order or in act-order, with diag(H) below.
+ * The layer's Hessian H = (2/N)·XᵀX (mean |H| per cell) on a log colour scale, in the original
+ * column order or in act-order, with diag(H) below in the same order. Columns the export padded
+ * are not shown.
  */
 export function HessianHeatmap({ detail, label }: { detail: LayerDetail; label: string }) {
   const [wantActOrder, setWantActOrder] = useState(false);
@@ -32,7 +33,7 @@ export function HessianHeatmap({ detail, label }: { detail: LayerDetail; label: 
         <label className="check" htmlFor={toggleId}>
           <input id={toggleId} type="checkbox" checked={actOrder} disabled={detail.hessianActOrder === null}
             data-testid="hessian-act-order" onChange={(e) => setWantActOrder(e.target.checked)} />
-          act-order order{detail.hessianActOrder === null ? ' (the run did not use act-order)' : ''}
+          in act-order (the order GPTQ quantized the columns){detail.hessianActOrder === null ? ': the run did not use act-order' : ''}
         </label>
       </figcaption>
       <canvas
@@ -56,8 +57,9 @@ export function HessianHeatmap({ detail, label }: { detail: LayerDetail; label: 
       <p className="note">
         Mean |H| per cell ({pixels.size}×{pixels.size} cells over {detail.cols} columns), log colour scale from dark
         (small) to yellow (large). Bright rows and columns are inputs that carry more energy: errors there cost more.
+        {detail.paddedCols > 0 && ` The ${detail.paddedCols} columns the export padded (always zero) are left out.`}
       </p>
-      <DiagChart diag={detail.diag} label={label} />
+      <DiagChart diag={detail.diag} order={actOrder ? detail.order : null} label={label} />
     </figure>
   );
 }

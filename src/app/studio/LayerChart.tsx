@@ -1,45 +1,68 @@
 import { useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Legend, Line, LineChart, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import type { TooltipContentProps } from 'recharts';
 import { fmtSci } from '../format';
 import { useStudioStore } from '../store';
-import { useRun, useSelectedLayer } from '../store/hooks';
-import { dampingText, inspectedLayer, layerRows } from './chart-data';
-import type { LayerRow } from './chart-data';
+import { useCompareEntry, useRun, useSelectedLayer } from '../store/hooks';
+import { axisTitle, logAxis, yAxisProps } from '../charts/axis';
+import { blockBands, comparedRows, dampingText, inspectedLayer, layerTicks, settingsSummary } from './chart-data';
+import type { ComparedRow } from './chart-data';
+import { RunLabel } from './RunLabel';
 
 const select = (key: string) => useStudioStore.getState().selectLayer(key);
 
 function LayerTooltip({ active, payload }: TooltipContentProps) {
-  const row = active ? (payload?.[0]?.payload as LayerRow | undefined) : undefined;
+  const row = active ? (payload?.[0]?.payload as ComparedRow | undefined) : undefined;
   if (!row) return null;
   return (
     <div className="chart-tooltip">
       <strong>{row.label}</strong> <span>{row.shape}</span>
-      <div>GPTQ output MSE {fmtSci(row.gptq)} · RTN {fmtSci(row.rtn)}</div>
-      <div>GPTQ loss {row.loss === null ? '—' : fmtSci(row.loss)}</div>
-      <div>{dampingText(row)}</div>
-      <div>{row.seconds.toFixed(2)} s</div>
+      {row.gptqPlot !== null && <div>GPTQ output MSE {fmtSci(row.gptq)} · RTN {fmtSci(row.rtn)}</div>}
+      {row.gptqPlot !== null && <div>GPTQ loss {row.loss === null ? '—' : fmtSci(row.loss)}</div>}
+      {row.gptqPlot !== null && <div>{dampingText(row)}</div>}
+      {row.gptqPlot !== null && <div>{row.seconds.toFixed(2)} s</div>}
+      {row.cmpGptqPlot !== null && <div>earlier run: GPTQ {fmtSci(row.cmpGptqPlot)} · RTN {fmtSci(row.cmpRtnPlot ?? NaN)}</div>}
     </div>
   );
 }
 
 /**
  * Output MSE of every finished linear, GPTQ against RTN, on a log scale in run order; it fills in
- * as the run goes. Clicking a point (or a row of the table) inspects that layer.
+ * as the run goes. Blocks are shaded in turn and named; each layer is labelled by its short name
+ * (or each block, when there are many layers). An earlier run opened from the history is drawn
+ * dashed beside it. Clicking a point (or a row of the table) inspects that layer.
  */
 export function LayerChart() {
   const run = useRun();
   const selected = useSelectedLayer();
-  const rows = useMemo(() => layerRows(run.layers), [run.layers]);
+  const compare = useCompareEntry();
+  const rows = useMemo(() => comparedRows(run.layers, compare?.layers ?? null), [run.layers, compare]);
   const current = inspectedLayer(selected, run.layers);
   const currentLabel = rows.find((r) => r.key === current)?.label;
+  const bands = useMemo(() => blockBands(rows), [rows]);
+  const ticks = useMemo(() => layerTicks(rows), [rows]);
+  const y = useMemo(
+    () => logAxis(rows.flatMap((r) => [r.gptqPlot, r.rtnPlot, r.cmpGptqPlot, r.cmpRtnPlot]).filter((v): v is number => v !== null)),
+    [rows],
+  );
+  const own = run.layers.length > 0;
+  const dots = rows.length <= 80;
 
   return (
-    <section className="panel" data-testid="layer-chart" data-count={rows.length}>
+    <section className="panel" data-testid="layer-chart" data-count={run.layers.length} data-compare={compare?.id ?? ''}
+      data-y-min={y.domain[0]} data-y-max={y.domain[1]}>
       <h2>Output error per layer</h2>
+      <RunLabel />
+      {compare && (
+        <p className="note" data-testid="layer-chart-compare">
+          Dashed: the earlier run {compare.modelName} · {settingsSummary(compare.settings)} ({compare.settings.nsamples} × {compare.settings.seqlen} calibration tokens)
+          {own && compare.modelName !== run.modelName ? ', of another model: only layers with the same names line up' : ''}.{' '}
+          <button type="button" className="link" onClick={() => useStudioStore.getState().setCompare(null)}>Hide it</button>
+        </p>
+      )}
       <p className="note">
         Mean squared difference between each linear's outputs and the original ones on the calibration inputs, for GPTQ
-        and for round-to-nearest (log scale). Click a point to look inside that layer.
+        and for round-to-nearest. Blocks are shaded in turn. Click a point to look inside that layer.
       </p>
       {rows.length === 0 ? (
         <p>No layer has finished yet.</p>
@@ -47,27 +70,37 @@ export function LayerChart() {
         <div className="chart">
           <LineChart
             responsive
-            style={{ width: '100%', height: 280 }}
+            style={{ width: '100%', height: 320 }}
             data={rows}
             title="Output MSE per layer, GPTQ and RTN, log scale"
-            margin={{ top: 8, right: 16, bottom: 8, left: 8 }}
+            margin={{ top: 20, right: 16, bottom: 8, left: 8 }}
             onClick={(state) => {
               const i = Number(state.activeTooltipIndex ?? state.activeIndex);
-              if (Number.isInteger(i) && rows[i]) select(rows[i].key);
+              if (Number.isInteger(i) && rows[i] && own) select(rows[i].key);
             }}
           >
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="label" interval="preserveStartEnd" tick={{ fontSize: 11 }} />
-            <YAxis scale="log" domain={['auto', 'auto']} allowDataOverflow tickFormatter={(v: number) => fmtSci(v)} width={64} />
+            {bands.map((b) => (
+              <ReferenceArea key={b.block} x1={b.from} x2={b.to} y1={y.domain[0]} y2={y.domain[1]} fill={b.block % 2 === 0 ? '#c9d6ec' : '#ffffff'}
+                fillOpacity={b.block % 2 === 0 ? 0.35 : 0} strokeOpacity={0} ifOverflow="hidden"
+                label={{ value: `block ${b.block}`, position: 'insideTop', fontSize: 11, fill: '#555' }} />
+            ))}
+            <CartesianGrid strokeDasharray="3 3" vertical={false} />
+            <XAxis dataKey="label" type="category" ticks={ticks.ticks} interval={0} tickFormatter={ticks.format}
+              angle={ticks.ticks.length > 16 ? -45 : 0} textAnchor={ticks.ticks.length > 16 ? 'end' : 'middle'}
+              height={ticks.ticks.length > 16 ? 56 : 40} tick={{ fontSize: 11 }}
+              label={{ value: 'linear, block by block', position: 'insideBottom', fontSize: 12, offset: 0 }} />
+            <YAxis {...yAxisProps(y, axisTitle('output MSE', 'log scale'), 'log')} />
             <Tooltip content={LayerTooltip} />
-            <Legend />
+            <Legend verticalAlign="top" height={24} />
             {currentLabel && <ReferenceLine x={currentLabel} stroke="#888" strokeDasharray="4 3" />}
-            <Line dataKey="gptqPlot" name="GPTQ" stroke="#2563ab" dot={rows.length <= 80} isAnimationActive={false} />
-            <Line dataKey="rtnPlot" name="RTN" stroke="#c0392b" dot={rows.length <= 80} isAnimationActive={false} />
+            {own && <Line dataKey="gptqPlot" name="GPTQ" stroke="#2563ab" dot={dots} isAnimationActive={false} connectNulls />}
+            {own && <Line dataKey="rtnPlot" name="RTN" stroke="#c0392b" dot={dots} isAnimationActive={false} connectNulls />}
+            {compare && <Line dataKey="cmpGptqPlot" name="GPTQ, earlier run" stroke="#2563ab" strokeDasharray="5 4" dot={false} isAnimationActive={false} connectNulls />}
+            {compare && <Line dataKey="cmpRtnPlot" name="RTN, earlier run" stroke="#c0392b" strokeDasharray="5 4" dot={false} isAnimationActive={false} connectNulls />}
           </LineChart>
         </div>
       )}
-      {rows.length > 0 && (
+      {own && (
         <details>
           <summary>Table</summary>
           <div className="table-scroll">

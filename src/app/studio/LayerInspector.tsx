@@ -4,6 +4,7 @@ import { useRun, useSelectedLayer } from '../store/hooks';
 import { inspectedLayer, layerRows } from './chart-data';
 import { ErrorHistogram } from './ErrorHistogram';
 import { HessianHeatmap } from './HessianHeatmap';
+import { RunLabel } from './RunLabel';
 
 /** One finished layer up close: its Hessian, diag(H) and the distribution of its weight error. */
 export function LayerInspector() {
@@ -18,6 +19,7 @@ export function LayerInspector() {
   return (
     <section className="panel layer-inspector" data-testid="layer-inspector" data-layer={key ?? ''}>
       <h2>Inside one layer</h2>
+      <RunLabel />
       <span className="field">
         <label htmlFor={selectId}>Layer</label>
         <select
@@ -36,7 +38,7 @@ export function LayerInspector() {
       {row && detail && (
         <div className="inspector-body">
           <HessianHeatmap detail={detail} label={row.label} />
-          <ErrorHistogram errors={detail.errors} label={row.label} />
+          <ErrorHistogram detail={detail} label={row.label} />
         </div>
       )}
     </section>

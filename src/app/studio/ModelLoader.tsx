@@ -45,10 +45,16 @@ export function ModelLoader() {
 
   return (
     <section className="panel model-loader" data-testid="model-loader" aria-busy={model.status === 'loading'}>
-      <h2>Model</h2>
-      <p className="note">
-        Drop a Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer.json) anywhere on this page, pick
-        it below, fetch it from the Hub, or try the small demo model. The files stay on this machine.
+      <h2>Quantize a model</h2>
+      <p className="lead">
+        Start with the small demo model, or drop a Hugging Face checkpoint folder (config.json, *.safetensors,
+        tokenizer.json) anywhere on this page. The files stay on this machine.
+      </p>
+      <p>
+        <button type="button" className="primary" disabled={busy} data-testid="demo-model" onClick={() => void bridge.loadDemo()}>
+          Load the demo model
+        </button>{' '}
+        <span className="hint">a 722K-parameter Llama trained on the King James Bible, with its texts</span>
       </p>
       <div className="loader-options">
         <span className="file-field">
@@ -61,9 +67,6 @@ export function ModelLoader() {
           <input id={filesId} type="file" multiple disabled={busy} data-testid="model-input"
             onChange={(e) => { pick(e.target.files); e.target.value = ''; }} />
         </span>
-        <button type="button" disabled={busy} data-testid="demo-model" onClick={() => void bridge.loadDemo()}>
-          Load the demo model
-        </button>
       </div>
       <form className="hub-form" onSubmit={(e) => { e.preventDefault(); fetchHub(); }}>
         <label htmlFor={repoId}>Hugging Face Hub repo</label>

@@ -1,19 +1,19 @@
 import { useState } from 'react';
 import { ErrorNotice } from '../components/ErrorNotice';
-import { usePlan, useSettings } from '../store/hooks';
-import type { RunPlan } from '../../worker/types';
-import { memoryText, paddingText } from './chart-data';
-import { exportWarnings } from './run-settings';
+import { usePlan } from '../store/hooks';
+import type { StudioPlan } from '../../worker/types';
+import { estimateText, memoryText, paddingText } from './chart-data';
+import { useStudioStore } from '../store';
 
 /** What the settings imply before a run: peak GPU memory against the budget, and what the download will hold. */
 export function PlanSummary() {
   const plan = usePlan();
-  const settings = useSettings();
   // The last plan stays on screen while the next one is worked out.
-  const [shown, setShown] = useState<RunPlan | null>(null);
+  const [shown, setShown] = useState<StudioPlan | null>(null);
   const current = plan.status === 'ready' ? plan.plan : plan.status === 'loading' ? shown : null;
   if (current !== shown) setShown(current);
-  const warnings = exportWarnings(settings);
+  // What the loaders will do with the file (src/core/export/plan.ts, loaders.md), for these settings.
+  const warnings = current?.export.warnings ?? [];
 
   return (
     <div className="plan" data-testid="plan" data-status={plan.status} aria-busy={plan.status === 'loading'} aria-live="polite">
@@ -31,13 +31,27 @@ export function PlanSummary() {
   );
 }
 
-function PlanFacts({ plan }: { plan: RunPlan }) {
+function PlanFacts({ plan }: { plan: StudioPlan }) {
   const memory = memoryText(plan.memoryBytes, plan.budgetBytes);
   const padding = paddingText(plan.export.intermediate);
+  const windows = plan.evalWindows;
   return (
     <>
       <table className="facts">
         <tbody>
+          <tr>
+            <th scope="row">Estimated time</th>
+            <td data-testid="plan-time" data-value={plan.time?.total ?? ''} data-quantization={plan.time?.quantization ?? ''} data-evaluation={plan.time?.evaluation ?? ''}>
+              {estimateText(plan.time)}
+              {plan.speed && <span className="hint"> from this adapter’s measured {plan.speed.gflops.toPrecision(3)} GFLOP/s</span>}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Evaluation</th>
+            <td data-testid="plan-eval-windows" data-value={windows.join(',')}>
+              {windows.length === 0 ? 'no text yet' : `${windows.join(' + ')} window${windows.reduce((a, b) => a + b, 0) === 1 ? '' : 's'}, each scored by the original, RTN and GPTQ models`}
+            </td>
+          </tr>
           <tr>
             <th scope="row">GPU memory</th>
             <td className={memory.over ? 'num over' : 'num'} data-testid="plan-memory" data-value={plan.memoryBytes} data-budget={plan.budgetBytes}>
@@ -50,6 +64,12 @@ function PlanFacts({ plan }: { plan: RunPlan }) {
               {plan.export.refusal ? 'none (see below)' : `${plan.export.format} checkpoint`}
             </td>
           </tr>
+          <tr>
+            <th scope="row">GGUF</th>
+            <td data-testid="plan-gguf" data-type={plan.gguf.type ?? ''} data-refused={String(plan.gguf.refusal !== null)}>
+              {plan.gguf.type ? `${plan.gguf.type} for llama.cpp${plan.gguf.floatLinears.length ? ` (${plan.gguf.floatLinears.length} linear(s) per block as floats)` : ''}` : 'none (see below)'}
+            </td>
+          </tr>
           {padding && (
             <tr>
               <th scope="row">Padding</th>
@@ -59,7 +79,18 @@ function PlanFacts({ plan }: { plan: RunPlan }) {
         </tbody>
       </table>
       {plan.fitError && <p className="warning" role="alert" data-testid="plan-fit-error">{plan.fitError}</p>}
+      {plan.textError && <p className="warning" role="alert" data-testid="plan-text-error">{plan.textError}</p>}
       {plan.export.refusal && <p className="warning" data-testid="export-refusal">No download: {plan.export.refusal}.</p>}
+      {plan.gguf.refusal && (
+        <p className="warning" data-testid="gguf-plan-refusal">
+          No GGUF: {plan.gguf.refusal}.{' '}
+          {plan.gguf.suggestion && (
+            <button type="button" data-testid="gguf-suggestion" onClick={() => useStudioStore.getState().updateSettings(plan.gguf.suggestion!.settings)}>
+              Use {plan.gguf.suggestion.text}
+            </button>
+          )}
+        </p>
+      )}
       {plan.export.unquantized.length > 0 && (
         <>
           <p className="note">Left in full precision so that the file loads:</p>

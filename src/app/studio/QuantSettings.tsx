@@ -1,8 +1,9 @@
 import { useId, useState } from 'react';
-import { NumberField } from '../lessons/NumberField';
 import { useStudioStore } from '../store';
 import type { SettingsSlice } from '../store';
 import { useSettings } from '../store/hooks';
+import { SettingField } from './SettingField';
+import { dampingRule, wholeRule } from './run-settings';
 
 const BITS = [2, 3, 4, 5, 6, 7, 8];
 const GROUP_SIZES = [-1, 32, 64, 128, 256];
@@ -11,7 +12,8 @@ const CUSTOM = 'custom';
 const update = (patch: Partial<SettingsSlice>) => useStudioStore.getState().updateSettings(patch);
 
 /** Damping is kept as a fraction and shown in percent, without float noise (0.07 → 7, not 7.000000000000001). */
-const percent = (fraction: number) => Number((fraction * 100).toPrecision(10));
+const percent = (fraction: number) => String(Number((fraction * 100).toPrecision(10)));
+const groupRule = wholeRule('group size', 1);
 
 /** How each weight is rounded: bits, groups, grid, column order, damping, sequencing, clipping search. */
 export function QuantSettings() {
@@ -50,8 +52,8 @@ export function QuantSettings() {
         </select>
       </span>
       {custom && (
-        <NumberField label="Custom group size" value={s.groupSize} min={1} step={1} testId="group-size-custom"
-          onCommit={(v) => Number.isInteger(v) && update({ groupSize: v })} />
+        <SettingField field="groupSize" label="Custom group size" value={s.groupSize} rule={groupRule} testId="group-size-custom"
+          onCommit={(v) => update({ groupSize: v! })} />
       )}
       <span className="field" role="radiogroup" aria-label="Grid">
         <label className="check">
@@ -73,8 +75,8 @@ export function QuantSettings() {
       <label className="check">
         <input type="checkbox" checked={s.mse} data-testid="mse" onChange={(e) => update({ mse: e.target.checked })} /> MSE clipping search
       </label>
-      <NumberField label="Damping (% of mean diag(H))" value={percent(s.percDamp)} min={0} max={100} step={0.1} testId="damping"
-        onCommit={(v) => update({ percDamp: v / 100 })} />
+      <SettingField field="percDamp" label="Damping (% of mean diag(H))" value={s.percDamp} rule={dampingRule} testId="damping"
+        show={percent} parse={(t) => Number(t) / 100} onCommit={(v) => update({ percDamp: v! })} />
       <p className="note">
         Group size −1 uses one scale per output row. Act-order quantizes columns by decreasing diag(H); static groups
         fixes the group scales up front. True-sequential quantizes each block's linears in forward order, each on the

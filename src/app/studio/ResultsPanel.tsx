@@ -1,6 +1,7 @@
 import { useRun } from '../store/hooks';
 import { ExportSummary } from './ExportSummary';
 import { PerplexityTable } from './PerplexityTable';
+import { RunLabel } from './RunLabel';
 
 /** What the run measured at the end: perplexities, sizes, and what stayed unquantized. */
 export function ResultsPanel() {
@@ -8,8 +9,9 @@ export function ResultsPanel() {
   return (
     <section className="panel" data-testid="results" data-status={run.status}>
       <h2>Results</h2>
+      <RunLabel />
       <PerplexityTable />
-      <ExportSummary />
+      {run.status !== 'idle' && <ExportSummary />}
     </section>
   );
 }

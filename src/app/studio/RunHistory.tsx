@@ -1,60 +1,74 @@
 import { useMemo } from 'react';
 import { fmtSci } from '../format';
 import { useStudioStore } from '../store';
-import { useHistory } from '../store/hooks';
-import { historyRows, pplText } from './chart-data';
+import { useCompareId, useHistory, useRun } from '../store/hooks';
+import { historyRows, historyStatusText, pplText } from './chart-data';
 
-/** Earlier runs (kept across reloads), newest first, to compare settings by what they measured. */
+/**
+ * Earlier runs (kept across reloads), newest first: what each ran on (calibration and evaluation
+ * windows, damping) beside what it measured, why a run failed or stopped, and a button that
+ * overlays a run's per-layer curve and perplexities on the current run. Rows wrap; nothing
+ * scrolls sideways.
+ */
 export function RunHistory() {
   const history = useHistory();
+  const compareId = useCompareId();
+  const run = useRun();
   const rows = useMemo(() => historyRows(history), [history]);
   return (
     <section className="panel" data-testid="run-history" data-count={rows.length}>
       <h2>Earlier runs</h2>
       {rows.length === 0 ? (
-        <p className="note">Finished, cancelled and failed runs are listed here for comparison, and kept in this browser.</p>
+        <p className="note">Finished, cancelled, failed and interrupted runs are listed here for comparison, and kept in this browser.</p>
       ) : (
-        <div className="table-scroll">
-          <table className="facts compact history">
-            <caption className="visually-hidden">Earlier runs, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">finished</th><th scope="col">model</th><th scope="col">settings</th><th scope="col">status</th>
-                <th scope="col">layers</th><th scope="col">Σ GPTQ / Σ RTN MSE</th><th scope="col">perplexity: original / RTN / GPTQ</th>
-                <th scope="col">size</th><th scope="col">time</th><th scope="col"><span className="visually-hidden">remove</span></th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.id} data-testid={`history-${r.id}`} data-status={r.status}>
-                  <td className="num"><time dateTime={r.finishedAt}>{new Date(r.finishedAt).toLocaleString()}</time></td>
-                  <th scope="row">{r.model}</th>
-                  <td className="nowrap">{r.settings}</td>
-                  <td>{r.status}</td>
-                  <td className="num">{r.layers}</td>
-                  <td className="num" data-value={r.mseRatio ?? undefined}>{r.mseRatio === null ? '—' : fmtSci(r.mseRatio)}</td>
-                  <td>
-                    {r.perplexities.length === 0 ? '—' : (
-                      <ul className="plain">
-                        {r.perplexities.map((p) => (
-                          <li key={p.text}>{p.text}: {pplText(p.original)} / {pplText(p.rtn)} / <strong>{pplText(p.gptq)}</strong></li>
-                        ))}
-                      </ul>
-                    )}
-                  </td>
-                  <td className="nowrap">{r.size}</td>
-                  <td className="num">{r.seconds}</td>
-                  <td>
+        <ol className="history-list">
+          {rows.map((r) => {
+            const current = r.id === run.id;
+            const compared = r.id === compareId;
+            return (
+              <li key={r.id} className={`history-item status-${r.status}${compared ? ' compared' : ''}`} data-testid={`history-${r.id}`} data-status={r.status}>
+                <div className="history-head">
+                  <strong>{r.model}</strong>
+                  <span>{r.settings}</span>
+                  <span className={`badge ${r.status}`} data-testid={`history-status-${r.id}`}>{historyStatusText(r.status)}</span>
+                  <time dateTime={r.finishedAt} className="hint">{new Date(r.finishedAt).toLocaleString()}</time>
+                  {current && <span className="hint">(the run above)</span>}
+                </div>
+                <dl className="history-facts">
+                  <div><dt>calibration</dt><dd data-testid={`history-calibration-${r.id}`}>{r.calibration}</dd></div>
+                  <div><dt>evaluation</dt><dd data-testid={`history-evaluation-${r.id}`}>{r.evaluation}</dd></div>
+                  <div><dt>damping</dt><dd>{r.damping}</dd></div>
+                  <div><dt>layers</dt><dd>{r.layers}</dd></div>
+                  <div><dt>Σ GPTQ / Σ RTN MSE</dt><dd data-value={r.mseRatio ?? undefined}>{r.mseRatio === null ? '—' : fmtSci(r.mseRatio)}</dd></div>
+                  <div><dt>size</dt><dd>{r.size}</dd></div>
+                  <div><dt>time</dt><dd>{r.seconds}{r.estimate && <span className="hint"> ({r.estimate})</span>}</dd></div>
+                </dl>
+                {r.perplexities.length > 0 && (
+                  <ul className="plain history-ppl">
+                    {r.perplexities.map((p) => (
+                      <li key={p.text}>perplexity on {p.text}: {pplText(p.original, true)} / {pplText(p.rtn, true)} / <strong>{pplText(p.gptq, true)}</strong> <span className="hint">(original / RTN / GPTQ)</span></li>
+                    ))}
+                  </ul>
+                )}
+                {r.reason && <p className="history-reason" data-testid={`history-reason-${r.id}`}>{r.reason}</p>}
+                <div className="history-actions">
+                  {!current && r.layers > 0 && (
+                    <button type="button" data-testid={`history-compare-${r.id}`} aria-pressed={compared}
+                      onClick={() => useStudioStore.getState().setCompare(compared ? null : r.id)}>
+                      {compared ? 'Hide from the charts' : 'Open beside the current run'}
+                    </button>
+                  )}
+                  {r.status !== 'running' && (
                     <button type="button" aria-label={`Remove the ${r.model} run (${r.settings})`} data-testid={`history-remove-${r.id}`}
                       onClick={() => useStudioStore.getState().removeHistory(r.id)}>
                       Remove
                     </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                  )}
+                </div>
+              </li>
+            );
+          })}
+        </ol>
       )}
     </section>
   );

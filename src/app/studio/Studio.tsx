@@ -1,7 +1,8 @@
 import { lazy, Suspense, useEffect } from 'react';
 import { bridge } from '../bridge';
 import { useStudioStore } from '../store';
-import { useRun, useSettings } from '../store/hooks';
+import { useCompareEntry, useRun, useSettings } from '../store/hooks';
+import { LessonsSection } from '../lessons/LessonsSection';
 import { DownloadPanel } from './DownloadPanel';
 import { Generations } from './Generations';
 import { ModelLoader } from './ModelLoader';
@@ -10,6 +11,7 @@ import { ResultsPanel } from './ResultsPanel';
 import { RunHistory } from './RunHistory';
 import { RunPanel } from './RunPanel';
 import { SettingsPanel } from './SettingsPanel';
+import { useRunIsStale } from './RunLabel';
 
 // The charts (and recharts with them) load once a run has something to show.
 const LayerChart = lazy(() => import('./LayerChart').then((m) => ({ default: m.LayerChart })));
@@ -29,26 +31,37 @@ function usePlanRefresh() {
   }, [settings]);
 }
 
-/** The studio: a model in, settings, the run, what it measured, and the checkpoint out. */
+/**
+ * The studio: first what the user came for (a model in, or the lessons), then the model's facts,
+ * settings and the run; the run's results grouped under one heading that names the model and run
+ * they belong to; earlier runs last.
+ */
 export function Studio() {
   usePlanRefresh();
   const run = useRun();
+  const compare = useCompareEntry();
+  const stale = useRunIsStale();
   const hasRun = run.status !== 'idle' || run.layers.length > 0;
   return (
     <div className="studio" data-testid="studio">
-      <ModelLoader />
+      <div className="start-row">
+        <ModelLoader />
+        <LessonsSection />
+      </div>
       <ModelSummary />
       <SettingsPanel />
       <RunPanel />
-      {hasRun && (
-        <Suspense fallback={<section className="panel"><p className="note">Loading the charts…</p></section>}>
-          <LayerChart />
-          <LayerInspector />
-        </Suspense>
+      {(hasRun || compare) && (
+        <div className={stale ? 'run-results stale' : 'run-results'} data-testid="run-results" data-stale={String(stale)}>
+          <Suspense fallback={<section className="panel"><p className="note">Loading the charts…</p></section>}>
+            <LayerChart />
+            {hasRun && <LayerInspector />}
+          </Suspense>
+          <ResultsPanel />
+          {hasRun && <Generations />}
+          {hasRun && <DownloadPanel />}
+        </div>
       )}
-      {hasRun && <ResultsPanel />}
-      {hasRun && <Generations />}
-      {hasRun && <DownloadPanel />}
       <RunHistory />
     </div>
   );

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { LinearReport, PerplexityResult } from '../../core/run';
 import type { HistoryEntry } from '../store/studio-state';
 import {
-  RAMP, diagSeries, fallbackLayers, fmtDuration, heatmapPixels, histogramRows, histogramSummary, historyRows, hubProgressText,
-  increaseText, inspectedLayer, layerRows, logColour, logRange, memoryText, mseRatio, paddingText, perplexityRows,
-  pplText, rampColour, runProgress, settingsSummary, sizeSummary,
+  EVERY_LAYER_TICKS, RAMP, blockBands, comparedRows, diagSeries, estimateText, evaluationIncomplete, fallbackLayers, fmtDuration, heatmapPixels,
+  histogramRows, histogramSummary, historyRows, hubProgressText, increaseText, inspectedLayer, layerRows, layerTicks, logColour, logRange,
+  memoryText, mseRatio, paddingText, perplexityRows, pplText, rampColour, runProgress, settingsSummary, shortName, sizeSummary,
 } from './chart-data';
 
 function linear(block: number, name: string, gptq: number, rtn: number, extra: Partial<LinearReport['gptq']> = {}): LinearReport {
@@ -43,6 +43,37 @@ describe('layerRows', () => {
     const [row] = layerRows([linear(0, 'a', 1, 1, { loss: NaN, fellBackToRtn: true, dampAttempts: 5 })]);
     expect(row.loss).toBeNull();
     expect(fallbackLayers([linear(0, 'x', 1, 1), linear(2, 'a', 1, 1, { fellBackToRtn: true })])).toEqual(['2.a']);
+  });
+});
+
+describe('the per-layer chart: labels, blocks, an earlier run beside the current one', () => {
+  const names = ['self_attn.q_proj', 'self_attn.k_proj', 'mlp.down_proj'];
+  const layers = [0, 1].flatMap((b) => names.map((n) => linear(b, n, 1e-4 * (b + 1), 2e-4)));
+  it('labels every layer by its short name while few, else marks the blocks', () => {
+    expect(['self_attn.q_proj', 'mlp.down_proj', 'attn.c_attn', 'mlp.c_proj', 'mlp.c_fc'].map(shortName)).toEqual(['q', 'down', 'c_attn', 'c_proj', 'c_fc']);
+    const rows = layerRows(layers);
+    expect(blockBands(rows)).toEqual([
+      { block: 0, from: '0.self_attn.q_proj', to: '0.mlp.down_proj' },
+      { block: 1, from: '1.self_attn.q_proj', to: '1.mlp.down_proj' },
+    ]);
+    const few = layerTicks(rows);
+    expect(few.ticks).toHaveLength(6); // every layer labelled
+    expect(few.ticks.map(few.format)).toEqual(['q', 'k', 'down', 'q', 'k', 'down']);
+    const many = layerRows(Array.from({ length: 10 }, (_, b) => names.flatMap((n) => [linear(b, n, 1, 2), linear(b, `${n}.x`, 1, 2)])).flat());
+    expect(many.length).toBeGreaterThan(EVERY_LAYER_TICKS);
+    const blocks = layerTicks(many);
+    expect(blocks.ticks).toHaveLength(10);
+    expect(blocks.format(blocks.ticks[3])).toBe('block 3');
+  });
+  it('overlays an earlier run by layer key, and shows it alone when there is no current run', () => {
+    const earlier = [linear(0, 'self_attn.q_proj', 5e-4, 6e-4)];
+    const rows = comparedRows(layers, earlier);
+    expect(rows).toHaveLength(6);
+    expect(rows[0]).toMatchObject({ gptqPlot: 1e-4, cmpGptqPlot: 5e-4, cmpRtnPlot: 6e-4 });
+    expect(rows[1].cmpGptqPlot).toBeNull();
+    const alone = comparedRows([], earlier);
+    expect(alone).toHaveLength(1);
+    expect(alone[0]).toMatchObject({ gptqPlot: null, cmpGptqPlot: 5e-4 });
   });
 });
 
@@ -94,6 +125,13 @@ describe('diagSeries', () => {
     expect(s.points.map((p) => p.value)).toEqual([2, 8, 4, 1]);
     expect(s).toMatchObject({ bucket: 1, min: 1, max: 8, mean: 3.75, ratio: 8 });
   });
+  it('follows the act-order when given one, as the heatmap does', () => {
+    const s = diagSeries([2, 8, 4, 1], 256, Int32Array.from([1, 2, 0, 3]));
+    expect(s.actOrder).toBe(true);
+    expect(s.points.map((p) => p.value)).toEqual([8, 4, 2, 1]);
+    expect(s.points.map((p) => p.col)).toEqual([0, 1, 2, 3]);
+    expect(diagSeries([2, 8], 256).actOrder).toBe(false);
+  });
   it('keeps the largest of each bucket when many, and no ratio with a zero', () => {
     const s = diagSeries([1, 5, 0, 2, 9], 2);
     expect(s.bucket).toBe(3);
@@ -138,6 +176,9 @@ describe('perplexityRows', () => {
   it('is null-safe', () => {
     expect(perplexityRows(undefined, undefined)).toEqual([]);
     expect(pplText(null)).toBe('…');
+    expect(pplText(null, true)).toBe('not measured');
+    expect(evaluationIncomplete([{ text: 'x', seqlen: 8, windows: 2, original: 3, rtn: null, gptq: null }])).toBe(true);
+    expect(evaluationIncomplete([{ text: 'x', seqlen: 8, windows: 2, original: 3, rtn: 4, gptq: 3.5 }])).toBe(false);
     expect(pplText(12.345)).toBe('12.35');
     expect(increaseText(0.041)).toBe('+4.1 %');
     expect(increaseText(-0.003)).toBe('−0.3 %');
@@ -172,9 +213,24 @@ describe('time and progress', () => {
   it('describes a run in progress', () => {
     const p = runProgress({ status: 'running', stage: 'quantization', stageDetail: 'block 2', blocksDone: 2, blocks: 30, done: 14, total: 210, elapsed: 61, etaSeconds: null });
     expect(p).toEqual({
-      stage: 'Quantization: block 2', blocks: '2 of 30 blocks', done: 14, total: 210, linears: '14 of 210 linears',
-      elapsed: '1 min 01 s', eta: 'estimating…',
+      stage: 'Quantization: block 2', blocks: '2 of 30 blocks', done: 14, total: 210, linears: '14 of 210 linears', evaluation: null,
+      elapsed: '1 min 01 s', etaSeconds: null, eta: 'estimating…',
     });
+  });
+  it('counts the evaluation window by window, with a time left that covers it, and a clock that runs between events', () => {
+    const estimate = { quantization: 40, evaluation: 20, total: 60 };
+    const base = { status: 'running' as const, stageDetail: '', blocksDone: 4, blocks: 4, done: 28, total: 28, estimate, lastEventAt: 1_000_000 };
+    // Quantization done: the evaluation still lies ahead, so the time left is never 0.
+    const q = runProgress({ ...base, stage: 'quantization', elapsed: 40, etaSeconds: 0 }, 1_000_000);
+    expect(q.etaSeconds).toBeCloseTo(20, 9);
+    expect(q.eta).toBe('20 s');
+    const ev = { start: 40, text: 'kjv', variant: 'rtn' as const, windowsDone: 2, windows: 4, done: 6, total: 24 };
+    const e = runProgress({ ...base, stage: 'evaluation', elapsed: 46, etaSeconds: 0, evaluation: ev }, 1_003_000);
+    expect(e.evaluation).toEqual({ done: 6, total: 24, text: 'window 2 of 4 of kjv (RTN model) · 6 of 24 windows in all' });
+    // 6 windows in 6 s: 18 left take 18 s, less the 3 s since the event.
+    expect(e.etaSeconds).toBeCloseTo(15, 9);
+    expect(e.elapsed).toBe('49 s');
+    expect(estimateText(estimate)).toBe('about 1 min 00 s (quantization 40 s, evaluation 20 s)');
   });
   it('describes Hub downloads', () => {
     expect(hubProgressText(null)).toBe('Checking the repository…');
@@ -193,12 +249,18 @@ describe('history', () => {
       size: { originalBytes: 2048, quantizedBytes: 1024 }, exportPlan: null, seconds: 90,
     };
     const [row] = historyRows([entry]);
-    expect(row).toMatchObject({ settings: '4-bit · g128 · sym', layers: 2, size: '2 KiB → 1 KiB (2.00× smaller)', seconds: '1 min 30 s' });
+    expect(row).toMatchObject({
+      settings: '4-bit · g128 · sym', layers: 2, size: '2 KiB → 1 KiB (2.00× smaller)', seconds: '1 min 30 s',
+      calibration: '8 × 128 tokens', evaluation: '2 windows × 128', damping: '1 %', reason: null,
+    });
     expect(row.mseRatio).toBeCloseTo(0.5, 12);
     expect(row.perplexities).toEqual([{ text: 't', original: 10, rtn: 12, gptq: 11 }]);
     const later = { ...entry, id: 'r2', finishedAt: '2025-01-02T00:00:00Z', evaluations: [], size: null, layers: [] };
     const rows = historyRows([entry, later]);
     expect(rows.map((r) => r.id)).toEqual(['r2', 'r1']);
-    expect(rows[0]).toMatchObject({ mseRatio: null, perplexities: [], size: '—' });
+    expect(rows[0]).toMatchObject({ mseRatio: null, perplexities: [], size: '—', evaluation: '—' });
+    // A failed run says why; the windows it was to measure are shown even without perplexities.
+    const failed = historyRows([{ ...entry, status: 'failed', reason: 'the GPU ran out of memory', evaluations: [], evalWindows: [40, 125], estimatedSeconds: 58 }]);
+    expect(failed[0]).toMatchObject({ status: 'failed', reason: 'the GPU ran out of memory', evaluation: '40 + 125 windows × 128', estimate: 'est. 58 s' });
   });
 });

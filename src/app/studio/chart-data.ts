@@ -5,6 +5,7 @@
  */
 import type { ErrorHistogram, HeatmapGrid } from '../../core/layer-detail';
 import type { LinearReport, ModelVariant, PerplexityResult, RunSettings } from '../../core/run';
+import { timeLeft, type TimeEstimate } from '../../core/time-model';
 import { fmtBytes, fmtSci } from '../format';
 import type { HistoryEntry, RunSlice } from '../store/studio-state';
 import { layerKey } from '../store/studio-state';
@@ -14,8 +15,10 @@ import { layerKey } from '../store/studio-state';
 export interface LayerRow {
   /** layerKey: "block.name". */
   key: string;
-  /** The X label: "b.name", e.g. "0.self_attn.q_proj". */
+  /** The full label: "b.name", e.g. "0.self_attn.q_proj" (the X category). */
   label: string;
+  /** The tick label: the linear's short name, e.g. "q", "down", "c_attn". */
+  short: string;
   block: number;
   name: string;
   rows: number;
@@ -59,6 +62,7 @@ export function layerRows(layers: readonly LinearReport[]): LayerRow[] {
     .map(({ l }) => ({
       key: layerKey(l),
       label: `${l.block}.${l.name}`,
+      short: shortName(l.name),
       block: l.block,
       name: l.name,
       rows: l.rows,
@@ -75,6 +79,68 @@ export function layerRows(layers: readonly LinearReport[]): LayerRow[] {
       seconds: l.gptq.seconds,
       ratio: l.rtn.mse > 0 ? l.gptq.mse / l.rtn.mse : null,
     }));
+}
+
+/** A linear's short name for ticks: "self_attn.q_proj" → "q", "mlp.down_proj" → "down", "attn.c_attn" → "c_attn". */
+export function shortName(name: string): string {
+  const last = name.split('.').pop() ?? name;
+  return last.endsWith('_proj') && last !== 'c_proj' ? last.slice(0, -'_proj'.length) : last;
+}
+
+/** Layers per chart up to which every layer gets its own tick; beyond, ticks mark the blocks. */
+export const EVERY_LAYER_TICKS = 48;
+
+export interface BlockBand {
+  block: number;
+  /** Labels of the block's first and last row (the X categories the band spans). */
+  from: string;
+  to: string;
+}
+
+/** One band per block (its first to last row), for shading alternate blocks and naming them. */
+export function blockBands(rows: readonly Pick<LayerRow, 'block' | 'label'>[]): BlockBand[] {
+  const out: BlockBand[] = [];
+  for (const r of rows) {
+    const last = out[out.length - 1];
+    if (last && last.block === r.block) last.to = r.label;
+    else out.push({ block: r.block, from: r.label, to: r.label });
+  }
+  return out;
+}
+
+/**
+ * The X ticks of the per-layer chart: every layer (by its short name) when there are few, else
+ * the first layer of each block (by the block's number).
+ */
+export function layerTicks(rows: readonly Pick<LayerRow, 'label' | 'short' | 'block'>[]): { ticks: string[]; format: (label: string) => string } {
+  const byLabel = new Map(rows.map((r) => [r.label, r]));
+  if (rows.length <= EVERY_LAYER_TICKS) return { ticks: rows.map((r) => r.label), format: (l) => byLabel.get(l)?.short ?? l };
+  return { ticks: blockBands(rows).map((b) => b.from), format: (l) => `block ${byLabel.get(l)?.block ?? ''}` };
+}
+
+/** A layer row with an earlier run's values beside it (null where that run has no such layer). */
+export interface ComparedRow extends Omit<LayerRow, 'gptqPlot' | 'rtnPlot'> {
+  gptqPlot: number | null;
+  rtnPlot: number | null;
+  cmpGptqPlot: number | null;
+  cmpRtnPlot: number | null;
+}
+
+/**
+ * The current run's rows with an earlier run's per-layer MSEs overlaid by layer key; with no
+ * current layers, the earlier run's rows alone (so an opened run shows even after a reload).
+ */
+export function comparedRows(current: readonly LinearReport[], earlier: readonly LinearReport[] | null): ComparedRow[] {
+  const floor = logFloor([...current, ...(earlier ?? [])].flatMap((l) => [l.gptq.mse, l.rtn.mse]));
+  const plot = (v: number | undefined) => (v === undefined ? null : positiveOr(v, floor));
+  const cmp = new Map((earlier ?? []).map((l) => [layerKey(l), l]));
+  if (current.length === 0) {
+    return layerRows(earlier ?? []).map((r) => ({ ...r, gptqPlot: null, rtnPlot: null, cmpGptqPlot: plot(r.gptq), cmpRtnPlot: plot(r.rtn) }));
+  }
+  return layerRows(current).map((r) => {
+    const e = cmp.get(r.key);
+    return { ...r, gptqPlot: plot(r.gptq), rtnPlot: plot(r.rtn), cmpGptqPlot: plot(e?.gptq.mse), cmpRtnPlot: plot(e?.rtn.mse) };
+  });
 }
 
 /** The layer to inspect: the one selected if it has finished, else the latest finished, else null. */
@@ -210,6 +276,8 @@ export interface DiagPoint {
 
 export interface DiagSeries {
   points: DiagPoint[];
+  /** Points in act-order: `col` is then the position in GPTQ's order, not the column index. */
+  actOrder: boolean;
   /** Columns per point (1 when every column is a point). */
   bucket: number;
   cols: number;
@@ -220,7 +288,12 @@ export interface DiagSeries {
   ratio: number | null;
 }
 
-export function diagSeries(diag: ArrayLike<number>, maxPoints = 256): DiagSeries {
+/**
+ * diag(H) as chart points, at most `maxPoints` (the largest of each bucket of columns); in
+ * `order` (act-order: the columns as GPTQ quantized them) when given.
+ */
+export function diagSeries(diagIn: ArrayLike<number>, maxPoints = 256, order: ArrayLike<number> | null = null): DiagSeries {
+  const diag = order ? Array.from(order, (c) => diagIn[c]) : diagIn;
   const n = diag.length;
   const bucket = Math.max(1, Math.ceil(n / maxPoints));
   let min = Infinity;
@@ -240,6 +313,7 @@ export function diagSeries(diag: ArrayLike<number>, maxPoints = 256): DiagSeries
   }
   return {
     points,
+    actOrder: order !== null,
     bucket,
     cols: n,
     min: n > 0 ? min : 0,
@@ -348,10 +422,15 @@ export function perplexityRows(
   });
 }
 
-/** A perplexity for a cell: "12.34", or "…" while not measured. */
-export function pplText(v: number | null): string {
-  if (v === null) return '…';
+/** A perplexity for a cell: "12.34"; null is "…" while it may still come, "not measured" in a final report. */
+export function pplText(v: number | null, final = false): string {
+  if (v === null) return final ? 'not measured' : '…';
   return Number.isFinite(v) ? v.toFixed(2) : String(v);
+}
+
+/** Whether a final report left some perplexity unmeasured (the run was cancelled during its evaluation). */
+export function evaluationIncomplete(evaluations: readonly PerplexityResult[] | null | undefined): boolean {
+  return (evaluations ?? []).some((p) => p.original === null || p.rtn === null || p.gptq === null);
 }
 
 /** "+4.1 %", "−0.3 %", or "" when unknown. */
@@ -407,6 +486,7 @@ export function fmtDuration(seconds: number | null | undefined): string {
 }
 
 export interface RunProgress {
+  /** "Quantization: 4 blocks, 4 group(s) each" / "Evaluation: …", or "" when idle. */
   stage: string;
   /** "block 3 of 30", or "" before the first block. */
   blocks: string;
@@ -414,26 +494,69 @@ export interface RunProgress {
   done: number;
   total: number;
   linears: string;
+  /** The evaluation's own progress once it has started: window i of n of a text for one model, and windows of all. */
+  evaluation: { done: number; total: number; text: string } | null;
   elapsed: string;
+  /** Seconds left of the whole run (quantization and evaluation), or null when unknown. */
+  etaSeconds: number | null;
   eta: string;
 }
 
-const STAGES: Record<string, string> = { calibration: 'Calibration', quantization: 'Quantization', evaluation: 'Evaluation' };
+const STAGES: Record<string, string> = { checking: 'Checking the weights', calibration: 'Calibration', quantization: 'Quantization', evaluation: 'Evaluation' };
+const VARIANT_NAMES: Record<ModelVariant, string> = { original: 'original', rtn: 'RTN', gptq: 'GPTQ' };
 
-export function runProgress(run: Pick<RunSlice, 'status' | 'stage' | 'stageDetail' | 'blocksDone' | 'blocks' | 'done' | 'total' | 'elapsed' | 'etaSeconds'>): RunProgress {
+type ProgressFields = Pick<RunSlice, 'status' | 'stage' | 'stageDetail' | 'blocksDone' | 'blocks' | 'done' | 'total' | 'elapsed' | 'etaSeconds'>
+  & Partial<Pick<RunSlice, 'estimate' | 'evaluation' | 'lastEventAt'>>;
+
+/**
+ * How far a run got and how long it has left, at wall-clock time `now` (Date.now()): the clock
+ * and the time left move on between progress events; the time left covers the evaluation too.
+ */
+export function runProgress(run: ProgressFields, now: number | null = null): RunProgress {
+  const active = run.status === 'running' || run.status === 'cancelling';
+  const since = active && now !== null && run.lastEventAt ? Math.max(0, (now - run.lastEventAt) / 1000) : 0;
+  const ev = run.evaluation ?? null;
+  const left = active
+    ? timeLeft(run.estimate ?? null, {
+      elapsed: run.elapsed,
+      stage: run.stage,
+      quantizationLeft: run.etaSeconds,
+      evaluationStart: ev?.start ?? null,
+      evaluationDone: ev?.done ?? 0,
+      evaluationTotal: ev?.total ?? 0,
+    })
+    : null;
+  const etaSeconds = left === null ? null : Math.max(0, left - since);
   const stage = run.stage ? `${STAGES[run.stage] ?? run.stage}${run.stageDetail ? `: ${run.stageDetail}` : ''}` : run.status === 'running' ? 'Starting…' : '';
-  const eta = run.status === 'done' ? 'done' : run.status === 'running' || run.status === 'cancelling'
-    ? run.etaSeconds === null ? 'estimating…' : fmtDuration(run.etaSeconds)
+  const eta = run.status === 'done' ? 'done' : active
+    ? etaSeconds === null ? 'estimating…' : etaSeconds < 1 ? 'a moment' : fmtDuration(etaSeconds)
     : '—';
+  const evaluation = ev && ev.total > 0
+    ? {
+      done: ev.done,
+      total: ev.total,
+      text: ev.variant
+        ? `window ${ev.windowsDone} of ${ev.windows} of ${ev.text} (${VARIANT_NAMES[ev.variant]} model) · ${ev.done} of ${ev.total} windows in all`
+        : `0 of ${ev.total} windows (${ev.total / 3} per model × 3 models)`,
+    }
+    : null;
   return {
     stage,
     blocks: run.blocks > 0 ? `${run.blocksDone} of ${run.blocks} blocks` : '',
     done: run.done,
     total: run.total,
     linears: run.total > 0 ? `${run.done} of ${run.total} linears` : 'no linear finished yet',
-    elapsed: fmtDuration(run.elapsed),
+    evaluation,
+    elapsed: fmtDuration(run.elapsed + since),
+    etaSeconds,
     eta,
   };
+}
+
+/** "about 1 min 05 s (quantization 40 s, evaluation 25 s)". */
+export function estimateText(t: TimeEstimate | null | undefined): string {
+  if (!t) return '—';
+  return `about ${fmtDuration(t.total)} (quantization ${fmtDuration(t.quantization)}, evaluation ${fmtDuration(t.evaluation)})`;
 }
 
 /** "12.0 MiB of 540 MiB (2 %) — model.safetensors", or "Checking the repository…" before sizes are known. */
@@ -460,12 +583,31 @@ export interface HistoryRow {
   model: string;
   settings: string;
   status: HistoryEntry['status'];
+  /** Why it failed, stopped or was interrupted; null for a complete run. */
+  reason: string | null;
   finishedAt: string;
   layers: number;
+  /** "8 × 128 tokens": calibration windows and their length. */
+  calibration: string;
+  /** "16 + 16 windows × 128": evaluation windows per text. */
+  evaluation: string;
+  /** "1 %": the damping. */
+  damping: string;
   mseRatio: number | null;
   perplexities: { text: string; original: number | null; rtn: number | null; gptq: number | null }[];
   size: string;
   seconds: string;
+  /** "est. 58 s", or "" when no estimate was made. */
+  estimate: string;
+}
+
+const STATUS_TEXT: Record<HistoryEntry['status'], string> = {
+  done: 'done', cancelled: 'cancelled', failed: 'failed', running: 'running', interrupted: 'interrupted',
+};
+
+/** The status as a row shows it. */
+export function historyStatusText(s: HistoryEntry['status']): string {
+  return STATUS_TEXT[s];
 }
 
 /** Earlier runs as table rows, newest first (by finishing time; ties keep the store's order). */
@@ -474,16 +616,24 @@ export function historyRows(history: readonly HistoryEntry[]): HistoryRow[] {
     const t = Date.parse(h.finishedAt);
     return Number.isFinite(t) ? t : 0;
   };
-  return [...history].sort((a, b) => time(b) - time(a)).map((h) => ({
-    id: h.id,
-    model: h.modelName,
-    settings: settingsSummary(h.settings),
-    status: h.status,
-    finishedAt: h.finishedAt,
-    layers: h.layers.length,
-    mseRatio: mseRatio(h.layers),
-    perplexities: perplexityRows(null, h.evaluations).map((p) => ({ text: p.text, original: p.original, rtn: p.rtn, gptq: p.gptq })),
-    size: sizeSummary(h.size)?.text ?? '—',
-    seconds: fmtDuration(h.seconds),
-  }));
+  return [...history].sort((a, b) => time(b) - time(a)).map((h) => {
+    const windows = h.evalWindows ?? h.evaluations.map((e) => e.windows);
+    return {
+      id: h.id,
+      model: h.modelName,
+      settings: settingsSummary(h.settings),
+      status: h.status,
+      reason: h.reason ?? null,
+      finishedAt: h.finishedAt,
+      layers: h.layers.length,
+      calibration: `${h.settings.nsamples} × ${h.settings.seqlen} tokens`,
+      evaluation: windows.length === 0 ? '—' : `${windows.join(' + ')} window${windows.length === 1 && windows[0] === 1 ? '' : 's'} × ${h.settings.seqlen}`,
+      damping: `${Number((h.settings.percDamp * 100).toPrecision(6))} %`,
+      mseRatio: mseRatio(h.layers),
+      perplexities: perplexityRows(null, h.evaluations).map((p) => ({ text: p.text, original: p.original, rtn: p.rtn, gptq: p.gptq })),
+      size: sizeSummary(h.size)?.text ?? '—',
+      seconds: fmtDuration(h.seconds),
+      estimate: h.estimatedSeconds ? `est. ${fmtDuration(h.estimatedSeconds)}` : '',
+    };
+  });
 }

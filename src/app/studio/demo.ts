@@ -8,6 +8,12 @@ export const DEMO_TEXTS = [
   { file: 'eval-license.txt', name: 'GNU GPL v3 text (out of domain)' },
 ] as const;
 
+/** The name the demo model is loaded under (its runs, zips and reports carry it). */
+export const DEMO_MODEL_NAME = 'gptq-studio-demo';
+
+/** A prompt the demo model (trained on the King James Bible) can continue; the load snippets and generations start from it. */
+export const DEMO_PROMPT = 'In the beginning God created';
+
 export function demoUrl(file: string): string {
   return `${import.meta.env.BASE_URL}demo/${file}`;
 }
@@ -24,7 +30,7 @@ export function fetchDemoModel(): Promise<File[]> {
   return Promise.all(DEMO_MODEL_FILES.map(async (f) => new File([await (await fetchDemo(f)).blob()], f)));
 }
 
-/** The demo's calibration text (first) and evaluation texts, by the names the studio shows. */
-export function fetchDemoTexts(): Promise<{ name: string; text: string }[]> {
-  return Promise.all(DEMO_TEXTS.map(async (t) => ({ name: t.name, text: await (await fetchDemo(t.file)).text() })));
+/** The demo's calibration text (first) and evaluation texts, by the names the studio shows, flagged as the demo's. */
+export function fetchDemoTexts(): Promise<{ name: string; text: string; demo: true }[]> {
+  return Promise.all(DEMO_TEXTS.map(async (t) => ({ name: t.name, text: await (await fetchDemo(t.file)).text(), demo: true as const })));
 }

@@ -8,9 +8,9 @@ export function modelFilesOf(files: File[]): File[] {
   return files.filter((f) => WANTED.test(baseName(f.webkitRelativePath || f.name)));
 }
 
-/** The dropped folder's name, or "model" for loose files. */
-export function modelNameOf(files: File[]): string {
+/** The picked folder's name, or null for loose files (the config's `_name_or_path` or the user names those). */
+export function modelNameOf(files: File[]): string | null {
   const path = files.find((f) => f.webkitRelativePath)?.webkitRelativePath ?? '';
   const folder = path.split('/').filter(Boolean);
-  return folder.length > 1 ? folder[folder.length - 2] : 'model';
+  return folder.length > 1 ? folder[folder.length - 2] : null;
 }

@@ -1,30 +1,77 @@
 import { describe, expect, it } from 'vitest';
-import { exportWarnings, isSoftwareAdapter, runSettingsOf, suggestedSettings } from './run-settings';
-import { defaultSettings } from '../store/studio-state';
-import type { ModelInfo } from '../../worker/types';
-import type { AdapterSummary } from '../../gpu/device';
+import { dampingRule, runBlockers, runSettingsOf, samplePrompt, suggestedSettings, wholeRule, withoutDemoTexts } from './run-settings';
+import { defaultSettings, type SettingsSlice } from '../store/studio-state';
+import type { ModelInfo, StudioPlan } from '../../worker/types';
+import { modelNameOf } from './model-files';
 
-const info = (hiddenSize: number, defaultSeqlen = 256): ModelInfo => ({
+const info = (hiddenSize: number, defaultSeqlen = 256, suggested: ModelInfo['suggested'] = null): ModelInfo => ({
   summary: { arch: 'llama', blocks: 4, hiddenSize, parameters: 1, dtype: 'F32', files: ['model.safetensors'], tokenizer: true, bytes: 4 },
-  heads: 4, kvHeads: 2, intermediateSize: 256, vocabSize: 1024, maxPositions: defaultSeqlen, defaultSeqlen,
+  heads: 4, kvHeads: 2, intermediateSize: 256, vocabSize: 1024, maxPositions: defaultSeqlen, defaultSeqlen, configName: null, suggested,
 });
-const adapter = (over: Partial<AdapterSummary>) => ({ vendor: 'nvidia', architecture: 'hopper', device: '', description: '', isFallbackAdapter: false, ...over }) as AdapterSummary;
+
+const texts = { ...defaultSettings, calibration: { name: 'c', text: 'x' }, evaluations: [{ name: 'e', text: 'y' }] };
+const plan = (over: Partial<StudioPlan> = {}, forSettings: SettingsSlice = texts) => ({ status: 'ready' as const, plan: { fitError: null, textError: null, ...over } as StudioPlan, forSettings });
 
 describe('studio settings', () => {
-  it('picks the largest group size that divides the hidden size, and a small calibration on software adapters', () => {
-    expect(suggestedSettings(info(128), adapter({}))).toEqual({ groupSize: 128, nsamples: 32, seqlen: 256, evalWindows: null });
-    expect(suggestedSettings(info(64, 512), adapter({ vendor: 'google', architecture: 'swiftshader' }))).toEqual({ groupSize: 64, nsamples: 8, seqlen: 128, evalWindows: 16 });
-    expect(suggestedSettings(info(48), null).groupSize).toBe(-1);
-    expect(isSoftwareAdapter(adapter({ isFallbackAdapter: true }))).toBe(true);
-    expect(isSoftwareAdapter(adapter({ device: 'llvmpipe (LLVM 15.0.6, 256 bits)' }))).toBe(true);
+  it('takes the sizes the worker chose from the measured speed, and the largest group that divides the hidden size', () => {
+    // No name check any more: whatever the adapter is called, the sizes are those measured for it.
+    const suggested = { nsamples: 8, seqlen: 128, evalWindows: 16, estimate: { quantization: 30, evaluation: 25, total: 55 } };
+    expect(suggestedSettings(info(64, 512, suggested))).toEqual({ groupSize: 64, nsamples: 8, seqlen: 128, evalWindows: 16 });
+    expect(suggestedSettings(info(128))).toEqual({ groupSize: 128, nsamples: 32, seqlen: 256, evalWindows: null });
+    expect(suggestedSettings(info(48)).groupSize).toBe(-1);
   });
 
-  it('fills the window length from the model unless set, and warns about exports loaders treat differently', () => {
+  it('fills the window length from the model unless set', () => {
     expect(runSettingsOf(defaultSettings, info(128, 300)).seqlen).toBe(300);
     expect(runSettingsOf({ ...defaultSettings, seqlen: 64 }, info(128)).seqlen).toBe(64);
-    expect(exportWarnings(defaultSettings)).toEqual([]);
-    expect(exportWarnings({ ...defaultSettings, sym: false }).join(' ')).toMatch(/gptq_v2/);
-    expect(exportWarnings({ ...defaultSettings, bits: 5 }).join(' ')).toMatch(/no GPTQ checkpoint format/);
-    expect(exportWarnings({ ...defaultSettings, actOrder: true }).join(' ')).toMatch(/desc_act: true/);
+  });
+
+  it('says why a field is invalid: 0 or negative windows, window length 0, group size 0, damping 0 or 500', () => {
+    const windows = wholeRule('calibration windows', 1);
+    expect(windows('0')).toMatch(/at least 1/);
+    expect(windows('-3')).toMatch(/at least 1/);
+    expect(windows('2.5')).toMatch(/whole number/);
+    expect(windows('')).toMatch(/whole number/);
+    expect(windows('8')).toBeNull();
+    const seqlen = wholeRule('window length', 1, true);
+    expect(seqlen('0')).toMatch(/at least 1/);
+    expect(seqlen('')).toBeNull();
+    expect(wholeRule('group size', 1)('0')).toMatch(/at least 1/);
+    expect(dampingRule('0')).toMatch(/more than 0/);
+    expect(dampingRule('500')).toMatch(/at most 100/);
+    expect(dampingRule('abc')).toMatch(/number/);
+    expect(dampingRule('1')).toBeNull();
+  });
+
+  it('blocks the run while a field is invalid, a text is missing or the plan refuses, saying why', () => {
+    expect(runBlockers({ modelReady: true, settings: texts, fieldErrors: {}, plan: plan() })).toEqual([]);
+    expect(runBlockers({ modelReady: false, settings: texts, fieldErrors: {}, plan: plan() })).toEqual(['load a model first']);
+    expect(runBlockers({ modelReady: true, settings: texts, fieldErrors: { damping: 'damping must be more than 0 %' }, plan: plan() }))
+      .toEqual(['damping must be more than 0 %']);
+    const refused = runBlockers({ modelReady: true, settings: texts, fieldErrors: {}, plan: plan({ fitError: 'needs 1430.5 TiB of a 2 GiB budget' }) });
+    expect(refused).toEqual(['needs 1430.5 TiB of a 2 GiB budget']);
+    expect(runBlockers({ modelReady: true, settings: texts, fieldErrors: {}, plan: plan({ textError: 'the calibration text gives 10 tokens' }) }))
+      .toEqual(['the calibration text gives 10 tokens']);
+    expect(runBlockers({ modelReady: true, settings: defaultSettings, fieldErrors: {}, plan: { status: 'loading' } }))
+      .toEqual(['choose a calibration text', 'add at least one evaluation text', 'the plan for these settings is being worked out']);
+    // A plan worked out for other settings (just changed) does not count, refusal or not.
+    expect(runBlockers({ modelReady: true, settings: { ...texts, nsamples: 4 }, fieldErrors: {}, plan: plan({ fitError: 'too big' }) }))
+      .toEqual(['the plan for these settings is being worked out']);
+  });
+
+  it('sets the demo texts aside for another model, and prompts each model with text it can continue', () => {
+    const demo = { name: 'kjv', text: 'a', demo: true };
+    const mine = { name: 'mine', text: 'b' };
+    expect(withoutDemoTexts({ calibration: demo, evaluations: [demo, mine] })).toEqual({ calibration: null, evaluations: [mine] });
+    expect(withoutDemoTexts({ calibration: mine, evaluations: [] })).toEqual({ calibration: mine, evaluations: [] });
+    expect(samplePrompt('demo')).toMatch(/^In the beginning/);
+    expect(samplePrompt('files')).toBe('Once upon a time');
+  });
+
+  it('names a picked folder by its name and leaves loose files to the config or the user', () => {
+    const inFolder = new File(['{}'], 'config.json');
+    Object.defineProperty(inFolder, 'webkitRelativePath', { value: 'stories260K/config.json' });
+    expect(modelNameOf([inFolder])).toBe('stories260K');
+    expect(modelNameOf([new File(['{}'], 'config.json')])).toBeNull();
   });
 });

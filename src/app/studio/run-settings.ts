@@ -1,8 +1,13 @@
-/** From the studio's settings and the loaded model to the engine's RunSettings, and sensible defaults. */
-import type { AdapterSummary } from '../../gpu/device';
+/**
+ * From the studio's settings and the loaded model to the engine's RunSettings; the defaults a
+ * model gets (sized by the adapter's measured speed, src/core/time-model.ts); the rules each
+ * settings field follows; and why the run cannot start now, if it cannot.
+ */
 import type { RunSettings } from '../../core/run';
-import type { ModelInfo } from '../../worker/types';
-import type { SettingsSlice } from '../store/studio-state';
+import { DEFAULT_SNIPPET_PROMPT } from '../../core/export/model-card';
+import type { ModelInfo, StudioPlan } from '../../worker/types';
+import type { FieldErrors, ModelSource, PlanSlice, SettingsSlice, TextChoice } from '../store/studio-state';
+import { DEMO_PROMPT } from './demo';
 
 export function runSettingsOf(s: SettingsSlice, info: ModelInfo): RunSettings {
   return {
@@ -21,36 +26,86 @@ export function runSettingsOf(s: SettingsSlice, info: ModelInfo): RunSettings {
   };
 }
 
-/** A software adapter (SwiftShader, llvmpipe, lavapipe) runs everything on the CPU. */
-export function isSoftwareAdapter(a: AdapterSummary | null): boolean {
-  if (!a) return false;
-  return a.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|software/i.test(`${a.vendor} ${a.architecture} ${a.device}`);
-}
-
 /**
- * Settings suited to a model and an adapter: the largest of groups 128/64/32 that divides the
- * hidden size (so every linear holds whole groups), and a calibration a software adapter can
- * finish in a minute or two (8 windows of up to 128 tokens, perplexity on 16 windows per text) or
- * the usual 32 windows of up to 512 and whole evaluation texts.
+ * Settings suited to a model on this adapter: the largest of groups 128/64/32 that divides the
+ * hidden size (so every linear holds whole groups), and the calibration and evaluation sizes the
+ * worker chose from the adapter's measured speed so that the run takes about a minute
+ * (ModelInfo.suggested; the usual 32 windows of up to 512 tokens and whole texts when unmeasured).
  */
-export function suggestedSettings(info: ModelInfo, adapter: AdapterSummary | null): Partial<SettingsSlice> {
+export function suggestedSettings(info: ModelInfo): Partial<SettingsSlice> {
   const hidden = info.summary.hiddenSize;
   const groupSize = [128, 64, 32].find((g) => hidden % g === 0) ?? -1;
-  const software = isSoftwareAdapter(adapter);
+  const s = info.suggested;
   return {
     groupSize,
-    nsamples: software ? 8 : 32,
-    seqlen: Math.min(info.defaultSeqlen, software ? 128 : 512),
-    evalWindows: software ? 16 : null,
+    nsamples: s?.nsamples ?? 32,
+    seqlen: s?.seqlen ?? Math.min(info.defaultSeqlen, 512),
+    evalWindows: s ? s.evalWindows : null,
   };
 }
 
-/** Warnings about settings that will not export to the common loaders. */
-export function exportWarnings(s: SettingsSlice): string[] {
-  const out: string[] = [];
-  if (![2, 3, 4, 8].includes(s.bits)) out.push(`${s.bits}-bit weights have no GPTQ checkpoint format: the run compares, but there is no download.`);
-  if (!s.sym) out.push('Asymmetric grids export as gptq_v2 (true zero points): GPTQModel and vLLM load it, AutoGPTQ does not, and transformers may read it as v1.');
-  if (s.bits !== 4 && s.bits !== 8) out.push('vLLM\'s fast Marlin kernels take 4 and 8 bits only; other widths use its slower gptq kernel.');
-  if (s.actOrder && !s.staticGroups && s.groupSize !== -1) out.push('Act-order with groups writes desc_act: true (a non-trivial g_idx), which some fast kernels reorder or refuse.');
+/** The prompt the load snippets and generations start from: one the model can continue. */
+export function samplePrompt(source: ModelSource | null): string {
+  return source === 'demo' ? DEMO_PROMPT : DEFAULT_SNIPPET_PROMPT;
+}
+
+/** The texts left when a model other than the demo is loaded: the demo's are set aside. */
+export function withoutDemoTexts(s: Pick<SettingsSlice, 'calibration' | 'evaluations'>): Pick<SettingsSlice, 'calibration' | 'evaluations'> {
+  return {
+    calibration: s.calibration?.demo ? null : s.calibration,
+    evaluations: s.evaluations.filter((t: TextChoice) => !t.demo),
+  };
+}
+
+// ---- Field rules: a reason when the text is not a valid value, else null ----
+
+const whole = (text: string) => (text.trim() === '' ? NaN : Number(text));
+
+/** A whole number ≥ min (empty allowed when `optional`). */
+export function wholeRule(what: string, min: number, optional = false) {
+  return (text: string): string | null => {
+    if (optional && text.trim() === '') return null;
+    const n = whole(text);
+    if (!Number.isInteger(n)) return `${what} must be a whole number${optional ? ' (or empty)' : ''}`;
+    if (n < min) return `${what} must be at least ${min}`;
+    return null;
+  };
+}
+
+/** Damping in percent of the mean of diag(H): more than 0, at most 100. */
+export function dampingRule(text: string): string | null {
+  const n = whole(text);
+  if (!Number.isFinite(n)) return 'damping must be a number';
+  if (n <= 0) return 'damping must be more than 0 % (H needs it to be invertible)';
+  if (n > 100) return 'damping must be at most 100 % of the mean of diag(H)';
+  return null;
+}
+
+/**
+ * Why the run cannot start now (empty: it can): settings fields with invalid text, missing texts,
+ * a plan not worked out yet, or a plan that refuses (memory, window length, texts too short).
+ */
+export function runBlockers(opts: {
+  modelReady: boolean;
+  settings: SettingsSlice;
+  fieldErrors: FieldErrors;
+  plan: PlanSlice;
+}): string[] {
+  if (!opts.modelReady) return ['load a model first'];
+  const out = Object.values(opts.fieldErrors);
+  if (!opts.settings.calibration) out.push('choose a calibration text');
+  if (opts.settings.evaluations.length === 0) out.push('add at least one evaluation text');
+  const current = opts.plan.status === 'ready' && opts.plan.forSettings === opts.settings;
+  if (opts.plan.status === 'loading' || opts.plan.status === 'idle' || (opts.plan.status === 'ready' && !current)) {
+    out.push('the plan for these settings is being worked out');
+  }
+  if (opts.plan.status === 'error') out.push(`the plan failed: ${opts.plan.error.message}`);
+  if (current && opts.plan.status === 'ready') out.push(...planRefusals(opts.plan.plan));
   return out;
 }
+
+/** What in a plan refuses the run (not the export: a run without a download still compares). */
+export function planRefusals(plan: Pick<StudioPlan, 'fitError' | 'textError'>): string[] {
+  return [plan.fitError, plan.textError].filter((x): x is string => x !== null);
+}
+

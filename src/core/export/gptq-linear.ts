@@ -5,6 +5,7 @@
  */
 import type { QuantResult } from '../types';
 import { floatToHalf, halfToFloat } from '../model/float-convert';
+import { F16_MAX, fitsHalf } from './f16';
 import { packQweight, packQzeros, unpackQweight, unpackQzeros, type PackableBits } from './pack';
 
 /** Zero-point convention: v1 (`gptq`) stores zero − 1; `gptq_v2` stores the zero itself. */
@@ -47,12 +48,15 @@ export function trueZeros(stored: Uint8Array, format: CheckpointFormat): Uint16A
   return out;
 }
 
-/** The checkpoint tensors of a quantization result [N = rows, K = cols]. */
+/** The checkpoint tensors of a quantization result [N = rows, K = cols]; throws on a scale beyond float16. */
 export function packLinear(r: QuantResult, bits: PackableBits, format: CheckpointFormat): PackedLinear {
   const N = r.rows;
   const K = r.cols;
   const scales = new Uint16Array(r.groups * N);
-  for (let i = 0; i < scales.length; i++) scales[i] = floatToHalf(r.scales[i]);
+  for (let i = 0; i < scales.length; i++) {
+    if (!fitsHalf(r.scales[i])) throw new RangeError(`scale ${r.scales[i]} does not fit float16 (±${F16_MAX}); nothing was written`);
+    scales[i] = floatToHalf(r.scales[i]);
+  }
   return {
     qweight: packQweight(r.codes, N, K, bits),
     qzeros: packQzeros(storedZeros(r.zeros, format), r.groups, N, bits),

@@ -2,36 +2,42 @@
 import type { RunReport } from '../report';
 import type { ExportPlan } from './plan';
 
-const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : String(x));
+/** A perplexity for the card: 3 decimals, or "not measured" (a run cancelled during its evaluation). */
+const fmt = (x: number | null) => (x === null ? 'not measured' : Number.isFinite(x) ? x.toFixed(3) : String(x));
 
-/** Python that loads the folder with transformers (through optimum + gptqmodel) and with vLLM. */
-export function loadSnippets(folder: string): { transformers: string; vllm: string } {
+/** The load snippets' prompt unless told otherwise. */
+export const DEFAULT_SNIPPET_PROMPT = 'Once upon a time';
+
+/** Python that loads the folder with transformers (through optimum + gptqmodel) and with vLLM, and continues `prompt`. */
+export function loadSnippets(folder: string, prompt = DEFAULT_SNIPPET_PROMPT): { transformers: string; vllm: string } {
+  const p = JSON.stringify(prompt);
   return {
     transformers: [
       '# pip install transformers optimum gptqmodel',
       'from transformers import AutoModelForCausalLM, AutoTokenizer',
       `model = AutoModelForCausalLM.from_pretrained("${folder}", device_map="auto")`,
       `tokenizer = AutoTokenizer.from_pretrained("${folder}")`,
-      'ids = tokenizer("Once upon a time", return_tensors="pt").to(model.device)',
+      `ids = tokenizer(${p}, return_tensors="pt").to(model.device)`,
       'print(tokenizer.decode(model.generate(**ids, max_new_tokens=32)[0]))',
     ].join('\n'),
     vllm: [
       '# pip install vllm',
       'from vllm import LLM, SamplingParams',
       `llm = LLM(model="${folder}", quantization="gptq", dtype="float16")`,
-      'print(llm.generate(["Once upon a time"], SamplingParams(max_tokens=32))[0].outputs[0].text)',
+      `print(llm.generate([${p}], SamplingParams(max_tokens=32))[0].outputs[0].text)`,
     ].join('\n'),
   };
 }
 
-export function modelCard(report: RunReport, plan: ExportPlan, folder: string): string {
+export function modelCard(report: RunReport, plan: ExportPlan, folder: string, prompt?: string): string {
   const s = report.settings;
-  const snippets = loadSnippets(folder);
+  const snippets = loadSnippets(folder, prompt);
   const lines = [
-    `# ${report.model.path}, GPTQ ${s.bits}-bit`,
+    `# ${report.model.name}, GPTQ ${s.bits}-bit`,
     '',
-    `Quantized with GPTQ Studio from \`${report.model.path}\` (${report.model.arch}, ${report.model.blocks} blocks, ` +
-      `${report.model.parameters.toLocaleString('en-US')} parameters, ${report.model.dtype}).`,
+    `Quantized with GPTQ Studio from \`${report.model.name}\` (${report.model.arch}, ${report.model.blocks} blocks, ` +
+      `${report.model.parameters.toLocaleString('en-US')} parameters, ${report.model.dtype}). Every float tensor is ` +
+      'stored as float16, the dtype GPTQ loaders run in (`torch_dtype` and `dtype` in config.json).',
     '',
     '## Settings',
     '',
@@ -47,6 +53,9 @@ export function modelCard(report: RunReport, plan: ExportPlan, folder: string): 
     '|---|---|---|---|---|',
     ...report.evaluations.map((p) => `| ${p.text} | ${p.windows} × ${p.seqlen} | ${fmt(p.original)} | ${fmt(p.rtn)} | ${fmt(p.gptq)} |`),
     '',
+    'The original model is measured with its values as stored; RTN and GPTQ with the float16 values of this file ' +
+      '(GPTQ is this checkpoint).',
+    '',
   ];
   if (plan.intermediate) {
     lines.push(`The MLP width was padded with zeros from ${plan.intermediate.from} to ${plan.intermediate.to} so that ` +
@@ -57,9 +66,10 @@ export function modelCard(report: RunReport, plan: ExportPlan, folder: string): 
     for (const u of plan.unquantized) lines.push(`- \`${u.name}\`: ${u.reason}`);
     lines.push('');
   }
-  if (plan.format === 'gptq_v2') {
-    lines.push('Asymmetric grids are stored as `gptq_v2` (true zero points): GPTQModel and vLLM read it; ' +
-      'AutoGPTQ does not.', '');
+  if (plan.warnings.length > 0) {
+    lines.push('## What the loaders do with it', '');
+    for (const w of plan.warnings) lines.push(`- ${w}`);
+    lines.push('');
   }
   lines.push('## Loading', '', '```python', snippets.transformers, '```', '', '```python', snippets.vllm, '```', '');
   return lines.join('\n');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../model/config';
 import { modelLayout } from '../model/architecture';
-import { planExport, misfit } from './plan';
+import { loaderWarnings, nothingToQuantize, planExport, misfit, rangeRefusal } from './plan';
 import { exclusionRules, parseGptqConfig, quantizationConfig } from './quant-config';
 import { defaultRunSettings } from '../run';
 
@@ -56,7 +56,7 @@ describe('export plan', () => {
   });
 
   it('GPT-2: c_fc and c_proj are the MLP pair; a fitting model needs nothing', () => {
-    expect(plan(gpt2(), 3, 32)).toEqual({ refusal: null, format: 'gptq', intermediate: null, unquantized: [] });
+    expect(plan(gpt2(), 4, 32)).toEqual({ refusal: null, format: 'gptq', intermediate: null, unquantized: [], f16: true, warnings: [] });
     expect(plan(gpt2({ n_inner: 200 }), 4, 32).intermediate).toEqual({ from: 200, to: 224 });
   });
 
@@ -71,6 +71,99 @@ describe('export plan', () => {
     expect(misfit(64, 64, 32)).toBeNull();
     expect(misfit(60, 64, -1)).toMatch(/in-features 60/);
     expect(misfit(64, 40, -1)).toMatch(/out-features 40/);
+  });
+});
+
+describe('runs that would quantize nothing', () => {
+  it('are refused, saying which group sizes fit the model (stories260K-like: hidden 64, MLP 172)', () => {
+    const m = llama();
+    for (const g of [128, 7, 100, 1000]) {
+      const p = plan(m, 4, g);
+      const why = nothingToQuantize(m.config, m.layout, { bits: 4, groupSize: g, sym: true }, p);
+      expect(why).toMatch(new RegExp(`^with group size ${g} no linear of this model can be exported quantized \\(self_attn\\.q_proj: in-features 64 is not a multiple of the group size ${g}`));
+      expect(why).toMatch(/so the run would quantize nothing; group sizes that quantize every linear of this model: -1 \(one group per row\), 16, 32, 64$/);
+    }
+    expect(nothingToQuantize(m.config, m.layout, { bits: 4, groupSize: 32, sym: true }, plan(m, 4, 32))).toBeNull();
+  });
+
+  it('are not refused when some linears quantize (GPT-2 at group 128: only mlp.c_proj has 256 inputs)', () => {
+    const g = gpt2();
+    const p = plan(g, 4, 128);
+    expect(p.unquantized.map((u) => u.name)).toEqual(['attn.c_attn', 'attn.c_proj', 'mlp.c_fc']);
+    expect(nothingToQuantize(g.config, g.layout, { bits: 4, groupSize: 128, sym: true }, p)).toBeNull();
+  });
+
+  it('say so when no common group size fits (hidden 40)', () => {
+    const m = llama({ hidden_size: 40, num_attention_heads: 5, num_key_value_heads: 5, intermediate_size: 100 });
+    const why = nothingToQuantize(m.config, m.layout, { bits: 4, groupSize: 32, sym: true }, plan(m, 4, 32));
+    expect(why).toMatch(/none of the group sizes -1, 16, 32, 64, 128, 256 packs a linear of this model/);
+  });
+});
+
+describe('float16 range', () => {
+  const ranges = (over: Record<string, number> = {}) => new Map(Object.entries({
+    'model.embed_tokens.weight': 0.9, 'model.norm.weight': 3, 'model.layers.0.mlp.down_proj.weight': 2, ...over,
+  }).map(([n, maxAbs]) => [n, { maxAbs }]));
+
+  it('passes values up to 65504 and every value that rounds to it', () => {
+    expect(rangeRefusal(ranges({ 'model.norm.weight': 65504 }))).toBeNull();
+    expect(rangeRefusal(ranges({ 'model.norm.weight': 65519.99 }))).toBeNull();
+    const m = llama();
+    const p = planExport(m.config, m.layout, { bits: 4, groupSize: 32, sym: true }, ranges());
+    expect([p.refusal, p.f16]).toEqual([null, true]);
+  });
+
+  it('refuses the export of a model whose outlier does not fit float16 (quantized or not), naming it and what to change', () => {
+    const m = llama();
+    const p = planExport(m.config, m.layout, { bits: 4, groupSize: 32, sym: true }, ranges({ 'model.layers.0.mlp.down_proj.weight': 1.5e6, 'model.norm.weight': 65520 }));
+    expect(p.f16).toBe(false);
+    expect(p.refusal).toMatch(/^2 tensors hold values beyond ±65504, the float16 range: model\.layers\.0\.mlp\.down_proj\.weight \(largest \|value\| 1\.50e\+6\), model\.norm\.weight \(largest \|value\| 6\.55e\+4\)\./);
+    expect(p.refusal).toMatch(/vLLM, transformers and GPTQModel cast every other tensor to float16/);
+    expect(p.refusal).toMatch(/rescale the model so that every weight fits float16/);
+    expect(p.unquantized).toEqual([]); // full precision would not help: it is float16 too
+    // Without the scan's ranges (a preview), the plan cannot know and assumes the values fit.
+    expect(planExport(m.config, m.layout, { bits: 4, groupSize: 32, sym: true }).f16).toBe(true);
+    // 5-bit runs have no file, but their RTN/GPTQ models are still evaluated in float16 when it fits.
+    expect(planExport(m.config, m.layout, { bits: 5, groupSize: 32, sym: true }, ranges()).f16).toBe(true);
+  });
+});
+
+describe('loader warnings (loaders.md §4, §5)', () => {
+  const shapes64: [string, number, number][] = [['self_attn.q_proj', 64, 64], ['self_attn.k_proj', 32, 64], ['mlp.down_proj', 64, 192]];
+
+  it('say when vLLM uses its float16-only gptq method', () => {
+    for (const [bits, sym, g] of [[3, true, 32], [2, true, 64], [4, false, 32], [8, false, -1]] as const) {
+      const w = loaderWarnings({ bits, groupSize: g, sym }, sym ? 'gptq' : 'gptq_v2', shapes64);
+      expect(w[0]).toMatch(/vLLM serves .* with its gptq method .* which runs in float16 only: the export says float16/);
+      expect(w.some((x) => /buggy/.test(x))).toBe(bits === 4);
+      expect(w.some((x) => /gptq_v2/.test(x))).toBe(!sym);
+    }
+    expect(loaderWarnings({ bits: 4, groupSize: 256, sym: true }, 'gptq', shapes64)[0]).toMatch(/vLLM serves group size 256 with its gptq method/);
+    expect(loaderWarnings({ bits: 4, groupSize: 32, sym: true }, 'gptq', shapes64)).toEqual([]);
+    expect(loaderWarnings({ bits: 8, groupSize: -1, sym: true, actOrder: true }, 'gptq', shapes64)).toEqual([]);
+  });
+
+  it('say when act-order leaves linears to Exllama, which needs float16 (Marlin\'s act-order shape rule)', () => {
+    const w = loaderWarnings({ bits: 4, groupSize: 32, sym: true, actOrder: true }, 'gptq', shapes64);
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatch(/^With act-order, vLLM's Marlin kernel needs in-features divisible by 128 and out-features by 64; self_attn\.q_proj, self_attn\.k_proj, mlp\.down_proj miss that, so vLLM runs them with its Exllama kernel, which needs float16/);
+    expect(loaderWarnings({ bits: 4, groupSize: 32, sym: true, actOrder: true, staticGroups: true }, 'gptq', shapes64)).toEqual([]);
+    expect(loaderWarnings({ bits: 4, groupSize: 128, sym: true, actOrder: true }, 'gptq', [['mlp.up_proj', 1024, 4096]])).toEqual([]);
+    expect(loaderWarnings({ bits: 4, groupSize: 128, sym: true, actOrder: true }, 'gptq', [['mlp.down_proj', 128, 64]])[0]).toMatch(/with Machete on Hopper and elsewhere with its Exllama kernel/);
+  });
+
+  it('say when transformers refuses the damping written', () => {
+    expect(loaderWarnings({ bits: 4, groupSize: 32, sym: true, percDamp: 0 }, 'gptq', shapes64)[0]).toMatch(/damp_percent 0 is written as used, but transformers/);
+    expect(loaderWarnings({ bits: 4, groupSize: 32, sym: true, percDamp: 0.01 }, 'gptq', shapes64)).toEqual([]);
+  });
+
+  it('come with the plan, on the widths as exported (padded)', () => {
+    const m = llama();
+    const p = planExport(m.config, m.layout, { bits: 4, groupSize: 32, sym: true, actOrder: true });
+    expect(p.warnings[0]).toMatch(/self_attn\.q_proj, self_attn\.k_proj, self_attn\.v_proj, self_attn\.o_proj, mlp\.gate_proj, mlp\.up_proj, mlp\.down_proj miss that/);
+    const wide = llama({ hidden_size: 128, num_attention_heads: 2, num_key_value_heads: 2, intermediate_size: 200 });
+    // MLP padded 200 → 256: gate/up out 256 and down in 256 pass; k/v have 128 outputs, in 128: all pass.
+    expect(planExport(wide.config, wide.layout, { bits: 4, groupSize: 128, sym: true, actOrder: true }).warnings).toEqual([]);
   });
 });
 

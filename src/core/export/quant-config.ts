@@ -15,12 +15,6 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** vLLM's fused module names, which its loader matches against `dynamic` patterns. */
-const FUSED_NAMES: Record<string, string[]> = {
-  'self_attn.qkv_proj': ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'],
-  'mlp.gate_up_proj': ['mlp.gate_proj', 'mlp.up_proj'],
-};
-
 /**
  * `dynamic` rules that exclude the unquantized linears ("-:" + a regex on the full module name,
  * honoured by GPTQModel and vLLM), including vLLM's fused names when all their parts are excluded.
@@ -28,10 +22,9 @@ const FUSED_NAMES: Record<string, string[]> = {
 export function exclusionRules(layout: ModelLayout, unquantized: string[]): Record<string, Record<string, never>> {
   const prefix = escapeRegex(layout.blockPrefix(0)).replace(/(?<=\\\.)0(?=\\\.)/, '\\d+');
   const names = [...unquantized];
-  if (layout.arch !== 'gpt2') {
-    for (const [fused, parts] of Object.entries(FUSED_NAMES)) {
-      if (parts.every((p) => unquantized.includes(p))) names.push(fused);
-    }
+  // vLLM's fused module names (the layout's fusedSets), which its loader matches against `dynamic` patterns.
+  for (const { name, parts } of layout.block.fusedSets) {
+    if (parts.every((p) => unquantized.includes(p))) names.push(name);
   }
   const rules: Record<string, Record<string, never>> = {};
   for (const n of names) rules[`-:^${prefix}${escapeRegex(n)}$`] = {};

@@ -1,8 +1,8 @@
 /**
  * Lesson 1: one row of weights w [cols] and a few calibration inputs x_t [cols] on a fixed grid.
  * Candidates are judged by Σ_t (w·x_t − ŵ·x_t)², the squared output error, which equals
- * dᵀ(XᵀX)d = ½·dᵀHd for d = w − ŵ with H = 2·XᵀX (X: [tokens, cols]), the reference's H for one
- * batch of one sequence. RTN rounds each weight alone; GPTQ is gptqTrace on the 1-row layer.
+ * dᵀ(XᵀX)d = ½·dᵀHd for d = w − ŵ with H = (2/N)·XᵀX (X: [tokens, cols]) and N = 1: the
+ * reference's H when the inputs are one sequence (N counts sequences, not tokens). RTN rounds each weight alone; GPTQ is gptqTrace on the 1-row layer.
  */
 import { HessianAccumulator } from '../hessian';
 import { bruteForceBest, candidateErrors, rowOutputs, type CandidateErrors } from '../worked-examples';
@@ -31,6 +31,13 @@ export const NOTES_TOY_ROW: ToyRow = {
   candidate: [0.5, -0.5],
 };
 
+/**
+ * Lesson 1's opening row: the notes' inputs and grid with W = [0.70, −0.30], where rounding each
+ * weight alone (RTN: [0.5, −0.5], squared error 1.00) and GPTQ ([0.5, 0], 0.50) visibly differ,
+ * and the best grid point ([1, −0.5], 0.25) differs from both. In the notes' own example all three coincide.
+ */
+export const OPENING_TOY_ROW: ToyRow = { ...NOTES_TOY_ROW, w: [0.7, -0.3] };
+
 /** GPTQ's damping in the lessons: the reference's default fraction of mean(diag H). */
 export const TOY_PERC_DAMP = defaultQuantOptions.percDamp;
 
@@ -57,7 +64,7 @@ export interface ToyGptqStep {
 export interface ToyRowAnalysis {
   /** Original outputs w·x_t. */
   target: number[];
-  /** H = 2·XᵀX [cols, cols] (undamped: the shape of the error). */
+  /** H = (2/N)·XᵀX with N = 1 sequence [cols, cols] (undamped: the shape of the error). */
   H: Float64Array;
   /** H + damp·I, its inverse (what GPTQ compensates with), and damp itself. */
   Hd: Float64Array;
@@ -91,7 +98,7 @@ export function inputMatrix(inputs: readonly (readonly number[])[]): Float64Arra
   return Float64Array.from(inputs.flat());
 }
 
-/** H = 2·XᵀX through the reference's accumulator (one batch, one sequence). */
+/** H = (2/N)·XᵀX through the reference's accumulator (one batch of N = 1 sequence). */
 export function toyHessian(inputs: readonly (readonly number[])[], cols: number): Float64Array {
   const acc = new HessianAccumulator(cols);
   acc.addBatch(inputMatrix(inputs), inputs.length, 1);

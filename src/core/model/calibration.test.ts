@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { calibrationFromText, calibrationWindows, evaluationWindows, resolveCalibration, textToIds } from './calibration';
+import { assertIdsInVocabulary, calibrationFromText, calibrationWindows, evaluationWindows, resolveCalibration, textToIds } from './calibration';
 import { parseModelConfig } from './config';
 import { PythonRandom } from './python-random';
 import { loadTokenizer } from './tokenizer';
@@ -93,5 +93,17 @@ describe('calibration from text', () => {
 
   it('says when the text is too short', () => {
     expect(() => calibrationFromText(tokenizer, config, 'Once upon a time', { seqlen: 64 })).toThrow(/use a longer text/);
+  });
+});
+
+describe('token ids outside the vocabulary', () => {
+  const names = new Map([[512, '<|tool|>'], [600, 'zz']]);
+  const tok = { tokenOf: (id: number) => names.get(id) };
+
+  it('are refused naming the first token, its id, how many more and the vocabulary size', () => {
+    expect(() => assertIdsInVocabulary([5, 511, 0], 512, tok, 'the prompt')).not.toThrow();
+    expect(() => assertIdsInVocabulary([5, 512, 7, 600, 512], 512, tok, 'the prompt')).toThrow(
+      /^the prompt has the token "<\|tool\|>" \(id 512\) and 2 more tokens outside the model's vocabulary of 512 \(ids 0–511\): the tokenizer has tokens the model has no embedding for/);
+    expect(() => assertIdsInVocabulary([700], 512, tok, 'the text')).toThrow(/^the text has the token \(unnamed\) \(id 700\) outside/);
   });
 });

@@ -25,6 +25,28 @@ export function textToIds(tokenizer: TextTokenizer, text: string): number[] {
   return tokenizer.encode(text, { addSpecialTokens: false });
 }
 
+/**
+ * Throws a RangeError when a token id is outside the model's vocabulary [0, vocabSize): a
+ * tokenizer can give ids the embedding has no row for (added tokens are the usual way), and the
+ * model must not be run on them. `what` names the text, e.g. "the calibration text".
+ */
+export function assertIdsInVocabulary(ids: readonly number[], vocabSize: number, tokenizer: Pick<TextTokenizer, 'tokenOf'>, what: string): void {
+  let bad = -1;
+  let count = 0;
+  for (const id of ids) {
+    if (!(id >= 0 && id < vocabSize)) {
+      if (bad < 0) bad = id;
+      count++;
+    }
+  }
+  if (bad < 0) return;
+  const token = tokenizer.tokenOf(bad);
+  throw new RangeError(`${what} has the token ${token === undefined ? '(unnamed)' : JSON.stringify(token)} (id ${bad})` +
+    `${count > 1 ? ` and ${count - 1} more token${count > 2 ? 's' : ''}` : ''} outside the model's vocabulary of ${vocabSize} ` +
+    `(ids 0–${vocabSize - 1}): the tokenizer has tokens the model has no embedding for (added tokens?). Remove ` +
+    'them from the text, or use the tokenizer that belongs to this model.');
+}
+
 function checkSeqlen(seqlen: number): void {
   if (!Number.isSafeInteger(seqlen) || seqlen < 1) throw new RangeError(`seqlen must be a positive integer, got ${seqlen}`);
 }

@@ -6,7 +6,7 @@
 import { baseName, readText, type ByteSource } from './byte-source';
 import { CheckpointError } from './checkpoint-error';
 import { parseModelConfig, type ModelConfig } from './config';
-import { linearSpec, modelLayout, requiredTensors, type ModelLayout } from './architecture';
+import { basePrefixes, linearSpec, modelLayout, requiredTensors, type ModelLayout } from './architecture';
 import { readSafetensorsHeader, readTensorBytes, readTensorF32, shapeSize, type SafetensorsHeader, type TensorInfo } from './safetensors';
 import { parseGptqConfig, type GptqConfigInfo } from '../export/quant-config';
 import { gptqTensorShapes, readGptqLinear } from '../export/read-gptq';
@@ -46,6 +46,10 @@ export interface Checkpoint {
   readTensor(name: string): Promise<Float32Array>;
   /** A tensor's bytes as stored, with its dtype and shape. */
   readTensorBytes(name: string): Promise<{ info: TensorInfo; bytes: Uint8Array }>;
+  /** Bytes [offset, offset + length) of a tensor's stored data, to read a large tensor in pieces. */
+  readTensorRange(name: string, offset: number, length: number): Promise<Uint8Array>;
+  /** The weight file that holds a tensor (e.g. "model.safetensors"), or undefined. */
+  fileOf(name: string): string | undefined;
   /**
    * A block's linear weight as [out, in] (transposing Conv1D), e.g. readLinearWeight(0, "attn.c_attn");
    * in a GPTQ checkpoint, the dequantized weight of a quantized linear.
@@ -95,9 +99,11 @@ export async function openCheckpoint(files: ByteSource[], options: OpenCheckpoin
   const tensors = new Map<string, TensorInfo>();
   for (const [name, file] of tensorFile) tensors.set(name, headers.get(file)!.tensors.get(name)!);
 
-  const gpt2Prefix = config.arch === 'gpt2' && !tensors.has('transformer.wte.weight') && tensors.has('wte.weight')
-    ? '' : 'transformer.';
-  const layout = modelLayout(config, gpt2Prefix);
+  // GPT-2 and OPT checkpoints may hold a bare base model, whose names start without the usual prefix.
+  const prefixes = basePrefixes(config);
+  const prefix = prefixes.find((p) => tensors.has(modelLayout(config, p).embedTokens)) ?? prefixes[0];
+  const embedDtype = tensors.get(modelLayout(config, prefix).embedTokens)?.dtype;
+  const layout = modelLayout(config, prefix, embedDtype);
   const quantizedLinear = (name: string) => quantization !== null && tensors.has(name.replace(/\.weight$/, '.qweight'));
   const required = requiredTensors(layout, config).flatMap((r) => {
     if (!r.name.endsWith('.weight') || !quantizedLinear(r.name)) return [r];
@@ -144,6 +150,16 @@ export async function openCheckpoint(files: ByteSource[], options: OpenCheckpoin
     return { info: tensors.get(name)!, bytes: await readTensorBytes(byName.get(file)!, headers.get(file)!, name) };
   };
 
+  const tensorRange = async (name: string, offset: number, length: number) => {
+    const file = tensorFile.get(name);
+    if (!file) throw new CheckpointError(`tensor "${name}" is not in this checkpoint`, { tensor: name });
+    const info = tensors.get(name)!;
+    if (!(offset >= 0 && length >= 0 && offset + length <= info.end - info.begin)) {
+      throw new RangeError(`tensor "${name}": bytes ${offset}..${offset + length} are outside its ${info.end - info.begin} bytes`);
+    }
+    return byName.get(file)!.read(headers.get(file)!.dataOffset + info.begin + offset, length);
+  };
+
   return {
     config,
     configJson,
@@ -155,6 +171,8 @@ export async function openCheckpoint(files: ByteSource[], options: OpenCheckpoin
     tensors,
     readTensor,
     readTensorBytes: rawTensor,
+    readTensorRange: tensorRange,
+    fileOf: (name) => tensorFile.get(name),
     async readLinearWeight(block, linear) {
       const spec = linearSpec(layout, linear);
       const module = `${layout.blockPrefix(block)}${linear}`;

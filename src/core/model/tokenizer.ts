@@ -12,6 +12,8 @@ export interface TextTokenizer {
   encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
   /** Text of ids; special tokens are kept unless skipSpecialTokens. */
   decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
+  /** The token string of an id (as the vocabulary or the added tokens spell it), or undefined. */
+  tokenOf(id: number): string | undefined;
   bosId?: number;
   eosId?: number;
 }
@@ -56,6 +58,9 @@ export function loadTokenizer(tokenizerJson: string, tokenizerConfigJson?: strin
     decode(ids, options = {}) {
       if (ids.length === 0) return ''; // the library refuses an empty list
       return tokenizer.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false });
+    },
+    tokenOf(id) {
+      return tokenizer.id_to_token(id);
     },
     bosId: idOf('bos_token'),
     eosId: idOf('eos_token'),

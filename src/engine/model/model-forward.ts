@@ -1,12 +1,27 @@
 /**
- * The whole model on the GPU, one block's weights at a time: embeddings (+ learned positions),
- * the blocks, the final norm, the LM head in chunks of tokens, and per-token negative
- * log-likelihood and argmax. Perplexity and greedy decoding are built on it.
+ * The whole model on the GPU, one block's weights at a time: embeddings (scaled, projected in,
+ * + learned positions), the blocks, the final norm, project_out, the LM head in chunks of tokens
+ * (softcapped where the family says so), and per-token negative log-likelihood and argmax.
+ * Perplexity and greedy decoding are built on it.
  */
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { GpuMatrix } from '../../gpu/matrix';
-import { encodeEmbed, encodeLinear, encodeNll, type NormWeights } from '../../gpu/kernels/forward';
-import { BlockRunner, type BlockShape, type Family, type GpuBlock } from './block-forward';
+import type { Recorder } from '../../gpu/recorder';
+import {
+  ELEMENTWISE,
+  encodeElementwise,
+  encodeEmbed,
+  encodeLinear,
+  encodeNll,
+  FORWARD_STATUS,
+  FORWARD_STATUS_SLOTS,
+  NO_TARGET,
+  type NormWeights,
+  type StatusSlot,
+} from '../../gpu/kernels/forward';
+import { blockNorms, type ModelLayout, type NormSpec } from '../../core/model/architecture';
+import { BlockRunner, type BlockShape, type GpuBlock } from './block-forward';
+import { roundedToHalf } from '../../core/export/f16';
 
 export interface HostNorm {
   weight: Float32Array;
@@ -23,13 +38,15 @@ export interface HostLinear {
 
 export interface HostBlock {
   linears: Map<string, HostLinear>;
-  norm1: HostNorm;
-  norm2: HostNorm;
+  /** By module name inside the block (every norm of blockNorms(layout.block)). */
+  norms: Map<string, HostNorm>;
 }
 
 export interface ModelSpec {
-  family: Family;
+  /** The family's description: names, block structure, norms, RoPE and windows per layer. */
+  layout: ModelLayout;
   hidden: number;
+  /** MLP width (padded by the export plan where it pads). */
   intermediate: number;
   layers: number;
   heads: number;
@@ -37,45 +54,58 @@ export interface ModelSpec {
   headDim: number;
   vocab: number;
   maxPositions: number;
-  ropeTheta: number;
-  norm: 'rms' | 'layer';
-  normEps: number;
+  /** Width of the token embeddings and of the LM head's input (layout.embedDim). */
+  embedDim: number;
 }
 
 /** Weights outside the blocks, on the host. */
 export interface HostGlobals {
-  /** [vocab, hidden] */
+  /** [vocab, embedDim] */
   embed: Float32Array;
-  /** [maxPositions, hidden] (GPT-2's learned positions) */
+  /** [maxPositions + positionOffset, hidden] (learned positions) */
   positions?: Float32Array;
-  finalNorm: HostNorm;
-  /** [vocab, hidden]; the same array as embed when tied */
+  /** [hidden, embedDim] (OPT's project_in) */
+  projectIn?: Float32Array;
+  /** [embedDim, hidden] (OPT's project_out) */
+  projectOut?: Float32Array;
+  /** null when the family has no final norm (post-LN OPT) */
+  finalNorm: HostNorm | null;
+  /** [vocab, embedDim]; the same array as embed when tied */
   lmHead: Float32Array;
 }
 
 /** Gives the weights of block b (the original, or a quantized version of them). */
 export type BlockSource = (b: number) => Promise<HostBlock>;
 
-export function uploadNorm(rt: GpuRuntime, n: HostNorm, kind: 'rms' | 'layer', eps: number, label: string): NormWeights {
-  const weight = rt.storage(n.weight.byteLength, `${label}.weight`);
-  rt.upload(weight, 0, n.weight);
+/** Uploads a norm; Gemma's (1 + w) is formed here in f32, as Gemma3RMSNorm does. */
+export function uploadNorm(rt: GpuRuntime, n: HostNorm, spec: NormSpec, label: string): NormWeights {
+  const values = spec.kind === 'rms_plus_one' ? n.weight.map((w) => 1 + w) : n.weight;
+  const weight = rt.storage(values.byteLength, `${label}.weight`);
+  rt.upload(weight, 0, values);
   let bias = weight;
   if (n.bias) {
     bias = rt.storage(n.bias.byteLength, `${label}.bias`);
     rt.upload(bias, 0, n.bias);
   }
-  return { kind, eps, weight, bias };
+  return { kind: spec.kind === 'layer' ? 'layer' : 'rms', eps: spec.eps, weight, bias };
 }
 
 export function releaseNorm(rt: GpuRuntime, n: NormWeights): void {
   rt.release(n.weight, n.bias === n.weight ? null : n.bias);
 }
 
-export function uploadBlock(rt: GpuRuntime, spec: ModelSpec, host: HostBlock, label: string): GpuBlock {
+function uploadMatrix(rt: GpuRuntime, rows: number, cols: number, data: Float32Array, label: string): GpuMatrix {
+  const m = rt.matrix(rows, cols, label);
+  rt.uploadMatrix(m, data);
+  return m;
+}
+
+/** Uploads block b's weights. */
+export function uploadBlock(rt: GpuRuntime, spec: ModelSpec, host: HostBlock, b: number): GpuBlock {
+  const label = `block${b}`;
   const linears = new Map<string, { W: GpuMatrix; bias: GPUBuffer | null }>();
   for (const [name, l] of host.linears) {
-    const W = rt.matrix(l.out, l.in, `${label}.${name}`);
-    rt.uploadMatrix(W, l.W);
+    const W = uploadMatrix(rt, l.out, l.in, l.W, `${label}.${name}`);
     let bias: GPUBuffer | null = null;
     if (l.bias) {
       bias = rt.storage(l.bias.byteLength, `${label}.${name}.bias`);
@@ -83,31 +113,22 @@ export function uploadBlock(rt: GpuRuntime, spec: ModelSpec, host: HostBlock, la
     }
     linears.set(name, { W, bias });
   }
-  return {
-    linears,
-    norm1: uploadNorm(rt, host.norm1, spec.norm, spec.normEps, `${label}.norm1`),
-    norm2: uploadNorm(rt, host.norm2, spec.norm, spec.normEps, `${label}.norm2`),
-  };
+  const norms = new Map<string, NormWeights>();
+  for (const n of blockNorms(spec.layout.block)) {
+    const h = host.norms.get(n.name);
+    if (!h) throw new Error(`block ${b} weights have no ${n.name}`);
+    norms.set(n.name, uploadNorm(rt, h, n, `${label}.${n.name}`));
+  }
+  return { index: b, linears, norms };
 }
 
 export function releaseBlock(rt: GpuRuntime, b: GpuBlock): void {
   for (const l of b.linears.values()) rt.release(l.W, l.bias);
-  releaseNorm(rt, b.norm1);
-  releaseNorm(rt, b.norm2);
+  for (const n of b.norms.values()) releaseNorm(rt, n);
 }
 
 export function blockShape(spec: ModelSpec, seqlen: number, sequences: number): BlockShape {
-  return {
-    family: spec.family,
-    hidden: spec.hidden,
-    intermediate: spec.intermediate,
-    heads: spec.heads,
-    kvHeads: spec.kvHeads,
-    headDim: spec.headDim,
-    ropeTheta: spec.ropeTheta,
-    seqlen,
-    tokens: seqlen * sequences,
-  };
+  return { spec, seqlen, tokens: seqlen * sequences };
 }
 
 export interface TokenScores {
@@ -121,37 +142,93 @@ export interface TokenScores {
   lastLogits: Float32Array;
 }
 
+/** Bytes rounded to F16 per upload piece, so that no second host copy of a large matrix is made. */
+const HALF_UPLOAD_BYTES = 16 << 20;
+
+/** Uploads a dense [rows, cols] array into a padded matrix, each value rounded to F16 on the way. */
+function uploadMatrixAsHalf(rt: GpuRuntime, m: GpuMatrix, data: Float32Array): void {
+  if (data.length !== m.rows * m.cols) throw new RangeError(`${m.buffer.label}: expected ${m.rows}×${m.cols} values, got ${data.length}`);
+  const rowsPerPiece = Math.max(1, Math.floor(HALF_UPLOAD_BYTES / (m.ld * 4)));
+  const staging = new Float32Array(Math.min(rowsPerPiece, m.rows) * m.ld);
+  for (let r0 = 0; r0 < m.rows; r0 += rowsPerPiece) {
+    const n = Math.min(rowsPerPiece, m.rows - r0);
+    const piece = roundedToHalf(data.subarray(r0 * m.cols, (r0 + n) * m.cols));
+    for (let r = 0; r < n; r++) staging.set(piece.subarray(r * m.cols, (r + 1) * m.cols), r * m.ld);
+    rt.upload(m.buffer, r0 * m.ld * 4, staging.subarray(0, n * m.ld));
+  }
+}
+
 /** Weights outside the blocks, uploaded once. */
 export class GpuGlobals {
+  /** [vocab, embedDim] */
   readonly E: GpuMatrix;
   readonly positions: GpuMatrix | null;
+  readonly projectIn: GpuMatrix | null;
+  readonly projectOut: GpuMatrix | null;
   readonly head: GpuMatrix;
-  readonly finalNorm: NormWeights;
+  readonly finalNorm: NormWeights | null;
 
+  /**
+   * With `half`, every value is uploaded rounded to F16, as the exported file holds it (the run's
+   * RTN and GPTQ models); the host arrays are not changed and no full rounded copy is made.
+   */
   constructor(
     private readonly rt: GpuRuntime,
     readonly spec: ModelSpec,
     host: HostGlobals,
+    options: { half?: boolean } = {},
   ) {
-    this.E = rt.matrix(spec.vocab, spec.hidden, 'model.embed');
-    rt.uploadMatrix(this.E, host.embed);
-    this.positions = null;
-    if (host.positions) {
-      this.positions = rt.matrix(spec.maxPositions, spec.hidden, 'model.positions');
-      rt.uploadMatrix(this.positions, host.positions);
-    }
-    if (host.lmHead === host.embed) {
-      this.head = this.E;
+    const half = options.half === true;
+    const upload = (rows: number, cols: number, data: Float32Array, label: string) => {
+      const m = rt.matrix(rows, cols, label);
+      if (half) uploadMatrixAsHalf(rt, m, data);
+      else rt.uploadMatrix(m, data);
+      return m;
+    };
+    const { layout, vocab, embedDim, hidden, maxPositions } = spec;
+    this.E = upload(vocab, embedDim, host.embed, 'model.embed');
+    this.positions = host.positions ? upload(maxPositions + layout.positionOffset, hidden, host.positions, 'model.positions') : null;
+    this.projectIn = host.projectIn ? upload(hidden, embedDim, host.projectIn, 'model.projectIn') : null;
+    this.projectOut = host.projectOut ? upload(embedDim, hidden, host.projectOut, 'model.projectOut') : null;
+    this.head = host.lmHead === host.embed ? this.E : upload(vocab, embedDim, host.lmHead, 'model.lmHead');
+    const finalNorm = host.finalNorm && half
+      ? { weight: roundedToHalf(host.finalNorm.weight), bias: host.finalNorm.bias && roundedToHalf(host.finalNorm.bias) }
+      : host.finalNorm;
+    this.finalNorm = finalNorm && layout.finalNorm ? uploadNorm(rt, finalNorm, layout.finalNorm, 'model.finalNorm') : null;
+  }
+
+  /**
+   * Records h [tokens, hidden] = the embeddings of ids (sequences of seqlen): E[id] · scale,
+   * through project_in, plus the learned position t mod seqlen + offset. An id outside the
+   * vocabulary raises `status`. Returns the temporary buffers, for the caller to release once the
+   * recorder has finished.
+   */
+  encodeEmbedding(rec: Recorder, ids: GPUBuffer, h: GpuMatrix, seqlen: number, status: StatusSlot): (GPUBuffer | GpuMatrix)[] {
+    const { rt, spec } = this;
+    const limit = rt.bindingLimit;
+    const T = h.rows;
+    const temps: (GPUBuffer | GpuMatrix)[] = [];
+    if (this.projectIn) {
+      const e = rt.matrix(T, spec.embedDim, 'embed.tokens');
+      temps.push(e);
+      encodeEmbed(rec, this.E, ids, e, false, limit, status, spec.layout.embedScale);
+      encodeLinear(rec, e, this.projectIn, h, limit);
     } else {
-      this.head = rt.matrix(spec.vocab, spec.hidden, 'model.lmHead');
-      rt.uploadMatrix(this.head, host.lmHead);
+      encodeEmbed(rec, this.E, ids, h, false, limit, status, spec.layout.embedScale);
     }
-    this.finalNorm = uploadNorm(rt, host.finalNorm, spec.norm, spec.normEps, 'model.finalNorm');
+    if (this.positions) {
+      const offset = spec.layout.positionOffset;
+      const pos = rt.storage(T * 4, 'embed.positions');
+      temps.push(pos);
+      rt.upload(pos, 0, Uint32Array.from({ length: T }, (_, t) => (t % seqlen) + offset));
+      encodeEmbed(rec, this.positions, pos, h, true, limit, status);
+    }
+    return temps;
   }
 
   release(): void {
-    this.rt.release(this.E, this.positions, this.head === this.E ? null : this.head);
-    releaseNorm(this.rt, this.finalNorm);
+    this.rt.release(this.E, this.positions, this.projectIn, this.projectOut, this.head === this.E ? null : this.head);
+    if (this.finalNorm) releaseNorm(this.rt, this.finalNorm);
   }
 }
 
@@ -185,28 +262,24 @@ async function score(
   const idsBuf = rt.storage(T * 4, 'score.ids');
   rt.upload(idsBuf, 0, ids);
   const targets = new Uint32Array(T);
-  for (let t = 0; t < T; t++) targets[t] = (t + 1) % seqlen === 0 ? 0xffffffff : ids[t + 1];
+  for (let t = 0; t < T; t++) targets[t] = (t + 1) % seqlen === 0 ? NO_TARGET : ids[t + 1];
   const targetsBuf = rt.storage(T * 4, 'score.targets');
   rt.upload(targetsBuf, 0, targets);
   const nllBuf = rt.storage(T * 4, 'score.nll');
   const argmaxBuf = rt.storage(T * 4, 'score.argmax');
+  const status = rt.storage(FORWARD_STATUS_SLOTS * 4, 'score.status');
   let h = rt.matrix(T, spec.hidden, 'score.h0');
   let next = rt.matrix(T, spec.hidden, 'score.h1');
   const runner = new BlockRunner(rt, blockShape(spec, seqlen, T / seqlen));
-  let posBuf: GPUBuffer | null = null;
+  const temps: (GPUBuffer | GpuMatrix | null)[] = [];
   try {
     let rec = rt.recorder('score.embed');
-    encodeEmbed(rec, globals.E, idsBuf, h, false, rt.bindingLimit);
-    if (globals.positions) {
-      const pos = Uint32Array.from({ length: T }, (_, t) => t % seqlen);
-      posBuf = rt.storage(T * 4, 'score.positions');
-      rt.upload(posBuf, 0, pos);
-      encodeEmbed(rec, globals.positions, posBuf, h, true, rt.bindingLimit);
-    }
+    rec.clear(status);
+    temps.push(...globals.encodeEmbedding(rec, idsBuf, h, seqlen, { buffer: status, slot: FORWARD_STATUS.embedRowOutOfRange }));
     rec.finish();
     for (let b = 0; b < spec.layers; b++) {
       if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
-      const block = uploadBlock(rt, spec, await blocks(b), `block${b}`);
+      const block = uploadBlock(rt, spec, await blocks(b), b);
       rec = rt.recorder(`score.block${b}`);
       runner.encode(rec, h, next, block);
       rec.finish();
@@ -214,20 +287,38 @@ async function score(
       [h, next] = [next, h];
     }
     rec = rt.recorder('score.head');
-    runner.encodeFinalNorm(rec, h, globals.finalNorm);
+    // The head's input: final norm (if any), then project_out (if any).
+    let headIn = h;
+    if (globals.finalNorm) {
+      runner.encodeFinalNorm(rec, h, globals.finalNorm);
+      headIn = runner.normed;
+    }
+    if (globals.projectOut) {
+      const projected = rt.matrix(T, spec.embedDim, 'score.projectOut');
+      temps.push(projected);
+      encodeLinear(rec, headIn, globals.projectOut, projected, rt.bindingLimit);
+      headIn = projected;
+    }
+    const cap = spec.layout.logitSoftcap;
     // The LM head in chunks of tokens whose logits fit one binding.
     const chunkRows = Math.min(T, maxLogitRows(rt, spec.vocab));
     const logits = rt.matrix(chunkRows, spec.vocab, 'score.logits');
     for (let t0 = 0; t0 < T; t0 += chunkRows) {
       const chunk = { ...logits, rows: Math.min(chunkRows, T - t0) };
-      encodeLinear(rec, runner.normed, globals.head, chunk, rt.bindingLimit, t0);
-      encodeNll(rec, chunk, targetsBuf, nllBuf, argmaxBuf, t0);
+      encodeLinear(rec, headIn, globals.head, chunk, rt.bindingLimit, t0);
+      if (cap !== null) encodeElementwise(rec, { op: ELEMENTWISE.softcap, y: chunk, alpha: cap, placeholder: rt.placeholder }, rt.bindingLimit);
+      encodeNll(rec, chunk, targetsBuf, nllBuf, argmaxBuf, t0, { buffer: status, slot: FORWARD_STATUS.targetOutOfRange });
       rec.submit();
     }
     rec.finish();
     const lastRow = (T - 1) % chunkRows;
     const lastLogits = await rt.readF32(logits.buffer, lastRow * logits.ld * 4, spec.vocab);
     rt.release(logits);
+    const flags = await rt.readU32(status, 0, FORWARD_STATUS_SLOTS);
+    if (flags[FORWARD_STATUS.embedRowOutOfRange] || flags[FORWARD_STATUS.targetOutOfRange]) {
+      throw new RangeError(`a token id is outside the model's vocabulary of ${spec.vocab} (flagged by the ` +
+        `${flags[FORWARD_STATUS.embedRowOutOfRange] ? 'embedding' : 'NLL'} kernel); check the ids before the forward pass`);
+    }
     const nll32 = await rt.readF32(nllBuf, 0, T);
     const argmax = await rt.readU32(argmaxBuf, 0, T);
     const nll = Float64Array.from(nll32);
@@ -235,7 +326,7 @@ async function score(
   } finally {
     if (!rt.isLost) {
       runner.release();
-      rt.release(idsBuf, targetsBuf, nllBuf, argmaxBuf, h, next, posBuf);
+      rt.release(idsBuf, targetsBuf, nllBuf, argmaxBuf, status, h, next, ...temps);
     }
   }
 }
@@ -246,7 +337,10 @@ function maxLogitRows(rt: GpuRuntime, vocab: number): number {
   return Math.max(1, Math.min(65535, Math.floor(rt.bindingLimit / (ld * 4))));
 }
 
-/** Greedy continuation of a prompt by `count` tokens (the whole sequence is rerun per token). */
+/**
+ * Greedy continuation of a prompt by `count` tokens (the whole sequence is rerun per token);
+ * `onToken` hears each new token as it is chosen.
+ */
 export async function greedy(
   rt: GpuRuntime,
   globals: GpuGlobals,
@@ -254,6 +348,7 @@ export async function greedy(
   prompt: readonly number[],
   count: number,
   signal?: AbortSignal,
+  onToken?: (id: number, index: number) => void,
 ): Promise<number[]> {
   const ids = [...prompt];
   const out: number[] = [];
@@ -262,6 +357,7 @@ export async function greedy(
     const next = scores.argmax[ids.length - 1];
     out.push(next);
     ids.push(next);
+    onToken?.(next, out.length - 1);
   }
   return out;
 }

@@ -60,11 +60,11 @@ export function GptqPathTable({ analysis: a }: { analysis: ToyRowAnalysis }) {
         the point of lowest output error, where an ellipse just touches the line (up to the small damping below).
       </p>
       <div className="matrices">
-        <Matrix2 label="H = 2·XᵀX" M={a.H} testId="l1-H" />
+        <Matrix2 label="H = (2/N)·XᵀX, N = 1" M={a.H} testId="l1-H" />
         <Matrix2 label="H⁻¹ (damped)" M={a.Hinv} testId="l1-Hinv" />
       </div>
       <p className="note">
-        Like the reference, GPTQ adds {sig(a.damp)} ({100 * TOY_PERC_DAMP}% of the mean of H’s diagonal) to the diagonal before
+        N counts the calibration sequences (here the inputs form one, so H = 2·XᵀX), as in lessons 3 and 4. Like the reference, GPTQ adds {sig(a.damp)} ({100 * TOY_PERC_DAMP}% of the mean of H’s diagonal) to the diagonal before
         inverting. With two independent inputs that barely moves anything; with a single input it is what makes H
         invertible at all.
       </p>

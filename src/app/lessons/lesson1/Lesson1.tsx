@@ -11,7 +11,8 @@ import { initialToyRow, toyReducer } from './state';
 import { WeightControls } from './WeightControls';
 
 /**
- * Lesson 1: the notes' row W = [0.80, −0.40] on a 2-bit grid, every number recomputed by
+ * Lesson 1: a row on a 2-bit grid, opening at W = [0.70, −0.30] where GPTQ visibly beats rounding
+ * (the notes' W = [0.80, −0.40], where they coincide, is a button away), every number recomputed by
  * src/core/lessons from the state on each change. While W is dragged the picture's view is
  * frozen, so the plane does not slide under the pointer.
  */
@@ -31,6 +32,11 @@ export function Lesson1() {
           not judged that way: it is judged by what comes out once its weights meet real inputs. Below is one row of a
           layer, a few calibration inputs and a grid of allowed values. Every candidate row is scored by how far its
           outputs land from the original outputs, summed as squared errors. Change anything; every number follows.
+        </p>
+        <p className="note" data-testid="l1-opening-note">
+          This row starts at W = [0.70, −0.30]: rounding each weight alone lands on [0.5, −0.5], GPTQ on [0.5, 0] with
+          half the output error, and the best grid point is another still. In the notes’ example, W = [0.80, −0.40], all
+          three coincide; the button under the weights takes you there.
         </p>
         <div className="l1-controls">
           <WeightControls w={row.w} dispatch={dispatch} />

@@ -2,7 +2,7 @@ import type { Dispatch } from 'react';
 import { NumberField } from '../NumberField';
 import type { ToyAction } from './state';
 
-/** The row's two weights as number fields, and a way back to the notes' example. */
+/** The row's two weights as number fields, and ways back to the opening row and to the notes' example. */
 export function WeightControls({ w, dispatch }: { w: number[]; dispatch: Dispatch<ToyAction> }) {
   return (
     <fieldset className="control-group">
@@ -19,8 +19,11 @@ export function WeightControls({ w, dispatch }: { w: number[]; dispatch: Dispatc
           onCommit={(value) => dispatch({ type: 'set-weight', index: i, value })}
         />
       ))}
-      <button type="button" onClick={() => dispatch({ type: 'reset' })}>
+      <button type="button" data-testid="l1-notes-example" onClick={() => dispatch({ type: 'reset' })}>
         Back to the notes’ example
+      </button>
+      <button type="button" data-testid="l1-opening" onClick={() => dispatch({ type: 'opening' })}>
+        Back to the opening row
       </button>
     </fieldset>
   );

@@ -1,18 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { gridLevels } from '../../../core/lessons/grid';
 import { initialToyRow, MAX_INPUTS, toyReducer } from './state';
+import { analyzeToyRow } from '../../../core/lessons/toy-row';
 
 describe("lesson 1's state", () => {
-  it("starts at the notes' example", () => {
+  it("opens where GPTQ visibly beats rounding, and goes back to the notes' example", () => {
     const s = initialToyRow();
-    expect(s.w).toEqual([0.8, -0.4]);
+    expect(s.w).toEqual([0.7, -0.3]);
     expect(s.inputs).toEqual([[2, 1], [1, 3]]);
     expect(s.grid).toEqual({ bits: 2, step: 0.5, zero: 1 });
+    const a = analyzeToyRow(s);
+    expect(a.rtn.w).toEqual([0.5, -0.5]);
+    expect(a.gptq.w).toEqual([0.5, 0]);
+    expect(a.gptq.squaredSum).toBeLessThan(a.rtn.squaredSum - 0.4); // 0.50 against 1.00
+    const notes = toyReducer(s, { type: 'reset' });
+    expect(notes.w).toEqual([0.8, -0.4]);
+    expect(toyReducer(notes, { type: 'opening' }).w).toEqual([0.7, -0.3]);
   });
 
   it('nudges and drags land on the 0.01 lattice', () => {
     let s = toyReducer(initialToyRow(), { type: 'nudge', dw1: 0.01, dw2: -0.1 });
-    expect(s.w).toEqual([0.81, -0.5]);
+    expect(s.w).toEqual([0.71, -0.4]);
     s = toyReducer(s, { type: 'set-w', w: [0.123456, -0.98765] });
     expect(s.w).toEqual([0.12, -0.99]);
   });

@@ -5,7 +5,7 @@
  */
 import { maxQ } from '../../../core/quantizer';
 import { gridLevels } from '../../../core/lessons/grid';
-import { NOTES_TOY_ROW, type ToyRow } from '../../../core/lessons/toy-row';
+import { NOTES_TOY_ROW, OPENING_TOY_ROW, type ToyRow } from '../../../core/lessons/toy-row';
 
 /** At most this many calibration inputs (the table stays readable); at least one. */
 export const MAX_INPUTS = 6;
@@ -27,10 +27,12 @@ export type ToyAction =
   | { type: 'set-zero'; zero: number }
   | { type: 'set-candidate'; index: number; value: number }
   | { type: 'pick'; candidate: number[] }
-  | { type: 'reset' };
+  | { type: 'reset' }
+  | { type: 'opening' };
 
+/** The lesson opens on a row where GPTQ visibly beats rounding (OPENING_TOY_ROW). */
 export function initialToyRow(): ToyRow {
-  return structuredClone(NOTES_TOY_ROW);
+  return structuredClone(OPENING_TOY_ROW);
 }
 
 /** Rounds to the 0.01 lattice, so dragged and nudged weights read cleanly. */
@@ -76,6 +78,8 @@ export function toyReducer(s: ToyRow, a: ToyAction): ToyRow {
     case 'pick':
       return { ...s, candidate: a.candidate.slice() };
     case 'reset':
+      return structuredClone(NOTES_TOY_ROW);
+    case 'opening':
       return initialToyRow();
   }
 }

@@ -38,7 +38,7 @@ export function Lesson2() {
           }}
           onCheck={check}
         />
-        {verdict && <ExerciseFeedback verdict={verdict} solution={solution} candidates={ex.candidates} />}
+        {verdict && <ExerciseFeedback verdict={verdict} solution={solution} candidates={ex.candidates} draft={draft} />}
         {!verdict?.allRight && (
           <button type="button" className="link-button" aria-expanded={showWorking} onClick={() => setShowWorking((v) => !v)}>
             {showWorking ? 'Hide the working' : 'Show the working'}

@@ -1,10 +1,14 @@
+import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
-import { short, sig } from '../fmt';
+import { axisTitle, integerAxis, linearAxis, xAxisProps, yAxisProps } from '../../charts/axis';
+import { sig } from '../fmt';
 import type { ErrorPoint } from './view';
 
 /** Output MSE of GPTQ's working W and of RTN after each step: a chart and the same numbers as a table. */
 export function ErrorChart({ points, step }: { points: ErrorPoint[]; step: number }) {
   const now = points[step];
+  const x = useMemo(() => integerAxis(points.map((p) => p.step)), [points]);
+  const y = useMemo(() => linearAxis(points.flatMap((p) => [p.gptq, p.rtn]), { withZero: true }), [points]);
   return (
     <>
       <p className="note">
@@ -13,16 +17,18 @@ export function ErrorChart({ points, step }: { points: ErrorPoint[]; step: numbe
         difference between the layer’s outputs and the original ones on the calibration inputs; for GPTQ the columns
         not yet visited count as they stand after the corrections, for RTN as they were.
       </p>
-      <LineChart width={560} height={220} data={points} margin={{ top: 8, right: 16, bottom: 8, left: 8 }} aria-hidden="true">
-        <CartesianGrid strokeDasharray="3 3" />
-        <XAxis dataKey="step" />
-        <YAxis tickFormatter={(v: number) => short(v)} width={56} />
-        <Tooltip formatter={(v) => sig(Number(v))} />
-        <Legend />
-        <ReferenceLine x={step} stroke="#888" />
-        <Line dataKey="gptq" name="GPTQ" stroke="#2563ab" isAnimationActive={false} dot />
-        <Line dataKey="rtn" name="RTN" stroke="#c0392b" isAnimationActive={false} dot />
-      </LineChart>
+      <div className="chart" aria-hidden="true">
+        <LineChart responsive style={{ width: '100%', height: 240 }} data={points} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="step" {...xAxisProps(x, 'columns quantized (step)')} />
+          <YAxis {...yAxisProps(y, axisTitle('output MSE'))} />
+          <Tooltip formatter={(v) => sig(Number(v))} labelFormatter={(s) => `after step ${s}`} />
+          <Legend verticalAlign="top" height={24} />
+          <ReferenceLine x={step} stroke="#888" />
+          <Line dataKey="gptq" name="GPTQ" stroke="#2563ab" isAnimationActive={false} dot />
+          <Line dataKey="rtn" name="RTN" stroke="#c0392b" isAnimationActive={false} dot />
+        </LineChart>
+      </div>
       <div className="table-scroll">
         <table className="facts compact" data-testid="l3-errors">
           <caption className="visually-hidden">Output MSE after each step</caption>

@@ -1,8 +1,9 @@
-import { sig } from '../fmt';
+import { fixedFor } from '../fmt';
 import type { OrderItem } from './view';
 
 /** The order GPTQ visits the columns in, with each column's diagonal of H. */
 export function OrderStrip({ items, actOrder }: { items: OrderItem[]; actOrder: boolean }) {
+  const fmt = fixedFor(Math.max(...items.map((i) => Math.abs(i.diagH))));
   return (
     <div className="order-strip">
       <p className="note">
@@ -14,7 +15,7 @@ export function OrderStrip({ items, actOrder }: { items: OrderItem[]; actOrder: 
         {items.map((i) => (
           <li key={i.column} className={`order-${i.state}`} aria-current={i.state === 'current' ? 'step' : undefined}>
             <span className="order-col">c{i.column}</span>
-            <span className="order-diag">H {sig(i.diagH)}</span>
+            <span className="order-diag">H {fmt(i.diagH)}</span>
           </li>
         ))}
       </ol>

@@ -1,4 +1,4 @@
-import { num, sig } from '../fmt';
+import { fixed, sig } from '../fmt';
 import type { WalkView } from './view';
 
 /** The column quantized in this step: each row's weight as GPTQ met it, its grid value and error. */
@@ -34,9 +34,9 @@ export function StepSummary({ view: v }: { view: WalkView }) {
           {Array.from(s.w, (w, r) => (
             <tr key={r}>
               <th scope="row">r{r}</th>
-              <td className="num" data-testid={`l3-w-${r}`} data-value={w}>{num(w)}</td>
-              <td className="num" data-testid={`l3-q-${r}`} data-value={s.q[r]}>{num(s.q[r])}</td>
-              <td className="num" data-testid={`l3-err-${r}`} data-value={s.err[r]}>{num(s.err[r])}</td>
+              <td className="num" data-testid={`l3-w-${r}`} data-value={w}>{fixed(w)}</td>
+              <td className="num" data-testid={`l3-q-${r}`} data-value={s.q[r]}>{fixed(s.q[r])}</td>
+              <td className="num" data-testid={`l3-err-${r}`} data-value={s.err[r]}>{fixed(s.err[r])}</td>
             </tr>
           ))}
         </tbody>

@@ -2,22 +2,33 @@ import { useEffect, useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { costInTopColumns, studyPain, type CapturedLayer } from '../../../core/lessons/real-layer';
 import { sig } from '../fmt';
+import { axisTitle, integerAxis, logAxis, xAxisProps, yAxisProps } from '../../charts/axis';
 import { demoLayer, LESSON_WINDOWS, loadDemoForLesson, type DemoForLesson } from './demo-layer';
 import { painRows, type PainRow } from './view';
 
-/** Per-column series against sensitivity rank, on a log axis. */
-function RankChart({ rows, height, lines }: { rows: PainRow[]; height: number; lines: { key: keyof PainRow; name: string; colour: string }[] }) {
+/** Per-column series against sensitivity rank, on a log axis that spans whole decades around them, the card's full width. */
+function RankChart({ rows, height, title, lines }: { rows: PainRow[]; height: number; title: string; lines: { key: keyof PainRow; name: string; colour: string }[] }) {
+  const y = useMemo(() => logAxis(rows.flatMap((r) => lines.map((l) => r[l.key] as number | null)).filter((v): v is number => v !== null)), [rows, lines]);
+  const x = useMemo(() => integerAxis(rows.map((r) => r.rank)), [rows]);
   return (
-    <LineChart width={640} height={height} data={rows} margin={{ top: 8, right: 16, bottom: 8, left: 8 }} aria-hidden="true">
-      <CartesianGrid strokeDasharray="3 3" />
-      <XAxis dataKey="rank" />
-      <YAxis scale="log" domain={['auto', 'auto']} tickFormatter={(v: number) => v.toExponential(0)} width={56} />
-      <Tooltip formatter={(v) => sig(Number(v))} labelFormatter={(r) => `rank ${r}`} />
-      <Legend />
-      {lines.map((l) => <Line key={l.key} dataKey={l.key} name={l.name} stroke={l.colour} dot={false} isAnimationActive={false} />)}
-    </LineChart>
+    <div className="chart" aria-hidden="true" data-testid="l4-chart" data-y-min={y.domain[0]} data-y-max={y.domain[1]}>
+      <LineChart responsive style={{ width: '100%', height }} data={rows} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+        <CartesianGrid strokeDasharray="3 3" />
+        <XAxis dataKey="rank" {...xAxisProps(x, 'column rank (busiest first)')} />
+        <YAxis {...yAxisProps(y, axisTitle(title, 'log scale'), 'log')} />
+        <Tooltip formatter={(v) => sig(Number(v))} labelFormatter={(r) => `rank ${r}`} />
+        <Legend verticalAlign="top" height={24} />
+        {lines.map((l) => <Line key={l.key} dataKey={l.key} name={l.name} stroke={l.colour} dot={false} isAnimationActive={false} />)}
+      </LineChart>
+    </div>
   );
 }
+
+const DIAG_LINES: { key: keyof PainRow; name: string; colour: string }[] = [{ key: 'diag', name: 'diag(H)', colour: '#555' }];
+const COST_LINES: { key: keyof PainRow; name: string; colour: string }[] = [
+  { key: 'rtnCost', name: 'RTN: diag(H)·error²', colour: '#c0392b' },
+  { key: 'gptqCost', name: 'GPTQ: diag(H)·error²', colour: '#2563ab' },
+];
 
 type Load = { status: 'loading' } | { status: 'ready'; demo: DemoForLesson } | { status: 'error'; message: string };
 
@@ -98,11 +109,8 @@ export function Lesson4() {
           </section>
           <section className="panel">
             <h3>Column by column, busiest first</h3>
-            <RankChart rows={rows} height={200} lines={[{ key: 'diag', name: 'diag(H)', colour: '#555' }]} />
-            <RankChart rows={rows} height={220} lines={[
-              { key: 'rtnCost', name: 'RTN: diag(H)·error²', colour: '#c0392b' },
-              { key: 'gptqCost', name: 'GPTQ: diag(H)·error²', colour: '#2563ab' },
-            ]} />
+            <RankChart rows={rows} height={220} title="diag(H)" lines={DIAG_LINES} />
+            <RankChart rows={rows} height={240} title="diag(H)·error²" lines={COST_LINES} />
             <details>
               <summary>The same as a table</summary>
               <div className="table-scroll">

@@ -1,0 +1,92 @@
+/**
+ * runModel as the studio drives it: evaluation progress window by window, a cancel during the
+ * evaluation that keeps the quantized model (the studio) or throws (the CLI), and an MLP width
+ * padded for the export left out of every statistic (stories260K: 172 → 192 with group 32).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeRuntime } from '../testing/node-gpu';
+import { folderSources } from '../testing/node-source';
+import { readCorpus, sharedModelDir, STORIES_260K } from '../testing/shared-models';
+import { runModel, type RunInputs } from './run-model';
+import { RunCancelledError, type ProgressEvent } from '../core/run';
+import type { LayerDetail } from '../core/layer-detail';
+import type { GpuRuntime } from '../gpu/runtime';
+
+let rt: GpuRuntime;
+beforeAll(async () => {
+  rt = await nodeRuntime();
+});
+afterAll(() => rt?.destroy());
+
+async function inputs(over: Partial<RunInputs> = {}): Promise<RunInputs> {
+  return {
+    files: await folderSources(sharedModelDir(STORIES_260K)),
+    modelName: 'stories260K',
+    calibration: { name: 'calib', text: readCorpus('stories260K_generated_200_seed20251122.txt').slice(0, 20_000) },
+    evaluations: [
+      { name: 'aesop', text: readCorpus('aesop_fables_body_reflowed.txt').slice(0, 4000) },
+      { name: 'aesop-2', text: readCorpus('aesop_fables_body_reflowed.txt').slice(4000, 8000) },
+    ],
+    evalWindowLimit: 4,
+    settings: { bits: 4, groupSize: 32, nsamples: 2, seqlen: 32 },
+    gpuMemoryBudget: 2 ** 30,
+    ...over,
+  };
+}
+
+describe('runModel for the studio', () => {
+  it('reports evaluation window by window, keeps the model when cancelled during evaluation, and leaves the MLP padding out', async () => {
+    const abort = new AbortController();
+    const events: ProgressEvent[] = [];
+    const details = new Map<string, LayerDetail>();
+    const out = await runModel(rt, await inputs({ keepOnEvaluationCancel: true }), {
+      signal: abort.signal,
+      details: true,
+      onProgress: (e) => {
+        events.push(e);
+        if (e.type === 'linear' && e.detail) details.set(`${e.report.block}.${e.report.name}`, e.detail);
+        // Cancel once the RTN model of the second text has scored its first pass.
+        if (e.type === 'evaluation' && e.text === 'aesop-2' && e.variant === 'rtn') abort.abort();
+      },
+    });
+    const evals = events.filter((e): e is Extract<ProgressEvent, { type: 'evaluation' }> => e.type === 'evaluation');
+    expect(evals.length).toBeGreaterThan(3);
+    // Windows done count up over every text and model, to the total planned (2 texts × 4 windows × 3 models).
+    expect(evals[0].total).toBe(24);
+    for (let i = 1; i < evals.length; i++) expect(evals[i].done).toBeGreaterThan(evals[i - 1].done);
+    expect(evals.every((e) => e.windowsDone >= 1 && e.windowsDone <= e.windows)).toBe(true);
+    // The run came back: the first text measured in full, the second only for the original model.
+    const [first, second] = out.report.evaluations;
+    expect([first.original, first.rtn, first.gptq].every((v) => typeof v === 'number' && v > 1)).toBe(true);
+    expect(second.original).toBeGreaterThan(1);
+    expect(second.rtn).toBeNull();
+    expect(second.gptq).toBeNull();
+    expect(out.weights.gptq.size).toBe(35);
+    expect(out.report.size.quantizedBytes).toBeGreaterThan(0);
+    expect(JSON.stringify(out.report)).not.toMatch(/NaN|Infinity/);
+
+    // The export padded the MLP 172 → 192; the reports and details are of the model's 172.
+    expect(out.report.export.intermediate).toEqual({ from: 172, to: 192 });
+    const up = out.report.layers.find((l) => l.name === 'mlp.up_proj')!;
+    const down = out.report.layers.find((l) => l.name === 'mlp.down_proj')!;
+    expect([up.rows, up.cols, down.rows, down.cols]).toEqual([172, 64, 64, 172]);
+    const downDetail = details.get('0.mlp.down_proj')!;
+    expect(downDetail.cols).toBe(172);
+    expect(downDetail.paddedCols).toBe(20);
+    expect(Math.min(...downDetail.diag)).toBeGreaterThan(0); // no "inputs that never fire" from padding
+    const counted = (d: LayerDetail) => d.errors.gptq.reduce((a, b) => a + b, 0);
+    expect(counted(downDetail)).toBe(64 * 172);
+    expect(counted(details.get('0.mlp.gate_proj')!)).toBe(172 * 64);
+  });
+
+  it('throws when cancelled during evaluation unless asked to keep the model (the CLI writes nothing)', async () => {
+    const abort = new AbortController();
+    const run = runModel(rt, await inputs({ evaluations: [{ name: 'aesop', text: readCorpus('aesop_fables_body_reflowed.txt').slice(0, 4000) }] }), {
+      signal: abort.signal,
+      onProgress: (e) => {
+        if (e.type === 'evaluation') abort.abort();
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(RunCancelledError);
+  });
+});

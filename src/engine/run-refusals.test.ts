@@ -1,0 +1,115 @@
+/**
+ * Bad inputs a whole-model run must refuse before any work, and values it must not let through:
+ * NaN/Inf in any used tensor, token ids outside the vocabulary, runs that would quantize nothing,
+ * models whose values do not fit the F16 export; and names of the user's machine kept out of the report.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { nodeRuntime } from '../testing/node-gpu';
+import { folderSources } from '../testing/node-source';
+import { readCorpus, sharedModelDir, STORIES_260K } from '../testing/shared-models';
+import { editedModel, sourcesOf } from '../testing/model-variants';
+import { CheckpointError } from '../core/model/checkpoint-error';
+import { openCheckpoint } from '../core/model/checkpoint';
+import { defaultRunSettings, type ProgressEvent, type RunSettings } from '../core/run';
+import type { ByteSource } from '../core/model/byte-source';
+import type { GpuRuntime } from '../gpu/runtime';
+import { runModel, RunInputError, shareableModelName } from './run-model';
+import { planRun } from './run-plan';
+import { exportCheckpoint } from './export-checkpoint';
+
+let rt: GpuRuntime;
+beforeAll(async () => {
+  rt = await nodeRuntime();
+});
+afterAll(() => rt?.destroy());
+
+const calibration = { name: 'calib.txt', text: readCorpus('stories260K_generated_200_seed20251122.txt').slice(0, 20_000) };
+const evaluation = { name: 'eval.txt', text: readCorpus('aesop_fables_body_reflowed.txt').slice(0, 600) };
+
+function run(files: ByteSource[], settings: Partial<RunSettings> = {}, events: ProgressEvent[] = [], modelName = 'stories260K', texts = { calibration, evaluation }) {
+  return runModel(rt, {
+    files,
+    modelName,
+    calibration: texts.calibration,
+    evaluations: [texts.evaluation],
+    settings: { nsamples: 2, seqlen: 32, bits: 4, groupSize: 32, ...settings },
+    gpuMemoryBudget: 2 ** 30,
+  }, { onProgress: (e) => events.push(e) });
+}
+
+describe('shareable model names', () => {
+  it('keep Hub ids and folder names, and cut paths to their last part', () => {
+    expect(shareableModelName('stories260K')).toBe('stories260K');
+    expect(shareableModelName('TinyLlama/TinyLlama-1.1B-Chat-v1.0')).toBe('TinyLlama/TinyLlama-1.1B-Chat-v1.0');
+    expect(shareableModelName('/home/ada/models/stories260K/')).toBe('stories260K');
+    expect(shareableModelName('C:\\Users\\ada\\models\\llama')).toBe('llama');
+    expect(shareableModelName('~/models/x')).toBe('x');
+    expect(shareableModelName('./stories260K')).toBe('stories260K');
+    expect(shareableModelName('../a/b/c')).toBe('c');
+    expect(shareableModelName('/')).toBe('model');
+  });
+});
+
+describe('refused before any work', () => {
+  it('a NaN in the final norm or in an unused embedding row: CheckpointError naming tensor and file, before calibration', async () => {
+    for (const [tensor, index] of [['model.norm.weight', 5], ['model.embed_tokens.weight', 509 * 64 + 1]] as const) {
+      const files = await editedModel(STORIES_260K, { tensor: (n, v) => { if (n === tensor) v[index] = Number.NaN; } });
+      const events: ProgressEvent[] = [];
+      const error = await run(sourcesOf(files), {}, events).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(CheckpointError);
+      expect((error as Error).message).toContain(`model.safetensors, tensor "${tensor}": 1 NaN value`);
+      expect(events.every((e) => e.type === 'stage' && e.stage === 'checking')).toBe(true);
+    }
+  });
+
+  it('a token id outside the vocabulary (an added token), naming the token, its id and the vocabulary size', async () => {
+    const files = await editedModel(STORIES_260K, {
+      tokenizer: (t) => {
+        (t.added_tokens as unknown[]).push({ id: 512, content: '<|tool|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+      },
+    });
+    const withToken = (text: string) => `${text.slice(0, 400)} <|tool|> ${text.slice(400)}`;
+    const message = /the token "<\|tool\|>" \(id 512\) outside the model's vocabulary of 512 \(ids 0–511\)/;
+    const calib = run(sourcesOf(files), {}, [], 'm', { calibration: { name: 'c.txt', text: withToken(calibration.text) }, evaluation });
+    await expect(calib).rejects.toBeInstanceOf(RunInputError);
+    await expect(calib).rejects.toThrow(/^the calibration text c\.txt has the token/);
+    await expect(calib).rejects.toThrow(message);
+    const evalRun = run(sourcesOf(files), {}, [], 'm', { calibration, evaluation: { name: 'e.txt', text: withToken(evaluation.text) } });
+    await expect(evalRun).rejects.toThrow(/^the evaluation text e\.txt has the token/);
+    await expect(evalRun).rejects.toThrow(message);
+  });
+
+  it('a run that would quantize nothing, in the run and in the plan the studio previews', async () => {
+    const files = await folderSources(sharedModelDir(STORIES_260K));
+    for (const groupSize of [128, 7, 100, 1000]) {
+      await expect(run(files, { groupSize })).rejects.toThrow(new RegExp(`^with group size ${groupSize} no linear of this model can be exported quantized.*-1 \\(one group per row\\), 16, 32, 64$`));
+    }
+    const ckpt = await openCheckpoint(files);
+    const settings = { ...defaultRunSettings, nsamples: 8, seqlen: 128 };
+    expect(planRun(ckpt, { ...settings, groupSize: 100 }, rt, 2 ** 31).fitError).toMatch(/^with group size 100 no linear/);
+    expect(planRun(ckpt, { ...settings, groupSize: 32 }, rt, 2 ** 31).fitError).toBeNull();
+    // Nothing to quantize is said first, even when the memory would not fit either.
+    expect(planRun(ckpt, { ...settings, groupSize: 100, nsamples: 1e9 }, rt, 2 ** 31).fitError).toMatch(/^with group size 100/);
+  });
+});
+
+describe('values that do not fit the float16 export', () => {
+  it('a BF16 model with an outlier beyond ±65504: the export is refused before the run, the run still compares', async () => {
+    const files = await editedModel(STORIES_260K, {
+      dtype: 'BF16',
+      tensor: (n, v) => { if (n === 'model.layers.1.mlp.down_proj.weight') v[7 * 172 + 3] = 1.5e6; },
+    });
+    // Given as a path (the worker passes names, the CLI folder names; a path must not reach the report either).
+    const { report, weights, ckpt } = await run(sourcesOf(files), { bits: 4, groupSize: 32 }, [], '/home/ada/models/stories260K-bf16/');
+    expect(report.model.name).toBe('stories260K-bf16');
+    expect(JSON.stringify(report)).not.toContain('/home/ada');
+    expect(report.export.f16).toBe(false);
+    expect(report.export.refusal).toMatch(/^1 tensor holds values beyond ±65504, the float16 range: model\.layers\.1\.mlp\.down_proj\.weight \(largest \|value\| 1\.50e\+6\)/);
+    expect(report.size.quantizedBytes).toBeNull();
+    expect(() => exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: 'x' })).toThrow(/beyond ±65504/);
+    // The quantized models are evaluated as computed (no F16 rounding that would turn them into Inf).
+    const scales = weights.gptq.get('1.mlp.down_proj')!.scales;
+    expect(Math.max(...scales)).toBeGreaterThan(65504);
+    expect(Number.isFinite(report.perplexity.gptq)).toBe(true);
+  });
+});

@@ -1,0 +1,16 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// The GGUF export checked by a real llama.cpp (this folder's own node_modules): `npm run test:llama`.
+// Dawn's GL backend needs EGL_PLATFORM in every test process (as the main vitest.config.ts).
+process.env.EGL_PLATFORM ??= 'surfaceless';
+
+export default defineConfig({
+  root: fileURLToPath(new URL('..', import.meta.url)),
+  test: {
+    include: ['tests-llama/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 600_000,
+    hookTimeout: 120_000,
+  },
+});
