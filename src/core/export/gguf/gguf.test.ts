@@ -254,7 +254,7 @@ const llamaConfig = (over: Record<string, unknown> = {}) => {
   }));
   return { config, layout: modelLayout(config), ...tokenizerOf(STORIES_260K) };
 };
-const base = { bits: 4, groupSize: 32, sym: true, actOrder: false, staticGroups: false };
+const base = { bits: 4, groupSize: 32, sym: true, actOrder: false, staticGroups: false, seqlen: 64 };
 const noPadding = { intermediate: null, unquantized: [] };
 
 describe('GGUF plan', () => {
@@ -330,7 +330,7 @@ describe('GGUF architecture metadata', () => {
 
   it('writes llama\'s keys with llama.cpp\'s types, mistral as llama, and key/value lengths only when head_dim differs', () => {
     const { config } = llamaConfig();
-    const k = keys(architectureKeys(GGUF_ARCHITECTURES.llama!, config, 192));
+    const k = keys(architectureKeys(GGUF_ARCHITECTURES.llama!, config, modelLayout(config), 192));
     expect(k).toEqual({
       'llama.context_length': 'u32', 'llama.embedding_length': 'u32', 'llama.block_count': 'u32', 'llama.feed_forward_length': 'u32',
       'llama.attention.head_count': 'u32', 'llama.attention.head_count_kv': 'u32', 'llama.attention.layer_norm_rms_epsilon': 'f32',
@@ -338,8 +338,8 @@ describe('GGUF architecture metadata', () => {
     });
     expect(GGUF_ARCHITECTURES.mistral).toBe(GGUF_ARCHITECTURES.llama);
     const wide = llamaConfig({ head_dim: 16 }).config;
-    expect(keys(architectureKeys(GGUF_ARCHITECTURES.llama!, wide, 192))).toMatchObject({ 'llama.attention.key_length': 'u32', 'llama.attention.value_length': 'u32' });
-    const ff = architectureKeys(GGUF_ARCHITECTURES.llama!, config, 192).find((kv) => kv.key === 'llama.feed_forward_length')!;
+    expect(keys(architectureKeys(GGUF_ARCHITECTURES.llama!, wide, modelLayout(wide), 192))).toMatchObject({ 'llama.attention.key_length': 'u32', 'llama.attention.value_length': 'u32' });
+    const ff = architectureKeys(GGUF_ARCHITECTURES.llama!, config, modelLayout(config), 192).find((kv) => kv.key === 'llama.feed_forward_length')!;
     expect(ff.value).toEqual({ type: 'u32', value: 192 }); // the padded width the file holds
   });
 
@@ -348,12 +348,12 @@ describe('GGUF architecture metadata', () => {
     expect(GGUF_ARCHITECTURES.qwen2!.ropeRows).toEqual({});
     expect(GGUF_ARCHITECTURES.llama!.ropeRows).toEqual({ 'self_attn.q_proj': 'heads', 'self_attn.k_proj': 'kvHeads' });
     const q = parseModelConfig(JSON.stringify({ model_type: 'qwen2', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 100 }));
-    const qk = keys(architectureKeys(GGUF_ARCHITECTURES.qwen2!, q, 128));
+    const qk = keys(architectureKeys(GGUF_ARCHITECTURES.qwen2!, q, modelLayout(q), 128));
     expect(qk['qwen2.rope.freq_base']).toBe('f32');
     expect(qk['qwen2.vocab_size']).toBeUndefined();
     expect(ggufTensorNames(modelLayout(q), q, GGUF_ARCHITECTURES.qwen2!).map((t) => t.name)).toContain('blk.0.attn_q.bias');
     const g = parseModelConfig(JSON.stringify({ model_type: 'gpt2', n_embd: 64, n_layer: 1, n_head: 4, vocab_size: 27, n_positions: 16 }));
-    const gk = keys(architectureKeys(GGUF_ARCHITECTURES.gpt2!, g, 256));
+    const gk = keys(architectureKeys(GGUF_ARCHITECTURES.gpt2!, g, modelLayout(g), 256));
     expect(gk['gpt2.attention.layer_norm_epsilon']).toBe('f32');
     expect(Object.keys(gk).some((key) => key.includes('rope'))).toBe(false);
   });
