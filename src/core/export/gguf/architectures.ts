@@ -239,6 +239,9 @@ export const NO_GGUF_ARCHITECTURE: Partial<Record<Architecture, string>> = {
   opt: 'llama.cpp has no OPT architecture (src/llama-arch.cpp), so OPT models have no GGUF; the GPTQ download runs them in transformers and vLLM',
 };
 
+/** llama.cpp pads every context to a multiple of 256 tokens (llama-context.cpp, GGML_PAD(n_ctx, 256)). */
+const LLAMA_CONTEXT_PAD = 256;
+
 /** GGUF names of the tensors outside the blocks (src/llama-arch.cpp). */
 export const GGUF_GLOBAL_TENSORS = {
   embedTokens: 'token_embd.weight',
@@ -312,6 +315,13 @@ export function ggufMisfits(a: GgufArchitecture, c: ModelConfig, layout: ModelLa
   const scaling = full?.scaling?.type;
   if (scaling && !a.ropeScalings.includes(scaling)) {
     why.push(`RoPE scaling "${scaling}" has no form in llama.cpp's ${a.name} (it reads ${a.ropeScalings.filter((s) => s !== 'dynamic').join(', ') || 'none'})`);
+  }
+  // llama.cpp takes longrope's short factors only while its context, padded to a multiple of
+  // LLAMA_CONTEXT_PAD (llama-context.cpp), is within the original context (llama-model.cpp
+  // get_rope_factors); transformers takes them while the sequence is.
+  const s = full?.scaling;
+  if (s?.type === 'longrope' && seqlen <= s.originalMaxPositions && s.originalMaxPositions < LLAMA_CONTEXT_PAD) {
+    why.push(`the run's windows of ${seqlen} tokens use longrope's short factors (original context ${s.originalMaxPositions}), and llama.cpp, whose contexts are at least ${LLAMA_CONTEXT_PAD} tokens, always takes the long ones: use seqlen > ${s.originalMaxPositions} for a GGUF`);
   }
   if (a.slidingWindow === 'period') {
     try {

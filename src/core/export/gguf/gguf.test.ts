@@ -387,6 +387,10 @@ describe('GGUF of the families: what llama.cpp computes, and refusals by name', 
     const names = ggufTensorNames(family({ model_type: 'phi3' }).layout, family({ model_type: 'phi3' }).config, GGUF_ARCHITECTURES.phi3!).map((t) => t.name);
     expect(names).toContain('blk.0.attn_qkv.weight');
     expect(names).not.toContain('rope_factors_long.weight');
+    // llama.cpp's contexts are ≥ 256 tokens: with an original context of 32 it always takes the long factors.
+    const longrope = { model_type: 'phi3', original_max_position_embeddings: 32, rope_scaling: { type: 'longrope', short_factor: [1, 1, 1, 1], long_factor: [2, 2, 2, 2] } };
+    expect(plan(longrope, 32).refusal).toMatch(/windows of 32 tokens use longrope's short factors \(original context 32\).*use seqlen > 32/);
+    expect(plan(longrope, 48).refusal).toBeNull();
   });
 
   it('qwen3 takes no llama3 RoPE scaling (only llama\'s graph reads rope_freqs); llama writes it as a tensor', () => {
