@@ -108,6 +108,16 @@ const CASES: FamilyCase[] = [
     },
   },
   {
+    name: 'llama with linear rope_scaling 2 (stories260K weights)', arch: 'llama', seqlen: 64, evalWindows: 8, names: LLAMA_NAMES, normRope: true,
+    files: () => storiesWithConfig({ rope_scaling: { type: 'linear', factor: 2 } }),
+    check: (read) => {
+      // llama-model.cpp load_hparams: freq_scale = 1 / rope.scaling.factor.
+      expect(kvValue(read, 'llama.rope.scaling.type', STRING)).toBe('linear');
+      expect(kvValue(read, 'llama.rope.scaling.factor', F32)).toBe(2);
+      expect(read.tensors.has('rope_freqs.weight')).toBe(false);
+    },
+  },
+  {
     name: 'qwen3 (stories260K weights, q/k norms ≠ 1)', arch: 'qwen3', seqlen: 64, evalWindows: 8, names: LLAMA_NAMES, normRope: false,
     files: () => storiesAsQwen3(),
     check: async (read, run) => {
@@ -284,7 +294,7 @@ describe('GGUF of the families in a real llama.cpp (CPU, offline)', () => {
       const rel = q.ppl / gptq - 1;
       const control = await measure(true);
       const relControl = control.ppl / gptq - 1;
-      const line = (`  ${c.arch} (${c.evalWindows}×${c.seqlen} tokens): run ${gptq.toFixed(4)}, llama.cpp Q4_0 ${q.ppl.toFixed(4)} (${(rel * 100).toFixed(3)}%), ` +
+      const line = (`  ${c.name.split(" (")[0]} (${c.evalWindows}×${c.seqlen} tokens): run ${gptq.toFixed(4)}, llama.cpp Q4_0 ${q.ppl.toFixed(4)} (${(rel * 100).toFixed(3)}%), ` +
         `F32 control ${control.ppl.toFixed(4)} (${relControl.toExponential(1)}), ${ours.length} token ids equal`);
       summary.push(line);
       console.log(line);
