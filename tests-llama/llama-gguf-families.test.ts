@@ -294,7 +294,7 @@ describe('GGUF of the families in a real llama.cpp (CPU, offline)', () => {
       const rel = q.ppl / gptq - 1;
       const control = await measure(true);
       const relControl = control.ppl / gptq - 1;
-      const line = (`  ${c.name.split(" (")[0]} (${c.evalWindows}×${c.seqlen} tokens): run ${gptq.toFixed(4)}, llama.cpp Q4_0 ${q.ppl.toFixed(4)} (${(rel * 100).toFixed(3)}%), ` +
+      const line = (`  ${c.name.split(' (')[0]} (${c.evalWindows}×${c.seqlen} tokens): run ${gptq.toFixed(4)}, llama.cpp Q4_0 ${q.ppl.toFixed(4)} (${(rel * 100).toFixed(3)}%), ` +
         `F32 control ${control.ppl.toFixed(4)} (${relControl.toExponential(1)}), ${ours.length} token ids equal`);
       summary.push(line);
       console.log(line);
