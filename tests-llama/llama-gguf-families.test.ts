@@ -232,7 +232,6 @@ describe('GGUF of the families in a real llama.cpp (CPU, offline)', () => {
   let llama: Llama;
   let rt: GpuRuntime;
   let tmp: string;
-  const summary: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(join(here, 'node_modules/node-llama-cpp'))) {
@@ -247,7 +246,6 @@ describe('GGUF of the families in a real llama.cpp (CPU, offline)', () => {
     rt?.destroy();
     await llama?.dispose();
     if (tmp) await rm(tmp, { recursive: true, force: true });
-    if (summary.length) process.stderr.write(`\nllama.cpp against the run (families):\n${summary.join('\n')}\n`);
   });
 
   for (const c of CASES) {
@@ -296,7 +294,6 @@ describe('GGUF of the families in a real llama.cpp (CPU, offline)', () => {
       const relControl = control.ppl / gptq - 1;
       const line = (`  ${c.name.split(' (')[0]} (${c.evalWindows}×${c.seqlen} tokens): run ${gptq.toFixed(4)}, llama.cpp Q4_0 ${q.ppl.toFixed(4)} (${(rel * 100).toFixed(3)}%), ` +
         `F32 control ${control.ppl.toFixed(4)} (${relControl.toExponential(1)}), ${ours.length} token ids equal`);
-      summary.push(line);
       console.log(line);
       expect(Math.abs(rel)).toBeLessThan(0.005);
       expect(Math.abs(relControl)).toBeLessThan(1e-4);
