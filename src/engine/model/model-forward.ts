@@ -16,7 +16,7 @@ import {
   type NormWeights,
   type StatusSlot,
 } from '../../gpu/kernels/forward';
-import { blockNorms, type ModelLayout, type NormSpec } from '../../core/model/architecture';
+import { blockNorms, runEmbedScale, type ModelLayout, type NormSpec } from '../../core/model/architecture';
 import { BlockRunner, type BlockShape, type GpuBlock } from './block-forward';
 import { encodeHeadScores } from './lm-head';
 import { roundedToHalf } from '../../core/export/f16';
@@ -165,10 +165,13 @@ export class GpuGlobals {
   readonly projectOut: GpuMatrix | null;
   readonly head: GpuMatrix;
   readonly finalNorm: NormWeights | null;
+  /** The token embeddings' scale: the stored dtype's, or with `half` the float16 export's (layout.embedScaleF16). */
+  readonly embedScale: number;
 
   /**
    * With `half`, every value is uploaded rounded to F16, as the exported file holds it (the run's
-   * RTN and GPTQ models); the host arrays are not changed and no full rounded copy is made.
+   * RTN and GPTQ models), and the embedding scale is the float16 one; the host arrays are not
+   * changed and no full rounded copy is made.
    */
   constructor(
     private readonly rt: GpuRuntime,
@@ -177,6 +180,7 @@ export class GpuGlobals {
     options: { half?: boolean } = {},
   ) {
     const half = options.half === true;
+    this.embedScale = runEmbedScale(spec.layout, half);
     const upload = (rows: number, cols: number, data: Float32Array, label: string) => {
       const m = rt.matrix(rows, cols, label);
       if (half) uploadMatrixAsHalf(rt, m, data);
@@ -210,10 +214,10 @@ export class GpuGlobals {
     if (this.projectIn) {
       const e = rt.matrix(T, spec.embedDim, 'embed.tokens');
       temps.push(e);
-      encodeEmbed(rec, this.E, ids, e, false, limit, status, spec.layout.embedScale);
+      encodeEmbed(rec, this.E, ids, e, false, limit, status, this.embedScale);
       encodeLinear(rec, e, this.projectIn, h, limit);
     } else {
-      encodeEmbed(rec, this.E, ids, h, false, limit, status, spec.layout.embedScale);
+      encodeEmbed(rec, this.E, ids, h, false, limit, status, this.embedScale);
     }
     if (this.positions) {
       const offset = spec.layout.positionOffset;
