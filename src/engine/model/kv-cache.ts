@@ -5,14 +5,8 @@
  */
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { LayerCache } from '../../gpu/kernels/attention-tiled';
-import { paddedLd } from '../../gpu/matrix';
 import { ropeInverseFrequencies } from '../../core/model/rope';
 import type { ModelSpec } from './model-forward';
-
-/** GPU bytes of a KV cache of `capacity` positions for `spec`. */
-export function kvCacheBytes(spec: ModelSpec, capacity: number): number {
-  return spec.layers * 2 * capacity * paddedLd(spec.kvHeads * spec.headDim) * 4;
-}
 
 export class KvCache {
   readonly layers: LayerCache[] = [];
