@@ -3,7 +3,8 @@
  * checkpoint, check the texts' token ids against the vocabulary, scan every tensor the model uses
  * (NaN/Inf refused, largest magnitudes for the float16 range check), plan the export and check the
  * memory estimate, quantize block by block, measure perplexity of the original, RTN and GPTQ models
- * (the latter two with the values the exported file holds).
+ * (the latter two with the values the exported file holds) and the divergence of RTN and GPTQ from
+ * the original (src/engine/divergence.ts).
  */
 import type { GpuRuntime } from '../gpu/runtime';
 import type { ByteSource } from '../core/model/byte-source';
@@ -17,7 +18,7 @@ import { exportWeights } from './export-checkpoint';
 import type { RunReport } from '../core/report';
 import { loadModel } from './model/load-model';
 import { quantizeModel, throwIfCancelled, type QuantizedWeights, type RunHooks } from './quantize-model';
-import { perplexities } from './evaluate';
+import { perplexitiesWithDivergence } from './divergence';
 import { planRun, type RunPlan } from './run-plan';
 import { mlpLinears } from '../core/export/plan';
 import { padMlpWidth } from './model/pad-mlp';
@@ -166,6 +167,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   const tQuantization = elapsed();
 
   const evaluations: PerplexityResult[] = inputs.evaluations.map((e, i) => ({ text: e.name, seqlen, windows: evalWindows[i].length, original: null, rtn: null, gptq: null }));
+  const divergence: RunReport['divergence'] = {};
   const total = 3 * evalWindows.reduce((s, w) => s + w.length, 0);
   let before = 0;
   try {
@@ -174,9 +176,12 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
       emit({ type: 'stage', stage: 'evaluation', detail: `${e.name}: ${windowsOf.length} windows of ${seqlen} tokens`, elapsed: elapsed() });
       const variantIndex = { original: 0, rtn: 1, gptq: 2 };
       // Passes of as many tokens as the calibration held, which the memory check admitted.
-      await perplexities(rt, model, weights, Uint32Array.from(windowsOf.flat()), seqlen, settings.nsamples, {
+      await perplexitiesWithDivergence(rt, model, weights, Uint32Array.from(windowsOf.flat()), seqlen, settings.nsamples, {
         signal: hooks.signal,
         half: f16,
+        onDivergence: (variant, stats) => {
+          (divergence[e.name] ??= {})[variant] = stats;
+        },
         onEach: (variant, value) => {
           evaluations[i][variant] = value;
           emit({ type: 'perplexity', text: e.name, variant, value, elapsed: elapsed() });
@@ -200,6 +205,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
     layers: weights.layers,
     perplexity: evaluations[0],
     evaluations,
+    divergence,
     size: { originalBytes: summary.bytes, quantizedBytes: null },
     seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed() },
     export: plan.export,

@@ -5,6 +5,7 @@
  */
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { GpuMatrix } from '../../gpu/matrix';
+import type { Recorder } from '../../gpu/recorder';
 import {
   encodeEmbed,
   encodeLinear,
@@ -120,6 +121,8 @@ export function blockShape(spec: ModelSpec, seqlen: number, sequences: number): 
 }
 
 export interface TokenScores {
+  /** The final norm's output [T, hidden] (the LM head's input), when asked for with keepNormed. */
+  normed?: Float32Array;
   /** −log p(next token) for every position whose next token is in the same sequence. */
   nll: Float64Array;
   /** How many positions were scored (seqlen − 1 per sequence). */
@@ -152,6 +155,8 @@ export class GpuGlobals {
   readonly positions: GpuMatrix | null;
   readonly head: GpuMatrix;
   readonly finalNorm: NormWeights;
+  /** Every value was uploaded rounded to F16 (the exported file's values). */
+  readonly half: boolean;
 
   /**
    * With `half`, every value is uploaded rounded to F16, as the exported file holds it (the run's
@@ -164,6 +169,7 @@ export class GpuGlobals {
     options: { half?: boolean } = {},
   ) {
     const half = options.half === true;
+    this.half = half;
     const upload = (m: GpuMatrix, data: Float32Array) => (half ? uploadMatrixAsHalf(rt, m, data) : rt.uploadMatrix(m, data));
     this.E = rt.matrix(spec.vocab, spec.hidden, 'model.embed');
     upload(this.E, host.embed);
@@ -188,6 +194,18 @@ export class GpuGlobals {
   }
 }
 
+/** What else a scoring pass does at the LM head (evaluation metrics beside the NLL). */
+export interface ScoreHooks {
+  /** Read the final norm's output [T, hidden] back into TokenScores.normed. */
+  keepNormed?: boolean;
+  /**
+   * Records more work on each chunk of logits after its NLL, in the same command stream: `logits`
+   * holds tokens t0 … t0 + logits.rows − 1 ([rows, vocab], one binding); `normed` is the head's
+   * input [T, hidden]; `targets` [T] the next token of each position (NO_TARGET at a sequence's end).
+   */
+  onLogits?: (rec: Recorder, logits: GpuMatrix, t0: number, normed: GpuMatrix, targets: GPUBuffer) => void;
+}
+
 /**
  * Runs sequences (each `seqlen` ids, concatenated) through the model and scores them: NLL of
  * each next token within its sequence, and the argmax at every position.
@@ -199,8 +217,9 @@ export function scoreSequences(
   ids: Uint32Array,
   seqlen: number,
   signal?: AbortSignal,
+  hooks: ScoreHooks = {},
 ): Promise<TokenScores> {
-  return rt.scoped('Forward pass', () => score(rt, globals, blocks, ids, seqlen, signal));
+  return rt.scoped('Forward pass', () => score(rt, globals, blocks, ids, seqlen, signal, hooks));
 }
 
 async function score(
@@ -209,7 +228,8 @@ async function score(
   blocks: BlockSource,
   ids: Uint32Array,
   seqlen: number,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  hooks: ScoreHooks,
 ): Promise<TokenScores> {
   const spec = globals.spec;
   const T = ids.length;
@@ -258,9 +278,11 @@ async function score(
       const chunk = { ...logits, rows: Math.min(chunkRows, T - t0) };
       encodeLinear(rec, runner.normed, globals.head, chunk, rt.bindingLimit, t0);
       encodeNll(rec, chunk, targetsBuf, nllBuf, argmaxBuf, t0, { buffer: status, slot: FORWARD_STATUS.targetOutOfRange });
+      hooks.onLogits?.(rec, chunk, t0, runner.normed, targetsBuf);
       rec.submit();
     }
     rec.finish();
+    const normed = hooks.keepNormed ? await rt.readMatrix(runner.normed) : undefined;
     const lastRow = (T - 1) % chunkRows;
     const lastLogits = await rt.readF32(logits.buffer, lastRow * logits.ld * 4, spec.vocab);
     rt.release(logits);
@@ -272,7 +294,7 @@ async function score(
     const nll32 = await rt.readF32(nllBuf, 0, T);
     const argmax = await rt.readU32(argmaxBuf, 0, T);
     const nll = Float64Array.from(nll32);
-    return { nll, scored: T - T / seqlen, argmax, lastLogits };
+    return { nll, scored: T - T / seqlen, argmax, lastLogits, normed };
   } finally {
     if (!rt.isLost) {
       runner.release();
