@@ -152,10 +152,23 @@ export async function awqGroup(
         }
         partials.push(row);
       }
+      // Gathered into one buffer: a single read for the whole search.
+      const total = partials.flat().reduce((n, p) => n + p.count, 0);
+      const all = buf(total * 4, 'errors');
+      let at = 0;
+      for (const p of partials.flat()) {
+        rec.copy(p.buffer, 0, all, at * 4, p.count * 4);
+        at += p.count;
+      }
       rec.finish();
+      const sums = await rt.readF32(all, 0, total);
+      at = 0;
       for (const row of partials) {
         let e = 0;
-        for (const p of row) for (const v of await rt.readF32(p.buffer, 0, p.count)) e += v;
+        for (const p of row) {
+          for (let j = 0; j < p.count; j++) e += sums[at + j];
+          at += p.count;
+        }
         errors.push(e);
       }
       for (let j = 1; j < errors.length; j++) if (errors[j] < errors[k]) k = j;
