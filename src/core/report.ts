@@ -21,6 +21,12 @@ export interface RunReport {
    * under a text was not measured (evaluation cancelled); absent in reports of older versions.
    */
   divergence?: Record<string, Partial<Record<'rtn' | 'gptq', DivergenceStats>>>;
+  /**
+   * A mixed-precision run (settings.moduleBits): the target and achieved bits per weight
+   * (src/core/export/bpw.ts), the widths' range, the base width, weights per width, and the
+   * strategy whose sensitivity map planned it.
+   */
+  mixedPrecision?: { target: number; bpw: number; range: { min: number; max: number }; baseBits: number; weightsPerBits: Record<number, number>; sensitivityFrom: string };
   /** Bytes of the weights: the checkpoint's, and the exported model.safetensors' (null without an export). */
   size: { originalBytes: number; quantizedBytes: number | null };
   seconds: { calibration: number; quantization: number; evaluation: number; total: number };

@@ -222,7 +222,7 @@ function weightOf(q: QuantizedWeights, method: Strategy['method'], b: number, na
 }
 
 /** The sensitivity map of a pass that measured it. */
-function sensitivityOf(q: QuantizedWeights, plan: ExportPlan, label: string, layout: Parameters<typeof plannedLinears>[0]): SensitivityMap {
+export function sensitivityOf(q: QuantizedWeights, plan: ExportPlan, label: string, layout: Parameters<typeof plannedLinears>[0]): SensitivityMap {
   const stored = new Map(plannedLinears(layout, plan, -1, () => 4).map((l) => [weightKey(l.block, l.name), l]));
   return {
     label,
