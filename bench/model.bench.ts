@@ -32,7 +32,8 @@ import {
   type HostNorm,
   type ModelSpec,
 } from '../src/engine/model/model-forward';
-import { BLOCK_LINEARS } from '../src/engine/model/block-forward';
+import { modelLayout } from '../src/core/model/architecture';
+import { normalizeModelConfig } from '../src/core/model/config';
 import { quantizeModel, weightKey } from '../src/engine/quantize-model';
 import { perplexities } from '../src/engine/evaluate';
 import type { GpuGptqResult } from '../src/engine/gptq-layer';
@@ -170,8 +171,9 @@ function fillGaussian(a: Float32Array, rand: () => number, std: number, mean = 0
 }
 
 function gpt2Spec(blocks: number): ModelSpec {
+  const config = normalizeModelConfig({ model_type: 'gpt2', n_embd: 768, n_layer: blocks, n_head: 12, n_positions: 1024, vocab_size: 50257 });
   return {
-    family: 'gpt2',
+    layout: modelLayout(config),
     hidden: 768,
     intermediate: 3072,
     layers: blocks,
@@ -180,9 +182,7 @@ function gpt2Spec(blocks: number): ModelSpec {
     headDim: 64,
     vocab: 50257,
     maxPositions: 1024,
-    ropeTheta: 10000, // unused: learned positions
-    norm: 'layer',
-    normEps: 1e-5,
+    embedDim: 768,
   };
 }
 
@@ -219,7 +219,7 @@ function syntheticGpt2(blocks: number, seed: number): LoadedModel {
     if (!host) {
       const r = seededRandom(seed * 7919 + 1000 + b);
       const linears = new Map<string, HostLinear>();
-      for (const name of BLOCK_LINEARS.gpt2) {
+      for (const name of Object.keys(shapes)) {
         const [out, inF] = shapes[name];
         linears.set(name, {
           W: fillGaussian(new Float32Array(out * inF), r, 0.02),
@@ -228,7 +228,7 @@ function syntheticGpt2(blocks: number, seed: number): LoadedModel {
           bias: fillGaussian(new Float32Array(out), r, 0.01),
         });
       }
-      host = { linears, norm1: norm(r), norm2: norm(r) };
+      host = { linears, norms: new Map([['ln_1', norm(r)], ['ln_2', norm(r)]]) };
       cache.set(b, host);
     }
     return host;
@@ -237,8 +237,8 @@ function syntheticGpt2(blocks: number, seed: number): LoadedModel {
     spec,
     globals,
     block,
-    linears: [...BLOCK_LINEARS.gpt2],
-    sequentialGroups: BLOCK_LINEARS.gpt2.map((n) => [n]),
+    linears: Object.keys(shapes),
+    sequentialGroups: Object.keys(shapes).map((n) => [n]),
   };
 }
 
@@ -315,10 +315,8 @@ async function prepareGpt2(sizes: Sizes, blocks: number, seed: number): Promise<
 function forwardFlops(spec: ModelSpec, tokens: number, seqlen: number): number {
   const q = spec.heads * spec.headDim;
   const kv = spec.kvHeads * spec.headDim;
-  const linearParams =
-    spec.family === 'gpt2'
-      ? 3 * spec.hidden * spec.hidden + q * spec.hidden + 2 * spec.intermediate * spec.hidden
-      : (q + 2 * kv) * spec.hidden + q * spec.hidden + 3 * spec.intermediate * spec.hidden;
+  const mlp = spec.layout.block.mlp.gate ? 3 : 2;
+  const linearParams = (q + 2 * kv) * spec.hidden + q * spec.hidden + mlp * spec.intermediate * spec.hidden;
   // Causal attention: QKᵀ and PV over on average (seqlen + 1)/2 keys.
   const attention = 2 * 2 * q * ((seqlen + 1) / 2);
   return tokens * (spec.layers * (2 * linearParams + attention) + 2 * spec.vocab * spec.hidden);
@@ -336,8 +334,8 @@ async function benchModel(rt: GpuRuntime, name: ModelName, p: Prepared, sizes: S
   };
   console.log(`\n## ${p.title}`);
   console.log(
-    `spec: ${spec.family}, ${spec.layers} blocks, hidden ${spec.hidden}, heads ${spec.heads}/${spec.kvHeads}×${spec.headDim}, ` +
-      `MLP ${spec.intermediate}, vocab ${spec.vocab}, context ${spec.maxPositions}, ${spec.norm} norm`,
+    `spec: ${spec.layout.arch}, ${spec.layers} blocks, hidden ${spec.hidden}, heads ${spec.heads}/${spec.kvHeads}×${spec.headDim}, ` +
+      `MLP ${spec.intermediate}, vocab ${spec.vocab}, context ${spec.maxPositions}, ${spec.layout.block.attnNorm.kind} norm`,
   );
   console.log(
     `settings: nsamples ${sizes.nsamples}, seqlen ${sizes.seqlen}, forward batch ${sizes.batch} windows × ${sizes.reps} rep(s), ` +

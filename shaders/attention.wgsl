@@ -2,7 +2,8 @@
 // key/value head h / (heads / kvHeads). Q, K, V are column blocks of row-major matrices
 // (offsets qOff, kOff, vOff; row strides ldq, ldk, ldv; they may share one buffer, as GPT-2's
 // fused c_attn output does). O [tokens, ldo] gets head h at columns h·headDim.
-// One invocation per (query token, head), online softmax over the keys s ≤ t of its sequence:
+// One invocation per (query token, head), online softmax over the keys s ≤ t of its sequence,
+// and with a sliding window (window > 0) only t − window < s:
 //   o = Σ_s softmax_s(q·k_s · scale) · v_s
 
 override WG: u32 = 64;
@@ -27,7 +28,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var d = 0u; d < P.headDim; d++) { acc[d] = 0.0; }
   var m = -3.0e38;
   var l = 0.0;
-  for (var s = seqStart; s <= t; s++) {
+  var first = seqStart;
+  if (P.window > 0u && t + 1u > seqStart + P.window) { first = t + 1u - P.window; }
+  for (var s = first; s <= t; s++) {
     let kBase = (s - w0) * P.ldk + P.kOff + kvh * P.headDim;
     var dot = 0.0;
     for (var d = 0u; d < P.headDim; d++) { dot += Qm[qBase + d] * Km[kBase + d]; }

@@ -4,6 +4,11 @@
 //   op 2  y = silu(y) · x           (gated MLP: y holds gate, x holds up)
 //   op 3  y = gelu_new(y)           (tanh approximation, as GPT-2)
 //   op 4  y = x                     (copy)
+//   op 5  y = gelu_tanh(y) · x      (GeGLU: y holds gate, x holds up; gelu_pytorch_tanh)
+//   op 6  y = max(y, 0)             (relu)
+//   op 7  y = alpha·tanh(y / alpha) (logit softcapping)
+// tanh of the new ops takes a clamped argument: |v| ≥ 15 gives ±1 to f32 precision, and a tanh
+// built from exp would overflow.
 
 override WG_X: u32 = 64;
 
@@ -29,6 +34,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       let v = y[at];
       y[at] = 0.5 * v * (1.0 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)));
     }
+    case 5u: {
+      let g = y[at];
+      let u = clamp(0.7978845608028654 * (g + 0.044715 * g * g * g), -15.0, 15.0);
+      y[at] = 0.5 * g * (1.0 + tanh(u)) * x[xat];
+    }
+    case 6u: { y[at] = max(y[at], 0.0); }
+    case 7u: { y[at] = P.alpha * tanh(clamp(y[at] / P.alpha, -15.0, 15.0)); }
     default: { y[at] = x[xat]; }
   }
 }

@@ -1,4 +1,4 @@
-// out[t, c] = E[ids[t], c] for the tokens t whose id falls in the bound window of E's rows
+// out[t, c] = E[ids[t], c] · scale for the tokens t whose id falls in the bound window of E's rows
 // [v0, v0 + vRows); E [vocab, ldE] is bound in windows of rows when it exceeds one binding.
 // out [tokens, ldOut] is bound from token outRow0; tokens [tokenBase, tokenBase + count) are
 // done, one invocation per (column, token). An id ≥ vocab (E's row count) has no row: it sets
@@ -22,7 +22,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   if (id < P.v0 || id >= P.v0 + P.vRows) { return; }
-  let v = E[(id - P.v0) * P.ldE + c];
+  let v = E[(id - P.v0) * P.ldE + c] * P.scale;
   let at = (t - P.outRow0) * P.ldOut + c;
   if (P.accumulate != 0u) { out[at] += v; } else { out[at] = v; }
 }

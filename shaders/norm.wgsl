@@ -1,7 +1,9 @@
-// Row normalisation of x [rows, ld] into y (same layout), one invocation per row:
+// Normalisation of x [rows, ld] into y (same layout): each row holds `segments` segments of cols
+// values (one for a hidden state; one per head for q/k norms), each normalised on its own, one
+// invocation per (row, segment):
 //   rms   (kind 0): y = x / sqrt(mean(x²) + eps) · w
 //   layer (kind 1): y = (x − mean(x)) / sqrt(var(x) + eps) · w + b
-// w, b [cols]. Sums in f32, as the reference implementations do.
+// w, b [cols], shared by the segments. Sums in f32, as the reference implementations do.
 
 override WG: u32 = 64;
 
@@ -12,8 +14,9 @@ override WG: u32 = 64;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  if (gid.x >= P.rows) { return; }
-  let base = (P.rowStart + gid.x - P.winRow0) * P.ld;
+  if (gid.x >= P.rows * P.segments) { return; }
+  let row = gid.x / P.segments;
+  let base = (P.rowStart + row - P.winRow0) * P.ld + (gid.x % P.segments) * P.cols;
   let n = f32(P.cols);
   var mean = 0.0;
   if (P.kind == 1u) {

@@ -1,6 +1,6 @@
 // Rotary position embedding in place on x [tokens, ld] holding `heads` heads of headDim columns
-// from column colOff (rotate-half convention): for i < headDim/2, with (cos, sin) = table
-// [pos(t), i] and pos(t) = t mod seqlen,
+// from column colOff (rotate-half convention on the first rotDim columns of each head; the rest
+// pass through): for i < half = rotDim/2, with (cos, sin) = table [pos(t), i] and pos(t) = t mod seqlen,
 //   x[i] ← x[i]·cos − x[i + half]·sin,   x[i + half] ← x[i + half]·cos + x[i]·sin.
 // table [seqlen, half, 2] (cos, sin). One invocation per (pair i, head, token).
 
@@ -11,7 +11,7 @@ override WG_X: u32 = 64;
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let half = P.headDim / 2u;
+  let half = P.rotDim / 2u;
   let i = gid.x % half;
   let h = gid.x / half;
   if (h >= P.heads || gid.y >= P.rows) { return; }

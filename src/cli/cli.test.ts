@@ -9,6 +9,7 @@ import { parseArgs, UsageError } from './args';
 import { kvValue, readGguf } from '../testing/gguf-reader';
 import { progressLine } from './progress';
 import { editedModel, writeModelFolder } from '../testing/model-variants';
+import { randomOptPostLn, writeModelDir } from '../testing/family-models';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
@@ -172,5 +173,36 @@ describe('runs', () => {
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/not empty/);
     expect(readdirSync(full)).toEqual(['keep.txt']);
+  });
+});
+
+describe('families', () => {
+  it('quantizes a post-LN opt with project_in/out (built in a temp folder): report.json names it, the export keeps its names and keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gptq-cli-opt-'));
+    const model = join(dir, 'opt');
+    await writeModelDir(randomOptPostLn(), model);
+    const text = join(dir, 'text.txt');
+    writeFileSync(text, readFileSync(join(SHARED, 'corpus/stories260K_generated_200_seed20251122.txt'), 'utf8').slice(0, 8000));
+    const out = join(dir, 'out');
+    const { code, stderr } = await cli(['--model', model, '--calibration', text, '--eval', text, '--out', out, '--nsamples', '4', '--seqlen', '32', '--group-size', '32']);
+    expect(stderr).toContain('wrote');
+    expect(code).toBe(0);
+    const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(r.model.arch).toBe('opt');
+    expect(r.layers.slice(0, 6).map((l: { name: string }) => l.name)).toEqual(['self_attn.k_proj', 'self_attn.v_proj', 'self_attn.q_proj', 'self_attn.out_proj', 'fc1', 'fc2']);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ model_type: 'opt', do_layer_norm_before: false, word_embed_proj_dim: 32 });
+    const header = readFileSync(join(out, 'model.safetensors'));
+    const names = Object.keys(JSON.parse(header.subarray(8, 8 + header.readUInt32LE(0)).toString('utf8')));
+    expect(names).toEqual(expect.arrayContaining(['model.decoder.project_in.weight', 'model.decoder.project_out.weight', 'model.decoder.embed_positions.weight', 'model.decoder.layers.1.fc2.qweight', 'model.decoder.layers.1.fc2.bias']));
+  });
+
+  it('exits 2 on an architecture it does not run, naming the supported ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gptq-cli-mamba-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'mamba', hidden_size: 64 }));
+    const text = join(SHARED, 'corpus/names_eot.txt');
+    const { code, stderr } = await cli(['--model', dir, '--calibration', text, '--eval', text, '--out', join(dir, 'out')]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/model_type "mamba" is not supported; supported model types: llama, .*opt/);
   });
 });

@@ -10,6 +10,8 @@ import type { GpuRuntime } from '../gpu/runtime';
 import { awqGroup, awqScaledSets } from './awq';
 import { AWQ_GRID, activationScale, awqReference, awqScales } from '../core/awq-reference';
 import type { QuantOptions } from '../core/types';
+import { parseModelConfig } from '../core/model/config';
+import { modelLayout } from '../core/model/architecture';
 
 let rt: GpuRuntime;
 let sliced: GpuRuntime;
@@ -110,11 +112,26 @@ describe('AWQ on the GPU', () => {
     rt.release(Xg, W);
   });
 
-  it('scales the sets llm-awq scales', () => {
-    expect(awqScaledSets('llama', 8, 4).map((s) => s.linears.join('+'))).toEqual([
+  it('scales the sets llm-awq scales, read off each family\'s block description', () => {
+    const layout = (raw: object) => modelLayout(parseModelConfig(JSON.stringify(raw))).block;
+    const llama = (kv: number) => layout({ architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 64, intermediate_size: 128,
+      num_attention_heads: 8, num_key_value_heads: kv, num_hidden_layers: 2, vocab_size: 32, max_position_embeddings: 64, rms_norm_eps: 1e-5 });
+    const sets = awqScaledSets(llama(4), 8, 4);
+    expect(sets.map((s) => s.linears.join('+'))).toEqual([
       'self_attn.q_proj+self_attn.k_proj+self_attn.v_proj', 'mlp.gate_proj+mlp.up_proj', 'mlp.down_proj',
     ]);
-    expect(awqScaledSets('llama', 8, 8).map((s) => s.linears[0])).toContain('self_attn.o_proj');
-    expect(awqScaledSets('gpt2', 4, 4).map((s) => s.linears[0])).toEqual(['attn.c_attn', 'mlp.c_fc', 'mlp.c_proj']);
+    expect(sets.map((s) => s.foldInto)).toEqual(['input_layernorm', 'post_attention_layernorm', 'mlp.up_proj (its rows)']);
+    expect(awqScaledSets(llama(8), 8, 8).map((s) => s.linears[0])).toContain('self_attn.o_proj');
+    const gpt2 = layout({ architectures: ['GPT2LMHeadModel'], model_type: 'gpt2', n_embd: 64, n_head: 4, n_layer: 2, n_positions: 64, vocab_size: 32 });
+    expect(awqScaledSets(gpt2, 4, 4).map((s) => [s.linears[0], s.foldInto])).toEqual([
+      ['attn.c_attn', 'ln_1'], ['mlp.c_fc', 'ln_2'], ['mlp.c_proj', 'the gelu_tanh (a scaled activation)'],
+    ]);
+    // OPT: fc2 after fc1's rows (ReLU is positively homogeneous), out_proj after v_proj.
+    const opt = layout({ architectures: ['OPTForCausalLM'], model_type: 'opt', activation_function: 'relu', hidden_size: 64, ffn_dim: 128,
+      num_attention_heads: 4, num_hidden_layers: 2, vocab_size: 32, max_position_embeddings: 64, do_layer_norm_before: true, word_embed_proj_dim: 64 });
+    expect(awqScaledSets(opt, 4, 4).map((s) => [s.linears.join('+'), s.foldInto])).toEqual([
+      ['self_attn.q_proj+self_attn.k_proj+self_attn.v_proj', 'self_attn_layer_norm'], ['self_attn.out_proj', 'self_attn.v_proj (its rows)'],
+      ['fc1', 'final_layer_norm'], ['fc2', 'fc1 (its rows)'],
+    ]);
   });
 });

@@ -19,7 +19,7 @@ import { groupCount, type QuantOptions, type QuantResult } from '../core/types';
 import { AWQ_GRID, awqAlpha, awqScales } from '../core/awq-reference';
 import { halfScaled } from '../core/export/f16';
 import { GptqLayer } from './gptq-layer';
-import type { Family } from './model/block-forward';
+import type { BlockLayout } from '../core/model/architecture';
 
 /** A set of linears AWQ scales together, and the op before them that would absorb diag(s)⁻¹. */
 export interface AwqScaledSet {
@@ -29,25 +29,21 @@ export interface AwqScaledSet {
 }
 
 /**
- * llm-awq's scaled sets (auto_scale_block) for a family: llama's q/k/v after the attention norm,
- * o after v (only when every head has its own k/v head, as llm-awq requires), gate/up after the
- * MLP norm, down after up; GPT-2 as llm-awq's GPT-BigCode: c_attn after ln_1, c_fc after ln_2,
- * mlp.c_proj after the GELU (a scaled activation). Linears in no set are rounded as they are (α = 0).
+ * llm-awq's scaled sets (auto_scale_block) read off a block's description: the q/k/v projections
+ * (or the fused one) after the attention norm; the output projection after v's rows (only with
+ * separate q/k/v and every head having its own k/v head, as llm-awq requires); gate/up (or the
+ * plain MLP's up) after the MLP norm; down after up's rows when the MLP is gated or its activation
+ * is ReLU (positively homogeneous), else after the activation (llm-awq's ScaledActivation, as for
+ * GPT-2/BigCode). Linears in no set are rounded as they are (α = 0).
  */
-export function awqScaledSets(family: Family, heads: number, kvHeads: number): AwqScaledSet[] {
-  if (family === 'gpt2') {
-    return [
-      { linears: ['attn.c_attn'], foldInto: 'ln_1' },
-      { linears: ['mlp.c_fc'], foldInto: 'ln_2' },
-      { linears: ['mlp.c_proj'], foldInto: 'the GELU (a scaled activation)' },
-    ];
-  }
-  return [
-    { linears: ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'], foldInto: 'input_layernorm' },
-    ...(heads === kvHeads ? [{ linears: ['self_attn.o_proj'], foldInto: 'self_attn.v_proj (its rows)' }] : []),
-    { linears: ['mlp.gate_proj', 'mlp.up_proj'], foldInto: 'post_attention_layernorm' },
-    { linears: ['mlp.down_proj'], foldInto: 'mlp.up_proj (its rows)' },
-  ];
+export function awqScaledSets(block: BlockLayout, heads: number, kvHeads: number): AwqScaledSet[] {
+  const { attention: A, mlp, attnNorm, mlpNorm } = block;
+  const sets: AwqScaledSet[] = [{ linears: [...A.qkv], foldInto: attnNorm.name }];
+  if (A.qkv.length === 3 && heads === kvHeads) sets.push({ linears: [A.o], foldInto: `${A.qkv[2]} (its rows)` });
+  sets.push({ linears: mlp.gate ? [mlp.gate, mlp.up] : [mlp.up], foldInto: mlpNorm.name });
+  const rowFold = mlp.gate !== null || mlp.fused || mlp.activation === 'relu';
+  sets.push({ linears: [mlp.down], foldInto: rowFold ? `${mlp.up} (${mlp.fused ? 'its up rows' : 'its rows'})` : `the ${mlp.activation} (a scaled activation)` });
+  return sets;
 }
 
 export interface AwqInputLinear {

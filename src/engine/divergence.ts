@@ -4,19 +4,19 @@
  *
  * How it is wired (one module, so the evaluation can be restructured around it):
  *   1. DivergenceReference.measure runs the ORIGINAL model over the text's windows, pass by pass
- *      as perplexity() does, and keeps the final norm's output [tokens, hidden] of every pass on
- *      the host (the LM head's input: hidden-sized, never vocabulary-sized).
+ *      as perplexity() does, and keeps the LM head's input [tokens, embedDim] of every pass on
+ *      the host (embedding-sized, never vocabulary-sized).
  *   2. reference.score(variant) runs a quantized model over the same passes. At each chunk of its
  *      logits (model-forward's ScoreHooks.onLogits), the original's logits for the same rows are
- *      recomputed from the kept hidden states with the original's LM head (the same GEMM, so the
- *      same values as in step 1) and shaders/divergence.wgsl scores the two chunks together; the
+ *      recomputed from the kept hidden states with the original's LM head (the same GEMM and final
+ *      softcap, so the same values as in step 1) and shaders/divergence.wgsl scores the two chunks together; the
  *      4 floats per token are read back after the pass into a DivergenceAccumulator.
  * When the variant's globals are the F16 ones (an F16 export), the original's head is uploaded
  * once more beside them (its values as stored) and released with the reference.
  */
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuMatrix } from '../gpu/matrix';
-import { encodeLinear } from '../gpu/kernels/forward';
+import { ELEMENTWISE, encodeElementwise, encodeLinear } from '../gpu/kernels/forward';
 import { DIVERGENCE_FIELDS, encodeDivergence } from '../gpu/kernels/divergence';
 import { DivergenceAccumulator, type DivergenceStats } from '../core/divergence';
 import type { ModelVariant } from '../core/run';
@@ -101,7 +101,7 @@ export class DivergenceReference {
     if (!globals.half) return globals.head;
     if (!this.head) {
       const { spec, globals: host } = this.model;
-      this.head = this.rt.matrix(spec.vocab, spec.hidden, 'divergence.originalHead');
+      this.head = this.rt.matrix(spec.vocab, spec.embedDim, 'divergence.originalHead');
       this.rt.uploadMatrix(this.head, host.lmHead);
     }
     return this.head;
@@ -114,6 +114,7 @@ export class DivergenceReference {
   async score(globals: GpuGlobals, blocks: BlockSource, hooks: PassHooks = {}): Promise<VariantScore> {
     const { rt, seqlen } = this;
     const head = this.headFor(globals);
+    const cap = this.model.spec.layout.logitSoftcap;
     const count = this.windows.length / seqlen;
     const acc = new DivergenceAccumulator();
     let sum = 0;
@@ -121,7 +122,7 @@ export class DivergenceReference {
     for (const [p, [w0, n]] of this.passes.entries()) {
       throwIfCancelled(hooks.signal);
       const T = n * seqlen;
-      const original = rt.matrix(T, this.model.spec.hidden, 'divergence.originalNormed');
+      const original = rt.matrix(T, this.model.spec.embedDim, 'divergence.originalNormed');
       const values = rt.storage(T * DIVERGENCE_FIELDS * 4, 'divergence.values');
       let logits: GpuMatrix | null = null;
       try {
@@ -131,6 +132,7 @@ export class DivergenceReference {
             logits ??= rt.matrix(chunk.rows, chunk.cols, 'divergence.originalLogits');
             const mine = { ...logits, rows: chunk.rows };
             encodeLinear(rec, original, head, mine, rt.bindingLimit, t0);
+            if (cap !== null) encodeElementwise(rec, { op: ELEMENTWISE.softcap, y: mine, alpha: cap, placeholder: rt.placeholder }, rt.bindingLimit);
             encodeDivergence(rec, mine, chunk, targets, values, t0);
           },
         });

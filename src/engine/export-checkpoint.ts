@@ -104,11 +104,11 @@ export function exportWeights({ ckpt, gptq, settings, plan }: Pick<ExportInputs,
 }
 
 export function exportCheckpoint({ ckpt, gptq, report, plan, folder, prompt }: ExportInputs): ExportFile[] {
-  const { layout, config } = ckpt;
+  const { layout } = ckpt;
   const weights = exportWeights({ ckpt, gptq, settings: report.settings, plan });
   const quantization = quantizationConfig({ settings: report.settings, plan, layout, descAct: weights.descAct });
   const configJson = JSON.parse(ckpt.configJson) as Record<string, unknown>;
-  if (plan.intermediate) configJson[config.arch === 'gpt2' ? 'n_inner' : 'intermediate_size'] = plan.intermediate.to;
+  if (plan.intermediate) configJson[layout.intermediateSizeKey] = plan.intermediate.to;
   // vLLM and older readers look for torch_dtype, transformers v5 for dtype (loaders.md §4).
   configJson.torch_dtype = 'float16';
   configJson.dtype = 'float16';

@@ -191,8 +191,8 @@ async function checkTensors(read: GgufRead, run: RunOutput, c: Case): Promise<vo
     expect(t.type).toBe(0);
     expect(dequantize(t)).toEqual(await ckpt.readTensor(source));
   };
-  await f32('output_norm.weight', `${layout.finalNorm.name}.weight`);
-  if (layout.finalNorm.bias) await f32('output_norm.bias', `${layout.finalNorm.name}.bias`);
+  await f32('output_norm.weight', `${layout.finalNorm!.name}.weight`);
+  if (layout.finalNorm!.bias) await f32('output_norm.bias', `${layout.finalNorm!.name}.bias`);
 
   for (let b = 0; b < layout.numBlocks; b++) {
     const p = layout.blockPrefix(b);

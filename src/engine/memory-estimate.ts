@@ -6,6 +6,8 @@
 import { paddedLd } from '../gpu/matrix';
 import type { AdapterSummary } from '../gpu/device';
 import type { ModelSpec } from './model/model-forward';
+import { blockScratch } from './model/block-forward';
+import { mlpLinears } from '../core/model/architecture';
 
 export interface MemoryEstimate {
   /** Estimated peak of all GPU buffers together. */
@@ -18,27 +20,11 @@ export interface MemoryEstimate {
 
 const f32 = (rows: number, cols: number) => rows * paddedLd(cols) * 4;
 
-/** Linear shapes [out, in] of one block. */
+/** Linear shapes [out, in] of one block, with the spec's (possibly padded) MLP width. */
 function blockLinears(s: ModelSpec): [number, number][] {
-  const q = s.heads * s.headDim;
-  const kv = s.kvHeads * s.headDim;
-  if (s.family === 'gpt2') {
-    return [
-      [3 * s.hidden, s.hidden],
-      [s.hidden, q],
-      [s.intermediate, s.hidden],
-      [s.hidden, s.intermediate],
-    ];
-  }
-  return [
-    [q, s.hidden],
-    [kv, s.hidden],
-    [kv, s.hidden],
-    [s.hidden, q],
-    [s.intermediate, s.hidden],
-    [s.intermediate, s.hidden],
-    [s.hidden, s.intermediate],
-  ];
+  const { expand, contract } = mlpLinears(s.layout);
+  const outputs = s.layout.block.mlp.fused ? 2 : 1; // Phi-3's gate_up_proj holds gate and up
+  return s.layout.block.linears.map((l) => [expand.includes(l.name) ? outputs * s.intermediate : l.out, l.name === contract ? s.intermediate : l.in]);
 }
 
 /** Peak bytes of quantizing a linear: its W and H, and GPTQ's working copies and factors. */
@@ -48,15 +34,17 @@ function gptqBytes(rows: number, cols: number): number {
 }
 
 export function estimateRunMemory(s: ModelSpec, tokens: number, bindingLimit: number): MemoryEstimate {
-  const q = s.heads * s.headDim;
-  const kv = s.kvHeads * s.headDim;
+  const { layout } = s;
   const linears = blockLinears(s);
-  const scratchCols =
-    s.family === 'gpt2' ? s.hidden + q + s.intermediate + 3 * s.hidden : s.hidden + 2 * q + 2 * kv + 2 * s.intermediate;
+  const scratch = blockScratch(s).map(([, cols]) => cols);
+  const projected = layout.projectIn !== null;
   const parts: Record<string, number> = {
     'calibration activations': 2 * f32(tokens, s.hidden),
-    'block scratch': tokens * scratchCols * 4,
-    embeddings: f32(s.vocab, s.hidden) * 2 + (s.family === 'gpt2' ? f32(s.maxPositions, s.hidden) : 0),
+    'block scratch': tokens * scratch.reduce((a, c) => a + c, 0) * 4 + (projected ? f32(tokens, s.embedDim) : 0),
+    embeddings:
+      f32(s.vocab, s.embedDim) * 2 +
+      (layout.embedPositions ? f32(s.maxPositions + layout.positionOffset, s.hidden) : 0) +
+      (projected ? f32(s.hidden, s.embedDim) + f32(s.embedDim, s.hidden) : 0),
     'one block of weights': linears.reduce((a, [o, i]) => a + f32(o, i), 0),
     // A true-sequential group holds up to three linears' W and H; one of them is being quantized.
     'GPTQ of one group': Math.max(...linears.map(([o, i]) => gptqBytes(o, i))) + 2 * Math.max(...linears.map(([o, i]) => f32(o, i) + f32(i, i))),
@@ -67,8 +55,8 @@ export function estimateRunMemory(s: ModelSpec, tokens: number, bindingLimit: nu
   };
   const totalBytes = Object.values(parts).reduce((a, b) => a + b, 0);
   const largestBufferBytes = Math.max(
-    f32(tokens, Math.max(s.hidden, s.intermediate, 3 * s.hidden)),
-    f32(s.vocab, s.hidden),
+    f32(tokens, Math.max(s.hidden, s.embedDim, ...scratch)),
+    f32(s.vocab, s.embedDim),
     ...linears.map(([o, i]) => Math.max(f32(o, i), f32(i, i))),
   );
   return { totalBytes, largestBufferBytes, parts };

@@ -8,7 +8,7 @@
  */
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuMatrix } from '../gpu/matrix';
-import { encodeEmbed, FORWARD_STATUS, FORWARD_STATUS_SLOTS } from '../gpu/kernels/forward';
+import { FORWARD_STATUS, FORWARD_STATUS_SLOTS } from '../gpu/kernels/forward';
 import { halfScaled } from '../core/export/f16';
 import { GptqLayer } from './gptq-layer';
 import { BlockRunner } from './model/block-forward';
@@ -105,7 +105,7 @@ export async function quantizeModel(
   const totalCost = spec.layers * quantized.reduce((s, name) => s + linearCost(first.linears.get(name)!.out, first.linears.get(name)!.in), 0);
   let doneCost = 0;
   const out: QuantizedWeights = { layers: [], gptq: new Map(), rtn: new Map(), hessianDiag: new Map(), awq: new Map(), seconds: 0 };
-  const awqSets = options.awq ? awqScaledSets(spec.family, spec.heads, spec.kvHeads) : [];
+  const awqSets = options.awq ? awqScaledSets(spec.layout.block, spec.heads, spec.kvHeads) : [];
 
   const globals = new GpuGlobals(rt, spec, model.globals);
   const runner = new BlockRunner(rt, blockShape(spec, seqlen, nsamples));
@@ -113,19 +113,13 @@ export async function quantizeModel(
   const status = rt.storage(FORWARD_STATUS_SLOTS * 4, 'run.status');
   let h = rt.matrix(windows.length, spec.hidden, 'run.h0');
   let next = rt.matrix(windows.length, spec.hidden, 'run.h1');
-  let posBuf: GPUBuffer | null = null;
+  const temps: (GPUBuffer | GpuMatrix)[] = [];
   try {
     await rt.scoped('Embedding the calibration windows', async () => {
       rt.upload(ids, 0, windows);
       const rec = rt.recorder('run.embed');
       rec.clear(status);
-      const embedStatus = { buffer: status, slot: FORWARD_STATUS.embedRowOutOfRange };
-      encodeEmbed(rec, globals.E, ids, h, false, rt.bindingLimit, embedStatus);
-      if (globals.positions) {
-        posBuf = rt.storage(windows.byteLength, 'run.positions');
-        rt.upload(posBuf, 0, Uint32Array.from({ length: windows.length }, (_, t) => t % seqlen));
-        encodeEmbed(rec, globals.positions, posBuf, h, true, rt.bindingLimit, embedStatus);
-      }
+      temps.push(...globals.encodeEmbedding(rec, ids, h, seqlen, { buffer: status, slot: FORWARD_STATUS.embedRowOutOfRange }));
       rec.finish();
       if ((await rt.readU32(status, 0, 1))[0]) {
         throw new RangeError(`a calibration token id is outside the model's vocabulary of ${spec.vocab} (flagged by the embedding kernel)`);
@@ -135,7 +129,7 @@ export async function quantizeModel(
     for (let b = 0; b < spec.layers; b++) {
       throwIfCancelled(hooks.signal);
       const host = b === 0 ? first : await model.block(b);
-      const block = uploadBlock(rt, spec, host, `block${b}`);
+      const block = uploadBlock(rt, spec, host, b);
       try {
         for (const group of groups) {
           const layers = new Map<string, GptqLayer>();
@@ -254,7 +248,7 @@ export async function quantizeModel(
     if (!rt.isLost) {
       runner.release();
       globals.release();
-      rt.release(ids, status, h, next, posBuf);
+      rt.release(ids, status, h, next, ...temps);
     }
   }
 }

@@ -14,6 +14,7 @@ import { nothingToQuantize, planExport, type ExportPlan } from '../core/export/p
 import { planGguf, type GgufPlan } from '../core/export/gguf/plan';
 import { modelSpec } from './model/load-model';
 import { assertRunFits, estimateRunMemory } from './memory-estimate';
+import { MAX_HEAD_DIM } from '../gpu/kernels/forward';
 
 export interface RunPlan {
   /** What the download will hold (format, padding, unquantized linears) or why there is none. */
@@ -39,6 +40,9 @@ export function planRun(ckpt: Checkpoint, settings: RunSettings, rt: GpuRuntime,
   let fitError: string | null = nothingToQuantize(ckpt.config, ckpt.layout, settings, plan);
   if (fitError === null) {
     try {
+      if (spec.headDim > MAX_HEAD_DIM) {
+        throw new Error(`head_dim ${spec.headDim} is above the ${MAX_HEAD_DIM} the attention kernel holds per head; this model cannot run here yet`);
+      }
       assertSequenceFits(ckpt.config, settings.seqlen);
       assertRunFits(spec, settings.nsamples, settings.seqlen, rt.summary, budgetBytes, rt.bindingLimit);
     } catch (e) {

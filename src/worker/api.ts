@@ -18,6 +18,7 @@ import { assertFloatCheckpoint, runModel, RunInputError, type RunOutput } from '
 import { planRun } from '../engine/run-plan';
 import { openCheckpoint } from '../core/model/checkpoint';
 import { defaultSeqlen } from '../core/model/config';
+import { architectureFacts } from '../core/model/describe';
 import { loadTokenizer } from '../core/model/tokenizer';
 import { assertIdsInVocabulary, textToIds } from '../core/model/calibration';
 import { fetchHubCheckpoint, type HubProgress } from '../core/model/hub';
@@ -216,6 +217,7 @@ export const api = {
       defaultSeqlen: defaultSeqlen(c),
       configName: configName(ckpt),
       suggested,
+      facts: architectureFacts(c, ckpt.layout),
     };
   },
 

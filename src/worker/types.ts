@@ -1,5 +1,6 @@
 /** Plain data the worker returns to the page (types only: the page never imports engine code). */
 import type { CheckpointSummary } from '../core/model/checkpoint';
+import type { ArchitectureFact } from '../core/model/describe';
 import type { ModelVariant } from '../core/run';
 import type { RunPlan } from '../engine/run-plan';
 import type { AdapterSpeed, SuggestedSize, TimeEstimate } from '../core/time-model';
@@ -20,6 +21,8 @@ export interface ModelInfo {
   configName: string | null;
   /** Run sizes that take about a minute on this adapter (src/core/time-model.ts), or null when the adapter is not measured. */
   suggested: SuggestedSize | null;
+  /** What sets the family apart (RoPE, head_dim, sliding window, norms, MLP, ...), from its description. */
+  facts?: ArchitectureFact[];
 }
 
 /** The texts of the next run, as the plan needs them. */

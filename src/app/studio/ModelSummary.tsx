@@ -40,6 +40,9 @@ function ModelFacts({ info }: { info: ModelInfo }) {
         <tr><th scope="row">Blocks</th><td className="num" data-testid="model-blocks" data-value={s.blocks}>{s.blocks}</td></tr>
         <tr><th scope="row">Hidden size</th><td className="num" data-testid="model-hidden" data-value={s.hiddenSize}>{fmtNumber(s.hiddenSize)}</td></tr>
         <tr><th scope="row">Heads / KV heads</th><td className="num">{info.heads} / {info.kvHeads}</td></tr>
+        {info.facts?.map((f) => (
+          <tr key={f.key}><th scope="row">{f.label}</th><td data-testid={`model-fact-${f.key}`}>{f.value}</td></tr>
+        ))}
         <tr><th scope="row">MLP width</th><td className="num" data-testid="model-mlp" data-value={info.intermediateSize}>{fmtNumber(info.intermediateSize)}</td></tr>
         <tr><th scope="row">Vocabulary / context</th><td className="num">{fmtNumber(info.vocabSize)} / {fmtNumber(info.maxPositions)}</td></tr>
         <tr><th scope="row">Parameters</th><td className="num" data-testid="model-parameters" data-value={s.parameters}>{fmtNumber(s.parameters)}</td></tr>

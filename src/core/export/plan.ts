@@ -14,7 +14,7 @@
  * rules (vLLM's method and kernel per linear, transformers' config checks) become warnings.
  */
 import type { ModelConfig } from '../model/config';
-import type { ModelLayout } from '../model/architecture';
+import { mlpLinears, type ModelLayout } from '../model/architecture';
 import type { TensorStats } from '../model/tensor-scan';
 import { isPackable } from './pack';
 import { checkpointFormatFor, type CheckpointFormat } from './gptq-linear';
@@ -57,16 +57,11 @@ export interface PlanSettings {
   moduleBits?: Record<string, number>;
 }
 
-/** The MLP linears that produce (expand) and consume (contract) the intermediate width. */
-export function mlpLinears(layout: ModelLayout): { expand: string[]; contract: string } {
-  return layout.arch === 'gpt2'
-    ? { expand: ['mlp.c_fc'], contract: 'mlp.c_proj' }
-    : { expand: ['mlp.gate_proj', 'mlp.up_proj'], contract: 'mlp.down_proj' };
-}
+export { mlpLinears };
 
-/** Linears vLLM loads as one fused layer: they are quantized together or not at all, at one width. */
+/** Linears vLLM loads as one fused layer (the layout's fusedSets): they are quantized together or not at all, at one width. */
 export function fusedSets(layout: ModelLayout): string[][] {
-  return layout.arch === 'gpt2' ? [] : [['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'], ['mlp.gate_proj', 'mlp.up_proj']];
+  return layout.block.fusedSets.map((f) => f.parts);
 }
 
 /** Why a [N out, K in] linear cannot be packed for the loaders, or null when it can. */
@@ -174,11 +169,11 @@ export function planExport(config: ModelConfig, layout: ModelLayout, settings: P
   const reasons = new Map<string, string>();
   for (const l of layout.block.linears) {
     const K = intermediate && l.name === mlp.contract ? padded : l.in;
-    const N = intermediate && mlp.expand.includes(l.name) ? padded : l.out;
+    const N = intermediate && mlp.expand.includes(l.name) ? (mlp.fused ? 2 : 1) * padded : l.out;
     const why = misfit(K, N, g);
     if (why) reasons.set(l.name, why);
   }
-  for (const set of fusedSets(layout)) {
+  for (const { parts: set } of layout.block.fusedSets) {
     const first = set.find((n) => reasons.has(n));
     if (!first) continue;
     for (const n of set) {

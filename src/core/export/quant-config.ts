@@ -15,12 +15,6 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** vLLM's fused module names, which its loader matches against `dynamic` patterns. */
-const FUSED_NAMES: Record<string, string[]> = {
-  'self_attn.qkv_proj': ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'],
-  'mlp.gate_up_proj': ['mlp.gate_proj', 'mlp.up_proj'],
-};
-
 /**
  * `dynamic` rules that exclude the unquantized linears ("-:" + a regex on the full module name,
  * honoured by GPTQModel and vLLM), including vLLM's fused names when all their parts are excluded.
@@ -28,10 +22,9 @@ const FUSED_NAMES: Record<string, string[]> = {
 export function exclusionRules(layout: ModelLayout, unquantized: string[]): Record<string, Record<string, never>> {
   const prefix = escapeRegex(layout.blockPrefix(0)).replace(/(?<=\\\.)0(?=\\\.)/, '\\d+');
   const names = [...unquantized];
-  if (layout.arch !== 'gpt2') {
-    for (const [fused, parts] of Object.entries(FUSED_NAMES)) {
-      if (parts.every((p) => unquantized.includes(p))) names.push(fused);
-    }
+  // vLLM's fused module names (the layout's fusedSets), which its loader matches against `dynamic` patterns.
+  for (const { name, parts } of layout.block.fusedSets) {
+    if (parts.every((p) => unquantized.includes(p))) names.push(name);
   }
   const rules: Record<string, Record<string, never>> = {};
   for (const n of names) rules[`-:^${prefix}${escapeRegex(n)}$`] = {};
@@ -41,18 +34,18 @@ export function exclusionRules(layout: ModelLayout, unquantized: string[]): Reco
 /** `${block}.${linear}` → width, grouped into the units that share a width (vLLM's fused layers), per block. */
 function widthUnits(layout: ModelLayout, moduleBits: Record<string, number>): { block: number; names: string[]; fused: string | null; bits: number }[] {
   const out: { block: number; names: string[]; fused: string | null; bits: number }[] = [];
-  const fused = layout.arch === 'gpt2' ? [] : Object.entries(FUSED_NAMES);
+  const fused = layout.block.fusedSets;
   for (let b = 0; b < layout.numBlocks; b++) {
     const taken = new Set<string>();
     for (const l of layout.block.linears) {
       const bits = moduleBits[`${b}.${l.name}`];
       if (bits === undefined || taken.has(l.name)) continue;
-      const f = fused.find(([, parts]) => parts.includes(l.name));
+      const f = fused.find(({ parts }) => parts.includes(l.name));
       if (f) {
-        const widths = new Set(f[1].map((n) => moduleBits[`${b}.${n}`]));
-        if (widths.size !== 1) throw new RangeError(`block ${b}: ${f[1].join(', ')} have widths ${[...widths].join(', ')}; vLLM loads them as one layer of one width`);
-        f[1].forEach((n) => taken.add(n));
-        out.push({ block: b, names: f[1], fused: f[0], bits });
+        const widths = new Set(f.parts.map((n) => moduleBits[`${b}.${n}`]));
+        if (widths.size !== 1) throw new RangeError(`block ${b}: ${f.parts.join(', ')} have widths ${[...widths].join(', ')}; vLLM loads them as one layer of one width`);
+        f.parts.forEach((n) => taken.add(n));
+        out.push({ block: b, names: f.parts, fused: f.name, bits });
       } else {
         taken.add(l.name);
         out.push({ block: b, names: [l.name], fused: null, bits });

@@ -6,7 +6,7 @@
 import { baseName, readText, type ByteSource } from './byte-source';
 import { CheckpointError } from './checkpoint-error';
 import { parseModelConfig, type ModelConfig } from './config';
-import { linearSpec, modelLayout, requiredTensors, type ModelLayout } from './architecture';
+import { basePrefixes, linearSpec, modelLayout, requiredTensors, type ModelLayout } from './architecture';
 import { readSafetensorsHeader, readTensorBytes, readTensorF32, shapeSize, type SafetensorsHeader, type TensorInfo } from './safetensors';
 import { moduleQuantConfig, parseGptqConfig, type GptqConfigInfo } from '../export/quant-config';
 import { gptqTensorShapes, readGptqLinear } from '../export/read-gptq';
@@ -99,9 +99,11 @@ export async function openCheckpoint(files: ByteSource[], options: OpenCheckpoin
   const tensors = new Map<string, TensorInfo>();
   for (const [name, file] of tensorFile) tensors.set(name, headers.get(file)!.tensors.get(name)!);
 
-  const gpt2Prefix = config.arch === 'gpt2' && !tensors.has('transformer.wte.weight') && tensors.has('wte.weight')
-    ? '' : 'transformer.';
-  const layout = modelLayout(config, gpt2Prefix);
+  // GPT-2 and OPT checkpoints may hold a bare base model, whose names start without the usual prefix.
+  const prefixes = basePrefixes(config);
+  const prefix = prefixes.find((p) => tensors.has(modelLayout(config, p).embedTokens)) ?? prefixes[0];
+  const embedDtype = tensors.get(modelLayout(config, prefix).embedTokens)?.dtype;
+  const layout = modelLayout(config, prefix, embedDtype);
   const quantizedLinear = (name: string) => quantization !== null && tensors.has(name.replace(/\.weight$/, '.qweight'));
   // A module's own config: `dynamic` rules may give it another width (mixed precision).
   const configOf = (module: string) => moduleQuantConfig(quantization!, module) ?? quantization!;

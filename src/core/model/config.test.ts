@@ -67,15 +67,15 @@ describe('parseModelConfig', () => {
   });
 
   it('refuses unsupported model types, naming it and the supported ones', () => {
-    expect(() => parse({ ...llama, model_type: 'phi3' })).toThrow(CheckpointError);
-    expect(() => parse({ ...llama, model_type: 'phi3' }))
-      .toThrow('config.json: model_type "phi3" is not supported; supported model types: llama, mistral, qwen2, gpt2');
+    expect(() => parse({ ...llama, model_type: 'mamba' })).toThrow(CheckpointError);
+    expect(() => parse({ ...llama, model_type: 'mamba' }))
+      .toThrow('config.json: model_type "mamba" is not supported; supported model types: llama, mistral, qwen2, qwen3, gemma3_text, phi3, smollm3, opt, gpt2');
     expect(() => parse({ hidden_size: 4 })).toThrow(/model_type null is not supported/);
   });
 
-  it('refuses rope_scaling and other unsupported settings clearly', () => {
-    expect(() => parse({ ...llama, rope_scaling: { rope_type: 'llama3', factor: 8 } }))
-      .toThrow(/rope_scaling .*llama3.* is not supported yet/);
+  it('refuses unsupported rope_scaling types and other unsupported settings clearly', () => {
+    expect(() => parse({ ...llama, rope_scaling: { rope_type: 'yarn', factor: 8 } }))
+      .toThrow('config.json: rope_scaling rope_type "yarn" is not supported; supported RoPE types: default, linear, dynamic, llama3');
     expect(() => parse({ ...llama, hidden_act: 'gelu' })).toThrow(/hidden_act "gelu" is not supported/);
     expect(() => parse({ model_type: 'gpt2', n_embd: 8, n_layer: 1, n_head: 2, n_positions: 4, vocab_size: 5,
       activation_function: 'relu' })).toThrow(/activation_function "relu"/);

@@ -1,17 +1,25 @@
 /**
  * config.json → a normalized ModelConfig for the architectures the studio runs. Defaults follow
- * Hugging Face transformers' config classes (LlamaConfig, MistralConfig, Qwen2Config, GPT2Config)
- * for keys a config.json leaves out.
+ * Hugging Face transformers' config classes (LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config,
+ * Gemma3TextConfig, OPTConfig, GPT2Config) for keys a config.json leaves out. Fields marked
+ * optional are absent when the family does not use the feature, so the plain Llama and GPT-2
+ * configs stay as they were.
  */
-import { CheckpointError } from './checkpoint-error';
+import { commonTail, flag, layerTypes, positiveInt, positiveNumber, refuse, type Raw } from './config-keys';
+import { readRope, type RopeScaling } from './rope';
+import { gemma3Config } from './config-gemma3';
+import { optConfig } from './config-opt';
 
-export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'gpt2'] as const;
+export const SUPPORTED_MODEL_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma3_text', 'phi3', 'smollm3', 'opt', 'gpt2'] as const;
 export type Architecture = (typeof SUPPORTED_MODEL_TYPES)[number];
+
+/** Attention of one layer: full causal, or within a sliding window. */
+export type LayerType = 'full' | 'sliding';
 
 export interface ModelConfig {
   arch: Architecture;
   hiddenSize: number;
-  /** MLP width (gpt2: n_inner ?? 4·n_embd). */
+  /** MLP width (gpt2: n_inner ?? 4·n_embd; opt: ffn_dim). */
   intermediateSize: number;
   numLayers: number;
   numHeads: number;
@@ -22,12 +30,16 @@ export interface ModelConfig {
   vocabSize: number;
   /** Longest context the model was trained for (gpt2: n_positions, the size of wpe). */
   maxPositions: number;
-  /** RoPE base (llama family); unused by gpt2. */
+  /** RoPE base (llama family; gemma3: of the full-attention layers); unused by gpt2 and opt. */
   ropeTheta: number;
   normEps: number;
-  norm: 'rms' | 'layer';
-  /** 'silu': SiLU-gated MLP, down(silu(gate(x)) · up(x)); 'gelu_new': fc → tanh-GELU → proj. */
-  activation: 'silu' | 'gelu_new';
+  /** 'rms_plus_one': Gemma's RMSNorm, x/rms(x) · (1 + w). */
+  norm: 'rms' | 'rms_plus_one' | 'layer';
+  /**
+   * The activation as transformers names it. 'silu' and 'gelu_pytorch_tanh' gate the MLP
+   * (down(act(gate(x)) · up(x))); gpt2's 'gelu_new' and opt's 'relu' (or a tanh GELU) do not.
+   */
+  activation: 'silu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu';
   /** LM head shares the token embedding matrix. */
   tieWordEmbeddings: boolean;
   /** Biases on the q, k and v projections (qwen2: always; llama: attention_bias; gpt2: always). */
@@ -36,52 +48,42 @@ export interface ModelConfig {
   attnOutBias: boolean;
   /** Biases on the MLP linears (llama: mlp_bias; gpt2: always). */
   mlpBias: boolean;
-  /** Sliding-window attention span, or null for full causal attention. */
+  /**
+   * Sliding-window attention span, or null for full causal attention. Without layerTypes it
+   * applies to every layer (mistral, qwen2) and windows may not be longer.
+   */
   slidingWindow: number | null;
   /** torch_dtype (or dtype) as the config states it, e.g. "bfloat16"; null when absent. */
   torchDtype: string | null;
   bosTokenId: number | null;
   eosTokenIds: number[];
-}
-
-const FILE = 'config.json';
-
-function refuse(what: string): never {
-  throw new CheckpointError(`${FILE}: ${what}`, { file: FILE });
-}
-
-type Raw = Record<string, unknown>;
-
-function positiveInt(raw: Raw, key: string, fallback?: number): number {
-  const value = raw[key] ?? fallback;
-  if (value === undefined) refuse(`"${key}" is missing`);
-  if (!Number.isSafeInteger(value) || (value as number) <= 0) {
-    refuse(`"${key}" must be a positive integer, got ${JSON.stringify(value)}`);
-  }
-  return value as number;
-}
-
-function positiveNumber(raw: Raw, key: string, fallback: number): number {
-  const value = raw[key] ?? fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    refuse(`"${key}" must be a positive number, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-function flag(raw: Raw, key: string, fallback: boolean): boolean {
-  const value = raw[key] ?? fallback;
-  if (typeof value !== 'boolean') refuse(`"${key}" must be true or false, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function tokenIds(value: unknown, key: string): number[] {
-  if (value === undefined || value === null) return [];
-  const ids = Array.isArray(value) ? value : [value];
-  if (!ids.every((id) => Number.isSafeInteger(id) && id >= 0)) {
-    refuse(`"${key}" must be a token id or a list of them, got ${JSON.stringify(value)}`);
-  }
-  return ids as number[];
+  /** RoPE scaling (of the full-attention layers); absent: plain RoPE. */
+  ropeScaling?: RopeScaling;
+  /**
+   * Per layer, full or sliding-window attention (gemma3, qwen3 with use_sliding_window); sliding
+   * layers see the last slidingWindow positions, and windows of any length up to the context run.
+   */
+  layerTypes?: LayerType[];
+  /** RoPE base of the sliding layers (gemma3's rope_local_base_freq). */
+  localRopeTheta?: number;
+  /** RMSNorm of every head of q and k over head_dim before RoPE (qwen3, gemma3). */
+  qkNorm?: boolean;
+  /** Attention scores are q·k times this (gemma3: query_pre_attn_scalar^−0.5); absent: head_dim^−0.5. */
+  attnScale?: number;
+  /** Token embeddings are multiplied by this (gemma3: √hidden), rounded to the embedding's stored dtype. */
+  embedScale?: number;
+  /** Logits become c·tanh(logits / c) (gemma3's final_logit_softcapping). */
+  finalLogitSoftcap?: number;
+  /** 'post': x = norm(x + f(x)) (opt's do_layer_norm_before: false); absent: pre-norm. */
+  normPlacement?: 'post';
+  /** The model has no final norm before the head (opt post-LN, or _remove_final_layer_norm). */
+  noFinalNorm?: boolean;
+  /** Width of the token embeddings and the head's input when it differs from hiddenSize (opt's word_embed_proj_dim). */
+  embedDim?: number;
+  /** Rotated dimensions per head when fewer than headDim (phi3's partial_rotary_factor · head_dim). */
+  rotaryDim?: number;
+  /** Per layer, whether RoPE applies (smollm3's no_rope_layers: 1 RoPE, 0 none); absent: every layer. */
+  ropeLayers?: boolean[];
 }
 
 /** Parses config.json's text. */
@@ -104,7 +106,10 @@ export function normalizeModelConfig(raw: Raw): ModelConfig {
       `${SUPPORTED_MODEL_TYPES.join(', ')}`);
   }
   const arch = modelType as Architecture;
-  const config = arch === 'gpt2' ? gpt2Config(raw) : llamaFamilyConfig(raw, arch);
+  const config = arch === 'gpt2' ? gpt2Config(raw)
+    : arch === 'gemma3_text' ? gemma3Config(raw)
+      : arch === 'opt' ? optConfig(raw)
+        : llamaFamilyConfig(raw, arch);
   if (config.hiddenSize % config.numHeads !== 0 && raw.head_dim === undefined) {
     refuse(`hidden size ${config.hiddenSize} is not divisible by ${config.numHeads} heads`);
   }
@@ -114,60 +119,106 @@ export function normalizeModelConfig(raw: Raw): ModelConfig {
   return config;
 }
 
-function commonTail(raw: Raw) {
-  const dtype = raw.torch_dtype ?? raw.dtype ?? null;
-  return {
-    torchDtype: typeof dtype === 'string' ? dtype : null,
-    bosTokenId: tokenIds(raw.bos_token_id, 'bos_token_id')[0] ?? null,
-    eosTokenIds: tokenIds(raw.eos_token_id, 'eos_token_id'),
-  };
+/** Phi-3's rotated width: partial_rotary_factor (top level, or in v5's rope_parameters) · head_dim. */
+function rotaryDimOf(raw: Raw, headDim: number): number {
+  const params = raw.rope_parameters && typeof raw.rope_parameters === 'object' ? (raw.rope_parameters as Raw) : {};
+  const factor = params.partial_rotary_factor ?? raw.partial_rotary_factor ?? 1;
+  if (typeof factor !== 'number' || !(factor > 0 && factor <= 1)) refuse(`"partial_rotary_factor" must be in (0, 1], got ${JSON.stringify(factor)}`);
+  const dim = Math.floor(headDim * factor);
+  if (dim < 2 || dim % 2 !== 0) refuse(`partial_rotary_factor ${factor} of head_dim ${headDim} rotates ${dim} dimensions; RoPE needs an even number`);
+  return dim;
 }
 
-function llamaFamilyConfig(raw: Raw, arch: 'llama' | 'mistral' | 'qwen2'): ModelConfig {
-  if (raw.rope_scaling !== undefined && raw.rope_scaling !== null) {
-    refuse(`rope_scaling ${JSON.stringify(raw.rope_scaling)} is not supported yet (only plain RoPE); ` +
-      'use a model without rope_scaling');
+/** smollm3's no_rope_layers (1: RoPE, 0: none), else every no_rope_layer_interval-th layer without (SmolLM3Config). */
+function ropeLayersOf(raw: Raw, layers: number): boolean[] {
+  const given = raw.no_rope_layers;
+  if (given !== undefined && given !== null) {
+    if (!Array.isArray(given) || given.length !== layers || !given.every((x) => x === 0 || x === 1)) {
+      refuse(`"no_rope_layers" must list 1 (RoPE) or 0 (none) for each of the ${layers} layers, got ${JSON.stringify(given)}`);
+    }
+    return given.map((x) => x === 1);
   }
-  // Newer transformers nest RoPE settings in rope_parameters.
-  let ropeTheta = positiveNumber(raw, 'rope_theta', 10000);
-  const ropeParameters = raw.rope_parameters as Raw | undefined | null;
-  if (ropeParameters && typeof ropeParameters === 'object') {
-    const type = ropeParameters.rope_type ?? 'default';
-    if (type !== 'default') refuse(`rope_parameters.rope_type "${String(type)}" is not supported yet (only plain RoPE)`);
-    ropeTheta = positiveNumber(ropeParameters, 'rope_theta', ropeTheta);
-  }
+  const interval = positiveInt(raw, 'no_rope_layer_interval', 4);
+  return Array.from({ length: layers }, (_, i) => (i + 1) % interval !== 0);
+}
+
+type LlamaLike = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3' | 'smollm3';
+
+/** Context defaults of the config classes (LlamaConfig's 2048 for the older ones, as before). */
+const DEFAULT_CONTEXT: Partial<Record<LlamaLike, number>> = { qwen3: 32768, phi3: 4096, smollm3: 32768 };
+
+function llamaFamilyConfig(raw: Raw, arch: LlamaLike): ModelConfig {
   const act = raw.hidden_act ?? 'silu';
   if (act !== 'silu') refuse(`hidden_act "${String(act)}" is not supported for ${arch} (only "silu")`);
 
   const hiddenSize = positiveInt(raw, 'hidden_size');
   const numHeads = positiveInt(raw, 'num_attention_heads');
-  const attentionBias = arch === 'llama' ? flag(raw, 'attention_bias', false) : false;
+  const numLayers = positiveInt(raw, 'num_hidden_layers');
+  // Qwen3Config's defaults: head_dim 128, context 32768.
+  const headDim = positiveInt(raw, 'head_dim', arch === 'qwen3' ? 128 : Math.floor(hiddenSize / numHeads));
+  const maxPositions = positiveInt(raw, 'max_position_embeddings', DEFAULT_CONTEXT[arch] ?? 2048);
+  const rotaryDim = arch === 'phi3' ? rotaryDimOf(raw, headDim) : headDim;
+  const rope = readRope(raw, {
+    defaultTheta: arch === 'smollm3' ? 2_000_000 : 10000,
+    maxPositions,
+    dim: rotaryDim,
+    // Phi-3: longrope, against the top-level original_max_position_embeddings.
+    ...(arch === 'phi3' && {
+      extraTypes: ['longrope'],
+      originalMaxPositions: raw.original_max_position_embeddings != null ? positiveInt(raw, 'original_max_position_embeddings') : undefined,
+    }),
+  });
+  const attentionBias = arch === 'llama' || arch === 'qwen3' || arch === 'smollm3' ? flag(raw, 'attention_bias', false) : false;
   let slidingWindow: number | null = null;
+  let types: LayerType[] | undefined;
+  const ropeLayers = arch === 'smollm3' ? ropeLayersOf(raw, numLayers) : undefined;
   if (arch === 'mistral' && raw.sliding_window !== null) {
     slidingWindow = positiveInt(raw, 'sliding_window', 4096);
   } else if (arch === 'qwen2' && flag(raw, 'use_sliding_window', false) && raw.sliding_window !== null) {
     slidingWindow = positiveInt(raw, 'sliding_window', 4096);
+  } else if (arch === 'qwen3' && flag(raw, 'use_sliding_window', false) && raw.sliding_window !== null) {
+    // Qwen3Config: layer_types, else sliding from max_window_layers on.
+    slidingWindow = positiveInt(raw, 'sliding_window', 4096);
+    const from = positiveInt(raw, 'max_window_layers', 28);
+    types = raw.layer_types !== undefined && raw.layer_types !== null
+      ? layerTypes(raw.layer_types, numLayers)
+      : Array.from({ length: numLayers }, (_, i) => (i >= from ? 'sliding' : 'full'));
+  } else if (arch === 'phi3' && raw.sliding_window !== undefined && raw.sliding_window !== null) {
+    // Phi3Attention passes config.sliding_window to every layer.
+    slidingWindow = positiveInt(raw, 'sliding_window');
+    types = Array.from({ length: numLayers }, () => 'sliding');
+  } else if (arch === 'smollm3' && flag(raw, 'use_sliding_window', false) && raw.sliding_window !== undefined && raw.sliding_window !== null) {
+    // SmolLM3Config: layer_types, else the layers without RoPE slide.
+    slidingWindow = positiveInt(raw, 'sliding_window');
+    types = raw.layer_types !== undefined && raw.layer_types !== null
+      ? layerTypes(raw.layer_types, numLayers)
+      : ropeLayers!.map((r) => (r ? 'full' : 'sliding'));
   }
   return {
     arch,
     hiddenSize,
     intermediateSize: positiveInt(raw, 'intermediate_size'),
-    numLayers: positiveInt(raw, 'num_hidden_layers'),
+    numLayers,
     numHeads,
     numKvHeads: positiveInt(raw, 'num_key_value_heads', numHeads),
-    headDim: positiveInt(raw, 'head_dim', Math.floor(hiddenSize / numHeads)),
+    headDim,
     vocabSize: positiveInt(raw, 'vocab_size'),
-    maxPositions: positiveInt(raw, 'max_position_embeddings', 2048),
-    ropeTheta,
-    normEps: positiveNumber(raw, 'rms_norm_eps', 1e-6),
+    maxPositions,
+    ropeTheta: rope.theta,
+    normEps: positiveNumber(raw, 'rms_norm_eps', arch === 'phi3' ? 1e-5 : 1e-6),
     norm: 'rms',
     activation: 'silu',
-    tieWordEmbeddings: flag(raw, 'tie_word_embeddings', false),
+    tieWordEmbeddings: flag(raw, 'tie_word_embeddings', arch === 'smollm3'),
     qkvBias: arch === 'qwen2' ? true : attentionBias,
     attnOutBias: attentionBias,
-    mlpBias: arch === 'llama' ? flag(raw, 'mlp_bias', false) : false,
+    mlpBias: arch === 'llama' || arch === 'smollm3' ? flag(raw, 'mlp_bias', false) : false,
     slidingWindow,
     ...commonTail(raw),
+    ...(rope.scaling && { ropeScaling: rope.scaling }),
+    ...(types && { layerTypes: types }),
+    ...(arch === 'qwen3' && { qkNorm: true }),
+    ...(rotaryDim !== headDim && { rotaryDim }),
+    ...(ropeLayers && { ropeLayers }),
   };
 }
 
@@ -204,21 +255,25 @@ function gpt2Config(raw: Raw): ModelConfig {
 }
 
 /**
- * Throws unless windows of seqlen tokens fit the model: within its context and, with sliding-window
- * attention, within the window (then full causal attention over the window is the same thing).
+ * Throws unless windows of seqlen tokens fit the model: within its context and, with a sliding
+ * window on every layer (mistral, qwen2), within the window (then full causal attention over the
+ * window is the same thing). Models with per-layer types (gemma3) attend within their windows.
  */
 export function assertSequenceFits(config: ModelConfig, seqlen: number): void {
   if (!Number.isSafeInteger(seqlen) || seqlen < 1) throw new RangeError(`seqlen must be a positive integer, got ${seqlen}`);
   if (seqlen > config.maxPositions) {
     throw new RangeError(`seqlen ${seqlen} is longer than the model's context of ${config.maxPositions} tokens`);
   }
-  if (config.slidingWindow !== null && seqlen > config.slidingWindow) {
+  if (config.slidingWindow !== null && config.layerTypes === undefined && seqlen > config.slidingWindow) {
     throw new RangeError(`seqlen ${seqlen} is longer than the model's sliding attention window of ` +
       `${config.slidingWindow} tokens; sliding-window attention is not supported: use seqlen ≤ ${config.slidingWindow}`);
   }
 }
 
-/** The default calibration / evaluation window: min(2048, context, sliding window). */
+/**
+ * The default calibration / evaluation window: min(2048, context, sliding window), where a
+ * sliding window limits it only when it applies to every layer (mistral, qwen2).
+ */
 export function defaultSeqlen(config: ModelConfig): number {
-  return Math.min(2048, config.maxPositions, config.slidingWindow ?? Infinity);
+  return Math.min(2048, config.maxPositions, config.layerTypes ? Infinity : config.slidingWindow ?? Infinity);
 }

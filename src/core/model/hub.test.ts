@@ -236,7 +236,7 @@ describe('fetchHubCheckpoint refuses clearly', () => {
     const server = await serve({ repos: { 'test/bert': dir } });
     const e = await refusal('test/bert', { baseUrl: server.baseUrl });
     expect(e).toBeInstanceOf(CheckpointError);
-    expect(e.message).toBe('test/bert: config.json: model_type "bert" is not supported; supported model types: llama, mistral, qwen2, gpt2');
+    expect(e.message).toBe('test/bert: config.json: model_type "bert" is not supported; supported model types: llama, mistral, qwen2, qwen3, gemma3_text, phi3, smollm3, opt, gpt2');
     expect(server.requests.some((r) => !r.path.endsWith('/config.json'))).toBe(false);
   });
 

@@ -1,10 +1,15 @@
 /**
- * One transformer block on the GPU, for every token of a set of sequences at once.
+ * One transformer block on the GPU, for every token of a set of sequences at once, as the family's
+ * description (src/core/model/architecture.ts) lays it out:
  *
- *   llama, mistral, qwen2:  h += o(attn(rope(q(n1(h))), rope(k(n1(h))), v(n1(h))))
- *                           h += down(silu(gate(n2(h))) · up(n2(h)))
- *   gpt2:                   h += c_proj(attn(split(c_attn(ln1(h)))))
- *                           h += mlp.c_proj(gelu_new(c_fc(ln2(h))))
+ *   attention   pre-norm:  h += o(attn(rope(qn(q(n1(h)))), rope(kn(k(n1(h)))), v(n1(h))))
+ *               post-norm: h = n1(h + o(attn(...(h))))
+ *               with q/k/v from one fused linear or three, q/k norms per head when the family has
+ *               them, RoPE per layer (or none), a sliding window per layer, the family's score
+ *               scale, and Gemma's norm on o's output before the residual add
+ *   MLP         pre-norm:  h += down(act(gate(n2(h))) · up(n2(h)))   (gated; Phi-3: gate|up from one gate_up_proj)
+ *                          h += down(act(up(n2(h))))                  (plain: gpt2 c_fc/c_proj, opt fc1/fc2)
+ *               post-norm: h = n2(h + mlp(h)); Gemma's norm on down's output before the add
  *
  * The block never writes its input: `out` receives h plus the residuals. A capture hook sees
  * each linear's input as soon as it is computed (the reference's forward hooks); the run can
@@ -21,21 +26,17 @@ import {
   encodeLinear,
   encodeNorm,
   encodeRope,
-  ropeTable,
+  ropeTableOf,
+  type ElementwiseOp,
   type NormWeights,
 } from '../../gpu/kernels/forward';
-
-export type Family = 'llama' | 'gpt2';
+import { ropeInverseFrequencies, type RopeSpec } from '../../core/model/rope';
+import type { Activation } from '../../core/model/architecture';
+import type { ModelSpec } from './model-forward';
 
 /** The shapes a block forward needs. */
 export interface BlockShape {
-  family: Family;
-  hidden: number;
-  intermediate: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  ropeTheta: number;
+  spec: ModelSpec;
   /** Tokens per sequence; sequences are consecutive in the activations. */
   seqlen: number;
   /** Total tokens (sequences × seqlen). */
@@ -50,25 +51,13 @@ export interface GpuLinear {
 }
 
 export interface GpuBlock {
+  /** Which block of the model (its RoPE and sliding window). */
+  index: number;
   /** By the checkpoint's name inside the block, e.g. "self_attn.q_proj" or "attn.c_attn". */
   linears: Map<string, GpuLinear>;
-  norm1: NormWeights;
-  norm2: NormWeights;
+  /** By the norm's module name inside the block, e.g. "input_layernorm", "self_attn.q_norm". */
+  norms: Map<string, NormWeights>;
 }
-
-/** The linears of a block in forward order, by family. */
-export const BLOCK_LINEARS: Record<Family, readonly string[]> = {
-  llama: [
-    'self_attn.q_proj',
-    'self_attn.k_proj',
-    'self_attn.v_proj',
-    'self_attn.o_proj',
-    'mlp.gate_proj',
-    'mlp.up_proj',
-    'mlp.down_proj',
-  ],
-  gpt2: ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'],
-};
 
 export interface BlockRunOptions {
   /** Called with a linear's input [tokens, in] right after it is computed. */
@@ -77,49 +66,76 @@ export interface BlockRunOptions {
   stopAfter?: ReadonlySet<string>;
 }
 
+/** The elementwise op of an MLP's activation: gated y = act(y)·x, or plain y = act(y). */
+function activationOp(activation: Activation, gated: boolean): ElementwiseOp {
+  if (gated && activation === 'silu') return ELEMENTWISE.siluGate;
+  if (gated && activation === 'gelu_tanh') return ELEMENTWISE.geluTanhGate;
+  if (!gated && activation === 'gelu_tanh') return ELEMENTWISE.geluNew;
+  if (!gated && activation === 'relu') return ELEMENTWISE.relu;
+  throw new Error(`no kernel for a ${gated ? 'gated' : 'plain'} ${activation} MLP`);
+}
+
+/** The scratch matrices a BlockRunner holds, as [label, columns]: the memory estimate counts the same. */
+export function blockScratch(spec: ModelSpec): [string, number][] {
+  const { layout, hidden, intermediate, heads, kvHeads, headDim } = spec;
+  const A = layout.block.attention;
+  const q = heads * headDim;
+  const kv = kvHeads * headDim;
+  const out: [string, number][] = [['xn', hidden], ['attn', q], ['mlp', intermediate]];
+  if (A.qkv.length === 1) out.push(['qkv', q + 2 * kv]);
+  else out.push(['q', q], ['k', kv], ['v', kv]);
+  if (A.kNorm) out.push(['kRaw', kv]);
+  if (layout.block.mlp.gate) out.push(['up', intermediate]);
+  if (layout.block.mlp.fused) out.push(['gateUp', 2 * intermediate]);
+  if (layout.block.attnOutNorm || layout.block.mlpOutNorm) out.push(['post', hidden]);
+  return out;
+}
+
 export class BlockRunner {
-  private readonly scratch: GpuMatrix[] = [];
-  /** Normed hidden state, and the output of o_proj / c_proj / down before the residual add. */
-  private readonly xn: GpuMatrix;
-  private readonly q: GpuMatrix | null = null;
-  private readonly k: GpuMatrix | null = null;
-  private readonly v: GpuMatrix | null = null;
-  /** GPT-2's fused q|k|v [tokens, 3·hidden]. */
-  private readonly qkv: GpuMatrix | null = null;
-  private readonly attn: GpuMatrix;
-  private readonly gate: GpuMatrix;
-  private readonly up: GpuMatrix | null = null;
-  private readonly rope: GPUBuffer | null = null;
+  private readonly scratch = new Map<string, GpuMatrix>();
+  /** RoPE cos/sin tables by layer ([seqlen, dim/2, 2]); layers with the same RoPE share one. */
+  private readonly ropeTables: (GPUBuffer | null)[] = [];
+  private readonly tables: GPUBuffer[] = [];
 
   constructor(
     private readonly rt: GpuRuntime,
     readonly shape: BlockShape,
   ) {
-    const { tokens: T, hidden, intermediate, heads, kvHeads, headDim } = shape;
-    const m = (cols: number, label: string) => {
-      const x = rt.matrix(T, cols, `block.${label}`);
-      this.scratch.push(x);
-      return x;
-    };
-    this.xn = m(hidden, 'xn');
-    this.attn = m(heads * headDim, 'attn');
-    this.gate = m(intermediate, 'mlp');
-    if (shape.family === 'gpt2') {
-      this.qkv = m(3 * hidden, 'qkv');
-    } else {
-      this.q = m(heads * headDim, 'q');
-      this.k = m(kvHeads * headDim, 'k');
-      this.v = m(kvHeads * headDim, 'v');
-      this.up = m(intermediate, 'up');
-      const table = ropeTable(shape.seqlen, headDim, shape.ropeTheta);
-      this.rope = rt.storage(table.byteLength, 'block.ropeTable');
-      rt.upload(this.rope, 0, table);
+    const { spec, tokens: T, seqlen } = shape;
+    for (const [label, cols] of blockScratch(spec)) this.scratch.set(label, rt.matrix(T, cols, `block.${label}`));
+    const byKey = new Map<string, GPUBuffer>();
+    for (let b = 0; b < spec.layers; b++) {
+      const rope = spec.layout.layerAttention(b).rope;
+      if (!rope) {
+        this.ropeTables.push(null);
+        continue;
+      }
+      const key = JSON.stringify(rope);
+      let table = byKey.get(key);
+      if (!table) {
+        table = this.makeTable(rope, seqlen, spec.maxPositions);
+        byKey.set(key, table);
+        this.tables.push(table);
+      }
+      this.ropeTables.push(table);
     }
+  }
+
+  private makeTable(rope: RopeSpec, seqlen: number, maxPositions: number): GPUBuffer {
+    const { invFreq, attentionScale } = ropeInverseFrequencies(rope, seqlen, maxPositions);
+    const data = ropeTableOf(seqlen, invFreq, attentionScale);
+    const buffer = this.rt.storage(data.byteLength, 'block.ropeTable');
+    this.rt.upload(buffer, 0, data);
+    return buffer;
+  }
+
+  private m(label: string): GpuMatrix {
+    return this.scratch.get(label)!;
   }
 
   /** The normed hidden state of the last run (the final norm's output after `finalNorm`). */
   get normed(): GpuMatrix {
-    return this.xn;
+    return this.m('xn');
   }
 
   /**
@@ -130,6 +146,10 @@ export class BlockRunner {
     const rt = this.rt;
     const limit = rt.bindingLimit;
     const placeholder = rt.placeholder;
+    const { spec, seqlen } = this.shape;
+    const L = spec.layout.block;
+    const A = L.attention;
+    const { rope, window } = spec.layout.layerAttention(block.index);
     const pending = new Set(opts.stopAfter ?? []);
     /** Captures the inputs of `names`; true when the run should stop here. */
     const capture = (X: GpuMatrix, ...names: string[]) => {
@@ -145,66 +165,113 @@ export class BlockRunner {
       encodeLinear(rec, X, l.W, Y, limit);
       if (l.bias) encodeElementwise(rec, { op: ELEMENTWISE.bias, y: Y, bias: l.bias, placeholder }, limit);
     };
-    const residual = () => encodeElementwise(rec, { op: ELEMENTWISE.add, y: out, x: this.xn, placeholder }, limit);
-    const s = this.shape;
+    const norm = (name: string, x: GpuMatrix, y: GpuMatrix, width?: number) => {
+      const w = block.norms.get(name);
+      if (!w) throw new Error(`block weights have no ${name}`);
+      encodeNorm(rec, x, y, w, limit, width);
+    };
+    const add = (x: GpuMatrix) => encodeElementwise(rec, { op: ELEMENTWISE.add, y: out, x, placeholder }, limit);
+    const copy = (y: GpuMatrix, x: GpuMatrix) => encodeElementwise(rec, { op: ELEMENTWISE.copy, y, x, placeholder }, limit);
+    /** The sublayer output f (in xn) into the residual: Gemma's out-norm, the add, a post-norm. */
+    const residual = (outNorm: string | null, postNorm: string | null) => {
+      let f = this.m('xn');
+      if (outNorm) {
+        norm(outNorm, f, this.m('post'));
+        f = this.m('post');
+      }
+      add(f);
+      if (postNorm) {
+        norm(postNorm, out, this.m('xn'));
+        copy(out, this.m('xn'));
+      }
+    };
+    const pre = L.normPlacement === 'pre';
+    const xn = this.m('xn');
+    const attn = this.m('attn');
+    const hd = spec.headDim;
 
-    encodeElementwise(rec, { op: ELEMENTWISE.copy, y: out, x: h, placeholder }, limit);
-    encodeNorm(rec, out, this.xn, block.norm1, limit);
-    if (s.family === 'llama') {
-      const [q, k, v, up] = [this.q!, this.k!, this.v!, this.up!];
-      if (capture(this.xn, 'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj')) return false;
-      linear(this.xn, 'self_attn.q_proj', q);
-      linear(this.xn, 'self_attn.k_proj', k);
-      linear(this.xn, 'self_attn.v_proj', v);
-      encodeRope(rec, q, 0, s.heads, s.headDim, s.seqlen, this.rope!, limit);
-      encodeRope(rec, k, 0, s.kvHeads, s.headDim, s.seqlen, this.rope!, limit);
-      this.attention(rec, q, 0, k, 0, v, 0);
-      if (capture(this.attn, 'self_attn.o_proj')) return false;
-      linear(this.attn, 'self_attn.o_proj', this.xn);
-      residual();
-      encodeNorm(rec, out, this.xn, block.norm2, limit);
-      if (capture(this.xn, 'mlp.gate_proj', 'mlp.up_proj')) return false;
-      linear(this.xn, 'mlp.gate_proj', this.gate);
-      linear(this.xn, 'mlp.up_proj', up);
-      encodeElementwise(rec, { op: ELEMENTWISE.siluGate, y: this.gate, x: up, placeholder }, limit);
-      if (capture(this.gate, 'mlp.down_proj')) return false;
-      linear(this.gate, 'mlp.down_proj', this.xn);
-      residual();
-    } else {
-      const qkv = this.qkv!;
-      if (capture(this.xn, 'attn.c_attn')) return false;
-      linear(this.xn, 'attn.c_attn', qkv);
-      this.attention(rec, qkv, 0, qkv, s.hidden, qkv, 2 * s.hidden);
-      if (capture(this.attn, 'attn.c_proj')) return false;
-      linear(this.attn, 'attn.c_proj', this.xn);
-      residual();
-      encodeNorm(rec, out, this.xn, block.norm2, limit);
-      if (capture(this.xn, 'mlp.c_fc')) return false;
-      linear(this.xn, 'mlp.c_fc', this.gate);
-      encodeElementwise(rec, { op: ELEMENTWISE.geluNew, y: this.gate, placeholder }, limit);
-      if (capture(this.gate, 'mlp.c_proj')) return false;
-      linear(this.gate, 'mlp.c_proj', this.xn);
-      residual();
+    copy(out, h);
+    // Attention.
+    let input = out;
+    if (pre) {
+      norm(L.attnNorm.name, out, xn);
+      input = xn;
     }
+    if (capture(input, ...A.qkv)) return false;
+    let q: GpuMatrix;
+    let k: GpuMatrix;
+    let v: GpuMatrix;
+    const qOff = 0;
+    let kOff = 0;
+    let vOff = 0;
+    if (A.qkv.length === 1) {
+      const qkv = this.m('qkv');
+      linear(input, A.qkv[0], qkv);
+      [q, k, v] = [qkv, qkv, qkv];
+      kOff = spec.heads * hd;
+      vOff = kOff + spec.kvHeads * hd;
+    } else {
+      [q, k, v] = [this.m('q'), this.m('k'), this.m('v')];
+      // With q/k norms the projections land in attn (free until the attention) and kRaw first.
+      linear(input, A.qkv[0], A.qNorm ? attn : q);
+      linear(input, A.qkv[1], A.kNorm ? this.m('kRaw') : k);
+      linear(input, A.qkv[2], v);
+      if (A.qNorm) norm(A.qNorm.name, attn, q, hd);
+      if (A.kNorm) norm(A.kNorm.name, this.m('kRaw'), k, hd);
+    }
+    const table = this.ropeTables[block.index];
+    if (rope && table) {
+      encodeRope(rec, q, qOff, spec.heads, hd, seqlen, table, limit, rope.dim);
+      encodeRope(rec, k, kOff, spec.kvHeads, hd, seqlen, table, limit, rope.dim);
+    }
+    encodeAttention(
+      rec,
+      { Q: q, qOff, K: k, kOff, V: v, vOff, heads: spec.heads, kvHeads: spec.kvHeads, headDim: hd, seqlen, scale: A.scale, window },
+      attn,
+      limit,
+    );
+    if (capture(attn, A.o)) return false;
+    linear(attn, A.o, xn);
+    residual(L.attnOutNorm?.name ?? null, pre ? null : L.attnNorm.name);
+
+    // MLP.
+    const M = L.mlp;
+    const f = this.m('mlp');
+    input = out;
+    if (pre) {
+      norm(L.mlpNorm.name, out, xn);
+      input = xn;
+    }
+    if (M.fused) {
+      // Phi-3's gate_up_proj: [gate | up] of 2·inter columns; f = gate, then f = act(f) · up.
+      if (capture(input, M.up)) return false;
+      const gateUp = this.m('gateUp');
+      linear(input, M.up, gateUp);
+      encodeElementwise(rec, { op: ELEMENTWISE.copy, y: f, x: gateUp, placeholder }, limit);
+      encodeElementwise(rec, { op: activationOp(M.activation, true), y: f, x: gateUp, xColOff: spec.intermediate, placeholder }, limit);
+    } else if (M.gate) {
+      if (capture(input, M.gate, M.up)) return false;
+      const up = this.m('up');
+      linear(input, M.gate, f);
+      linear(input, M.up, up);
+      encodeElementwise(rec, { op: activationOp(M.activation, true), y: f, x: up, placeholder }, limit);
+    } else {
+      if (capture(input, M.up)) return false;
+      linear(input, M.up, f);
+      encodeElementwise(rec, { op: activationOp(M.activation, false), y: f, placeholder }, limit);
+    }
+    if (capture(f, M.down)) return false;
+    linear(f, M.down, xn);
+    residual(L.mlpOutNorm?.name ?? null, pre ? null : L.mlpNorm.name);
     return true;
   }
 
   /** xn = the final norm of h (before the LM head). */
   encodeFinalNorm(rec: Recorder, h: GpuMatrix, norm: NormWeights): void {
-    encodeNorm(rec, h, this.xn, norm, this.rt.bindingLimit);
+    encodeNorm(rec, h, this.m('xn'), norm, this.rt.bindingLimit);
   }
 
   release(): void {
-    this.rt.release(...this.scratch, this.rope);
-  }
-
-  private attention(rec: Recorder, Q: GpuMatrix, qOff: number, K: GpuMatrix, kOff: number, V: GpuMatrix, vOff: number): void {
-    const s = this.shape;
-    encodeAttention(
-      rec,
-      { Q, qOff, K, kOff, V, vOff, heads: s.heads, kvHeads: s.kvHeads, headDim: s.headDim, seqlen: s.seqlen },
-      this.attn,
-      this.rt.bindingLimit,
-    );
+    this.rt.release(...this.scratch.values(), ...this.tables);
   }
 }

@@ -1,6 +1,6 @@
 /** A checkpoint as the GPU forward pass consumes it: the spec, the global weights, blocks on demand. */
 import type { Checkpoint } from '../../core/model/checkpoint';
-import type { NormSpec } from '../../core/model/architecture';
+import { blockNorms, type NormSpec } from '../../core/model/architecture';
 import type { BlockSource, HostBlock, HostGlobals, HostLinear, HostNorm, ModelSpec } from './model-forward';
 
 export interface LoadedModel {
@@ -19,7 +19,7 @@ export interface LoadedModel {
 export function modelSpec(ckpt: Checkpoint): ModelSpec {
   const c = ckpt.config;
   return {
-    family: c.arch === 'gpt2' ? 'gpt2' : 'llama',
+    layout: ckpt.layout,
     hidden: c.hiddenSize,
     intermediate: c.intermediateSize,
     layers: c.numLayers,
@@ -28,9 +28,7 @@ export function modelSpec(ckpt: Checkpoint): ModelSpec {
     headDim: c.headDim,
     vocab: c.vocabSize,
     maxPositions: c.maxPositions,
-    ropeTheta: c.ropeTheta,
-    norm: c.norm,
-    normEps: c.normEps,
+    embedDim: ckpt.layout.embedDim,
   };
 }
 
@@ -40,11 +38,14 @@ export async function loadModel(ckpt: Checkpoint): Promise<LoadedModel> {
     weight: await ckpt.readTensor(`${prefix}${n.name}.weight`),
     bias: n.bias ? await ckpt.readTensor(`${prefix}${n.name}.bias`) : undefined,
   });
+  const optional = (name: string | null) => (name ? ckpt.readTensor(name) : Promise.resolve(undefined));
   const embed = await ckpt.readTensor(layout.embedTokens);
   const globals: HostGlobals = {
     embed,
-    positions: layout.embedPositions ? await ckpt.readTensor(layout.embedPositions) : undefined,
-    finalNorm: await readNorm(layout.finalNorm, ''),
+    positions: await optional(layout.embedPositions),
+    projectIn: await optional(layout.projectIn),
+    projectOut: await optional(layout.projectOut),
+    finalNorm: layout.finalNorm ? await readNorm(layout.finalNorm, '') : null,
     lmHead: layout.tiedLmHead ? embed : await ckpt.readTensor(layout.lmHead),
   };
   const block = async (b: number): Promise<HostBlock> => {
@@ -58,7 +59,9 @@ export async function loadModel(ckpt: Checkpoint): Promise<LoadedModel> {
         bias: l.bias ? await ckpt.readTensor(`${prefix}${l.name}.bias`) : undefined,
       });
     }
-    return { linears, norm1: await readNorm(layout.block.attnNorm, prefix), norm2: await readNorm(layout.block.mlpNorm, prefix) };
+    const norms = new Map<string, HostNorm>();
+    for (const n of blockNorms(layout.block)) norms.set(n.name, await readNorm(n, prefix));
+    return { linears, norms };
   };
   return {
     spec: modelSpec(ckpt),

@@ -1,12 +1,15 @@
 /**
- * The whole model on the GPU, one block's weights at a time: embeddings (+ learned positions),
- * the blocks, the final norm, the LM head in chunks of tokens, and per-token negative
- * log-likelihood and argmax. Perplexity and greedy decoding are built on it.
+ * The whole model on the GPU, one block's weights at a time: embeddings (scaled, projected in,
+ * + learned positions), the blocks, the final norm, project_out, the LM head in chunks of tokens
+ * (softcapped where the family says so), and per-token negative log-likelihood and argmax.
+ * Perplexity and greedy decoding are built on it.
  */
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { GpuMatrix } from '../../gpu/matrix';
 import type { Recorder } from '../../gpu/recorder';
 import {
+  ELEMENTWISE,
+  encodeElementwise,
   encodeEmbed,
   encodeLinear,
   encodeNll,
@@ -14,8 +17,10 @@ import {
   FORWARD_STATUS_SLOTS,
   NO_TARGET,
   type NormWeights,
+  type StatusSlot,
 } from '../../gpu/kernels/forward';
-import { BlockRunner, type BlockShape, type Family, type GpuBlock } from './block-forward';
+import { blockNorms, type ModelLayout, type NormSpec } from '../../core/model/architecture';
+import { BlockRunner, type BlockShape, type GpuBlock } from './block-forward';
 import { roundedToHalf } from '../../core/export/f16';
 
 export interface HostNorm {
@@ -33,13 +38,15 @@ export interface HostLinear {
 
 export interface HostBlock {
   linears: Map<string, HostLinear>;
-  norm1: HostNorm;
-  norm2: HostNorm;
+  /** By module name inside the block (every norm of blockNorms(layout.block)). */
+  norms: Map<string, HostNorm>;
 }
 
 export interface ModelSpec {
-  family: Family;
+  /** The family's description: names, block structure, norms, RoPE and windows per layer. */
+  layout: ModelLayout;
   hidden: number;
+  /** MLP width (padded by the export plan where it pads). */
   intermediate: number;
   layers: number;
   heads: number;
@@ -47,45 +54,58 @@ export interface ModelSpec {
   headDim: number;
   vocab: number;
   maxPositions: number;
-  ropeTheta: number;
-  norm: 'rms' | 'layer';
-  normEps: number;
+  /** Width of the token embeddings and of the LM head's input (layout.embedDim). */
+  embedDim: number;
 }
 
 /** Weights outside the blocks, on the host. */
 export interface HostGlobals {
-  /** [vocab, hidden] */
+  /** [vocab, embedDim] */
   embed: Float32Array;
-  /** [maxPositions, hidden] (GPT-2's learned positions) */
+  /** [maxPositions + positionOffset, hidden] (learned positions) */
   positions?: Float32Array;
-  finalNorm: HostNorm;
-  /** [vocab, hidden]; the same array as embed when tied */
+  /** [hidden, embedDim] (OPT's project_in) */
+  projectIn?: Float32Array;
+  /** [embedDim, hidden] (OPT's project_out) */
+  projectOut?: Float32Array;
+  /** null when the family has no final norm (post-LN OPT) */
+  finalNorm: HostNorm | null;
+  /** [vocab, embedDim]; the same array as embed when tied */
   lmHead: Float32Array;
 }
 
 /** Gives the weights of block b (the original, or a quantized version of them). */
 export type BlockSource = (b: number) => Promise<HostBlock>;
 
-export function uploadNorm(rt: GpuRuntime, n: HostNorm, kind: 'rms' | 'layer', eps: number, label: string): NormWeights {
-  const weight = rt.storage(n.weight.byteLength, `${label}.weight`);
-  rt.upload(weight, 0, n.weight);
+/** Uploads a norm; Gemma's (1 + w) is formed here in f32, as Gemma3RMSNorm does. */
+export function uploadNorm(rt: GpuRuntime, n: HostNorm, spec: NormSpec, label: string): NormWeights {
+  const values = spec.kind === 'rms_plus_one' ? n.weight.map((w) => 1 + w) : n.weight;
+  const weight = rt.storage(values.byteLength, `${label}.weight`);
+  rt.upload(weight, 0, values);
   let bias = weight;
   if (n.bias) {
     bias = rt.storage(n.bias.byteLength, `${label}.bias`);
     rt.upload(bias, 0, n.bias);
   }
-  return { kind, eps, weight, bias };
+  return { kind: spec.kind === 'layer' ? 'layer' : 'rms', eps: spec.eps, weight, bias };
 }
 
 export function releaseNorm(rt: GpuRuntime, n: NormWeights): void {
   rt.release(n.weight, n.bias === n.weight ? null : n.bias);
 }
 
-export function uploadBlock(rt: GpuRuntime, spec: ModelSpec, host: HostBlock, label: string): GpuBlock {
+function uploadMatrix(rt: GpuRuntime, rows: number, cols: number, data: Float32Array, label: string): GpuMatrix {
+  const m = rt.matrix(rows, cols, label);
+  rt.uploadMatrix(m, data);
+  return m;
+}
+
+/** Uploads block b's weights. */
+export function uploadBlock(rt: GpuRuntime, spec: ModelSpec, host: HostBlock, b: number): GpuBlock {
+  const label = `block${b}`;
   const linears = new Map<string, { W: GpuMatrix; bias: GPUBuffer | null }>();
   for (const [name, l] of host.linears) {
-    const W = rt.matrix(l.out, l.in, `${label}.${name}`);
-    rt.uploadMatrix(W, l.W);
+    const W = uploadMatrix(rt, l.out, l.in, l.W, `${label}.${name}`);
     let bias: GPUBuffer | null = null;
     if (l.bias) {
       bias = rt.storage(l.bias.byteLength, `${label}.${name}.bias`);
@@ -93,35 +113,26 @@ export function uploadBlock(rt: GpuRuntime, spec: ModelSpec, host: HostBlock, la
     }
     linears.set(name, { W, bias });
   }
-  return {
-    linears,
-    norm1: uploadNorm(rt, host.norm1, spec.norm, spec.normEps, `${label}.norm1`),
-    norm2: uploadNorm(rt, host.norm2, spec.norm, spec.normEps, `${label}.norm2`),
-  };
+  const norms = new Map<string, NormWeights>();
+  for (const n of blockNorms(spec.layout.block)) {
+    const h = host.norms.get(n.name);
+    if (!h) throw new Error(`block ${b} weights have no ${n.name}`);
+    norms.set(n.name, uploadNorm(rt, h, n, `${label}.${n.name}`));
+  }
+  return { index: b, linears, norms };
 }
 
 export function releaseBlock(rt: GpuRuntime, b: GpuBlock): void {
   for (const l of b.linears.values()) rt.release(l.W, l.bias);
-  releaseNorm(rt, b.norm1);
-  releaseNorm(rt, b.norm2);
+  for (const n of b.norms.values()) releaseNorm(rt, n);
 }
 
 export function blockShape(spec: ModelSpec, seqlen: number, sequences: number): BlockShape {
-  return {
-    family: spec.family,
-    hidden: spec.hidden,
-    intermediate: spec.intermediate,
-    heads: spec.heads,
-    kvHeads: spec.kvHeads,
-    headDim: spec.headDim,
-    ropeTheta: spec.ropeTheta,
-    seqlen,
-    tokens: seqlen * sequences,
-  };
+  return { spec, seqlen, tokens: seqlen * sequences };
 }
 
 export interface TokenScores {
-  /** The final norm's output [T, hidden] (the LM head's input), when asked for with keepNormed. */
+  /** The LM head's input [T, embedDim] (final norm, then project_out, when the model has them), when asked for with keepNormed. */
   normed?: Float32Array;
   /** −log p(next token) for every position whose next token is in the same sequence. */
   nll: Float64Array;
@@ -151,10 +162,13 @@ function uploadMatrixAsHalf(rt: GpuRuntime, m: GpuMatrix, data: Float32Array): v
 
 /** Weights outside the blocks, uploaded once. */
 export class GpuGlobals {
+  /** [vocab, embedDim] */
   readonly E: GpuMatrix;
   readonly positions: GpuMatrix | null;
+  readonly projectIn: GpuMatrix | null;
+  readonly projectOut: GpuMatrix | null;
   readonly head: GpuMatrix;
-  readonly finalNorm: NormWeights;
+  readonly finalNorm: NormWeights | null;
   /** Every value was uploaded rounded to F16 (the exported file's values). */
   readonly half: boolean;
 
@@ -170,38 +184,67 @@ export class GpuGlobals {
   ) {
     const half = options.half === true;
     this.half = half;
-    const upload = (m: GpuMatrix, data: Float32Array) => (half ? uploadMatrixAsHalf(rt, m, data) : rt.uploadMatrix(m, data));
-    this.E = rt.matrix(spec.vocab, spec.hidden, 'model.embed');
-    upload(this.E, host.embed);
-    this.positions = null;
-    if (host.positions) {
-      this.positions = rt.matrix(spec.maxPositions, spec.hidden, 'model.positions');
-      upload(this.positions, host.positions);
-    }
-    if (host.lmHead === host.embed) {
-      this.head = this.E;
+    const upload = (rows: number, cols: number, data: Float32Array, label: string) => {
+      const m = rt.matrix(rows, cols, label);
+      if (half) uploadMatrixAsHalf(rt, m, data);
+      else rt.uploadMatrix(m, data);
+      return m;
+    };
+    const { layout, vocab, embedDim, hidden, maxPositions } = spec;
+    this.E = upload(vocab, embedDim, host.embed, 'model.embed');
+    this.positions = host.positions ? upload(maxPositions + layout.positionOffset, hidden, host.positions, 'model.positions') : null;
+    this.projectIn = host.projectIn ? upload(hidden, embedDim, host.projectIn, 'model.projectIn') : null;
+    this.projectOut = host.projectOut ? upload(embedDim, hidden, host.projectOut, 'model.projectOut') : null;
+    this.head = host.lmHead === host.embed ? this.E : upload(vocab, embedDim, host.lmHead, 'model.lmHead');
+    const finalNorm = host.finalNorm && half
+      ? { weight: roundedToHalf(host.finalNorm.weight), bias: host.finalNorm.bias && roundedToHalf(host.finalNorm.bias) }
+      : host.finalNorm;
+    this.finalNorm = finalNorm && layout.finalNorm ? uploadNorm(rt, finalNorm, layout.finalNorm, 'model.finalNorm') : null;
+  }
+
+  /**
+   * Records h [tokens, hidden] = the embeddings of ids (sequences of seqlen): E[id] · scale,
+   * through project_in, plus the learned position t mod seqlen + offset. An id outside the
+   * vocabulary raises `status`. Returns the temporary buffers, for the caller to release once the
+   * recorder has finished.
+   */
+  encodeEmbedding(rec: Recorder, ids: GPUBuffer, h: GpuMatrix, seqlen: number, status: StatusSlot): (GPUBuffer | GpuMatrix)[] {
+    const { rt, spec } = this;
+    const limit = rt.bindingLimit;
+    const T = h.rows;
+    const temps: (GPUBuffer | GpuMatrix)[] = [];
+    if (this.projectIn) {
+      const e = rt.matrix(T, spec.embedDim, 'embed.tokens');
+      temps.push(e);
+      encodeEmbed(rec, this.E, ids, e, false, limit, status, spec.layout.embedScale);
+      encodeLinear(rec, e, this.projectIn, h, limit);
     } else {
-      this.head = rt.matrix(spec.vocab, spec.hidden, 'model.lmHead');
-      upload(this.head, host.lmHead);
+      encodeEmbed(rec, this.E, ids, h, false, limit, status, spec.layout.embedScale);
     }
-    const norm = half ? { weight: roundedToHalf(host.finalNorm.weight), bias: host.finalNorm.bias && roundedToHalf(host.finalNorm.bias) } : host.finalNorm;
-    this.finalNorm = uploadNorm(rt, norm, spec.norm, spec.normEps, 'model.finalNorm');
+    if (this.positions) {
+      const offset = spec.layout.positionOffset;
+      const pos = rt.storage(T * 4, 'embed.positions');
+      temps.push(pos);
+      rt.upload(pos, 0, Uint32Array.from({ length: T }, (_, t) => (t % seqlen) + offset));
+      encodeEmbed(rec, this.positions, pos, h, true, limit, status);
+    }
+    return temps;
   }
 
   release(): void {
-    this.rt.release(this.E, this.positions, this.head === this.E ? null : this.head);
-    releaseNorm(this.rt, this.finalNorm);
+    this.rt.release(this.E, this.positions, this.projectIn, this.projectOut, this.head === this.E ? null : this.head);
+    if (this.finalNorm) releaseNorm(this.rt, this.finalNorm);
   }
 }
 
 /** What else a scoring pass does at the LM head (evaluation metrics beside the NLL). */
 export interface ScoreHooks {
-  /** Read the final norm's output [T, hidden] back into TokenScores.normed. */
+  /** Read the LM head's input [T, embedDim] back into TokenScores.normed. */
   keepNormed?: boolean;
   /**
    * Records more work on each chunk of logits after its NLL, in the same command stream: `logits`
-   * holds tokens t0 … t0 + logits.rows − 1 ([rows, vocab], one binding); `normed` is the head's
-   * input [T, hidden]; `targets` [T] the next token of each position (NO_TARGET at a sequence's end).
+   * holds tokens t0 … t0 + logits.rows − 1 ([rows, vocab], one binding, after the final softcap
+   * if the model has one); `normed` is the head's input [T, embedDim]; `targets` [T] the next token of each position (NO_TARGET at a sequence's end).
    */
   onLogits?: (rec: Recorder, logits: GpuMatrix, t0: number, normed: GpuMatrix, targets: GPUBuffer) => void;
 }
@@ -247,22 +290,15 @@ async function score(
   let h = rt.matrix(T, spec.hidden, 'score.h0');
   let next = rt.matrix(T, spec.hidden, 'score.h1');
   const runner = new BlockRunner(rt, blockShape(spec, seqlen, T / seqlen));
-  let posBuf: GPUBuffer | null = null;
+  const temps: (GPUBuffer | GpuMatrix | null)[] = [];
   try {
     let rec = rt.recorder('score.embed');
     rec.clear(status);
-    const embedStatus = { buffer: status, slot: FORWARD_STATUS.embedRowOutOfRange };
-    encodeEmbed(rec, globals.E, idsBuf, h, false, rt.bindingLimit, embedStatus);
-    if (globals.positions) {
-      const pos = Uint32Array.from({ length: T }, (_, t) => t % seqlen);
-      posBuf = rt.storage(T * 4, 'score.positions');
-      rt.upload(posBuf, 0, pos);
-      encodeEmbed(rec, globals.positions, posBuf, h, true, rt.bindingLimit, embedStatus);
-    }
+    temps.push(...globals.encodeEmbedding(rec, idsBuf, h, seqlen, { buffer: status, slot: FORWARD_STATUS.embedRowOutOfRange }));
     rec.finish();
     for (let b = 0; b < spec.layers; b++) {
       if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
-      const block = uploadBlock(rt, spec, await blocks(b), `block${b}`);
+      const block = uploadBlock(rt, spec, await blocks(b), b);
       rec = rt.recorder(`score.block${b}`);
       runner.encode(rec, h, next, block);
       rec.finish();
@@ -270,19 +306,32 @@ async function score(
       [h, next] = [next, h];
     }
     rec = rt.recorder('score.head');
-    runner.encodeFinalNorm(rec, h, globals.finalNorm);
+    // The head's input: final norm (if any), then project_out (if any).
+    let headIn = h;
+    if (globals.finalNorm) {
+      runner.encodeFinalNorm(rec, h, globals.finalNorm);
+      headIn = runner.normed;
+    }
+    if (globals.projectOut) {
+      const projected = rt.matrix(T, spec.embedDim, 'score.projectOut');
+      temps.push(projected);
+      encodeLinear(rec, headIn, globals.projectOut, projected, rt.bindingLimit);
+      headIn = projected;
+    }
+    const cap = spec.layout.logitSoftcap;
     // The LM head in chunks of tokens whose logits fit one binding.
     const chunkRows = Math.min(T, maxLogitRows(rt, spec.vocab));
     const logits = rt.matrix(chunkRows, spec.vocab, 'score.logits');
     for (let t0 = 0; t0 < T; t0 += chunkRows) {
       const chunk = { ...logits, rows: Math.min(chunkRows, T - t0) };
-      encodeLinear(rec, runner.normed, globals.head, chunk, rt.bindingLimit, t0);
+      encodeLinear(rec, headIn, globals.head, chunk, rt.bindingLimit, t0);
+      if (cap !== null) encodeElementwise(rec, { op: ELEMENTWISE.softcap, y: chunk, alpha: cap, placeholder: rt.placeholder }, rt.bindingLimit);
       encodeNll(rec, chunk, targetsBuf, nllBuf, argmaxBuf, t0, { buffer: status, slot: FORWARD_STATUS.targetOutOfRange });
-      hooks.onLogits?.(rec, chunk, t0, runner.normed, targetsBuf);
+      hooks.onLogits?.(rec, chunk, t0, headIn, targetsBuf);
       rec.submit();
     }
     rec.finish();
-    const normed = hooks.keepNormed ? await rt.readMatrix(runner.normed) : undefined;
+    const normed = hooks.keepNormed ? await rt.readMatrix(headIn) : undefined;
     const lastRow = (T - 1) % chunkRows;
     const lastLogits = await rt.readF32(logits.buffer, lastRow * logits.ld * 4, spec.vocab);
     rt.release(logits);
@@ -298,7 +347,7 @@ async function score(
   } finally {
     if (!rt.isLost) {
       runner.release();
-      rt.release(idsBuf, targetsBuf, nllBuf, argmaxBuf, status, h, next, posBuf);
+      rt.release(idsBuf, targetsBuf, nllBuf, argmaxBuf, status, h, next, ...temps);
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * A model whose MLP width is padded with zeros (for the export, src/core/export/plan.ts): the
  * expanding linears get zero rows (and zero bias), the contracting one zero columns. Each padded
- * hidden unit computes act(0)·0 = 0 (SiLU-gated) or gelu(0) = 0 and adds nothing: the same function.
+ * hidden unit computes act(0)·0 = 0 (gated), gelu(0) = 0 or relu(0) = 0 and adds nothing: the same
+ * function. A fused gate_up_proj (Phi-3) is padded half by half, so that its halves stay gate and up.
  */
 import type { HostLinear } from './model-forward';
 import type { LoadedModel } from './load-model';
@@ -23,7 +24,22 @@ function padColumns(l: HostLinear, cols: number): HostLinear {
   return { W, out: l.out, in: cols, bias: l.bias };
 }
 
-export function padMlpWidth(model: LoadedModel, mlp: { expand: string[]; contract: string }, width: number): LoadedModel {
+/** [gate; up] rows of I each → [gate; 0; up; 0] of `width` each. */
+function padHalves(l: HostLinear, width: number): HostLinear {
+  const half = l.out / 2;
+  const W = new Float32Array(2 * width * l.in);
+  W.set(l.W.subarray(0, half * l.in));
+  W.set(l.W.subarray(half * l.in), width * l.in);
+  let bias: Float32Array | undefined;
+  if (l.bias) {
+    bias = new Float32Array(2 * width);
+    bias.set(l.bias.subarray(0, half));
+    bias.set(l.bias.subarray(half), width);
+  }
+  return { W, out: 2 * width, in: l.in, bias };
+}
+
+export function padMlpWidth(model: LoadedModel, mlp: { expand: string[]; contract: string; fused?: boolean }, width: number): LoadedModel {
   return {
     ...model,
     spec: { ...model.spec, intermediate: width },
@@ -31,7 +47,7 @@ export function padMlpWidth(model: LoadedModel, mlp: { expand: string[]; contrac
     block: async (b) => {
       const host = await model.block(b);
       const linears = new Map(host.linears);
-      for (const name of mlp.expand) linears.set(name, padRows(host.linears.get(name)!, width));
+      for (const name of mlp.expand) linears.set(name, mlp.fused ? padHalves(host.linears.get(name)!, width) : padRows(host.linears.get(name)!, width));
       linears.set(mlp.contract, padColumns(host.linears.get(mlp.contract)!, width));
       return { ...host, linears };
     },

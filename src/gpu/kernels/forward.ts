@@ -43,6 +43,7 @@ const embedKernel = defineKernel({
     accumulate: 'u32',
     vocab: 'u32',
     slot: 'u32',
+    scale: 'f32',
   }),
   storage: ['read', 'read', 'rw', 'rw'],
 });
@@ -57,6 +58,7 @@ const normKernel = defineKernel({
     winRow0: 'u32',
     ld: 'u32',
     cols: 'u32',
+    segments: 'u32',
     kind: 'u32',
     eps: 'f32',
   }),
@@ -75,6 +77,7 @@ const ropeKernel = defineKernel({
     colOff: 'u32',
     heads: 'u32',
     headDim: 'u32',
+    rotDim: 'u32',
     seqlen: 'u32',
   }),
   storage: ['rw', 'read'],
@@ -99,6 +102,7 @@ const attentionKernel = defineKernel({
     ldk: 'u32',
     ldv: 'u32',
     ldo: 'u32',
+    window: 'u32',
     scale: 'f32',
   }),
   storage: ['read', 'read', 'read', 'rw'],
@@ -117,6 +121,7 @@ const elementwiseKernel = defineKernel({
     ld: 'u32',
     ldx: 'u32',
     xColOff: 'u32',
+    alpha: 'f32',
   }),
   storage: ['rw', 'read', 'read'],
 });
@@ -142,11 +147,11 @@ export interface StatusSlot {
   slot: number;
 }
 
-export const ELEMENTWISE = { add: 0, bias: 1, siluGate: 2, geluNew: 3, copy: 4 } as const;
+export const ELEMENTWISE = { add: 0, bias: 1, siluGate: 2, geluNew: 3, copy: 4, geluTanhGate: 5, relu: 6, softcap: 7 } as const;
 export type ElementwiseOp = (typeof ELEMENTWISE)[keyof typeof ELEMENTWISE];
 
 /**
- * out[t] = E[ids[t]] (+= with accumulate, for GPT-2's learned positions); E [rows, cols], ids
+ * out[t] = E[ids[t]] · scale (+= with accumulate, for learned positions); E [rows, cols], ids
  * [out.rows]. An id ≥ E.rows raises `status` (and leaves its row unwritten): read it back.
  */
 export function encodeEmbed(
@@ -157,6 +162,7 @@ export function encodeEmbed(
   accumulate: boolean,
   bindingLimit: number,
   status: StatusSlot,
+  scale = 1,
 ): void {
   for (const o of rowSpans(0, out.rows, [out], bindingLimit)) {
     for (const e of rowSpans(0, E.rows, [E], bindingLimit)) {
@@ -177,6 +183,7 @@ export function encodeEmbed(
             accumulate: accumulate ? 1 : 0,
             vocab: E.rows,
             slot: status.slot,
+            scale,
           },
           [rowWindow(E, e.r0, e.n), { buffer: ids }, rowWindow(out, o.r0, o.n), { buffer: status.buffer }],
           [Math.ceil(E.cols / EMBED_WG), count],
@@ -195,20 +202,28 @@ export interface NormWeights {
   bias: GPUBuffer;
 }
 
-/** y = norm(x) row by row (x and y [rows, ld]; may not be the same matrix). */
-export function encodeNorm(rec: Recorder, x: GpuMatrix, y: GpuMatrix, w: NormWeights, bindingLimit: number): void {
+/**
+ * y = norm(x) row by row, or by segments of `width` columns (q/k norms: one per head); x and y
+ * [rows, ld] may not be the same matrix.
+ */
+export function encodeNorm(rec: Recorder, x: GpuMatrix, y: GpuMatrix, w: NormWeights, bindingLimit: number, width = x.cols): void {
+  if (x.cols % width !== 0) throw new RangeError(`${x.cols} columns are not whole segments of ${width}`);
+  const segments = x.cols / width;
   for (const s of rowSpans(0, x.rows, [x, y], bindingLimit)) {
     rec.dispatch(
       normKernel,
       { WG: NORM_WG },
-      { rows: s.rows, rowStart: s.rowStart, winRow0: s.r0, ld: x.ld, cols: x.cols, kind: w.kind === 'rms' ? 0 : 1, eps: w.eps },
+      { rows: s.rows, rowStart: s.rowStart, winRow0: s.r0, ld: x.ld, cols: width, segments, kind: w.kind === 'rms' ? 0 : 1, eps: w.eps },
       [rowWindow(x, s.r0, s.n), rowWindow(y, s.r0, s.n), { buffer: w.weight }, { buffer: w.bias }],
-      [Math.ceil(s.rows / NORM_WG)],
+      [Math.ceil((s.rows * segments) / NORM_WG)],
     );
   }
 }
 
-/** Rotary embedding in place on `heads` heads starting at column colOff of x. */
+/**
+ * Rotary embedding in place on `heads` heads (of headDim columns) starting at column colOff of x;
+ * the first rotDim columns of each head rotate (the table's width: [seqlen, rotDim/2, 2]).
+ */
 export function encodeRope(
   rec: Recorder,
   x: GpuMatrix,
@@ -218,29 +233,38 @@ export function encodeRope(
   seqlen: number,
   table: GPUBuffer,
   bindingLimit: number,
+  rotDim = headDim,
 ): void {
   for (const s of rowSpans(0, x.rows, [x], bindingLimit)) {
     rec.dispatch(
       ropeKernel,
       { WG_X: ROPE_WG },
-      { rows: s.rows, rowStart: s.rowStart, winRow0: s.r0, ld: x.ld, colOff, heads, headDim, seqlen },
+      { rows: s.rows, rowStart: s.rowStart, winRow0: s.r0, ld: x.ld, colOff, heads, headDim, rotDim, seqlen },
       [rowWindow(x, s.r0, s.n), { buffer: table }],
-      [Math.ceil((heads * headDim) / 2 / ROPE_WG), s.rows],
+      [Math.ceil((heads * rotDim) / 2 / ROPE_WG), s.rows],
     );
   }
 }
 
-/** cos/sin table [seqlen, headDim/2, 2] for positions 0..seqlen−1 (computed in f64). */
+/** cos/sin table [seqlen, headDim/2, 2] of plain RoPE for positions 0..seqlen−1 (computed in f64). */
 export function ropeTable(seqlen: number, headDim: number, theta: number): Float32Array {
   const half = headDim / 2;
+  const invFreq = Float64Array.from({ length: half }, (_, i) => 1 / Math.pow(theta, (2 * i) / headDim));
+  return ropeTableOf(seqlen, invFreq, 1);
+}
+
+/**
+ * cos/sin table [seqlen, invFreq.length, 2] from inverse frequencies (ropeInverseFrequencies), with
+ * cos and sin times `attentionScale`. As transformers: inv_freq held in f32, angle pos · inv_freq in f32.
+ */
+export function ropeTableOf(seqlen: number, invFreq: ArrayLike<number>, attentionScale: number): Float32Array {
+  const half = invFreq.length;
   const out = new Float32Array(seqlen * half * 2);
   for (let p = 0; p < seqlen; p++) {
     for (let i = 0; i < half; i++) {
-      // HF computes inv_freq in f32: 1 / theta^(2i/d); the angle is pos · inv_freq.
-      const invFreq = Math.fround(1 / Math.pow(theta, (2 * i) / headDim));
-      const angle = Math.fround(p * invFreq);
-      out[(p * half + i) * 2] = Math.cos(angle);
-      out[(p * half + i) * 2 + 1] = Math.sin(angle);
+      const angle = Math.fround(p * Math.fround(invFreq[i]));
+      out[(p * half + i) * 2] = Math.cos(angle) * attentionScale;
+      out[(p * half + i) * 2 + 1] = Math.sin(angle) * attentionScale;
     }
   }
   return out;
@@ -258,6 +282,10 @@ export interface AttentionInputs {
   kvHeads: number;
   headDim: number;
   seqlen: number;
+  /** Scores are q·k times this (default headDim^−0.5). */
+  scale?: number;
+  /** Sliding window: query t sees keys s with t − window < s (null or absent: all s ≤ t). */
+  window?: number | null;
 }
 
 /** O = causal attention of each sequence of seqlen tokens (windows are whole sequences). */
@@ -283,7 +311,8 @@ export function encodeAttention(rec: Recorder, a: AttentionInputs, O: GpuMatrix,
         ldk: a.K.ld,
         ldv: a.V.ld,
         ldo: O.ld,
-        scale: 1 / Math.sqrt(a.headDim),
+        window: a.window ?? 0,
+        scale: a.scale ?? 1 / Math.sqrt(a.headDim),
       },
       [rowWindow(a.Q, s.r0, s.n), rowWindow(a.K, s.r0, s.n), rowWindow(a.V, s.r0, s.n), rowWindow(O, s.r0, s.n)],
       [Math.ceil((s.rows * a.heads) / ATTENTION_WG)],
@@ -303,6 +332,8 @@ export interface ElementwiseArgs {
   cols?: number;
   /** Bound in place of an operand the op does not read (WebGPU forbids binding y twice). */
   placeholder: GPUBuffer;
+  /** The softcap op's c. */
+  alpha?: number;
 }
 
 /** y op= x elementwise over y's first `cols` columns (see shaders/elementwise.wgsl). */
@@ -313,7 +344,7 @@ export function encodeElementwise(rec: Recorder, a: ElementwiseArgs, bindingLimi
     rec.dispatch(
       elementwiseKernel,
       { WG_X: ELEMENTWISE_WG },
-      { op: a.op, rows: s.rows, rowStart: s.rowStart, winRow0: s.r0, cols, ld: a.y.ld, ldx: a.x?.ld ?? 0, xColOff: a.xColOff ?? 0 },
+      { op: a.op, rows: s.rows, rowStart: s.rowStart, winRow0: s.r0, cols, ld: a.y.ld, ldx: a.x?.ld ?? 0, xColOff: a.xColOff ?? 0, alpha: a.alpha ?? 1 },
       [rowWindow(a.y, s.r0, s.n), a.x ? rowWindow(a.x, s.r0, s.n) : { buffer: a.placeholder }, { buffer: a.bias ?? a.placeholder }],
       [Math.ceil(cols / ELEMENTWISE_WG), s.rows],
     );

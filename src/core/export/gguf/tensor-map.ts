@@ -35,7 +35,7 @@ export function ggufTensorNames(layout: ModelLayout, config: ModelConfig, arch: 
     if (source === layout.lmHead && !layout.tiedLmHead) return { name: GGUF_GLOBAL_TENSORS.lmHead, source, role: { kind: 'lmHead' } };
     const part = source.endsWith('.bias') ? 'bias' : 'weight';
     const module = source.slice(0, source.length - part.length - 1);
-    if (module === layout.finalNorm.name) return { name: `${GGUF_GLOBAL_TENSORS.finalNorm}.${part}`, source, role: { kind: 'norm', part } };
+    if (module === layout.finalNorm?.name) return { name: `${GGUF_GLOBAL_TENSORS.finalNorm}.${part}`, source, role: { kind: 'norm', part } };
     const block = prefixes.findIndex((p) => source.startsWith(p));
     const inBlock = block >= 0 ? module.slice(prefixes[block].length) : null;
     const base = inBlock === null ? undefined : arch.blockTensors[inBlock];
