@@ -2,7 +2,9 @@
  * The divergence measured during evaluation (src/engine/divergence.ts): the original against
  * itself gives KLD 0 and agreement 1; the perplexities are exactly those perplexities() gives (the
  * divergence changes no number); the RTN model's statistics agree with the f64 forward pass's on
- * the same weights; with the F16 globals the original keeps its own head.
+ * the same weights; with the F16 globals the original keeps its own head; families whose head
+ * reads a projected input (OPT's project_out) or whose logits are soft-capped (Gemma 3) give KLD 0
+ * against themselves too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRuntime } from '../testing/node-gpu';
@@ -19,6 +21,9 @@ import { perplexitiesWithDivergence } from './divergence';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Checkpoint } from '../core/model/checkpoint';
 import type { GptqResult } from '../core/types';
+import { openCheckpoint } from '../core/model/checkpoint';
+import { randomGemma3, randomOptPostLn, sourcesOf, type ModelFiles } from '../testing/family-models';
+import { seededRandom } from '../testing/random';
 
 let rt: GpuRuntime;
 let ckpt: Checkpoint;
@@ -39,7 +44,30 @@ beforeAll(async () => {
 });
 afterAll(() => rt?.destroy());
 
+/** Weights maps holding the model's own weights as "RTN" and "GPTQ". */
+async function sameWeights(m: LoadedModel): Promise<QuantizedWeights> {
+  const same: QuantizedWeights = { layers: [], rtn: new Map(), gptq: new Map(), hessianDiag: new Map(), awq: new Map(), seconds: 0 };
+  for (let b = 0; b < m.spec.layers; b++) {
+    for (const [name, l] of (await m.block(b)).linears) {
+      same.rtn.set(weightKey(b, name), l.W);
+      same.gptq.set(weightKey(b, name), { Q: l.W } as GptqResult);
+    }
+  }
+  return same;
+}
+
 describe('divergence during evaluation', () => {
+  for (const [name, files] of [['gemma3_text (final softcap 5)', randomGemma3], ['post-LN opt (project_out to 32 < hidden 64)', randomOptPostLn]] as [string, () => ModelFiles][]) {
+    it(`${name}: the original against itself gives KLD 0 and agreement 1`, async () => {
+      const m = await loadModel(await openCheckpoint(sourcesOf(files())));
+      const rand = seededRandom(7);
+      const windows = Uint32Array.from({ length: 3 * 16 }, () => Math.floor(rand() * m.spec.vocab));
+      const r = await perplexitiesWithDivergence(rt, m, await sameWeights(m), windows, 16, 2);
+      expect(r.perplexity.gptq).toBe(r.perplexity.original);
+      for (const v of ['rtn', 'gptq'] as const) expect(r.divergence[v]).toEqual({ kld_mean: 0, kld_p99: 0, kld_max: 0, top1_agree: 1, dp_rms: 0 });
+    }, 120_000);
+  }
+
   it('the original against itself: KLD 0, agreement 1, Δp 0, the same perplexity', async () => {
     // Weights maps that hold the original's own weights for "RTN" and "GPTQ".
     const same: QuantizedWeights = { ...q, rtn: new Map(), gptq: new Map() };
