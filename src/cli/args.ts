@@ -82,7 +82,7 @@ Comparing strategies:
                          BITS 2, 3, 4 or 8; no g means one group per row; act, static and damp are
                          GPTQ's; AWQ is activation-aware scaling with RTN on its grid, for comparison
                          (no download). E.g. --sweep "4g128,4g32,3g128+asym,rtn:4g128,awq:4g128".
-                         The quantization flags below do not apply to a sweep.
+                         The quantization flags above do not apply to a sweep.
   --seeds N              repeat every strategy over N calibration seeds (--seed, --seed + 1, …): each
                          result gets its spread over seeds (default 1)
   --sensitivity          also measure every linear's output error at 2, 3, 4 and 8 bits (with the first

@@ -65,8 +65,14 @@ export function widthRules(layout: ModelLayout, moduleBits: Record<string, numbe
   const rules: Record<string, { bits: number }> = {};
   for (const u of widthUnits(layout, moduleBits)) {
     if (u.bits === baseBits) continue;
-    const names = [...u.names, ...(u.fused ? [u.fused] : [])].map(escapeRegex);
-    const alt = names.length === 1 ? names[0] : `(?:${names.join('|')})`;
+    const names = [...u.names, ...(u.fused ? [u.fused] : [])];
+    // "self_attn.q_proj", "self_attn.k_proj" … → self_attn\.(?:q_proj|k_proj|…)
+    const dot = names[0].lastIndexOf('.');
+    const parent = names[0].slice(0, dot + 1);
+    const shared = names.every((n) => n.lastIndexOf('.') === dot && n.startsWith(parent));
+    const alt = names.length === 1 ? escapeRegex(names[0])
+      : shared ? `${escapeRegex(parent)}(?:${names.map((n) => escapeRegex(n.slice(dot + 1))).join('|')})`
+        : `(?:${names.map(escapeRegex).join('|')})`;
     rules[`+:^${escapeRegex(layout.blockPrefix(u.block))}${alt}$`] = { bits: u.bits };
   }
   return rules;
