@@ -2,7 +2,8 @@ import { defineConfig } from '@playwright/test';
 import { CHROMIUM, WEBGPU_ARGS } from './e2e/browser';
 
 const CI = !!process.env.CI;
-const PORT = 4173;
+// E2E_PORT: another port when 4173 is taken (e.g. by another checkout's preview server).
+const PORT = Number(process.env.E2E_PORT ?? 4173);
 
 export default defineConfig({
   testDir: 'e2e',
