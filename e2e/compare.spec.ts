@@ -1,6 +1,6 @@
 /**
  * "Compare strategies" end to end in headless Chromium on a software GPU: stories260K loaded as
- * files, a tiny sweep (three strategies, two seeds, two windows of 32 tokens, two evaluation
+ * files, a sweep cancelled, then a tiny sweep (three strategies, two seeds, two windows of 32 tokens, two evaluation
  * windows) with the sensitivity map; the chart draws one point per strategy and the front, and
  * the table beside it says the same (front, order of the measures); the KLD toggle; the per-layer
  * curves; the heatmap; a mixed-precision plan run and downloaded with its widths in
@@ -13,6 +13,7 @@ import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { readCorpus, sharedModelDir, STORIES_260K } from '../src/testing/shared-models';
+import { SCREENSHOTS_DIR } from './browser';
 
 test.describe.configure({ timeout: 600_000 });
 
@@ -21,6 +22,7 @@ async function loadStories(page: Page) {
   const file = (name: string) => ({ name, mimeType: 'application/octet-stream', buffer: readFileSync(path.join(dir, name)) });
   await page.getByTestId('model-input').setInputFiles(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors'].map(file));
   await expect(page.getByTestId('model-summary')).toHaveAttribute('data-status', 'ready');
+  await page.getByTestId('model-name').fill('stories260K');
   await page.getByTestId('calibration-paste').fill(readCorpus('stories260K_generated_200_seed20251122.txt').slice(0, 20_000));
   await page.getByTestId('calibration-use-paste').click();
   await page.getByTestId('evaluation-paste-name').fill('aesop');
@@ -52,9 +54,16 @@ test('a sweep on stories260K: one point per strategy, the front, the table, per-
   await page.getByTestId('sweep-seeds').fill('2');
   await expect(page.getByTestId('sweep-sensitivity')).toBeChecked();
 
+  // Cancelled while it runs: it stops, and nothing of it is kept.
   await page.getByTestId('sweep-start').click();
   await expect(page.getByTestId('sweep-progress')).toHaveAttribute('data-status', 'running');
   await expect(page.getByTestId('run')).toBeDisabled(); // one job at a time
+  await expect(page.getByTestId('sweep-stage')).toContainText(/Quantizing|Evaluating|original/);
+  await page.getByTestId('sweep-cancel').click();
+  await expect(page.getByTestId('sweep-progress')).toHaveAttribute('data-status', 'cancelled');
+  await expect(page.getByTestId('sweep-results')).toHaveCount(0);
+
+  await page.getByTestId('sweep-start').click();
   await expect(page.getByTestId('sweep-progress')).toHaveAttribute('data-status', 'done', { timeout: 480_000 });
 
   // The chart: three points, a front of two (the 2-bit point and the better 4-bit one), drawn as a line.
@@ -86,6 +95,9 @@ test('a sweep on stories260K: one point per strategy, the front, the table, per-
   expect(rows[2].bpw).toBeLessThan(rows[0].bpw);
   expect(rows[1].bpw).toBe(rows[0].bpw);
 
+  await expect(page.getByTestId('sweep-label')).toContainText('stories260K: 3 strategies over seeds 0, 1');
+  await page.getByTestId('compare-panel').screenshot({ path: path.join(SCREENSHOTS_DIR, 'compare-strategies.png') });
+
   // KLD instead of perplexity: the same points, the table's measure switches.
   await page.getByTestId('sweep-metric-kld').check();
   await expect(chart).toHaveAttribute('data-metric', 'kld');
@@ -115,6 +127,9 @@ test('a sweep on stories260K: one point per strategy, the front, the table, per-
   await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
   const gptqPpl = Number(await page.getByTestId('ppl-0-gptq').getAttribute('data-value'));
   expect(gptqPpl).toBeGreaterThan(1);
+  // The run's divergence from the original beside its perplexity.
+  const kld = Number(await page.getByTestId('kld-0-gptq').getAttribute('data-value'));
+  expect(kld).toBeGreaterThan(0);
   const download = page.waitForEvent('download');
   await page.getByTestId('download').click();
   const file = await download;
@@ -128,5 +143,6 @@ test('a sweep on stories260K: one point per strategy, the front, the table, per-
   expect(report.mixedPrecision.bpw).toBeLessThanOrEqual(3.5);
   expect(report.mixedPrecision.sensitivityFrom).toBe('gptq:4g32');
   expect(report.perplexity.gptq).toBe(gptqPpl);
+  expect(report.divergence.aesop.gptq.kld_mean).toBe(kld);
   expect(errors).toEqual([]);
 });

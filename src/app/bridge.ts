@@ -285,6 +285,8 @@ class WorkerBridge {
     const { model, settings, mixedPlan, sweep } = state;
     if (model.status !== 'ready' || state.run.status === 'running' || state.run.status === 'cancelling' || sweep.status === 'running' || sweep.status === 'cancelling') return;
     if (mixedPlan.status !== 'ready' || !sweep.report || mixedPlan.sweepId !== sweep.id || !settings.calibration) return;
+    // The worker's map is of the model the sweep ran on.
+    if (sweep.modelLoadId !== model.loadId) return;
     const evalWindows = sweep.report.evaluations.map((e) => e.windows);
     const { target } = mixedPlan;
     await this.#run(mixedPlan.settings, evalWindows, null, (r, modelName, onProgress) =>
@@ -364,7 +366,7 @@ class WorkerBridge {
       state.setSweep({ ...idleSweep(), id, status: 'failed', error: toUiError(e, 'input') });
       return;
     }
-    state.setSweep({ ...idleSweep(), id, status: 'running', labels, seeds: sweepForm.seeds, stageDetail: 'starting…' });
+    state.setSweep({ ...idleSweep(), id, status: 'running', modelName, modelLoadId: model.loadId, labels, seeds: sweepForm.seeds, stageDetail: 'starting…' });
     state.setMixedPlan({ status: 'idle' });
     this.#sweepAbort = new AbortController();
     const onProgress = (e: SweepProgressEvent) => {
@@ -397,8 +399,12 @@ class WorkerBridge {
 
   /** Asks the worker for the mixed-precision plan of the target typed, from the last sweep's sensitivity map. */
   async refreshMixedPlan(): Promise<void> {
-    const { sweep, sweepForm, setMixedPlan } = useStudioStore.getState();
+    const { sweep, sweepForm, setMixedPlan, model } = useStudioStore.getState();
     if (sweep.status !== 'done' || !sweep.report?.sensitivity || !sweep.id) return;
+    if (model.status !== 'ready' || model.loadId !== sweep.modelLoadId) {
+      setMixedPlan({ status: 'idle' });
+      return;
+    }
     const target = Number(sweepForm.targetBpw);
     if (!(target > 0 && Number.isFinite(target))) {
       setMixedPlan({ status: 'error', target, error: { kind: 'input', message: `"${sweepForm.targetBpw}" is not a number of bits per weight: type one such as 3.5` } });

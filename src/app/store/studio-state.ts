@@ -180,6 +180,9 @@ export interface SweepResultRow {
 export interface SweepSlice {
   id: string | null;
   status: RunStatus;
+  /** The model it compared (ModelSlice.name and loadId): results of an earlier model are set apart. */
+  modelName: string;
+  modelLoadId: number | null;
   /** The strategies' labels, in the order given. */
   labels: string[];
   seeds: number;
@@ -267,7 +270,7 @@ export function idleRun(): RunSlice {
 
 export function idleSweep(): SweepSlice {
   return {
-    id: null, status: 'idle', labels: [], seeds: 1, stageDetail: '', step: 0, steps: 0, phase: null, stepLabels: [], done: 0, total: 0, elapsed: 0,
+    id: null, status: 'idle', modelName: '', modelLoadId: null, labels: [], seeds: 1, stageDetail: '', step: 0, steps: 0, phase: null, stepLabels: [], done: 0, total: 0, elapsed: 0,
     results: [], report: null, error: null,
   };
 }

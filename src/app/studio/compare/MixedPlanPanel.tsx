@@ -2,7 +2,7 @@ import { useEffect, useId, useMemo } from 'react';
 import { bridge } from '../../bridge';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useStudioStore } from '../../store';
-import { useMixedPlan, useRun, useSweep, useSweepForm } from '../../store/hooks';
+import { useMixedPlan, useModel, useRun, useSweep, useSweepForm } from '../../store/hooks';
 import type { SensitivityMap } from '../../../core/sweep';
 import { shortName } from '../chart-data';
 import { mixedPlanTable, weightsPerBitsText } from '../sweep-data';
@@ -21,14 +21,24 @@ export function MixedPlanPanel({ map }: { map: SensitivityMap }) {
   const sweep = useSweep();
   const plan = useMixedPlan();
   const run = useRun();
+  const model = useModel();
   const id = useId();
+  const sameModel = model.status === 'ready' && model.loadId === sweep.modelLoadId;
   useEffect(() => {
     const timer = setTimeout(() => void bridge.refreshMixedPlan(), PLAN_DEBOUNCE_MS);
     return () => clearTimeout(timer);
-  }, [form.targetBpw, sweep.id]);
+  }, [form.targetBpw, sweep.id, sameModel]);
   const table = useMemo(() => (plan.status === 'ready' ? mixedPlanTable(plan.plan, map) : null), [plan, map]);
   const busy = run.status === 'running' || run.status === 'cancelling';
-  const ready = plan.status === 'ready' && plan.sweepId === sweep.id;
+  const ready = plan.status === 'ready' && plan.sweepId === sweep.id && sameModel;
+  if (!sameModel) {
+    return (
+      <section className="sweep-figure" data-testid="mixed-plan" data-status="other-model">
+        <h3>Mixed precision</h3>
+        <p className="note">This map is of {sweep.modelName}, not the model loaded now: run a comparison on this model to plan its widths.</p>
+      </section>
+    );
+  }
 
   return (
     <section className="sweep-figure" data-testid="mixed-plan" data-status={plan.status} data-bpw={plan.status === 'ready' ? plan.plan.bpw : ''}>

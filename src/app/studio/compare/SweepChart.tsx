@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { CartesianGrid, ComposedChart, ErrorBar, Legend, Line, Scatter, Tooltip, XAxis, YAxis } from 'recharts';
 import type { TooltipContentProps } from 'recharts';
-import type { SweepRunReport } from '../../../core/sweep';
+import type { SeedSpread, SweepRunReport } from '../../../core/sweep';
 import { SWEEP_METHODS } from '../../../core/sweep';
 import { axisTitle, xAxisProps, yAxisProps } from '../../charts/axis';
 import { useStudioStore } from '../../store';
@@ -20,6 +20,17 @@ function PointTooltip({ active, payload }: TooltipContentProps) {
       <div>mean {fmtSci(p.y)}{p.n > 1 ? ` · ${p.n} seeds from ${fmtSci(p.low)} to ${fmtSci(p.high)}` : ''}</div>
       {p.onFront && <div>on the Pareto front</div>}
     </div>
+  );
+}
+
+/** A mean over seeds with the range below it (two or more seeds). */
+function SpreadCell({ s }: { s: SeedSpread | null }) {
+  if (!s) return <td className="num not-measured">not measured</td>;
+  return (
+    <td className="num" title={spreadText(s)}>
+      {fmtSci(s.mean)}
+      {s.n > 1 && <span className="hint range">{fmtSci(s.min)}–{fmtSci(s.max)}</span>}
+    </td>
   );
 }
 
@@ -97,8 +108,9 @@ export function SweepChart({ report, metric }: { report: SweepRunReport; metric:
           <caption className="visually-hidden">Strategies: bits per weight, perplexity and divergence on {text}</caption>
           <thead>
             <tr>
-              <th scope="col">strategy</th><th scope="col">bits / weight</th><th scope="col">perplexity</th><th scope="col">KLD</th>
-              <th scope="col">top-1 agree</th><th scope="col">RMS Δp</th><th scope="col">front</th>
+              <th scope="col">strategy</th><th scope="col" title="bits per weight">bits/w</th><th scope="col">perplexity</th><th scope="col">KLD</th>
+              <th scope="col" title="tokens whose top-1 prediction is the original's">top-1</th>
+              <th scope="col" title="RMS change in the probability of the correct token">Δp</th><th scope="col" title="on the Pareto front">front</th>
             </tr>
           </thead>
           <tbody>
@@ -110,8 +122,8 @@ export function SweepChart({ report, metric }: { report: SweepRunReport; metric:
                     <span className="swatch" style={{ background: METHOD_COLOUR[r.method] }} aria-hidden="true" />{r.label}
                   </th>
                   <td className="num">{r.bpw.toFixed(3)}</td>
-                  <td className="num">{spreadText(r.perplexity)}</td>
-                  <td className="num">{spreadText(r.kld)}</td>
+                  <SpreadCell s={r.perplexity} />
+                  <SpreadCell s={r.kld} />
                   <td className="num">{r.top1 === null ? '—' : `${(100 * r.top1).toFixed(1)}%`}</td>
                   <td className="num">{r.dpRms === null ? '—' : `${(100 * r.dpRms).toFixed(2)}%`}</td>
                   <td>{r.onFront ? 'yes' : ''}</td>

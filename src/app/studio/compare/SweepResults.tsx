@@ -1,4 +1,4 @@
-import { useSweep, useSweepForm } from '../../store/hooks';
+import { useModel, useSweep, useSweepForm } from '../../store/hooks';
 import { MixedPlanPanel } from './MixedPlanPanel';
 import { SensitivityHeatmap } from './SensitivityHeatmap';
 import { StrategyLayerChart } from './StrategyLayerChart';
@@ -8,10 +8,16 @@ import { SweepChart } from './SweepChart';
 export function SweepResults() {
   const sweep = useSweep();
   const form = useSweepForm();
+  const model = useModel();
   const report = sweep.report;
   if (!report) return null;
+  const stale = !(model.status === 'ready' && model.loadId === sweep.modelLoadId);
   return (
-    <div className="sweep-results" data-testid="sweep-results">
+    <div className={stale ? 'sweep-results stale' : 'sweep-results'} data-testid="sweep-results" data-stale={String(stale)}>
+      <p className={stale ? 'run-label stale' : 'run-label'} data-testid="sweep-label">
+        {sweep.modelName}{stale ? ' (a previous model)' : ''}: {report.sweep.strategies.length} strategies over seeds {report.sweep.seeds.join(', ')};
+        {' '}{report.settings.nsamples} calibration windows of {report.settings.seqlen} tokens; evaluated on {report.evaluations.map((e) => `${e.windows} windows of ${e.text}`).join(', ')}.
+      </p>
       <SweepChart report={report} metric={form.metric} />
       <StrategyLayerChart report={report} />
       {report.sensitivity && <SensitivityHeatmap map={report.sensitivity} />}
