@@ -133,6 +133,7 @@ test('a sweep on stories260K: one point per strategy, the front, the table, per-
   const download = page.waitForEvent('download');
   await page.getByTestId('download').click();
   const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^stories260K-gptq-\dbit-mixed-g32\.zip$/);
   const zip = unzipSync(new Uint8Array(readFileSync(await file.path())));
   const folder = file.suggestedFilename().replace(/\.zip$/, '');
   const q = JSON.parse(new TextDecoder().decode(zip[`${folder}/config.json`])).quantization_config;

@@ -602,11 +602,12 @@ export function historyEntry(run: RunSlice): HistoryEntry {
   };
 }
 
-/** "demo-gptq-4bit-g128": the zip's name and the folder inside it. */
+/** "demo-gptq-4bit-g128" ("demo-gptq-2bit-mixed-g32" for a mixed-precision run: 2 bits the base): the zip's name and the folder inside it. */
 export function checkpointName(run: RunSlice): string {
   const s = run.settings;
   const base = (run.modelName || 'model').replace(/[^A-Za-z0-9._-]+/g, '-');
-  return s ? `${base}-gptq-${s.bits}bit-g${s.groupSize}${s.sym ? '' : '-asym'}${s.actOrder ? '-actorder' : ''}` : `${base}-gptq`;
+  const mixed = s?.moduleBits && Object.keys(s.moduleBits).length > 0 ? '-mixed' : '';
+  return s ? `${base}-gptq-${s.bits}bit${mixed}-g${s.groupSize}${s.sym ? '' : '-asym'}${s.actOrder ? '-actorder' : ''}` : `${base}-gptq`;
 }
 
 function saveUrl(url: string, fileName: string): void {
