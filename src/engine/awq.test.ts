@@ -133,5 +133,11 @@ describe('AWQ on the GPU', () => {
       ['self_attn.q_proj+self_attn.k_proj+self_attn.v_proj', 'self_attn_layer_norm'], ['self_attn.out_proj', 'self_attn.v_proj (its rows)'],
       ['fc1', 'final_layer_norm'], ['fc2', 'fc1 (its rows)'],
     ]);
+    // Post-LN: q/k/v read the previous block's final_layer_norm output, fc1 self_attn_layer_norm's.
+    const postLn = layout({ architectures: ['OPTForCausalLM'], model_type: 'opt', activation_function: 'relu', hidden_size: 64, ffn_dim: 128,
+      num_attention_heads: 4, num_hidden_layers: 2, vocab_size: 32, max_position_embeddings: 64, do_layer_norm_before: false, word_embed_proj_dim: 64 });
+    expect(awqScaledSets(postLn, 4, 4).map((s) => s.foldInto)).toEqual([
+      'the previous block\'s final_layer_norm (post-LN)', 'self_attn.v_proj (its rows)', 'self_attn_layer_norm (post-LN)', 'fc1 (its rows)',
+    ]);
   });
 });

@@ -38,9 +38,11 @@ export interface AwqScaledSet {
  */
 export function awqScaledSets(block: BlockLayout, heads: number, kvHeads: number): AwqScaledSet[] {
   const { attention: A, mlp, attnNorm, mlpNorm } = block;
-  const sets: AwqScaledSet[] = [{ linears: [...A.qkv], foldInto: attnNorm.name }];
+  // Post-LN (OPT's do_layer_norm_before false): the block's input is the previous sublayer's norm output.
+  const post = block.normPlacement === 'post';
+  const sets: AwqScaledSet[] = [{ linears: [...A.qkv], foldInto: post ? `the previous block's ${mlpNorm.name} (post-LN)` : attnNorm.name }];
   if (A.qkv.length === 3 && heads === kvHeads) sets.push({ linears: [A.o], foldInto: `${A.qkv[2]} (its rows)` });
-  sets.push({ linears: mlp.gate ? [mlp.gate, mlp.up] : [mlp.up], foldInto: mlpNorm.name });
+  sets.push({ linears: mlp.gate ? [mlp.gate, mlp.up] : [mlp.up], foldInto: post ? `${attnNorm.name} (post-LN)` : mlpNorm.name });
   const rowFold = mlp.gate !== null || mlp.fused || mlp.activation === 'relu';
   sets.push({ linears: [mlp.down], foldInto: rowFold ? `${mlp.up} (${mlp.fused ? 'its up rows' : 'its rows'})` : `the ${mlp.activation} (a scaled activation)` });
   return sets;

@@ -11,6 +11,7 @@ import { parseStrategies, type SweepProgressEvent } from '../core/sweep';
 import { bitsPerWeight, storedBits } from '../core/export/bpw';
 import { runSweep, AWQ_NOT_EXPORTABLE } from './sweep';
 import type { GpuRuntime } from '../gpu/runtime';
+import { randomOptPostLn, sourcesOf } from '../testing/family-models';
 
 let rt: GpuRuntime;
 beforeAll(async () => {
@@ -88,6 +89,19 @@ describe('strategy sweep', () => {
     }
     // At its own width the map holds the run's own GPTQ error.
     expect(map.linears[0].mse[4]).toBe(gptq4.seeds[0].layers[0].mse);
+    expect(JSON.stringify(report)).not.toMatch(/NaN|Infinity/);
+  });
+
+  it('runs on a post-LN OPT with biases and project_in/out: AWQ scales out_proj after v_proj, every number finite', async () => {
+    const text = readCorpus('stories260K_generated_200_seed20251122.txt').slice(0, 8000);
+    const report = await runSweep(rt, {
+      files: sourcesOf(randomOptPostLn()), modelName: 'opt', calibration: { name: 'calib', text }, evaluations: [{ name: 'eval', text: text.slice(4000) }],
+      evalWindowLimit: 2, gpuMemoryBudget: 2 ** 30, base: { nsamples: 2, seqlen: 32, seed: 0 }, strategies: parseStrategies('4g32,awq:4g32'), seeds: 1,
+    });
+    const [gptq, awq] = report.sweep.strategies;
+    expect(awq.seeds[0].layers.find((l) => l.name === 'self_attn.out_proj')!.alpha).toBeGreaterThanOrEqual(0);
+    expect(awq.seeds[0].layers.find((l) => l.name === 'fc2')!.alpha).toBeGreaterThanOrEqual(0);
+    for (const s of [gptq, awq]) expect(s.seeds[0].divergence.eval!.kld_mean).toBeGreaterThan(0);
     expect(JSON.stringify(report)).not.toMatch(/NaN|Infinity/);
   });
 });
