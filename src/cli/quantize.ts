@@ -83,7 +83,12 @@ async function main(argv: string[]): Promise<number> {
       report.adapter.backend = process.env.WGPU_BACKEND ?? 'opengles';
       report.files = ['report.json'];
       await writeAtomically(out, [textFile('report.json', `${JSON.stringify(report, null, 2)}\n`)]);
-      process.stderr.write(`front (bits per weight, perplexity on ${evaluation.name}): ${report.sweep.front.join(', ')}\nwrote report.json to ${out}\n`);
+      const byLabel = new Map(report.sweep.strategies.map((s) => [s.label, s]));
+      const front = report.sweep.front.map((l) => {
+        const ppl = byLabel.get(l)?.summary.perplexity;
+        return `${l} (${byLabel.get(l)!.bpw.toFixed(3)} bits per weight, perplexity ${ppl ? ppl.mean.toFixed(3) : 'not measured'})`;
+      });
+      process.stderr.write(`Pareto front on ${evaluation.name}: ${front.join(', ')}\nwrote report.json to ${out}\n`);
       return 0;
     } finally {
       process.off('SIGINT', onSigint);
