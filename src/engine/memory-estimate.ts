@@ -8,7 +8,6 @@ import type { AdapterSummary } from '../gpu/device';
 import type { ModelSpec } from './model/model-forward';
 import { blockScratch } from './model/block-forward';
 import { mlpLinears } from '../core/model/architecture';
-import { LOGITS_CHUNK_BYTES } from './model/lm-head';
 
 export interface MemoryEstimate {
   /** Estimated peak of all GPU buffers together. */
@@ -49,8 +48,12 @@ export function estimateRunMemory(s: ModelSpec, tokens: number, bindingLimit: nu
     'one block of weights': linears.reduce((a, [o, i]) => a + f32(o, i), 0),
     // A true-sequential group holds up to three linears' W and H; one of them is being quantized.
     'GPTQ of one group': Math.max(...linears.map(([o, i]) => gptqBytes(o, i))) + 2 * Math.max(...linears.map(([o, i]) => f32(o, i) + f32(i, i))),
-    // Logits a chunk at a time (lm-head.ts), each token's running log-sum-exp, the last row's logits.
-    'LM head logits': Math.min(bindingLimit, LOGITS_CHUNK_BYTES, f32(tokens, s.vocab)) + tokens * 16 + s.vocab * 4,
+    // Logits a chunk at a time (lm-head.ts), each token's running log-sum-exp, the last row's
+    // logits; a divergence pass takes whole vocabulary rows up to one binding (model-forward.ts).
+    'LM head logits': Math.min(bindingLimit, f32(tokens, s.vocab)) + tokens * 16 + s.vocab * 4,
+    // The evaluation's divergence (src/engine/divergence.ts): the original's logits chunk beside
+    // the quantized model's, its final hidden states and, with F16 globals, its own LM head.
+    'divergence': Math.min(bindingLimit, f32(tokens, s.vocab)) + f32(tokens, s.hidden) + f32(s.vocab, s.hidden),
   };
   const totalBytes = Object.values(parts).reduce((a, b) => a + b, 0);
   const largestBufferBytes = Math.max(

@@ -8,8 +8,11 @@ import type { GpuRuntime } from '../../gpu/runtime';
 import type { GpuMatrix } from '../../gpu/matrix';
 import type { Recorder } from '../../gpu/recorder';
 import {
+  ELEMENTWISE,
+  encodeElementwise,
   encodeEmbed,
   encodeLinear,
+  encodeNll,
   FORWARD_STATUS,
   FORWARD_STATUS_SLOTS,
   NO_TARGET,
@@ -130,6 +133,8 @@ export function blockShape(spec: ModelSpec, seqlen: number, sequences: number): 
 }
 
 export interface TokenScores {
+  /** The LM head's input [T, embedDim] (final norm, then project_out, when the model has them), when asked for with keepNormed. */
+  normed?: Float32Array;
   /** −log p(next token) for every position whose next token is in the same sequence. */
   nll: Float64Array;
   /** How many positions were scored (seqlen − 1 per sequence). */
@@ -167,6 +172,8 @@ export class GpuGlobals {
   readonly finalNorm: NormWeights | null;
   /** The token embeddings' scale: the stored dtype's, or with `half` the float16 export's (layout.embedScaleF16). */
   readonly embedScale: number;
+  /** Every value was uploaded rounded to F16 (the exported file's values). */
+  readonly half: boolean;
 
   /**
    * With `half`, every value is uploaded rounded to F16, as the exported file holds it (the run's
@@ -181,6 +188,7 @@ export class GpuGlobals {
   ) {
     const half = options.half === true;
     this.embedScale = runEmbedScale(spec.layout, half);
+    this.half = half;
     const upload = (rows: number, cols: number, data: Float32Array, label: string) => {
       const m = rt.matrix(rows, cols, label);
       if (half) uploadMatrixAsHalf(rt, m, data);
@@ -235,6 +243,18 @@ export class GpuGlobals {
   }
 }
 
+/** What else a scoring pass does at the LM head (evaluation metrics beside the NLL). */
+export interface ScoreHooks {
+  /** Read the LM head's input [T, embedDim] back into TokenScores.normed. */
+  keepNormed?: boolean;
+  /**
+   * Records more work on each chunk of logits after its NLL, in the same command stream: `logits`
+   * holds tokens t0 … t0 + logits.rows − 1 ([rows, vocab], one binding, after the final softcap
+   * if the model has one); `normed` is the head's input [T, embedDim]; `targets` [T] the next token of each position (NO_TARGET at a sequence's end).
+   */
+  onLogits?: (rec: Recorder, logits: GpuMatrix, t0: number, normed: GpuMatrix, targets: GPUBuffer) => void;
+}
+
 /**
  * Runs sequences (each `seqlen` ids, concatenated) through the model and scores them: NLL of
  * each next token within its sequence, and the argmax at every position.
@@ -246,8 +266,9 @@ export function scoreSequences(
   ids: Uint32Array,
   seqlen: number,
   signal?: AbortSignal,
+  hooks: ScoreHooks = {},
 ): Promise<TokenScores> {
-  return rt.scoped('Forward pass', () => score(rt, globals, blocks, ids, seqlen, signal));
+  return rt.scoped('Forward pass', () => score(rt, globals, blocks, ids, seqlen, signal, hooks));
 }
 
 async function score(
@@ -256,7 +277,8 @@ async function score(
   blocks: BlockSource,
   ids: Uint32Array,
   seqlen: number,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  hooks: ScoreHooks,
 ): Promise<TokenScores> {
   const spec = globals.spec;
   const T = ids.length;
@@ -302,13 +324,37 @@ async function score(
       encodeLinear(rec, headIn, globals.projectOut, projected, rt.bindingLimit);
       headIn = projected;
     }
-    // The LM head and the log-softmax a chunk of logits at a time (lm-head.ts).
-    const head = encodeHeadScores(rt, rec, headIn, globals.head, spec.layout.logitSoftcap, {
-      targets: targetsBuf, nll: nllBuf, argmax: argmaxBuf, status: { buffer: status, slot: FORWARD_STATUS.targetOutOfRange },
-    });
-    temps.push(...head.temps);
-    rec.finish();
-    const lastLogits = await rt.readF32(head.lastLogits, 0, spec.vocab);
+    let lastLogits: Float32Array;
+    let normed: Float32Array | undefined;
+    if (hooks.onLogits) {
+      // A divergence pass (src/engine/divergence.ts) needs whole vocabulary rows beside the
+      // original's: the LM head in chunks of tokens whose logits fit one binding.
+      const cap = spec.layout.logitSoftcap;
+      const chunkRows = Math.min(T, maxLogitRows(rt, spec.vocab));
+      const logits = rt.matrix(chunkRows, spec.vocab, 'score.logits');
+      temps.push(logits);
+      for (let t0 = 0; t0 < T; t0 += chunkRows) {
+        const chunk = { ...logits, rows: Math.min(chunkRows, T - t0) };
+        encodeLinear(rec, headIn, globals.head, chunk, rt.bindingLimit, t0);
+        if (cap !== null) encodeElementwise(rec, { op: ELEMENTWISE.softcap, y: chunk, alpha: cap, placeholder: rt.placeholder }, rt.bindingLimit);
+        encodeNll(rec, chunk, targetsBuf, nllBuf, argmaxBuf, t0, { buffer: status, slot: FORWARD_STATUS.targetOutOfRange });
+        hooks.onLogits(rec, chunk, t0, headIn, targetsBuf);
+        rec.submit();
+      }
+      rec.finish();
+      normed = hooks.keepNormed ? await rt.readMatrix(headIn) : undefined;
+      const lastRow = (T - 1) % chunkRows;
+      lastLogits = await rt.readF32(logits.buffer, lastRow * logits.ld * 4, spec.vocab);
+    } else {
+      // The LM head and the log-softmax a chunk of logits at a time (lm-head.ts).
+      const head = encodeHeadScores(rt, rec, headIn, globals.head, spec.layout.logitSoftcap, {
+        targets: targetsBuf, nll: nllBuf, argmax: argmaxBuf, status: { buffer: status, slot: FORWARD_STATUS.targetOutOfRange },
+      });
+      temps.push(...head.temps);
+      rec.finish();
+      normed = hooks.keepNormed ? await rt.readMatrix(headIn) : undefined;
+      lastLogits = await rt.readF32(head.lastLogits, 0, spec.vocab);
+    }
     const flags = await rt.readU32(status, 0, FORWARD_STATUS_SLOTS);
     if (flags[FORWARD_STATUS.embedRowOutOfRange] || flags[FORWARD_STATUS.targetOutOfRange]) {
       throw new RangeError(`a token id is outside the model's vocabulary of ${spec.vocab} (flagged by the ` +
@@ -317,13 +363,19 @@ async function score(
     const nll32 = await rt.readF32(nllBuf, 0, T);
     const argmax = await rt.readU32(argmaxBuf, 0, T);
     const nll = Float64Array.from(nll32);
-    return { nll, scored: T - T / seqlen, argmax, lastLogits };
+    return { nll, scored: T - T / seqlen, argmax, lastLogits, normed };
   } finally {
     if (!rt.isLost) {
       runner.release();
       rt.release(idsBuf, targetsBuf, nllBuf, argmaxBuf, status, h, next, ...temps);
     }
   }
+}
+
+/** Rows of whole-vocabulary logits that fit one storage binding (rows padded to 64 columns). */
+function maxLogitRows(rt: GpuRuntime, vocab: number): number {
+  const ld = Math.ceil(vocab / 64) * 64;
+  return Math.max(1, Math.min(65535, Math.floor(rt.bindingLimit / (ld * 4))));
 }
 
 /**
