@@ -237,7 +237,7 @@ describe('runs', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('exits 2 on a folder that is not a checkpoint, and on an --out that is not empty', async () => {
+  it('exits 2 on a folder that is not a checkpoint, and before any work on an --out that is not empty or cannot be made', async () => {
     const notModel = join(dir, 'empty-model');
     mkdirSync(notModel);
     const a = await cli(['--model', notModel, '--calibration', calibration, '--eval', evalFile, '--out', join(dir, 'x')]);
@@ -250,6 +250,20 @@ describe('runs', () => {
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/not empty/);
     expect(readdirSync(full)).toEqual(['keep.txt']);
+    // An --out the end of the run could not write is refused before any work: under a file, or
+    // where no folder can be made (Linux's /proc refuses new entries).
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'mine');
+    const c = await run(join(file, 'sub'));
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/cannot be made: .*a-file is not a folder/);
+    expect(c.stderr).not.toMatch(/perplexity/);
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+    if (process.platform === 'linux') {
+      const d = await run('/proc/gptq-studio-out');
+      expect(d.code).toBe(2);
+      expect(d.stderr).toMatch(/cannot be made: no folder can be created in \/proc/);
+    }
   });
 });
 

@@ -3,8 +3,8 @@
  * `webgpu` package). See HELP in args.ts. The output folder is written under a temporary name
  * and renamed at the end (write-folder.ts), so a failed or interrupted run leaves nothing in --out.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { mkdir, readFile, readdir, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { writeAtomically } from './write-folder';
 import { HELP, parseArgs, UsageError } from './args';
 import { progressLine, sweepProgressLine } from './progress';
@@ -35,11 +35,31 @@ async function readTextFile(path: string, what: string): Promise<{ name: string;
   }
 }
 
+/**
+ * Refuses, before any work, an --out the run could not write at its end: an existing file or
+ * non-empty folder, a path under a file, or a place where no folder can be made (write-folder.ts
+ * makes its temporary folder beside --out). The check makes and removes one empty folder.
+ */
 async function checkOut(out: string): Promise<void> {
   const s = await stat(out).catch(() => null);
-  if (!s) return;
-  if (!s.isDirectory()) fail(`--out ${out} exists and is not a folder`);
-  if ((await readdir(out)).length > 0) fail(`--out ${out} is not empty; give a new or empty folder`);
+  if (s) {
+    if (!s.isDirectory()) fail(`--out ${out} exists and is not a folder`);
+    if ((await readdir(out)).length > 0) fail(`--out ${out} is not empty; give a new or empty folder`);
+  }
+  let parent = dirname(out);
+  let ps = await stat(parent).catch(() => null);
+  while (!ps && dirname(parent) !== parent) {
+    parent = dirname(parent);
+    ps = await stat(parent).catch(() => null);
+  }
+  if (!ps || !ps.isDirectory()) fail(`--out ${out} cannot be made: ${parent} is not a folder; give a folder path`);
+  const probe = join(parent, `.gptq-studio-probe-${process.pid}`);
+  try {
+    await mkdir(probe);
+    await rmdir(probe);
+  } catch (e) {
+    fail(`--out ${out} cannot be made: no folder can be created in ${parent} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a folder you can write to`);
+  }
 }
 
 function reporter(): (e: ProgressEvent) => void {
