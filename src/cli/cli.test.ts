@@ -150,7 +150,8 @@ describe('runs', () => {
   it.each([
     [['--bits', '1'], /--bits/],
     [['--seqlen', '4096'], /context|seqlen/i],
-    [['--bits', '3', '--format', 'gguf'], /no GGUF for these settings: 3-bit symmetric weights have no exact GGUF block type.*nearest setting with an exact type: 4-bit symmetric, groups of 32 \(Q4_0\)/],
+    [['--bits', '3', '--format', 'gguf'], /no GGUF for these settings: 3-bit symmetric weights have no exact GGUF block type.*nearest setting with an exact type: 4-bit symmetric, groups of 32 \(Q4_0\)$/m],
+    [['--bits', '3', '--format', 'both'], /no GGUF for these settings: .*\(--format gptq writes the GPTQ checkpoint alone\)/],
   ])('exits 2 on bad input %j and leaves --out untouched', async (extra, message) => {
     const out = join(dir, `bad${extra.join('')}`);
     const { code, stderr } = await run(out, extra);

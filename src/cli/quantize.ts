@@ -125,7 +125,10 @@ async function main(argv: string[]): Promise<number> {
       signal: abort.signal,
       // A GGUF that was asked for and cannot be exact refuses the run before it starts.
       onPlan: (plan: RunPlan) => {
-        if (gguf && plan.gguf.refusal) throw new Error(`no GGUF for these settings: ${plan.gguf.refusal}`);
+        if (gguf && plan.gguf.refusal) {
+          throw new Error(`no GGUF for these settings: ${plan.gguf.refusal}` +
+            (gptq ? ' (--format gptq writes the GPTQ checkpoint alone)' : ''));
+        }
       },
     };
     const { report, weights, ckpt, model } = opts.targetBpw === null

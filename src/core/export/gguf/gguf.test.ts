@@ -284,6 +284,8 @@ describe('GGUF plan', () => {
       [{ groupSize: 48 }, /groups of 48 columns do not fill GGUF's blocks of 32/, { groupSize: 64 }, 'Q4_0'],
       [{ groupSize: 16 }, /groups of 16/, { groupSize: 32 }, 'Q4_0'],
       [{ actOrder: true }, /act-order without static groups/, { actOrder: true, staticGroups: true }, 'Q4_0'],
+      // Groups of 128 do not divide this model's 64 columns: the suggestion is a group size it can use.
+      [{ bits: 5, groupSize: 128 }, /5-bit/, { bits: 8, sym: true, groupSize: 64 }, 'Q8_0'],
     ];
     for (const [over, why, fix, type] of cases) {
       const p = planGguf(m, { ...base, ...over }, noPadding);

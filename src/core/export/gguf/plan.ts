@@ -9,7 +9,7 @@
  */
 import type { ModelConfig } from '../../model/config';
 import type { ModelLayout } from '../../model/architecture';
-import { mlpLinears, type ExportPlan, type UnquantizedLinear } from '../plan';
+import { mlpLinears, planExport, type ExportPlan, type UnquantizedLinear } from '../plan';
 import type { GgufQuantType } from './constants';
 import { GGUF_ARCHITECTURES, NO_GGUF_ARCHITECTURE, ggufMisfits } from './architectures';
 import { ggufTensorNames } from './tensor-map';
@@ -62,10 +62,20 @@ function gridMisfits(s: GgufSettings): string[] {
 }
 
 /** The nearest settings with an exact type: the fewest bits at or above these, the nearest group of 32·k, static groups. */
-function nearest(s: GgufSettings): { settings: GgufSettings; type: GgufQuantType; text: string } {
+/**
+ * The setting closest to `s` with an exact GGUF type whose group size also lets the run quantize
+ * this model (`quantized(g)`: how many of the block's `total` linears the GPTQ export plan packs at
+ * group size g); a group size the model cannot use is never suggested when one it can use exists.
+ */
+function nearest(s: GgufSettings, quantized: (s: GgufSettings) => number, total: number): { settings: GgufSettings; type: GgufQuantType; text: string } {
   const bits = s.bits <= 4 ? 4 : 8;
   const sym = bits === 8 ? true : s.sym;
-  const groupSize = s.groupSize === -1 || s.groupSize % QK === 0 ? s.groupSize : Math.max(QK, Math.round(s.groupSize / QK) * QK);
+  const closest = s.groupSize === -1 || s.groupSize % QK === 0 ? s.groupSize : Math.max(QK, Math.round(s.groupSize / QK) * QK);
+  // Candidates by distance from the asked group size (on a log scale), one group per row last.
+  const distance = (g: number) => (g === -1 ? Infinity : Math.abs(Math.log2(g) - Math.log2(closest === -1 ? 4096 : closest)));
+  const candidates = [closest, ...[QK, 2 * QK, 4 * QK, 8 * QK].filter((g) => g !== closest).sort((a, b) => distance(a) - distance(b)), -1];
+  const at = (g: number): GgufSettings => ({ ...s, bits, sym, groupSize: g });
+  const groupSize = candidates.find((g) => quantized(at(g)) === total) ?? candidates.find((g) => quantized(at(g)) > 0) ?? closest;
   const staticGroups = s.staticGroups || (s.actOrder && groupSize !== -1);
   const settings = { bits, sym, groupSize, actOrder: s.actOrder, staticGroups, seqlen: s.seqlen };
   const type = ggufTypeOf(settings)!;
@@ -121,7 +131,8 @@ export function planGguf(
   }
   const grid = gridMisfits(settings);
   if (grid.length > 0) {
-    const suggestion = nearest(settings);
+    const total = layout.block.linears.length;
+    const suggestion = nearest(settings, (t) => total - planExport(config, layout, t).unquantized.length, total);
     return none(`${grid.join('; ')}: no GGUF is written for this run. The nearest setting with an exact type: ${suggestion.text}`, suggestion);
   }
   const skipped = new Map(exportPlan.unquantized.map((u) => [u.name, u.reason]));
