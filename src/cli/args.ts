@@ -98,7 +98,7 @@ Other:
   --help                 this text
 
 Environment: WGPU_BACKEND=vulkan|opengles (default opengles, which works on Mesa's llvmpipe without a GPU).
-Exit codes: 0 done, 1 the run failed, 2 bad flags or inputs.`;
+Exit codes: 0 done, 1 the run failed, 2 bad flags or inputs, 130 cancelled (Ctrl-C; nothing written).`;
 
 const VALUE_FLAGS = ['--model', '--calibration', '--eval', '--out', '--nsamples', '--seqlen', '--seed', '--bits', '--group-size', '--damp', '--gpu-memory', '--format', '--gguf-float', '--sweep', '--seeds', '--target-bpw'];
 const BOOLEAN_FLAGS = ['--sym', '--asym', '--act-order', '--static-groups', '--no-true-sequential', '--mse', '--sensitivity', '--help'];
