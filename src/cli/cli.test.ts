@@ -1,7 +1,7 @@
 /** The quantize command: flags, and real runs as a subprocess on the shared test model. */
 import { describe, it, expect } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -145,6 +145,17 @@ describe('runs', () => {
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(r.settings.seqlen).toBe(16);
     expect(r.layers.map((l: { name: string }) => l.name).slice(0, 4)).toEqual(['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj']);
+  });
+
+  it('--format gguf writes the GGUF and imatrix only, and report.json gives the GGUF\'s size', async () => {
+    const out = join(dir, 'gguf-only');
+    const { code, stderr } = await run(out, ['--format', 'gguf']);
+    expect(stderr).toContain('wrote');
+    expect(code).toBe(0);
+    const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(r.files).toEqual(['report.json', 'stories260K-Q4_0.gguf', 'imatrix.gguf']);
+    expect(readdirSync(out).sort()).toEqual(['imatrix.gguf', 'report.json', 'stories260K-Q4_0.gguf']);
+    expect(r.size.quantizedBytes).toBe(statSync(join(out, 'stories260K-Q4_0.gguf')).size);
   });
 
   it.each([

@@ -150,10 +150,10 @@ async function main(argv: string[]): Promise<number> {
     if (gptq && report.export.refusal) process.stderr.write(`no checkpoint written: ${report.export.refusal}\n`);
     else if (gptq) outputs.push(...exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: basename(out) }));
     if (gguf) {
-      outputs.push(
-        exportGguf({ ckpt, model, weights, plan: report.gguf!, modelName, floatType: opts.ggufFloat, half: report.export.f16 }),
-        exportImatrix({ ckpt, weights, settings: report.settings, calibrationName: calibration.name }),
-      );
+      const file = exportGguf({ ckpt, model, weights, plan: report.gguf!, modelName, floatType: opts.ggufFloat, half: report.export.f16 });
+      outputs.push(file, exportImatrix({ ckpt, weights, settings: report.settings, calibrationName: calibration.name }));
+      // Without a GPTQ checkpoint, the quantized size is the GGUF's: the model file written.
+      if (!gptq) report.size.quantizedBytes = file.size;
     }
     report.files = ['report.json', ...outputs.map((f) => f.name)];
     outputs.unshift(textFile('report.json', `${JSON.stringify(report, null, 2)}\n`));

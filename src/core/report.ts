@@ -27,7 +27,10 @@ export interface RunReport {
    * strategy whose sensitivity map planned it.
    */
   mixedPrecision?: { target: number; bpw: number; range: { min: number; max: number }; baseBits: number; weightsPerBits: Record<number, number>; sensitivityFrom: string };
-  /** Bytes of the weights: the checkpoint's, and the exported model.safetensors' (null without an export). */
+  /**
+   * Bytes of the weights: the checkpoint's, and the exported model.safetensors' (the GGUF's when
+   * the CLI writes only a GGUF; null without an export).
+   */
   size: { originalBytes: number; quantizedBytes: number | null };
   seconds: { calibration: number; quantization: number; evaluation: number; total: number };
   /** What the download will hold: format, padding, linears left unquantized (decided before the run), or why there is none. */
