@@ -219,7 +219,7 @@ async function measure(args: Args): Promise<void> {
     const model = await loadModel(ckpt);
     const hostLoad = now() - t0;
     const t1 = now();
-    const globals = new GpuGlobals(rt, model.spec, model.globals);
+    const globals = await GpuGlobals.load(rt, model.spec, model.globals);
     await rt.idle();
     const upload = now() - t1;
     const spec = model.spec;

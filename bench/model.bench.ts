@@ -25,6 +25,7 @@ import { calibrationWindows, evaluationWindows, textToIds } from '../src/core/mo
 import { loadModel, type LoadedModel } from '../src/engine/model/load-model';
 import {
   GpuGlobals,
+  hostGlobalWeights,
   scoreSequences,
   type BlockSource,
   type HostBlock,
@@ -200,12 +201,12 @@ function syntheticGpt2(blocks: number, seed: number): LoadedModel {
     weight: fillGaussian(new Float32Array(h), r, 0.02, 1),
     bias: fillGaussian(new Float32Array(h), r, 0.02),
   });
-  const globals = {
+  const globals = hostGlobalWeights(spec, {
     embed,
     positions: fillGaussian(new Float32Array(maxPositions * h), rand, 0.01),
     finalNorm: norm(rand),
     lmHead: embed,
-  };
+  });
   const shapes: Record<string, [number, number]> = {
     'attn.c_attn': [3 * h, h],
     'attn.c_proj': [h, h],
@@ -348,7 +349,7 @@ async function benchModel(rt: GpuRuntime, name: ModelName, p: Prepared, sizes: S
   {
     startPhase(rt);
     const ids = Uint32Array.from(p.forward.flat());
-    const globals = new GpuGlobals(rt, spec, p.model.globals);
+    const globals = await GpuGlobals.load(rt, spec, p.model.globals);
     try {
       const [, warm] = await timed(() => scoreSequences(rt, globals, p.model.block, ids, sizes.seqlen));
       const [, total] = await timed(async () => {

@@ -19,7 +19,7 @@ import type { RunSettings } from '../core/run';
 import type { GgufPlan } from '../core/export/gguf/plan';
 import { gguf, ggufFile, type GgufKv, type GgufTensor } from '../core/export/gguf/writer';
 import { mlpLinears } from '../core/export/plan';
-import type { HostBlock } from './model/model-forward';
+import { readGlobal, type HostBlock } from './model/model-forward';
 import type { LoadedModel } from './model/load-model';
 import { weightKey, type QuantizedWeights } from './quantize-model';
 
@@ -93,11 +93,11 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
   const tensors: GgufTensor[] = ggufTensorNames(layout, config, arch).map(({ name: tensor, source, role }): GgufTensor => {
     switch (role.kind) {
       case 'embedTokens':
-        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => floatRows(globals.embed, spec.vocab, spec.hidden) };
+        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: async () => floatRows(await readGlobal(spec, globals, 'embed'), spec.vocab, spec.hidden) };
       case 'lmHead':
-        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => floatRows(globals.lmHead, spec.vocab, spec.hidden) };
+        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: async () => floatRows(await readGlobal(spec, globals, 'lmHead'), spec.vocab, spec.hidden) };
       case 'embedPositions':
-        return { name: tensor, type: 'F32', ne: [spec.hidden, spec.maxPositions], bytes: () => f32Rows(globals.positions!, spec.maxPositions, spec.hidden) };
+        return { name: tensor, type: 'F32', ne: [spec.hidden, spec.maxPositions], bytes: async () => f32Rows(await readGlobal(spec, globals, 'positions'), spec.maxPositions, spec.hidden) };
       case 'norm': {
         const size = ckpt.tensors.get(source)!.shape.reduce((a, b) => a * b, 1);
         return {
@@ -130,7 +130,7 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
           name: tensor,
           type: floatType,
           ne: [inF, out],
-          bytes: async () => floatRows(result ? Float32Array.from(result.Q) : (await hostBlock(role.block)).linears.get(role.module)!.W, out, inF, order),
+          bytes: async () => floatRows(result ? result.Q : (await hostBlock(role.block)).linears.get(role.module)!.W, out, inF, order),
         };
       }
     }

@@ -172,7 +172,8 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
     for (const [i, e] of inputs.evaluations.entries()) {
       const windowsOf = evalWindows[i];
       emit({ type: 'stage', stage: 'evaluation', detail: `${e.name}: ${windowsOf.length} windows of ${seqlen} tokens`, elapsed: elapsed() });
-      const variantIndex = { original: 0, rtn: 1, gptq: 2 };
+      // The three models run pass by pass side by side: windows done, summed over the models, count up.
+      const doneOf = { original: 0, rtn: 0, gptq: 0 };
       // Passes of as many tokens as the calibration held, which the memory check admitted.
       await perplexities(rt, model, weights, Uint32Array.from(windowsOf.flat()), seqlen, settings.nsamples, {
         signal: hooks.signal,
@@ -181,10 +182,13 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
           evaluations[i][variant] = value;
           emit({ type: 'perplexity', text: e.name, variant, value, elapsed: elapsed() });
         },
-        onPass: (variant, windowsDone, windows) => emit({
-          type: 'evaluation', text: e.name, variant, windowsDone, windows,
-          done: before + variantIndex[variant] * windows + windowsDone, total, elapsed: elapsed(),
-        }),
+        onPass: (variant, windowsDone, windows) => {
+          doneOf[variant] = windowsDone;
+          emit({
+            type: 'evaluation', text: e.name, variant, windowsDone, windows,
+            done: before + doneOf.original + doneOf.rtn + doneOf.gptq, total, elapsed: elapsed(),
+          });
+        },
       });
       before += 3 * windowsOf.length;
     }
