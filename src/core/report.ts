@@ -23,6 +23,24 @@ export interface RunReport {
   gguf?: GgufPlan;
   /** The files the CLI wrote into --out (report.json included). */
   files?: string[];
+  /** What the run held at its peak (absent in reports of older versions). */
+  resources?: RunResources;
+}
+
+/**
+ * Peak memory of a run. Names as report.json spells them.
+ * - peak_gpu_bytes: the most bytes of GPU buffers the run's buffer pool held at once (buffers
+ *   the pool keeps for reuse included), from the start of the run to the report.
+ * - peak_rss_bytes: the CLI's peak resident set size of the whole process (node's
+ *   process.resourceUsage().maxRSS, which the OS keeps from the process start), measured after
+ *   every file of the run has been written. null in the studio: a page has no measure of its own
+ *   process's memory (performance.memory is Chrome's JavaScript heap only, without typed-array
+ *   buffers or the GPU process, and measureUserAgentSpecificMemory needs cross-origin isolation),
+ *   so no figure is given rather than a partial one.
+ */
+export interface RunResources {
+  peak_rss_bytes: number | null;
+  peak_gpu_bytes: number;
 }
 
 /** report.json's text, as the CLI writes it and the studio downloads it (two-space JSON, a final newline). */

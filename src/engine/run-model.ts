@@ -18,7 +18,7 @@ import type { RunReport } from '../core/report';
 import { loadModel } from './model/load-model';
 import { quantizeModel, throwIfCancelled, type QuantizedWeights, type RunHooks } from './quantize-model';
 import { perplexities } from './evaluate';
-import { planRun, type RunPlan } from './run-plan';
+import { planRun, type HostBudget, type RunPlan } from './run-plan';
 import { mlpLinears } from '../core/export/plan';
 import { padMlpWidth } from './model/pad-mlp';
 import type { Checkpoint } from '../core/model/checkpoint';
@@ -42,6 +42,8 @@ export interface RunInputs {
   settings: Partial<RunSettings>;
   /** Refuse runs whose estimated peak GPU memory is above this many bytes. */
   gpuMemoryBudget: number;
+  /** Refuse runs whose estimated peak host memory is above this budget (src/engine/host-memory.ts); no check when absent. */
+  hostMemoryBudget?: HostBudget;
   /**
    * When cancelled during the evaluation, return the run (quantized weights, report) with the
    * perplexities not measured set to null, instead of throwing RunCancelledError. The studio
@@ -109,6 +111,8 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const emit = hooks.onProgress ?? (() => {});
+  // The report's peak GPU bytes are this run's: from what the pool holds now.
+  rt.pool.resetPeaks();
   const ckpt = await openCheckpoint(inputs.files);
   assertFloatCheckpoint(ckpt);
   const tokenizer = loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson);
@@ -140,7 +144,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
     throw new RunInputError((e as Error).message);
   }
   // What refuses the run (nothing to quantize, memory) does not depend on the values: say it before reading them.
-  const prePlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget);
+  const prePlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, undefined, inputs.hostMemoryBudget);
   if (prePlan.fitError) throw new RunInputError(prePlan.fitError);
   try {
     hooks.onPlan?.(prePlan);
@@ -154,7 +158,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
       onScan(p);
     },
   });
-  const plan: RunPlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, ranges);
+  const plan: RunPlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, ranges, inputs.hostMemoryBudget);
   const loaded = await loadModel(ckpt);
   const { intermediate, unquantized, f16 } = plan.export;
   const model = intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), intermediate.to) : loaded;
@@ -208,6 +212,8 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
     seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed() },
     export: plan.export,
     gguf: plan.gguf,
+    // The CLI fills in its process's peak RSS once its files are written (RunResources).
+    resources: { peak_rss_bytes: null, peak_gpu_bytes: rt.pool.stats.peakBytesAllocated },
   };
   if (!plan.export.refusal) {
     report.size.quantizedBytes = exportWeights({ ckpt, gptq: weights.gptq, settings, plan: plan.export }).file.size;
