@@ -16,7 +16,22 @@ export interface RunReport {
   evaluations: PerplexityResult[];
   /** Bytes of the weights: the checkpoint's, and the exported model.safetensors' (null without an export). */
   size: { originalBytes: number; quantizedBytes: number | null };
-  seconds: { calibration: number; quantization: number; evaluation: number; total: number };
+  seconds: {
+    calibration: number;
+    quantization: number;
+    evaluation: number;
+    total: number;
+    /**
+     * Where the quantization and evaluation seconds went (absent in reports of older versions):
+     * quantization stages summed over the blocks (embedding the windows, capture passes with the
+     * Hessians, GPTQ, RTN, output MSEs, the quantized forward), and the evaluation by model (each
+     * one's blocks and head) and reading the original weights from the files.
+     */
+    stages?: {
+      quantization: Record<'embedding' | 'capture' | 'gptq' | 'rtn' | 'outputMse' | 'forward', number>;
+      evaluation: Record<'reading' | 'original' | 'rtn' | 'gptq', number>;
+    };
+  };
   /** What the download will hold: format, padding, linears left unquantized (decided before the run), or why there is none. */
   export: ExportPlan;
   /** What the GGUF download will hold (block type, F16 linears), or why there is none (decided before the run; absent in reports of older versions). */

@@ -367,7 +367,7 @@ export class StreamedEvaluation {
 /**
  * Perplexity of the original, RTN and GPTQ models on the same windows (see variantModels for the
  * values each one uses), streamed block by block (StreamedEvaluation). `onEach` hears each result
- * as it is measured, `onPass` each pass of windows.
+ * as it is measured, `onPass` each pass of windows; `seconds` gets the evaluation's seconds added.
  */
 export async function perplexities(
   rt: GpuRuntime,
@@ -376,12 +376,14 @@ export async function perplexities(
   windows: Uint32Array,
   seqlen: number,
   windowsPerPass: number,
-  hooks: EvaluationHooks & { half?: boolean } = {},
+  hooks: EvaluationHooks & { half?: boolean; seconds?: EvaluationSeconds } = {},
 ): Promise<Record<ModelVariant, number>> {
   const evaluation = await StreamedEvaluation.open(rt, model, q, hooks.half === true);
   try {
     return await evaluation.perplexities(windows, seqlen, windowsPerPass, hooks);
   } finally {
     evaluation.release();
+    // Added to the caller's tally (`seconds`), also when cancelled.
+    if (hooks.seconds) for (const k of Object.keys(hooks.seconds) as (keyof EvaluationSeconds)[]) hooks.seconds[k] += evaluation.seconds[k];
   }
 }

@@ -43,7 +43,7 @@ describe('host memory estimate', () => {
   it('fewer bits keep fewer bytes of codes', async () => {
     const ckpt = await openSharedCheckpoint(STORIES_260K);
     const spec = modelSpec(ckpt);
-    const kept = (bits: number) => estimateHostMemory(ckpt, spec, { ...defaultRunSettings, bits, groupSize: 32 }).keptBytes;
+    const kept = (bits: number) => estimateHostMemory(ckpt, spec, { ...defaultRunSettings, seqlen: 32, bits, groupSize: 32 }).keptBytes;
     expect(kept(2)).toBeLessThan(kept(4));
     expect(kept(4)).toBeLessThan(kept(8));
   });

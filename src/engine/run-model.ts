@@ -17,7 +17,7 @@ import { exportWeights } from './export-checkpoint';
 import type { RunReport } from '../core/report';
 import { loadModel } from './model/load-model';
 import { quantizeModel, throwIfCancelled, type QuantizedWeights, type RunHooks } from './quantize-model';
-import { perplexities } from './evaluate';
+import { perplexities, type EvaluationSeconds } from './evaluate';
 import { planRun, type HostBudget, type RunPlan } from './run-plan';
 import { mlpLinears } from '../core/export/plan';
 import { padMlpWidth } from './model/pad-mlp';
@@ -171,6 +171,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
 
   const evaluations: PerplexityResult[] = inputs.evaluations.map((e, i) => ({ text: e.name, seqlen, windows: evalWindows[i].length, original: null, rtn: null, gptq: null }));
   const total = 3 * evalWindows.reduce((s, w) => s + w.length, 0);
+  const evalSeconds: EvaluationSeconds = { reading: 0, original: 0, rtn: 0, gptq: 0 };
   let before = 0;
   try {
     for (const [i, e] of inputs.evaluations.entries()) {
@@ -182,6 +183,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
       await perplexities(rt, model, weights, Uint32Array.from(windowsOf.flat()), seqlen, settings.nsamples, {
         signal: hooks.signal,
         half: f16,
+        seconds: evalSeconds,
         onEach: (variant, value) => {
           evaluations[i][variant] = value;
           emit({ type: 'perplexity', text: e.name, variant, value, elapsed: elapsed() });
@@ -209,7 +211,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
     perplexity: evaluations[0],
     evaluations,
     size: { originalBytes: summary.bytes, quantizedBytes: null },
-    seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed() },
+    seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed(), stages: { quantization: { ...weights.stages }, evaluation: evalSeconds } },
     export: plan.export,
     gguf: plan.gguf,
     // The CLI fills in its process's peak RSS once its files are written (RunResources).
