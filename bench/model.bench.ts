@@ -9,6 +9,9 @@
  *                memory (never written to disk), random token windows for calibration and evaluation.
  * Prints figures; asserts nothing.
  *
+ * With --twin NAME: whole CLI runs on shape twins instead, peak RSS and GPU bytes and seconds per stage
+ * (bench/model-twins.ts; `npm run bench:model -- --twin smollm2`).
+ *
  * Run: npm run bench:model [-- --model stories|gpt2|all --nsamples N --seqlen L --blocks B
  *        --batch W --reps R --eval-windows E --bits B --group-size G --seed S]
  * --nsamples/--seqlen/--batch/--reps/--eval-windows apply to every model run; left out, each
@@ -42,6 +45,7 @@ import { defaultRunSettings, type ProgressEvent, type RunSettings } from '../src
 import { seededRandom } from '../src/core/random';
 import { describeAdapter } from '../src/gpu/device';
 import type { GpuRuntime } from '../src/gpu/runtime';
+import { twinMain, TwinUsageError, twinUsage } from './model-twins';
 
 const SHARED = new URL('../../shared/', import.meta.url);
 
@@ -473,7 +477,13 @@ async function main() {
   }
 }
 
-main().catch((e) => {
+// --twin: whole CLI runs on shape twins (bench/model-twins.ts); otherwise the stages in process.
+const argv = process.argv.slice(2);
+(argv.some((a) => a.split('=')[0] === '--twin') ? twinMain(argv) : main()).catch((e) => {
+  if (e instanceof TwinUsageError) {
+    console.error(`${e.message}\n${twinUsage()}`);
+    process.exit(2);
+  }
   if (e instanceof UsageError) {
     console.error(`${e.message}\n${usage()}`);
     process.exit(2);
