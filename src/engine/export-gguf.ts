@@ -19,9 +19,12 @@ import type { RunSettings } from '../core/run';
 import type { GgufPlan } from '../core/export/gguf/plan';
 import { gguf, ggufFile, type GgufKv, type GgufTensor } from '../core/export/gguf/writer';
 import { mlpLinears } from '../core/export/plan';
-import { readGlobal, type HostBlock } from './model/model-forward';
+import { readGlobal, type GlobalMatrix, type HostBlock } from './model/model-forward';
 import type { LoadedModel } from './model/load-model';
 import { weightKey, type QuantizedWeights } from './quantize-model';
+
+/** Bytes of f32 values read and converted at a time for a matrix outside the blocks. */
+const GLOBAL_PIECE_BYTES = 16 << 20;
 
 /** Float type of the embeddings, the untied head and the linears kept as floats. */
 export type GgufFloatType = 'F16' | 'F32';
@@ -76,6 +79,21 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
     const heads = arch.rope === 'norm' ? arch.ropeRows[module] : undefined;
     return heads ? ropeRowOrder(heads === 'heads' ? config.numHeads : config.numKvHeads, config.headDim) : null;
   };
+  // A matrix outside the blocks [rows, cols] read and converted in pieces of rows: no whole f32 copy beside the bytes.
+  const globalFloatBytes = async (m: GlobalMatrix, rows: number, cols: number): Promise<Uint8Array> => {
+    const width = floatType === 'F16' ? 2 : 4;
+    const out = new Uint8Array(rows * cols * width);
+    const perPiece = Math.max(1, Math.floor(GLOBAL_PIECE_BYTES / (cols * 4)));
+    for (let r0 = 0; r0 < rows; r0 += perPiece) {
+      const n = Math.min(perPiece, rows - r0);
+      try {
+        out.set(floatRows(await globals.readRows(m, r0, n), n, cols), r0 * cols * width);
+      } catch (e) {
+        throw new RangeError(`${m}, rows ${r0}..${r0 + n - 1}: ${(e as Error).message}`);
+      }
+    }
+    return out;
+  };
   // The blocks' original weights, one block at a time (tensors are written block by block).
   let cached: { b: number; host: Promise<HostBlock> } | null = null;
   const hostBlock = (b: number) => {
@@ -93,9 +111,9 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
   const tensors: GgufTensor[] = ggufTensorNames(layout, config, arch).map(({ name: tensor, source, role }): GgufTensor => {
     switch (role.kind) {
       case 'embedTokens':
-        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: async () => floatRows(await readGlobal(spec, globals, 'embed'), spec.vocab, spec.hidden) };
+        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => globalFloatBytes('embed', spec.vocab, spec.hidden) };
       case 'lmHead':
-        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: async () => floatRows(await readGlobal(spec, globals, 'lmHead'), spec.vocab, spec.hidden) };
+        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => globalFloatBytes('lmHead', spec.vocab, spec.hidden) };
       case 'embedPositions':
         return { name: tensor, type: 'F32', ne: [spec.hidden, spec.maxPositions], bytes: async () => f32Rows(await readGlobal(spec, globals, 'positions'), spec.maxPositions, spec.hidden) };
       case 'norm': {

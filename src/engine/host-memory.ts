@@ -6,8 +6,8 @@
  *   and RTN, and diag(H) (src/core/packed-quant.ts): about bits/32 of the f32 weights, twice;
  * - at any moment, one phase's working set, never two together: a block read from the file and
  *   converted to f32 with one linear's results (quantization), a block and its F16 values
- *   (evaluation), the largest tensor read and converted (export; the GGUF writes the embedding
- *   whole), the weights outside the blocks in pieces of 16 MiB;
+ *   (evaluation), the largest tensor's bytes as written (export; converted from pieces read by range),
+ *   the weights outside the blocks in pieces of 16 MiB;
  * - the process itself (runtime, Dawn or the page, the code): HOST_BASELINE_BYTES, measured.
  * Units: bytes. Shapes come from the model as it will be quantized (the export's padded MLP width).
  */
@@ -49,7 +49,8 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
  */
 export function estimateHostMemory(ckpt: Checkpoint, spec: ModelSpec, settings: RunSettings, skip: ReadonlySet<string> = new Set()): HostMemoryEstimate {
   const required = requiredTensors(ckpt.layout, ckpt.config);
-  const stored = Math.max(2, ...required.map((r) => DTYPE_BYTES[ckpt.tensors.get(r.name)?.dtype ?? 'F32']));
+  // Bytes per stored value (F32 assumed where a tensor is not listed, e.g. a plan from a config alone).
+  const stored = Math.max(2, ...required.map((r) => DTYPE_BYTES[ckpt.tensors?.get(r.name)?.dtype ?? 'F32']));
   const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
   const largestTensor = Math.max(...required.map((r) => size(r.shape)));
   const names = spec.layout.block.linears.map((l) => l.name);
@@ -72,8 +73,9 @@ export function estimateHostMemory(ckpt: Checkpoint, spec: ModelSpec, settings: 
     'quantization: one block and one linear\'s results': blockElements * (stored + 4) + largestLinear * 4 + largestLinear * (4 * 4 + 2),
     // The original block (stored, f32) and the F16 values the quantized models share.
     'evaluation: one block and its F16 values': blockElements * (stored + 4 + 4),
-    // The largest tensor read, converted to f32 and written as F16; the GGUF's embedding likewise, whole.
-    'export: the largest tensor converted': Math.max(largestTensor, embedElements) * (stored + 4 + 2),
+    // The largest tensor's bytes as written (F16; 4 bytes covers a GGUF with F32 floats), converted
+    // from pieces of 16 MiB of f32 read by range.
+    'export: the largest tensor converted': Math.max(largestTensor, embedElements) * 4 + GLOBAL_PIECE_BYTES * (1 + (stored + 2) / 4),
     'weights outside the blocks, in pieces': 3 * Math.min(GLOBAL_PIECE_BYTES, embedElements * 4),
   };
   const [peakPhase, peakBytes] = Object.entries(phases).sort((a, b) => b[1] - a[1])[0];
