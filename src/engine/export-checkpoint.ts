@@ -39,14 +39,15 @@ const PIECE_BYTES = 16 << 20;
 
 /**
  * A float tensor as F16 bytes, read by range and converted in pieces of rows, so that no whole f32
- * copy of it (an embedding is the largest) is held beside the F16 bytes. Throws as checkedHalfBytes.
+ * copy of it (an embedding is the largest) is held beside the F16 bytes; [shape] → F16 bytes, pieces
+ * of at most `pieceBytes` of f32. Throws as checkedHalfBytes (the index is the tensor's).
  */
-async function halfBytesInPieces(ckpt: Checkpoint, name: string): Promise<Uint8Array> {
+export async function halfBytesInPieces(ckpt: Checkpoint, name: string, pieceBytes = PIECE_BYTES): Promise<Uint8Array> {
   const shape = ckpt.tensors.get(name)!.shape;
   const rows = shape[0] ?? 1;
   const cols = shape.slice(1).reduce((a, b) => a * b, 1);
   const out = new Uint8Array(rows * cols * 2);
-  const perPiece = Math.max(1, Math.floor(PIECE_BYTES / (cols * 4)));
+  const perPiece = Math.max(1, Math.floor(pieceBytes / (cols * 4)));
   for (let r0 = 0; r0 < rows; r0 += perPiece) {
     const n = Math.min(perPiece, rows - r0);
     out.set(checkedHalfBytes(await readTensorRows(ckpt, name, r0, n), name, r0 * cols), r0 * cols * 2);
