@@ -2,7 +2,8 @@ import { defineConfig } from '@playwright/test';
 import { CHROMIUM, WEBGPU_ARGS } from './e2e/browser';
 
 const CI = !!process.env.CI;
-const PORT = 4173;
+// E2E_PORT lets two checkouts run their suites at once.
+const PORT = Number(process.env.E2E_PORT ?? 4173);
 
 export default defineConfig({
   testDir: 'e2e',

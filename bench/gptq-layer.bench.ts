@@ -1,7 +1,10 @@
 /**
- * GPTQ for one layer on the GPU: time and GFLOP/s of each stage, for the issue's layer shapes
- * with 2048 calibration tokens, beside the GFLOP/s of both matmul kernels on the same adapter
- * (the ceiling), and the f64 reference's time on the CPU for the smaller shapes.
+ * GPTQ for one layer on the GPU: time, GFLOP/s and share of the matmul rate of each stage, for
+ * the issue's layer shapes with 2048 calibration tokens, and the f64 reference's time on the CPU
+ * for the smaller shapes. The matmul rate (the ceiling) is the GEMM the stages use, as tuneGemm
+ * chose it, on a --matmul³ product, measured just before and just after each shape (the mean of
+ * the two is the 100%: on a shared machine the rate drifts). The workgroup-tiled matmul is
+ * printed beside it once.
  * Prints figures; asserts nothing. Run: npm run bench [-- --shapes 768x768,4096x4096 --tokens 2048 --ref]
  *
  * Nominal FLOP counts (what a dense implementation must do):
@@ -11,7 +14,7 @@
  */
 import { nodeRuntime } from '../src/testing/node-gpu';
 import { GptqLayer } from '../src/engine/gptq-layer';
-import { encodeGemm } from '../src/gpu/kernels/gemm';
+import { encodeGemm, tuneGemm } from '../src/gpu/kernels/gemm';
 import { encodeTiledMatmul } from '../src/gpu/kernels/matmul-tiled';
 import { HessianAccumulator } from '../src/core/hessian';
 import { gptqReference } from '../src/core/gptq-reference';
@@ -79,31 +82,44 @@ async function timeMatmul(rt: GpuRuntime, n: number, variant: 'gemm' | 'tiled'):
 }
 
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
+const pct = (x: number) => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : '—');
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const rt = await nodeRuntime();
   console.log(`adapter: ${describeAdapter(rt.summary)} — ${rt.summary.description || 'no description'}`);
   console.log(`backend: ${process.env.WGPU_BACKEND ?? 'opengles'}; binding limit ${(rt.bindingLimit / 2 ** 20).toFixed(0)} MiB; tokens ${args.tokens}`);
-  const gemm = await timeMatmul(rt, args.matmul, 'gemm');
+  const tuning = await tuneGemm(rt);
+  const rates = Object.entries(tuning.gflops).map(([name, g]) => `${name} ${fmt(g)}`);
+  console.log(`GEMM kernels on a 256³ product (GFLOP/s): ${rates.join('; ')}; the stages use: ${tuning.variant.name}`);
   const tiled = await timeMatmul(rt, args.matmul, 'tiled');
-  console.log(`matmul ${args.matmul}³: register-blocked GEMM ${fmt(gemm)} GFLOP/s, workgroup-tiled ${fmt(tiled)} GFLOP/s`);
+  console.log(`workgroup-tiled matmul ${args.matmul}³: ${fmt(tiled)} GFLOP/s`);
   console.log('');
-  console.log('| rows×cols | Hessian s (GFLOP/s) | prepare s | inverse s (GFLOP/s) | sweep s (GFLOP/s) | finalize s | total s | peak GPU MiB | f64 CPU s |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log(`| rows×cols | stage | s | GFLOP/s | % of matmul | matmul ${args.matmul}³ GFLOP/s (before, after) |`);
+  console.log('|---|---|---|---|---|---|');
+  const other: string[] = [];
   for (const [rows, cols] of args.shapes) {
     const { W, X } = randomLayer(rows, cols, args.tokens);
+    const before = await timeMatmul(rt, args.matmul, 'gemm');
     rt.pool.trim();
     rt.pool.resetPeaks();
     const layer = new GptqLayer(rt, `bench${rows}x${cols}`, W, rows, cols);
     await layer.addBatch(X, args.tokens, 1);
     const r = await layer.quantize({ bits: 4, groupSize: 128 });
     layer.dispose();
-    const s = r.seconds;
-    const hessianFlops = 2 * args.tokens * cols * cols;
-    const inverseFlops = (2 * cols ** 3) / 3;
-    const sweepFlops = rows * cols * cols + rows * cols * 128;
     const peak = rt.pool.stats.peakBytesAllocated / 2 ** 20;
+    const after = await timeMatmul(rt, args.matmul, 'gemm');
+    const matmul = (before + after) / 2;
+    const s = r.seconds;
+    const stages: [string, number, number][] = [
+      ['Hessian', s.hessian, 2 * args.tokens * cols * cols],
+      ['inverse', s.inverse, (2 * cols ** 3) / 3],
+      ['sweep (with lazy updates)', s.sweep, rows * cols * cols + rows * cols * 128],
+    ];
+    for (const [stage, sec, flops] of stages) {
+      const g = flops / sec / 1e9;
+      console.log(`| ${rows}×${cols} | ${stage} | ${fmt(sec)} | ${fmt(g)} | ${pct(g / matmul)} | ${fmt(before)}, ${fmt(after)} |`);
+    }
     let cpu = Number.NaN;
     if (args.ref && rows * cols <= 3072 * 768) {
       const t0 = performance.now();
@@ -112,12 +128,12 @@ async function main() {
       gptqReference(W, H.H, rows, cols, { bits: 4, groupSize: 128 });
       cpu = (performance.now() - t0) / 1000;
     }
-    console.log(
-      `| ${rows}×${cols} | ${fmt(s.hessian)} (${fmt(hessianFlops / s.hessian / 1e9)}) | ${fmt(s.prepare)} | ` +
-        `${fmt(s.inverse)} (${fmt(inverseFlops / s.inverse / 1e9)}) | ${fmt(s.sweep)} (${fmt(sweepFlops / s.sweep / 1e9)}) | ` +
-        `${fmt(s.finalize)} | ${fmt(s.total)} | ${fmt(peak, 0)} | ${fmt(cpu, 1)} |`,
-    );
+    other.push(`| ${rows}×${cols} | ${fmt(s.prepare)} | ${fmt(s.finalize)} | ${fmt(s.total)} | ${fmt(peak, 0)} | ${fmt(cpu, 1)} |`);
   }
+  console.log('');
+  console.log('| rows×cols | prepare s | finalize s | total s | peak GPU MiB | f64 CPU s |');
+  console.log('|---|---|---|---|---|---|');
+  for (const line of other) console.log(line);
   rt.destroy();
 }
 

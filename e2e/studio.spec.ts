@@ -435,7 +435,7 @@ test('another model after a run: results labelled and set apart, demo texts set 
   await expect(page.getByTestId('error-histogram')).toHaveAttribute('data-total', String(64 * 172));
   await expect(page.getByTestId('layer-row-0.mlp.up_proj').locator('td').first()).toHaveText('172×64');
   const report = await downloadJson(page, 'download-report');
-  expect(report.model).toMatchObject({ path: 'stories260K' });
+  expect(report.model).toMatchObject({ name: 'stories260K' });
   expect(JSON.stringify(report)).not.toContain('/home/someone');
   expect(errors).toEqual([]);
 });

@@ -2,9 +2,11 @@
 // L is written back into A (block row i is row rowOff + i of the bound window) and into
 // lkk [NB, NB] for the panel solve. A pivot that is ≤ 0 or not
 // finite sets status[notPd]: H (+ damping) is not positive definite.
+// Invocation t owns row t of the block (NB invocations). Step k: every invocation takes
+// the pivot's square root (the same value everywhere), row i > k divides s[i, k] by it, and
+// after a barrier updates its own entries s[i, j], k < j ≤ i.
 
-override NB: u32 = 64;  // block size (rows and columns of the diagonal block)
-override WG: u32 = 256; // invocations in the one workgroup
+override NB: u32 = 64; // block size (rows and columns of the diagonal block; also invocations)
 
 @group(0) @binding(1) var<storage, read_write> A: array<f32>;
 @group(0) @binding(2) var<storage, read_write> lkk: array<f32>;
@@ -12,46 +14,36 @@ override WG: u32 = 256; // invocations in the one workgroup
 
 var<workgroup> s: array<f32, NB * NB>;
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(NB)
 fn main(@builtin(local_invocation_index) t: u32) {
   let kb = P.kb;
-  for (var idx = t; idx < kb * kb; idx += WG) {
-    let i = idx / kb;
-    let j = idx % kb;
-    s[i * NB + j] = A[(P.rowOff + i) * P.ld + P.k0 + j];
+  let i = t;
+  for (var j = 0u; j < kb; j++) {
+    if (i < kb) { s[i * NB + j] = A[(P.rowOff + i) * P.ld + P.k0 + j]; }
   }
   workgroupBarrier();
   for (var k = 0u; k < kb; k++) {
-    if (t == 0u) {
-      var p = s[k * NB + k];
-      if (!(p > 0.0) || not_finite(p)) {
-        atomicMax(&status[P.notPd], 1u);
-        p = 1.0;
-      }
-      s[k * NB + k] = sqrt(p);
+    var p = s[k * NB + k];
+    if (!(p > 0.0) || not_finite(p)) {
+      if (t == 0u) { atomicMax(&status[P.notPd], 1u); }
+      p = 1.0;
     }
+    let d = sqrt(p);
+    if (i > k && i < kb) { s[i * NB + k] = s[i * NB + k] / d; }
     workgroupBarrier();
-    let d = s[k * NB + k];
-    for (var i = k + 1u + t; i < kb; i += WG) {
-      s[i * NB + k] = s[i * NB + k] / d;
-    }
-    workgroupBarrier();
-    let rest = kb - k - 1u;
-    for (var idx = t; idx < rest * rest; idx += WG) {
-      let i = k + 1u + idx / rest;
-      let j = k + 1u + idx % rest;
-      if (j <= i) {
-        s[i * NB + j] -= s[i * NB + k] * s[j * NB + k];
+    if (i == k) { s[k * NB + k] = d; }
+    if (i > k && i < kb) {
+      let lik = s[i * NB + k];
+      for (var j = k + 1u; j <= i; j++) {
+        s[i * NB + j] -= lik * s[j * NB + k];
       }
     }
     workgroupBarrier();
   }
-  for (var idx = t; idx < NB * NB; idx += WG) {
-    let i = idx / NB;
-    let j = idx % NB;
+  for (var j = 0u; j < NB; j++) {
     var v = 0.0;
     if (i < kb && j <= i) { v = s[i * NB + j]; }
-    lkk[idx] = v;
+    lkk[i * NB + j] = v;
     if (i < kb && j <= i) { A[(P.rowOff + i) * P.ld + P.k0 + j] = v; }
   }
 }

@@ -2,7 +2,8 @@
 // element cOff), with A(m, k) = a[aOff + m·aRs + k·aCs] and B(k, n) = b[bOff + k·bRs + n·bCs].
 // Strides are signed, so transposed and reversed operands need no copy.
 // lower != 0 writes only entries with n + diagShift <= m (a lower triangle of the full matrix).
-// alpha == 0 overwrites C without reading it. Each invocation computes a 4×4 block of C in
+// kFromN != 0 starts the sum at k = n + kShift (B(k, n) is zero above that: a lower-triangular B),
+// so triangular operands cost half. alpha == 0 overwrites C without reading it. Each invocation computes a 4×4 block of C in
 // registers (no workgroup memory: barriers are costly on CPU adapters and tiles fit in cache).
 
 override WG_X: u32 = 16; // invocations along N; a workgroup covers 4·WG_X columns
@@ -33,7 +34,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
-  for (var k = 0u; k < P.K; k++) {
+  var k0 = 0u;
+  if (P.kFromN != 0u) { k0 = u32(clamp(i32(n0) + P.kShift, 0, i32(P.K))); }
+  for (var k = k0; k < P.K; k++) {
     let bv = vec4<f32>(b_at(k, ni.x), b_at(k, ni.y), b_at(k, ni.z), b_at(k, ni.w));
     acc0 += a_at(mi.x, k) * bv;
     acc1 += a_at(mi.y, k) * bv;

@@ -17,7 +17,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,13 +27,13 @@ import { folderSources } from '../src/testing/node-source';
 import { readCorpus, sharedModelDir, STORIES_260K } from '../src/testing/shared-models';
 import { loadTokenizer } from '../src/core/model/tokenizer';
 import { evaluationWindows, textToIds } from '../src/core/model/calibration';
-import type { ExportFile } from '../src/core/export/safetensors-writer';
 import type { RunSettings } from '../src/core/run';
 import type { GpuRuntime } from '../src/gpu/runtime';
 import { runModel } from '../src/engine/run-model';
 import { exportGguf, exportImatrix, type GgufFloatType } from '../src/engine/export-gguf';
 import { GpuGlobals, scoreSequences, type BlockSource } from '../src/engine/model/model-forward';
-import { variantBlocks } from '../src/engine/evaluate';
+import { variantModels } from '../src/engine/evaluate';
+import { llamaPerplexity, writeExport } from './llama-helpers';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const DEMO = join(here, '../public/demo');
@@ -79,47 +79,6 @@ const grids: { type: string; settings: Partial<RunSettings>; alsoF16: boolean }[
   { type: 'Q4_1', settings: { bits: 4, sym: false, groupSize: 64, actOrder: true, staticGroups: true }, alsoF16: false },
   { type: 'Q8_0', settings: { bits: 8, sym: true, groupSize: -1, actOrder: true }, alsoF16: false },
 ];
-
-async function writeExport(file: ExportFile, dir: string): Promise<string> {
-  const parts: Uint8Array[] = [];
-  for await (const c of file.chunks()) parts.push(c.slice());
-  const path = join(dir, file.name);
-  await writeFile(path, parts);
-  return path;
-}
-
-/** Perplexity of windows in llama.cpp: softmax over the whole vocabulary at every position, windows apart. */
-async function llamaPerplexity(model: LlamaModel, windows: readonly (readonly number[])[]): Promise<number> {
-  const seqlen = windows[0].length;
-  const context = await model.createContext({
-    contextSize: seqlen,
-    batchSize: seqlen,
-    sequences: 1,
-    threads: 1,
-    flashAttention: false,
-    experimentalKvCacheKeyType: 'F32',
-    experimentalKvCacheValueType: 'F32',
-  });
-  try {
-    const sequence = context.getSequence();
-    let nll = 0;
-    let count = 0;
-    for (const w of windows) {
-      await sequence.clearHistory();
-      const items = (w as Token[]).map((t, i) => (i < w.length - 1 ? ([t, { generateNext: { probabilities: true } }] as const) : t));
-      const results = await sequence.controlledEvaluate(items as Parameters<typeof sequence.controlledEvaluate>[0]);
-      for (let i = 0; i < w.length - 1; i++) {
-        const p = results[i]?.next.probabilities?.get(w[i + 1] as Token);
-        if (!(p !== undefined && p > 0)) throw new Error(`llama.cpp gave no probability for token ${w[i + 1]} at position ${i + 1}`);
-        nll -= Math.log(p);
-        count++;
-      }
-    }
-    return Math.exp(nll / count);
-  } finally {
-    await context.dispose();
-  }
-}
 
 /** Greedy continuation in llama.cpp: the most probable token, fed back, n times. */
 async function llamaGreedy(model: LlamaModel, prompt: readonly number[], n: number): Promise<number[]> {
@@ -220,13 +179,14 @@ describe('GGUF in a real llama.cpp (CPU, offline)', () => {
         const windows = evaluationWindows(ours, m.seqlen).slice(0, m.evalWindows);
         const prompt = windows[0].slice(0, PROMPT_TOKENS);
 
-        const globals = new GpuGlobals(rt, run.model.spec, run.model.globals);
-        const greedy = await ourGreedy(rt, globals, variantBlocks(run.model, run.weights).gptq, prompt, GREEDY_TOKENS).finally(() => globals.release());
+        const half = run.report.export.f16;
+        const globals = await GpuGlobals.load(rt, run.model.spec, run.model.globals, { half });
+        const greedy = await ourGreedy(rt, globals, variantModels(run.model, run.weights, half).gptq.blocks, prompt, GREEDY_TOKENS).finally(() => globals.release());
 
         const measure = async (floatType: GgufFloatType, control = false) => {
           // The control keeps every linear as F32 copies of the run's Q (no quantized matmuls).
           const asFloats = control ? { ...plan, floatLinears: run.ckpt.layout.block.linears.map((l) => ({ name: l.name, reason: 'control' })) } : plan;
-          const path = await writeExport(exportGguf({ ckpt: run.ckpt, model: run.model, weights: run.weights, plan: asFloats, modelName: `${m.name}-${floatType}${control ? '-control' : ''}`, floatType }), tmp);
+          const path = await writeExport(exportGguf({ ckpt: run.ckpt, model: run.model, weights: run.weights, plan: asFloats, modelName: `${m.name}-${floatType}${control ? '-control' : ''}`, floatType, half }), tmp);
           const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
           try {
             const ids = model.tokenize(m.evaluation.text, true);
@@ -239,7 +199,7 @@ describe('GGUF in a real llama.cpp (CPU, offline)', () => {
         // Token ids on the whole evaluation text (compared as a whole: a first difference is shown).
         const firstDiff = ours.findIndex((id, i) => f32.ids[i] !== id);
         expect({ length: f32.ids.length, firstDiff }).toEqual({ length: ours.length, firstDiff: -1 });
-        const gptq = run.report.perplexity.gptq;
+        const gptq = run.report.perplexity.gptq!;
         const rel = f32.ppl / gptq - 1;
         expect(Math.abs(rel)).toBeLessThan(0.005);
         const agreed = agreement(greedy, f32.greedy);

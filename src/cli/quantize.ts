@@ -113,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
     else if (gptq) outputs.push(...exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: basename(out) }));
     if (gguf) {
       outputs.push(
-        exportGguf({ ckpt, model, weights, plan: report.gguf!, modelName, floatType: opts.ggufFloat }),
+        exportGguf({ ckpt, model, weights, plan: report.gguf!, modelName, floatType: opts.ggufFloat, half: report.export.f16 }),
         exportImatrix({ ckpt, weights, settings: report.settings, calibrationName: calibration.name }),
       );
     }

@@ -119,7 +119,7 @@ describe('GGUF export of real runs', () => {
       const plan = run.report.gguf!;
       expect(plan.refusal).toBeNull();
       expect(plan.type).toBe(c.type);
-      const file = exportGguf({ ckpt: run.ckpt, model: run.model, weights: run.weights, plan, modelName: 'some/folder/model', floatType: c.floatType });
+      const file = exportGguf({ ckpt: run.ckpt, model: run.model, weights: run.weights, plan, modelName: 'some/folder/model', floatType: c.floatType, half: run.report.export.f16 });
       expect(file.name).toBe(`model-${c.type}.gguf`);
       expect(ggufFileName('a b/ c:d', 'Q8_0')).toBe('c_d-Q8_0.gguf');
       const read = readGguf(await collect(file));
@@ -163,7 +163,10 @@ async function checkTensors(read: GgufRead, run: RunOutput, c: Case): Promise<vo
   const { layout, config } = ckpt;
   const type = { Q4_0: 2, Q4_1: 3, Q8_0: 8 }[c.type];
   const floatType = c.floatType === 'F16' ? 1 : 0;
-  const rounded = (v: Float32Array) => (c.floatType === 'F16' ? Float32Array.from(v, (x) => halfToFloat(floatToHalf(x))) : v);
+  const toHalf = (v: Float32Array) => Float32Array.from(v, (x) => halfToFloat(floatToHalf(x)));
+  // The run measured every value outside its quantized weights as its float16 export holds them (ExportPlan.f16).
+  const stored = (v: Float32Array) => (run.report.export.f16 ? toHalf(v) : v);
+  const rounded = (v: Float32Array) => (c.floatType === 'F16' ? toHalf(v) : stored(v));
   const names = c.arch === 'gpt2'
     ? { 'attn.c_attn': 'attn_qkv', 'attn.c_proj': 'attn_output', 'mlp.c_fc': 'ffn_up', 'mlp.c_proj': 'ffn_down' } as Record<string, string>
     : { 'self_attn.q_proj': 'attn_q', 'self_attn.k_proj': 'attn_k', 'self_attn.v_proj': 'attn_v', 'self_attn.o_proj': 'attn_output', 'mlp.gate_proj': 'ffn_gate', 'mlp.up_proj': 'ffn_up', 'mlp.down_proj': 'ffn_down' } as Record<string, string>;
@@ -184,12 +187,12 @@ async function checkTensors(read: GgufRead, run: RunOutput, c: Case): Promise<vo
   if (layout.embedPositions) {
     const p = take('position_embd.weight');
     expect(p.type).toBe(0);
-    expect(dequantize(p)).toEqual(await readGlobal(model.spec, model.globals, 'positions'));
+    expect(dequantize(p)).toEqual(stored(await readGlobal(model.spec, model.globals, 'positions')));
   }
   const f32 = async (name: string, source: string) => {
     const t = take(name);
     expect(t.type).toBe(0);
-    expect(dequantize(t)).toEqual(await ckpt.readTensor(source));
+    expect(dequantize(t)).toEqual(stored(await ckpt.readTensor(source)));
   };
   await f32('output_norm.weight', `${layout.finalNorm!.name}.weight`);
   if (layout.finalNorm!.bias) await f32('output_norm.bias', `${layout.finalNorm!.name}.bias`);
@@ -234,7 +237,7 @@ async function checkTensors(read: GgufRead, run: RunOutput, c: Case): Promise<vo
       if (l.bias) {
         const bt = take(`blk.${b}.${names[l.name]}.bias`);
         expect(bt.type).toBe(0);
-        const bias = host.linears.get(l.name)!.bias!;
+        const bias = stored(host.linears.get(l.name)!.bias!);
         expect(dequantize(bt)).toEqual(Float32Array.from({ length: r.rows }, (_, i) => bias[src(i)]));
       }
     }

@@ -8,9 +8,11 @@
  * time as the stream reaches them, one block of original weights read at a time.
  */
 import type { Checkpoint } from '../core/model/checkpoint';
+import { runEmbedScale } from '../core/model/architecture';
+import { roundedToHalf } from '../core/export/f16';
 import type { ExportFile } from '../core/export/safetensors-writer';
 import { GGML_QUANTIZATION_VERSION, LLAMA_FTYPE } from '../core/export/gguf/constants';
-import { GGUF_ARCHITECTURES, architectureKeys } from '../core/export/gguf/architectures';
+import { GGUF_ARCHITECTURES, architectureKeys, qNormFactor } from '../core/export/gguf/architectures';
 import { encodeBlocks, f16Rows, f32Rows, ropeRowOrder } from '../core/export/gguf/blocks';
 import { ggufTensorNames } from '../core/export/gguf/tensor-map';
 import { ggufTokenizer } from '../core/export/gguf/tokenizer';
@@ -39,6 +41,8 @@ export interface GgufExportInputs {
   modelName: string;
   /** Default F16. */
   floatType?: GgufFloatType;
+  /** The run measured its GPTQ model as its float16 export holds it (ExportPlan.f16): the embedding scale is then the float16 one. */
+  half: boolean;
 }
 
 /** `<model name>-<TYPE>.gguf`, the name a path or odd characters cannot leak into. */
@@ -52,7 +56,7 @@ function refusedBy(plan: GgufPlan): never {
 }
 
 /** The model GGUF (streamed). Throws when the plan refused a GGUF for this run. */
-export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 'F16' }: GgufExportInputs): ExportFile {
+export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 'F16', half }: GgufExportInputs): ExportFile {
   const type = plan.type ?? refusedBy(plan);
   const { config, layout } = ckpt;
   const arch = GGUF_ARCHITECTURES[config.arch] ?? refusedBy({ ...plan, refusal: `no GGUF description for ${config.arch}` });
@@ -62,7 +66,7 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
     { key: 'general.name', value: gguf.string(name) },
     { key: 'general.file_type', value: gguf.u32(LLAMA_FTYPE[type]) },
     { key: 'general.quantization_version', value: gguf.u32(GGML_QUANTIZATION_VERSION) },
-    ...architectureKeys(arch, config, model.spec.intermediate),
+    ...architectureKeys(arch, config, layout, model.spec.intermediate),
     ...ggufTokenizer({
       tokenizerJson: ckpt.tokenizerJson ?? refusedBy({ ...plan, refusal: 'the checkpoint has no tokenizer.json' }),
       tokenizerConfigJson: ckpt.tokenizerConfigJson,
@@ -79,15 +83,17 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
     const heads = arch.rope === 'norm' ? arch.ropeRows[module] : undefined;
     return heads ? ropeRowOrder(heads === 'heads' ? config.numHeads : config.numKvHeads, config.headDim) : null;
   };
-  // A matrix outside the blocks [rows, cols] read and converted in pieces of rows: no whole f32 copy beside the bytes.
-  const globalFloatBytes = async (m: GlobalMatrix, rows: number, cols: number): Promise<Uint8Array> => {
+  // A matrix outside the blocks [rows, cols] read and converted in pieces of rows (no whole f32 copy
+  // beside the bytes): its values as the run held them (`stored`), times `ratio`.
+  const globalFloatBytes = async (m: GlobalMatrix, rows: number, cols: number, ratio: number): Promise<Uint8Array> => {
     const width = floatType === 'F16' ? 2 : 4;
     const out = new Uint8Array(rows * cols * width);
     const perPiece = Math.max(1, Math.floor(GLOBAL_PIECE_BYTES / (cols * 4)));
     for (let r0 = 0; r0 < rows; r0 += perPiece) {
       const n = Math.min(perPiece, rows - r0);
       try {
-        out.set(floatRows(await globals.readRows(m, r0, n), n, cols), r0 * cols * width);
+        const values = stored(await globals.readRows(m, r0, n));
+        out.set(floatRows(ratio === 1 ? values : values.map((v) => v * ratio), n, cols), r0 * cols * width);
       } catch (e) {
         throw new RangeError(`${m}, rows ${r0}..${r0 + n - 1}: ${(e as Error).message}`);
       }
@@ -101,30 +107,46 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
     return cached.host;
   };
   const { spec, globals } = model;
+  // With `half` the run measured every value outside its quantized weights rounded to F16 (the
+  // export's dtype; evaluate.ts storedBlocks, GpuGlobals' half): the file holds those values.
+  const stored = (v: Float32Array) => (half ? roundedToHalf(v) : v);
   // [out, in] of a linear as the run quantized it: the MLP width is the padded one, if padded.
+  // Phi-3's fused gate_up_proj holds both halves, each of the (padded) MLP width.
   const mlp = mlpLinears(layout);
   const linearShape = (module: string) => {
     const l = layout.block.linears.find((x) => x.name === module)!;
-    return { out: mlp.expand.includes(module) ? spec.intermediate : l.out, in: module === mlp.contract ? spec.intermediate : l.in };
+    const expandRows = mlp.fused ? 2 * spec.intermediate : spec.intermediate;
+    return { out: mlp.expand.includes(module) ? expandRows : l.out, in: module === mlp.contract ? spec.intermediate : l.in };
   };
+  // The q norm carries the ratio of the model's score scale to llama.cpp's (gemma3's query_pre_attn_scalar).
+  const qNorm = layout.block.attention.qNorm?.name ?? null;
+  const qFactor = qNormFactor(arch, config, layout);
+  // llama.cpp scales the embeddings by √n_embd in f32 (gemma3.cpp); the run scaled them by √hidden in
+  // its dtype (runEmbedScale). The embeddings carry the ratio, and the final norm its inverse when the
+  // head is the same tensor (the logits are linear in the final norm's weights).
+  const embedRatio = arch.embedScale ? runEmbedScale(layout, half) / Math.fround(Math.sqrt(config.hiddenSize)) : 1;
+  const finalNormFactor = layout.tiedLmHead ? 1 / embedRatio : 1;
 
   const tensors: GgufTensor[] = ggufTensorNames(layout, config, arch).map(({ name: tensor, source, role }): GgufTensor => {
     switch (role.kind) {
       case 'embedTokens':
-        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => globalFloatBytes('embed', spec.vocab, spec.hidden) };
+        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => globalFloatBytes('embed', spec.vocab, spec.hidden, embedRatio) };
       case 'lmHead':
-        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => globalFloatBytes('lmHead', spec.vocab, spec.hidden) };
+        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => globalFloatBytes('lmHead', spec.vocab, spec.hidden, 1) };
       case 'embedPositions':
-        return { name: tensor, type: 'F32', ne: [spec.hidden, spec.maxPositions], bytes: async () => f32Rows(await readGlobal(spec, globals, 'positions'), spec.maxPositions, spec.hidden) };
+        return { name: tensor, type: 'F32', ne: [spec.hidden, spec.maxPositions], bytes: async () => f32Rows(stored(await readGlobal(spec, globals, 'positions')), spec.maxPositions, spec.hidden) };
+      case 'rope':
+        return { name: tensor, type: 'F32', ne: [role.values.length], bytes: () => f32Rows(role.values, 1, role.values.length) };
       case 'norm': {
         const size = ckpt.tensors.get(source)!.shape.reduce((a, b) => a * b, 1);
+        const factor = role.part !== 'weight' ? 1 : role.module === null ? finalNormFactor : role.module === qNorm ? qFactor : 1;
         return {
           name: tensor,
           type: 'F32',
           ne: [size],
           bytes: async () => {
-            const v = await ckpt.readTensor(source);
-            if (role.part === 'weight' && arch.normOffset !== 0) for (let i = 0; i < v.length; i++) v[i] += arch.normOffset;
+            const v = stored(await ckpt.readTensor(source));
+            if (role.part === 'weight') for (let i = 0; i < v.length; i++) v[i] = (v[i] + arch.normOffset) * factor;
             return f32Rows(v, 1, size);
           },
         };
@@ -138,7 +160,7 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
             name: tensor,
             type: 'F32',
             ne: [out],
-            bytes: async () => f32Rows((await hostBlock(role.block)).linears.get(role.module)!.bias!, out, 1, order),
+            bytes: async () => f32Rows(stored((await hostBlock(role.block)).linears.get(role.module)!.bias!), out, 1, order),
           };
         }
         if (result && !floats.has(role.module)) {
@@ -148,7 +170,7 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
           name: tensor,
           type: floatType,
           ne: [inF, out],
-          bytes: async () => floatRows(result ? result.Q : (await hostBlock(role.block)).linears.get(role.module)!.W, out, inF, order),
+          bytes: async () => floatRows(result ? result.Q : stored((await hostBlock(role.block)).linears.get(role.module)!.W), out, inF, order),
         };
       }
     }

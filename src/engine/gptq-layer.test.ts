@@ -20,6 +20,7 @@ import { outputMse } from '../core/metrics';
 import { gaussian, seededRandom } from '../testing/random';
 import { loadIstFixtures } from '../testing/ist-fixtures';
 import { compareQuant } from '../testing/compare-quant';
+import { GEMM_VARIANTS, useGemmVariant } from '../gpu/kernels/gemm';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { QuantOptions } from '../core/types';
 
@@ -117,6 +118,62 @@ describe('GPU GPTQ against the f64 reference', () => {
       expect(gpu.deadColumns).toEqual(ref.deadColumns);
       expect(gpu.damp).toBeCloseTo(ref.damp, 4);
       expect(gpu.fellBackToRtn).toBe(false);
+    });
+  }
+});
+
+// The sweep kernel works in sub-blocks of 8 columns: block sizes that cut them (1, 7, 13, a
+// block wider than 128) and a last block shorter than a sub-block, against the f64 reference.
+describe('GPU GPTQ sweep sub-blocks against the f64 reference', () => {
+  for (const c of [
+    { rows: 70, cols: 333, tokens: 300, o: { bits: 4, groupSize: 16, blockSize: 7 } },
+    { rows: 9, cols: 130, tokens: 300, o: { bits: 3, groupSize: 32, blockSize: 1 } },
+    { rows: 20, cols: 45, tokens: 200, o: { bits: 4, blockSize: 13, actOrder: true } },
+    { rows: 70, cols: 333, tokens: 300, o: { bits: 4, groupSize: 64, blockSize: 200, sym: false } },
+  ] satisfies Omit<Case, 'name'>[]) {
+    it(`${c.rows}×${c.cols} ${JSON.stringify(c.o)}`, async () => {
+      const { W, X } = makeLayer(c.rows, c.cols, c.tokens, c.rows * 31 + c.cols);
+      const H = new HessianAccumulator(c.cols);
+      H.addBatch(X, c.tokens, 1);
+      const ref = gptqReference(W, H.H, c.rows, c.cols, c.o);
+      const gpu = await gpuRun(W, X, c.rows, c.cols, c.tokens, c.o);
+      const a = compareQuant(gpu, ref);
+      expect(a.codeMismatchRate).toBeLessThanOrEqual(MAX_CODE_MISMATCH_RATE);
+      expect(a.maxCodeStep).toBeLessThanOrEqual(1);
+      expect(a.maxQErrorInScales).toBeLessThanOrEqual(MAX_Q_ERROR_IN_SCALES);
+      expect(Math.abs(gpu.loss - ref.loss) / ref.loss).toBeLessThanOrEqual(MAX_LOSS_REL_ERROR);
+    });
+  }
+});
+
+// The GEMM and the sweep come in a GPU shape and a CPU shape (4 rows per sweep invocation,
+// sub-blocks of 16), chosen per adapter by tuneGemm; both must give the same bits.
+describe('GPU- and CPU-shaped kernels agree bit for bit', () => {
+  for (const c of [
+    { rows: 70, cols: 333, tokens: 300, o: { bits: 4, groupSize: 16, blockSize: 7 } },
+    { rows: 45, cols: 200, tokens: 256, o: { bits: 3, groupSize: 32, actOrder: true, staticGroups: true, sym: false } },
+    { rows: 9, cols: 130, tokens: 300, o: { bits: 4, blockSize: 40 } },
+    { rows: 1, cols: 1, tokens: 4, o: { bits: 4 } },
+  ] satisfies Omit<Case, 'name'>[]) {
+    it(`${c.rows}×${c.cols} ${JSON.stringify(c.o)}`, async () => {
+      const { W, X } = makeLayer(c.rows, c.cols, c.tokens, c.rows * 17 + c.cols);
+      const results = [];
+      for (const variant of GEMM_VARIANTS) {
+        const runtime = await nodeRuntime();
+        try {
+          useGemmVariant(runtime, variant);
+          results.push(await gpuRun(W, X, c.rows, c.cols, c.tokens, c.o, runtime));
+        } finally {
+          runtime.destroy();
+        }
+      }
+      expect(new Set(GEMM_VARIANTS.map((v) => v.forCpu)).size).toBe(2);
+      for (const r of results.slice(1)) {
+        expect(Array.from(r.Q)).toEqual(Array.from(results[0].Q));
+        expect(Array.from(r.codes)).toEqual(Array.from(results[0].codes));
+        expect(Array.from(r.scales)).toEqual(Array.from(results[0].scales));
+        expect(r.loss).toBe(results[0].loss);
+      }
     });
   }
 });

@@ -26,6 +26,7 @@ import {
 import { codesLayout, encodeGroupParams, encodeRtn } from '../gpu/kernels/quantize';
 import { encodeLazyUpdate, encodeSweep, encodeUnpermute, type SweepBuffers } from '../gpu/kernels/gptq';
 import { encodeCheckFinite, STATUS, STATUS_SLOTS } from '../gpu/kernels/checks';
+import { tuneGemm } from '../gpu/kernels/gemm';
 import { encodeOutputError, planOutputError } from '../gpu/kernels/output-error';
 import { groupIndex, effectiveGroupSize } from '../core/groups';
 import {
@@ -107,8 +108,9 @@ export class GptqLayer {
     if (X.length !== tokens * this.cols) {
       throw new RangeError(`Layer "${this.name}": X has ${X.length} values, expected ${tokens}×${this.cols}`);
     }
-    const t0 = now();
     const rt = this.rt;
+    await tuneGemm(rt);
+    const t0 = now();
     const Xg = rt.matrix(tokens, this.cols, `${this.name}.X`);
     rt.uploadMatrix(Xg, X);
     await rt.scoped(`Layer "${this.name}" Hessian`, async () => {
@@ -169,6 +171,8 @@ export class GptqLayer {
     if (this.nsamples === 0) {
       throw new Error(`Layer "${this.name}": no calibration inputs yet; call addBatch before quantize`);
     }
+    // Once per device: the GEMM kernel every stage uses is the faster one measured there.
+    await tuneGemm(this.rt);
     return this.rt.scoped(`Layer "${this.name}" GPTQ`, () => this.runGptq(o, maxDampRetries));
   }
 

@@ -26,7 +26,7 @@ export class Recorder {
   dispatches = 0;
 
   constructor(
-    private readonly device: GPUDevice,
+    readonly device: GPUDevice,
     private readonly pipelines: PipelineCache,
     private readonly pool: BufferPool,
     private readonly label: string,

@@ -387,7 +387,7 @@ export const api = {
     const plan = report.gguf;
     if (!plan || plan.refusal) throw new RunInputError(plan?.refusal ?? 'this run has no GGUF plan');
     const file = kind === 'model'
-      ? exportGguf({ ckpt: run.ckpt, model: run.model, weights: run.weights, plan, modelName: report.model.name, floatType })
+      ? exportGguf({ ckpt: run.ckpt, model: run.model, weights: run.weights, plan, modelName: report.model.name, floatType, half: report.export.f16 })
       : exportImatrix({ ckpt: run.ckpt, weights: run.weights, settings: report.settings, calibrationName: report.calibration.text });
     return { name: file.name, blob: await fileBlob(file) };
   },

@@ -107,6 +107,11 @@ export interface ModelLayout {
   positionOffset: number;
   /** Token embeddings are multiplied by this (Gemma 3: √hidden in the embedding's stored dtype), else 1. */
   embedScale: number;
+  /**
+   * The same scale in the float16 GPTQ export: transformers casts it to the model's dtype, which
+   * there is float16 (Gemma 3: √640 → 25.296875, where bfloat16 gives 25.25); else 1.
+   */
+  embedScaleF16: number;
   /** Width of embed_tokens and of the head's input: OPT's word_embed_proj_dim, else the hidden size. */
   embedDim: number;
   /** [hidden, embedDim] linear from the token embeddings up to the hidden size (OPT), or null. */
@@ -141,6 +146,17 @@ export function basePrefixes(config: ModelConfig): string[] {
   if (config.arch === 'gpt2') return ['transformer.', ''];
   if (config.arch === 'opt') return ['model.', ''];
   return ['model.'];
+}
+
+/**
+ * The token embeddings' scale of a model as the run measures it: with `half` (the RTN and GPTQ
+ * models of a run whose export is float16, ExportPlan.f16) the float16 one, the value transformers
+ * uses on the exported file (Gemma3TextScaledWordEmbedding casts embed_scale to the weights' dtype,
+ * transformers models/gemma3/modeling_gemma3.py); else the stored dtype's. 1 for unscaled models.
+ * Every path that runs or writes a variant (GpuGlobals, the GGUF export) takes it from here.
+ */
+export function runEmbedScale(layout: ModelLayout, half: boolean): number {
+  return half ? layout.embedScaleF16 : layout.embedScale;
 }
 
 /** x rounded to a stored dtype ("F32", "F16", "BF16"), as torch's `.to(dtype)` rounds (to nearest even). */
@@ -207,6 +223,7 @@ function llamaLayout(c: ModelConfig, embedDtype: string): ModelLayout {
     embedPositions: null,
     positionOffset: 0,
     embedScale: c.embedScale !== undefined ? roundToDtype(c.embedScale, embedDtype) : 1,
+    embedScaleF16: c.embedScale !== undefined ? roundToDtype(c.embedScale, 'F16') : 1,
     embedDim: h,
     projectIn: null,
     projectOut: null,
@@ -266,6 +283,7 @@ function gpt2Layout(c: ModelConfig, prefix: string): ModelLayout {
     embedPositions: `${prefix}wpe.weight`,
     positionOffset: 0,
     embedScale: 1,
+    embedScaleF16: 1,
     embedDim: h,
     projectIn: null,
     projectOut: null,
@@ -312,6 +330,7 @@ function optLayout(c: ModelConfig, prefix: string): ModelLayout {
     // OPTLearnedPositionalEmbedding: position p reads row p + 2.
     positionOffset: 2,
     embedScale: 1,
+    embedScaleF16: 1,
     embedDim,
     projectIn: projected ? `${d}project_in.weight` : null,
     projectOut: projected ? `${d}project_out.weight` : null,

@@ -1,7 +1,7 @@
 /** config.json of the families beyond llama/gpt2 → ModelConfig and layout (names, shapes, structure). */
 import { describe, expect, it } from 'vitest';
 import { assertSequenceFits, defaultSeqlen, parseModelConfig } from './config';
-import { modelLayout, requiredTensors, roundToDtype } from './architecture';
+import { modelLayout, requiredTensors, roundToDtype, runEmbedScale } from './architecture';
 import { architectureFacts } from './describe';
 
 const parse = (raw: object) => parseModelConfig(JSON.stringify(raw));
@@ -68,6 +68,10 @@ describe('gemma3_text', () => {
     expect(c.finalLogitSoftcap).toBeUndefined();
     const layout = modelLayout(c, undefined, 'BF16');
     expect(layout.embedScale).toBe(25.25); // √640 = 25.298 in bfloat16, as transformers casts it
+    // The RTN/GPTQ models of a float16 export run as transformers runs that file: √640 in float16.
+    expect(runEmbedScale(layout, false)).toBe(25.25);
+    expect(runEmbedScale(layout, true)).toBe(25.296875);
+    expect(runEmbedScale(modelLayout(c, undefined, 'F32'), true)).toBe(25.296875);
     expect(layout.layerAttention(0)).toEqual({ rope: { theta: 10000, dim: 256 }, window: 512 });
     expect(layout.layerAttention(5)).toEqual({ rope: { theta: 1e6, dim: 256 }, window: null });
     const b = layout.block;

@@ -19,7 +19,7 @@ import {
   type NormWeights,
   type StatusSlot,
 } from '../../gpu/kernels/forward';
-import { blockNorms, type ModelLayout, type NormSpec } from '../../core/model/architecture';
+import { blockNorms, runEmbedScale, type ModelLayout, type NormSpec } from '../../core/model/architecture';
 import { BlockRunner, type BlockShape, type GpuBlock } from './block-forward';
 import { roundedToHalf } from '../../core/export/f16';
 import { HalfPatchBuilder, type HalfPatch } from './half-patch';
@@ -334,6 +334,14 @@ export class GpuGlobals {
     return this.halfValues && this.norms.half ? this.norms.half : this.norms.stored;
   }
 
+  /**
+   * The token embeddings' scale for the values encoded from now on: the stored dtype's, or with the
+   * F16 values the float16 export's (runEmbedScale, layout.embedScaleF16).
+   */
+  get embedScale(): number {
+    return runEmbedScale(this.spec.layout, this.halfValues);
+  }
+
   /** Whether the values encoded from now on are the F16 ones. */
   get half(): boolean {
     return this.halfValues;
@@ -384,10 +392,10 @@ export class GpuGlobals {
     if (projectIn) {
       const e = rt.matrix(T, spec.embedDim, 'embed.tokens');
       temps.push(e);
-      encodeEmbed(rec, this.E, ids, e, false, limit, status, spec.layout.embedScale);
+      encodeEmbed(rec, this.E, ids, e, false, limit, status, this.embedScale);
       encodeLinear(rec, e, projectIn, h, limit);
     } else {
-      encodeEmbed(rec, this.E, ids, h, false, limit, status, spec.layout.embedScale);
+      encodeEmbed(rec, this.E, ids, h, false, limit, status, this.embedScale);
     }
     if (positions) {
       const offset = spec.layout.positionOffset;

@@ -15,9 +15,8 @@ import type { Recorder } from '../recorder';
 import { rowSpans, rowWindow, singleSpan, type GpuMatrix } from '../matrix';
 import { encodeGemm } from './gemm';
 
-/** Block size of both factorizations (also the inverse's workgroup size). */
+/** Block size of both factorizations (also the workgroup size of the diagonal-block kernels). */
 export const CHOL_NB = 64;
-const DIAG_WG = 256;
 const PANEL_WG = 64;
 
 const diagKernel = defineKernel({
@@ -76,7 +75,7 @@ export function encodeCholesky(
     const d = singleSpan(k0, k0 + kb, A, bindingLimit, 'Cholesky diagonal block');
     rec.dispatch(
       diagKernel,
-      { NB: CHOL_NB, WG: DIAG_WG },
+      { NB: CHOL_NB },
       { k0, kb, ld: A.ld, rowOff: k0 - d.r0, notPd: notPdSlot },
       [rowWindow(A, d.r0, d.n), { buffer: scratch.lkk }, { buffer: status }],
       [1],
@@ -156,6 +155,8 @@ export function encodeTriangularInverse(
         C: { binding: T, off: 0, ld: scratch.T.ld },
         alpha: first ? 0 : 1,
         beta: 1,
+        // Linv is lower triangular: B(k, c) = Linv[w.rowStart + k, c] = 0 for k < c − w.rowStart.
+        bLowerShift: -w.rowStart,
       });
       first = false;
     }

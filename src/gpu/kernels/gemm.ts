@@ -1,16 +1,28 @@
 /**
- * Strided GEMM: C = alpha·C + beta·(A·B) on a window of C (see shaders/matmul_gemm.wgsl).
- * Used for the Hessian, the Cholesky trailing update, the triangular inverse and GPTQ's lazy
- * update between blocks.
+ * Strided GEMM: C = alpha·C + beta·(A·B) on a window of C. Used for the Hessian, the Cholesky
+ * trailing update, the triangular inverse, GPTQ's lazy update between blocks and the forward.
+ *
+ * Two kernels compute it, with the same parameters and the same result bit for bit (every
+ * entry of C is summed from 0 in the order k = 0, 1, …; they differ only in which invocation
+ * computes which entries):
+ *   - shaders/matmul_gemm.wgsl: 4×4 entries per invocation, 16×16 invocations (GPU-shaped);
+ *   - shaders/matmul_gemm_rows.wgsl: 32 rows × 16 columns per invocation, the rows shared by
+ *     the workgroup (CPU adapters, where it is several times faster).
+ * tuneGemm times both on the device once and encodeGemm then uses the faster one; before that
+ * (or when never tuned) it uses the first.
  */
 import source from '../../../shaders/matmul_gemm.wgsl?raw';
-import { defineKernel } from '../kernel';
+import rowsSource from '../../../shaders/matmul_gemm_rows.wgsl?raw';
+import { defineKernel, type Kernel } from '../kernel';
 import { ParamStruct } from '../params';
 import type { Recorder } from '../recorder';
+import type { GpuRuntime } from '../runtime';
 
 export const GEMM_WG = { x: 16, y: 16 } as const;
 /** Output entries per invocation along each axis (the 4×4 register block). */
 const PER_INVOCATION = 4;
+/** The rows kernel: rows per workgroup, vec4 columns per invocation, invocations per workgroup. */
+const ROWS = { rm: 32, cv: 4, wg: 8 } as const;
 
 const params = new ParamStruct('GemmParams', {
   M: 'u32',
@@ -26,9 +38,13 @@ const params = new ParamStruct('GemmParams', {
   ldc: 'u32',
   lower: 'u32',
   diagShift: 'i32',
+  kFromN: 'u32',
+  kShift: 'i32',
   alpha: 'f32',
   beta: 'f32',
 });
+
+type GemmFields = typeof params extends ParamStruct<infer F> ? F : never;
 
 export const gemmKernel = defineKernel({
   name: 'matmul.gemm',
@@ -37,6 +53,45 @@ export const gemmKernel = defineKernel({
   params,
   storage: ['read', 'read', 'rw'],
 });
+
+const gemmRowsKernel = defineKernel({
+  name: 'matmul.gemmRows',
+  source: `const RM: u32 = ${ROWS.rm}u;\nconst CV: u32 = ${ROWS.cv}u;\n${rowsSource}`,
+  entryPoint: 'main',
+  params,
+  storage: ['read', 'read', 'rw'],
+});
+
+/** One kernel of the GEMM and how it is dispatched. */
+export interface GemmVariant {
+  name: string;
+  kernel: Kernel<GemmFields>;
+  constants: Record<string, number>;
+  /** Rows and columns of C one workgroup covers. */
+  tileM: number;
+  tileN: number;
+  /** Shaped for CPU adapters; other kernels (the GPTQ sweep) follow this choice. */
+  forCpu: boolean;
+}
+
+export const GEMM_VARIANTS: readonly GemmVariant[] = [
+  {
+    name: '4×4 per invocation, 16×16 invocations',
+    kernel: gemmKernel,
+    constants: { WG_X: GEMM_WG.x, WG_Y: GEMM_WG.y },
+    tileM: PER_INVOCATION * GEMM_WG.y,
+    tileN: PER_INVOCATION * GEMM_WG.x,
+    forCpu: false,
+  },
+  {
+    name: `${ROWS.rm}×${4 * ROWS.cv} per invocation, shared rows, ${ROWS.wg} invocations`,
+    kernel: gemmRowsKernel,
+    constants: { WG: ROWS.wg },
+    tileM: ROWS.rm,
+    tileN: 4 * ROWS.cv * ROWS.wg,
+    forCpu: true,
+  },
+];
 
 export interface Operand {
   binding: GPUBufferBinding;
@@ -58,13 +113,27 @@ export interface GemmCall {
   beta: number;
   /** Write only C(m, n) with n + diagShift <= m. */
   lowerDiagShift?: number;
+  /**
+   * B(k, n) = 0 for k < n + shift (B lower triangular): the sum skips those terms. The result
+   * is the full sum's, bit for bit (the skipped products are zeros).
+   */
+  bLowerShift?: number;
 }
 
-export function encodeGemm(rec: Recorder, g: GemmCall): void {
+/** The variant tuneGemm chose per device. */
+const chosen = new WeakMap<GPUDevice, GemmVariant>();
+
+/** The GEMM variant encodeGemm uses on `device`: the tuned one, else the first. */
+export function gemmVariantOf(device: GPUDevice): GemmVariant {
+  return chosen.get(device) ?? GEMM_VARIANTS[0];
+}
+
+/** Records C = alpha·C + beta·(A·B) with the device's tuned kernel (or `variant`, for tests). */
+export function encodeGemm(rec: Recorder, g: GemmCall, variant: GemmVariant = gemmVariantOf(rec.device)): void {
   if (g.M <= 0 || g.N <= 0) return;
   rec.dispatch(
-    gemmKernel,
-    { WG_X: GEMM_WG.x, WG_Y: GEMM_WG.y },
+    variant.kernel,
+    variant.constants,
     {
       M: g.M,
       N: g.N,
@@ -79,10 +148,98 @@ export function encodeGemm(rec: Recorder, g: GemmCall): void {
       ldc: g.C.ld,
       lower: g.lowerDiagShift === undefined ? 0 : 1,
       diagShift: g.lowerDiagShift ?? 0,
+      kFromN: g.bLowerShift === undefined ? 0 : 1,
+      kShift: g.bLowerShift ?? 0,
       alpha: g.alpha,
       beta: g.beta,
     },
     [g.A.binding, g.B.binding, g.C.binding],
-    [Math.ceil(g.N / (PER_INVOCATION * GEMM_WG.x)), Math.ceil(g.M / (PER_INVOCATION * GEMM_WG.y))],
+    [Math.ceil(g.N / variant.tileN), Math.ceil(g.M / variant.tileM)],
   );
+}
+
+export interface GemmTuning {
+  /** The variant encodeGemm now uses on this device. */
+  variant: GemmVariant;
+  /** GFLOP/s of each variant by name on the tuning product (wall clock, best of the runs). */
+  gflops: Record<string, number>;
+}
+
+/** Square size of the product timed by tuneGemm: about 34 MFLOP, tens of ms on a CPU adapter. */
+const TUNE_N = 256;
+const TUNE_RUNS = 3;
+const tunings = new WeakMap<GPUDevice, Promise<GemmTuning>>();
+
+/**
+ * Times every GEMM variant on `rt`'s device (a TUNE_N³ product, best of TUNE_RUNS after a
+ * compiling run) and makes encodeGemm use the fastest there. Runs once per device; later calls
+ * return the first answer. A variant that fails to compile on the adapter is skipped.
+ */
+export function tuneGemm(rt: GpuRuntime): Promise<GemmTuning> {
+  let t = tunings.get(rt.device);
+  if (!t) {
+    const mine: Promise<GemmTuning> = measureVariants(rt).then((tuning) => {
+      // Unless useGemmVariant chose meanwhile.
+      if (tunings.get(rt.device) === mine) chosen.set(rt.device, tuning.variant);
+      return tuning;
+    });
+    t = mine;
+    tunings.set(rt.device, t);
+  }
+  return t;
+}
+
+/**
+ * Makes `variant` the device's GEMM (and kernel shape) without measuring; a later tuneGemm
+ * keeps it. For tests that run both shapes on one adapter.
+ */
+export function useGemmVariant(rt: GpuRuntime, variant: GemmVariant): void {
+  chosen.set(rt.device, variant);
+  tunings.set(rt.device, Promise.resolve({ variant, gflops: {} }));
+}
+
+async function measureVariants(rt: GpuRuntime): Promise<GemmTuning> {
+  const n = TUNE_N;
+  const bytes = n * n * 4;
+  const A = rt.storage(bytes, 'gemmTune.A');
+  const B = rt.storage(bytes, 'gemmTune.B');
+  const C = rt.storage(bytes, 'gemmTune.C');
+  const call: GemmCall = {
+    M: n,
+    N: n,
+    K: n,
+    A: { binding: { buffer: A }, off: 0, rs: n, cs: 1 },
+    B: { binding: { buffer: B }, off: 0, rs: n, cs: 1 },
+    C: { binding: { buffer: C }, off: 0, ld: n },
+    alpha: 0,
+    beta: 1,
+  };
+  const run = async (v: GemmVariant) => {
+    const t0 = performance.now();
+    const rec = rt.recorder('gemmTune');
+    encodeGemm(rec, call, v);
+    rec.finish();
+    await rt.idle();
+    return (performance.now() - t0) / 1000;
+  };
+  const best = new Map<GemmVariant, number>();
+  try {
+    for (const v of GEMM_VARIANTS) {
+      rt.device.pushErrorScope('validation');
+      await run(v);
+      if (!(await rt.device.popErrorScope())) best.set(v, Infinity);
+    }
+    for (let r = 0; r < TUNE_RUNS; r++) {
+      for (const v of best.keys()) best.set(v, Math.min(best.get(v)!, await run(v)));
+    }
+  } finally {
+    rt.release(A, B, C);
+  }
+  const gflops: Record<string, number> = {};
+  let variant: GemmVariant | undefined;
+  for (const [v, s] of best) {
+    gflops[v.name] = (2 * n ** 3) / s / 1e9;
+    if (!variant || s < best.get(variant)!) variant = v;
+  }
+  return { variant: variant ?? GEMM_VARIANTS[0], gflops };
 }

@@ -6,34 +6,48 @@ import { ParamStruct } from '../params';
 import type { Recorder } from '../recorder';
 import { rowSpans, rowWindow, singleSpan, type GpuMatrix } from '../matrix';
 import { codesLayout } from './quantize';
-import { encodeGemm } from './gemm';
+import { encodeGemm, gemmVariantOf } from './gemm';
 
 const SWEEP_WG = 64;
 const UNPERMUTE_WG = 64;
 
-const sweepKernel = defineKernel({
-  name: 'gptq.sweep',
-  source: sweepSource,
-  entryPoint: 'main',
-  params: new ParamStruct('SweepParams', {
-    n: 'u32',
-    i1: 'u32',
-    i2: 'u32',
-    rows: 'u32',
-    rowStart: 'u32',
-    winRow0: 'u32',
-    rowsTotal: 'u32',
-    ld: 'u32',
-    ldF: 'u32',
-    fRow0: 'u32',
-    ldErr: 'u32',
-    ldCodes: 'u32',
-    gs: 'u32',
-    staticGroups: 'u32',
-    maxq: 'f32',
-  }),
-  storage: ['rw', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'],
+const sweepParams = new ParamStruct('SweepParams', {
+  n: 'u32',
+  i1: 'u32',
+  i2: 'u32',
+  rows: 'u32',
+  rowStart: 'u32',
+  winRow0: 'u32',
+  rowsTotal: 'u32',
+  ld: 'u32',
+  ldF: 'u32',
+  fRow0: 'u32',
+  ldErr: 'u32',
+  ldCodes: 'u32',
+  gs: 'u32',
+  staticGroups: 'u32',
+  maxq: 'f32',
 });
+
+/**
+ * The sweep kernel for R rows per invocation and sub-blocks of SB columns (same bits for every
+ * shape). GPUs want many short invocations (R = 1); CPU adapters want each read of U to serve
+ * several rows (R = 4), and compile the larger register blocks without trouble.
+ */
+function sweepKernelOf(R: number, SB: number) {
+  return defineKernel({
+    name: `gptq.sweep.r${R}.sb${SB}`,
+    source: `const R: u32 = ${R}u;\nconst SB: u32 = ${SB}u;\n${sweepSource}`,
+    entryPoint: 'main',
+    params: sweepParams,
+    storage: ['rw', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'],
+  });
+}
+
+const SWEEP_SHAPES = {
+  gpu: { R: 1, kernel: sweepKernelOf(1, 8) },
+  cpu: { R: 4, kernel: sweepKernelOf(4, 16) },
+} as const;
 
 const unpermuteKernel = defineKernel({
   name: 'gptq.unpermute',
@@ -78,9 +92,11 @@ export function encodeSweep(rec: Recorder, b: SweepBuffers, i1: number, i2: numb
   const n = b.W.cols;
   const f = singleSpan(n - i2, n - i1, b.F, bindingLimit, 'GPTQ sweep (block of the inverse factor)');
   const C = { buffer: b.codes, ld: codesLayout(b.W).ld };
+  // The GEMM tuning tells which kind of adapter this is.
+  const { R, kernel } = SWEEP_SHAPES[gemmVariantOf(rec.device).forCpu ? 'cpu' : 'gpu'];
   for (const s of rowSpans(0, b.W.rows, [b.W, b.Err, C], bindingLimit)) {
     rec.dispatch(
-      sweepKernel,
+      kernel,
       { WG: SWEEP_WG },
       {
         n,
@@ -109,7 +125,7 @@ export function encodeSweep(rec: Recorder, b: SweepBuffers, i1: number, i2: numb
         rowWindow(C, s.r0, s.n),
         { buffer: b.rowLoss },
       ],
-      [Math.ceil(s.rows / SWEEP_WG)],
+      [Math.ceil(s.rows / (R * SWEEP_WG))],
     );
   }
 }

@@ -10,7 +10,7 @@ import { gguf, ggufFile } from './writer';
 import { ggufTokenizer, ggufTokenizerKind, GgufTokenizerError } from './tokenizer';
 import { ggufTypeOf, planGguf } from './plan';
 import { imatrixFile } from './imatrix';
-import { GGUF_ARCHITECTURES, architectureKeys } from './architectures';
+import { GGUF_ARCHITECTURES, architectureKeys, qNormFactor } from './architectures';
 import { ggufTensorNames } from './tensor-map';
 import { floatToHalf, halfToFloat } from '../../model/float-convert';
 import { parseModelConfig } from '../../model/config';
@@ -254,7 +254,7 @@ const llamaConfig = (over: Record<string, unknown> = {}) => {
   }));
   return { config, layout: modelLayout(config), ...tokenizerOf(STORIES_260K) };
 };
-const base = { bits: 4, groupSize: 32, sym: true, actOrder: false, staticGroups: false };
+const base = { bits: 4, groupSize: 32, sym: true, actOrder: false, staticGroups: false, seqlen: 64 };
 const noPadding = { intermediate: null, unquantized: [] };
 
 describe('GGUF plan', () => {
@@ -330,7 +330,7 @@ describe('GGUF architecture metadata', () => {
 
   it('writes llama\'s keys with llama.cpp\'s types, mistral as llama, and key/value lengths only when head_dim differs', () => {
     const { config } = llamaConfig();
-    const k = keys(architectureKeys(GGUF_ARCHITECTURES.llama!, config, 192));
+    const k = keys(architectureKeys(GGUF_ARCHITECTURES.llama!, config, modelLayout(config), 192));
     expect(k).toEqual({
       'llama.context_length': 'u32', 'llama.embedding_length': 'u32', 'llama.block_count': 'u32', 'llama.feed_forward_length': 'u32',
       'llama.attention.head_count': 'u32', 'llama.attention.head_count_kv': 'u32', 'llama.attention.layer_norm_rms_epsilon': 'f32',
@@ -338,8 +338,8 @@ describe('GGUF architecture metadata', () => {
     });
     expect(GGUF_ARCHITECTURES.mistral).toBe(GGUF_ARCHITECTURES.llama);
     const wide = llamaConfig({ head_dim: 16 }).config;
-    expect(keys(architectureKeys(GGUF_ARCHITECTURES.llama!, wide, 192))).toMatchObject({ 'llama.attention.key_length': 'u32', 'llama.attention.value_length': 'u32' });
-    const ff = architectureKeys(GGUF_ARCHITECTURES.llama!, config, 192).find((kv) => kv.key === 'llama.feed_forward_length')!;
+    expect(keys(architectureKeys(GGUF_ARCHITECTURES.llama!, wide, modelLayout(wide), 192))).toMatchObject({ 'llama.attention.key_length': 'u32', 'llama.attention.value_length': 'u32' });
+    const ff = architectureKeys(GGUF_ARCHITECTURES.llama!, config, modelLayout(config), 192).find((kv) => kv.key === 'llama.feed_forward_length')!;
     expect(ff.value).toEqual({ type: 'u32', value: 192 }); // the padded width the file holds
   });
 
@@ -348,14 +348,69 @@ describe('GGUF architecture metadata', () => {
     expect(GGUF_ARCHITECTURES.qwen2!.ropeRows).toEqual({});
     expect(GGUF_ARCHITECTURES.llama!.ropeRows).toEqual({ 'self_attn.q_proj': 'heads', 'self_attn.k_proj': 'kvHeads' });
     const q = parseModelConfig(JSON.stringify({ model_type: 'qwen2', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 100 }));
-    const qk = keys(architectureKeys(GGUF_ARCHITECTURES.qwen2!, q, 128));
+    const qk = keys(architectureKeys(GGUF_ARCHITECTURES.qwen2!, q, modelLayout(q), 128));
     expect(qk['qwen2.rope.freq_base']).toBe('f32');
     expect(qk['qwen2.vocab_size']).toBeUndefined();
     expect(ggufTensorNames(modelLayout(q), q, GGUF_ARCHITECTURES.qwen2!).map((t) => t.name)).toContain('blk.0.attn_q.bias');
     const g = parseModelConfig(JSON.stringify({ model_type: 'gpt2', n_embd: 64, n_layer: 1, n_head: 4, vocab_size: 27, n_positions: 16 }));
-    const gk = keys(architectureKeys(GGUF_ARCHITECTURES.gpt2!, g, 256));
+    const gk = keys(architectureKeys(GGUF_ARCHITECTURES.gpt2!, g, modelLayout(g), 256));
     expect(gk['gpt2.attention.layer_norm_epsilon']).toBe('f32');
     expect(Object.keys(gk).some((key) => key.includes('rope'))).toBe(false);
+  });
+});
+
+describe('GGUF of the families: what llama.cpp computes, and refusals by name', () => {
+  const family = (raw: Record<string, unknown>) => {
+    const config = parseModelConfig(JSON.stringify({
+      hidden_size: 64, intermediate_size: 192, num_hidden_layers: 8, num_attention_heads: 8, num_key_value_heads: 4, vocab_size: 512,
+      max_position_embeddings: 256, ...raw,
+    }));
+    return { config, layout: modelLayout(config), ...tokenizerOf(STORIES_260K) };
+  };
+  const plan = (raw: Record<string, unknown>, seqlen = 64) => planGguf(family(raw), { ...base, seqlen }, noPadding);
+
+  it('opt is refused by name: llama.cpp has no OPT architecture', () => {
+    const p = plan({ model_type: 'opt', ffn_dim: 128, num_attention_heads: 4, num_key_value_heads: undefined, word_embed_proj_dim: 64, do_layer_norm_before: true });
+    expect(p.type).toBeNull();
+    expect(p.refusal).toMatch(/llama.cpp has no OPT architecture/);
+  });
+
+  it('smollm3: the layers without RoPE must be llama.cpp\'s every 4th', () => {
+    expect(plan({ model_type: 'smollm3' }).refusal).toBeNull(); // no_rope_layer_interval 4, SmolLM3Config's default
+    const p = plan({ model_type: 'smollm3', no_rope_layers: [1, 1, 0, 1, 1, 1, 1, 1] });
+    expect(p.refusal).toMatch(/layer 2 has no RoPE, and llama.cpp's smollm3 leaves out RoPE exactly on every 4th layer/);
+  });
+
+  it('phi3: a sliding window shorter than the run\'s windows is refused (llama.cpp attends over the whole context)', () => {
+    expect(plan({ model_type: 'phi3', sliding_window: 32 }, 64).refusal).toMatch(/sliding window of 32 tokens, shorter than the run's windows of 64.*use seqlen ≤ 32/);
+    expect(plan({ model_type: 'phi3', sliding_window: 32 }, 32).refusal).toBeNull();
+    const names = ggufTensorNames(family({ model_type: 'phi3' }).layout, family({ model_type: 'phi3' }).config, GGUF_ARCHITECTURES.phi3!).map((t) => t.name);
+    expect(names).toContain('blk.0.attn_qkv.weight');
+    expect(names).not.toContain('rope_factors_long.weight');
+    // llama.cpp's contexts are ≥ 256 tokens: with an original context of 32 it always takes the long factors.
+    const longrope = { model_type: 'phi3', original_max_position_embeddings: 32, rope_scaling: { type: 'longrope', short_factor: [1, 1, 1, 1], long_factor: [2, 2, 2, 2] } };
+    expect(plan(longrope, 32).refusal).toMatch(/windows of 32 tokens use longrope's short factors \(original context 32\).*use seqlen > 32/);
+    expect(plan(longrope, 48).refusal).toBeNull();
+  });
+
+  it('qwen3 takes no llama3 RoPE scaling (only llama\'s graph reads rope_freqs); llama writes it as a tensor', () => {
+    const llama3 = { rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 } };
+    expect(plan({ model_type: 'qwen3', head_dim: 8, ...llama3 }).refusal).toMatch(/RoPE scaling "llama3" has no form in llama.cpp's qwen3/);
+    const l = family({ model_type: 'llama', ...llama3 });
+    expect(planGguf(l, base, noPadding).refusal).toBeNull();
+    const rope = ggufTensorNames(l.layout, l.config, GGUF_ARCHITECTURES.llama!).find((t) => t.name === 'rope_freqs.weight');
+    expect(rope?.role.kind === 'rope' && rope.role.values.length).toBe(4);
+  });
+
+  it('gemma3: sliding layers must follow llama.cpp\'s sliding_window_pattern; the q norm carries query_pre_attn_scalar', () => {
+    const gemma = { model_type: 'gemma3_text', head_dim: 8, sliding_window: 16, query_pre_attn_scalar: 12 };
+    const types = (full: number[]) => Array.from({ length: 8 }, (_, i) => (full.includes(i) ? 'full_attention' : 'sliding_attention'));
+    expect(plan({ ...gemma, layer_types: types([2, 5]) }).refusal).toBeNull();
+    expect(plan({ ...gemma, layer_types: types([0, 5]) }).refusal).toMatch(/are not "every P-th layer full"/);
+    const g = family({ ...gemma, layer_types: types([2, 5]) });
+    const k = Object.fromEntries(architectureKeys(GGUF_ARCHITECTURES.gemma3_text!, g.config, g.layout, 192).map((kv) => [kv.key, kv.value.value]));
+    expect(k).toMatchObject({ 'gemma3.attention.sliding_window': 16, 'gemma3.attention.sliding_window_pattern': 3, 'gemma3.rope.freq_base_swa': 10000 });
+    expect(qNormFactor(GGUF_ARCHITECTURES.gemma3_text!, g.config, g.layout)).toBeCloseTo(Math.sqrt(8 / 12), 7);
   });
 });
 

@@ -11,7 +11,7 @@ import type { ModelConfig } from '../../model/config';
 import type { ModelLayout } from '../../model/architecture';
 import { mlpLinears, type ExportPlan, type UnquantizedLinear } from '../plan';
 import type { GgufQuantType } from './constants';
-import { GGUF_ARCHITECTURES } from './architectures';
+import { GGUF_ARCHITECTURES, NO_GGUF_ARCHITECTURE, ggufMisfits } from './architectures';
 import { ggufTensorNames } from './tensor-map';
 import { ggufTokenizer, GgufTokenizerError } from './tokenizer';
 import { QK } from './blocks';
@@ -22,6 +22,8 @@ export interface GgufSettings {
   sym: boolean;
   actOrder: boolean;
   staticGroups: boolean;
+  /** Tokens per calibration / evaluation window (a sliding window llama.cpp lacks matters only when windows are longer). */
+  seqlen: number;
 }
 
 export interface GgufPlan {
@@ -63,7 +65,7 @@ function nearest(s: GgufSettings): { settings: GgufSettings; type: GgufQuantType
   const sym = bits === 8 ? true : s.sym;
   const groupSize = s.groupSize === -1 || s.groupSize % QK === 0 ? s.groupSize : Math.max(QK, Math.round(s.groupSize / QK) * QK);
   const staticGroups = s.staticGroups || (s.actOrder && groupSize !== -1);
-  const settings = { bits, sym, groupSize, actOrder: s.actOrder, staticGroups };
+  const settings = { bits, sym, groupSize, actOrder: s.actOrder, staticGroups, seqlen: s.seqlen };
   const type = ggufTypeOf(settings)!;
   const parts = [`${bits}-bit ${sym ? 'symmetric' : 'asymmetric'}`, groupSize === -1 ? 'one group per row' : `groups of ${groupSize}`];
   if (s.actOrder) parts.push(staticGroups ? 'act-order with static groups' : 'act-order');
@@ -101,7 +103,9 @@ export function planGguf(
   const { config, layout } = ckpt;
   const arch = GGUF_ARCHITECTURES[config.arch];
   const none = (refusal: string, suggestion: GgufPlan['suggestion'] = null): GgufPlan => ({ type: null, refusal, suggestion, floatLinears: [] });
-  if (!arch) return none(`the GGUF export does not describe ${config.arch} models yet`);
+  if (!arch) return none(NO_GGUF_ARCHITECTURE[config.arch] ?? `the GGUF export does not describe ${config.arch} models yet`);
+  const misfits = ggufMisfits(arch, config, layout, settings.seqlen);
+  if (misfits.length > 0) return none(`llama.cpp cannot compute this model as the run does: ${misfits.join('; ')}`);
   try {
     ggufTensorNames(layout, config, arch);
   } catch (e) {
@@ -109,10 +113,10 @@ export function planGguf(
   }
   const tokenizer = tokenizerProblem(ckpt.tokenizerJson, ckpt.tokenizerConfigJson, config);
   if (tokenizer) return none(tokenizer);
-  const misfits = gridMisfits(settings);
-  if (misfits.length > 0) {
+  const grid = gridMisfits(settings);
+  if (grid.length > 0) {
     const suggestion = nearest(settings);
-    return none(`${misfits.join('; ')}: no GGUF is written for this run. The nearest setting with an exact type: ${suggestion.text}`, suggestion);
+    return none(`${grid.join('; ')}: no GGUF is written for this run. The nearest setting with an exact type: ${suggestion.text}`, suggestion);
   }
   const skipped = new Map(exportPlan.unquantized.map((u) => [u.name, u.reason]));
   const floatLinears: UnquantizedLinear[] = [];

@@ -1,0 +1,61 @@
+/**
+ * What the llama.cpp tests share: writing an export to disk and the perplexity of windows in a real
+ * llama.cpp (node-llama-cpp 3.21.1, CPU, F32 KV cache, no flash attention: ../../shared/docs/gguf.md §8).
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LlamaModel, Token } from 'node-llama-cpp';
+import type { ExportFile } from '../src/core/export/safetensors-writer';
+
+/** The streamed file's bytes, whole. */
+export async function exportBytes(file: ExportFile): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const c of file.chunks()) parts.push(c.slice());
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Writes the file into dir; returns its path. */
+export async function writeExport(file: ExportFile, dir: string): Promise<string> {
+  const path = join(dir, file.name);
+  await writeFile(path, await exportBytes(file));
+  return path;
+}
+
+/** Perplexity of windows in llama.cpp: softmax over the whole vocabulary at every position, windows apart. */
+export async function llamaPerplexity(model: LlamaModel, windows: readonly (readonly number[])[]): Promise<number> {
+  const seqlen = windows[0].length;
+  const context = await model.createContext({
+    contextSize: seqlen,
+    batchSize: seqlen,
+    sequences: 1,
+    threads: 1,
+    flashAttention: false,
+    experimentalKvCacheKeyType: 'F32',
+    experimentalKvCacheValueType: 'F32',
+  });
+  try {
+    const sequence = context.getSequence();
+    let nll = 0;
+    let count = 0;
+    for (const w of windows) {
+      await sequence.clearHistory();
+      const items = (w as Token[]).map((t, i) => (i < w.length - 1 ? ([t, { generateNext: { probabilities: true } }] as const) : t));
+      const results = await sequence.controlledEvaluate(items as Parameters<typeof sequence.controlledEvaluate>[0]);
+      for (let i = 0; i < w.length - 1; i++) {
+        const p = results[i]?.next.probabilities?.get(w[i + 1] as Token);
+        if (!(p !== undefined && p > 0)) throw new Error(`llama.cpp gave no probability for token ${w[i + 1]} at position ${i + 1}`);
+        nll -= Math.log(p);
+        count++;
+      }
+    }
+    return Math.exp(nll / count);
+  } finally {
+    await context.dispose();
+  }
+}
