@@ -17,7 +17,25 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTokenizer } from '../src/core/model/tokenizer';
 import { evaluationWindows, textToIds } from '../src/core/model/calibration';
+import { openCheckpoint } from '../src/core/model/checkpoint';
+import { defaultRunSettings } from '../src/core/run';
+import { planExport } from '../src/core/export/plan';
+import { modelSpec } from '../src/engine/model/load-model';
+import { estimateHostMemory } from '../src/engine/host-memory';
+import { estimateRunMemory } from '../src/engine/memory-estimate';
+import { folderSources } from '../src/testing/node-source';
 import { addTokenizer, QWEN25_05B, SMOLLM2_135M, TINYLLAMA_11B, writeTwin } from './twins';
+
+/** The plan's host and GPU estimates for the twin in `dir` with the bench's settings (128 MiB bindings assumed). */
+async function estimates(dir: string, args: Args): Promise<{ host: number; gpu: number }> {
+  const ckpt = await openCheckpoint(await folderSources(dir));
+  const settings = { ...defaultRunSettings, nsamples: args.nsamples, seqlen: args.seqlen, bits: args.bits, groupSize: args.groupSize };
+  const plan = planExport(ckpt.config, ckpt.layout, settings);
+  const spec = modelSpec(ckpt);
+  if (plan.intermediate) spec.intermediate = plan.intermediate.to;
+  const host = estimateHostMemory(ckpt, spec, settings, new Set(plan.unquantized.map((u) => u.name))).totalBytes;
+  return { host, gpu: estimateRunMemory(spec, args.nsamples * args.seqlen, 128 * 2 ** 20).totalBytes };
+}
 
 const TWINS = {
   smollm2: { title: 'SmolLM2-135M', config: SMOLLM2_135M },
@@ -172,9 +190,11 @@ export async function twinMain(argv: string[]): Promise<void> {
       const quant = q ? `${fmt(s.quantization)} (embed ${fmt(q.embedding)}, capture ${fmt(q.capture)}, GPTQ ${fmt(q.gptq)}, RTN ${fmt(q.rtn)}, MSE ${fmt(q.outputMse)}, forward ${fmt(q.forward)})` : fmt(s.quantization);
       const evaluation = e ? `${fmt(s.evaluation)} (original ${fmt(e.original)}, RTN ${fmt(e.rtn)}, GPTQ ${fmt(e.gptq)}, reading ${fmt(e.reading)})` : fmt(s.evaluation);
       const p = report.perplexity;
+      const est = await estimates(model, args);
+      console.log(`plan's estimates: host ${mib(est.host)}, GPU ${mib(est.gpu)} (with a software adapter in the process, the two add up: ${mib(est.host + est.gpu)})`);
       console.log(`peak RSS ${mib(r.peakRss)} (file + ${mib(r.peakRss === null ? null : r.peakRss - bytes)}), peak GPU ${mib(report.resources?.peak_gpu_bytes)}; ` +
         `seconds: calibration ${fmt(s.calibration)}, quantization ${quant}, evaluation ${evaluation}, total ${fmt(s.total)} (process ${fmt(r.wall)})`);
-      rows.push(`| ${title} | ${blocks} | ${mib(bytes)} | ${mib(r.peakRss)} | ${mib(r.peakRss === null ? null : r.peakRss - bytes)} | ${mib(report.resources?.peak_gpu_bytes)} | ` +
+      rows.push(`| ${title} | ${blocks} | ${mib(bytes)} | ${mib(r.peakRss)} (est. ${mib(est.host)} + GPU ${mib(est.gpu)}) | ${mib(r.peakRss === null ? null : r.peakRss - bytes)} | ${mib(report.resources?.peak_gpu_bytes)} | ` +
         `${fmt(s.quantization)} | ${fmt(s.evaluation)} | ${fmt(s.total)} | ${fmt(p.original, 2)} / ${fmt(p.rtn, 2)} / ${fmt(p.gptq, 2)} |`);
     } finally {
       rmSync(dir, { recursive: true, force: true });

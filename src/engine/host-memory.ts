@@ -21,9 +21,11 @@ import type { ModelSpec } from './model/model-forward';
 import { blockLinears } from './memory-estimate';
 
 /**
- * The process before any model data: node with Dawn (the CLI) measured at about 200 MiB of peak
- * RSS on a run of the 0.5 MB stories260K (`npm run bench:model -- --twin none` prints it); a
- * browser tab's worker is of the same order.
+ * The process before any model data (node, tsx, Dawn and the code; a browser tab's worker is of the
+ * same order). Derived on the development machine from `npm run bench:model -- --twin smollm2
+ * --blocks 4`: 593 MiB of peak RSS, less 221 MiB of GPU buffers (llvmpipe keeps them in the process)
+ * and about 160 MiB of the run's own host data, leaves about 210 MiB; rounded up. With a software
+ * adapter in the same process (Dawn on llvmpipe), the GPU estimate adds to this memory too.
  */
 export const HOST_BASELINE_BYTES = 256 * 2 ** 20;
 
