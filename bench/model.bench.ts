@@ -28,6 +28,7 @@ import { calibrationWindows, evaluationWindows, textToIds } from '../src/core/mo
 import { loadModel, type LoadedModel } from '../src/engine/model/load-model';
 import {
   GpuGlobals,
+  greedy,
   hostGlobalWeights,
   scoreSequences,
   type BlockSource,
@@ -36,6 +37,7 @@ import {
   type HostNorm,
   type ModelSpec,
 } from '../src/engine/model/model-forward';
+import { generateGreedy } from '../src/engine/model/generate';
 import { modelLayout } from '../src/core/model/architecture';
 import { normalizeModelConfig } from '../src/core/model/config';
 import { quantizeModel, weightKey } from '../src/engine/quantize-model';
@@ -60,11 +62,13 @@ interface Sizes {
   reps: number;
   /** Evaluation windows (per variant); 0 = every window of the evaluation text. */
   evalWindows: number;
+  /** New tokens of the greedy generation figure (0: none). */
+  genTokens: number;
 }
 
 const DEFAULTS: Record<ModelName, Sizes> = {
-  stories: { nsamples: 32, seqlen: 256, batch: 16, reps: 3, evalWindows: 0 },
-  gpt2: { nsamples: 4, seqlen: 128, batch: 4, reps: 1, evalWindows: 4 },
+  stories: { nsamples: 32, seqlen: 256, batch: 16, reps: 3, evalWindows: 0, genTokens: 32 },
+  gpt2: { nsamples: 4, seqlen: 128, batch: 4, reps: 1, evalWindows: 4, genTokens: 8 },
 };
 
 interface Args {
@@ -74,7 +78,12 @@ interface Args {
   bits: number;
   groupSize: number;
   seed: number;
+  /** Only the forward and generation figures (no quantization, no evaluation). */
+  forwardOnly: boolean;
 }
+
+/** Prompt tokens of the generation figure. */
+const GEN_PROMPT = 32;
 
 const FLAGS: Record<string, string> = {
   '--model': 'stories|gpt2|all (default all)',
@@ -87,6 +96,8 @@ const FLAGS: Record<string, string> = {
   '--bits': 'bits per weight (default 4)',
   '--group-size': 'columns per group, -1 = per row (default 128)',
   '--seed': 'calibration window seed and synthetic weight seed (default 0)',
+  '--gen-tokens': `new tokens of the greedy generation figure after a ${GEN_PROMPT}-token prompt, 0 = none (stories 32, gpt2 8)`,
+  '--stages': 'all, or forward: only the forward and generation figures (default all)',
 };
 
 function usage(): string {
@@ -125,6 +136,9 @@ function parseArgs(argv: string[]): Args {
   set('batch', int('--batch', 1));
   set('reps', int('--reps', 1));
   set('evalWindows', int('--eval-windows', 0));
+  set('genTokens', int('--gen-tokens', 0));
+  const stages = values.get('--stages') ?? 'all';
+  if (stages !== 'all' && stages !== 'forward') throw new UsageError(`--stages must be all or forward, got ${stages}`);
   const groupSize = int('--group-size', -1) ?? 128;
   if (groupSize === 0) throw new UsageError('--group-size must be -1 or positive');
   return {
@@ -134,6 +148,7 @@ function parseArgs(argv: string[]): Args {
     bits: int('--bits', 2, 8) ?? 4,
     groupSize,
     seed: int('--seed', 0) ?? 0,
+    forwardOnly: stages === 'forward',
   };
 }
 
@@ -327,6 +342,28 @@ function forwardFlops(spec: ModelSpec, tokens: number, seqlen: number): number {
   return tokens * (spec.layers * (2 * linearParams + attention) + 2 * spec.vocab * spec.hidden);
 }
 
+/**
+ * Greedy generation of `count` tokens after a GEN_PROMPT-token prompt: rerunning the whole sequence
+ * per token (greedy) against the KV cache (generateGreedy), each after a short warm-up.
+ */
+async function benchGeneration(rt: GpuRuntime, globals: GpuGlobals, p: Prepared, count: number): Promise<void> {
+  const prompt = p.forward.flat().slice(0, Math.min(GEN_PROMPT, p.model.spec.maxPositions - count));
+  await greedy(rt, globals, p.model.block, prompt, 1);
+  const [rerunIds, rerun] = await timed(() => greedy(rt, globals, p.model.block, prompt, count));
+  await generateGreedy(rt, globals, p.model.block, prompt, 2);
+  const stamps: number[] = [];
+  const [kv, total] = await timed(() => generateGreedy(rt, globals, p.model.block, prompt, count, { onToken: () => stamps.push(now()) }));
+  const start = stamps[0] - (total - (stamps[stamps.length - 1] - stamps[0]));
+  const first = stamps[0] - start;
+  const perToken = count > 1 ? (stamps[stamps.length - 1] - stamps[0]) / (count - 1) : Number.NaN;
+  const same = kv.ids.every((id, i) => id === rerunIds[i]) && kv.ids.length === rerunIds.length;
+  console.log(
+    `generation (${prompt.length}-token prompt, ${count} new tokens): rerunning the sequence ${fmt(rerun, 3)} s (${fmt(count / rerun, 2)} tokens/s); ` +
+      `KV cache ${fmt(total, 3)} s (${fmt(count / total, 2)} tokens/s; first token ${fmt(first, 3)} s, then ${fmt(perToken, 3)} s per token${kv.cached ? '' : '; not cached: rope frequencies change'}); ` +
+      `same ids: ${same ? 'yes' : 'NO'}; ${peaks(rt)}`,
+  );
+}
+
 async function benchModel(rt: GpuRuntime, name: ModelName, p: Prepared, sizes: Sizes, args: Args): Promise<void> {
   const { spec } = p.model;
   const settings: RunSettings = {
@@ -365,10 +402,12 @@ async function benchModel(rt: GpuRuntime, name: ModelName, p: Prepared, sizes: S
         `forward: ${ids.length} tokens per pass (${p.forward.length} × ${sizes.seqlen}): ${fmt(ids.length / perPass, 1)} tokens/s ` +
           `(${fmt(perPass, 3)} s per pass, nominal ${fmt(gflops)} GFLOP/s; warm-up pass ${fmt(warm, 3)} s); ${peaks(rt)}`,
       );
+      if (sizes.genTokens > 0) await benchGeneration(rt, globals, p, sizes.genTokens);
     } finally {
       globals.release();
     }
   }
+  if (args.forwardOnly) return;
 
   // 2. Sequential GPTQ, stage by stage.
   startPhase(rt);

@@ -1,8 +1,9 @@
 // Rotary position embedding in place on x [tokens, ld] holding `heads` heads of headDim columns
 // from column colOff (rotate-half convention on the first rotDim columns of each head; the rest
-// pass through): for i < half = rotDim/2, with (cos, sin) = table [pos(t), i] and pos(t) = t mod seqlen,
+// pass through): for i < half = rotDim/2, with (cos, sin) = table [pos(t), i] and
+// pos(t) = posBase + t mod seqlen (posBase: tokens already in a KV cache),
 //   x[i] ← x[i]·cos − x[i + half]·sin,   x[i + half] ← x[i + half]·cos + x[i]·sin.
-// table [seqlen, half, 2] (cos, sin). One invocation per (pair i, head, token).
+// table [positions, half, 2] (cos, sin). One invocation per (pair i, head, token).
 
 override WG_X: u32 = 64;
 
@@ -16,7 +17,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let h = gid.x / half;
   if (h >= P.heads || gid.y >= P.rows) { return; }
   let t = P.rowStart + gid.y;
-  let pos = t % P.seqlen;
+  let pos = P.posBase + t % P.seqlen;
   let base = (t - P.winRow0) * P.ld + P.colOff + h * P.headDim;
   let cs = table[(pos * half + i) * 2u];
   let sn = table[(pos * half + i) * 2u + 1u];

@@ -18,7 +18,11 @@ import { makeRandomLayer } from './layer-check/layer';
 import { runReference } from './layer-check/reference';
 import { useStudioStore } from './store';
 import type { HistoryEntry, ModelSource, RunSlice, UiError } from './store';
-import { idleRun, layerKey } from './store/studio-state';
+import { idleRun, idleSweep, layerKey } from './store/studio-state';
+import type { SweepSlice } from './store/studio-state';
+import { parseStrategies, strategyLabel, type SweepProgressEvent } from '../core/sweep';
+import type { RunSettings } from '../core/run';
+import type { RunReport } from '../core/report';
 import type { ProgressEvent } from '../core/run';
 import type { HubProgress } from '../core/model/hub';
 import { runBlockers, runSettingsOf, samplePrompt, suggestedSettings, withoutDemoTexts } from './studio/run-settings';
@@ -268,12 +272,43 @@ class WorkerBridge {
     const blockers = runBlockers({ modelReady: true, settings, fieldErrors: state.fieldErrors, plan });
     if (blockers.length > 0 || plan.status !== 'ready') return;
     const runSettings = runSettingsOf(settings, model.info);
+    await this.#run(runSettings, plan.plan.evalWindows, plan.plan.time, (r, modelName, onProgress) =>
+      r.quantizeModel(model.files, modelName, settings.calibration!, settings.evaluations, runSettings, settings.evalWindows ?? undefined, onProgress));
+  }
+
+  /**
+   * Runs the mixed-precision plan shown (the last sweep's sensitivity map planned for its target)
+   * as the studio's run: the same progress, results, generations and download as startRun.
+   */
+  async startMixedRun(): Promise<void> {
+    const state = useStudioStore.getState();
+    const { model, settings, mixedPlan, sweep } = state;
+    if (model.status !== 'ready' || state.run.status === 'running' || state.run.status === 'cancelling' || sweep.status === 'running' || sweep.status === 'cancelling') return;
+    if (mixedPlan.status !== 'ready' || !sweep.report || mixedPlan.sweepId !== sweep.id || !settings.calibration) return;
+    // The worker's map is of the model the sweep ran on.
+    if (sweep.modelLoadId !== model.loadId) return;
+    const evalWindows = sweep.report.evaluations.map((e) => e.windows);
+    const { target } = mixedPlan;
+    await this.#run(mixedPlan.settings, evalWindows, null, (r, modelName, onProgress) =>
+      r.quantizeMixed(model.files, modelName, settings.calibration!, settings.evaluations, target, settings.evalWindows ?? undefined, onProgress));
+  }
+
+  /** A whole-model run in the run slice: progress, history, the outcome. */
+  async #run(
+    runSettings: RunSettings,
+    evalWindows: number[],
+    estimate: RunSlice['estimate'],
+    call: (r: Remote, modelName: string, onProgress: (e: ProgressEvent) => void) => Promise<RunReport>,
+  ): Promise<void> {
+    const state = useStudioStore.getState();
+    const { model } = state;
+    if (model.status !== 'ready') return;
     const id = `run-${Date.now().toString(36)}`;
     // A name for files meant to be shared: never a path.
     const modelName = (model.name.split(/[\\/]/).pop() ?? '').trim() || 'model';
     const started: RunSlice = {
       ...idleRun(), id, status: 'running', modelName, modelSource: model.source, modelLoadId: model.loadId,
-      startedAt: new Date().toISOString(), settings: runSettings, evalWindows: plan.plan.evalWindows, estimate: plan.plan.time,
+      startedAt: new Date().toISOString(), settings: runSettings, evalWindows, estimate,
       blocks: model.info.summary.blocks, lastEventAt: Date.now(),
     };
     state.setRun(started);
@@ -293,8 +328,7 @@ class WorkerBridge {
       if (run.id === id && (e.type === 'block' || e.type === 'stage' || e.type === 'perplexity')) addHistory(historyEntry(run));
     };
     try {
-      const report = await this.#call(this.#runAbort.signal, (r) =>
-        r.quantizeModel(model.files, modelName, settings.calibration!, settings.evaluations, runSettings, settings.evalWindows ?? undefined, Comlink.proxy(onProgress)));
+      const report = await this.#call(this.#runAbort.signal, (r) => call(r, modelName, Comlink.proxy(onProgress)));
       useStudioStore.getState().updateRun({ status: 'done', report, etaSeconds: 0, elapsed: report.seconds.total });
     } catch (e) {
       const cancelled = isAbort(e) || (e as { name?: string })?.name === 'RunCancelledError';
@@ -306,6 +340,84 @@ class WorkerBridge {
       const run = useStudioStore.getState().run;
       if (run.id === id) useStudioStore.getState().addHistory(historyEntry(run));
       void this.refreshPlan();
+    }
+  }
+
+  // ---- Compare strategies: the sweep, its mixed-precision plan ----
+
+  #sweepAbort: AbortController | null = null;
+
+  /**
+   * Runs the strategies of the "Compare strategies" panel over its seeds, with the studio's
+   * calibration and evaluation settings; progress and results as they arrive fill the sweep slice.
+   */
+  async startSweep(): Promise<void> {
+    const state = useStudioStore.getState();
+    const { model, settings, sweepForm, run } = state;
+    const busy = (s: { status: string }) => s.status === 'running' || s.status === 'cancelling';
+    if (model.status !== 'ready' || busy(run) || busy(state.sweep) || !settings.calibration) return;
+    const id = `sweep-${Date.now().toString(36)}`;
+    const base = runSettingsOf(settings, model.info);
+    const modelName = (model.name.split(/[\\/]/).pop() ?? '').trim() || 'model';
+    let labels: string[];
+    try {
+      labels = parseStrategies(sweepForm.strategies).map(strategyLabel);
+    } catch (e) {
+      state.setSweep({ ...idleSweep(), id, status: 'failed', error: toUiError(e, 'input') });
+      return;
+    }
+    state.setSweep({ ...idleSweep(), id, status: 'running', modelName, modelLoadId: model.loadId, labels, seeds: sweepForm.seeds, stageDetail: 'starting…' });
+    state.setMixedPlan({ status: 'idle' });
+    this.#sweepAbort = new AbortController();
+    const onProgress = (e: SweepProgressEvent) => {
+      useStudioStore.getState().updateSweep((s) => (s.id === id ? applySweepProgress(s, e) : {}));
+    };
+    try {
+      const report = await this.#call(this.#sweepAbort.signal, (r) => r.runSweep(model.files, modelName, settings.calibration!, settings.evaluations, base,
+        sweepForm.strategies, sweepForm.seeds, sweepForm.sensitivity, settings.evalWindows ?? undefined, Comlink.proxy(onProgress)));
+      useStudioStore.getState().updateSweep((s) => (s.id === id ? { status: 'done', report, labels: report.sweep.strategies.map((x) => x.label), elapsed: report.seconds, phase: null } : {}));
+      if (report.sensitivity) void this.refreshMixedPlan();
+    } catch (e) {
+      const cancelled = isAbort(e) || (e as { name?: string })?.name === 'RunCancelledError';
+      useStudioStore.getState().updateSweep((s) => (s.id === id ? (cancelled ? { status: 'cancelled', phase: null } : { status: 'failed', phase: null, error: toUiError(e, 'run') }) : {}));
+    } finally {
+      if (this.#cancelTimer) clearTimeout(this.#cancelTimer);
+      this.#cancelTimer = null;
+      this.#sweepAbort = null;
+    }
+  }
+
+  /** Stops the sweep after the linear or pass in progress (the worker is terminated if that takes too long). */
+  cancelSweep(): void {
+    const { sweep, updateSweep } = useStudioStore.getState();
+    if (sweep.status !== 'running') return;
+    updateSweep({ status: 'cancelling' });
+    void this.#remote?.cancel();
+    const abort = this.#sweepAbort;
+    this.#cancelTimer = setTimeout(() => abort?.abort(), WorkerBridge.CANCEL_GRACE_MS);
+  }
+
+  /** Asks the worker for the mixed-precision plan of the target typed, from the last sweep's sensitivity map. */
+  async refreshMixedPlan(): Promise<void> {
+    const { sweep, sweepForm, setMixedPlan, model } = useStudioStore.getState();
+    if (sweep.status !== 'done' || !sweep.report?.sensitivity || !sweep.id) return;
+    if (model.status !== 'ready' || model.loadId !== sweep.modelLoadId) {
+      setMixedPlan({ status: 'idle' });
+      return;
+    }
+    const target = Number(sweepForm.targetBpw);
+    if (!(target > 0 && Number.isFinite(target))) {
+      setMixedPlan({ status: 'error', target, error: { kind: 'input', message: `"${sweepForm.targetBpw}" is not a number of bits per weight: type one such as 3.5` } });
+      return;
+    }
+    const sweepId = sweep.id;
+    setMixedPlan({ status: 'loading', target });
+    try {
+      const { plan, settings } = await this.#call(undefined, (r) => r.mixedPlan(target));
+      const now = useStudioStore.getState();
+      if (now.sweep.id === sweepId && Number(now.sweepForm.targetBpw) === target) setMixedPlan({ status: 'ready', target, plan, settings, sweepId });
+    } catch (e) {
+      if (useStudioStore.getState().sweep.id === sweepId) setMixedPlan({ status: 'error', target, error: toUiError(e, 'input') });
     }
   }
 
@@ -436,6 +548,31 @@ export function applyProgress(r: RunSlice, e: ProgressEvent): Partial<RunSlice> 
   }
 }
 
+/** The sweep slice after one progress event. */
+export function applySweepProgress(s: SweepSlice, e: SweepProgressEvent): Partial<SweepSlice> {
+  switch (e.type) {
+    case 'stage':
+      return { stageDetail: e.detail, elapsed: e.elapsed };
+    case 'step':
+      return {
+        step: e.step, steps: e.steps, phase: e.phase, stepLabels: e.labels, elapsed: e.elapsed,
+        stageDetail: `${e.phase === 'quantizing' ? 'Quantizing' : 'Evaluating'} ${e.labels.join(', ')} with seed ${e.seed}`,
+        ...(e.phase === 'quantizing' ? { done: 0, total: 0 } : {}),
+      };
+    case 'linear':
+      return { done: e.done, total: e.total, elapsed: e.elapsed };
+    case 'result': {
+      const [text, ppl] = Object.entries(e.result.perplexity)[0] ?? ['', null];
+      const kld = e.result.divergence[text]?.kld_mean ?? null;
+      return {
+        elapsed: e.elapsed,
+        labels: s.labels.includes(e.label) ? s.labels : [...s.labels, e.label],
+        results: [...s.results, { label: e.label, seed: e.result.seed, perplexity: ppl ?? null, kld }],
+      };
+    }
+  }
+}
+
 /** What is kept of a run for comparison and across reloads (while it runs too, as 'running'). */
 export function historyEntry(run: RunSlice): HistoryEntry {
   const status: HistoryEntry['status'] = run.status === 'done' ? 'done'
@@ -465,11 +602,12 @@ export function historyEntry(run: RunSlice): HistoryEntry {
   };
 }
 
-/** "demo-gptq-4bit-g128": the zip's name and the folder inside it. */
+/** "demo-gptq-4bit-g128" ("demo-gptq-2bit-mixed-g32" for a mixed-precision run: 2 bits the base): the zip's name and the folder inside it. */
 export function checkpointName(run: RunSlice): string {
   const s = run.settings;
   const base = (run.modelName || 'model').replace(/[^A-Za-z0-9._-]+/g, '-');
-  return s ? `${base}-gptq-${s.bits}bit-g${s.groupSize}${s.sym ? '' : '-asym'}${s.actOrder ? '-actorder' : ''}` : `${base}-gptq`;
+  const mixed = s?.moduleBits && Object.keys(s.moduleBits).length > 0 ? '-mixed' : '';
+  return s ? `${base}-gptq-${s.bits}bit${mixed}-g${s.groupSize}${s.sym ? '' : '-asym'}${s.actOrder ? '-actorder' : ''}` : `${base}-gptq`;
 }
 
 function saveUrl(url: string, fileName: string): void {

@@ -1,5 +1,6 @@
 /** The quantize command's flags: parsing, checking and --help. Pure: no file system here. */
 import { defaultRunSettings, type RunSettings } from '../core/run';
+import { parseStrategies, type Strategy } from '../core/sweep';
 
 /** Which files the run writes besides report.json. */
 export type OutputFormat = 'gptq' | 'gguf' | 'both';
@@ -19,6 +20,14 @@ export interface CliOptions {
   format: OutputFormat;
   /** Float type of the GGUF's embeddings, untied head and float linears (norms and biases are F32). */
   ggufFloat: 'F16' | 'F32';
+  /** --sweep: the strategies to compare (report.json only); null for a single run. */
+  sweep: Strategy[] | null;
+  /** --seeds: calibration seeds of a sweep (--seed, --seed + 1, …). */
+  seeds: number;
+  /** --sensitivity: a sweep also measures the layer-sensitivity map. */
+  sensitivity: boolean;
+  /** --target-bpw: a mixed-precision run planned from the sensitivity map to this many bits per weight; null for none. */
+  targetBpw: number | null;
 }
 
 export class UsageError extends Error {
@@ -66,6 +75,26 @@ Output:
   --format F             gptq, gguf or both (default gptq)
   --gguf-float T         f16 or f32: the GGUF's embeddings, untied head and float linears (default f16)
 
+Comparing strategies:
+  --sweep LIST           compare rounding strategies on the same calibration and evaluation windows and
+                         write one report.json with every strategy's perplexity, KL divergence from the
+                         original, top-1 agreement, bits per weight and per-layer output error (no
+                         checkpoint). LIST is comma-separated; each strategy is
+                           [gptq:|rtn:|awq:]BITS[gGROUP][+asym][+act][+static][+mse][+dampF]
+                         BITS 2, 3, 4 or 8; no g means one group per row; act, static and damp are
+                         GPTQ's; AWQ is activation-aware scaling with RTN on its grid, for comparison
+                         (no download). E.g. --sweep "4g128,4g32,3g128+asym,rtn:4g128,awq:4g128".
+                         The quantization flags above do not apply to a sweep.
+  --seeds N              repeat every strategy over N calibration seeds (--seed, --seed + 1, …): each
+                         result gets its spread over seeds (default 1)
+  --sensitivity          also measure every linear's output error at 2, 3, 4 and 8 bits (with the first
+                         GPTQ strategy's settings) into the report's "sensitivity" map
+  --target-bpw B         a mixed-precision run: measure that map with the quantization flags, give each
+                         linear (q/k/v and gate/up together) the width that keeps the export's bits per
+                         weight (qweight, qzeros, scales, g_idx) at or under B with the least output
+                         error, run it and write its checkpoint, the widths in quantization_config.dynamic
+                         (GPTQModel and vLLM read them; transformers does not: see the model card)
+
 Other:
   --gpu-memory MIB       refuse runs whose estimated GPU memory exceeds this (default ${DEFAULT_GPU_MEMORY_MIB})
   --host-memory MIB      refuse runs whose estimated host memory exceeds this (default: the machine's memory)
@@ -74,8 +103,10 @@ Other:
 Environment: WGPU_BACKEND=vulkan|opengles (default opengles, which works on Mesa's llvmpipe without a GPU).
 Exit codes: 0 done, 1 the run failed, 2 bad flags or inputs.`;
 
-const VALUE_FLAGS = ['--model', '--calibration', '--eval', '--out', '--nsamples', '--seqlen', '--seed', '--bits', '--group-size', '--damp', '--gpu-memory', '--host-memory', '--format', '--gguf-float'];
-const BOOLEAN_FLAGS = ['--sym', '--asym', '--act-order', '--static-groups', '--no-true-sequential', '--mse', '--help'];
+const VALUE_FLAGS = ['--model', '--calibration', '--eval', '--out', '--nsamples', '--seqlen', '--seed', '--bits', '--group-size', '--damp', '--gpu-memory', '--host-memory', '--format', '--gguf-float', '--sweep', '--seeds', '--target-bpw'];
+const BOOLEAN_FLAGS = ['--sym', '--asym', '--act-order', '--static-groups', '--no-true-sequential', '--mse', '--sensitivity', '--help'];
+/** Flags a sweep's strategies carry themselves. */
+const STRATEGY_FLAGS = ['--bits', '--group-size', '--sym', '--asym', '--act-order', '--static-groups', '--damp', '--mse'];
 
 function integer(flag: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(v);
@@ -118,6 +149,26 @@ export function parseArgs(argv: string[]): CliOptions | null {
   if (!OUTPUT_FORMATS.includes(format)) throw new UsageError(`--format needs gptq, gguf or both, got "${get('--format')}"`);
   const ggufFloat = (get('--gguf-float') ?? 'f16').toUpperCase();
   if (ggufFloat !== 'F16' && ggufFloat !== 'F32') throw new UsageError(`--gguf-float needs f16 or f32, got "${get('--gguf-float')}"`);
+  let sweep: Strategy[] | null = null;
+  if (values.has('--sweep')) {
+    const clash = STRATEGY_FLAGS.filter((f) => values.has(f) || flags.has(f));
+    if (clash.length > 0) throw new UsageError(`the strategies of --sweep carry their own settings: drop ${clash.join(', ')}`);
+    if (values.has('--format') || values.has('--gguf-float')) throw new UsageError('a sweep writes report.json only: drop --format and --gguf-float');
+    if (values.has('--target-bpw')) throw new UsageError('--target-bpw makes a run of its own: give it without --sweep');
+    try {
+      sweep = parseStrategies(get('--sweep')!);
+    } catch (e) {
+      throw new UsageError(`--sweep: ${(e as Error).message}`);
+    }
+  } else if (values.has('--seeds') || flags.has('--sensitivity')) {
+    throw new UsageError(`${values.has('--seeds') ? '--seeds' : '--sensitivity'} belongs to a sweep: give --sweep with it`);
+  }
+  let targetBpw: number | null = null;
+  if (values.has('--target-bpw')) {
+    targetBpw = Number(get('--target-bpw'));
+    if (!(targetBpw > 2 && targetBpw < 16)) throw new UsageError(`--target-bpw needs bits per weight above 2 and below 16, got "${get('--target-bpw')}"`);
+    if (values.has('--format') && format !== 'gptq') throw new UsageError('a mixed-precision run has no GGUF (one block type per file): drop --format');
+  }
   return {
     model: get('--model')!,
     calibration: get('--calibration')!,
@@ -141,5 +192,9 @@ export function parseArgs(argv: string[]): CliOptions | null {
     hostMemoryBudget: get('--host-memory') === undefined ? null : integer('--host-memory', get('--host-memory')!, 1) * 2 ** 20,
     format,
     ggufFloat,
+    sweep,
+    seeds: get('--seeds') === undefined ? 1 : integer('--seeds', get('--seeds')!, 1, 16),
+    sensitivity: flags.has('--sensitivity'),
+    targetBpw,
   };
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, UsageError } from './args';
 import { kvValue, readGguf } from '../testing/gguf-reader';
-import { progressLine } from './progress';
+import { progressLine, sweepProgressLine } from './progress';
 import { editedModel, writeModelFolder } from '../testing/model-variants';
 import { randomOptPostLn, writeModelDir } from '../testing/family-models';
 
@@ -40,6 +40,28 @@ describe('flags', () => {
   ])('refuses %j', (argv, message) => {
     expect(() => parseArgs(argv as string[])).toThrow(UsageError);
     expect(() => parseArgs(argv as string[])).toThrow(message);
+  });
+
+  it('takes a sweep: strategies, seeds, sensitivity; refuses what a sweep does not use', () => {
+    const o = parseArgs([...base, '--sweep', '4g128, rtn:4g128,awq:3g32+asym', '--seeds', '3', '--sensitivity'])!;
+    expect(o.sweep!.map((s) => [s.method, s.bits, s.groupSize, s.sym])).toEqual([['gptq', 4, 128, true], ['rtn', 4, 128, true], ['awq', 3, 32, false]]);
+    expect(o).toMatchObject({ seeds: 3, sensitivity: true, targetBpw: null });
+    expect(parseArgs([...base, '--target-bpw', '3.5'])).toMatchObject({ sweep: null, targetBpw: 3.5 });
+    for (const [argv, message] of [
+      [['--sweep', '5g128'], /--sweep: strategy "5g128": bits must be 2, 3, 4 or 8/],
+      [['--sweep', '4g128', '--bits', '3'], /carry their own settings: drop --bits/],
+      [['--sweep', '4g128', '--format', 'gguf'], /report\.json only/],
+      [['--seeds', '2'], /--seeds belongs to a sweep/],
+      [['--sensitivity'], /--sensitivity belongs to a sweep/],
+      [['--sweep', '4g128', '--seeds', '0'], /--seeds needs an integer from 1 to 16/],
+      [['--target-bpw', '1.5'], /--target-bpw needs bits per weight above 2/],
+      [['--target-bpw', '4', '--sweep', '4g128'], /give it without --sweep/],
+    ] as [string[], RegExp][]) {
+      expect(() => parseArgs([...base, ...argv])).toThrow(UsageError);
+      expect(() => parseArgs([...base, ...argv])).toThrow(message);
+    }
+    expect(sweepProgressLine({ type: 'step', step: 1, steps: 4, seed: 6, labels: ['gptq:4g32', 'rtn:4g32'], phase: 'evaluating', elapsed: 2 }))
+      .toBe('step 2/4 seed 6: evaluating gptq:4g32, rtn:4g32 (2.0s)');
   });
 
   it('draws a progress line', () => {
@@ -139,6 +161,61 @@ describe('runs', () => {
     expect(stderr).toMatch(message);
     expect(existsSync(out)).toBe(false);
   });
+
+  it('--sweep writes one report.json with every strategy over the seeds, the front and the sensitivity map; a bad strategy exits 2', async () => {
+    const sweep = (out: string, list: string) => cli(['--model', model, '--calibration', calibration, '--eval', evalFile, '--out', out,
+      '--nsamples', '2', '--seqlen', '32', '--seed', '3', '--sweep', list, '--seeds', '2', '--sensitivity']);
+    const bad = join(dir, 'sweep-bad');
+    const refused = await sweep(bad, '4g32,q4');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--sweep: strategy "q4": write \[gptq:\|rtn:\|awq:\]BITS/);
+    expect(existsSync(bad)).toBe(false);
+
+    const out = join(dir, 'sweep');
+    const { code, stderr } = await sweep(out, '4g32,rtn:4g32,2g32');
+    expect(stderr).toMatch(/^Pareto front on eval\.txt: gptq:2g32 \(\d\.\d{3} bits per weight, perplexity \d+\.\d{3}\), /m);
+    expect(code).toBe(0);
+    expect(readdirSync(out)).toEqual(['report.json']);
+    const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(r).toMatchObject({ kind: 'sweep', files: ['report.json'], model: { name: 'stories260K' }, settings: { nsamples: 2, seqlen: 32, seed: 3 } });
+    expect(r.sweep.seeds).toEqual([3, 4]);
+    expect(r.sweep.strategies.map((s: { label: string }) => s.label)).toEqual(['gptq:4g32', 'rtn:4g32', 'gptq:2g32']);
+    for (const s of r.sweep.strategies) {
+      expect(s.seeds).toHaveLength(2);
+      expect(s.summary.perplexity.n).toBe(2);
+      expect(s.summary.perplexity.mean).toBeGreaterThan(r.sweep.original['eval.txt']);
+      expect(s.seeds[0].divergence['eval.txt'].kld_mean).toBeGreaterThan(0);
+      expect(s.seeds[0].layers).toHaveLength(35);
+    }
+    const [g4, rtn4, g2] = r.sweep.strategies;
+    expect(rtn4.bpw).toBe(g4.bpw);
+    expect(g2.bpw).toBeLessThan(g4.bpw);
+    // The front holds the 2-bit point (nothing is cheaper) and the better of the 4-bit pair.
+    expect(r.sweep.front).toEqual(['gptq:2g32', g4.summary.perplexity.mean <= rtn4.summary.perplexity.mean ? 'gptq:4g32' : 'rtn:4g32']);
+    for (const l of r.sweep.front) expect(stderr).toContain(`${l} (`);
+    expect(r.sensitivity.label).toBe('gptq:4g32');
+    expect(r.sensitivity.linears).toHaveLength(35);
+    const text = readFileSync(join(out, 'report.json'), 'utf8');
+    expect(text).not.toMatch(/NaN|Infinity/);
+    expect(text).not.toContain(SHARED);
+    expect(text).not.toContain(dir);
+  }, 300_000);
+
+  it('--target-bpw runs the planned widths and writes them as dynamic rules in the checkpoint', async () => {
+    const out = join(dir, 'mixed');
+    const { code, stderr } = await cli(['--model', model, '--calibration', calibration, '--eval', evalFile, '--out', out,
+      '--nsamples', '2', '--seqlen', '32', '--group-size', '32', '--target-bpw', '4.6']);
+    expect(stderr).toMatch(/mixed precision: 4\.\d{3} bits per weight \(target 4\.6\), \d+ weights at 2 bits/);
+    expect(code).toBe(0);
+    const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(r.mixedPrecision.bpw).toBeLessThanOrEqual(4.6);
+    expect(r.mixedPrecision.sensitivityFrom).toBe('gptq:4g32');
+    const q = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).quantization_config;
+    expect(q.bits).toBe(r.mixedPrecision.baseBits);
+    const widths = Object.entries(q.dynamic as Record<string, { bits?: number }>).filter(([k]) => k.startsWith('+:')).map(([, v]) => v.bits);
+    expect(widths.length).toBeGreaterThan(0);
+    expect(widths.every((b) => b !== q.bits && [2, 3, 4, 8].includes(b!))).toBe(true);
+  }, 300_000);
 
   it('exits 2 before any work on a NaN in model.norm.weight, naming the tensor and the file, and writes nothing', async () => {
     const bad = writeModelFolder(join(dir, 'nan-model'), await editedModel('stories260K', {

@@ -8,15 +8,18 @@ import { basename, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { writeAtomically } from './write-folder';
 import { HELP, parseArgs, UsageError } from './args';
-import { progressLine } from './progress';
+import { progressLine, sweepProgressLine } from './progress';
 import { nodeRuntime } from '../testing/node-gpu';
 import { folderSources } from '../testing/node-source';
 import { CheckpointError } from '../core/model/checkpoint-error';
 import { RunCancelledError, type ProgressEvent } from '../core/run';
 import { runModel, RunInputError } from '../engine/run-model';
+import { runSweep } from '../engine/sweep';
+import { runMixedPrecision } from '../engine/mixed-run';
+import type { RunPlan } from '../engine/run-plan';
 import { exportCheckpoint } from '../engine/export-checkpoint';
 import { exportGguf, exportImatrix } from '../engine/export-gguf';
-import type { ExportFile } from '../core/export/safetensors-writer';
+import { textFile, type ExportFile } from '../core/export/safetensors-writer';
 import { reportJson } from '../core/report';
 
 /** The process's peak resident set size so far, in bytes (maxRSS is in KiB). */
@@ -88,25 +91,65 @@ async function main(argv: string[]): Promise<number> {
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
+  if (opts.sweep) {
+    try {
+      const tty = process.stderr.isTTY;
+      const report = await runSweep(rt, {
+        files, modelName: basename(resolve(opts.model)), calibration, evaluations: [evaluation], gpuMemoryBudget: opts.gpuMemoryBudget,
+        base: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, strategies: opts.sweep, seeds: opts.seeds, sensitivity: opts.sensitivity,
+      }, {
+        signal: abort.signal,
+        onProgress: (e) => {
+          const line = sweepProgressLine(e);
+          if (tty && e.type === 'linear') process.stderr.write(`\r\x1b[2K${line}`);
+          else if (e.type !== 'linear' || e.done === e.total) process.stderr.write(`${tty ? '\r\x1b[2K' : ''}${line}\n`);
+        },
+      });
+      report.adapter.backend = process.env.WGPU_BACKEND ?? 'opengles';
+      report.files = ['report.json'];
+      await writeAtomically(out, [textFile('report.json', `${JSON.stringify(report, null, 2)}\n`)]);
+      const byLabel = new Map(report.sweep.strategies.map((s) => [s.label, s]));
+      const front = report.sweep.front.map((l) => {
+        const ppl = byLabel.get(l)?.summary.perplexity;
+        return `${l} (${byLabel.get(l)!.bpw.toFixed(3)} bits per weight, perplexity ${ppl ? ppl.mean.toFixed(3) : 'not measured'})`;
+      });
+      process.stderr.write(`Pareto front on ${evaluation.name}: ${front.join(', ')}\nwrote report.json to ${out}\n`);
+      return 0;
+    } finally {
+      process.off('SIGINT', onSigint);
+      rt.destroy();
+    }
+  }
   try {
     const gguf = opts.format !== 'gptq';
     const gptq = opts.format !== 'gguf';
     const modelName = basename(resolve(opts.model));
-    const { report, weights, ckpt, model } = await runModel(
-      rt,
-      {
-        files, modelName, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget,
-        hostMemoryBudget: { bytes: opts.hostMemoryBudget ?? totalmem(), raise: opts.hostMemoryBudget === null ? 'a machine with more memory' : 'give --host-memory MIB if the machine has more' },
+    const runInputs = {
+      files, modelName, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget,
+      hostMemoryBudget: { bytes: opts.hostMemoryBudget ?? totalmem(), raise: opts.hostMemoryBudget === null ? 'a machine with more memory' : 'give --host-memory MIB if the machine has more' },
+    };
+    const runHooks = {
+      onProgress: reporter(),
+      signal: abort.signal,
+      // A GGUF that was asked for and cannot be exact refuses the run before it starts.
+      onPlan: (plan: RunPlan) => {
+        if (gguf && plan.gguf.refusal) throw new Error(`no GGUF for these settings: ${plan.gguf.refusal}`);
       },
-      {
-        onProgress: reporter(),
-        signal: abort.signal,
-        // A GGUF that was asked for and cannot be exact refuses the run before it starts.
-        onPlan: (plan) => {
-          if (gguf && plan.gguf.refusal) throw new Error(`no GGUF for these settings: ${plan.gguf.refusal}`);
-        },
-      },
-    );
+    };
+    const { report, weights, ckpt, model } = opts.targetBpw === null
+      ? await runModel(rt, runInputs, runHooks)
+      : await runMixedPrecision(rt, runInputs, opts.targetBpw, runHooks);
+    if (report.mixedPrecision) {
+      const m = report.mixedPrecision;
+      process.stderr.write(`mixed precision: ${m.bpw.toFixed(3)} bits per weight (target ${m.target}), ` +
+        `${Object.entries(m.weightsPerBits).map(([b, n]) => `${n} weights at ${b} bits`).join(', ')}\n`);
+    }
+    for (const [text, d] of Object.entries(report.divergence ?? {})) {
+      for (const [variant, v] of Object.entries(d)) {
+        process.stderr.write(`${text} ${variant}: KLD ${v.kld_mean.toPrecision(3)} (p99 ${v.kld_p99.toPrecision(3)}, max ${v.kld_max.toPrecision(3)}), ` +
+          `top-1 agreement ${(100 * v.top1_agree).toFixed(1)}%, RMS Δp ${(100 * v.dp_rms).toFixed(2)}%\n`);
+      }
+    }
     report.adapter.backend = process.env.WGPU_BACKEND ?? 'opengles';
     const outputs: ExportFile[] = [];
     if (gptq && report.export.refusal) process.stderr.write(`no checkpoint written: ${report.export.refusal}\n`);

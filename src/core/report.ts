@@ -2,6 +2,7 @@
 import type { LinearReport, PerplexityResult, RunSettings } from './run';
 import type { ExportPlan } from './export/plan';
 import type { GgufPlan } from './export/gguf/plan';
+import type { DivergenceStats } from './divergence';
 
 export interface RunReport {
   settings: RunSettings;
@@ -14,6 +15,18 @@ export interface RunReport {
   perplexity: PerplexityResult;
   /** Perplexity on every evaluation text given (the first is `perplexity`). */
   evaluations: PerplexityResult[];
+  /**
+   * Per evaluation text, how far the RTN and GPTQ models' next-token distributions are from the
+   * original's (src/core/divergence.ts: llama.cpp's --kl-divergence statistics). A model missing
+   * under a text was not measured (evaluation cancelled); absent in reports of older versions.
+   */
+  divergence?: Record<string, Partial<Record<'rtn' | 'gptq', DivergenceStats>>>;
+  /**
+   * A mixed-precision run (settings.moduleBits): the target and achieved bits per weight
+   * (src/core/export/bpw.ts), the widths' range, the base width, weights per width, and the
+   * strategy whose sensitivity map planned it.
+   */
+  mixedPrecision?: { target: number; bpw: number; range: { min: number; max: number }; baseBits: number; weightsPerBits: Record<number, number>; sensitivityFrom: string };
   /** Bytes of the weights: the checkpoint's, and the exported model.safetensors' (null without an export). */
   size: { originalBytes: number; quantizedBytes: number | null };
   seconds: {
@@ -25,11 +38,12 @@ export interface RunReport {
      * Where the quantization and evaluation seconds went (absent in reports of older versions):
      * quantization stages summed over the blocks (embedding the windows, capture passes with the
      * Hessians, GPTQ, RTN, output MSEs, the quantized forward), and the evaluation by model (each
-     * one's blocks and head) and reading the original weights from the files.
+     * one's blocks and head), reading the original weights from the files, and the divergence
+     * (the original's and each quantized model's logits side by side; absent in older reports).
      */
     stages?: {
       quantization: Record<'embedding' | 'capture' | 'gptq' | 'rtn' | 'outputMse' | 'forward', number>;
-      evaluation: Record<'reading' | 'original' | 'rtn' | 'gptq', number>;
+      evaluation: Record<'reading' | 'original' | 'rtn' | 'gptq', number> & { divergence?: number };
     };
   };
   /** What the download will hold: format, padding, linears left unquantized (decided before the run), or why there is none. */

@@ -14,6 +14,11 @@ export interface RunSettings extends QuantOptions {
   seqlen: number;
   /** Seed of the calibration window offsets. */
   seed: number;
+  /**
+   * Per-linear widths of a mixed-precision run, by `${block}.${linear}` (src/core/mixed-precision.ts);
+   * a linear not named here, and every linear when absent, has `bits`.
+   */
+  moduleBits?: Record<string, number>;
 }
 
 /** The reference's defaults; seqlen is the model's context up to 2048 (see defaultSeqlen). */
@@ -43,6 +48,15 @@ export interface LinearReport {
     seconds: number;
   };
   rtn: { mse: number };
+  /** This linear's width, in a mixed-precision run (absent: the settings' bits). */
+  bits?: number;
+  /**
+   * AWQ-style scaled RTN on the same grid and inputs (only in sweeps that ask for it): its output
+   * MSE and the α chosen (null: a linear AWQ does not scale, rounded as it is).
+   */
+  awq?: { mse: number; alpha: number | null };
+  /** GPTQ's output MSE at each of these widths on the same inputs (the layer-sensitivity map). */
+  sensitivity?: { bits: number; mse: number }[];
 }
 
 /** checking: every tensor scanned for NaN/Inf and its range, before any work. */

@@ -10,7 +10,8 @@
  *   each about cols³/3 multiply-adds, 8·cols³/3 FLOPs in all;
  * - GPTQ's sweep with lazy block updates, about rows·cols² FLOPs;
  * - the output error of GPTQ and of RTN on the calibration inputs, 2·rows·cols·T FLOPs each;
- * - evaluation: the original, RTN and GPTQ models over every evaluation window, LM head included.
+ * - evaluation: the original, RTN and GPTQ models over every evaluation window, LM head included,
+ *   and the original's LM head once more beside RTN's and GPTQ's for the divergence.
  * Each class of work runs at its own fraction of the GEMM rate (EFFICIENCY, measured with
  * bench/time-model.bench.ts); each sync the engine waits on costs one measured round trip.
  * Pure arithmetic: no DOM, no GPU.
@@ -155,7 +156,8 @@ export function runWork(shape: ModelShape, size: RunSize): RunWork {
       inverse: shape.blocks * inverse,
       sweep: shape.blocks * sweep,
       outputError: shape.blocks * outputError,
-      evaluationLinears: evalTokens * (shape.blocks * fullLinears + 2 * shape.hidden * shape.vocab),
+      // The RTN and GPTQ passes recompute the original's logits beside their own for the divergence.
+      evaluationLinears: evalTokens * (shape.blocks * fullLinears + 2 * shape.hidden * shape.vocab) + 2 * size.evalWindows * size.seqlen * 2 * shape.hidden * shape.vocab,
       evaluationAttention: evalTokens * shape.blocks * attention,
     },
     syncs: {

@@ -23,7 +23,6 @@ import { FORWARD_STATUS, FORWARD_STATUS_SLOTS, NO_TARGET } from '../gpu/kernels/
 import {
   blockShape,
   encodeHeadInput,
-  encodeHeadNll,
   encodeLogits,
   GpuGlobals,
   releaseBlock,
@@ -32,15 +31,13 @@ import {
   type BlockSource,
 } from './model/model-forward';
 import { BlockRunner, type GpuBlock } from './model/block-forward';
+import { encodeHeadScores } from './model/lm-head';
 import type { LoadedModel } from './model/load-model';
 import { releaseCodes, sharedValues, uploadQuantizedBlock } from './model/variant-block';
 import { throwIfCancelled, weightKey, type QuantizedWeights } from './quantize-model';
 import type { ModelVariant } from '../core/run';
 
 export const VARIANTS: readonly ModelVariant[] = ['original', 'rtn', 'gptq'];
-
-/** Logits of the LM head are made at most this many bytes at a time during the evaluation. */
-const EVAL_LOGITS_BYTES = 32 << 20;
 
 export async function perplexity(
   rt: GpuRuntime,
@@ -160,8 +157,11 @@ export interface HeadPass {
   recorder(label: string): Recorder;
 }
 
-/** Seconds of the evaluation by model (their blocks and heads, the GPU awaited after each) and of reading the original weights. */
-export type EvaluationSeconds = Record<ModelVariant | 'reading', number>;
+/**
+ * Seconds of the evaluation by model (their blocks and heads, the GPU awaited after each), of
+ * reading the original weights, and of the atHead hook (the divergence, src/engine/divergence.ts).
+ */
+export type EvaluationSeconds = Record<ModelVariant | 'reading' | 'divergence', number>;
 
 export interface EvaluationHooks {
   signal?: AbortSignal;
@@ -179,7 +179,7 @@ export interface EvaluationHooks {
  */
 export class StreamedEvaluation {
   /** Seconds spent so far, by model (see EvaluationSeconds). */
-  readonly seconds: EvaluationSeconds = { reading: 0, original: 0, rtn: 0, gptq: 0 };
+  readonly seconds: EvaluationSeconds = { reading: 0, original: 0, rtn: 0, gptq: 0, divergence: 0 };
 
   private constructor(
     private readonly rt: GpuRuntime,
@@ -322,14 +322,18 @@ export class StreamedEvaluation {
             temps.push(inputs[v]);
             rec.copy(head.input.buffer, 0, inputs[v].buffer, 0, Math.min(head.input.buffer.size, inputs[v].buffer.size));
           }
-          const logits = encodeHeadNll(rt, rec, globals, inputs[v], { targets: targetsBuf, nll: nll[v], argmax, status }, EVAL_LOGITS_BYTES);
+          // The LM head and the log-softmax a chunk of logits at a time (lm-head.ts).
+          const scores = encodeHeadScores(rt, rec, inputs[v], globals.head, spec.layout.logitSoftcap, {
+            targets: targetsBuf, nll: nll[v], argmax, status: { buffer: status, slot: FORWARD_STATUS.targetOutOfRange },
+          });
           rec.finish();
-          rt.release(logits);
+          rt.release(...scores.temps);
           await rt.idle();
         });
       }
-      if (hooks.atHead) {
-        await hooks.atHead({
+      const atHead = hooks.atHead;
+      if (atHead) {
+        await time('divergence', async () => atHead({
           firstWindow,
           windows: T / seqlen,
           seqlen,
@@ -340,7 +344,7 @@ export class StreamedEvaluation {
             encodeLogits(r, globals, inputs[v], t0, m, rt.bindingLimit);
           },
           recorder: (label) => rt.recorder(label),
-        });
+        }));
       }
       const flags = await rt.readU32(status, 0, FORWARD_STATUS_SLOTS);
       if (flags[FORWARD_STATUS.embedRowOutOfRange] || flags[FORWARD_STATUS.targetOutOfRange]) {

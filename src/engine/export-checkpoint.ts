@@ -70,7 +70,6 @@ function padded(values: Float32Array, n: number): Float32Array {
 export function exportWeights({ ckpt, gptq, settings, plan }: Pick<ExportInputs, 'ckpt' | 'gptq' | 'plan'> & { settings: RunSettings }): { file: ExportFile; descAct: boolean } {
   if (plan.refusal) throw new Error(plan.refusal);
   const { layout, config } = ckpt;
-  const bits = settings.bits as PackableBits;
   const entries: TensorEntry[] = [];
   const linearOf = new Map<string, { block: number; name: string }>();
   for (let b = 0; b < layout.numBlocks; b++) {
@@ -97,6 +96,8 @@ export function exportWeights({ ckpt, gptq, settings, plan }: Pick<ExportInputs,
     }
     const N = result.rows;
     const K = result.cols;
+    // A mixed-precision run packs each linear at its own width (named in quantization_config.dynamic).
+    const bits = (settings.moduleBits?.[weightKey(linear.block, linear.name)] ?? settings.bits) as PackableBits;
     if (name.endsWith('.bias')) {
       entries.push({ name, dtype: 'F16', shape: [N], bytes: async () => checkedHalfBytes(padded(await ckpt.readTensor(name), N), name) });
       continue;

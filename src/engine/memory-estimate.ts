@@ -48,7 +48,12 @@ export function estimateRunMemory(s: ModelSpec, tokens: number, bindingLimit: nu
     'one block of weights': linears.reduce((a, [o, i]) => a + f32(o, i), 0),
     // A true-sequential group holds up to three linears' W and H; one of them is being quantized.
     'GPTQ of one group': Math.max(...linears.map(([o, i]) => gptqBytes(o, i))) + 2 * Math.max(...linears.map(([o, i]) => f32(o, i) + f32(i, i))),
-    'LM head logits': Math.min(bindingLimit, f32(tokens, s.vocab)),
+    // Logits a chunk at a time (lm-head.ts), each token's running log-sum-exp, the last row's
+    // logits; a divergence pass takes whole vocabulary rows up to one binding (model-forward.ts).
+    'LM head logits': Math.min(bindingLimit, f32(tokens, s.vocab)) + tokens * 16 + s.vocab * 4,
+    // The evaluation's divergence (src/engine/divergence.ts): the original's logits chunk beside
+    // the quantized model's, its final hidden states and, with F16 globals, its own LM head.
+    'divergence': Math.min(bindingLimit, f32(tokens, s.vocab)) + f32(tokens, s.hidden) + f32(s.vocab, s.hidden),
   };
   const totalBytes = Object.values(parts).reduce((a, b) => a + b, 0);
   const largestBufferBytes = Math.max(

@@ -21,6 +21,7 @@ import { RunCancelledError, type LinearReport, type ProgressEvent, type RunSetti
 import type { GptqResult, QuantResult } from '../core/types';
 import { layerDetail } from '../core/layer-detail';
 import { unpaddedShape } from './model/pad-mlp';
+import { awqGroup, awqScaledSets } from './awq';
 
 export interface RunHooks {
   onProgress?: (e: ProgressEvent) => void;
@@ -59,6 +60,8 @@ export interface QuantizedWeights {
    * fix, original column order; H = (2/nsamples)·Σ x xᵀ over the run's calibration windows.
    */
   hessianDiag: Map<string, Float32Array>;
+  /** AWQ-style scaled RTN weights Ŵ [out, in] by `${block}.${linear}` (only with QuantizeModelOptions.awq). */
+  awq: Map<string, Float32Array>;
   seconds: number;
   stages: QuantizationSeconds;
 }
@@ -91,6 +94,19 @@ export interface QuantizeModelOptions {
    * of later linears) runs on GPTQ's f32 Q, as the reference's does.
    */
   halfScales?: boolean;
+  /**
+   * Also round every linear with AWQ-style activation-aware scaling (src/engine/awq.ts) on the same
+   * captured inputs as GPTQ and RTN: QuantizedWeights.awq and LinearReport.awq. Needs
+   * true-sequential groups (their captured inputs are intact when the group is quantized).
+   */
+  awq?: boolean;
+  /**
+   * Also measure each linear's output MSE after GPTQ at each of these widths, on the same captured
+   * inputs (the layer-sensitivity map): LinearReport.sensitivity. The run itself keeps its own width.
+   */
+  sensitivityBits?: readonly number[];
+  /** Each linear's own width (a mixed-precision run); settings.bits for every linear when absent. */
+  bitsOf?: (block: number, linear: string) => number;
 }
 
 /** Quantizes every linear of every block on `windows` (nsamples × seqlen token ids). */
@@ -106,6 +122,9 @@ export async function quantizeModel(
   const skip = options.skip ?? new Set<string>();
   const asStored = <T extends GptqResult | QuantResult>(r: T): T => (options.halfScales ? halfScaled(r) : r);
   const { seqlen, nsamples } = settings;
+  if (options.awq && !settings.trueSequential) {
+    throw new RangeError('AWQ needs true-sequential quantization: without it the inputs of q/k/v are overwritten before their group is quantized');
+  }
   if (windows.length !== nsamples * seqlen) throw new RangeError(`expected ${nsamples} windows of ${seqlen} tokens, got ${windows.length} ids`);
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
@@ -118,7 +137,8 @@ export async function quantizeModel(
   const totalCost = spec.layers * quantized.reduce((s, name) => s + linearCost(first.linears.get(name)!.out, first.linears.get(name)!.in), 0);
   let doneCost = 0;
   const stages: QuantizationSeconds = { embedding: 0, capture: 0, gptq: 0, rtn: 0, outputMse: 0, forward: 0 };
-  const out: QuantizedWeights = { layers: [], gptq: new Map(), rtn: new Map(), hessianDiag: new Map(), seconds: 0, stages };
+  const out: QuantizedWeights = { layers: [], gptq: new Map(), rtn: new Map(), hessianDiag: new Map(), awq: new Map(), seconds: 0, stages };
+  const awqSets = options.awq ? awqScaledSets(spec.layout.block, spec.heads, spec.kvHeads) : [];
   /** Runs `fn` and adds its seconds to `stage`. */
   const timed = async <T>(stage: keyof QuantizationSeconds, fn: () => Promise<T>): Promise<T> => {
     const t = performance.now();
@@ -185,16 +205,27 @@ export async function quantizeModel(
               rec.finish();
               await rt.idle();
             }));
+            // AWQ for the sets of this group's linears that share an input, before any is replaced.
+            const awqOf = new Map<string, { What: Float32Array; alpha: number }>();
+            for (const set of awqSets) {
+              const names = set.linears.filter((n) => group.includes(n));
+              if (names.length === 0) continue;
+              const res = await awqGroup(rt, `block${b}`, names.map((n) => ({ name: n, W: block.linears.get(n)!.W, hostW: host.linears.get(n)!.W })),
+                captured.get(names[0])!, settings, { halfScales: options.halfScales });
+              for (const n of names) awqOf.set(n, { What: res.linears.get(n)!.What, alpha: res.alpha });
+            }
             for (const name of group) {
               throwIfCancelled(hooks.signal);
               const layer = layers.get(name)!;
               const X = captured.get(name)!;
               const H = hooks.details ? await layer.readHessian() : null;
               out.hessianDiag.set(weightKey(b, name), await layer.readHessianDiag());
-              const computed = await timed('gptq', () => layer.quantize(settings));
+              const bits = options.bitsOf?.(b, name) ?? settings.bits;
+              const own = bits === settings.bits ? settings : { ...settings, bits };
+              const computed = await timed('gptq', () => layer.quantize(own));
               // What the run keeps and reports (MSE, evaluation, export): the file's weights.
               const g = asStored(computed);
-              const r = asStored(await timed('rtn', () => layer.rtn(settings)));
+              const r = asStored(await timed('rtn', () => layer.rtn(own)));
               // Padded rows (zero weights, zero error) and padded columns (zero inputs) are left
               // out of the statistics: the MSE is over the model's own rows.
               const real = unpaddedShape(model, name, layer.rows, layer.cols);
@@ -214,10 +245,25 @@ export async function quantizeModel(
                 },
                 rtn: { mse: (await timed('outputMse', () => layer.outputMse(r.Q as Float32Array, X))) * perRealRow },
               };
+              if (options.bitsOf) report.bits = bits;
+              if (options.awq) {
+                // Linears AWQ does not scale are rounded as they are (RTN).
+                const a = awqOf.get(name);
+                const What = a?.What ?? (r.Q as Float32Array);
+                out.awq.set(weightKey(b, name), What);
+                report.awq = { mse: a ? (await layer.outputMse(What, X)) * perRealRow : report.rtn.mse, alpha: a ? a.alpha : null };
+              }
+              if (options.sensitivityBits) {
+                report.sensitivity = [];
+                for (const w of options.sensitivityBits) {
+                  const q = w === bits ? g : asStored(await layer.quantize({ ...own, bits: w }));
+                  report.sensitivity.push({ bits: w, mse: w === bits ? report.gptq.mse : (await layer.outputMse(q.Q as Float32Array, X)) * perRealRow });
+                }
+              }
               // The next groups and blocks see GPTQ's own Q, as in the reference's sequential pass.
               rt.uploadMatrix(block.linears.get(name)!.W, computed.Q as Float32Array);
-              out.gptq.set(weightKey(b, name), PackedGptq.of(g, settings.bits));
-              out.rtn.set(weightKey(b, name), PackedQuant.of(r, settings.bits));
+              out.gptq.set(weightKey(b, name), PackedGptq.of(g, bits));
+              out.rtn.set(weightKey(b, name), PackedQuant.of(r, bits));
               out.layers.push(report);
               doneCost += linearCost(layer.rows, layer.cols);
               const t = elapsed();

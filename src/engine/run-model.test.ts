@@ -60,6 +60,18 @@ describe('runModel for the studio', () => {
     const [first, second] = out.report.evaluations;
     expect([first.original, first.rtn, first.gptq].every((v) => typeof v === 'number' && v > 1)).toBe(true);
     expect([second.original, second.rtn, second.gptq]).toEqual([null, null, null]);
+    // The divergence of the models measured in full; none for the text the cancel cut short.
+    const div = out.report.divergence!;
+    expect(Object.keys(div)).toEqual(['aesop']);
+    for (const v of ['rtn', 'gptq'] as const) {
+      const d = div.aesop[v]!;
+      expect(Object.keys(d).sort()).toEqual(['dp_rms', 'kld_max', 'kld_mean', 'kld_p99', 'top1_agree']);
+      expect(d.kld_mean).toBeGreaterThan(0);
+      expect(d.kld_mean).toBeLessThanOrEqual(d.kld_p99);
+      expect(d.kld_p99).toBeLessThanOrEqual(d.kld_max);
+      expect(d.top1_agree).toBeGreaterThan(0);
+      expect(d.top1_agree).toBeLessThanOrEqual(1);
+    }
     expect(out.weights.gptq.size).toBe(35);
     expect(out.report.size.quantizedBytes).toBeGreaterThan(0);
     expect(JSON.stringify(out.report)).not.toMatch(/NaN|Infinity/);

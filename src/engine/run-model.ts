@@ -3,7 +3,8 @@
  * checkpoint, check the texts' token ids against the vocabulary, scan every tensor the model uses
  * (NaN/Inf refused, largest magnitudes for the float16 range check), plan the export and check the
  * memory estimate, quantize block by block, measure perplexity of the original, RTN and GPTQ models
- * (the latter two with the values the exported file holds).
+ * (the latter two with the values the exported file holds) and the divergence of RTN and GPTQ from
+ * the original (src/engine/divergence.ts).
  */
 import type { GpuRuntime } from '../gpu/runtime';
 import type { ByteSource } from '../core/model/byte-source';
@@ -17,7 +18,8 @@ import { exportWeights } from './export-checkpoint';
 import type { RunReport } from '../core/report';
 import { loadModel } from './model/load-model';
 import { quantizeModel, throwIfCancelled, type QuantizedWeights, type RunHooks } from './quantize-model';
-import { perplexities, type EvaluationSeconds } from './evaluate';
+import type { EvaluationSeconds } from './evaluate';
+import { perplexitiesWithDivergence } from './divergence';
 import { planRun, type HostBudget, type RunPlan } from './run-plan';
 import { mlpLinears } from '../core/export/plan';
 import { padMlpWidth } from './model/pad-mlp';
@@ -107,12 +109,22 @@ function scanReporter(emit: (e: ProgressEvent) => void, elapsed: () => number): 
   };
 }
 
-export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunModelHooks = {}): Promise<RunOutput> {
-  const t0 = performance.now();
-  const elapsed = () => (performance.now() - t0) / 1000;
-  const emit = hooks.onProgress ?? (() => {});
-  // The report's peak GPU bytes are this run's: from what the pool holds now.
-  rt.pool.resetPeaks();
+/** A run's inputs read and checked: the checkpoint, the settings resolved, the texts as token ids and windows. */
+export interface ReadInputs {
+  ckpt: Checkpoint;
+  settings: RunSettings;
+  /** The calibration text's ids (windows are drawn from it by seed). */
+  calibIds: number[];
+  /** The evaluation windows of each text. */
+  evalWindows: number[][][];
+}
+
+/**
+ * Opens the checkpoint and tokenizes the texts, refusing (RunInputError) a quantized checkpoint,
+ * no evaluation text, a window length beyond the context, token ids beyond the vocabulary and
+ * texts too short for a window. Shared by runModel and the strategy sweep (src/engine/sweep.ts).
+ */
+export async function readRunInputs(inputs: Pick<RunInputs, 'files' | 'calibration' | 'evaluations' | 'evalWindowLimit' | 'settings'>): Promise<ReadInputs> {
   const ckpt = await openCheckpoint(inputs.files);
   assertFloatCheckpoint(ckpt);
   const tokenizer = loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson);
@@ -125,12 +137,11 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   const calibIds = textToIds(tokenizer, inputs.calibration.text);
   if (inputs.evaluations.length === 0) throw new RunInputError('give at least one evaluation text');
   const vocab = ckpt.config.vocabSize;
-  let windows: number[][];
   let evalWindows: number[][][];
   try {
     assertSequenceFits(ckpt.config, seqlen);
     assertIdsInVocabulary(calibIds, vocab, tokenizer, `the calibration text ${inputs.calibration.name}`);
-    windows = calibrationWindows(calibIds, settings.nsamples, seqlen, settings.seed);
+    calibrationWindows(calibIds, settings.nsamples, seqlen, settings.seed);
     evalWindows = inputs.evaluations.map((e) => {
       const ids = textToIds(tokenizer, e.text);
       assertIdsInVocabulary(ids, vocab, tokenizer, `the evaluation text ${e.name}`);
@@ -143,6 +154,29 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   } catch (e) {
     throw new RunInputError((e as Error).message);
   }
+  return { ckpt, settings, calibIds, evalWindows };
+}
+
+/** Scans every tensor the model uses (NaN/Inf refused, largest magnitudes kept), with 'checking' stage events. */
+export function scanForRun(ckpt: Checkpoint, emit: (e: ProgressEvent) => void, elapsed: () => number, signal?: AbortSignal): ReturnType<typeof scanTensors> {
+  const onScan = scanReporter(emit, elapsed);
+  return scanTensors(ckpt, {
+    onProgress: (p) => {
+      throwIfCancelled(signal);
+      onScan(p);
+    },
+  });
+}
+
+export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunModelHooks = {}): Promise<RunOutput> {
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+  const emit = hooks.onProgress ?? (() => {});
+  // The report's peak GPU bytes are this run's: from what the pool holds now.
+  rt.pool.resetPeaks();
+  const { ckpt, settings, calibIds, evalWindows } = await readRunInputs(inputs);
+  const { seqlen } = settings;
+  const windows = calibrationWindows(calibIds, settings.nsamples, seqlen, settings.seed);
   // What refuses the run (nothing to quantize, memory) does not depend on the values: say it before reading them.
   const prePlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, undefined, inputs.hostMemoryBudget);
   if (prePlan.fitError) throw new RunInputError(prePlan.fitError);
@@ -151,13 +185,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   } catch (e) {
     throw new RunInputError((e as Error).message);
   }
-  const onScan = scanReporter(emit, elapsed);
-  const ranges = await scanTensors(ckpt, {
-    onProgress: (p) => {
-      throwIfCancelled(hooks.signal);
-      onScan(p);
-    },
-  });
+  const ranges = await scanForRun(ckpt, emit, elapsed, hooks.signal);
   const plan: RunPlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, ranges, inputs.hostMemoryBudget);
   const loaded = await loadModel(ckpt);
   const { intermediate, unquantized, f16 } = plan.export;
@@ -166,12 +194,15 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   const tCalibration = elapsed();
   emit({ type: 'stage', stage: 'calibration', detail: `${windows.length} windows of ${seqlen} tokens from ${calibIds.length}`, elapsed: elapsed() });
 
-  const weights = await quantizeModel(rt, model, Uint32Array.from(windows.flat()), settings, hooks, { skip, halfScales: f16 });
+  const moduleBits = settings.moduleBits;
+  const bitsOf = moduleBits ? (b: number, name: string) => moduleBits[`${b}.${name}`] ?? settings.bits : undefined;
+  const weights = await quantizeModel(rt, model, Uint32Array.from(windows.flat()), settings, hooks, { skip, halfScales: f16, bitsOf });
   const tQuantization = elapsed();
 
   const evaluations: PerplexityResult[] = inputs.evaluations.map((e, i) => ({ text: e.name, seqlen, windows: evalWindows[i].length, original: null, rtn: null, gptq: null }));
+  const divergence: RunReport['divergence'] = {};
   const total = 3 * evalWindows.reduce((s, w) => s + w.length, 0);
-  const evalSeconds: EvaluationSeconds = { reading: 0, original: 0, rtn: 0, gptq: 0 };
+  const evalSeconds: EvaluationSeconds = { reading: 0, original: 0, rtn: 0, gptq: 0, divergence: 0 };
   let before = 0;
   try {
     for (const [i, e] of inputs.evaluations.entries()) {
@@ -180,10 +211,13 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
       // The three models run pass by pass side by side: windows done, summed over the models, count up.
       const doneOf = { original: 0, rtn: 0, gptq: 0 };
       // Passes of as many tokens as the calibration held, which the memory check admitted.
-      await perplexities(rt, model, weights, Uint32Array.from(windowsOf.flat()), seqlen, settings.nsamples, {
+      await perplexitiesWithDivergence(rt, model, weights, Uint32Array.from(windowsOf.flat()), seqlen, settings.nsamples, {
         signal: hooks.signal,
         half: f16,
         seconds: evalSeconds,
+        onDivergence: (variant, stats) => {
+          (divergence[e.name] ??= {})[variant] = stats;
+        },
         onEach: (variant, value) => {
           evaluations[i][variant] = value;
           emit({ type: 'perplexity', text: e.name, variant, value, elapsed: elapsed() });
@@ -210,6 +244,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
     layers: weights.layers,
     perplexity: evaluations[0],
     evaluations,
+    divergence,
     size: { originalBytes: summary.bytes, quantizedBytes: null },
     seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed(), stages: { quantization: { ...weights.stages }, evaluation: evalSeconds } },
     export: plan.export,

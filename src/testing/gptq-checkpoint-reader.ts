@@ -11,7 +11,8 @@
  *   P.scales   F16 [G, N]
  *   P.g_idx    I32 [K]             group of each input column, in [0, G)
  *   P.bias     F16 [N]             optional
- * with G = ceil(K / group_size) (1 when group_size = -1). The bitstream rule "value i occupies
+ * with G = ceil(K / group_size) (1 when group_size = -1); bits and group_size are the config's unless
+ * a `dynamic` rule matching the module's name (from its start, first match) overrides them. The bitstream rule "value i occupies
  * bits [i·bits, (i+1)·bits), word r holds bits [32r, 32r+32)" covers 3-bit (10|1|10|1|10) too.
  * v1 (`gptq`) stores zero − 1 and readers add 1 after unpacking each field (no wrap-around, so a
  * stored field of 2^bits − 1 reads as 2^bits); v2 (`gptq_v2`) stores the true zero.
@@ -327,6 +328,56 @@ function parseQuantConfig(raw: unknown, where: string, requireQuantMethod: boole
   };
 }
 
+/**
+ * One entry of quantization_config.dynamic (GPTQModel / vLLM): the key is a regular expression
+ * matched from the START of a module's full name (Python's re.match), "-:" marking an exclusion
+ * and "+:" (or nothing) a positive rule whose object overrides bits / group_size / sym / desc_act.
+ * The first rule that matches decides.
+ */
+interface DynamicEntry {
+  regex: RegExp;
+  exclude: boolean;
+  bits?: GptqBits;
+  groupSize?: number;
+  sym?: boolean;
+  descAct?: boolean;
+}
+
+function parseDynamicRules(raw: unknown, where: string): DynamicEntry[] {
+  if (raw === undefined) return [];
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${where}: dynamic must be an object`);
+  const out: DynamicEntry[] = [];
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    const exclude = key.startsWith('-:');
+    const body = key.startsWith('-:') || key.startsWith('+:') ? key.slice(2) : key;
+    let regex: RegExp;
+    try {
+      regex = new RegExp(`^(?:${body})`);
+    } catch {
+      throw new Error(`${where}: dynamic key ${JSON.stringify(key)} is not a valid regular expression`);
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where}: dynamic[${key}] must be an object`);
+    const v = value as Record<string, unknown>;
+    const e: DynamicEntry = { regex, exclude };
+    if (!exclude) {
+      if (v.bits !== undefined) {
+        if (v.bits !== 2 && v.bits !== 3 && v.bits !== 4 && v.bits !== 8) throw new Error(`${where}: dynamic[${key}].bits must be 2, 3, 4 or 8`);
+        e.bits = v.bits;
+      }
+      if (v.group_size !== undefined) {
+        if (typeof v.group_size !== 'number' || !Number.isSafeInteger(v.group_size) || !(v.group_size === -1 || v.group_size > 0)) {
+          throw new Error(`${where}: dynamic[${key}].group_size must be -1 or a positive integer`);
+        }
+        e.groupSize = v.group_size;
+      }
+      if (v.sym !== undefined) e.sym = v.sym === true;
+      if (v.desc_act !== undefined) e.descAct = v.desc_act === true;
+    }
+    out.push(e);
+  }
+  return out;
+}
+
 function parseJson(text: string, where: string): unknown {
   try {
     return JSON.parse(text);
@@ -342,6 +393,9 @@ function parseJson(text: string, where: string): unknown {
 export interface GptqLayer {
   inFeatures: number;
   outFeatures: number;
+  /** This layer's width and group size (the config's, or a `dynamic` rule's). */
+  bits: GptqBits;
+  groupSize: number;
   /** Integer codes, [N, K] row-major: codes[n*K + k]. */
   codes: Uint32Array;
   /** True zero points (v1: stored + 1; v2: stored), [G, N] row-major. */
@@ -431,8 +485,9 @@ export function readGptqCheckpoint(files: GptqCheckpointFiles, options: ReadGptq
       }
     }
   }
-  const { bits, groupSize, sym, descAct, checkpointFormat } = quant;
+  const { checkpointFormat } = quant;
   const zeroOffset = checkpointFormat === 'gptq' ? 1 : 0;
+  const rules = parseDynamicRules((qc as Record<string, unknown>).dynamic, 'config.json quantization_config');
 
   // --- tensors ---
   const tensors = parseSafetensors(files['model.safetensors']);
@@ -450,6 +505,13 @@ export function readGptqCheckpoint(files: GptqCheckpointFiles, options: ReadGptq
 
   for (const P of prefixes.sort()) {
     if (tensors.has(`${P}.weight`)) throw new Error(`${P}: has both a plain .weight and a .qweight`);
+    // This module's parameters: the first dynamic rule matching its name, else the config's.
+    const rule = rules.find((r) => r.regex.test(P));
+    if (rule?.exclude) throw new Error(`${P}: quantization_config.dynamic excludes it, yet it has a qweight`);
+    const bits = rule?.bits ?? quant.bits;
+    const groupSize = rule?.groupSize ?? quant.groupSize;
+    const sym = rule?.sym ?? quant.sym;
+    const descAct = rule?.descAct ?? quant.descAct;
     const qwRaw = tensors.get(`${P}.qweight`)!;
     if (qwRaw.dtype !== 'I32' || qwRaw.shape.length !== 2) {
       throw new Error(`${P}.qweight: must be a 2-D I32 tensor (got ${qwRaw.dtype} ${JSON.stringify(qwRaw.shape)})`);
@@ -529,7 +591,7 @@ export function readGptqCheckpoint(files: GptqCheckpointFiles, options: ReadGptq
       }
     }
 
-    const layer: GptqLayer = { inFeatures: K, outFeatures: N, codes, zeros, scales, gIdx, W };
+    const layer: GptqLayer = { inFeatures: K, outFeatures: N, bits, groupSize, codes, zeros, scales, gIdx, W };
     const biasRaw = tensors.get(`${P}.bias`);
     if (biasRaw) {
       if (biasRaw.shape.length !== 1 || biasRaw.shape[0] !== N) {

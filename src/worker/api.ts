@@ -23,7 +23,7 @@ import { loadTokenizer } from '../core/model/tokenizer';
 import { assertIdsInVocabulary, textToIds } from '../core/model/calibration';
 import { fetchHubCheckpoint, type HubProgress } from '../core/model/hub';
 import { zipFiles } from '../core/export/zip';
-import { greedy } from '../engine/model/model-forward';
+import { generateGreedy } from '../engine/model/generate';
 import { forEachVariant, variantModels } from '../engine/evaluate';
 import { exportCheckpoint } from '../engine/export-checkpoint';
 import { textFile } from '../core/export/safetensors-writer';
@@ -37,6 +37,11 @@ import type { TextTokenizer } from '../core/model/tokenizer';
 import type { GenerationStep, Generations, ModelInfo, PlanTexts, StudioPlan } from './types';
 import { exportGguf, exportImatrix, type GgufFloatType } from '../engine/export-gguf';
 import { fileBlob } from '../core/export/blob';
+import { runSweep } from '../engine/sweep';
+import { mixedSettings, runMixedPrecision } from '../engine/mixed-run';
+import { parseStrategies, parseStrategy, strategySettings, type SweepProgressEvent, type SweepRunReport } from '../core/sweep';
+import type { ModelLayout } from '../core/model/architecture';
+import type { MixedPrecisionPlan } from '../core/mixed-precision';
 
 export type { GenerationStep, Generations, ModelInfo, PlanTexts, RunPlan, StudioPlan } from './types';
 
@@ -56,6 +61,8 @@ export const BROWSER_HOST_MEMORY_BUDGET: HostBudget = {
 let running: AbortController | null = null;
 /** The last finished run (for generation and export); cleared when another starts. */
 let lastRun: RunOutput | null = null;
+/** The last finished sweep, its model's layout and its base settings (for mixed-precision plans and runs). */
+let lastSweep: { report: SweepRunReport; layout: ModelLayout } | null = null;
 /** The Hub download in progress. */
 let hubDownload: AbortController | null = null;
 
@@ -322,6 +329,95 @@ export const api = {
     }
   },
 
+  /**
+   * A strategy sweep (src/engine/sweep.ts): `strategies` in the compact syntax (comma-separated),
+   * each on the same calibration windows over `seeds` seeds, measured on the evaluation texts
+   * against the original (perplexity, KLD, top-1 agreement) with its bits per weight; with
+   * `sensitivity`, the layer × width map of the first GPTQ strategy too. Progress through
+   * `onProgress` (wrap it with Comlink.proxy); `cancel()` stops it. Rejects with a RunInputError
+   * saying what is wrong on a bad strategy list. The finished sweep stays here for mixedPlan()
+   * and quantizeMixed().
+   */
+  async runSweep(
+    files: File[],
+    modelName: string,
+    calibration: { name: string; text: string },
+    evaluations: { name: string; text: string }[],
+    base: RunSettings,
+    strategies: string,
+    seeds: number,
+    sensitivity: boolean,
+    evalWindowLimit: number | undefined,
+    onProgress?: (e: SweepProgressEvent) => void,
+  ): Promise<SweepRunReport> {
+    if (running) throw new Error('A run is already in progress; cancel it or wait for it to finish.');
+    let list;
+    try {
+      list = parseStrategies(strategies);
+    } catch (e) {
+      throw new RunInputError((e as Error).message);
+    }
+    const rt = await gpuProvider().runtime();
+    running = new AbortController();
+    lastSweep = null;
+    try {
+      const sources = sourcesOf(files);
+      const report = await runSweep(rt, {
+        files: sources, modelName, calibration, evaluations, evalWindowLimit, gpuMemoryBudget: BROWSER_GPU_MEMORY_BUDGET,
+        base, strategies: list, seeds, sensitivity,
+      }, { onProgress, signal: running.signal });
+      lastSweep = { report, layout: (await openCheckpoint(sources)).layout };
+      return report;
+    } finally {
+      running = null;
+    }
+  },
+
+  /**
+   * The mixed-precision plan for `targetBpw` from the last sweep's sensitivity map (its strategy's
+   * settings over the sweep's base settings), and the run settings that carry it (base `bits`
+   * plus per-linear `moduleBits`). Rejects with a message when there is no map or the target is
+   * below the narrowest plan.
+   */
+  mixedPlan(targetBpw: number): { plan: MixedPrecisionPlan; settings: RunSettings } {
+    const { map, settings, layout } = sweepMap();
+    if (!(targetBpw > 0 && Number.isFinite(targetBpw))) throw new RunInputError(`the target must be a positive number of bits per weight, got ${targetBpw}`);
+    return mixedSettings(map, settings, targetBpw, layout);
+  },
+
+  /**
+   * A mixed-precision run: the last sweep's map planned for `targetBpw`, then a whole-model run
+   * with those widths, as quantizeModel (progress, cancel, the run kept for generate() and
+   * exportZip(), whose checkpoint names the widths in quantization_config.dynamic).
+   */
+  async quantizeMixed(
+    files: File[],
+    modelName: string,
+    calibration: { name: string; text: string },
+    evaluations: { name: string; text: string }[],
+    targetBpw: number,
+    evalWindowLimit: number | undefined,
+    onProgress?: (e: ProgressEvent) => void,
+  ): Promise<RunReport> {
+    if (running) throw new Error('A run is already in progress; cancel it or wait for it to finish.');
+    const { map, settings } = sweepMap();
+    const rt = await gpuProvider().runtime();
+    running = new AbortController();
+    lastRun = null;
+    try {
+      const out = await runMixedPrecision(
+        rt,
+        { files: sourcesOf(files), modelName, calibration, evaluations, evalWindowLimit, settings, gpuMemoryBudget: BROWSER_GPU_MEMORY_BUDGET, keepOnEvaluationCancel: true },
+        targetBpw,
+        { onProgress, signal: running.signal, details: true, map },
+      );
+      lastRun = out;
+      return out.report;
+    } finally {
+      running = null;
+    }
+  },
+
   /** Cancels the run in progress, if any (it rejects with RunCancelledError). */
   cancel(): void {
     running?.abort();
@@ -355,9 +451,11 @@ export const api = {
     await forEachVariant(rt, run.model, variantModels(run.model, run.weights, run.report.export.f16), async (variant, globals, blocks) => {
       const made: number[] = [];
       onStep?.({ variant, text: '', tokens: 0, count: n });
-      await greedy(rt, globals, blocks, promptIds, n, undefined, (id) => {
-        made.push(id);
-        onStep?.({ variant, text: text(made), tokens: made.length, count: n });
+      await generateGreedy(rt, globals, blocks, promptIds, n, {
+        onToken: (id) => {
+          made.push(id);
+          onStep?.({ variant, text: text(made), tokens: made.length, count: n });
+        },
       });
       out[variant] = text(made);
     });
@@ -392,6 +490,15 @@ export const api = {
     return { name: file.name, blob: await fileBlob(file) };
   },
 };
+
+/** The last sweep's sensitivity map, the settings it was measured with, and the model's layout. */
+function sweepMap() {
+  if (running) throw new RunInputError('a run is in progress: wait for it to finish to plan mixed precision');
+  const map = lastSweep?.report.sensitivity;
+  if (!lastSweep || !map) throw new RunInputError('there is no sensitivity map: run a comparison with "measure layer sensitivity" first');
+  const settings = strategySettings(parseStrategy(map.label), lastSweep.report.settings);
+  return { map, settings, layout: lastSweep.layout };
+}
 
 /** The last run that finished, or a message saying there is none. */
 function finishedRun(what: string): RunOutput {

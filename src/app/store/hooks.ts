@@ -70,3 +70,14 @@ export const useDemoTexts = () => useStudioStore(demoTextsSelector);
 export const useCompareId = () => useStudioStore(compareSelector);
 /** The earlier run overlaid on the current one, or null. */
 export const useCompareEntry = () => useStudioStore(compareEntrySelector);
+
+const sweepSelector = (s: StudioState) => s.sweep;
+const sweepFormSelector = (s: StudioState) => s.sweepForm;
+const mixedPlanSelector = (s: StudioState) => s.mixedPlan;
+
+/** The strategy sweep in progress or the last one. */
+export const useSweep = () => useStudioStore(sweepSelector);
+/** The "Compare strategies" choices; change them with useStudioStore.getState().updateSweepForm(patch). */
+export const useSweepForm = () => useStudioStore(sweepFormSelector);
+/** The mixed-precision plan for the target bits per weight. */
+export const useMixedPlan = () => useStudioStore(mixedPlanSelector);

@@ -7,7 +7,7 @@ import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { getInitialState } from './initialState';
 import type { AdapterSlice, LayerCheckSlice, StudioData } from './initialState';
-import type { DownloadSlice, GgufDownloadSlice, GenerationSlice, HistoryEntry, ModelSlice, PlanSlice, RunSlice, SettingsSlice, SpeedSlice, TextChoice } from './studio-state';
+import type { DownloadSlice, GgufDownloadSlice, GenerationSlice, HistoryEntry, MixedPlanSlice, ModelSlice, PlanSlice, RunSlice, SettingsSlice, SpeedSlice, SweepForm, SweepSlice, TextChoice } from './studio-state';
 
 export interface StudioState extends StudioData {
   setAdapter(adapter: AdapterSlice): void;
@@ -31,6 +31,10 @@ export interface StudioState extends StudioData {
   removeHistory(id: string): void;
   /** Overlays an earlier run on the current one (null: none). */
   setCompare(id: string | null): void;
+  setSweep(sweep: SweepSlice): void;
+  updateSweep(patch: Partial<SweepSlice> | ((sweep: SweepSlice) => Partial<SweepSlice>)): void;
+  updateSweepForm(patch: Partial<SweepForm>): void;
+  setMixedPlan(mixedPlan: MixedPlanSlice): void;
   reset(): void;
 }
 
@@ -72,6 +76,10 @@ export const useStudioStore = create<StudioState>()(
       addHistory: (entry) => set((s) => ({ history: [entry, ...s.history.filter((h) => h.id !== entry.id)].slice(0, HISTORY_LIMIT) })),
       removeHistory: (id) => set((s) => ({ history: s.history.filter((h) => h.id !== id), compareId: s.compareId === id ? null : s.compareId })),
       setCompare: (compareId) => set({ compareId }),
+      setSweep: (sweep) => set({ sweep }),
+      updateSweep: (patch) => set((s) => ({ sweep: { ...s.sweep, ...(typeof patch === 'function' ? patch(s.sweep) : patch) } })),
+      updateSweepForm: (patch) => set((s) => ({ sweepForm: { ...s.sweepForm, ...patch } })),
+      setMixedPlan: (mixedPlan) => set({ mixedPlan }),
       reset: () => set(getInitialState()),
     }),
     {

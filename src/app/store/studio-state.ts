@@ -9,6 +9,8 @@ import type { RunReport } from '../../core/report';
 import type { ExportPlan } from '../../core/export/plan';
 import type { AdapterSpeed, GenerationStep, Generations, ModelInfo, StudioPlan, TimeEstimate } from '../../worker/types';
 import type { UiError } from './initialState';
+import type { SweepRunReport } from '../../core/sweep';
+import type { MixedPrecisionPlan } from '../../core/mixed-precision';
 
 export type ModelSource = 'demo' | 'files' | 'hub';
 
@@ -166,6 +168,60 @@ export interface HistoryEntry {
   estimatedSeconds?: number | null;
 }
 
+/** What one strategy measured with one seed, as the sweep's results arrive (first evaluation text). */
+export interface SweepResultRow {
+  label: string;
+  seed: number;
+  perplexity: number | null;
+  kld: number | null;
+}
+
+/** The strategy sweep ("Compare strategies"): its progress, the results as they arrive, and its report. */
+export interface SweepSlice {
+  id: string | null;
+  status: RunStatus;
+  /** The model it compared (ModelSlice.name and loadId): results of an earlier model are set apart. */
+  modelName: string;
+  modelLoadId: number | null;
+  /** The strategies' labels, in the order given. */
+  labels: string[];
+  seeds: number;
+  /** What the sweep is doing now, in words. */
+  stageDetail: string;
+  /** Steps are (pass, seed) pairs: each quantizes once and evaluates its strategies. */
+  step: number;
+  steps: number;
+  phase: 'quantizing' | 'evaluating' | null;
+  stepLabels: string[];
+  /** Linears of the step in progress. */
+  done: number;
+  total: number;
+  elapsed: number;
+  results: SweepResultRow[];
+  report: SweepRunReport | null;
+  error: UiError | null;
+}
+
+/** What the person chose in the "Compare strategies" panel. */
+export interface SweepForm {
+  /** Comma-separated strategies in the compact syntax (src/core/sweep.ts). */
+  strategies: string;
+  seeds: number;
+  /** Measure the layer-sensitivity map (needed for a mixed-precision plan). */
+  sensitivity: boolean;
+  /** What the chart's Y axis shows. */
+  metric: 'perplexity' | 'kld';
+  /** The mixed-precision plan's target bits per weight, as typed. */
+  targetBpw: string;
+}
+
+/** The mixed-precision plan for the target, worked out by the worker from the sweep's sensitivity map. */
+export type MixedPlanSlice =
+  | { status: 'idle' }
+  | { status: 'loading'; target: number }
+  | { status: 'ready'; target: number; plan: MixedPrecisionPlan; settings: RunSettings; sweepId: string }
+  | { status: 'error'; target: number; error: UiError };
+
 export interface StudioSlices {
   model: ModelSlice;
   speed: SpeedSlice;
@@ -182,6 +238,9 @@ export interface StudioSlices {
   history: HistoryEntry[];
   /** The earlier run (history id) overlaid on the current one, or null. */
   compareId: string | null;
+  sweep: SweepSlice;
+  sweepForm: SweepForm;
+  mixedPlan: MixedPlanSlice;
 }
 
 export const defaultSettings: SettingsSlice = {
@@ -209,6 +268,15 @@ export function idleRun(): RunSlice {
   };
 }
 
+export function idleSweep(): SweepSlice {
+  return {
+    id: null, status: 'idle', modelName: '', modelLoadId: null, labels: [], seeds: 1, stageDetail: '', step: 0, steps: 0, phase: null, stepLabels: [], done: 0, total: 0, elapsed: 0,
+    results: [], report: null, error: null,
+  };
+}
+
+export const defaultSweepForm: SweepForm = { strategies: 'gptq:4g128,rtn:4g128,awq:4g128,gptq:3g128', seeds: 1, sensitivity: true, metric: 'perplexity', targetBpw: '3.5' };
+
 export function initialStudioSlices(): StudioSlices {
   return {
     model: { status: 'empty' },
@@ -224,5 +292,8 @@ export function initialStudioSlices(): StudioSlices {
     ggufDownload: { model: { status: 'idle' }, modelFloat: 'F16', imatrix: { status: 'idle' } },
     history: [],
     compareId: null,
+    sweep: idleSweep(),
+    sweepForm: defaultSweepForm,
+    mixedPlan: { status: 'idle' },
   };
 }

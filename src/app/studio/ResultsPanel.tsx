@@ -1,6 +1,7 @@
 import { useRun } from '../store/hooks';
 import { ExportSummary } from './ExportSummary';
 import { PerplexityTable } from './PerplexityTable';
+import { DivergenceTable } from './DivergenceTable';
 import { RunLabel } from './RunLabel';
 
 /** What the run measured at the end: perplexities, sizes, and what stayed unquantized. */
@@ -11,6 +12,7 @@ export function ResultsPanel() {
       <h2>Results</h2>
       <RunLabel />
       <PerplexityTable />
+      <DivergenceTable />
       {run.status !== 'idle' && <ExportSummary />}
     </section>
   );

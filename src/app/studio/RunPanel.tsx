@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { bridge } from '../bridge';
 import { ErrorNotice } from '../components/ErrorNotice';
-import { useFieldErrors, useModel, usePlan, useRun, useSettings } from '../store/hooks';
+import { useFieldErrors, useModel, usePlan, useRun, useSettings, useSweep } from '../store/hooks';
 import { estimateText, evaluationIncomplete, runProgress } from './chart-data';
 import { RunLabel } from './RunLabel';
 import { runBlockers } from './run-settings';
@@ -31,7 +31,12 @@ export function RunPanel() {
   const now = useNow(active);
   useLeaveGuard(active);
   const p = runProgress(run, now);
-  const blockers = active ? [] : runBlockers({ modelReady: model.status === 'ready', settings, fieldErrors, plan });
+  const sweep = useSweep();
+  const sweepActive = sweep.status === 'running' || sweep.status === 'cancelling';
+  const blockers = active ? [] : [
+    ...runBlockers({ modelReady: model.status === 'ready', settings, fieldErrors, plan }),
+    ...(sweepActive ? ['a strategy comparison is running: wait for it or cancel it'] : []),
+  ];
   const estimate = plan.status === 'ready' ? plan.plan.time : null;
   const evaluating = run.stage === 'evaluation';
 

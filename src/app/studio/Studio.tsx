@@ -12,6 +12,7 @@ import { RunHistory } from './RunHistory';
 import { RunPanel } from './RunPanel';
 import { SettingsPanel } from './SettingsPanel';
 import { useRunIsStale } from './RunLabel';
+import { ComparePanel } from './compare/ComparePanel';
 
 // The charts (and recharts with them) load once a run has something to show.
 const LayerChart = lazy(() => import('./LayerChart').then((m) => ({ default: m.LayerChart })));
@@ -51,6 +52,7 @@ export function Studio() {
       <ModelSummary />
       <SettingsPanel />
       <RunPanel />
+      <ComparePanel />
       {(hasRun || compare) && (
         <div className={stale ? 'run-results stale' : 'run-results'} data-testid="run-results" data-stale={String(stale)}>
           <Suspense fallback={<section className="panel"><p className="note">Loading the charts…</p></section>}>

@@ -57,6 +57,12 @@ export function modelCard(report: RunReport, plan: ExportPlan, folder: string, p
       '(GPTQ is this checkpoint).',
     '',
   ];
+  if (s.moduleBits && Object.keys(s.moduleBits).length > 0) {
+    const count = new Map<number, number>();
+    for (const w of Object.values(s.moduleBits)) count.set(w, (count.get(w) ?? 0) + 1);
+    lines.push(`Mixed precision: ${[...count].sort((a, b) => a[0] - b[0]).map(([w, n]) => `${n} linear${n > 1 ? 's' : ''} at ${w} bits`).join(', ')} ` +
+      `(the base is ${s.bits} bits; the others are named in \`quantization_config.dynamic\`).`, '');
+  }
   if (plan.intermediate) {
     lines.push(`The MLP width was padded with zeros from ${plan.intermediate.from} to ${plan.intermediate.to} so that ` +
       'every linear packs; the model computes the same function.', '');

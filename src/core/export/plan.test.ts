@@ -189,7 +189,9 @@ describe('quantization config', () => {
     expect(q).toMatchObject({ quant_method: 'gptq', bits: 4, group_size: 32, desc_act: false, sym: true, format: 'gptq', checkpoint_format: 'gptq', pack_dtype: 'int32', lm_head: false });
     expect(q.modules_in_block_to_quantize).toEqual([['self_attn.o_proj'], ['mlp.up_proj', 'mlp.gate_proj'], ['mlp.down_proj']]);
     expect(Object.keys(q.dynamic as object)).toHaveLength(4); // q, k, v and vLLM's qkv_proj
-    expect(parseGptqConfig({ quantization_config: q })).toEqual({ bits: 4, groupSize: 32, sym: true, descAct: false, format: 'gptq' });
+    const parsed = parseGptqConfig({ quantization_config: q });
+    expect(parsed).toMatchObject({ bits: 4, groupSize: 32, sym: true, descAct: false, format: 'gptq' });
+    expect(parsed!.dynamic.map((r) => [r.negative, r.pattern])).toEqual(Object.keys(q.dynamic as object).map((k) => [true, k.slice(2)]));
     expect(quantizationConfig({ settings, plan: plan(llama(), 4, 32), layout: m.layout, descAct: true })).not.toHaveProperty('dynamic');
     expect(parseGptqConfig({})).toBeNull();
     expect(() => parseGptqConfig({ quantization_config: { quant_method: 'awq', bits: 4 } })).toThrow(/only "gptq"/);

@@ -53,9 +53,16 @@ export interface PlanSettings {
   actOrder?: boolean;
   staticGroups?: boolean;
   percDamp?: number;
+  /** Per-linear widths of a mixed-precision run by `${block}.${linear}` (RunSettings.moduleBits). */
+  moduleBits?: Record<string, number>;
 }
 
 export { mlpLinears };
+
+/** Linears vLLM loads as one fused layer (the layout's fusedSets): they are quantized together or not at all, at one width. */
+export function fusedSets(layout: ModelLayout): string[][] {
+  return layout.block.fusedSets.map((f) => f.parts);
+}
 
 /** Why a [N out, K in] linear cannot be packed for the loaders, or null when it can. */
 export function misfit(K: number, N: number, groupSize: number): string | null {
@@ -179,7 +186,39 @@ export function planExport(config: ModelConfig, layout: ModelLayout, settings: P
     intermediate && mlp.expand.includes(l.name) ? padded : l.out,
     intermediate && l.name === mlp.contract ? padded : l.in,
   ]);
-  return { refusal: outOfRange, format, intermediate, unquantized, f16: outOfRange === null, warnings: loaderWarnings(settings, format, shapes) };
+  const widths = mixedWidths(settings, layout);
+  if (widths.refusal) return { refusal: widths.refusal, format, intermediate, unquantized, f16: outOfRange === null, warnings: [] };
+  const warnings = widths.others.length === 0 ? loaderWarnings(settings, format, shapes) : [
+    ...new Set([settings.bits, ...widths.others].flatMap((bits) => loaderWarnings({ ...settings, bits }, format, shapes))),
+    `Mixed precision: ${widths.others.length === 1 ? 'some linears have' : 'linears have'} ${widths.others.join('/')} bits beside the base ${settings.bits} ` +
+      '(positive rules in quantization_config.dynamic, honoured by GPTQModel and vLLM; q/k/v and gate/up share a width as vLLM fuses them). ' +
+      `transformers and optimum drop \`dynamic\`: they build every quantized linear at ${settings.bits} bits, so loading this file ` +
+      'there fails on the first linear stored at another width (its qweight has another shape): load it with GPTQModel or vLLM.',
+  ];
+  return { refusal: outOfRange, format, intermediate, unquantized, f16: outOfRange === null, warnings };
+}
+
+/** The widths of a mixed-precision run other than the base, or why its widths cannot be exported. */
+function mixedWidths(settings: PlanSettings, layout: ModelLayout): { others: number[]; refusal: string | null } {
+  const m = settings.moduleBits;
+  if (!m || Object.keys(m).length === 0) return { others: [], refusal: null };
+  const names = new Set(layout.block.linears.map((l) => l.name));
+  for (const [key, bits] of Object.entries(m)) {
+    const dot = key.indexOf('.');
+    const block = Number(key.slice(0, dot));
+    if (!(Number.isInteger(block) && block >= 0 && block < layout.numBlocks && names.has(key.slice(dot + 1)))) {
+      return { others: [], refusal: `the mixed-precision plan names ${key}, which is no linear of this model: plan it again for this model` };
+    }
+    if (!isPackable(bits)) return { others: [], refusal: `the mixed-precision plan gives ${key} ${bits} bits; GPTQ files hold 2, 3, 4 or 8` };
+  }
+  for (let b = 0; b < layout.numBlocks; b++) {
+    for (const set of fusedSets(layout)) {
+      const w = new Set(set.map((n) => m[`${b}.${n}`] ?? settings.bits));
+      if (w.size > 1) return { others: [], refusal: `block ${b}: ${set.join(', ')} have different widths (${[...w].join(', ')}); vLLM loads them as one layer of one width` };
+    }
+  }
+  const others = [...new Set(Object.values(m))].filter((w) => w !== settings.bits).sort((a, b) => a - b);
+  return { others, refusal: null };
 }
 
 /** Group sizes tried when saying which ones fit a model. */

@@ -31,6 +31,53 @@ export function exclusionRules(layout: ModelLayout, unquantized: string[]): Reco
   return rules;
 }
 
+/** `${block}.${linear}` → width, grouped into the units that share a width (vLLM's fused layers), per block. */
+function widthUnits(layout: ModelLayout, moduleBits: Record<string, number>): { block: number; names: string[]; fused: string | null; bits: number }[] {
+  const out: { block: number; names: string[]; fused: string | null; bits: number }[] = [];
+  const fused = layout.block.fusedSets;
+  for (let b = 0; b < layout.numBlocks; b++) {
+    const taken = new Set<string>();
+    for (const l of layout.block.linears) {
+      const bits = moduleBits[`${b}.${l.name}`];
+      if (bits === undefined || taken.has(l.name)) continue;
+      const f = fused.find(({ parts }) => parts.includes(l.name));
+      if (f) {
+        const widths = new Set(f.parts.map((n) => moduleBits[`${b}.${n}`]));
+        if (widths.size !== 1) throw new RangeError(`block ${b}: ${f.parts.join(', ')} have widths ${[...widths].join(', ')}; vLLM loads them as one layer of one width`);
+        f.parts.forEach((n) => taken.add(n));
+        out.push({ block: b, names: f.parts, fused: f.name, bits });
+      } else {
+        taken.add(l.name);
+        out.push({ block: b, names: [l.name], fused: null, bits });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Positive `dynamic` rules giving the linears of a mixed-precision run whose width is not `baseBits`
+ * their own ("+:" + a regex matched from the start of the module name, first rule wins: GPTQModel
+ * and vLLM). A fused unit's rule also names vLLM's fused layer (…qkv_proj, …gate_up_proj), which is
+ * the name vLLM matches; GPTQModel matches the unfused ones. Throws when fused parts disagree.
+ */
+export function widthRules(layout: ModelLayout, moduleBits: Record<string, number>, baseBits: number): Record<string, { bits: number }> {
+  const rules: Record<string, { bits: number }> = {};
+  for (const u of widthUnits(layout, moduleBits)) {
+    if (u.bits === baseBits) continue;
+    const names = [...u.names, ...(u.fused ? [u.fused] : [])];
+    // "self_attn.q_proj", "self_attn.k_proj" … → self_attn\.(?:q_proj|k_proj|…)
+    const dot = names[0].lastIndexOf('.');
+    const parent = names[0].slice(0, dot + 1);
+    const shared = names.every((n) => n.lastIndexOf('.') === dot && n.startsWith(parent));
+    const alt = names.length === 1 ? escapeRegex(names[0])
+      : shared ? `${escapeRegex(parent)}(?:${names.map((n) => escapeRegex(n.slice(dot + 1))).join('|')})`
+        : `(?:${names.map(escapeRegex).join('|')})`;
+    rules[`+:^${escapeRegex(layout.blockPrefix(u.block))}${alt}$`] = { bits: u.bits };
+  }
+  return rules;
+}
+
 export interface QuantizationConfigInputs {
   settings: RunSettings;
   plan: ExportPlan;
@@ -68,13 +115,30 @@ export function quantizationConfig({ settings, plan, layout, descAct }: Quantiza
       seed: settings.seed,
     },
   };
+  // Exclusions first: the first matching rule wins.
+  const dynamic: Record<string, Record<string, number>> = {
+    ...(skipped.length > 0 ? exclusionRules(layout, skipped) : {}),
+    ...(settings.moduleBits ? widthRules(layout, settings.moduleBits, settings.bits) : {}),
+  };
+  if (Object.keys(dynamic).length > 0) config.dynamic = dynamic;
   if (skipped.length > 0) {
-    config.dynamic = exclusionRules(layout, skipped);
     config.modules_in_block_to_quantize = layout.block.sequentialGroups
       .map((group) => group.filter((n) => !skipped.includes(n)))
       .filter((group) => group.length > 0);
   }
   return config;
+}
+
+/** One `dynamic` rule: a pattern matched from the start of a module name, first match wins. */
+export interface DynamicRule {
+  pattern: string;
+  /** "-:" rules leave the module unquantized. */
+  negative: boolean;
+  /** What a positive rule overrides. */
+  bits?: PackableBits;
+  groupSize?: number;
+  sym?: boolean;
+  descAct?: boolean;
 }
 
 /** The parts of a GPTQ quantization config the studio's reader needs. */
@@ -84,6 +148,59 @@ export interface GptqConfigInfo {
   sym: boolean;
   descAct: boolean;
   format: CheckpointFormat;
+  /** quantization_config.dynamic in order (GPTQModel, vLLM); empty when absent. */
+  dynamic: DynamicRule[];
+}
+
+/** Python's re.match on a module name (anchored at its start), for the patterns GPTQ configs use. */
+function matchesFromStart(pattern: string, name: string): boolean {
+  const re = new RegExp(pattern, 'y');
+  return re.test(name);
+}
+
+/**
+ * The config a module is quantized with: the first `dynamic` rule that matches its full name
+ * (e.g. "model.layers.3.self_attn.q_proj") decides, as GPTQModel and vLLM do; null when a
+ * negative rule leaves it unquantized.
+ */
+export function moduleQuantConfig(q: GptqConfigInfo, module: string): GptqConfigInfo | null {
+  for (const r of q.dynamic) {
+    if (!matchesFromStart(r.pattern, module)) continue;
+    if (r.negative) return null;
+    return { ...q, bits: r.bits ?? q.bits, groupSize: r.groupSize ?? q.groupSize, sym: r.sym ?? q.sym, descAct: r.descAct ?? q.descAct };
+  }
+  return q;
+}
+
+function parseDynamic(raw: unknown): DynamicRule[] {
+  if (raw === undefined || raw === null) return [];
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new RangeError('quantization_config.dynamic must be an object of pattern → overrides');
+  return Object.entries(raw as Record<string, unknown>).map(([key, value]) => {
+    const negative = key.startsWith('-:');
+    const pattern = key.replace(/^[+-]:/, '');
+    try {
+      new RegExp(pattern, 'y');
+    } catch (e) {
+      throw new RangeError(`quantization_config.dynamic pattern ${JSON.stringify(key)} is not a regular expression the studio can read (${(e as Error).message})`);
+    }
+    const o = (value ?? {}) as Record<string, unknown>;
+    if (typeof o !== 'object' || Array.isArray(o)) throw new RangeError(`quantization_config.dynamic[${JSON.stringify(key)}] must be an object`);
+    const rule: DynamicRule = { pattern, negative };
+    if (!negative) {
+      if (o.bits !== undefined) {
+        if (!isPackable(Number(o.bits))) throw new RangeError(`quantization_config.dynamic[${JSON.stringify(key)}].bits is ${JSON.stringify(o.bits)}; GPTQ checkpoints have 2, 3, 4 or 8 bits`);
+        rule.bits = Number(o.bits) as PackableBits;
+      }
+      if (o.group_size !== undefined) {
+        const g = Number(o.group_size);
+        if (!(g === -1 || (Number.isInteger(g) && g > 0))) throw new RangeError(`quantization_config.dynamic[${JSON.stringify(key)}].group_size is ${JSON.stringify(o.group_size)}`);
+        rule.groupSize = g;
+      }
+      if (o.sym !== undefined) rule.sym = o.sym !== false;
+      if (o.desc_act !== undefined) rule.descAct = o.desc_act === true;
+    }
+    return rule;
+  });
 }
 
 /** Reads config.json's quantization_config; null when there is none; throws on one we cannot read. */
@@ -103,5 +220,5 @@ export function parseGptqConfig(configJson: Record<string, unknown>): GptqConfig
   if (format !== 'gptq' && format !== 'gptq_v2') {
     throw new RangeError(`quantization_config.checkpoint_format is ${JSON.stringify(format)}; the studio reads "gptq" and "gptq_v2"`);
   }
-  return { bits, groupSize, sym: q.sym !== false, descAct: q.desc_act === true, format };
+  return { bits, groupSize, sym: q.sym !== false, descAct: q.desc_act === true, format, dynamic: parseDynamic(q.dynamic) };
 }

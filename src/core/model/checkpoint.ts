@@ -8,7 +8,7 @@ import { CheckpointError } from './checkpoint-error';
 import { parseModelConfig, type ModelConfig } from './config';
 import { basePrefixes, linearSpec, modelLayout, requiredTensors, type ModelLayout } from './architecture';
 import { readSafetensorsHeader, readTensorBytes, readTensorF32, shapeSize, type SafetensorsHeader, type TensorInfo } from './safetensors';
-import { parseGptqConfig, type GptqConfigInfo } from '../export/quant-config';
+import { moduleQuantConfig, parseGptqConfig, type GptqConfigInfo } from '../export/quant-config';
 import { gptqTensorShapes, readGptqLinear } from '../export/read-gptq';
 
 export const INDEX_FILE = 'model.safetensors.index.json';
@@ -105,10 +105,13 @@ export async function openCheckpoint(files: ByteSource[], options: OpenCheckpoin
   const embedDtype = tensors.get(modelLayout(config, prefix).embedTokens)?.dtype;
   const layout = modelLayout(config, prefix, embedDtype);
   const quantizedLinear = (name: string) => quantization !== null && tensors.has(name.replace(/\.weight$/, '.qweight'));
+  // A module's own config: `dynamic` rules may give it another width (mixed precision).
+  const configOf = (module: string) => moduleQuantConfig(quantization!, module) ?? quantization!;
   const required = requiredTensors(layout, config).flatMap((r) => {
     if (!r.name.endsWith('.weight') || !quantizedLinear(r.name)) return [r];
     const spec = layout.block.linears.find((l) => r.name.endsWith(`.${l.name}.weight`))!;
-    return gptqTensorShapes(r.name.slice(0, -'.weight'.length), spec.out, spec.in, quantization!);
+    const module = r.name.slice(0, -'.weight'.length);
+    return gptqTensorShapes(module, spec.out, spec.in, configOf(module));
   });
   for (const { name, shape } of required) {
     const info = tensors.get(name);
@@ -160,6 +163,15 @@ export async function openCheckpoint(files: ByteSource[], options: OpenCheckpoin
     return byName.get(file)!.read(headers.get(file)!.dataOffset + info.begin + offset, length);
   };
 
+  /** ", some linears 3/8-bit" when `dynamic` gives some quantized linears other widths. */
+  const otherWidths = () => {
+    const widths = new Set<number>();
+    for (const name of tensors.keys()) {
+      if (name.endsWith('.qweight')) widths.add(configOf(name.slice(0, -'.qweight'.length)).bits);
+    }
+    widths.delete(quantization!.bits);
+    return widths.size > 0 ? `, some linears ${[...widths].sort((a, b) => a - b).join('/')}-bit` : '';
+  };
   return {
     config,
     configJson,
@@ -176,7 +188,7 @@ export async function openCheckpoint(files: ByteSource[], options: OpenCheckpoin
     async readLinearWeight(block, linear) {
       const spec = linearSpec(layout, linear);
       const module = `${layout.blockPrefix(block)}${linear}`;
-      if (quantizedLinear(`${module}.weight`)) return readGptqLinear(rawTensor, module, spec.out, spec.in, quantization!);
+      if (quantizedLinear(`${module}.weight`)) return readGptqLinear(rawTensor, module, spec.out, spec.in, configOf(module));
       const W = await readTensor(`${module}.weight`);
       return spec.transposed ? transpose(W, spec.in, spec.out) : W; // [out, in]
     },
@@ -188,7 +200,7 @@ export async function openCheckpoint(files: ByteSource[], options: OpenCheckpoin
         hiddenSize: config.hiddenSize,
         parameters: requiredTensors(layout, config).reduce((s, r) => s + shapeSize(r.shape), 0),
         dtype: quantization
-          ? `GPTQ ${quantization.bits}-bit (other tensors ${dtypes.join(', ')})`
+          ? `GPTQ ${quantization.bits}-bit${otherWidths()} (other tensors ${dtypes.join(', ')})`
           : dtypes.length === 1 ? dtypes[0] : `mixed (${dtypes.join(', ')})`,
         files: [...headers.keys()],
         tokenizer: tokenizerJson !== null,

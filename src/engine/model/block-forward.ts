@@ -19,6 +19,7 @@
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { GpuMatrix } from '../../gpu/matrix';
 import type { Recorder } from '../../gpu/recorder';
+import { encodeCachedAttention, type LayerCache } from '../../gpu/kernels/attention-tiled';
 import {
   ELEMENTWISE,
   encodeAttention,
@@ -41,6 +42,11 @@ export interface BlockShape {
   seqlen: number;
   /** Total tokens (sequences × seqlen). */
   tokens: number;
+  /**
+   * Positions the RoPE tables cover and the sequence length their frequencies are computed for
+   * (default seqlen): a KV cache's capacity, whose tokens are at positions past seqlen.
+   */
+  ropePositions?: number;
 }
 
 export interface GpuLinear {
@@ -64,6 +70,11 @@ export interface BlockRunOptions {
   capture?: (linear: string, X: GpuMatrix) => void;
   /** Stop once every linear named here has been captured (out is then incomplete). */
   stopAfter?: ReadonlySet<string>;
+  /**
+   * Attend through this block's KV cache: the tokens (one sequence) are at positions cached,
+   * cached + 1, …; their keys and values are appended to the cache and they attend to all of it.
+   */
+  kv?: { cache: LayerCache; cached: number };
 }
 
 /** The elementwise op of an MLP's activation: gated y = act(y)·x, or plain y = act(y). */
@@ -113,7 +124,7 @@ export class BlockRunner {
       const key = JSON.stringify(rope);
       let table = byKey.get(key);
       if (!table) {
-        table = this.makeTable(rope, seqlen, spec.maxPositions);
+        table = this.makeTable(rope, shape.ropePositions ?? seqlen, spec.maxPositions);
         byKey.set(key, table);
         this.tables.push(table);
       }
@@ -220,16 +231,14 @@ export class BlockRunner {
       if (A.kNorm) norm(A.kNorm.name, this.m('kRaw'), k, hd);
     }
     const table = this.ropeTables[block.index];
+    const posBase = opts.kv?.cached ?? 0;
     if (rope && table) {
-      encodeRope(rec, q, qOff, spec.heads, hd, seqlen, table, limit, rope.dim);
-      encodeRope(rec, k, kOff, spec.kvHeads, hd, seqlen, table, limit, rope.dim);
+      encodeRope(rec, q, qOff, spec.heads, hd, seqlen, table, limit, rope.dim, posBase);
+      encodeRope(rec, k, kOff, spec.kvHeads, hd, seqlen, table, limit, rope.dim, posBase);
     }
-    encodeAttention(
-      rec,
-      { Q: q, qOff, K: k, kOff, V: v, vOff, heads: spec.heads, kvHeads: spec.kvHeads, headDim: hd, seqlen, scale: A.scale, window },
-      attn,
-      limit,
-    );
+    const heads = { heads: spec.heads, kvHeads: spec.kvHeads, headDim: hd, scale: A.scale, window };
+    if (opts.kv) encodeCachedAttention(rec, { Q: q, qOff, K: k, kOff, V: v, vOff, ...heads, cached: opts.kv.cached }, opts.kv.cache, attn, limit);
+    else encodeAttention(rec, { Q: q, qOff, K: k, kOff, V: v, vOff, ...heads, seqlen }, attn, limit);
     if (capture(attn, A.o)) return false;
     linear(attn, A.o, xn);
     residual(L.attnOutNorm?.name ?? null, pre ? null : L.attnNorm.name);

@@ -21,6 +21,7 @@ import {
 } from '../../gpu/kernels/forward';
 import { blockNorms, runEmbedScale, type ModelLayout, type NormSpec } from '../../core/model/architecture';
 import { BlockRunner, type BlockShape, type GpuBlock } from './block-forward';
+import { encodeHeadScores } from './lm-head';
 import { roundedToHalf } from '../../core/export/f16';
 import { HalfPatchBuilder, type HalfPatch } from './half-patch';
 
@@ -189,6 +190,8 @@ export function blockShape(spec: ModelSpec, seqlen: number, sequences: number): 
 }
 
 export interface TokenScores {
+  /** The LM head's input [T, embedDim] (final norm, then project_out, when the model has them), when asked for with keepNormed. */
+  normed?: Float32Array;
   /** −log p(next token) for every position whose next token is in the same sequence. */
   nll: Float64Array;
   /** How many positions were scored (seqlen − 1 per sequence). */
@@ -209,6 +212,23 @@ function uploadRows(rt: GpuRuntime, m: GpuMatrix, r0: number, values: Float32Arr
   const staging = new Float32Array(n * m.ld);
   for (let r = 0; r < n; r++) staging.set(values.subarray(r * m.cols, (r + 1) * m.cols), r * m.ld);
   rt.upload(m.buffer, r0 * m.ld * 4, staging);
+}
+
+/**
+ * One global matrix of `source` uploaded as stored, read piece by piece (no whole host copy).
+ * The caller releases it.
+ */
+export async function uploadGlobal(rt: GpuRuntime, spec: ModelSpec, source: GlobalWeights, m: GlobalMatrix, label: string): Promise<GpuMatrix> {
+  const [rows, cols] = globalShape(spec, m);
+  const out = rt.matrix(rows, cols, label);
+  try {
+    const perPiece = Math.max(1, Math.floor(GLOBAL_PIECE_BYTES / (cols * 4)));
+    for (let r0 = 0; r0 < rows; r0 += perPiece) uploadRows(rt, out, r0, await source.readRows(m, r0, Math.min(perPiece, rows - r0)));
+    return out;
+  } catch (e) {
+    if (!rt.isLost) rt.release(out);
+    throw e;
+  }
 }
 
 /** How GpuGlobals holds the values outside the blocks. */
@@ -378,11 +398,12 @@ export class GpuGlobals {
 
   /**
    * Records h [tokens, hidden] = the embeddings of ids (sequences of seqlen): E[id] · scale,
-   * through project_in, plus the learned position t mod seqlen + offset. An id outside the
+   * through project_in, plus the learned position positionBase + t mod seqlen + offset (positionBase:
+   * the tokens already in a KV cache). An id outside the
    * vocabulary raises `status`. Returns the temporary buffers, for the caller to release once the
    * recorder has finished.
    */
-  encodeEmbedding(rec: Recorder, ids: GPUBuffer, h: GpuMatrix, seqlen: number, status: StatusSlot): (GPUBuffer | GpuMatrix)[] {
+  encodeEmbedding(rec: Recorder, ids: GPUBuffer, h: GpuMatrix, seqlen: number, status: StatusSlot, positionBase = 0): (GPUBuffer | GpuMatrix)[] {
     const { rt, spec } = this;
     const limit = rt.bindingLimit;
     const T = h.rows;
@@ -401,7 +422,7 @@ export class GpuGlobals {
       const offset = spec.layout.positionOffset;
       const pos = rt.storage(T * 4, 'embed.positions');
       temps.push(pos);
-      rt.upload(pos, 0, Uint32Array.from({ length: T }, (_, t) => (t % seqlen) + offset));
+      rt.upload(pos, 0, Uint32Array.from({ length: T }, (_, t) => positionBase + (t % seqlen) + offset));
       encodeEmbed(rec, positions, pos, h, true, limit, status);
     }
     return temps;
@@ -419,6 +440,18 @@ export class GpuGlobals {
   }
 }
 
+/** What else a scoring pass does at the LM head (evaluation metrics beside the NLL). */
+export interface ScoreHooks {
+  /** Read the LM head's input [T, embedDim] back into TokenScores.normed. */
+  keepNormed?: boolean;
+  /**
+   * Records more work on each chunk of logits after its NLL, in the same command stream: `logits`
+   * holds tokens t0 … t0 + logits.rows − 1 ([rows, vocab], one binding, after the final softcap
+   * if the model has one); `normed` is the head's input [T, embedDim]; `targets` [T] the next token of each position (NO_TARGET at a sequence's end).
+   */
+  onLogits?: (rec: Recorder, logits: GpuMatrix, t0: number, normed: GpuMatrix, targets: GPUBuffer) => void;
+}
+
 /**
  * Runs sequences (each `seqlen` ids, concatenated) through the model and scores them: NLL of
  * each next token within its sequence, and the argmax at every position.
@@ -430,8 +463,9 @@ export function scoreSequences(
   ids: Uint32Array,
   seqlen: number,
   signal?: AbortSignal,
+  hooks: ScoreHooks = {},
 ): Promise<TokenScores> {
-  return rt.scoped('Forward pass', () => score(rt, globals, blocks, ids, seqlen, signal));
+  return rt.scoped('Forward pass', () => score(rt, globals, blocks, ids, seqlen, signal, hooks));
 }
 
 async function score(
@@ -440,7 +474,8 @@ async function score(
   blocks: BlockSource,
   ids: Uint32Array,
   seqlen: number,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  hooks: ScoreHooks,
 ): Promise<TokenScores> {
   const spec = globals.spec;
   const T = ids.length;
@@ -476,12 +511,30 @@ async function score(
     rec = rt.recorder('score.head');
     const head = encodeHeadInput(rt, rec, runner, globals, h);
     if (head.projected) temps.push(head.projected);
-    const logits = encodeHeadNll(rt, rec, globals, head.input, { targets: targetsBuf, nll: nllBuf, argmax: argmaxBuf, status });
-    const chunkRows = logits.rows;
-    rec.finish();
-    const lastRow = (T - 1) % chunkRows;
-    const lastLogits = await rt.readF32(logits.buffer, lastRow * logits.ld * 4, spec.vocab);
-    rt.release(logits);
+    const headIn = head.input;
+    let lastLogits: Float32Array;
+    let normed: Float32Array | undefined;
+    if (hooks.onLogits) {
+      // A divergence pass (src/engine/divergence.ts) needs whole vocabulary rows beside the
+      // original's: the LM head in chunks of tokens whose logits fit one binding.
+      const onLogits = hooks.onLogits;
+      const logits = encodeHeadNll(rt, rec, globals, headIn, { targets: targetsBuf, nll: nllBuf, argmax: argmaxBuf, status }, Infinity,
+        (chunk, t0) => onLogits(rec, chunk, t0, headIn, targetsBuf));
+      temps.push(logits);
+      rec.finish();
+      normed = hooks.keepNormed ? await rt.readMatrix(headIn) : undefined;
+      const lastRow = (T - 1) % logits.rows;
+      lastLogits = await rt.readF32(logits.buffer, lastRow * logits.ld * 4, spec.vocab);
+    } else {
+      // The LM head and the log-softmax a chunk of logits at a time (lm-head.ts).
+      const scores = encodeHeadScores(rt, rec, headIn, globals.head, spec.layout.logitSoftcap, {
+        targets: targetsBuf, nll: nllBuf, argmax: argmaxBuf, status: { buffer: status, slot: FORWARD_STATUS.targetOutOfRange },
+      });
+      temps.push(...scores.temps);
+      rec.finish();
+      normed = hooks.keepNormed ? await rt.readMatrix(headIn) : undefined;
+      lastLogits = await rt.readF32(scores.lastLogits, 0, spec.vocab);
+    }
     const flags = await rt.readU32(status, 0, FORWARD_STATUS_SLOTS);
     if (flags[FORWARD_STATUS.embedRowOutOfRange] || flags[FORWARD_STATUS.targetOutOfRange]) {
       throw new RangeError(`a token id is outside the model's vocabulary of ${spec.vocab} (flagged by the ` +
@@ -490,7 +543,7 @@ async function score(
     const nll32 = await rt.readF32(nllBuf, 0, T);
     const argmax = await rt.readU32(argmaxBuf, 0, T);
     const nll = Float64Array.from(nll32);
-    return { nll, scored: T - T / seqlen, argmax, lastLogits };
+    return { nll, scored: T - T / seqlen, argmax, lastLogits, normed };
   } finally {
     if (!rt.isLost) {
       runner.release();
@@ -499,7 +552,7 @@ async function score(
   }
 }
 
-/** Rows of logits that fit one binding. */
+/** Rows of whole-vocabulary logits that fit one storage binding (rows padded to 64 columns). */
 function maxLogitRows(rt: GpuRuntime, vocab: number): number {
   const ld = Math.ceil(vocab / 64) * 64;
   return Math.max(1, Math.min(65535, Math.floor(rt.bindingLimit / (ld * 4))));
@@ -537,8 +590,10 @@ export function encodeLogits(rec: Recorder, globals: GpuGlobals, headIn: GpuMatr
 /**
  * Records the NLL of every row's target and the argmax of every row of headIn [tokens, embedDim]
  * through the LM head, in chunks of rows whose logits fit one binding (at most `maxChunkBytes` of
- * logits when given). Returns the logits matrix holding the last chunk (the caller releases it
- * after the recorder has finished).
+ * logits when given); `onChunk` records more work on each chunk after its NLL, before the chunk
+ * is submitted. Returns the logits matrix holding the last chunk (the caller releases it after the
+ * recorder has finished). Whole vocabulary rows per chunk: for the hooks that need them (the
+ * divergence); plain scoring uses encodeHeadScores (lm-head.ts), whose chunks split the vocabulary.
  */
 export function encodeHeadNll(
   rt: GpuRuntime,
@@ -547,6 +602,7 @@ export function encodeHeadNll(
   headIn: GpuMatrix,
   out: { targets: GPUBuffer; nll: GPUBuffer; argmax: GPUBuffer; status: GPUBuffer },
   maxChunkBytes = Infinity,
+  onChunk?: (chunk: GpuMatrix, t0: number) => void,
 ): GpuMatrix {
   const { vocab } = globals.spec;
   const T = headIn.rows;
@@ -557,6 +613,7 @@ export function encodeHeadNll(
     const chunk = { ...logits, rows: Math.min(chunkRows, T - t0) };
     encodeLogits(rec, globals, headIn, t0, chunk, rt.bindingLimit);
     encodeNll(rec, chunk, out.targets, out.nll, out.argmax, t0, { buffer: out.status, slot: FORWARD_STATUS.targetOutOfRange });
+    onChunk?.(chunk, t0);
     rec.submit();
   }
   return logits;

@@ -79,6 +79,7 @@ const ropeKernel = defineKernel({
     headDim: 'u32',
     rotDim: 'u32',
     seqlen: 'u32',
+    posBase: 'u32',
   }),
   storage: ['rw', 'read'],
 });
@@ -222,7 +223,8 @@ export function encodeNorm(rec: Recorder, x: GpuMatrix, y: GpuMatrix, w: NormWei
 
 /**
  * Rotary embedding in place on `heads` heads (of headDim columns) starting at column colOff of x;
- * the first rotDim columns of each head rotate (the table's width: [seqlen, rotDim/2, 2]).
+ * the first rotDim columns of each head rotate (the table's width: [positions, rotDim/2, 2]).
+ * Row t is at position posBase + t mod seqlen (posBase: the tokens already in a KV cache).
  */
 export function encodeRope(
   rec: Recorder,
@@ -234,12 +236,13 @@ export function encodeRope(
   table: GPUBuffer,
   bindingLimit: number,
   rotDim = headDim,
+  posBase = 0,
 ): void {
   for (const s of rowSpans(0, x.rows, [x], bindingLimit)) {
     rec.dispatch(
       ropeKernel,
       { WG_X: ROPE_WG },
-      { rows: s.rows, rowStart: s.rowStart, winRow0: s.r0, ld: x.ld, colOff, heads, headDim, rotDim, seqlen },
+      { rows: s.rows, rowStart: s.rowStart, winRow0: s.r0, ld: x.ld, colOff, heads, headDim, rotDim, seqlen, posBase },
       [rowWindow(x, s.r0, s.n), { buffer: table }],
       [Math.ceil((heads * rotDim) / 2 / ROPE_WG), s.rows],
     );

@@ -24,6 +24,8 @@ export interface GgufSettings {
   staticGroups: boolean;
   /** Tokens per calibration / evaluation window (a sliding window llama.cpp lacks matters only when windows are longer). */
   seqlen: number;
+  /** A mixed-precision run's per-linear widths (RunSettings.moduleBits): no single GGUF type. */
+  moduleBits?: Record<string, number>;
 }
 
 export interface GgufPlan {
@@ -113,6 +115,10 @@ export function planGguf(
   }
   const tokenizer = tokenizerProblem(ckpt.tokenizerJson, ckpt.tokenizerConfigJson, config);
   if (tokenizer) return none(tokenizer);
+  if (settings.moduleBits && Object.keys(settings.moduleBits).length > 0) {
+    return none('a mixed-precision run has linears of several widths, and the GGUF export writes one block type per run ' +
+      '(one type per tensor is not done yet): no GGUF is written for it; the GPTQ checkpoint holds every width');
+  }
   const grid = gridMisfits(settings);
   if (grid.length > 0) {
     const suggestion = nearest(settings);

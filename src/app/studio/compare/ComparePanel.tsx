@@ -1,0 +1,147 @@
+import { lazy, Suspense, useId, useMemo } from 'react';
+import { bridge } from '../../bridge';
+import { ErrorNotice } from '../../components/ErrorNotice';
+import { useStudioStore } from '../../store';
+import { useModel, useRun, useSettings, useSweep, useSweepForm } from '../../store/hooks';
+import { parseStrategies, parseStrategy, strategyLabel } from '../../../core/sweep';
+import { fmtDuration } from '../chart-data';
+import { strategyPresets } from '../sweep-data';
+
+// The charts (and recharts with them) load once a sweep has something to show.
+const SweepResults = lazy(() => import('./SweepResults').then((m) => ({ default: m.SweepResults })));
+
+const update = (patch: Parameters<ReturnType<typeof useStudioStore.getState>['updateSweepForm']>[0]) => useStudioStore.getState().updateSweepForm(patch);
+
+/** The canonical label of a typed strategy, or the text as typed when it does not parse. */
+function canonical(text: string): string {
+  try {
+    return strategyLabel(parseStrategy(text));
+  } catch {
+    return text.trim();
+  }
+}
+
+/** The list with `label` added (at the end) or removed (every entry that means it). */
+function toggled(list: string, label: string, on: boolean): string {
+  const items = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const kept = items.filter((s) => canonical(s) !== label);
+  return (on ? [...kept, label] : kept).join(',');
+}
+
+/**
+ * "Compare strategies": several rounding strategies (the compact syntax, or the presets' boxes)
+ * on the studio's calibration and evaluation settings, over N calibration seeds; start and cancel,
+ * progress, then the results (the chart against bits per weight with its table, the per-layer
+ * curves, the sensitivity heatmap and a mixed-precision plan).
+ */
+export function ComparePanel() {
+  const model = useModel();
+  const run = useRun();
+  const settings = useSettings();
+  const form = useSweepForm();
+  const sweep = useSweep();
+  const ids = { list: useId(), seeds: useId(), sens: useId() };
+  const parsed = useMemo(() => {
+    try {
+      return { labels: parseStrategies(form.strategies).map(strategyLabel), error: null };
+    } catch (e) {
+      return { labels: [], error: (e as Error).message };
+    }
+  }, [form.strategies]);
+  const chosen = new Set(parsed.labels);
+  const presets = strategyPresets(settings.groupSize);
+  const active = sweep.status === 'running' || sweep.status === 'cancelling';
+  const runActive = run.status === 'running' || run.status === 'cancelling';
+  const seedsOk = Number.isInteger(form.seeds) && form.seeds >= 1 && form.seeds <= 16;
+  const blockers = [
+    model.status !== 'ready' ? 'load a model first' : null,
+    !settings.calibration ? 'choose a calibration text in the settings' : null,
+    settings.evaluations.length === 0 ? 'choose an evaluation text in the settings' : null,
+    parsed.error,
+    seedsOk ? null : 'seeds must be a whole number from 1 to 16',
+    runActive ? 'a run is in progress' : null,
+  ].filter((b): b is string => b !== null);
+  const passes = sweep.steps;
+  const hasResults = sweep.report !== null;
+
+  return (
+    <section className="panel compare-panel" data-testid="compare-panel">
+      <h2>Compare strategies</h2>
+      <p className="note">
+        Runs several rounding strategies on the same calibration windows (the settings above: windows, length, seed,
+        evaluation texts) and measures each against the original: perplexity, KL divergence and top-1 agreement, against
+        the bits per weight its file stores (scales, zeros and g_idx included). With more than one seed, each point
+        gets the range over seeds: two strategies whose ranges overlap differ by less than the calibration draw does.
+      </p>
+      <div className="control-group" role="group" aria-label="Strategies">
+        {presets.map((p) => (
+          <label key={p} className="check">
+            <input type="checkbox" checked={chosen.has(p)} disabled={active} data-testid={`preset-${p}`}
+              onChange={(e) => update({ strategies: toggled(form.strategies, p, e.target.checked) })} />
+            {p}
+          </label>
+        ))}
+      </div>
+      <div className="compare-form">
+        <label htmlFor={ids.list}>Strategies</label>
+        <input id={ids.list} type="text" className="strategy-list" value={form.strategies} disabled={active} data-testid="sweep-strategies"
+          spellCheck={false} aria-invalid={parsed.error !== null} aria-describedby={`${ids.list}-help`}
+          onChange={(e) => update({ strategies: e.target.value })} />
+        <label htmlFor={ids.seeds}>Seeds</label>
+        <input id={ids.seeds} type="number" min={1} max={16} step={1} value={Number.isFinite(form.seeds) ? form.seeds : ''} disabled={active} data-testid="sweep-seeds"
+          onChange={(e) => update({ seeds: e.target.value === '' ? Number.NaN : Number(e.target.value) })} />
+        <label className="check" htmlFor={ids.sens}>
+          <input id={ids.sens} type="checkbox" checked={form.sensitivity} disabled={active} data-testid="sweep-sensitivity"
+            onChange={(e) => update({ sensitivity: e.target.checked })} />
+          measure layer sensitivity (every linear at 2, 3, 4 and 8 bits, for a mixed-precision plan)
+        </label>
+      </div>
+      <p id={`${ids.list}-help`} className="note">
+        Comma-separated, each <code>[gptq:|rtn:|awq:]BITS[gGROUP][+asym][+act][+static][+mse][+dampF]</code>, e.g.{' '}
+        <code>4g128, rtn:4g128, awq:4g128, 3g128+asym</code>. RTN and AWQ share the GPTQ pass of their grid. AWQ is
+        measured for comparison only (no download).
+        {parsed.error === null && ` ${parsed.labels.length} ${parsed.labels.length === 1 ? 'strategy' : 'strategies'} × ${seedsOk ? form.seeds : '?'} ${form.seeds === 1 ? 'seed' : 'seeds'}.`}
+      </p>
+      {parsed.error !== null && <p className="field-error" data-testid="sweep-strategies-error">{parsed.error}</p>}
+      <div className="run-buttons">
+        <button type="button" className="primary" data-testid="sweep-start" disabled={active || blockers.length > 0} onClick={() => void bridge.startSweep()}>
+          Compare
+        </button>
+        <button type="button" data-testid="sweep-cancel" disabled={sweep.status !== 'running'} onClick={() => bridge.cancelSweep()}>
+          Cancel
+        </button>
+        {!active && blockers.length > 0 && parsed.error === null && (
+          <span className="note" data-testid="sweep-blocked">Cannot start: {blockers.join('; ')}.</span>
+        )}
+      </div>
+      <div className="progress" data-testid="sweep-progress" data-status={sweep.status} data-step={sweep.step} data-steps={sweep.steps}
+        data-results={sweep.results.length} aria-live="polite">
+        {active && (
+          <>
+            <p className="stage" data-testid="sweep-stage">{sweep.stageDetail}</p>
+            <div className="progress-bar">
+              <label>
+                <span>Step {Math.min(sweep.step + 1, Math.max(1, passes))} of {passes || '?'} (a pass quantizes once, then evaluates its strategies)</span>
+                <progress value={sweep.step + (sweep.phase === 'evaluating' ? 1 : sweep.total > 0 ? sweep.done / sweep.total : 0)} max={Math.max(1, passes)} />
+              </label>
+            </div>
+            <p className="times">
+              Elapsed {fmtDuration(sweep.elapsed)} · {sweep.results.length} of {sweep.labels.length * sweep.seeds} results
+            </p>
+          </>
+        )}
+        {sweep.status === 'cancelling' && <p data-testid="sweep-cancelling">Cancelling: stopping after the linear or pass in progress…</p>}
+        {sweep.status === 'cancelled' && <p data-testid="sweep-cancelled">Cancelled: nothing of this comparison is kept.</p>}
+        {sweep.status === 'done' && sweep.report && (
+          <p data-testid="sweep-done">Done in {fmtDuration(sweep.report.seconds)}: {sweep.report.sweep.strategies.length} strategies × {sweep.report.sweep.seeds.length} seeds.</p>
+        )}
+        {sweep.status === 'failed' && sweep.error && <ErrorNotice error={sweep.error} />}
+      </div>
+      {hasResults && (
+        <Suspense fallback={<p className="note">Loading the charts…</p>}>
+          <SweepResults />
+        </Suspense>
+      )}
+    </section>
+  );
+}

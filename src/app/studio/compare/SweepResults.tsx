@@ -1,0 +1,27 @@
+import { useModel, useSweep, useSweepForm } from '../../store/hooks';
+import { MixedPlanPanel } from './MixedPlanPanel';
+import { SensitivityHeatmap } from './SensitivityHeatmap';
+import { StrategyLayerChart } from './StrategyLayerChart';
+import { SweepChart } from './SweepChart';
+
+/** The last sweep's results: the strategies against bits per weight, their per-layer errors, the sensitivity map and a mixed-precision plan. */
+export function SweepResults() {
+  const sweep = useSweep();
+  const form = useSweepForm();
+  const model = useModel();
+  const report = sweep.report;
+  if (!report) return null;
+  const stale = !(model.status === 'ready' && model.loadId === sweep.modelLoadId);
+  return (
+    <div className={stale ? 'sweep-results stale' : 'sweep-results'} data-testid="sweep-results" data-stale={String(stale)}>
+      <p className={stale ? 'run-label stale' : 'run-label'} data-testid="sweep-label">
+        {sweep.modelName}{stale ? ' (a previous model)' : ''}: {report.sweep.strategies.length} strategies over seeds {report.sweep.seeds.join(', ')};
+        {' '}{report.settings.nsamples} calibration windows of {report.settings.seqlen} tokens; evaluated on {report.evaluations.map((e) => `${e.windows} windows of ${e.text}`).join(', ')}.
+      </p>
+      <SweepChart report={report} metric={form.metric} />
+      <StrategyLayerChart report={report} />
+      {report.sensitivity && <SensitivityHeatmap map={report.sensitivity} />}
+      {report.sensitivity && <MixedPlanPanel map={report.sensitivity} />}
+    </div>
+  );
+}

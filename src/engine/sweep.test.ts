@@ -1,0 +1,107 @@
+/**
+ * A strategy sweep on stories260K (src/engine/sweep.ts): three strategies that share one grid
+ * (GPTQ, RTN and AWQ on the same captured inputs), two seeds, the sensitivity map. Small windows:
+ * the sweep's logic is under test, not the model's quality.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeRuntime } from '../testing/node-gpu';
+import { folderSources } from '../testing/node-source';
+import { readCorpus, sharedModelDir, STORIES_260K } from '../testing/shared-models';
+import { parseStrategies, type SweepProgressEvent } from '../core/sweep';
+import { bitsPerWeight, storedBits } from '../core/export/bpw';
+import { runSweep, AWQ_NOT_EXPORTABLE } from './sweep';
+import type { GpuRuntime } from '../gpu/runtime';
+import { randomOptPostLn, sourcesOf } from '../testing/family-models';
+
+let rt: GpuRuntime;
+beforeAll(async () => {
+  rt = await nodeRuntime();
+});
+afterAll(() => rt?.destroy());
+
+describe('strategy sweep', () => {
+  it('runs each strategy over two seeds on shared windows, with error spreads, bits per weight, a front and the sensitivity map', async () => {
+    const events: SweepProgressEvent[] = [];
+    const report = await runSweep(rt, {
+      files: await folderSources(sharedModelDir(STORIES_260K)),
+      modelName: 'stories260K',
+      calibration: { name: 'calib', text: readCorpus('stories260K_generated_200_seed20251122.txt').slice(0, 20_000) },
+      evaluations: [{ name: 'aesop', text: readCorpus('aesop_fables_body_reflowed.txt').slice(0, 3000) }],
+      evalWindowLimit: 3,
+      gpuMemoryBudget: 2 ** 30,
+      base: { nsamples: 2, seqlen: 32, seed: 5 },
+      strategies: parseStrategies('4g32,rtn:4g32,awq:4g32'),
+      seeds: 2,
+      sensitivity: true,
+    }, { onProgress: (e) => events.push(e) });
+
+    const { sweep } = report;
+    expect(sweep.seeds).toEqual([5, 6]);
+    expect(sweep.strategies.map((s) => s.label)).toEqual(['gptq:4g32', 'rtn:4g32', 'awq:4g32']);
+    // One pass (the grid serves GPTQ, RTN and AWQ on the same captured inputs) per seed.
+    const steps = events.filter((e) => e.type === 'step' && e.phase === 'quantizing');
+    expect(steps.map((e) => (e as { labels: string[] }).labels.join(' '))).toEqual(['gptq:4g32 rtn:4g32 awq:4g32', 'gptq:4g32 rtn:4g32 awq:4g32']);
+    expect(events.filter((e) => e.type === 'result')).toHaveLength(6);
+    for (const s of sweep.strategies) {
+      expect(s.seeds.map((r) => r.seed)).toEqual([5, 6]);
+      for (const r of s.seeds) {
+        expect(r.perplexity.aesop).toBeGreaterThan(report.sweep.original.aesop);
+        expect(r.divergence.aesop!.kld_mean).toBeGreaterThan(0);
+        expect(r.layers).toHaveLength(35);
+      }
+      expect(s.summary.perplexity!.n).toBe(2);
+      expect(s.summary.perplexity!.min).toBeLessThanOrEqual(s.summary.perplexity!.max);
+    }
+    const [gptq4, rtn4, awq4] = sweep.strategies;
+    // RTN does not depend on the calibration: the same model for both seeds; its layer errors do.
+    expect(rtn4.seeds[0].perplexity).toEqual(rtn4.seeds[1].perplexity);
+    expect(rtn4.summary.perplexity!.sd).toBe(0);
+    expect(rtn4.seeds[0].layers[0].mse).not.toBe(rtn4.seeds[1].layers[0].mse);
+    expect(gptq4.seeds[0].perplexity.aesop).not.toBe(gptq4.seeds[1].perplexity.aesop);
+    // AWQ: never more output error than RTN on its own objective; o_proj (GQA) unscaled; comparison only.
+    for (const [j, l] of awq4.seeds[0].layers.entries()) {
+      if (l.name === 'self_attn.o_proj') expect(l.alpha).toBeNull();
+      else expect(l.alpha).toBeGreaterThanOrEqual(0);
+      if (l.alpha === null) expect(l.mse).toBe(rtn4.seeds[0].layers[j].mse);
+    }
+    expect(awq4.notExportable).toBe(AWQ_NOT_EXPORTABLE);
+    expect(gptq4.notExportable).toBeNull();
+    // Bits per weight from the layout: 4-bit g32 on stories260K (MLP padded 172 → 192).
+    const plan = sweep.plans['gptq:4g32'];
+    expect(plan.intermediate).toEqual({ from: 172, to: 192 });
+    const lin = (N: number, K: number, rows: number, cols: number) => ({ N, K, bits: 4, groupSize: 32, weights: rows * cols });
+    const block = [lin(64, 64, 64, 64), lin(32, 64, 32, 64), lin(32, 64, 32, 64), lin(64, 64, 64, 64), lin(192, 64, 172, 64), lin(192, 64, 172, 64), lin(64, 192, 64, 172)];
+    expect(gptq4.bpw).toBeCloseTo(bitsPerWeight(Array(5).fill(block).flat()), 12);
+    expect(storedBits({ N: 64, K: 64, bits: 4, groupSize: 32 })).toEqual({ qweight: 64 * 64 * 4, qzeros: 2 * 64 * 4, scales: 2 * 64 * 16, gIdx: 64 * 32, total: 16384 + 512 + 2048 + 2048 });
+    expect(gptq4.bpw).toBeGreaterThan(4);
+    expect(storedBits({ N: 64, K: 64, bits: 2, groupSize: 64 }).total).toBeLessThan(storedBits({ N: 64, K: 64, bits: 4, groupSize: 32 }).total);
+    expect([rtn4.bpw, awq4.bpw]).toEqual([gptq4.bpw, gptq4.bpw]);
+    // The front: at one bits per weight, the strategy of lowest mean perplexity alone.
+    const best = [...sweep.strategies].sort((a, b) => a.summary.perplexity!.mean - b.summary.perplexity!.mean)[0];
+    expect(sweep.front).toEqual([best.label]);
+    // The sensitivity map: every linear at 2, 3, 4 and 8 bits; 8 bits beats 2 bits everywhere.
+    const map = report.sensitivity!;
+    expect(map.label).toBe('gptq:4g32');
+    expect(map.linears).toHaveLength(35);
+    for (const l of map.linears) {
+      expect(Object.keys(l.mse).map(Number)).toEqual([2, 3, 4, 8]);
+      expect(l.mse[8]).toBeLessThan(l.mse[2]);
+    }
+    // At its own width the map holds the run's own GPTQ error.
+    expect(map.linears[0].mse[4]).toBe(gptq4.seeds[0].layers[0].mse);
+    expect(JSON.stringify(report)).not.toMatch(/NaN|Infinity/);
+  });
+
+  it('runs on a post-LN OPT with biases and project_in/out: AWQ scales out_proj after v_proj, every number finite', async () => {
+    const text = readCorpus('stories260K_generated_200_seed20251122.txt').slice(0, 8000);
+    const report = await runSweep(rt, {
+      files: sourcesOf(randomOptPostLn()), modelName: 'opt', calibration: { name: 'calib', text }, evaluations: [{ name: 'eval', text: text.slice(4000) }],
+      evalWindowLimit: 2, gpuMemoryBudget: 2 ** 30, base: { nsamples: 2, seqlen: 32, seed: 0 }, strategies: parseStrategies('4g32,awq:4g32'), seeds: 1,
+    });
+    const [gptq, awq] = report.sweep.strategies;
+    expect(awq.seeds[0].layers.find((l) => l.name === 'self_attn.out_proj')!.alpha).toBeGreaterThanOrEqual(0);
+    expect(awq.seeds[0].layers.find((l) => l.name === 'fc2')!.alpha).toBeGreaterThanOrEqual(0);
+    for (const s of [gptq, awq]) expect(s.seeds[0].divergence.eval!.kld_mean).toBeGreaterThan(0);
+    expect(JSON.stringify(report)).not.toMatch(/NaN|Infinity/);
+  });
+});

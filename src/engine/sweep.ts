@@ -1,0 +1,244 @@
+/**
+ * A strategy sweep (src/core/sweep.ts): several rounding strategies on the same calibration
+ * windows, over one or more calibration seeds, each measured by perplexity and divergence from the
+ * original on the same evaluation windows, against its bits per weight.
+ *
+ * Shared once: the checkpoint, its tokenization and windows, the tensor scan, the model's host
+ * weights, and the original model's evaluation (its perplexity and the final hidden states the
+ * divergence needs, src/engine/divergence.ts). Per seed, each pass (strategies on one grid:
+ * GPTQ, and RTN and AWQ on the same captured inputs) quantizes the model once, then each of its
+ * strategies' models is evaluated. RTN's weights do not depend on the calibration, so its model is
+ * evaluated with the first seed only (its perplexity is the same for every seed); its per-layer
+ * errors are measured with each seed. With `sensitivity`, the first GPTQ pass also measures every
+ * linear's output error at 2, 3, 4 and 8 bits on its captured inputs (the layer-sensitivity map).
+ */
+import type { GpuRuntime } from '../gpu/runtime';
+import { calibrationWindows } from '../core/model/calibration';
+import { RunCancelledError, type RunSettings } from '../core/run';
+import {
+  BPW_COVERS_TEXT,
+  strategyLabel,
+  strategySettings,
+  strategySummary,
+  sweepFront,
+  sweepPasses,
+  SWEEP_BITS,
+  type SensitivityMap,
+  type Strategy,
+  type StrategyResult,
+  type StrategySeedResult,
+  type SweepProgressEvent,
+  type SweepRunReport,
+} from '../core/sweep';
+import { bitsPerWeight, plannedLinears } from '../core/export/bpw';
+import { mlpLinears, type ExportPlan } from '../core/export/plan';
+import type { DivergenceStats } from '../core/divergence';
+import { loadModel, type LoadedModel } from './model/load-model';
+import { GpuGlobals } from './model/model-forward';
+import { padMlpWidth } from './model/pad-mlp';
+import { planRun } from './run-plan';
+import { quantizeModel, throwIfCancelled, weightKey, type QuantizedWeights } from './quantize-model';
+import { storedBlocks } from './evaluate';
+import { DivergenceReference } from './divergence';
+import { readRunInputs, RunInputError, scanForRun, shareableModelName, type RunInputs } from './run-model';
+
+export interface SweepInputs extends Pick<RunInputs, 'files' | 'modelName' | 'calibration' | 'evaluations' | 'evalWindowLimit' | 'gpuMemoryBudget'> {
+  /** Settings every strategy shares: nsamples, seqlen, trueSequential, seed (the first seed). */
+  base: Partial<RunSettings>;
+  strategies: Strategy[];
+  /** Calibration seeds: base.seed, base.seed + 1, … (at least 1). */
+  seeds: number;
+  /** Measure the layer-sensitivity map in the first GPTQ pass (first seed). */
+  sensitivity?: boolean;
+}
+
+export interface SweepHooks {
+  onProgress?: (e: SweepProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+/** Why an AWQ strategy has no download. */
+export const AWQ_NOT_EXPORTABLE =
+  'AWQ is measured for comparison only: its per-channel scales would have to be folded into the norms and ' +
+  'earlier linears for a GPTQ-format file, which the export does not do yet';
+
+/** The widths of the sensitivity map. */
+export const SENSITIVITY_WIDTHS = [...SWEEP_BITS];
+
+/** Runs a sweep to its report. Throws RunInputError on bad inputs, RunCancelledError when cancelled. */
+export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: SweepHooks = {}): Promise<SweepRunReport> {
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+  const emit = hooks.onProgress ?? (() => {});
+  const { strategies } = inputs;
+  if (strategies.length === 0) throw new RunInputError('give at least one strategy to compare');
+  if (!(Number.isInteger(inputs.seeds) && inputs.seeds >= 1)) throw new RunInputError(`seeds must be a whole number ≥ 1, got ${inputs.seeds}`);
+  const { ckpt, settings: base, calibIds, evalWindows } = await readRunInputs({ ...inputs, settings: inputs.base });
+  const passes = sweepPasses(strategies);
+  const labels = strategies.map(strategyLabel);
+  // Every pass must be possible (memory, something to quantize) before anything heavy runs.
+  for (const p of passes) {
+    const plan = planRun(ckpt, strategySettings(p.strategy, base), rt, inputs.gpuMemoryBudget);
+    if (plan.fitError) throw new RunInputError(`${p.members.map((i) => labels[i]).join(', ')}: ${plan.fitError}`);
+  }
+  const ranges = await scanForRun(ckpt, (e) => e.type === 'stage' && emit({ type: 'stage', stage: 'checking', detail: e.detail, elapsed: e.elapsed }), elapsed, hooks.signal);
+  const loaded = await loadModel(ckpt);
+  const seqlen = base.seqlen;
+  const texts = inputs.evaluations.map((e, i) => ({ name: e.name, windows: Uint32Array.from(evalWindows[i].flat()) }));
+
+  // GPU globals per (F16 or stored values, MLP width), made once and reused.
+  const globalsCache = new Map<string, GpuGlobals>();
+  const globalsFor = async (model: LoadedModel, half: boolean): Promise<GpuGlobals> => {
+    const key = `${half}|${model.spec.intermediate}`;
+    let g = globalsCache.get(key);
+    if (!g) {
+      g = await GpuGlobals.load(rt, model.spec, model.globals, { half });
+      globalsCache.set(key, g);
+    }
+    return g;
+  };
+  const references: DivergenceReference[] = [];
+  try {
+    // The original model, once: its perplexity and hidden states on every text.
+    const original: Record<string, number> = {};
+    for (const t of texts) {
+      throwIfCancelled(hooks.signal);
+      emit({ type: 'stage', stage: 'reference', detail: `the original model on ${t.name}: ${t.windows.length / seqlen} windows of ${seqlen} tokens`, elapsed: elapsed() });
+      const ref = await DivergenceReference.measure(rt, loaded, await globalsFor(loaded, false), loaded.block, t.windows, seqlen, base.nsamples, { signal: hooks.signal });
+      references.push(ref);
+      original[t.name] = ref.perplexity;
+    }
+    globalsCache.get(`false|${loaded.spec.intermediate}`)?.release();
+    globalsCache.delete(`false|${loaded.spec.intermediate}`);
+
+    const seeds = Array.from({ length: inputs.seeds }, (_, k) => base.seed + k);
+    const results: StrategySeedResult[][] = strategies.map(() => []);
+    const plans: Record<string, ExportPlan> = {};
+    const bpw: number[] = strategies.map(() => Number.NaN);
+    const notExportable: (string | null)[] = strategies.map(() => null);
+    const rtnEvaluation = new Map<number, Pick<StrategySeedResult, 'perplexity' | 'divergence'>>();
+    let sensitivity: SensitivityMap | null = null;
+    const sensitivityPass = inputs.sensitivity ? passes.findIndex((p) => p.members.some((i) => strategies[i].method === 'gptq')) : -1;
+    const steps = seeds.length * passes.length;
+    let step = 0;
+    for (const [si, seed] of seeds.entries()) {
+      const windows = Uint32Array.from(calibrationWindows(calibIds, base.nsamples, seqlen, seed).flat());
+      for (const [pi, pass] of passes.entries()) {
+        throwIfCancelled(hooks.signal);
+        const settings = { ...strategySettings(pass.strategy, base), seed };
+        const passLabels = pass.members.map((i) => labels[i]);
+        emit({ type: 'step', step, steps, seed, labels: passLabels, phase: 'quantizing', elapsed: elapsed() });
+        const plan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, ranges).export;
+        const { intermediate, unquantized, f16 } = plan;
+        const model = intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), intermediate.to) : loaded;
+        const measureSensitivity = si === 0 && pi === sensitivityPass;
+        const thisStep = step;
+        const q = await quantizeModel(rt, model, windows, settings, {
+          signal: hooks.signal,
+          onProgress: (e) => {
+            if (e.type === 'linear') emit({ type: 'linear', step: thisStep, done: e.done, total: e.total, elapsed: elapsed() });
+          },
+        }, {
+          skip: new Set(unquantized.map((u) => u.name)),
+          halfScales: f16,
+          awq: pass.awq,
+          sensitivityBits: measureSensitivity ? SENSITIVITY_WIDTHS : undefined,
+        });
+        if (measureSensitivity) sensitivity = sensitivityOf(q, plan, labels[pass.members.find((i) => strategies[i].method === 'gptq')!], ckpt.layout);
+        emit({ type: 'step', step, steps, seed, labels: passLabels, phase: 'evaluating', elapsed: elapsed() });
+        for (const i of pass.members) {
+          const s = strategies[i];
+          plans[labels[i]] = plan;
+          bpw[i] = bitsPerWeight(plannedLinears(ckpt.layout, plan, s.groupSize, () => s.bits));
+          notExportable[i] = s.method === 'awq' ? AWQ_NOT_EXPORTABLE : plan.refusal;
+          let measured = s.method === 'rtn' ? rtnEvaluation.get(i) : undefined;
+          if (!measured) {
+            const blocks = storedBlocks(model.block, (b, n) => weightOf(q, s.method, b, n), f16);
+            const globals = await globalsFor(model, f16);
+            const perplexity: Record<string, number | null> = {};
+            const divergence: Record<string, DivergenceStats | null> = {};
+            for (const [ti, t] of texts.entries()) {
+              const r = await references[ti].score(globals, blocks, { signal: hooks.signal });
+              perplexity[t.name] = r.perplexity;
+              divergence[t.name] = r.divergence;
+            }
+            measured = { perplexity, divergence };
+            if (s.method === 'rtn') rtnEvaluation.set(i, measured);
+          }
+          const result: StrategySeedResult = {
+            seed,
+            ...measured,
+            layers: q.layers.map((l) => ({
+              block: l.block,
+              name: l.name,
+              mse: s.method === 'gptq' ? l.gptq.mse : s.method === 'rtn' ? l.rtn.mse : l.awq!.mse,
+              ...(s.method === 'awq' ? { alpha: l.awq!.alpha } : {}),
+            })),
+          };
+          results[i].push(result);
+          emit({ type: 'result', label: labels[i], result, elapsed: elapsed() });
+        }
+        step++;
+      }
+    }
+    const first = texts[0].name;
+    const strategyResults: StrategyResult[] = strategies.map((s, i) => ({
+      label: labels[i],
+      strategy: s,
+      bpw: bpw[i],
+      notExportable: notExportable[i],
+      seeds: results[i],
+      summary: strategySummary(results[i], first),
+    }));
+    const summary = ckpt.summary();
+    return {
+      kind: 'sweep',
+      model: { name: shareableModelName(inputs.modelName), arch: summary.arch, blocks: summary.blocks, hiddenSize: summary.hiddenSize, parameters: summary.parameters, dtype: summary.dtype },
+      adapter: { ...rt.summary },
+      settings: base,
+      calibration: { text: inputs.calibration.name, tokens: calibIds.length },
+      evaluations: texts.map((t) => ({ text: t.name, seqlen, windows: t.windows.length / seqlen })),
+      sweep: { strategies: strategyResults, seeds, original, front: sweepFront(strategyResults), bpwCovers: BPW_COVERS_TEXT, plans },
+      sensitivity,
+      seconds: elapsed(),
+    };
+  } catch (e) {
+    if (hooks.signal?.aborted && !(e instanceof RunCancelledError)) throw new RunCancelledError();
+    throw e;
+  } finally {
+    if (!rt.isLost) {
+      for (const r of references) r.release();
+      for (const g of globalsCache.values()) g.release();
+    }
+  }
+}
+
+/** The weights a strategy's model uses for a linear (undefined: the linear stays as stored). */
+function weightOf(q: QuantizedWeights, method: Strategy['method'], b: number, name: string): Float32Array | undefined {
+  const key = weightKey(b, name);
+  // The codes dequantized on the host, one linear at a time (storedBlocks asks once per linear and block).
+  if (method === 'rtn') return q.rtn.get(key)?.Q;
+  if (method === 'awq') return q.awq.get(key);
+  return q.gptq.get(key)?.Q;
+}
+
+/** The sensitivity map of a pass that measured it. */
+export function sensitivityOf(q: QuantizedWeights, plan: ExportPlan, label: string, layout: Parameters<typeof plannedLinears>[0]): SensitivityMap {
+  const stored = new Map(plannedLinears(layout, plan, -1, () => 4).map((l) => [weightKey(l.block, l.name), l]));
+  return {
+    label,
+    widths: SENSITIVITY_WIDTHS,
+    linears: q.layers.map((l) => {
+      const s = stored.get(weightKey(l.block, l.name))!;
+      return {
+        block: l.block,
+        name: l.name,
+        rows: l.rows,
+        cols: l.cols,
+        N: s.N,
+        K: s.K,
+        mse: Object.fromEntries((l.sensitivity ?? []).map((x) => [x.bits, x.mse])),
+      };
+    }),
+  };
+}
