@@ -4,7 +4,8 @@
  * divergence changes no number); the RTN model's statistics agree with the f64 forward pass's on
  * the same weights; with the F16 globals the original keeps its own head; families whose head
  * reads a projected input (OPT's project_out) or whose logits are soft-capped (Gemma 3) give KLD 0
- * against themselves too.
+ * against themselves too; the sweep's DivergenceReference gives the streamed run's numbers (stored
+ * and F16 globals: fails when the run scores a quantized model with the original's head values).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRuntime } from '../testing/node-gpu';
@@ -17,7 +18,8 @@ import { forwardLogits, loadReferenceModel, setLinearWeight } from '../core/mode
 import { loadModel, type LoadedModel } from './model/load-model';
 import { quantizeModel, weightKey, type QuantizedWeights } from './quantize-model';
 import { perplexities, storedBlocks } from './evaluate';
-import { perplexitiesWithDivergence } from './divergence';
+import { DivergenceReference, perplexitiesWithDivergence } from './divergence';
+import { GpuGlobals } from './model/model-forward';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Checkpoint } from '../core/model/checkpoint';
 import { rtnReference } from '../core/rtn';
@@ -129,4 +131,29 @@ describe('divergence during evaluation', () => {
     expect(r.divergence.rtn.top1_agree).toBeGreaterThan(0.95);
     expect(r.divergence.rtn).toEqual(r.divergence.gptq);
   });
+
+  for (const half of [false, true]) {
+    it(`the sweep's DivergenceReference gives the streamed run's numbers${half ? ' (F16 globals)' : ''}`, async () => {
+      const windows = Uint32Array.from(evalIds.slice(0, 3).flat());
+      const run = await perplexitiesWithDivergence(rt, model, q, windows, seqlen, 2, { half });
+      const stored = await GpuGlobals.load(rt, model.spec, model.globals);
+      const globals = half ? await GpuGlobals.load(rt, model.spec, model.globals, { half: true }) : stored;
+      const ref = await DivergenceReference.measure(rt, model, stored, model.block, windows, seqlen, 2);
+      try {
+        expect(ref.perplexity).toBeCloseTo(run.perplexity.original, 4);
+        for (const v of ['rtn', 'gptq'] as const) {
+          const results = v === 'rtn' ? q.rtn : q.gptq;
+          const s = await ref.score(globals, storedBlocks(model.block, (b, n) => results.get(weightKey(b, n))?.Q, half));
+          expect(s.perplexity).toBeCloseTo(run.perplexity[v], 4);
+          const got = run.divergence[v];
+          for (const k of ['kld_mean', 'kld_p99', 'kld_max', 'dp_rms'] as const) expect(Math.abs(got[k] - s.divergence[k])).toBeLessThan(1e-4 * s.divergence[k] + 1e-7);
+          expect(got.top1_agree).toBe(s.divergence.top1_agree);
+        }
+      } finally {
+        ref.release();
+        stored.release();
+        if (half) globals.release();
+      }
+    });
+  }
 });
