@@ -9,6 +9,9 @@
  *                memory (never written to disk), random token windows for calibration and evaluation.
  * Prints figures; asserts nothing.
  *
+ * With --twin NAME: whole CLI runs on shape twins instead, peak RSS and GPU bytes and seconds per stage
+ * (bench/model-twins.ts; `npm run bench:model -- --twin smollm2`).
+ *
  * Run: npm run bench:model [-- --model stories|gpt2|all --nsamples N --seqlen L --blocks B
  *        --batch W --reps R --eval-windows E --bits B --group-size G --seed S]
  * --nsamples/--seqlen/--batch/--reps/--eval-windows apply to every model run; left out, each
@@ -26,6 +29,7 @@ import { loadModel, type LoadedModel } from '../src/engine/model/load-model';
 import {
   GpuGlobals,
   greedy,
+  hostGlobalWeights,
   scoreSequences,
   type BlockSource,
   type HostBlock,
@@ -43,6 +47,7 @@ import { defaultRunSettings, type ProgressEvent, type RunSettings } from '../src
 import { seededRandom } from '../src/core/random';
 import { describeAdapter } from '../src/gpu/device';
 import type { GpuRuntime } from '../src/gpu/runtime';
+import { twinMain, TwinUsageError, twinUsage } from './model-twins';
 
 const SHARED = new URL('../../shared/', import.meta.url);
 
@@ -215,12 +220,12 @@ function syntheticGpt2(blocks: number, seed: number): LoadedModel {
     weight: fillGaussian(new Float32Array(h), r, 0.02, 1),
     bias: fillGaussian(new Float32Array(h), r, 0.02),
   });
-  const globals = {
+  const globals = hostGlobalWeights(spec, {
     embed,
     positions: fillGaussian(new Float32Array(maxPositions * h), rand, 0.01),
     finalNorm: norm(rand),
     lmHead: embed,
-  };
+  });
   const shapes: Record<string, [number, number]> = {
     'attn.c_attn': [3 * h, h],
     'attn.c_proj': [h, h],
@@ -385,7 +390,7 @@ async function benchModel(rt: GpuRuntime, name: ModelName, p: Prepared, sizes: S
   {
     startPhase(rt);
     const ids = Uint32Array.from(p.forward.flat());
-    const globals = new GpuGlobals(rt, spec, p.model.globals);
+    const globals = await GpuGlobals.load(rt, spec, p.model.globals);
     try {
       const [, warm] = await timed(() => scoreSequences(rt, globals, p.model.block, ids, sizes.seqlen));
       const [, total] = await timed(async () => {
@@ -511,7 +516,13 @@ async function main() {
   }
 }
 
-main().catch((e) => {
+// --twin: whole CLI runs on shape twins (bench/model-twins.ts); otherwise the stages in process.
+const argv = process.argv.slice(2);
+(argv.some((a) => a.split('=')[0] === '--twin') ? twinMain(argv) : main()).catch((e) => {
+  if (e instanceof TwinUsageError) {
+    console.error(`${e.message}\n${twinUsage()}`);
+    process.exit(2);
+  }
   if (e instanceof UsageError) {
     console.error(`${e.message}\n${usage()}`);
     process.exit(2);

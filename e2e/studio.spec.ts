@@ -22,7 +22,7 @@ test.describe.configure({ timeout: 420_000 });
 
 const DEMO_DIR = path.resolve('public/demo');
 /** The keys of the CLI's report.json (src/core/report.ts). */
-const REPORT_KEYS = ['adapter', 'calibration', 'divergence', 'evaluations', 'export', 'gguf', 'layers', 'model', 'perplexity', 'seconds', 'settings', 'size'];
+const REPORT_KEYS = ['adapter', 'calibration', 'divergence', 'evaluations', 'export', 'gguf', 'layers', 'model', 'perplexity', 'resources', 'seconds', 'settings', 'size'];
 
 function trackErrors(page: Page): Error[] {
   const errors: Error[] = [];

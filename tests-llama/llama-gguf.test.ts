@@ -180,7 +180,7 @@ describe('GGUF in a real llama.cpp (CPU, offline)', () => {
         const prompt = windows[0].slice(0, PROMPT_TOKENS);
 
         const half = run.report.export.f16;
-        const globals = new GpuGlobals(rt, run.model.spec, run.model.globals, { half });
+        const globals = await GpuGlobals.load(rt, run.model.spec, run.model.globals, { half });
         const greedy = await ourGreedy(rt, globals, variantModels(run.model, run.weights, half).gptq.blocks, prompt, GREEDY_TOKENS).finally(() => globals.release());
 
         const measure = async (floatType: GgufFloatType, control = false) => {

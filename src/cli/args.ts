@@ -15,6 +15,8 @@ export interface CliOptions {
   settings: Omit<RunSettings, 'seqlen'> & { seqlen: number | null };
   /** Budget for the estimated peak GPU memory, in bytes. */
   gpuMemoryBudget: number;
+  /** Budget for the estimated peak host memory, in bytes; null: the machine's memory (quantize.ts). */
+  hostMemoryBudget: number | null;
   format: OutputFormat;
   /** Float type of the GGUF's embeddings, untied head and float linears (norms and biases are F32). */
   ggufFloat: 'F16' | 'F32';
@@ -95,12 +97,13 @@ Comparing strategies:
 
 Other:
   --gpu-memory MIB       refuse runs whose estimated GPU memory exceeds this (default ${DEFAULT_GPU_MEMORY_MIB})
+  --host-memory MIB      refuse runs whose estimated host memory exceeds this (default: the machine's memory)
   --help                 this text
 
 Environment: WGPU_BACKEND=vulkan|opengles (default opengles, which works on Mesa's llvmpipe without a GPU).
 Exit codes: 0 done, 1 the run failed, 2 bad flags or inputs, 130 cancelled (Ctrl-C; nothing written).`;
 
-const VALUE_FLAGS = ['--model', '--calibration', '--eval', '--out', '--nsamples', '--seqlen', '--seed', '--bits', '--group-size', '--damp', '--gpu-memory', '--format', '--gguf-float', '--sweep', '--seeds', '--target-bpw'];
+const VALUE_FLAGS = ['--model', '--calibration', '--eval', '--out', '--nsamples', '--seqlen', '--seed', '--bits', '--group-size', '--damp', '--gpu-memory', '--host-memory', '--format', '--gguf-float', '--sweep', '--seeds', '--target-bpw'];
 const BOOLEAN_FLAGS = ['--sym', '--asym', '--act-order', '--static-groups', '--no-true-sequential', '--mse', '--sensitivity', '--help'];
 /** Flags a sweep's strategies carry themselves. */
 const STRATEGY_FLAGS = ['--bits', '--group-size', '--sym', '--asym', '--act-order', '--static-groups', '--damp', '--mse'];
@@ -186,6 +189,7 @@ export function parseArgs(argv: string[]): CliOptions | null {
       mse: flags.has('--mse'),
     },
     gpuMemoryBudget: (get('--gpu-memory') === undefined ? DEFAULT_GPU_MEMORY_MIB : integer('--gpu-memory', get('--gpu-memory')!, 1)) * 2 ** 20,
+    hostMemoryBudget: get('--host-memory') === undefined ? null : integer('--host-memory', get('--host-memory')!, 1) * 2 ** 20,
     format,
     ggufFloat,
     sweep,

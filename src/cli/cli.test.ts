@@ -121,6 +121,9 @@ describe('runs', () => {
     expect(r.perplexity.original).toBeLessThan(r.perplexity.rtn);
     expect(r.adapter.featureLevel).toBeDefined();
     expect(r.seconds.total).toBeGreaterThan(0);
+    // The process's peak RSS (more than node itself holds at start) and the pool's peak GPU bytes.
+    expect(r.resources.peak_rss_bytes).toBeGreaterThan(20 * 2 ** 20);
+    expect(r.resources.peak_gpu_bytes).toBeGreaterThan(0);
     // Shared files name the model by its folder, never by the absolute path it was given.
     expect(r.model.name).toBe('stories260K');
     for (const file of ['report.json', 'README.md', 'config.json', 'quantize_config.json']) {

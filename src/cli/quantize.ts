@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile, readdir, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { totalmem } from 'node:os';
 import { writeAtomically } from './write-folder';
 import { HELP, parseArgs, UsageError } from './args';
 import { progressLine, sweepProgressLine } from './progress';
@@ -19,6 +20,30 @@ import type { RunPlan } from '../engine/run-plan';
 import { exportCheckpoint } from '../engine/export-checkpoint';
 import { exportGguf, exportImatrix } from '../engine/export-gguf';
 import { textFile, type ExportFile } from '../core/export/safetensors-writer';
+import { reportJson } from '../core/report';
+
+/** The process's peak resident set size so far, in bytes (maxRSS is in KiB). */
+function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/**
+ * A text file whose content is made when the file is written (after the files before it), not
+ * when the list of files is made.
+ */
+function lateTextFile(name: string, make: () => string): ExportFile {
+  let bytes: Uint8Array | null = null;
+  const made = () => (bytes ??= new TextEncoder().encode(make()));
+  return {
+    name,
+    get size() {
+      return made().length;
+    },
+    async *chunks() {
+      yield made();
+    },
+  };
+}
 
 /** A problem with the flags or inputs: exit code 2. */
 class InputError extends Error {}
@@ -119,7 +144,10 @@ async function main(argv: string[]): Promise<number> {
     const gguf = opts.format !== 'gptq';
     const gptq = opts.format !== 'gguf';
     const modelName = basename(resolve(opts.model));
-    const runInputs = { files, modelName, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget };
+    const runInputs = {
+      files, modelName, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget,
+      hostMemoryBudget: { bytes: opts.hostMemoryBudget ?? totalmem(), raise: opts.hostMemoryBudget === null ? 'a machine with more memory' : 'give --host-memory MIB if the machine has more' },
+    };
     const runHooks = {
       onProgress: reporter(),
       signal: abort.signal,
@@ -156,8 +184,11 @@ async function main(argv: string[]): Promise<number> {
       if (!gptq) report.size.quantizedBytes = file.size;
     }
     report.files = ['report.json', ...outputs.map((f) => f.name)];
-    outputs.unshift(textFile('report.json', `${JSON.stringify(report, null, 2)}\n`));
-    await writeAtomically(out, outputs);
+    // report.json is made after the other files are written, so that its peaks cover the export.
+    await writeAtomically(out, [...outputs, lateTextFile('report.json', () => {
+      report.resources = { peak_rss_bytes: peakRssBytes(), peak_gpu_bytes: rt.pool.stats.peakBytesAllocated };
+      return reportJson(report);
+    })]);
     process.stderr.write(`wrote ${outputs.map((f) => f.name).join(', ')} to ${out}\n`);
     return 0;
   } finally {

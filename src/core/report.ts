@@ -32,13 +32,47 @@ export interface RunReport {
    * the CLI writes only a GGUF; null without an export).
    */
   size: { originalBytes: number; quantizedBytes: number | null };
-  seconds: { calibration: number; quantization: number; evaluation: number; total: number };
+  seconds: {
+    calibration: number;
+    quantization: number;
+    evaluation: number;
+    total: number;
+    /**
+     * Where the quantization and evaluation seconds went (absent in reports of older versions):
+     * quantization stages summed over the blocks (embedding the windows, capture passes with the
+     * Hessians, GPTQ, RTN, output MSEs, the quantized forward), and the evaluation by model (each
+     * one's blocks and head), reading the original weights from the files, and the divergence
+     * (the original's and each quantized model's logits side by side; absent in older reports).
+     */
+    stages?: {
+      quantization: Record<'embedding' | 'capture' | 'gptq' | 'rtn' | 'outputMse' | 'forward', number>;
+      evaluation: Record<'reading' | 'original' | 'rtn' | 'gptq', number> & { divergence?: number };
+    };
+  };
   /** What the download will hold: format, padding, linears left unquantized (decided before the run), or why there is none. */
   export: ExportPlan;
   /** What the GGUF download will hold (block type, F16 linears), or why there is none (decided before the run; absent in reports of older versions). */
   gguf?: GgufPlan;
   /** The files the CLI wrote into --out (report.json included). */
   files?: string[];
+  /** What the run held at its peak (absent in reports of older versions). */
+  resources?: RunResources;
+}
+
+/**
+ * Peak memory of a run. Names as report.json spells them.
+ * - peak_gpu_bytes: the most bytes of GPU buffers the run's buffer pool held at once (buffers
+ *   the pool keeps for reuse included), from the start of the run to the report.
+ * - peak_rss_bytes: the CLI's peak resident set size of the whole process (node's
+ *   process.resourceUsage().maxRSS, which the OS keeps from the process start), measured after
+ *   every file of the run has been written. null in the studio: a page has no measure of its own
+ *   process's memory (performance.memory is Chrome's JavaScript heap only, without typed-array
+ *   buffers or the GPU process, and measureUserAgentSpecificMemory needs cross-origin isolation),
+ *   so no figure is given rather than a partial one.
+ */
+export interface RunResources {
+  peak_rss_bytes: number | null;
+  peak_gpu_bytes: number;
 }
 
 /** report.json's text, as the CLI writes it and the studio downloads it (two-space JSON, a final newline). */

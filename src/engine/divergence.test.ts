@@ -4,7 +4,8 @@
  * divergence changes no number); the RTN model's statistics agree with the f64 forward pass's on
  * the same weights; with the F16 globals the original keeps its own head; families whose head
  * reads a projected input (OPT's project_out) or whose logits are soft-capped (Gemma 3) give KLD 0
- * against themselves too.
+ * against themselves too; the sweep's DivergenceReference gives the streamed run's numbers (stored
+ * and F16 globals: fails when the run scores a quantized model with the original's head values).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRuntime } from '../testing/node-gpu';
@@ -16,11 +17,13 @@ import { divergenceOfWindows, divergenceStats } from '../core/divergence';
 import { forwardLogits, loadReferenceModel, setLinearWeight } from '../core/model/forward-reference';
 import { loadModel, type LoadedModel } from './model/load-model';
 import { quantizeModel, weightKey, type QuantizedWeights } from './quantize-model';
-import { perplexities } from './evaluate';
-import { perplexitiesWithDivergence } from './divergence';
+import { perplexities, storedBlocks } from './evaluate';
+import { DivergenceReference, perplexitiesWithDivergence } from './divergence';
+import { GpuGlobals } from './model/model-forward';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Checkpoint } from '../core/model/checkpoint';
-import type { GptqResult } from '../core/types';
+import { rtnReference } from '../core/rtn';
+import { PackedGptq, PackedQuant } from '../core/packed-quant';
 import { openCheckpoint } from '../core/model/checkpoint';
 import { randomGemma3, randomOptPostLn, sourcesOf, type ModelFiles } from '../testing/family-models';
 import { seededRandom } from '../testing/random';
@@ -44,42 +47,42 @@ beforeAll(async () => {
 });
 afterAll(() => rt?.destroy());
 
-/** Weights maps holding the model's own weights as "RTN" and "GPTQ". */
-async function sameWeights(m: LoadedModel): Promise<QuantizedWeights> {
-  const same: QuantizedWeights = { layers: [], rtn: new Map(), gptq: new Map(), hessianDiag: new Map(), awq: new Map(), seconds: 0 };
+/**
+ * The model with every linear's weights moved onto an 8-bit grid (RTN per row), and those codes as
+ * its "RTN" and "GPTQ" results: the quantized models the run makes from the codes are the original.
+ */
+async function onGrid(m: LoadedModel): Promise<{ model: LoadedModel; same: QuantizedWeights }> {
+  const same: QuantizedWeights = {
+    layers: [], rtn: new Map(), gptq: new Map(), hessianDiag: new Map(), awq: new Map(), seconds: 0,
+    stages: { embedding: 0, capture: 0, gptq: 0, rtn: 0, outputMse: 0, forward: 0 },
+  };
   for (let b = 0; b < m.spec.layers; b++) {
     for (const [name, l] of (await m.block(b)).linears) {
-      same.rtn.set(weightKey(b, name), l.W);
-      same.gptq.set(weightKey(b, name), { Q: l.W } as GptqResult);
+      const r = rtnReference(l.W, l.out, l.in, { bits: 8 });
+      same.rtn.set(weightKey(b, name), PackedQuant.of(r, 8));
+      same.gptq.set(weightKey(b, name), PackedGptq.of({ ...r, perm: null, loss: 0, percDampUsed: 0, damp: 0, fellBackToRtn: false, deadColumns: [] }, 8));
     }
   }
-  return same;
+  return { model: { ...m, block: storedBlocks(m.block, (b, n) => same.rtn.get(weightKey(b, n))?.Q, false) }, same };
 }
 
 describe('divergence during evaluation', () => {
   for (const [name, files] of [['gemma3_text (final softcap 5)', randomGemma3], ['post-LN opt (project_out to 32 < hidden 64)', randomOptPostLn]] as [string, () => ModelFiles][]) {
     it(`${name}: the original against itself gives KLD 0 and agreement 1`, async () => {
-      const m = await loadModel(await openCheckpoint(sourcesOf(files())));
+      const { model: m, same } = await onGrid(await loadModel(await openCheckpoint(sourcesOf(files()))));
       const rand = seededRandom(7);
       const windows = Uint32Array.from({ length: 3 * 16 }, () => Math.floor(rand() * m.spec.vocab));
-      const r = await perplexitiesWithDivergence(rt, m, await sameWeights(m), windows, 16, 2);
+      const r = await perplexitiesWithDivergence(rt, m, same, windows, 16, 2);
       expect(r.perplexity.gptq).toBe(r.perplexity.original);
       for (const v of ['rtn', 'gptq'] as const) expect(r.divergence[v]).toEqual({ kld_mean: 0, kld_p99: 0, kld_max: 0, top1_agree: 1, dp_rms: 0 });
     }, 120_000);
   }
 
   it('the original against itself: KLD 0, agreement 1, Δp 0, the same perplexity', async () => {
-    // Weights maps that hold the original's own weights for "RTN" and "GPTQ".
-    const same: QuantizedWeights = { ...q, rtn: new Map(), gptq: new Map() };
-    for (let b = 0; b < model.spec.layers; b++) {
-      const host = await model.block(b);
-      for (const [name, l] of host.linears) {
-        same.rtn.set(weightKey(b, name), l.W);
-        same.gptq.set(weightKey(b, name), { Q: l.W } as GptqResult);
-      }
-    }
+    // The original on an 8-bit grid, its codes as "RTN" and "GPTQ".
+    const { model: m, same } = await onGrid(model);
     // Passes of 2 windows: the last pass is short.
-    const r = await perplexitiesWithDivergence(rt, model, same, Uint32Array.from(evalIds.flat()), seqlen, 2);
+    const r = await perplexitiesWithDivergence(rt, m, same, Uint32Array.from(evalIds.flat()), seqlen, 2);
     expect(r.perplexity.rtn).toBe(r.perplexity.original);
     expect(r.perplexity.gptq).toBe(r.perplexity.original);
     for (const v of ['rtn', 'gptq'] as const) expect(r.divergence[v]).toEqual({ kld_mean: 0, kld_p99: 0, kld_max: 0, top1_agree: 1, dp_rms: 0 });
@@ -91,14 +94,15 @@ describe('divergence during evaluation', () => {
     const passes: string[] = [];
     const r = await perplexitiesWithDivergence(rt, model, q, windows, seqlen, 2, { onPass: (v, done, all) => passes.push(`${v} ${done}/${all}`) });
     expect(r.perplexity).toEqual(plain);
-    expect(passes).toEqual(['original', 'rtn', 'gptq'].flatMap((v) => [`${v} 2/5`, `${v} 4/5`, `${v} 5/5`]));
+    // The three models advance pass by pass side by side (streamed).
+    expect(passes).toEqual(['2/5', '4/5', '5/5'].flatMap((d) => ['original', 'rtn', 'gptq'].map((v) => `${v} ${d}`)));
 
     const ref = await loadReferenceModel(ckpt);
     const original = evalIds.map((w) => forwardLogits(ref, w));
     for (let b = 0; b < model.spec.layers; b++) {
       for (const l of ckpt.layout.block.linears) {
         // stories260K's MLP is not padded in this run (quantizeModel on the model as loaded).
-        setLinearWeight(ref, b, l.name, q.rtn.get(weightKey(b, l.name))!);
+        setLinearWeight(ref, b, l.name, q.rtn.get(weightKey(b, l.name))!.Q);
       }
     }
     const quantized = evalIds.map((w) => forwardLogits(ref, w));
@@ -119,19 +123,37 @@ describe('divergence during evaluation', () => {
   });
 
   it('with the F16 globals, the original is scored with its own head (KLD > 0 only from F16 values)', async () => {
-    const same: QuantizedWeights = { ...q, rtn: new Map(), gptq: new Map() };
-    for (let b = 0; b < model.spec.layers; b++) {
-      const host = await model.block(b);
-      for (const [name, l] of host.linears) {
-        same.rtn.set(weightKey(b, name), l.W);
-        same.gptq.set(weightKey(b, name), { Q: l.W } as GptqResult);
-      }
-    }
-    const r = await perplexitiesWithDivergence(rt, model, same, Uint32Array.from(evalIds.slice(0, 2).flat()), seqlen, 2, { half: true });
+    const { model: m, same } = await onGrid(model);
+    const r = await perplexitiesWithDivergence(rt, m, same, Uint32Array.from(evalIds.slice(0, 2).flat()), seqlen, 2, { half: true });
     // Every value rounded to F16 moves the distributions only a little.
     expect(r.divergence.rtn.kld_mean).toBeGreaterThan(0);
     expect(r.divergence.rtn.kld_mean).toBeLessThan(1e-4);
     expect(r.divergence.rtn.top1_agree).toBeGreaterThan(0.95);
     expect(r.divergence.rtn).toEqual(r.divergence.gptq);
   });
+
+  for (const half of [false, true]) {
+    it(`the sweep's DivergenceReference gives the streamed run's numbers${half ? ' (F16 globals)' : ''}`, async () => {
+      const windows = Uint32Array.from(evalIds.slice(0, 3).flat());
+      const run = await perplexitiesWithDivergence(rt, model, q, windows, seqlen, 2, { half });
+      const stored = await GpuGlobals.load(rt, model.spec, model.globals);
+      const globals = half ? await GpuGlobals.load(rt, model.spec, model.globals, { half: true }) : stored;
+      const ref = await DivergenceReference.measure(rt, model, stored, model.block, windows, seqlen, 2);
+      try {
+        expect(ref.perplexity).toBeCloseTo(run.perplexity.original, 4);
+        for (const v of ['rtn', 'gptq'] as const) {
+          const results = v === 'rtn' ? q.rtn : q.gptq;
+          const s = await ref.score(globals, storedBlocks(model.block, (b, n) => results.get(weightKey(b, n))?.Q, half));
+          expect(s.perplexity).toBeCloseTo(run.perplexity[v], 4);
+          const got = run.divergence[v];
+          for (const k of ['kld_mean', 'kld_p99', 'kld_max', 'dp_rms'] as const) expect(Math.abs(got[k] - s.divergence[k])).toBeLessThan(1e-4 * s.divergence[k] + 1e-7);
+          expect(got.top1_agree).toBe(s.divergence.top1_agree);
+        }
+      } finally {
+        ref.release();
+        stored.release();
+        if (half) globals.release();
+      }
+    });
+  }
 });

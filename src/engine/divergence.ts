@@ -2,15 +2,23 @@
  * Perplexity with the divergence of quantized models from the original (src/core/divergence.ts:
  * KLD, top-1 agreement, Δp), measured during evaluation without keeping any logits.
  *
- * How it is wired (one module, so the evaluation can be restructured around it):
+ * A run (perplexitiesWithDivergence) measures it inside the streamed evaluation
+ * (src/engine/evaluate.ts, StreamedEvaluation): the three models advance block by block on the
+ * same windows, and at the head of each pass (EvaluationHooks.atHead) the original's and each
+ * quantized model's logits are made for the same chunk of tokens, each with its own head values
+ * (the globals switched in place between the stored and the F16 ones), and shaders/divergence.wgsl
+ * scores the two chunks together; the 4 floats per token are read back after the pass into a
+ * DivergenceAccumulator per model.
+ *
+ * The strategy sweep (src/engine/sweep.ts), which evaluates many quantized models against one
+ * original, uses DivergenceReference instead:
  *   1. DivergenceReference.measure runs the ORIGINAL model over the text's windows, pass by pass
  *      as perplexity() does, and keeps the LM head's input [tokens, embedDim] of every pass on
  *      the host (embedding-sized, never vocabulary-sized).
  *   2. reference.score(variant) runs a quantized model over the same passes. At each chunk of its
  *      logits (model-forward's ScoreHooks.onLogits), the original's logits for the same rows are
  *      recomputed from the kept hidden states with the original's LM head (the same GEMM and final
- *      softcap, so the same values as in step 1) and shaders/divergence.wgsl scores the two chunks together; the
- *      4 floats per token are read back after the pass into a DivergenceAccumulator.
+ *      softcap, so the same values as in step 1) and scored beside the quantized chunk.
  * When the variant's globals are the F16 ones (an F16 export), the original's head is uploaded
  * once more beside them (its values as stored) and released with the reference.
  */
@@ -20,10 +28,11 @@ import { ELEMENTWISE, encodeElementwise, encodeLinear } from '../gpu/kernels/for
 import { DIVERGENCE_FIELDS, encodeDivergence } from '../gpu/kernels/divergence';
 import { DivergenceAccumulator, type DivergenceStats } from '../core/divergence';
 import type { ModelVariant } from '../core/run';
-import { GpuGlobals, scoreSequences, type BlockSource } from './model/model-forward';
+import { scoreSequences, uploadGlobal, type BlockSource, type GpuGlobals } from './model/model-forward';
+import { LOGITS_CHUNK_BYTES } from './model/lm-head';
 import type { LoadedModel } from './model/load-model';
 import { throwIfCancelled, type QuantizedWeights } from './quantize-model';
-import { forEachVariant, variantModels } from './evaluate';
+import { perplexities, type EvaluationSeconds, type HeadPass } from './evaluate';
 
 export interface PassHooks {
   signal?: AbortSignal;
@@ -97,13 +106,9 @@ export class DivergenceReference {
   }
 
   /** The original's LM head beside `globals`: theirs when they hold the stored values, else a copy of the stored head. */
-  private headFor(globals: GpuGlobals): GpuMatrix {
+  private async headFor(globals: GpuGlobals): Promise<GpuMatrix> {
     if (!globals.half) return globals.head;
-    if (!this.head) {
-      const { spec, globals: host } = this.model;
-      this.head = this.rt.matrix(spec.vocab, spec.embedDim, 'divergence.originalHead');
-      this.rt.uploadMatrix(this.head, host.lmHead);
-    }
+    this.head ??= await uploadGlobal(this.rt, this.model.spec, this.model.globals, 'lmHead', 'divergence.originalHead');
     return this.head;
   }
 
@@ -113,7 +118,7 @@ export class DivergenceReference {
    */
   async score(globals: GpuGlobals, blocks: BlockSource, hooks: PassHooks = {}): Promise<VariantScore> {
     const { rt, seqlen } = this;
-    const head = this.headFor(globals);
+    const head = await this.headFor(globals);
     const cap = this.model.spec.layout.logitSoftcap;
     const count = this.windows.length / seqlen;
     const acc = new DivergenceAccumulator();
@@ -161,10 +166,64 @@ export class DivergenceReference {
 /** The quantized models a run compares with the original. */
 export type QuantizedVariant = Exclude<ModelVariant, 'original'>;
 
+type QuantizedRecord<T> = Record<QuantizedVariant, T>;
+
+const QUANTIZED: readonly QuantizedVariant[] = ['rtn', 'gptq'];
+
 /**
- * perplexities() with the divergence: the original, RTN and GPTQ models on the same windows (see
- * variantModels for the values each uses), and the divergence of RTN and GPTQ from the original.
- * `onEach` hears each perplexity as it is measured, `onPass` each pass of windows.
+ * Records and reads back, at the head of one pass of the streamed evaluation, the divergence of
+ * the RTN and GPTQ models from the original on the pass's tokens, into `acc`. Logits are made a
+ * chunk of tokens at a time in whole vocabulary rows (the divergence kernel reduces a row at
+ * once): the original's chunk and one quantized model's beside it, at most LOGITS_CHUNK_BYTES
+ * together and one binding each.
+ */
+async function divergenceAtHead(rt: GpuRuntime, pass: HeadPass, vocab: number, acc: QuantizedRecord<DivergenceAccumulator>): Promise<void> {
+  const T = pass.windows * pass.seqlen;
+  const ld = Math.ceil(vocab / 64) * 64;
+  const byBinding = Math.floor(rt.bindingLimit / (ld * 4));
+  if (byBinding < 1) throw new RangeError(`the divergence needs one row of ${vocab} logits in one binding of ${rt.bindingLimit} bytes`);
+  const rows = Math.max(1, Math.min(T, byBinding, 65535, Math.floor(LOGITS_CHUNK_BYTES / 2 / (ld * 4))));
+  const original = rt.matrix(rows, vocab, 'divergence.originalLogits');
+  const quantized = rt.matrix(rows, vocab, 'divergence.quantizedLogits');
+  const values: QuantizedRecord<GPUBuffer> = {
+    rtn: rt.storage(T * DIVERGENCE_FIELDS * 4, 'divergence.rtn.values'),
+    gptq: rt.storage(T * DIVERGENCE_FIELDS * 4, 'divergence.gptq.values'),
+  };
+  try {
+    const rec = pass.recorder('eval.divergence');
+    for (let t0 = 0; t0 < T; t0 += rows) {
+      const n = Math.min(rows, T - t0);
+      const p = { ...original, rows: n };
+      const q = { ...quantized, rows: n };
+      pass.encodeLogits(rec, 'original', t0, p);
+      for (const v of QUANTIZED) {
+        pass.encodeLogits(rec, v, t0, q);
+        encodeDivergence(rec, p, q, pass.targets, values[v], t0);
+      }
+      rec.submit();
+    }
+    rec.finish();
+    for (const v of QUANTIZED) {
+      const out = await rt.readF32(values[v], 0, T * DIVERGENCE_FIELDS);
+      for (let t = 0; t < T; t++) {
+        if ((t + 1) % pass.seqlen === 0) continue; // the last position of a window predicts nothing
+        const o = t * DIVERGENCE_FIELDS;
+        acc[v].add(out[o], out[o + 1] === 1, out[o + 2], out[o + 3]);
+      }
+    }
+  } finally {
+    if (!rt.isLost) rt.release(original, quantized, values.rtn, values.gptq);
+  }
+}
+
+/**
+ * perplexities() with the divergence: the original, RTN and GPTQ models streamed block by block on
+ * the same windows (see variantModels for the values each uses), and the divergence of RTN and
+ * GPTQ from the original measured at the head of each pass. `onDivergence` hears each quantized
+ * model's divergence just before `onEach` hears its perplexity (both once the text is measured in
+ * full), `onPass` each pass of windows; `seconds` gets the evaluation's seconds added. Throws
+ * RunCancelledError when `signal` aborts (between blocks), RangeError on ids that are not whole
+ * windows or lie outside the vocabulary.
  */
 export async function perplexitiesWithDivergence(
   rt: GpuRuntime,
@@ -179,27 +238,24 @@ export async function perplexitiesWithDivergence(
     onDivergence?: (variant: QuantizedVariant, stats: DivergenceStats) => void;
     onPass?: (variant: ModelVariant, windowsDone: number, windows: number) => void;
     half?: boolean;
+    seconds?: EvaluationSeconds;
   } = {},
 ): Promise<{ perplexity: Record<ModelVariant, number>; divergence: Record<QuantizedVariant, DivergenceStats> }> {
-  const perplexity = {} as Record<ModelVariant, number>;
+  const acc: QuantizedRecord<DivergenceAccumulator> = { rtn: new DivergenceAccumulator(), gptq: new DivergenceAccumulator() };
   const divergence = {} as Record<QuantizedVariant, DivergenceStats>;
-  let reference: DivergenceReference | null = null;
-  try {
-    await forEachVariant(rt, model, variantModels(model, q, hooks.half === true), async (variant, globals, blocks) => {
-      const passHooks = { signal: hooks.signal, onPass: (done: number, all: number) => hooks.onPass?.(variant, done, all) };
-      if (variant === 'original') {
-        reference = await DivergenceReference.measure(rt, model, globals, blocks, windows, seqlen, windowsPerPass, passHooks);
-        perplexity.original = reference.perplexity;
-      } else {
-        const s = await reference!.score(globals, blocks, passHooks);
-        perplexity[variant] = s.perplexity;
-        divergence[variant] = s.divergence;
-        hooks.onDivergence?.(variant, s.divergence);
+  const perplexity = await perplexities(rt, model, q, windows, seqlen, windowsPerPass, {
+    signal: hooks.signal,
+    half: hooks.half,
+    seconds: hooks.seconds,
+    onPass: hooks.onPass,
+    atHead: (pass) => divergenceAtHead(rt, pass, model.spec.vocab, acc),
+    onEach: (variant, value) => {
+      if (variant !== 'original') {
+        divergence[variant] = acc[variant].stats();
+        hooks.onDivergence?.(variant, divergence[variant]);
       }
-      hooks.onEach?.(variant, perplexity[variant]);
-    });
-  } finally {
-    (reference as DivergenceReference | null)?.release();
-  }
+      hooks.onEach?.(variant, value);
+    },
+  });
   return { perplexity, divergence };
 }

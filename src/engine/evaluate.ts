@@ -6,14 +6,38 @@
  * The three models a run compares: the original with the checkpoint's values as stored, and the
  * RTN and GPTQ models with the values the exported file holds: with an F16 export every value
  * outside the quantized linears (embeddings, norms, biases, full-precision linears) rounded to
- * F16, and the quantized linears dequantized from F16 scales (quantizeModel's halfScales).
+ * F16, and the quantized linears dequantized from their codes and F16 scales (quantizeModel's
+ * halfScales).
+ *
+ * The run evaluates the three streamed block by block (perplexities, StreamedEvaluation), as the
+ * quantization runs: a pass of windows is embedded once, then each block's original weights are
+ * read once and the three models run through it one after the other, the RTN and GPTQ blocks made
+ * on the GPU from the codes; at the head each model's NLL is computed on the same windows. The GPU
+ * holds one block of weights, one set of globals (switched in place between the stored and the F16
+ * values, src/engine/model/half-patch.ts) and three hidden-state matrices per pass.
  */
 import type { GpuRuntime } from '../gpu/runtime';
-import { GpuGlobals, scoreSequences, type BlockSource, type HostBlock } from './model/model-forward';
-import { withWeights, type LoadedModel } from './model/load-model';
+import type { GpuMatrix } from '../gpu/matrix';
+import type { Recorder } from '../gpu/recorder';
+import { FORWARD_STATUS, FORWARD_STATUS_SLOTS, NO_TARGET } from '../gpu/kernels/forward';
+import {
+  blockShape,
+  encodeHeadInput,
+  encodeLogits,
+  GpuGlobals,
+  releaseBlock,
+  scoreSequences,
+  uploadBlock,
+  type BlockSource,
+} from './model/model-forward';
+import { BlockRunner, type GpuBlock } from './model/block-forward';
+import { encodeHeadScores } from './model/lm-head';
+import type { LoadedModel } from './model/load-model';
+import { releaseCodes, sharedValues, uploadQuantizedBlock } from './model/variant-block';
 import { throwIfCancelled, weightKey, type QuantizedWeights } from './quantize-model';
 import type { ModelVariant } from '../core/run';
-import { roundedToHalf } from '../core/export/f16';
+
+export const VARIANTS: readonly ModelVariant[] = ['original', 'rtn', 'gptq'];
 
 export async function perplexity(
   rt: GpuRuntime,
@@ -41,41 +65,22 @@ export async function perplexity(
   return Math.exp(sum / scored);
 }
 
-/** Every Float32Array in a host block rounded to F16 (shared arrays stay shared), except those in `keep`. */
-function halfBlock(host: HostBlock, keep: ReadonlySet<Float32Array>): HostBlock {
-  const done = new Map<Float32Array, Float32Array>();
-  const walk = (v: unknown): unknown => {
-    if (v instanceof Float32Array) {
-      if (keep.has(v)) return v;
-      let r = done.get(v);
-      if (!r) done.set(v, (r = roundedToHalf(v)));
-      return r;
-    }
-    if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, walk(x)]));
-    if (Array.isArray(v)) return v.map(walk);
-    if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    }
-    return v;
-  };
-  return walk(host) as HostBlock;
-}
-
 /**
  * A block source with the given linears' weights swapped in and, with `half`, every other value
  * of the block (norms, biases, the linears not swapped) rounded to F16 as the export stores it.
+ * `weights` is asked once per linear and block.
  */
 export function storedBlocks(base: BlockSource, weights: (b: number, linear: string) => Float32Array | undefined, half: boolean): BlockSource {
-  const swapped = withWeights(base, weights);
-  if (!half) return swapped;
   return async (b) => {
-    const host = await swapped(b);
-    const keep = new Set<Float32Array>();
+    const host = await base(b);
+    const swapped = new Map<string, Float32Array>();
     for (const name of host.linears.keys()) {
       const w = weights(b, name);
-      if (w) keep.add(w);
+      if (w) swapped.set(name, w);
     }
-    return halfBlock(host, keep);
+    const shared = sharedValues(host, (name) => swapped.has(name), half);
+    const linears = new Map([...shared.linears].map(([name, l]) => [name, { ...l, W: swapped.get(name) ?? l.W }]));
+    return { linears, norms: shared.norms };
   };
 }
 
@@ -87,14 +92,15 @@ export interface VariantModel {
 }
 
 /**
- * The three models a run compares: the checkpoint's as stored, and the RTN and GPTQ models as the
- * export holds them (`half`: every value F16, ExportPlan.f16).
+ * The three models a run compares as host block sources: the checkpoint's as stored, and the RTN
+ * and GPTQ models as the export holds them (`half`: every value F16, ExportPlan.f16), their
+ * weights dequantized on the host from the codes, one linear at a time. Generation runs on these.
  */
 export function variantModels(model: LoadedModel, q: QuantizedWeights, half: boolean): Record<ModelVariant, VariantModel> {
   return {
     original: { blocks: model.block, half: false },
-    rtn: { blocks: storedBlocks(model.block, (b, n) => q.rtn.get(weightKey(b, n)), half), half },
-    gptq: { blocks: storedBlocks(model.block, (b, n) => q.gptq.get(weightKey(b, n))?.Q as Float32Array | undefined, half), half },
+    rtn: { blocks: storedBlocks(model.block, (b, n) => q.rtn.get(weightKey(b, n))?.Q, half), half },
+    gptq: { blocks: storedBlocks(model.block, (b, n) => q.gptq.get(weightKey(b, n))?.Q, half), half },
   };
 }
 
@@ -112,12 +118,12 @@ export async function forEachVariant(
   let globals: GpuGlobals | null = null;
   let half = false;
   try {
-    for (const variant of ['original', 'rtn', 'gptq'] as const) {
+    for (const variant of VARIANTS) {
       const v = variants[variant];
       if (!globals || half !== v.half) {
         globals?.release();
         globals = null;
-        globals = new GpuGlobals(rt, model.spec, model.globals, { half: v.half });
+        globals = await GpuGlobals.load(rt, model.spec, model.globals, { half: v.half });
         half = v.half;
       }
       await fn(variant, globals, v.blocks);
@@ -128,9 +134,244 @@ export async function forEachVariant(
 }
 
 /**
+ * What the evaluation offers at the LM head of each pass, with the three models' final hidden
+ * states side by side (for measures that compare the quantized models with the original, such as
+ * KL divergence, without running any model again).
+ */
+export interface HeadPass {
+  /** The pass: its first window, its windows, and their length; T = windows · seqlen rows. */
+  firstWindow: number;
+  windows: number;
+  seqlen: number;
+  /** Next-token targets [T] u32 on the GPU (NO_TARGET at each window's last position). */
+  targets: GPUBuffer;
+  /** The LM head's input of each model [T, embedDim]: final norm and project_out applied. */
+  inputs: Record<ModelVariant, GpuMatrix>;
+  /**
+   * Records the logits of `variant` for head-input rows [t0, t0 + out.rows) into out [rows, vocab]
+   * (one binding): its head with its own values (the stored or the F16 ones), softcapped where the
+   * family says so. Work recorded after it sees the globals switched to that variant's values.
+   */
+  encodeLogits(rec: Recorder, variant: ModelVariant, t0: number, out: GpuMatrix): void;
+  /** A recorder on the evaluation's device, for the hook's own work. */
+  recorder(label: string): Recorder;
+}
+
+/**
+ * Seconds of the evaluation by model (their blocks and heads, the GPU awaited after each), of
+ * reading the original weights, and of the atHead hook (the divergence, src/engine/divergence.ts).
+ */
+export type EvaluationSeconds = Record<ModelVariant | 'reading' | 'divergence', number>;
+
+export interface EvaluationHooks {
+  signal?: AbortSignal;
+  /** Hears each model's perplexity on the text once measured. */
+  onEach?: (variant: ModelVariant, value: number) => void;
+  /** Hears each finished pass, for each model: windows scored so far, of all. */
+  onPass?: (variant: ModelVariant, windowsDone: number, windows: number) => void;
+  /** Called at the head of each pass (see HeadPass), after the NLL is recorded; awaited. */
+  atHead?: (pass: HeadPass) => Promise<void> | void;
+}
+
+/**
+ * The three models of a run on one GPU, streamed block by block (see the module comment). Open it
+ * once, measure any number of texts, release it.
+ */
+export class StreamedEvaluation {
+  /** Seconds spent so far, by model (see EvaluationSeconds). */
+  readonly seconds: EvaluationSeconds = { reading: 0, original: 0, rtn: 0, gptq: 0, divergence: 0 };
+
+  private constructor(
+    private readonly rt: GpuRuntime,
+    private readonly model: LoadedModel,
+    private readonly q: QuantizedWeights,
+    /** The RTN and GPTQ models use the F16 values (an F16 export). */
+    private readonly half: boolean,
+    private readonly globals: GpuGlobals,
+  ) {}
+
+  /** Uploads the weights outside the blocks (stored values, and the F16 ones beside them when `half`). */
+  static async open(rt: GpuRuntime, model: LoadedModel, q: QuantizedWeights, half: boolean): Promise<StreamedEvaluation> {
+    const globals = await GpuGlobals.load(rt, model.spec, model.globals, { switchable: half });
+    return new StreamedEvaluation(rt, model, q, half, globals);
+  }
+
+  /**
+   * Perplexity of the three models on `windows` (whole windows of `seqlen` ids), `windowsPerPass`
+   * windows at a time. Throws RunCancelledError when `signal` aborts (between blocks), RangeError
+   * on ids that are not whole windows or lie outside the vocabulary.
+   */
+  async perplexities(windows: Uint32Array, seqlen: number, windowsPerPass: number, hooks: EvaluationHooks = {}): Promise<Record<ModelVariant, number>> {
+    const count = windows.length / seqlen;
+    if (!Number.isInteger(count) || count === 0) throw new RangeError(`${windows.length} ids are not whole windows of ${seqlen}`);
+    if (seqlen > this.model.spec.maxPositions) throw new RangeError(`windows of ${seqlen} tokens exceed the model's context of ${this.model.spec.maxPositions}`);
+    const sums = { original: 0, rtn: 0, gptq: 0 };
+    let scored = 0;
+    for (let w0 = 0; w0 < count; w0 += windowsPerPass) {
+      throwIfCancelled(hooks.signal);
+      const n = Math.min(windowsPerPass, count - w0);
+      const nll = await this.pass(windows.subarray(w0 * seqlen, (w0 + n) * seqlen), seqlen, w0, hooks);
+      // Summed in token order per model, as perplexity() sums each model's passes.
+      for (const v of VARIANTS) for (const x of nll[v]) sums[v] += x;
+      scored += n * (seqlen - 1);
+      for (const v of VARIANTS) hooks.onPass?.(v, w0 + n, count);
+    }
+    const out = {} as Record<ModelVariant, number>;
+    for (const v of VARIANTS) {
+      out[v] = Math.exp(sums[v] / scored);
+      hooks.onEach?.(v, out[v]);
+    }
+    return out;
+  }
+
+  /** One pass of windows through the three models: each one's NLL per token [T] (f32 values). */
+  private async pass(ids: Uint32Array, seqlen: number, firstWindow: number, hooks: EvaluationHooks): Promise<Record<ModelVariant, Float32Array>> {
+    const { rt, model, q, half, globals } = this;
+    const { spec } = model;
+    const T = ids.length;
+    const idsBuf = rt.storage(T * 4, 'eval.ids');
+    rt.upload(idsBuf, 0, ids);
+    const targets = new Uint32Array(T);
+    for (let t = 0; t < T; t++) targets[t] = (t + 1) % seqlen === 0 ? NO_TARGET : ids[t + 1];
+    const targetsBuf = rt.storage(T * 4, 'eval.targets');
+    rt.upload(targetsBuf, 0, targets);
+    const status = rt.storage(FORWARD_STATUS_SLOTS * 4, 'eval.status');
+    const argmax = rt.storage(T * 4, 'eval.argmax');
+    const nll = {} as Record<ModelVariant, GPUBuffer>;
+    const h = {} as Record<ModelVariant, GpuMatrix>;
+    const inputs = {} as Record<ModelVariant, GpuMatrix>;
+    const temps: (GPUBuffer | GpuMatrix | null)[] = [idsBuf, targetsBuf, status, argmax];
+    for (const v of VARIANTS) {
+      nll[v] = rt.storage(T * 4, `eval.${v}.nll`);
+      h[v] = rt.matrix(T, spec.hidden, `eval.${v}.h`);
+      temps.push(nll[v]);
+    }
+    let spare = rt.matrix(T, spec.hidden, 'eval.spare');
+    const runner = new BlockRunner(rt, blockShape(spec, seqlen, T / seqlen));
+    const time = async (what: keyof EvaluationSeconds, fn: () => Promise<void>) => {
+      const t = performance.now();
+      await fn();
+      this.seconds[what] += (performance.now() - t) / 1000;
+    };
+    try {
+      // The embeddings: the original's with the stored values, the quantized models' (the same for both) with the F16 ones.
+      let rec = rt.recorder('eval.embed');
+      rec.clear(status);
+      const embedStatus = { buffer: status, slot: FORWARD_STATUS.embedRowOutOfRange };
+      if (half) globals.encodeValues(rec, false);
+      temps.push(...globals.encodeEmbedding(rec, idsBuf, h.original, seqlen, embedStatus));
+      if (half) {
+        globals.encodeValues(rec, true);
+        temps.push(...globals.encodeEmbedding(rec, idsBuf, h.rtn, seqlen, embedStatus));
+      } else {
+        rec.copy(h.original.buffer, 0, h.rtn.buffer, 0, h.rtn.buffer.size);
+      }
+      rec.copy(h.rtn.buffer, 0, h.gptq.buffer, 0, h.gptq.buffer.size);
+      rec.finish();
+
+      for (let b = 0; b < spec.layers; b++) {
+        throwIfCancelled(hooks.signal);
+        const t = performance.now();
+        const original = await model.block(b);
+        this.seconds.reading += (performance.now() - t) / 1000;
+        /** Runs model v through block b: its weights uploaded (or made) into `rec`, the block, then released. */
+        const run = (v: ModelVariant, upload: (rec: Recorder) => { block: GpuBlock; release: () => void }) => time(v, async () => {
+          const rec = rt.recorder(`eval.block${b}.${v}`);
+          const made = upload(rec);
+          try {
+            runner.encode(rec, h[v], spare, made.block);
+            rec.finish();
+            await rt.idle();
+          } finally {
+            if (!rt.isLost) made.release();
+          }
+          [h[v], spare] = [spare, h[v]];
+        });
+        await run('original', () => {
+          const block = uploadBlock(rt, spec, original, b);
+          return { block, release: () => releaseBlock(rt, block) };
+        });
+        const shared = sharedValues(original, (name) => q.gptq.has(weightKey(b, name)) || q.rtn.has(weightKey(b, name)), half);
+        for (const v of ['rtn', 'gptq'] as const) {
+          const results = v === 'rtn' ? q.rtn : q.gptq;
+          await run(v, (rec) => {
+            const { block, temps: codes } = uploadQuantizedBlock(rt, rec, spec, shared, b, (name) => results.get(weightKey(b, name)));
+            return {
+              block,
+              release: () => {
+                releaseBlock(rt, block);
+                for (const c of codes) releaseCodes(rt, c);
+              },
+            };
+          });
+        }
+      }
+
+      // The head: each model's input, its NLL, then the hook with the three side by side.
+      const out = {} as Record<ModelVariant, Float32Array>;
+      for (const v of VARIANTS) {
+        await time(v, async () => {
+          rec = rt.recorder(`eval.head.${v}`);
+          if (half) globals.encodeValues(rec, v !== 'original');
+          const head = encodeHeadInput(rt, rec, runner, globals, h[v]);
+          if (head.projected) {
+            inputs[v] = head.projected;
+            temps.push(head.projected);
+          } else {
+            inputs[v] = rt.matrix(T, spec.embedDim, `eval.${v}.headIn`);
+            temps.push(inputs[v]);
+            rec.copy(head.input.buffer, 0, inputs[v].buffer, 0, Math.min(head.input.buffer.size, inputs[v].buffer.size));
+          }
+          // The LM head and the log-softmax a chunk of logits at a time (lm-head.ts).
+          const scores = encodeHeadScores(rt, rec, inputs[v], globals.head, spec.layout.logitSoftcap, {
+            targets: targetsBuf, nll: nll[v], argmax, status: { buffer: status, slot: FORWARD_STATUS.targetOutOfRange },
+          });
+          rec.finish();
+          rt.release(...scores.temps);
+          await rt.idle();
+        });
+      }
+      const atHead = hooks.atHead;
+      if (atHead) {
+        await time('divergence', async () => atHead({
+          firstWindow,
+          windows: T / seqlen,
+          seqlen,
+          targets: targetsBuf,
+          inputs,
+          encodeLogits: (r, v, t0, m) => {
+            if (half) globals.encodeValues(r, v !== 'original');
+            encodeLogits(r, globals, inputs[v], t0, m, rt.bindingLimit);
+          },
+          recorder: (label) => rt.recorder(label),
+        }));
+      }
+      const flags = await rt.readU32(status, 0, FORWARD_STATUS_SLOTS);
+      if (flags[FORWARD_STATUS.embedRowOutOfRange] || flags[FORWARD_STATUS.targetOutOfRange]) {
+        throw new RangeError(`a token id is outside the model's vocabulary of ${spec.vocab} (flagged by the ` +
+          `${flags[FORWARD_STATUS.embedRowOutOfRange] ? 'embedding' : 'NLL'} kernel); check the ids before the evaluation`);
+      }
+      // Every position's NLL (0 where a window's last position predicts nothing), as perplexity() sums them.
+      for (const v of VARIANTS) out[v] = await rt.readF32(nll[v], 0, T);
+      return out;
+    } finally {
+      if (!rt.isLost) {
+        runner.release();
+        // The hidden states swap with `spare` block by block: release whichever hold them now.
+        rt.release(spare, ...VARIANTS.map((v) => h[v]), ...temps);
+      }
+    }
+  }
+
+  release(): void {
+    if (!this.rt.isLost) this.globals.release();
+  }
+}
+
+/**
  * Perplexity of the original, RTN and GPTQ models on the same windows (see variantModels for the
- * values each one uses). `onEach` hears each result as it is measured, `onPass`
- * each pass of windows.
+ * values each one uses), streamed block by block (StreamedEvaluation). `onEach` hears each result
+ * as it is measured, `onPass` each pass of windows; `seconds` gets the evaluation's seconds added.
  */
 export async function perplexities(
   rt: GpuRuntime,
@@ -139,19 +380,14 @@ export async function perplexities(
   windows: Uint32Array,
   seqlen: number,
   windowsPerPass: number,
-  hooks: {
-    signal?: AbortSignal;
-    onEach?: (variant: ModelVariant, value: number) => void;
-    onPass?: (variant: ModelVariant, windowsDone: number, windows: number) => void;
-    half?: boolean;
-  } = {},
+  hooks: EvaluationHooks & { half?: boolean; seconds?: EvaluationSeconds } = {},
 ): Promise<Record<ModelVariant, number>> {
-  const out = {} as Record<ModelVariant, number>;
-  await forEachVariant(rt, model, variantModels(model, q, hooks.half === true), async (variant, globals, blocks) => {
-    out[variant] = await perplexity(rt, globals, blocks, windows, seqlen, windowsPerPass, hooks.signal, (done, all) =>
-      hooks.onPass?.(variant, done, all),
-    );
-    hooks.onEach?.(variant, out[variant]);
-  });
-  return out;
+  const evaluation = await StreamedEvaluation.open(rt, model, q, hooks.half === true);
+  try {
+    return await evaluation.perplexities(windows, seqlen, windowsPerPass, hooks);
+  } finally {
+    evaluation.release();
+    // Added to the caller's tally (`seconds`), also when cancelled.
+    if (hooks.seconds) for (const k of Object.keys(hooks.seconds) as (keyof EvaluationSeconds)[]) hooks.seconds[k] += evaluation.seconds[k];
+  }
 }

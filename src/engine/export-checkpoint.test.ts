@@ -126,7 +126,7 @@ describe('GPTQ checkpoint export', () => {
       const model = await loadModel(back);
       const tok = loadTokenizer(back.tokenizerJson!, back.tokenizerConfigJson);
       const windows = Uint32Array.from(evaluationWindows(textToIds(tok, evaluation.text), report.perplexity.seqlen).flat());
-      const globals = new GpuGlobals(rt, model.spec, model.globals);
+      const globals = await GpuGlobals.load(rt, model.spec, model.globals);
       const ppl = await perplexity(rt, globals, model.block, windows, report.perplexity.seqlen, 64);
       globals.release();
       console.log(`${label}: run GPTQ perplexity ${report.perplexity.gptq}, read back ${ppl}`);
@@ -170,7 +170,7 @@ describe('GPTQ checkpoint export', () => {
     // The read-back model is the run's GPTQ model: same perplexity.
     const model = await loadModel(back);
     const ids = Uint32Array.from(evaluationWindows(textToIds(loadTokenizer(back.tokenizerJson!, null), names.slice(0, 600)), 16).flat());
-    const globals = new GpuGlobals(rt, model.spec, model.globals);
+    const globals = await GpuGlobals.load(rt, model.spec, model.globals);
     const ppl = await perplexity(rt, globals, model.block, ids, 16, 2);
     globals.release();
     expect(ppl).toBe(report.perplexity.gptq);

@@ -20,6 +20,7 @@ import { quantizationConfig } from '../core/export/quant-config';
 import { modelCard } from '../core/export/model-card';
 import { bytesOf, safetensorsFile, textFile, type ExportFile, type TensorEntry } from '../core/export/safetensors-writer';
 import { weightKey } from './quantize-model';
+import { readTensorRows } from './model/load-model';
 
 export interface ExportInputs {
   ckpt: Checkpoint;
@@ -31,6 +32,27 @@ export interface ExportInputs {
   folder: string;
   /** The prompt of the model card's load snippets (a default suits most models). */
   prompt?: string;
+}
+
+/** Bytes of f32 values converted at a time when a tensor is written as F16. */
+const PIECE_BYTES = 16 << 20;
+
+/**
+ * A float tensor as F16 bytes, read by range and converted in pieces of rows, so that no whole f32
+ * copy of it (an embedding is the largest) is held beside the F16 bytes; [shape] → F16 bytes, pieces
+ * of at most `pieceBytes` of f32. Throws as checkedHalfBytes (the index is the tensor's).
+ */
+export async function halfBytesInPieces(ckpt: Checkpoint, name: string, pieceBytes = PIECE_BYTES): Promise<Uint8Array> {
+  const shape = ckpt.tensors.get(name)!.shape;
+  const rows = shape[0] ?? 1;
+  const cols = shape.slice(1).reduce((a, b) => a * b, 1);
+  const out = new Uint8Array(rows * cols * 2);
+  const perPiece = Math.max(1, Math.floor(pieceBytes / (cols * 4)));
+  for (let r0 = 0; r0 < rows; r0 += perPiece) {
+    const n = Math.min(perPiece, rows - r0);
+    out.set(checkedHalfBytes(await readTensorRows(ckpt, name, r0, n), name, r0 * cols), r0 * cols * 2);
+  }
+  return out;
 }
 
 /** A bias padded with zeros to n entries. */
@@ -60,7 +82,7 @@ export function exportWeights({ ckpt, gptq, settings, plan }: Pick<ExportInputs,
       name,
       dtype: 'F16',
       shape: info.shape,
-      bytes: async () => (info.dtype === 'F16' ? (await ckpt.readTensorBytes(name)).bytes : checkedHalfBytes(await ckpt.readTensor(name), name)),
+      bytes: async () => (info.dtype === 'F16' ? (await ckpt.readTensorBytes(name)).bytes : halfBytesInPieces(ckpt, name)),
     };
   };
   let descAct = false;

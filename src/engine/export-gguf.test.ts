@@ -25,7 +25,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import { runModel, type RunOutput } from './run-model';
 import { exportGguf, exportImatrix, ggufFileName } from './export-gguf';
 import { weightKey } from './quantize-model';
-import { GpuGlobals } from './model/model-forward';
+import { GpuGlobals, readGlobal } from './model/model-forward';
 import { withWeights } from './model/load-model';
 import { perplexity } from './evaluate';
 
@@ -181,13 +181,13 @@ async function checkTensors(read: GgufRead, run: RunOutput, c: Case): Promise<vo
   const embedT = take('token_embd.weight');
   expect(embedT.ne).toEqual([config.hiddenSize, config.vocabSize]);
   expect(embedT.type).toBe(floatType);
-  expect(dequantize(embedT)).toEqual(rounded(model.globals.embed));
+  expect(dequantize(embedT)).toEqual(rounded(await readGlobal(model.spec, model.globals, 'embed')));
   if (layout.tiedLmHead) expect(read.tensors.has('output.weight')).toBe(false);
-  else expect(dequantize(take('output.weight'))).toEqual(rounded(model.globals.lmHead));
+  else expect(dequantize(take('output.weight'))).toEqual(rounded(await readGlobal(model.spec, model.globals, 'lmHead')));
   if (layout.embedPositions) {
     const p = take('position_embd.weight');
     expect(p.type).toBe(0);
-    expect(dequantize(p)).toEqual(stored(model.globals.positions!));
+    expect(dequantize(p)).toEqual(stored(await readGlobal(model.spec, model.globals, 'positions')));
   }
   const f32 = async (name: string, source: string) => {
     const t = take(name);
@@ -264,7 +264,7 @@ async function readBackPerplexity(rt: GpuRuntime, read: GgufRead, run: RunOutput
     }
   }
   const { seqlen } = run.report.settings;
-  const globals = new GpuGlobals(rt, run.model.spec, run.model.globals);
+  const globals = await GpuGlobals.load(rt, run.model.spec, run.model.globals);
   try {
     const tokenizer = loadTokenizer(run.ckpt.tokenizerJson!, run.ckpt.tokenizerConfigJson);
     const windows = Uint32Array.from(evaluationWindows(textToIds(tokenizer, c.evalText), seqlen).slice(0, 2).flat());

@@ -21,9 +21,12 @@ import type { RunSettings } from '../core/run';
 import type { GgufPlan } from '../core/export/gguf/plan';
 import { gguf, ggufFile, type GgufKv, type GgufTensor } from '../core/export/gguf/writer';
 import { mlpLinears } from '../core/export/plan';
-import type { HostBlock } from './model/model-forward';
+import { readGlobal, type GlobalMatrix, type HostBlock } from './model/model-forward';
 import type { LoadedModel } from './model/load-model';
 import { weightKey, type QuantizedWeights } from './quantize-model';
+
+/** Bytes of f32 values read and converted at a time for a matrix outside the blocks. */
+const GLOBAL_PIECE_BYTES = 16 << 20;
 
 /** Float type of the embeddings, the untied head and the linears kept as floats. */
 export type GgufFloatType = 'F16' | 'F32';
@@ -80,6 +83,23 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
     const heads = arch.rope === 'norm' ? arch.ropeRows[module] : undefined;
     return heads ? ropeRowOrder(heads === 'heads' ? config.numHeads : config.numKvHeads, config.headDim) : null;
   };
+  // A matrix outside the blocks [rows, cols] read and converted in pieces of rows (no whole f32 copy
+  // beside the bytes): its values as the run held them (`stored`), times `ratio`.
+  const globalFloatBytes = async (m: GlobalMatrix, rows: number, cols: number, ratio: number): Promise<Uint8Array> => {
+    const width = floatType === 'F16' ? 2 : 4;
+    const out = new Uint8Array(rows * cols * width);
+    const perPiece = Math.max(1, Math.floor(GLOBAL_PIECE_BYTES / (cols * 4)));
+    for (let r0 = 0; r0 < rows; r0 += perPiece) {
+      const n = Math.min(perPiece, rows - r0);
+      try {
+        const values = stored(await globals.readRows(m, r0, n));
+        out.set(floatRows(ratio === 1 ? values : values.map((v) => v * ratio), n, cols), r0 * cols * width);
+      } catch (e) {
+        throw new RangeError(`${m}, rows ${r0}..${r0 + n - 1}: ${(e as Error).message}`);
+      }
+    }
+    return out;
+  };
   // The blocks' original weights, one block at a time (tensors are written block by block).
   let cached: { b: number; host: Promise<HostBlock> } | null = null;
   const hostBlock = (b: number) => {
@@ -105,17 +125,16 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
   // its dtype (runEmbedScale). The embeddings carry the ratio, and the final norm its inverse when the
   // head is the same tensor (the logits are linear in the final norm's weights).
   const embedRatio = arch.embedScale ? runEmbedScale(layout, half) / Math.fround(Math.sqrt(config.hiddenSize)) : 1;
-  const embed = () => (embedRatio === 1 ? stored(globals.embed) : stored(globals.embed).map((v) => v * embedRatio));
   const finalNormFactor = layout.tiedLmHead ? 1 / embedRatio : 1;
 
   const tensors: GgufTensor[] = ggufTensorNames(layout, config, arch).map(({ name: tensor, source, role }): GgufTensor => {
     switch (role.kind) {
       case 'embedTokens':
-        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => floatRows(embed(), spec.vocab, spec.hidden) };
+        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => globalFloatBytes('embed', spec.vocab, spec.hidden, embedRatio) };
       case 'lmHead':
-        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => floatRows(stored(globals.lmHead), spec.vocab, spec.hidden) };
+        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => globalFloatBytes('lmHead', spec.vocab, spec.hidden, 1) };
       case 'embedPositions':
-        return { name: tensor, type: 'F32', ne: [spec.hidden, spec.maxPositions], bytes: () => f32Rows(stored(globals.positions!), spec.maxPositions, spec.hidden) };
+        return { name: tensor, type: 'F32', ne: [spec.hidden, spec.maxPositions], bytes: async () => f32Rows(stored(await readGlobal(spec, globals, 'positions')), spec.maxPositions, spec.hidden) };
       case 'rope':
         return { name: tensor, type: 'F32', ne: [role.values.length], bytes: () => f32Rows(role.values, 1, role.values.length) };
       case 'norm': {
@@ -151,7 +170,7 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
           name: tensor,
           type: floatType,
           ne: [inF, out],
-          bytes: async () => floatRows(result ? Float32Array.from(result.Q) : stored((await hostBlock(role.block)).linears.get(role.module)!.W), out, inF, order),
+          bytes: async () => floatRows(result ? result.Q : stored((await hostBlock(role.block)).linears.get(role.module)!.W), out, inF, order),
         };
       }
     }

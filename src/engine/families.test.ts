@@ -31,7 +31,7 @@ import { floatToHalf, halfToFloat } from '../core/model/float-convert';
 import { planRun } from './run-plan';
 import type { GpuRuntime } from '../gpu/runtime';
 import { loadModel, type LoadedModel } from './model/load-model';
-import { GpuGlobals, greedy, scoreSequences } from './model/model-forward';
+import { GpuGlobals, greedy, readGlobal, scoreSequences, type GlobalMatrix } from './model/model-forward';
 import { perplexity } from './evaluate';
 import { runModel } from './run-model';
 import { exportCheckpoint } from './export-checkpoint';
@@ -136,15 +136,17 @@ async function referenceOf(ckpt: Checkpoint, model: LoadedModel): Promise<Refere
   const layout = modelLayout(config, undefined, ckpt.tensors.get(ckpt.layout.embedTokens)!.dtype);
   const weights = new Map<string, Float32Array>();
   const g = model.globals;
-  weights.set(layout.embedTokens, g.embed);
-  if (layout.embedPositions) weights.set(layout.embedPositions, g.positions!);
-  if (layout.projectIn) weights.set(layout.projectIn, g.projectIn!);
-  if (layout.projectOut) weights.set(layout.projectOut, g.projectOut!);
+  const read = (m: GlobalMatrix) => readGlobal(model.spec, g, m);
+  weights.set(layout.embedTokens, await read('embed'));
+  if (layout.embedPositions) weights.set(layout.embedPositions, await read('positions'));
+  if (layout.projectIn) weights.set(layout.projectIn, await read('projectIn'));
+  if (layout.projectOut) weights.set(layout.projectOut, await read('projectOut'));
   if (layout.finalNorm) {
-    weights.set(`${layout.finalNorm.name}.weight`, g.finalNorm!.weight);
-    if (g.finalNorm!.bias) weights.set(`${layout.finalNorm.name}.bias`, g.finalNorm!.bias);
+    const finalNorm = (await g.readFinalNorm())!;
+    weights.set(`${layout.finalNorm.name}.weight`, finalNorm.weight);
+    if (finalNorm.bias) weights.set(`${layout.finalNorm.name}.bias`, finalNorm.bias);
   }
-  if (!layout.tiedLmHead) weights.set(layout.lmHead, g.lmHead);
+  if (!layout.tiedLmHead) weights.set(layout.lmHead, await read('lmHead'));
   for (let b = 0; b < layout.numBlocks; b++) {
     const host = await model.block(b);
     const p = layout.blockPrefix(b);
@@ -173,7 +175,7 @@ for (const c of CASES) {
       expect(ckpt.config.arch).toBe(c.arch);
       const ref = await loadReferenceModel(ckpt);
       const m = await loadModel(ckpt);
-      const g = new GpuGlobals(rt, m.spec, m.globals);
+      const g = await GpuGlobals.load(rt, m.spec, m.globals);
       try {
         const V = ckpt.config.vocabSize;
         const T = c.prompt.length;
@@ -256,7 +258,7 @@ for (const c of CASES) {
       const backModel = await loadModel(back);
       const tok = loadTokenizer(back.tokenizerJson!, back.tokenizerConfigJson);
       const evalIds = Uint32Array.from(evaluationWindows(textToIds(tok, evaluation.text), c.seqlen).flat());
-      const globals = new GpuGlobals(rt, backModel.spec, backModel.globals);
+      const globals = await GpuGlobals.load(rt, backModel.spec, backModel.globals);
       const ppl = await perplexity(rt, globals, backModel.block, evalIds, c.seqlen, 64);
       globals.release();
       expect(model.spec.layout.arch).toBe(c.arch);

@@ -21,7 +21,7 @@ export interface MemoryEstimate {
 const f32 = (rows: number, cols: number) => rows * paddedLd(cols) * 4;
 
 /** Linear shapes [out, in] of one block, with the spec's (possibly padded) MLP width. */
-function blockLinears(s: ModelSpec): [number, number][] {
+export function blockLinears(s: ModelSpec): [number, number][] {
   const { expand, contract } = mlpLinears(s.layout);
   const outputs = s.layout.block.mlp.fused ? 2 : 1; // Phi-3's gate_up_proj holds gate and up
   return s.layout.block.linears.map((l) => [expand.includes(l.name) ? outputs * s.intermediate : l.out, l.name === contract ? s.intermediate : l.in]);

@@ -134,7 +134,7 @@ describe('mixed precision', () => {
     }
     const model = await loadModel(back);
     const windows = Uint32Array.from(evaluationWindows(textToIds(loadTokenizer(back.tokenizerJson!, back.tokenizerConfigJson), evaluation.text), 32).flat());
-    const globals = new GpuGlobals(rt, model.spec, model.globals);
+    const globals = await GpuGlobals.load(rt, model.spec, model.globals);
     const ppl = await perplexity(rt, globals, model.block, windows, 32, 2);
     globals.release();
     expect(ppl).toBe(report.perplexity.gptq);

@@ -25,7 +25,8 @@ export async function measureSensitivity(rt: GpuRuntime, inputs: RunInputs, hook
   const elapsed = () => (performance.now() - t0) / 1000;
   const emit = hooks.onProgress ?? (() => {});
   const { ckpt, settings, calibIds } = await readRunInputs(inputs);
-  const pre = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget);
+  // The host budget too: the map's pass keeps the same codes a run keeps.
+  const pre = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, undefined, inputs.hostMemoryBudget);
   if (pre.fitError) throw new RunInputError(pre.fitError);
   const ranges = await scanForRun(ckpt, emit, elapsed, hooks.signal);
   const plan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, ranges).export;

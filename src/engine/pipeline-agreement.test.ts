@@ -158,7 +158,7 @@ async function compare(model: string, corpus: string, settings: RunSettings) {
       const W = original(b, name);
       const { rows, cols } = report;
       const gptq = outputMse(W, gpuResult(b, name).Q, X, rows, cols, tokens);
-      const rtn = outputMse(W, gpu.rtn.get(weightKey(b, name))!, X, rows, cols, tokens);
+      const rtn = outputMse(W, gpu.rtn.get(weightKey(b, name))!.Q, X, rows, cols, tokens);
       mseRel.push({ gptq: Math.abs(report.gptq.mse - gptq) / gptq, rtn: Math.abs(report.rtn.mse - rtn) / rtn });
     },
   });

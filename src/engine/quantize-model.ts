@@ -4,12 +4,15 @@
  * linears see their inputs through capture hooks while the block runs, are quantized (GPTQ, and
  * RTN on the same grid for comparison), and their weights replaced by Q; then the quantized
  * block runs on all windows to give the next block its inputs. Only one block's weights, the
- * Hessians of one group and the calibration activations are on the GPU at a time.
+ * Hessians of one group and the calibration activations are on the GPU at a time (the weights
+ * outside the blocks only while the windows are embedded); the host keeps each linear's codes
+ * and grid packed (src/core/packed-quant.ts), never its dequantized weights.
  */
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuMatrix } from '../gpu/matrix';
 import { FORWARD_STATUS, FORWARD_STATUS_SLOTS } from '../gpu/kernels/forward';
 import { halfScaled } from '../core/export/f16';
+import { PackedGptq, PackedQuant } from '../core/packed-quant';
 import { GptqLayer } from './gptq-layer';
 import { BlockRunner } from './model/block-forward';
 import { blockShape, GpuGlobals, releaseBlock, uploadBlock } from './model/model-forward';
@@ -27,12 +30,31 @@ export interface RunHooks {
   details?: boolean;
 }
 
+/** Seconds of each stage of a quantization, summed over the blocks (the GPU awaited at each stage's end). */
+export interface QuantizationSeconds {
+  /** Embedding the calibration windows (the weights outside the blocks read and uploaded). */
+  embedding: number;
+  /** The capture passes: each block run up to a group's linears, accumulating their Hessians. */
+  capture: number;
+  /** GPTQ of every linear (GptqLayer.quantize). */
+  gptq: number;
+  /** RTN on the same grid. */
+  rtn: number;
+  /** The output MSE of GPTQ and of RTN on the captured inputs. */
+  outputMse: number;
+  /** Each block run with its quantized weights to make the next block's inputs. */
+  forward: number;
+}
+
 export interface QuantizedWeights {
   layers: LinearReport[];
-  /** GPTQ results by `${block}.${linear}` (dequantized Q, codes, scales, zeros, g_idx, perm). */
-  gptq: Map<string, GptqResult>;
-  /** RTN weights [out, in] by `${block}.${linear}`. */
-  rtn: Map<string, Float32Array>;
+  /**
+   * GPTQ results by `${block}.${linear}`: packed codes, scales (F16 values with halfScales),
+   * zeros, g_idx, perm and the loss; their codes and Q are made on demand (PackedQuant).
+   */
+  gptq: Map<string, PackedGptq>;
+  /** RTN results on the same grid by `${block}.${linear}`, packed the same way. */
+  rtn: Map<string, PackedQuant>;
   /**
    * diag(H) [in] of each quantized linear by `${block}.${linear}`, before damping and the dead-column
    * fix, original column order; H = (2/nsamples)·Σ x xᵀ over the run's calibration windows.
@@ -41,6 +63,16 @@ export interface QuantizedWeights {
   /** AWQ-style scaled RTN weights Ŵ [out, in] by `${block}.${linear}` (only with QuantizeModelOptions.awq). */
   awq: Map<string, Float32Array>;
   seconds: number;
+  stages: QuantizationSeconds;
+}
+
+/** Host bytes the run keeps of its quantized weights (codes, grids, g_idx, diag(H)). */
+export function quantizedBytes(q: Pick<QuantizedWeights, 'gptq' | 'rtn' | 'hessianDiag'>): number {
+  let bytes = 0;
+  for (const r of q.gptq.values()) bytes += r.bytes;
+  for (const r of q.rtn.values()) bytes += r.bytes;
+  for (const d of q.hessianDiag.values()) bytes += d.byteLength;
+  return bytes;
 }
 
 export const weightKey = (block: number, linear: string) => `${block}.${linear}`;
@@ -104,27 +136,46 @@ export async function quantizeModel(
   const first = await model.block(0);
   const totalCost = spec.layers * quantized.reduce((s, name) => s + linearCost(first.linears.get(name)!.out, first.linears.get(name)!.in), 0);
   let doneCost = 0;
-  const out: QuantizedWeights = { layers: [], gptq: new Map(), rtn: new Map(), hessianDiag: new Map(), awq: new Map(), seconds: 0 };
+  const stages: QuantizationSeconds = { embedding: 0, capture: 0, gptq: 0, rtn: 0, outputMse: 0, forward: 0 };
+  const out: QuantizedWeights = { layers: [], gptq: new Map(), rtn: new Map(), hessianDiag: new Map(), awq: new Map(), seconds: 0, stages };
   const awqSets = options.awq ? awqScaledSets(spec.layout.block, spec.heads, spec.kvHeads) : [];
+  /** Runs `fn` and adds its seconds to `stage`. */
+  const timed = async <T>(stage: keyof QuantizationSeconds, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      stages[stage] += (performance.now() - t) / 1000;
+    }
+  };
 
-  const globals = new GpuGlobals(rt, spec, model.globals);
   const runner = new BlockRunner(rt, blockShape(spec, seqlen, nsamples));
   const ids = rt.storage(windows.byteLength, 'run.ids');
   const status = rt.storage(FORWARD_STATUS_SLOTS * 4, 'run.status');
   let h = rt.matrix(windows.length, spec.hidden, 'run.h0');
   let next = rt.matrix(windows.length, spec.hidden, 'run.h1');
-  const temps: (GPUBuffer | GpuMatrix)[] = [];
   try {
-    await rt.scoped('Embedding the calibration windows', async () => {
-      rt.upload(ids, 0, windows);
-      const rec = rt.recorder('run.embed');
-      rec.clear(status);
-      temps.push(...globals.encodeEmbedding(rec, ids, h, seqlen, { buffer: status, slot: FORWARD_STATUS.embedRowOutOfRange }));
-      rec.finish();
-      if ((await rt.readU32(status, 0, 1))[0]) {
-        throw new RangeError(`a calibration token id is outside the model's vocabulary of ${spec.vocab} (flagged by the embedding kernel)`);
+    // The weights outside the blocks are needed only here: they leave the GPU before the blocks come.
+    await timed('embedding', () => rt.scoped('Embedding the calibration windows', async () => {
+      const globals = await GpuGlobals.load(rt, spec, model.globals);
+      const temps: (GPUBuffer | GpuMatrix)[] = [];
+      try {
+        rt.upload(ids, 0, windows);
+        const rec = rt.recorder('run.embed');
+        rec.clear(status);
+        temps.push(...globals.encodeEmbedding(rec, ids, h, seqlen, { buffer: status, slot: FORWARD_STATUS.embedRowOutOfRange }));
+        rec.finish();
+        if ((await rt.readU32(status, 0, 1))[0]) {
+          throw new RangeError(`a calibration token id is outside the model's vocabulary of ${spec.vocab} (flagged by the embedding kernel)`);
+        }
+      } finally {
+        if (!rt.isLost) {
+          globals.release();
+          rt.release(...temps);
+          rt.pool.trim();
+        }
       }
-    });
+    }));
     emit({ type: 'stage', stage: 'quantization', detail: `${spec.layers} blocks, ${groups.length} group(s) each`, elapsed: elapsed() });
     for (let b = 0; b < spec.layers; b++) {
       throwIfCancelled(hooks.signal);
@@ -140,7 +191,7 @@ export async function quantizeModel(
               layers.set(name, new GptqLayer(rt, `block${b}.${name}`, l.W, l.out, l.in));
             }
             // Run the block up to this group's linears, accumulating their Hessians on the way.
-            await rt.scoped(`Block ${b}: capturing the inputs of ${group.join(', ')}`, async () => {
+            await timed('capture', () => rt.scoped(`Block ${b}: capturing the inputs of ${group.join(', ')}`, async () => {
               const rec = rt.recorder(`run.block${b}.capture`);
               runner.encode(rec, h, next, block, {
                 capture: (name, X) => {
@@ -152,7 +203,8 @@ export async function quantizeModel(
                 stopAfter: new Set(group),
               });
               rec.finish();
-            });
+              await rt.idle();
+            }));
             // AWQ for the sets of this group's linears that share an input, before any is replaced.
             const awqOf = new Map<string, { What: Float32Array; alpha: number }>();
             for (const set of awqSets) {
@@ -170,10 +222,10 @@ export async function quantizeModel(
               out.hessianDiag.set(weightKey(b, name), await layer.readHessianDiag());
               const bits = options.bitsOf?.(b, name) ?? settings.bits;
               const own = bits === settings.bits ? settings : { ...settings, bits };
-              const computed = await layer.quantize(own);
+              const computed = await timed('gptq', () => layer.quantize(own));
               // What the run keeps and reports (MSE, evaluation, export): the file's weights.
               const g = asStored(computed);
-              const r = asStored(await layer.rtn(own));
+              const r = asStored(await timed('rtn', () => layer.rtn(own)));
               // Padded rows (zero weights, zero error) and padded columns (zero inputs) are left
               // out of the statistics: the MSE is over the model's own rows.
               const real = unpaddedShape(model, name, layer.rows, layer.cols);
@@ -184,14 +236,14 @@ export async function quantizeModel(
                 rows: real.rows,
                 cols: real.cols,
                 gptq: {
-                  mse: (await layer.outputMse(g.Q as Float32Array, X)) * perRealRow,
+                  mse: (await timed('outputMse', () => layer.outputMse(g.Q as Float32Array, X))) * perRealRow,
                   loss: g.loss,
                   damp: g.percDampUsed,
                   dampAttempts: g.dampAttempts,
                   fellBackToRtn: g.fellBackToRtn,
                   seconds: g.seconds.total,
                 },
-                rtn: { mse: (await layer.outputMse(r.Q as Float32Array, X)) * perRealRow },
+                rtn: { mse: (await timed('outputMse', () => layer.outputMse(r.Q as Float32Array, X))) * perRealRow },
               };
               if (options.bitsOf) report.bits = bits;
               if (options.awq) {
@@ -210,8 +262,8 @@ export async function quantizeModel(
               }
               // The next groups and blocks see GPTQ's own Q, as in the reference's sequential pass.
               rt.uploadMatrix(block.linears.get(name)!.W, computed.Q as Float32Array);
-              out.gptq.set(weightKey(b, name), g);
-              out.rtn.set(weightKey(b, name), r.Q as Float32Array);
+              out.gptq.set(weightKey(b, name), PackedGptq.of(g, bits));
+              out.rtn.set(weightKey(b, name), PackedQuant.of(r, bits));
               out.layers.push(report);
               doneCost += linearCost(layer.rows, layer.cols);
               const t = elapsed();
@@ -230,12 +282,12 @@ export async function quantizeModel(
           }
         }
         // The quantized block makes the next block's inputs.
-        await rt.scoped(`Block ${b}: forward with quantized weights`, async () => {
+        await timed('forward', () => rt.scoped(`Block ${b}: forward with quantized weights`, async () => {
           const rec = rt.recorder(`run.block${b}.forward`);
           runner.encode(rec, h, next, block);
           rec.finish();
           await rt.idle();
-        });
+        }));
         [h, next] = [next, h];
       } finally {
         if (!rt.isLost) releaseBlock(rt, block);
@@ -247,8 +299,7 @@ export async function quantizeModel(
   } finally {
     if (!rt.isLost) {
       runner.release();
-      globals.release();
-      rt.release(ids, status, h, next, ...temps);
+      rt.release(ids, status, h, next);
     }
   }
 }

@@ -18,8 +18,9 @@ import { exportWeights } from './export-checkpoint';
 import type { RunReport } from '../core/report';
 import { loadModel } from './model/load-model';
 import { quantizeModel, throwIfCancelled, type QuantizedWeights, type RunHooks } from './quantize-model';
+import type { EvaluationSeconds } from './evaluate';
 import { perplexitiesWithDivergence } from './divergence';
-import { planRun, type RunPlan } from './run-plan';
+import { planRun, type HostBudget, type RunPlan } from './run-plan';
 import { mlpLinears } from '../core/export/plan';
 import { padMlpWidth } from './model/pad-mlp';
 import type { Checkpoint } from '../core/model/checkpoint';
@@ -43,6 +44,8 @@ export interface RunInputs {
   settings: Partial<RunSettings>;
   /** Refuse runs whose estimated peak GPU memory is above this many bytes. */
   gpuMemoryBudget: number;
+  /** Refuse runs whose estimated peak host memory is above this budget (src/engine/host-memory.ts); no check when absent. */
+  hostMemoryBudget?: HostBudget;
   /**
    * When cancelled during the evaluation, return the run (quantized weights, report) with the
    * perplexities not measured set to null, instead of throwing RunCancelledError. The studio
@@ -169,11 +172,13 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const emit = hooks.onProgress ?? (() => {});
+  // The report's peak GPU bytes are this run's: from what the pool holds now.
+  rt.pool.resetPeaks();
   const { ckpt, settings, calibIds, evalWindows } = await readRunInputs(inputs);
   const { seqlen } = settings;
   const windows = calibrationWindows(calibIds, settings.nsamples, seqlen, settings.seed);
   // What refuses the run (nothing to quantize, memory) does not depend on the values: say it before reading them.
-  const prePlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget);
+  const prePlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, undefined, inputs.hostMemoryBudget);
   if (prePlan.fitError) throw new RunInputError(prePlan.fitError);
   try {
     hooks.onPlan?.(prePlan);
@@ -181,7 +186,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
     throw new RunInputError((e as Error).message);
   }
   const ranges = await scanForRun(ckpt, emit, elapsed, hooks.signal);
-  const plan: RunPlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, ranges);
+  const plan: RunPlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, ranges, inputs.hostMemoryBudget);
   const loaded = await loadModel(ckpt);
   const { intermediate, unquantized, f16 } = plan.export;
   const model = intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), intermediate.to) : loaded;
@@ -197,16 +202,19 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   const evaluations: PerplexityResult[] = inputs.evaluations.map((e, i) => ({ text: e.name, seqlen, windows: evalWindows[i].length, original: null, rtn: null, gptq: null }));
   const divergence: RunReport['divergence'] = {};
   const total = 3 * evalWindows.reduce((s, w) => s + w.length, 0);
+  const evalSeconds: EvaluationSeconds = { reading: 0, original: 0, rtn: 0, gptq: 0, divergence: 0 };
   let before = 0;
   try {
     for (const [i, e] of inputs.evaluations.entries()) {
       const windowsOf = evalWindows[i];
       emit({ type: 'stage', stage: 'evaluation', detail: `${e.name}: ${windowsOf.length} windows of ${seqlen} tokens`, elapsed: elapsed() });
-      const variantIndex = { original: 0, rtn: 1, gptq: 2 };
+      // The three models run pass by pass side by side: windows done, summed over the models, count up.
+      const doneOf = { original: 0, rtn: 0, gptq: 0 };
       // Passes of as many tokens as the calibration held, which the memory check admitted.
       await perplexitiesWithDivergence(rt, model, weights, Uint32Array.from(windowsOf.flat()), seqlen, settings.nsamples, {
         signal: hooks.signal,
         half: f16,
+        seconds: evalSeconds,
         onDivergence: (variant, stats) => {
           (divergence[e.name] ??= {})[variant] = stats;
         },
@@ -214,10 +222,13 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
           evaluations[i][variant] = value;
           emit({ type: 'perplexity', text: e.name, variant, value, elapsed: elapsed() });
         },
-        onPass: (variant, windowsDone, windows) => emit({
-          type: 'evaluation', text: e.name, variant, windowsDone, windows,
-          done: before + variantIndex[variant] * windows + windowsDone, total, elapsed: elapsed(),
-        }),
+        onPass: (variant, windowsDone, windows) => {
+          doneOf[variant] = windowsDone;
+          emit({
+            type: 'evaluation', text: e.name, variant, windowsDone, windows,
+            done: before + doneOf.original + doneOf.rtn + doneOf.gptq, total, elapsed: elapsed(),
+          });
+        },
       });
       before += 3 * windowsOf.length;
     }
@@ -235,9 +246,11 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
     evaluations,
     divergence,
     size: { originalBytes: summary.bytes, quantizedBytes: null },
-    seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed() },
+    seconds: { calibration: tCalibration, quantization: tQuantization - tCalibration, evaluation: elapsed() - tQuantization, total: elapsed(), stages: { quantization: { ...weights.stages }, evaluation: evalSeconds } },
     export: plan.export,
     gguf: plan.gguf,
+    // The CLI fills in its process's peak RSS once its files are written (RunResources).
+    resources: { peak_rss_bytes: null, peak_gpu_bytes: rt.pool.stats.peakBytesAllocated },
   };
   if (!plan.export.refusal) {
     report.size.quantizedBytes = exportWeights({ ckpt, gptq: weights.gptq, settings, plan: plan.export }).file.size;

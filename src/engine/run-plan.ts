@@ -1,7 +1,7 @@
 /**
  * What a run with given settings will need and produce, decided before it starts: the export plan
  * (format, padding, linears left unquantized, the float16 range check, loader warnings), the GGUF
- * plan (block type or why none), the estimated peak GPU memory of the model as it will be
+ * plan (block type or why none), the estimated peak GPU and host memory of the model as it will be
  * quantized, and why the run would be refused, if it would. The CLI and the worker's preview call
  * this same function.
  */
@@ -14,6 +14,7 @@ import { nothingToQuantize, planExport, type ExportPlan } from '../core/export/p
 import { planGguf, type GgufPlan } from '../core/export/gguf/plan';
 import { modelSpec } from './model/load-model';
 import { assertRunFits, estimateRunMemory } from './memory-estimate';
+import { assertHostFits, estimateHostMemory } from './host-memory';
 import { MAX_HEAD_DIM } from '../gpu/kernels/forward';
 
 export interface RunPlan {
@@ -24,19 +25,38 @@ export interface RunPlan {
   /** Estimated peak GPU memory of the run. */
   memoryBytes: number;
   budgetBytes: number;
+  /** Estimated peak host memory of the run (src/engine/host-memory.ts). */
+  hostBytes: number;
+  /** The host budget the run is checked against; null when there is none. */
+  hostBudgetBytes: number | null;
   /** Why the run would be refused (nothing to quantize, window length, memory), or null. */
   fitError: string | null;
 }
 
+/** The host memory budget a run is checked against, and how the caller's user raises it (for the message). */
+export interface HostBudget {
+  bytes: number;
+  /** e.g. "give --host-memory MIB". */
+  raise: string;
+}
+
 /**
  * `ranges` (each used tensor's largest magnitude, from scanTensors) adds the float16 range check to
- * the export plan; a preview without it assumes the values fit.
+ * the export plan; a preview without it assumes the values fit. `host` adds the host memory check.
  */
-export function planRun(ckpt: Checkpoint, settings: RunSettings, rt: GpuRuntime, budgetBytes: number, ranges?: ReadonlyMap<string, TensorStats>): RunPlan {
+export function planRun(
+  ckpt: Checkpoint,
+  settings: RunSettings,
+  rt: GpuRuntime,
+  budgetBytes: number,
+  ranges?: ReadonlyMap<string, TensorStats>,
+  host?: HostBudget,
+): RunPlan {
   const plan = planExport(ckpt.config, ckpt.layout, settings, ranges);
   const spec = modelSpec(ckpt);
   if (plan.intermediate) spec.intermediate = plan.intermediate.to;
   const estimate = estimateRunMemory(spec, settings.nsamples * settings.seqlen, rt.bindingLimit);
+  const hostEstimate = estimateHostMemory(ckpt, spec, settings, new Set(plan.unquantized.map((u) => u.name)));
   let fitError: string | null = nothingToQuantize(ckpt.config, ckpt.layout, settings, plan);
   if (fitError === null) {
     try {
@@ -45,9 +65,10 @@ export function planRun(ckpt: Checkpoint, settings: RunSettings, rt: GpuRuntime,
       }
       assertSequenceFits(ckpt.config, settings.seqlen);
       assertRunFits(spec, settings.nsamples, settings.seqlen, rt.summary, budgetBytes, rt.bindingLimit);
+      if (host) assertHostFits(hostEstimate, settings, host.bytes, host.raise);
     } catch (e) {
       fitError = (e as Error).message;
     }
   }
-  return { export: plan, gguf: planGguf(ckpt, settings, plan), memoryBytes: estimate.totalBytes, budgetBytes, fitError };
+  return { export: plan, gguf: planGguf(ckpt, settings, plan), memoryBytes: estimate.totalBytes, budgetBytes, hostBytes: hostEstimate.totalBytes, hostBudgetBytes: host?.bytes ?? null, fitError };
 }

@@ -88,11 +88,11 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
 
   // GPU globals per (F16 or stored values, MLP width), made once and reused.
   const globalsCache = new Map<string, GpuGlobals>();
-  const globalsFor = (model: LoadedModel, half: boolean) => {
+  const globalsFor = async (model: LoadedModel, half: boolean): Promise<GpuGlobals> => {
     const key = `${half}|${model.spec.intermediate}`;
     let g = globalsCache.get(key);
     if (!g) {
-      g = new GpuGlobals(rt, model.spec, model.globals, { half });
+      g = await GpuGlobals.load(rt, model.spec, model.globals, { half });
       globalsCache.set(key, g);
     }
     return g;
@@ -104,7 +104,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
     for (const t of texts) {
       throwIfCancelled(hooks.signal);
       emit({ type: 'stage', stage: 'reference', detail: `the original model on ${t.name}: ${t.windows.length / seqlen} windows of ${seqlen} tokens`, elapsed: elapsed() });
-      const ref = await DivergenceReference.measure(rt, loaded, globalsFor(loaded, false), loaded.block, t.windows, seqlen, base.nsamples, { signal: hooks.signal });
+      const ref = await DivergenceReference.measure(rt, loaded, await globalsFor(loaded, false), loaded.block, t.windows, seqlen, base.nsamples, { signal: hooks.signal });
       references.push(ref);
       original[t.name] = ref.perplexity;
     }
@@ -154,7 +154,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
           let measured = s.method === 'rtn' ? rtnEvaluation.get(i) : undefined;
           if (!measured) {
             const blocks = storedBlocks(model.block, (b, n) => weightOf(q, s.method, b, n), f16);
-            const globals = globalsFor(model, f16);
+            const globals = await globalsFor(model, f16);
             const perplexity: Record<string, number | null> = {};
             const divergence: Record<string, DivergenceStats | null> = {};
             for (const [ti, t] of texts.entries()) {
@@ -216,9 +216,10 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
 /** The weights a strategy's model uses for a linear (undefined: the linear stays as stored). */
 function weightOf(q: QuantizedWeights, method: Strategy['method'], b: number, name: string): Float32Array | undefined {
   const key = weightKey(b, name);
-  if (method === 'rtn') return q.rtn.get(key);
+  // The codes dequantized on the host, one linear at a time (storedBlocks asks once per linear and block).
+  if (method === 'rtn') return q.rtn.get(key)?.Q;
   if (method === 'awq') return q.awq.get(key);
-  return q.gptq.get(key)?.Q as Float32Array | undefined;
+  return q.gptq.get(key)?.Q;
 }
 
 /** The sensitivity map of a pass that measured it. */

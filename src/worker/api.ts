@@ -15,7 +15,7 @@ import { blobSource, type ByteSource } from '../core/model/byte-source';
 import type { ProgressEvent, RunSettings } from '../core/run';
 import type { RunReport } from '../core/report';
 import { assertFloatCheckpoint, runModel, RunInputError, type RunOutput } from '../engine/run-model';
-import { planRun } from '../engine/run-plan';
+import { planRun, type HostBudget } from '../engine/run-plan';
 import { openCheckpoint } from '../core/model/checkpoint';
 import { defaultSeqlen } from '../core/model/config';
 import { architectureFacts } from '../core/model/describe';
@@ -47,6 +47,15 @@ export type { GenerationStep, Generations, ModelInfo, PlanTexts, RunPlan, Studio
 
 /** The studio's default budget for a run's estimated GPU memory (WebGPU does not report the adapter's). */
 export const BROWSER_GPU_MEMORY_BUDGET = 2 * 2 ** 30;
+
+/**
+ * The studio's budget for a run's estimated host memory (src/engine/host-memory.ts): 4 GiB, what a
+ * 64-bit tab holds safely on common machines (a page cannot ask for its own limit).
+ */
+export const BROWSER_HOST_MEMORY_BUDGET: HostBudget = {
+  bytes: 4 * 2 ** 30,
+  raise: 'the command line (npm run quantize) is not held to a tab\'s limit',
+};
 
 /** The abort controller of the run in progress (one at a time). */
 let running: AbortController | null = null;
@@ -235,7 +244,7 @@ export const api = {
   async planRun(files: File[], settings: RunSettings, texts: PlanTexts): Promise<StudioPlan> {
     const rt = await gpuProvider().runtime();
     const ckpt = await openCheckpoint(sourcesOf(files));
-    const plan = planRun(ckpt, settings, rt, BROWSER_GPU_MEMORY_BUDGET);
+    const plan = planRun(ckpt, settings, rt, BROWSER_GPU_MEMORY_BUDGET, undefined, BROWSER_HOST_MEMORY_BUDGET);
     const speed = await speedOf(rt).catch(() => null);
     const { seqlen, nsamples } = settings;
     let textError: string | null = null;
@@ -310,7 +319,7 @@ export const api = {
     try {
       const out = await runModel(
         rt,
-        { files: sourcesOf(files), modelName, calibration, evaluations, evalWindowLimit, settings, gpuMemoryBudget: BROWSER_GPU_MEMORY_BUDGET, keepOnEvaluationCancel: true },
+        { files: sourcesOf(files), modelName, calibration, evaluations, evalWindowLimit, settings, gpuMemoryBudget: BROWSER_GPU_MEMORY_BUDGET, hostMemoryBudget: BROWSER_HOST_MEMORY_BUDGET, keepOnEvaluationCancel: true },
         { onProgress, signal: running.signal, details: true },
       );
       lastRun = out;

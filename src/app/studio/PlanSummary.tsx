@@ -33,6 +33,7 @@ export function PlanSummary() {
 
 function PlanFacts({ plan }: { plan: StudioPlan }) {
   const memory = memoryText(plan.memoryBytes, plan.budgetBytes);
+  const host = memoryText(plan.hostBytes, plan.hostBudgetBytes ?? 0);
   const padding = paddingText(plan.export.intermediate);
   const windows = plan.evalWindows;
   return (
@@ -56,6 +57,12 @@ function PlanFacts({ plan }: { plan: StudioPlan }) {
             <th scope="row">GPU memory</th>
             <td className={memory.over ? 'num over' : 'num'} data-testid="plan-memory" data-value={plan.memoryBytes} data-budget={plan.budgetBytes}>
               {memory.text}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Host memory</th>
+            <td className={host.over ? 'num over' : 'num'} data-testid="plan-host-memory" data-value={plan.hostBytes} data-budget={plan.hostBudgetBytes ?? ''}>
+              {host.text}
             </td>
           </tr>
           <tr>

@@ -36,11 +36,12 @@ export function roundedToHalf(a: Float32Array): Float32Array {
 /**
  * F16 bytes of a tensor for the export; throws a RangeError naming the tensor when a value would
  * become ±Inf or is NaN (the export plan refuses such models before the run, so this is a last guard).
+ * `firstIndex`: the flat index of values[0] in the tensor, when converting it in pieces.
  */
-export function checkedHalfBytes(values: Float32Array, tensor: string): Uint8Array {
+export function checkedHalfBytes(values: Float32Array, tensor: string, firstIndex = 0): Uint8Array {
   for (let i = 0; i < values.length; i++) {
     if (!fitsHalf(values[i])) {
-      throw new RangeError(`tensor "${tensor}": value ${values[i]} at index ${i} does not fit float16 (±${F16_MAX}); ` +
+      throw new RangeError(`tensor "${tensor}": value ${values[i]} at index ${firstIndex + i} does not fit float16 (±${F16_MAX}); ` +
         'nothing was written');
     }
   }

@@ -39,7 +39,7 @@ function worst(a: ArrayLike<number>, b: ArrayLike<number>): number {
 async function check(ckpt: Checkpoint, prompt: number[], n: number, residentBytes?: number): Promise<number[]> {
   const m = await loadModel(ckpt);
   const ref = await loadReferenceModel(ckpt);
-  const g = new GpuGlobals(rt, m.spec, m.globals);
+  const g = await GpuGlobals.load(rt, m.spec, m.globals);
   try {
     const streamed: number[] = [];
     const out = await generateGreedy(rt, g, m.block, prompt, n, {
@@ -83,7 +83,7 @@ describe('greedy generation with a KV cache', () => {
   it('a one-token prompt, and the same ids as rerunning the sequence per token', async () => {
     const ckpt = await openSharedCheckpoint(STORIES_260K);
     const m = await loadModel(ckpt);
-    const g = new GpuGlobals(rt, m.spec, m.globals);
+    const g = await GpuGlobals.load(rt, m.spec, m.globals);
     try {
       const kv = await generateGreedy(rt, g, m.block, [1], 10);
       expect(kv.ids).toEqual(await greedy(rt, g, m.block, [1], 10));
@@ -110,7 +110,7 @@ describe('greedy generation with a KV cache', () => {
     const ckpt = await openCheckpoint(sourcesOf(await storiesAsPhi3()));
     const m = await loadModel(ckpt);
     const ref = await loadReferenceModel(ckpt);
-    const g = new GpuGlobals(rt, m.spec, m.globals);
+    const g = await GpuGlobals.load(rt, m.spec, m.globals);
     try {
       const prompt = longPrompt.slice(0, 28);
       const out = await generateGreedy(rt, g, m.block, prompt, 8);
@@ -124,7 +124,7 @@ describe('greedy generation with a KV cache', () => {
   it('stops where the context ends, and refuses an empty prompt or an id outside the vocabulary', async () => {
     const ckpt = await openCheckpoint(sourcesOf(await randomOptPostLn()));
     const m = await loadModel(ckpt);
-    const g = new GpuGlobals(rt, m.spec, m.globals);
+    const g = await GpuGlobals.load(rt, m.spec, m.globals);
     try {
       const max = m.spec.maxPositions;
       const prompt = Array.from({ length: max - 2 }, (_, i) => (i * 7) % m.spec.vocab);

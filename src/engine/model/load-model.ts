@@ -1,11 +1,18 @@
-/** A checkpoint as the GPU forward pass consumes it: the spec, the global weights, blocks on demand. */
+/**
+ * A checkpoint as the GPU forward pass consumes it: the spec, and every weight read from the
+ * checkpoint's files by byte range when it is needed (blocks whole, the weights outside the blocks
+ * in pieces of rows), so that the host keeps none of them between uses.
+ */
 import type { Checkpoint } from '../../core/model/checkpoint';
 import { blockNorms, type NormSpec } from '../../core/model/architecture';
-import type { BlockSource, HostBlock, HostGlobals, HostLinear, HostNorm, ModelSpec } from './model-forward';
+import { DTYPE_BYTES } from '../../core/model/safetensors';
+import { bfloat16BytesToFloat32, float32BytesToFloat32, halfBytesToFloat32 } from '../../core/model/float-convert';
+import type { BlockSource, GlobalMatrix, GlobalWeights, HostBlock, HostLinear, HostNorm, ModelSpec } from './model-forward';
 
 export interface LoadedModel {
   spec: ModelSpec;
-  globals: HostGlobals;
+  /** The weights outside the blocks (embeddings, head, final norm), read when needed. */
+  globals: GlobalWeights;
   /** Block b's original weights, read from the checkpoint by byte range. */
   block: BlockSource;
   /** Names of the linears of a block, in forward order. */
@@ -32,21 +39,41 @@ export function modelSpec(ckpt: Checkpoint): ModelSpec {
   };
 }
 
+/** Rows [r0, r0 + n) of a 2-D float tensor [rows, cols] as f32, read by byte range. */
+export async function readTensorRows(ckpt: Checkpoint, name: string, r0: number, n: number): Promise<Float32Array> {
+  const info = ckpt.tensors.get(name);
+  if (!info) throw new RangeError(`tensor "${name}" is not in this checkpoint`);
+  if (info.dtype === 'I32') throw new RangeError(`tensor "${name}" is int32, not a float tensor`);
+  const cols = info.shape.slice(1).reduce((a, b) => a * b, 1);
+  const rows = info.shape[0] ?? 1;
+  if (!(r0 >= 0 && n >= 0 && r0 + n <= rows)) throw new RangeError(`tensor "${name}": rows ${r0}..${r0 + n} are outside its ${rows}`);
+  const size = DTYPE_BYTES[info.dtype];
+  const bytes = await ckpt.readTensorRange(name, r0 * cols * size, n * cols * size);
+  return info.dtype === 'F32' ? float32BytesToFloat32(bytes) : info.dtype === 'F16' ? halfBytesToFloat32(bytes) : bfloat16BytesToFloat32(bytes);
+}
+
 export async function loadModel(ckpt: Checkpoint): Promise<LoadedModel> {
   const layout = ckpt.layout;
   const readNorm = async (n: NormSpec, prefix: string): Promise<HostNorm> => ({
     weight: await ckpt.readTensor(`${prefix}${n.name}.weight`),
     bias: n.bias ? await ckpt.readTensor(`${prefix}${n.name}.bias`) : undefined,
   });
-  const optional = (name: string | null) => (name ? ckpt.readTensor(name) : Promise.resolve(undefined));
-  const embed = await ckpt.readTensor(layout.embedTokens);
-  const globals: HostGlobals = {
-    embed,
-    positions: await optional(layout.embedPositions),
-    projectIn: await optional(layout.projectIn),
-    projectOut: await optional(layout.projectOut),
-    finalNorm: layout.finalNorm ? await readNorm(layout.finalNorm, '') : null,
-    lmHead: layout.tiedLmHead ? embed : await ckpt.readTensor(layout.lmHead),
+  const names: Record<GlobalMatrix, string | null> = {
+    embed: layout.embedTokens,
+    lmHead: layout.tiedLmHead ? layout.embedTokens : layout.lmHead,
+    positions: layout.embedPositions,
+    projectIn: layout.projectIn,
+    projectOut: layout.projectOut,
+  };
+  const globals: GlobalWeights = {
+    has: (m) => names[m] !== null,
+    tied: layout.tiedLmHead,
+    readRows(m, r0, n) {
+      const name = names[m];
+      if (name === null) throw new RangeError(`a ${ckpt.config.arch} model has no ${m}`);
+      return readTensorRows(ckpt, name, r0, n);
+    },
+    readFinalNorm: async () => (layout.finalNorm ? readNorm(layout.finalNorm, '') : null),
   };
   const block = async (b: number): Promise<HostBlock> => {
     const prefix = layout.blockPrefix(b);

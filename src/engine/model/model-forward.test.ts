@@ -27,7 +27,7 @@ describe('GPU forward pass', () => {
   it('stories260K (llama, GQA, RoPE): greedy ids and top-5 logits', async () => {
     const ref = readSharedModelJson<StoriesReference>(STORIES_260K, 'reference_greedy.json');
     const m = await load(STORIES_260K);
-    const g = new GpuGlobals(rt, m.spec, m.globals);
+    const g = await GpuGlobals.load(rt, m.spec, m.globals);
     const ids = await greedy(rt, g, m.block, ref.prompt_ids_with_bos, ref.greedy_ids_48.length);
     expect(ids).toEqual(ref.greedy_ids_48);
     const { lastLogits } = await scoreSequences(rt, g, m.block, Uint32Array.from(ref.prompt_ids_with_bos), ref.prompt_ids_with_bos.length);
@@ -38,7 +38,7 @@ describe('GPU forward pass', () => {
   it('makemore-names-gpt2 (Conv1D, learned positions, gelu_new): greedy ids and logits', async () => {
     const ref = readSharedModelJson<MakemoreReference>(MAKEMORE_NAMES, 'reference_greedy.json');
     const m = await load(MAKEMORE_NAMES);
-    const g = new GpuGlobals(rt, m.spec, m.globals);
+    const g = await GpuGlobals.load(rt, m.spec, m.globals);
     const ids = await greedy(rt, g, m.block, ref.start_ids, ref.greedy_ids.length);
     expect(ids).toEqual(ref.greedy_ids);
     const { lastLogits } = await scoreSequences(rt, g, m.block, Uint32Array.from(ref.start_ids), ref.start_ids.length);
@@ -48,7 +48,7 @@ describe('GPU forward pass', () => {
 
   it('scores many sequences at once as it scores them one by one', async () => {
     const m = await load(STORIES_260K);
-    const g = new GpuGlobals(rt, m.spec, m.globals);
+    const g = await GpuGlobals.load(rt, m.spec, m.globals);
     const seqlen = 16;
     const ids = Uint32Array.from({ length: 3 * seqlen }, (_, i) => (i * 37 + 11) % m.spec.vocab);
     const all = await scoreSequences(rt, g, m.block, ids, seqlen);

@@ -23,6 +23,7 @@ import { blockNorms, runEmbedScale, type ModelLayout, type NormSpec } from '../.
 import { BlockRunner, type BlockShape, type GpuBlock } from './block-forward';
 import { encodeHeadScores } from './lm-head';
 import { roundedToHalf } from '../../core/export/f16';
+import { HalfPatchBuilder, type HalfPatch } from './half-patch';
 
 export interface HostNorm {
   weight: Float32Array;
@@ -73,6 +74,62 @@ export interface HostGlobals {
   finalNorm: HostNorm | null;
   /** [vocab, embedDim]; the same array as embed when tied */
   lmHead: Float32Array;
+}
+
+/** The matrices outside the blocks. */
+export type GlobalMatrix = 'embed' | 'lmHead' | 'positions' | 'projectIn' | 'projectOut';
+
+/**
+ * The weights outside the blocks, read from where they are kept (the checkpoint's files, by byte
+ * range) each time they are needed: a run holds none of them on the host (src/engine/model/load-model.ts).
+ */
+export interface GlobalWeights {
+  /** Whether the model has this matrix (embed and lmHead always). */
+  has(m: GlobalMatrix): boolean;
+  /** The LM head is the embedding. */
+  tied: boolean;
+  /** Rows [r0, r0 + n) of a matrix as f32, [n, cols] row-major (a fresh array). */
+  readRows(m: GlobalMatrix, r0: number, n: number): Promise<Float32Array>;
+  readFinalNorm(): Promise<HostNorm | null>;
+}
+
+/** [rows, cols] of a global matrix of the spec. */
+export function globalShape(spec: ModelSpec, m: GlobalMatrix): [number, number] {
+  const { vocab, embedDim, hidden, maxPositions, layout } = spec;
+  switch (m) {
+    case 'embed':
+    case 'lmHead':
+      return [vocab, embedDim];
+    case 'positions':
+      return [maxPositions + layout.positionOffset, hidden];
+    case 'projectIn':
+      return [hidden, embedDim];
+    case 'projectOut':
+      return [embedDim, hidden];
+  }
+}
+
+/** GlobalWeights over arrays already on the host (synthetic models, tests). */
+export function hostGlobalWeights(spec: ModelSpec, h: HostGlobals): GlobalWeights {
+  const arrays: Record<GlobalMatrix, Float32Array | undefined> = {
+    embed: h.embed, lmHead: h.lmHead, positions: h.positions, projectIn: h.projectIn, projectOut: h.projectOut,
+  };
+  return {
+    has: (m) => arrays[m] !== undefined,
+    tied: h.lmHead === h.embed,
+    async readRows(m, r0, n) {
+      const a = arrays[m];
+      if (!a) throw new RangeError(`the model has no ${m}`);
+      const cols = globalShape(spec, m)[1];
+      return a.slice(r0 * cols, (r0 + n) * cols);
+    },
+    readFinalNorm: async () => h.finalNorm && { weight: h.finalNorm.weight.slice(), bias: h.finalNorm.bias?.slice() },
+  };
+}
+
+/** A whole global matrix as f32 [rows, cols] (a fresh array: the host holds it until dropped). */
+export function readGlobal(spec: ModelSpec, g: GlobalWeights, m: GlobalMatrix): Promise<Float32Array> {
+  return g.readRows(m, 0, globalShape(spec, m)[0]);
 }
 
 /** Gives the weights of block b (the original, or a quantized version of them). */
@@ -145,66 +202,198 @@ export interface TokenScores {
   lastLogits: Float32Array;
 }
 
-/** Bytes rounded to F16 per upload piece, so that no second host copy of a large matrix is made. */
-const HALF_UPLOAD_BYTES = 16 << 20;
+/** Bytes of a global matrix read, converted and uploaded at a time: no whole host copy is made. */
+const GLOBAL_PIECE_BYTES = 16 << 20;
 
-/** Uploads a dense [rows, cols] array into a padded matrix, each value rounded to F16 on the way. */
-function uploadMatrixAsHalf(rt: GpuRuntime, m: GpuMatrix, data: Float32Array): void {
-  if (data.length !== m.rows * m.cols) throw new RangeError(`${m.buffer.label}: expected ${m.rows}×${m.cols} values, got ${data.length}`);
-  const rowsPerPiece = Math.max(1, Math.floor(HALF_UPLOAD_BYTES / (m.ld * 4)));
-  const staging = new Float32Array(Math.min(rowsPerPiece, m.rows) * m.ld);
-  for (let r0 = 0; r0 < m.rows; r0 += rowsPerPiece) {
-    const n = Math.min(rowsPerPiece, m.rows - r0);
-    const piece = roundedToHalf(data.subarray(r0 * m.cols, (r0 + n) * m.cols));
-    for (let r = 0; r < n; r++) staging.set(piece.subarray(r * m.cols, (r + 1) * m.cols), r * m.ld);
-    rt.upload(m.buffer, r0 * m.ld * 4, staging.subarray(0, n * m.ld));
+/** Writes dense rows [r0, r0 + values.length / cols) into a padded matrix. */
+function uploadRows(rt: GpuRuntime, m: GpuMatrix, r0: number, values: Float32Array): void {
+  if (m.ld === m.cols) return rt.upload(m.buffer, r0 * m.ld * 4, values);
+  const n = values.length / m.cols;
+  const staging = new Float32Array(n * m.ld);
+  for (let r = 0; r < n; r++) staging.set(values.subarray(r * m.cols, (r + 1) * m.cols), r * m.ld);
+  rt.upload(m.buffer, r0 * m.ld * 4, staging);
+}
+
+/**
+ * One global matrix of `source` uploaded as stored, read piece by piece (no whole host copy).
+ * The caller releases it.
+ */
+export async function uploadGlobal(rt: GpuRuntime, spec: ModelSpec, source: GlobalWeights, m: GlobalMatrix, label: string): Promise<GpuMatrix> {
+  const [rows, cols] = globalShape(spec, m);
+  const out = rt.matrix(rows, cols, label);
+  try {
+    const perPiece = Math.max(1, Math.floor(GLOBAL_PIECE_BYTES / (cols * 4)));
+    for (let r0 = 0; r0 < rows; r0 += perPiece) uploadRows(rt, out, r0, await source.readRows(m, r0, Math.min(perPiece, rows - r0)));
+    return out;
+  } catch (e) {
+    if (!rt.isLost) rt.release(out);
+    throw e;
   }
 }
 
-/** Weights outside the blocks, uploaded once. */
-export class GpuGlobals {
-  /** [vocab, embedDim] */
-  readonly E: GpuMatrix;
-  readonly positions: GpuMatrix | null;
-  readonly projectIn: GpuMatrix | null;
-  readonly projectOut: GpuMatrix | null;
-  readonly head: GpuMatrix;
-  readonly finalNorm: NormWeights | null;
-  /** The token embeddings' scale: the stored dtype's, or with `half` the float16 export's (layout.embedScaleF16). */
-  readonly embedScale: number;
-  /** Every value was uploaded rounded to F16 (the exported file's values). */
-  readonly half: boolean;
-
+/** How GpuGlobals holds the values outside the blocks. */
+export interface GlobalValues {
   /**
-   * With `half`, every value is uploaded rounded to F16, as the exported file holds it (the run's
-   * RTN and GPTQ models), and the embedding scale is the float16 one; the host arrays are not
-   * changed and no full rounded copy is made.
+   * Rounded to F16, as the exported file holds them (the run's RTN and GPTQ models); default the
+   * stored values (the original model).
    */
-  constructor(
+  half?: boolean;
+  /**
+   * Both: the stored values, plus what switches them to the F16 ones in place (encodeValues): the
+   * elements that differ (a HalfPatch), or a second matrix where most differ (F32 checkpoints).
+   * The streamed evaluation runs the three models on one set of globals this way.
+   */
+  switchable?: boolean;
+}
+
+interface GlobalSlot {
+  stored: GpuMatrix;
+  /** The F16 values as a second matrix, when too many differ for a patch. */
+  half: GpuMatrix | null;
+  patch: HalfPatch | null;
+}
+
+/** Weights outside the blocks on the GPU, uploaded once from their source in pieces. */
+export class GpuGlobals {
+  private halfValues: boolean;
+
+  private constructor(
     private readonly rt: GpuRuntime,
     readonly spec: ModelSpec,
-    host: HostGlobals,
-    options: { half?: boolean } = {},
+    private readonly slots: Map<GlobalMatrix, GlobalSlot>,
+    private readonly norms: { stored: NormWeights | null; half: NormWeights | null },
+    /** The values are switchable (GlobalValues.switchable). */
+    readonly switchable: boolean,
+    half: boolean,
   ) {
-    const half = options.half === true;
-    this.embedScale = runEmbedScale(spec.layout, half);
-    this.half = half;
-    const upload = (rows: number, cols: number, data: Float32Array, label: string) => {
-      const m = rt.matrix(rows, cols, label);
-      if (half) uploadMatrixAsHalf(rt, m, data);
-      else rt.uploadMatrix(m, data);
-      return m;
-    };
-    const { layout, vocab, embedDim, hidden, maxPositions } = spec;
-    this.E = upload(vocab, embedDim, host.embed, 'model.embed');
-    this.positions = host.positions ? upload(maxPositions + layout.positionOffset, hidden, host.positions, 'model.positions') : null;
-    this.projectIn = host.projectIn ? upload(hidden, embedDim, host.projectIn, 'model.projectIn') : null;
-    this.projectOut = host.projectOut ? upload(embedDim, hidden, host.projectOut, 'model.projectOut') : null;
-    this.head = host.lmHead === host.embed ? this.E : upload(vocab, embedDim, host.lmHead, 'model.lmHead');
-    const finalNorm = host.finalNorm && half
-      ? { weight: roundedToHalf(host.finalNorm.weight), bias: host.finalNorm.bias && roundedToHalf(host.finalNorm.bias) }
-      : host.finalNorm;
-    this.finalNorm = finalNorm && layout.finalNorm ? uploadNorm(rt, finalNorm, layout.finalNorm, 'model.finalNorm') : null;
+    this.halfValues = half;
+  }
+
+  /**
+   * Reads the weights outside the blocks from `source` piece by piece and uploads them (see
+   * GlobalValues). The host arrays are not changed and no whole rounded copy is made.
+   */
+  static async load(rt: GpuRuntime, spec: ModelSpec, source: GlobalWeights, values: GlobalValues = {}): Promise<GpuGlobals> {
+    const half = values.half === true;
+    const switchable = values.switchable === true;
+    const slots = new Map<GlobalMatrix, GlobalSlot>();
+    const norms: { stored: NormWeights | null; half: NormWeights | null } = { stored: null, half: null };
+    const made: GpuGlobals = new GpuGlobals(rt, spec, slots, norms, switchable, half && !switchable);
+    try {
+      for (const m of ['embed', 'lmHead', 'positions', 'projectIn', 'projectOut'] as const) {
+        if (!source.has(m)) continue;
+        if (m === 'lmHead' && source.tied) {
+          slots.set(m, slots.get('embed')!);
+          continue;
+        }
+        const [rows, cols] = globalShape(spec, m);
+        const label = `model.${m}`;
+        const slot: GlobalSlot = { stored: rt.matrix(rows, cols, label), half: null, patch: null };
+        slots.set(m, slot);
+        const perPiece = Math.max(1, Math.floor(GLOBAL_PIECE_BYTES / (cols * 4)));
+        const builder = switchable ? new HalfPatchBuilder(slot.stored) : null;
+        for (let r0 = 0; r0 < rows; r0 += perPiece) {
+          const piece = await source.readRows(m, r0, Math.min(perPiece, rows - r0));
+          const rounded = half || switchable ? roundedToHalf(piece) : piece;
+          uploadRows(rt, slot.stored, r0, half && !switchable ? rounded : piece);
+          builder?.add(r0, piece, rounded);
+        }
+        if (builder?.overflow) {
+          slot.half = rt.matrix(rows, cols, `${label}.f16`);
+          for (let r0 = 0; r0 < rows; r0 += perPiece) uploadRows(rt, slot.half, r0, roundedToHalf(await source.readRows(m, r0, Math.min(perPiece, rows - r0))));
+        } else if (builder) {
+          slot.patch = builder.build(rt, label);
+        }
+      }
+      const layoutNorm = spec.layout.finalNorm;
+      const host = layoutNorm ? await source.readFinalNorm() : null;
+      if (host && layoutNorm) {
+        const rounded = { weight: roundedToHalf(host.weight), bias: host.bias && roundedToHalf(host.bias) };
+        norms.stored = uploadNorm(rt, half && !switchable ? rounded : host, layoutNorm, 'model.finalNorm');
+        if (switchable) norms.half = uploadNorm(rt, rounded, layoutNorm, 'model.finalNorm.f16');
+      }
+      return made;
+    } catch (e) {
+      if (!rt.isLost) made.release();
+      throw e;
+    }
+  }
+
+  private matrix(m: GlobalMatrix): GpuMatrix | null {
+    const s = this.slots.get(m);
+    if (!s) return null;
+    return this.halfValues && s.half ? s.half : s.stored;
+  }
+
+  /** [vocab, embedDim] */
+  get E(): GpuMatrix {
+    return this.matrix('embed')!;
+  }
+
+  /** [maxPositions + positionOffset, hidden] or null */
+  get positions(): GpuMatrix | null {
+    return this.matrix('positions');
+  }
+
+  /** [hidden, embedDim] or null */
+  get projectIn(): GpuMatrix | null {
+    return this.matrix('projectIn');
+  }
+
+  /** [embedDim, hidden] or null */
+  get projectOut(): GpuMatrix | null {
+    return this.matrix('projectOut');
+  }
+
+  /** [vocab, embedDim] (the embedding itself when tied) */
+  get head(): GpuMatrix {
+    return this.matrix('lmHead')!;
+  }
+
+  get finalNorm(): NormWeights | null {
+    return this.halfValues && this.norms.half ? this.norms.half : this.norms.stored;
+  }
+
+  /**
+   * The token embeddings' scale for the values encoded from now on: the stored dtype's, or with the
+   * F16 values the float16 export's (runEmbedScale, layout.embedScaleF16).
+   */
+  get embedScale(): number {
+    return runEmbedScale(this.spec.layout, this.halfValues);
+  }
+
+  /** Whether the values encoded from now on are the F16 ones. */
+  get half(): boolean {
+    return this.halfValues;
+  }
+
+  /** The runtime's placeholder binding (for kernels that leave an operand unread). */
+  get placeholder(): GPUBuffer {
+    return this.rt.placeholder;
+  }
+
+  /**
+   * Records the switch of every value to its F16 rounding (`half`) or back to the stored one;
+   * work recorded after it reads those values. Only for switchable globals.
+   */
+  encodeValues(rec: Recorder, half: boolean): void {
+    if (!this.switchable) throw new Error('these globals hold one set of values; load them switchable to change them');
+    if (half === this.halfValues) return;
+    const done = new Set<HalfPatch>();
+    for (const s of this.slots.values()) {
+      if (s.patch && !done.has(s.patch)) {
+        s.patch.encode(rec, half);
+        done.add(s.patch);
+      }
+    }
+    this.halfValues = half;
+  }
+
+  /** GPU bytes held for the F16 values beside the stored ones (patches and second matrices). */
+  get halfBytes(): number {
+    let bytes = 0;
+    for (const s of new Set(this.slots.values())) bytes += (s.patch?.bytes ?? 0) + (s.half ? s.half.buffer.size : 0);
+    return bytes;
   }
 
   /**
@@ -219,27 +408,35 @@ export class GpuGlobals {
     const limit = rt.bindingLimit;
     const T = h.rows;
     const temps: (GPUBuffer | GpuMatrix)[] = [];
-    if (this.projectIn) {
+    const projectIn = this.projectIn;
+    const positions = this.positions;
+    if (projectIn) {
       const e = rt.matrix(T, spec.embedDim, 'embed.tokens');
       temps.push(e);
       encodeEmbed(rec, this.E, ids, e, false, limit, status, this.embedScale);
-      encodeLinear(rec, e, this.projectIn, h, limit);
+      encodeLinear(rec, e, projectIn, h, limit);
     } else {
       encodeEmbed(rec, this.E, ids, h, false, limit, status, this.embedScale);
     }
-    if (this.positions) {
+    if (positions) {
       const offset = spec.layout.positionOffset;
       const pos = rt.storage(T * 4, 'embed.positions');
       temps.push(pos);
       rt.upload(pos, 0, Uint32Array.from({ length: T }, (_, t) => positionBase + (t % seqlen) + offset));
-      encodeEmbed(rec, this.positions, pos, h, true, limit, status);
+      encodeEmbed(rec, positions, pos, h, true, limit, status);
     }
     return temps;
   }
 
   release(): void {
-    this.rt.release(this.E, this.positions, this.projectIn, this.projectOut, this.head === this.E ? null : this.head);
-    if (this.finalNorm) releaseNorm(this.rt, this.finalNorm);
+    for (const s of new Set(this.slots.values())) {
+      this.rt.release(s.stored, s.half);
+      s.patch?.release();
+    }
+    this.slots.clear();
+    if (this.norms.stored) releaseNorm(this.rt, this.norms.stored);
+    if (this.norms.half) releaseNorm(this.rt, this.norms.half);
+    this.norms.stored = this.norms.half = null;
   }
 }
 
@@ -312,48 +509,31 @@ async function score(
       [h, next] = [next, h];
     }
     rec = rt.recorder('score.head');
-    // The head's input: final norm (if any), then project_out (if any).
-    let headIn = h;
-    if (globals.finalNorm) {
-      runner.encodeFinalNorm(rec, h, globals.finalNorm);
-      headIn = runner.normed;
-    }
-    if (globals.projectOut) {
-      const projected = rt.matrix(T, spec.embedDim, 'score.projectOut');
-      temps.push(projected);
-      encodeLinear(rec, headIn, globals.projectOut, projected, rt.bindingLimit);
-      headIn = projected;
-    }
+    const head = encodeHeadInput(rt, rec, runner, globals, h);
+    if (head.projected) temps.push(head.projected);
+    const headIn = head.input;
     let lastLogits: Float32Array;
     let normed: Float32Array | undefined;
     if (hooks.onLogits) {
       // A divergence pass (src/engine/divergence.ts) needs whole vocabulary rows beside the
       // original's: the LM head in chunks of tokens whose logits fit one binding.
-      const cap = spec.layout.logitSoftcap;
-      const chunkRows = Math.min(T, maxLogitRows(rt, spec.vocab));
-      const logits = rt.matrix(chunkRows, spec.vocab, 'score.logits');
+      const onLogits = hooks.onLogits;
+      const logits = encodeHeadNll(rt, rec, globals, headIn, { targets: targetsBuf, nll: nllBuf, argmax: argmaxBuf, status }, Infinity,
+        (chunk, t0) => onLogits(rec, chunk, t0, headIn, targetsBuf));
       temps.push(logits);
-      for (let t0 = 0; t0 < T; t0 += chunkRows) {
-        const chunk = { ...logits, rows: Math.min(chunkRows, T - t0) };
-        encodeLinear(rec, headIn, globals.head, chunk, rt.bindingLimit, t0);
-        if (cap !== null) encodeElementwise(rec, { op: ELEMENTWISE.softcap, y: chunk, alpha: cap, placeholder: rt.placeholder }, rt.bindingLimit);
-        encodeNll(rec, chunk, targetsBuf, nllBuf, argmaxBuf, t0, { buffer: status, slot: FORWARD_STATUS.targetOutOfRange });
-        hooks.onLogits(rec, chunk, t0, headIn, targetsBuf);
-        rec.submit();
-      }
       rec.finish();
       normed = hooks.keepNormed ? await rt.readMatrix(headIn) : undefined;
-      const lastRow = (T - 1) % chunkRows;
+      const lastRow = (T - 1) % logits.rows;
       lastLogits = await rt.readF32(logits.buffer, lastRow * logits.ld * 4, spec.vocab);
     } else {
       // The LM head and the log-softmax a chunk of logits at a time (lm-head.ts).
-      const head = encodeHeadScores(rt, rec, headIn, globals.head, spec.layout.logitSoftcap, {
+      const scores = encodeHeadScores(rt, rec, headIn, globals.head, spec.layout.logitSoftcap, {
         targets: targetsBuf, nll: nllBuf, argmax: argmaxBuf, status: { buffer: status, slot: FORWARD_STATUS.targetOutOfRange },
       });
-      temps.push(...head.temps);
+      temps.push(...scores.temps);
       rec.finish();
       normed = hooks.keepNormed ? await rt.readMatrix(headIn) : undefined;
-      lastLogits = await rt.readF32(head.lastLogits, 0, spec.vocab);
+      lastLogits = await rt.readF32(scores.lastLogits, 0, spec.vocab);
     }
     const flags = await rt.readU32(status, 0, FORWARD_STATUS_SLOTS);
     if (flags[FORWARD_STATUS.embedRowOutOfRange] || flags[FORWARD_STATUS.targetOutOfRange]) {
@@ -376,6 +556,67 @@ async function score(
 function maxLogitRows(rt: GpuRuntime, vocab: number): number {
   const ld = Math.ceil(vocab / 64) * 64;
   return Math.max(1, Math.min(65535, Math.floor(rt.bindingLimit / (ld * 4))));
+}
+
+/**
+ * Records the LM head's input of hidden states h [tokens, hidden]: the final norm (if any), then
+ * project_out (if any). `input` is the runner's normed scratch, h itself, or `projected` (a new
+ * matrix the caller releases after the recorder has finished).
+ */
+export function encodeHeadInput(rt: GpuRuntime, rec: Recorder, runner: BlockRunner, globals: GpuGlobals, h: GpuMatrix): { input: GpuMatrix; projected: GpuMatrix | null } {
+  let input = h;
+  const norm = globals.finalNorm;
+  if (norm) {
+    runner.encodeFinalNorm(rec, h, norm);
+    input = runner.normed;
+  }
+  const projectOut = globals.projectOut;
+  if (!projectOut) return { input, projected: null };
+  const projected = rt.matrix(h.rows, globals.spec.embedDim, 'head.projectOut');
+  encodeLinear(rec, input, projectOut, projected, rt.bindingLimit);
+  return { input: projected, projected };
+}
+
+/**
+ * Records logits [rows, vocab] of the head's input rows [t0, t0 + out.rows) into `out` (one
+ * binding): headIn · headᵀ, softcapped where the family says so.
+ */
+export function encodeLogits(rec: Recorder, globals: GpuGlobals, headIn: GpuMatrix, t0: number, out: GpuMatrix, bindingLimit: number): void {
+  encodeLinear(rec, headIn, globals.head, out, bindingLimit, t0);
+  const cap = globals.spec.layout.logitSoftcap;
+  if (cap !== null) encodeElementwise(rec, { op: ELEMENTWISE.softcap, y: out, alpha: cap, placeholder: globals.placeholder }, bindingLimit);
+}
+
+/**
+ * Records the NLL of every row's target and the argmax of every row of headIn [tokens, embedDim]
+ * through the LM head, in chunks of rows whose logits fit one binding (at most `maxChunkBytes` of
+ * logits when given); `onChunk` records more work on each chunk after its NLL, before the chunk
+ * is submitted. Returns the logits matrix holding the last chunk (the caller releases it after the
+ * recorder has finished). Whole vocabulary rows per chunk: for the hooks that need them (the
+ * divergence); plain scoring uses encodeHeadScores (lm-head.ts), whose chunks split the vocabulary.
+ */
+export function encodeHeadNll(
+  rt: GpuRuntime,
+  rec: Recorder,
+  globals: GpuGlobals,
+  headIn: GpuMatrix,
+  out: { targets: GPUBuffer; nll: GPUBuffer; argmax: GPUBuffer; status: GPUBuffer },
+  maxChunkBytes = Infinity,
+  onChunk?: (chunk: GpuMatrix, t0: number) => void,
+): GpuMatrix {
+  const { vocab } = globals.spec;
+  const T = headIn.rows;
+  const byBytes = Math.max(1, Math.floor(maxChunkBytes / (Math.ceil(vocab / 64) * 64 * 4)));
+  const chunkRows = Math.min(T, maxLogitRows(rt, vocab), byBytes);
+  const logits = rt.matrix(chunkRows, vocab, 'head.logits');
+  for (let t0 = 0; t0 < T; t0 += chunkRows) {
+    const chunk = { ...logits, rows: Math.min(chunkRows, T - t0) };
+    encodeLogits(rec, globals, headIn, t0, chunk, rt.bindingLimit);
+    encodeNll(rec, chunk, out.targets, out.nll, out.argmax, t0, { buffer: out.status, slot: FORWARD_STATUS.targetOutOfRange });
+    onChunk?.(chunk, t0);
+    rec.submit();
+  }
+  return logits;
 }
 
 /**
