@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandom } from '../src/core/random';
 import { GEMMA3_270M, LLAMA32_1B, QWEN3_06B, SMOLLM2_135M, writeTwin } from './twins';
+import { flagUsage, intFlag, readFlags, UsageError } from './flags';
 
 const MODELS = {
   smollm2: { title: 'SmolLM2-135M', config: SMOLLM2_135M },
@@ -59,33 +60,13 @@ const FLAGS: Record<string, string> = {
   '--seed': 'weight and token seed (default 0)',
 };
 
-class UsageError extends Error {}
-
 function usage(): string {
-  return 'npm run bench:families -- [flags]\n' + Object.entries(FLAGS).map(([f, d]) => `  ${f.padEnd(13)} ${d}`).join('\n');
+  return flagUsage('npm run bench:families', FLAGS, 13);
 }
 
 function parseArgs(argv: string[]): Args {
-  const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help' || a === '-h') {
-      console.log(usage());
-      process.exit(0);
-    }
-    const [flag, inline] = a.split('=', 2);
-    if (!(flag in FLAGS) && flag !== '--measure') throw new UsageError(`unknown flag ${a}`);
-    const v = inline ?? argv[++i];
-    if (v === undefined) throw new UsageError(`${flag} needs a value`);
-    values.set(flag, v);
-  }
-  const int = (flag: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-    const v = values.get(flag);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer in ${min}..${max}, got ${v}`);
-    return n;
-  };
+  const values = readFlags(argv, FLAGS, usage(), ['--measure']);
+  const int = (flag: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => intFlag(values, flag, min, max) ?? fallback;
   const model = values.get('--model') ?? 'all';
   if (model !== 'all' && !(model in MODELS)) throw new UsageError(`--model must be ${FLAGS['--model']}, got ${model}`);
   const groupSize = int('--group-size', 128, -1);

@@ -48,6 +48,7 @@ import { seededRandom } from '../src/core/random';
 import { describeAdapter } from '../src/gpu/device';
 import type { GpuRuntime } from '../src/gpu/runtime';
 import { twinMain, TwinUsageError, twinUsage } from './model-twins';
+import { flagUsage, intFlag, readFlags, UsageError } from './flags';
 
 const SHARED = new URL('../../shared/', import.meta.url);
 
@@ -101,30 +102,12 @@ const FLAGS: Record<string, string> = {
 };
 
 function usage(): string {
-  return 'npm run bench:model -- [flags]\n' + Object.entries(FLAGS).map(([f, d]) => `  ${f.padEnd(15)} ${d}`).join('\n');
+  return flagUsage('npm run bench:model', FLAGS, 15);
 }
 
 function parseArgs(argv: string[]): Args {
-  const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help' || a === '-h') {
-      console.log(usage());
-      process.exit(0);
-    }
-    const [flag, inline] = a.split('=', 2);
-    if (!(flag in FLAGS)) throw new UsageError(`unknown flag ${a}`);
-    const v = inline ?? argv[++i];
-    if (v === undefined) throw new UsageError(`${flag} needs a value`);
-    values.set(flag, v);
-  }
-  const int = (flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined => {
-    const v = values.get(flag);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer in ${min}..${max}, got ${v}`);
-    return n;
-  };
+  const values = readFlags(argv, FLAGS, usage());
+  const int = (flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined => intFlag(values, flag, min, max);
   const model = values.get('--model') ?? 'all';
   if (!['stories', 'gpt2', 'all'].includes(model)) throw new UsageError(`--model must be stories, gpt2 or all, got ${model}`);
   const overrides: Partial<Sizes> = {};
@@ -152,7 +135,6 @@ function parseArgs(argv: string[]): Args {
   };
 }
 
-class UsageError extends Error {}
 
 // ——— formatting ———
 

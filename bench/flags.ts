@@ -1,0 +1,38 @@
+/** Command-line flags of the benchmarks: `--flag value` or `--flag=value`, `--help` prints the usage. */
+
+export class UsageError extends Error {}
+
+/** The usage text: the command, then each flag with its description (flag column `pad` wide). */
+export function flagUsage(command: string, flags: Record<string, string>, pad: number): string {
+  return `${command} -- [flags]\n` + Object.entries(flags).map(([f, d]) => `  ${f.padEnd(pad)} ${d}`).join('\n');
+}
+
+/**
+ * The values given for `flags` (and the `hidden` ones, not listed in the usage). `--help`/`-h`
+ * prints `usage` and exits 0. Throws UsageError on an unknown flag or a flag without a value.
+ */
+export function readFlags(argv: string[], flags: Record<string, string>, usage: string, hidden: string[] = []): Map<string, string> {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      console.log(usage);
+      process.exit(0);
+    }
+    const [flag, inline] = a.split('=', 2);
+    if (!(flag in flags) && !hidden.includes(flag)) throw new UsageError(`unknown flag ${a}`);
+    const v = inline ?? argv[++i];
+    if (v === undefined) throw new UsageError(`${flag} needs a value`);
+    values.set(flag, v);
+  }
+  return values;
+}
+
+/** The integer given for `flag` in min..max, or undefined when absent; throws UsageError otherwise. */
+export function intFlag(values: Map<string, string>, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const v = values.get(flag);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer in ${min}..${max}, got ${v}`);
+  return n;
+}
