@@ -18,11 +18,9 @@
  *    embedding scale's ratio).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Llama } from 'node-llama-cpp';
 import { nodeRuntime } from '../src/testing/node-gpu';
 import { readCorpus } from '../src/testing/shared-models';
@@ -35,9 +33,8 @@ import type { GpuRuntime } from '../src/gpu/runtime';
 import { runModel, type RunOutput } from '../src/engine/run-model';
 import { exportGguf } from '../src/engine/export-gguf';
 import { weightKey } from '../src/engine/quantize-model';
-import { exportBytes, llamaPerplexity, writeExport } from './llama-helpers';
+import { cpuLlama, exportBytes, llamaPerplexity, writeExport } from './llama-helpers';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
 const U32 = 4;
 const F32 = 6;
 const STRING = 8;
@@ -234,11 +231,7 @@ describe('GGUF of the families in a real llama.cpp (CPU, offline)', () => {
   let tmp: string;
 
   beforeAll(async () => {
-    if (!existsSync(join(here, 'node_modules/node-llama-cpp'))) {
-      throw new Error('tests-llama is not installed: run `NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --prefix tests-llama --omit=optional` (tools/test.sh does it)');
-    }
-    const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
-    llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false });
+    llama = await cpuLlama();
     rt = await nodeRuntime();
     tmp = await mkdtemp(join(tmpdir(), 'gguf-families-'));
   });

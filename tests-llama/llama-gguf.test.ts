@@ -16,7 +16,7 @@
  * order and tokenizer are exact, and what remains in the 0.5% is llama.cpp's activation rounding.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +33,7 @@ import { runModel } from '../src/engine/run-model';
 import { exportGguf, exportImatrix, type GgufFloatType } from '../src/engine/export-gguf';
 import { GpuGlobals, scoreSequences, type BlockSource } from '../src/engine/model/model-forward';
 import { variantModels } from '../src/engine/evaluate';
-import { llamaPerplexity, writeExport } from './llama-helpers';
+import { cpuLlama, llamaPerplexity, writeExport } from './llama-helpers';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const DEMO = join(here, '../public/demo');
@@ -144,11 +144,7 @@ describe('GGUF in a real llama.cpp (CPU, offline)', () => {
   const summary: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(join(here, 'node_modules/node-llama-cpp'))) {
-      throw new Error('tests-llama is not installed: run `NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --prefix tests-llama --omit=optional` (tools/test.sh does it)');
-    }
-    const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
-    llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false });
+    llama = await cpuLlama();
     rt = await nodeRuntime();
     tmp = await mkdtemp(join(tmpdir(), 'gguf-llama-'));
   });

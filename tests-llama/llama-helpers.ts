@@ -2,10 +2,24 @@
  * What the llama.cpp tests share: writing an export to disk and the perplexity of windows in a real
  * llama.cpp (node-llama-cpp 3.21.1, CPU, F32 KV cache, no flash attention: ../../shared/docs/gguf.md §8).
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LlamaModel, Token } from 'node-llama-cpp';
+import { fileURLToPath } from 'node:url';
+import type { Llama, LlamaModel, Token } from 'node-llama-cpp';
 import type { ExportFile } from '../src/core/export/safetensors-writer';
+
+/**
+ * llama.cpp on the CPU from the prebuilt binary, offline and quiet. Throws, saying how to install
+ * it, when tests-llama's own node_modules is missing.
+ */
+export async function cpuLlama(): Promise<Llama> {
+  if (!existsSync(fileURLToPath(new URL('./node_modules/node-llama-cpp', import.meta.url)))) {
+    throw new Error('tests-llama is not installed: run `NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --prefix tests-llama --omit=optional` (tools/test.sh does it)');
+  }
+  const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+  return getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false });
+}
 
 /** The streamed file's bytes, whole. */
 export async function exportBytes(file: ExportFile): Promise<Uint8Array> {
