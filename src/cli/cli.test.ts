@@ -159,6 +159,7 @@ describe('runs', () => {
     expect(r.files).toEqual(['report.json', 'stories260K-Q4_0.gguf', 'imatrix.gguf']);
     expect(readdirSync(out).sort()).toEqual(['imatrix.gguf', 'report.json', 'stories260K-Q4_0.gguf']);
     expect(r.size.quantizedBytes).toBe(statSync(join(out, 'stories260K-Q4_0.gguf')).size);
+    expect(stderr).toContain('wrote report.json, stories260K-Q4_0.gguf, imatrix.gguf to');
   });
 
   it.each([

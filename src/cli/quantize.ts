@@ -189,7 +189,7 @@ async function main(argv: string[]): Promise<number> {
       report.resources = { peak_rss_bytes: peakRssBytes(), peak_gpu_bytes: rt.pool.stats.peakBytesAllocated };
       return reportJson(report);
     })]);
-    process.stderr.write(`wrote ${outputs.map((f) => f.name).join(', ')} to ${out}\n`);
+    process.stderr.write(`wrote ${report.files.join(', ')} to ${out}\n`);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
