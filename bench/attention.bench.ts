@@ -12,6 +12,7 @@ import { encodeAttention as encodeTiled, encodeCachedAttention } from '../src/gp
 import { describeAdapter } from '../src/gpu/device';
 import type { GpuRuntime } from '../src/gpu/runtime';
 import type { Recorder } from '../src/gpu/recorder';
+import { flagUsage, intFlag, readFlags, runBench, UsageError } from './flags';
 
 interface Shape {
   seqlen: number;
@@ -24,23 +25,24 @@ interface Shape {
 /** stories260K, GPT-2 small, a llama-like 128-dim head, a 256-dim head (Gemma). */
 const DEFAULT_SHAPES = '256x16x8/4x8,128x4x12/12x64,512x1x8/8x128,256x1x4/1x256';
 
+const FLAGS: Record<string, string> = {
+  '--shapes': `seqlen×sequences×heads/kvHeads×headDim, comma-separated (default ${DEFAULT_SHAPES})`,
+  '--reps': 'timed runs after the warm-up; the best is printed (default 2)',
+};
+const USAGE = flagUsage('npm run bench:attention', FLAGS, 9);
+
 function parseShapes(text: string): Shape[] {
   return text.split(',').map((s) => {
     const m = /^(\d+)x(\d+)x(\d+)\/(\d+)x(\d+)$/.exec(s.trim());
-    if (!m) throw new Error(`--shapes: "${s}" is not seqlen×sequences×heads/kvHeads×headDim, e.g. 128x4x12/12x64`);
+    if (!m) throw new UsageError(`--shapes: "${s}" is not seqlen×sequences×heads/kvHeads×headDim, e.g. 128x4x12/12x64`);
     const [seqlen, sequences, heads, kvHeads, headDim] = m.slice(1).map(Number);
     return { seqlen, sequences, heads, kvHeads, headDim };
   });
 }
 
 function parseArgs(argv: string[]): { shapes: Shape[]; reps: number } {
-  const get = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const reps = Number(get('--reps') ?? 2);
-  if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
-  return { shapes: parseShapes(get('--shapes') ?? DEFAULT_SHAPES), reps };
+  const values = readFlags(argv, FLAGS, USAGE);
+  return { shapes: parseShapes(values.get('--shapes') ?? DEFAULT_SHAPES), reps: intFlag(values, '--reps', 1) ?? 2 };
 }
 
 const now = () => performance.now() / 1000;
@@ -100,7 +102,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+runBench(main, USAGE);

@@ -2,9 +2,14 @@
 
 export class UsageError extends Error {}
 
-/** The usage text: the command, then each flag with its description (flag column `pad` wide). */
+/** One line per flag with its description, the flag column `pad` wide. */
+export function flagLines(flags: Record<string, string>, pad: number): string {
+  return Object.entries(flags).map(([f, d]) => `  ${f.padEnd(pad)} ${d}`).join('\n');
+}
+
+/** The usage text: `command -- [flags]`, then the flags' lines. */
 export function flagUsage(command: string, flags: Record<string, string>, pad: number): string {
-  return `${command} -- [flags]\n` + Object.entries(flags).map(([f, d]) => `  ${f.padEnd(pad)} ${d}`).join('\n');
+  return `${command} -- [flags]\n${flagLines(flags, pad)}`;
 }
 
 /**
@@ -33,6 +38,28 @@ export function intFlag(values: Map<string, string>, flag: string, min: number, 
   const v = values.get(flag);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer in ${min}..${max}, got ${v}`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in ${min}..${max}`}, got ${v}`);
+  }
   return n;
+}
+
+/**
+ * Runs a benchmark's `main`: a UsageError prints its message and `usage`, exit 2; any other error
+ * prints it, exit 1.
+ */
+export function runBench(main: () => Promise<void>, usage: string): void {
+  const fail = (e: unknown) => {
+    if (e instanceof UsageError) {
+      console.error(`${e.message}\n${usage}`);
+      process.exit(2);
+    }
+    console.error(e);
+    process.exit(1);
+  };
+  try {
+    main().catch(fail);
+  } catch (e) {
+    fail(e);
+  }
 }

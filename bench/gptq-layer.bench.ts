@@ -20,6 +20,7 @@ import { HessianAccumulator } from '../src/core/hessian';
 import { gptqReference } from '../src/core/gptq-reference';
 import { describeAdapter } from '../src/gpu/device';
 import type { GpuRuntime } from '../src/gpu/runtime';
+import { flagUsage, intFlag, readFlags, runBench, UsageError } from './flags';
 
 interface Args {
   shapes: [number, number][];
@@ -28,15 +29,26 @@ interface Args {
   matmul: number;
 }
 
+const DEFAULT_SHAPES = '768x768,3072x768,768x3072,4096x4096';
+const FLAGS: Record<string, string> = {
+  '--shapes': `rows×cols of each layer, comma-separated (default ${DEFAULT_SHAPES})`,
+  '--tokens': 'calibration tokens (default 2048)',
+  '--matmul': 'side of the matmul-rate product (default 1024)',
+  '--ref': 'yes: also time the f64 reference on the CPU for layers up to 3072×768 weights (default no)',
+};
+const USAGE = flagUsage('npm run bench', FLAGS, 9);
+
 function parseArgs(argv: string[]): Args {
-  const get = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const shapes = (get('--shapes') ?? '768x768,3072x768,768x3072,4096x4096')
-    .split(',')
-    .map((s) => s.split('x').map(Number) as [number, number]);
-  return { shapes, tokens: Number(get('--tokens') ?? 2048), ref: argv.includes('--ref'), matmul: Number(get('--matmul') ?? 1024) };
+  // --ref alone (no value) stays accepted, as before the flags had values.
+  const values = readFlags(argv.map((a) => (a === '--ref' ? '--ref=yes' : a)), FLAGS, USAGE);
+  const shapes = (values.get('--shapes') ?? DEFAULT_SHAPES).split(',').map((s) => {
+    const m = /^(\d+)x(\d+)$/.exec(s.trim());
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new UsageError(`--shapes: "${s}" is not rows×cols, e.g. 768x3072`);
+    return [Number(m[1]), Number(m[2])] as [number, number];
+  });
+  const ref = values.get('--ref') ?? 'no';
+  if (ref !== 'yes' && ref !== 'no') throw new UsageError(`--ref must be yes or no, got ${ref}`);
+  return { shapes, tokens: intFlag(values, '--tokens', 1) ?? 2048, ref: ref === 'yes', matmul: intFlag(values, '--matmul', 16) ?? 1024 };
 }
 
 /** A layer of Gaussian weights and inputs with varied column scales (made here, not committed). */
@@ -137,7 +149,4 @@ async function main() {
   rt.destroy();
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main, USAGE);

@@ -24,6 +24,7 @@ import { modelSpec } from '../src/engine/model/load-model';
 import { estimateHostMemory } from '../src/engine/host-memory';
 import { estimateRunMemory } from '../src/engine/memory-estimate';
 import { folderSources } from '../src/testing/node-source';
+import { flagLines, intFlag, readFlags, UsageError } from './flags';
 import { addTokenizer, QWEN25_05B, SMOLLM2_135M, TINYLLAMA_11B, writeTwin } from './twins';
 
 /** The plan's host and GPU estimates for the twin in `dir` with the bench's settings (128 MiB bindings assumed). */
@@ -70,31 +71,16 @@ interface Args {
   seed: number;
 }
 
-export class TwinUsageError extends Error {}
-
 export function twinUsage(): string {
-  return 'npm run bench:model -- --twin NAME [flags]\n' + Object.entries(FLAGS).map(([f, d]) => `  ${f.padEnd(15)} ${d}`).join('\n');
+  return `npm run bench:model -- --twin NAME [flags]\n${flagLines(FLAGS, 15)}`;
 }
 
 function parseArgs(argv: string[]): Args {
-  const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    if (!(flag in FLAGS)) throw new TwinUsageError(`unknown flag ${argv[i]}`);
-    const v = inline ?? argv[++i];
-    if (v === undefined) throw new TwinUsageError(`${flag} needs a value`);
-    values.set(flag, v);
-  }
-  const int = (flag: string, fallback: number, min: number): number => {
-    const v = values.get(flag);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new TwinUsageError(`${flag} must be an integer ≥ ${min}, got ${v}`);
-    return n;
-  };
+  const values = readFlags(argv, FLAGS, twinUsage());
+  const int = (flag: string, fallback: number, min: number): number => intFlag(values, flag, min) ?? fallback;
   const twins = (values.get('--twin') ?? '').split(',').filter(Boolean);
-  for (const t of twins) if (!(t in TWINS)) throw new TwinUsageError(`--twin: unknown twin ${t} (${Object.keys(TWINS).join(', ')})`);
-  if (twins.length === 0) throw new TwinUsageError('--twin needs at least one twin');
+  for (const t of twins) if (!(t in TWINS)) throw new UsageError(`--twin: unknown twin ${t} (${Object.keys(TWINS).join(', ')})`);
+  if (twins.length === 0) throw new UsageError('--twin needs at least one twin');
   return {
     twins: twins as TwinName[],
     blocks: values.has('--blocks') ? int('--blocks', 1, 1) : null,

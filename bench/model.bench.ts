@@ -47,7 +47,7 @@ import { defaultRunSettings, type ProgressEvent, type RunSettings } from '../src
 import { seededRandom } from '../src/core/random';
 import { describeAdapter } from '../src/gpu/device';
 import type { GpuRuntime } from '../src/gpu/runtime';
-import { twinMain, TwinUsageError, twinUsage } from './model-twins';
+import { twinMain, twinUsage } from './model-twins';
 import { flagUsage, intFlag, readFlags, UsageError } from './flags';
 
 const SHARED = new URL('../../shared/', import.meta.url);
@@ -500,13 +500,10 @@ async function main() {
 
 // --twin: whole CLI runs on shape twins (bench/model-twins.ts); otherwise the stages in process.
 const argv = process.argv.slice(2);
-(argv.some((a) => a.split('=')[0] === '--twin') ? twinMain(argv) : main()).catch((e) => {
-  if (e instanceof TwinUsageError) {
-    console.error(`${e.message}\n${twinUsage()}`);
-    process.exit(2);
-  }
+const twinMode = argv.some((a) => a.split('=')[0] === '--twin');
+(twinMode ? twinMain(argv) : main()).catch((e) => {
   if (e instanceof UsageError) {
-    console.error(`${e.message}\n${usage()}`);
+    console.error(`${e.message}\n${twinMode ? twinUsage() : usage()}`);
     process.exit(2);
   }
   console.error(e);

@@ -20,21 +20,32 @@ import { describeAdapter } from '../src/gpu/device';
 import { estimateTime, runWork } from '../src/core/time-model';
 import { defaultRunSettings } from '../src/core/run';
 import { readCorpus, sharedModelDir, STORIES_260K } from '../src/testing/shared-models';
+import { flagUsage, intFlag, readFlags, runBench, UsageError } from './flags';
 
 const DEMO = fileURLToPath(new URL('../public/demo/', import.meta.url));
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+const FLAGS: Record<string, string> = {
+  '--model': 'demo or stories (default demo)',
+  '--sizes': 'nsamples×seqlen×evaluation windows per text, comma-separated (default 4x64x4,8x128x8,16x128x16)',
+  '--group-size': 'columns per group, -1 = per row (demo 128, stories 32)',
+};
+const USAGE = flagUsage('npm run bench:time', FLAGS, 13);
 
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const gf = (x: number) => `${(x / 1e9).toFixed(3)}`;
 
 async function main() {
+  const flags = readFlags(process.argv.slice(2), FLAGS, USAGE);
+  const arg = (name: string, fallback: string): string => flags.get(name) ?? fallback;
   const model = arg('--model', 'demo');
-  const sizes = arg('--sizes', '4x64x4,8x128x8,16x128x16').split(',').map((s) => s.split('x').map(Number));
-  const groupSize = Number(arg('--group-size', model === 'demo' ? '128' : '32'));
+  if (model !== 'demo' && model !== 'stories') throw new UsageError(`--model must be demo or stories, got ${model}`);
+  const sizes = arg('--sizes', '4x64x4,8x128x8,16x128x16').split(',').map((s) => {
+    const m = /^(\d+)x(\d+)x(\d+)$/.exec(s.trim());
+    if (!m || m.slice(1).some((x) => Number(x) < 1)) throw new UsageError(`--sizes: "${s}" is not nsamples×seqlen×windows, e.g. 8x128x8`);
+    return m.slice(1).map(Number);
+  });
+  const groupSize = intFlag(flags, '--group-size', -1) ?? (model === 'demo' ? 128 : 32);
+  if (groupSize === 0) throw new UsageError('--group-size must be -1 or positive');
   const rt = await nodeRuntime();
   console.log(`adapter: ${describeAdapter(rt.summary)}`);
   const speed = await measureSpeed(rt);
@@ -71,7 +82,4 @@ async function main() {
   rt.destroy();
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main, USAGE);
