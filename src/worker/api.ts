@@ -37,9 +37,9 @@ import type { TextTokenizer } from '../core/model/tokenizer';
 import type { GenerationStep, Generations, ModelInfo, PlanTexts, StudioPlan } from './types';
 import { exportGguf, exportImatrix, type GgufFloatType } from '../engine/export-gguf';
 import { fileBlob } from '../core/export/blob';
-import { runSweep } from '../engine/sweep';
+import { runSweep, sweepRefusals } from '../engine/sweep';
 import { mixedSettings, runMixedPrecision } from '../engine/mixed-run';
-import { parseStrategies, parseStrategy, strategySettings, type SweepProgressEvent, type SweepRunReport } from '../core/sweep';
+import { parseStrategies, parseStrategy, strategySettings, type SweepProgressEvent, type SweepRefusal, type SweepRunReport } from '../core/sweep';
 import type { ModelLayout } from '../core/model/architecture';
 import type { MixedPrecisionPlan } from '../core/mixed-precision';
 
@@ -327,6 +327,24 @@ export const api = {
     } finally {
       running = null;
     }
+  },
+
+  /**
+   * Why the passes of a sweep of `strategies` (the compact syntax) over `base` would be refused on
+   * this model, by the rule the sweep itself applies before any work (sweepRefusals: planRun per
+   * pass; a group size that quantizes nothing, window length, memory); empty when it can start.
+   * Rejects with a RunInputError on a list that does not parse.
+   */
+  async planSweep(files: File[], base: RunSettings, strategies: string): Promise<SweepRefusal[]> {
+    let list;
+    try {
+      list = parseStrategies(strategies);
+    } catch (e) {
+      throw new RunInputError((e as Error).message);
+    }
+    const rt = await gpuProvider().runtime();
+    const ckpt = await openCheckpoint(sourcesOf(files));
+    return sweepRefusals(ckpt, list, base, rt, BROWSER_GPU_MEMORY_BUDGET);
   },
 
   /**
