@@ -25,9 +25,7 @@ import { fetchHubCheckpoint, type HubProgress } from '../core/model/hub';
 import { zipFiles } from '../core/export/zip';
 import { generateGreedy } from '../engine/model/generate';
 import { forEachVariant, variantModels } from '../engine/evaluate';
-import { exportCheckpoint } from '../engine/export-checkpoint';
-import { textFile } from '../core/export/safetensors-writer';
-import { reportJson } from '../core/report';
+import { exportFolder } from '../engine/export-folder';
 import { measureSpeed } from '../gpu/speed';
 import type { GpuRuntime } from '../gpu/runtime';
 import { modelShape } from '../engine/run-shape';
@@ -481,15 +479,15 @@ export const api = {
   },
 
   /**
-   * The last finished run's GPTQ checkpoint as a zip (folder `name` inside), with the run's
-   * report.json beside the checkpoint's files; `prompt` is the one the load snippets use.
+   * The last finished run's GPTQ checkpoint as a zip (folder `name` inside), with report.json of
+   * these files beside the checkpoint's (src/engine/export-folder.ts); `prompt` is the one the load
+   * snippets use.
    */
   async exportZip(name: string, prompt?: string): Promise<Blob> {
     const run = finishedRun('download a checkpoint');
-    const { report } = run;
-    if (report.export.refusal) throw new RunInputError(report.export.refusal);
-    const files = exportCheckpoint({ ckpt: run.ckpt, gptq: run.weights.gptq, report, plan: report.export, folder: name, prompt });
-    return zipFiles([...files, textFile('report.json', reportJson(report))], name);
+    if (run.report.export.refusal) throw new RunInputError(run.report.export.refusal);
+    const { files } = exportFolder({ run, output: { format: 'gptq', ggufFloat: null }, folder: name, prompt });
+    return zipFiles(files, name);
   },
 
   /**
