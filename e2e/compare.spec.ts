@@ -1,6 +1,6 @@
 /**
  * "Compare strategies" end to end in headless Chromium on a software GPU: stories260K loaded as
- * files, a sweep cancelled, then a tiny sweep (three strategies, two seeds, two windows of 32 tokens, two evaluation
+ * files, a strategy list that does not parse and one the model refuses (group size 999) disabling Compare, a sweep cancelled, then a tiny sweep (three strategies, two seeds, two windows of 32 tokens, two evaluation
  * windows) with the sensitivity map; the chart draws one point per strategy and the front, and
  * the table beside it says the same (front, order of the measures); the KLD toggle; the per-layer
  * curves; the heatmap; a mixed-precision plan run and downloaded with its widths in
@@ -45,7 +45,20 @@ test('a sweep on stories260K: one point per strategy, the front, the table, per-
   await list.fill('4g32, q4');
   await expect(page.getByTestId('sweep-strategies-error')).toContainText('strategy "q4": write [gptq:|rtn:|awq:]BITS');
   await expect(page.getByTestId('sweep-start')).toBeDisabled();
+  // A strategy whose group size fits no linear of the model (stories260K: hidden size 64) is refused by the
+  // rule the sweep applies before any work, checked against the model as it is typed: the field says why and
+  // Compare stays disabled with the reason beside it, as invalid settings disable Run.
+  await list.fill('4g32,4g999');
+  const refusal = 'gptq:4g999: with group size 999 no linear of this model can be exported quantized';
+  await expect(page.getByTestId('sweep-strategies-error')).toContainText(refusal);
+  await expect(page.getByTestId('sweep-strategies-error')).toContainText('group sizes that quantize every linear of this model: -1 (one group per row), 16, 32, 64');
+  await expect(list).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByTestId('sweep-start')).toBeDisabled();
+  await expect(page.getByTestId('sweep-blocked')).toContainText(refusal);
+  await expect(page.getByTestId('sweep-progress')).toHaveAttribute('data-status', 'idle');
   await list.fill('4g32,rtn:4g32,2g32');
+  await expect(list).toHaveAttribute('aria-invalid', 'false');
+  await expect(page.getByTestId('sweep-strategies-error')).toHaveCount(0);
   await expect(page.getByTestId('preset-gptq:4g32')).toBeChecked();
   await page.getByTestId('preset-awq:4g32').check();
   await expect(list).toHaveValue('4g32,rtn:4g32,2g32,awq:4g32');

@@ -200,8 +200,13 @@ test('the demo model: defaults from the measured speed, run 4-bit, evaluation wi
   expect(header['model.layers.0.self_attn.q_proj.qweight'].dtype).toBe('I32');
   expect(header['model.layers.0.self_attn.q_proj.scales'].dtype).toBe('F16');
   const zipped = JSON.parse(new TextDecoder().decode(zip[`${folder}/report.json`]));
-  expect(Object.keys(zipped).sort()).toEqual(REPORT_KEYS);
-  expect(new TextDecoder().decode(zip[`${folder}/README.md`])).toContain('In the beginning God created');
+  // report.json of the zip also says what was written: a GPTQ checkpoint, these files; the card lists each.
+  expect(Object.keys(zipped).sort()).toEqual([...REPORT_KEYS, 'files', 'output'].sort());
+  expect(zipped.output).toEqual({ format: 'gptq', ggufFloat: null });
+  expect([...zipped.files].sort()).toEqual(names);
+  const card = new TextDecoder().decode(zip[`${folder}/README.md`]);
+  expect(card).toContain('In the beginning God created');
+  for (const n of names) expect(card).toContain(`\n- \`${n}\`: `);
   await expect(page.getByTestId('snippet-vllm')).toContainText('quantization="gptq"');
   await expect(page.getByTestId('snippet-vllm')).toContainText('In the beginning God created');
   const report = await downloadJson(page, 'download-report');

@@ -26,6 +26,7 @@ import type { RunReport } from '../core/report';
 import type { ProgressEvent } from '../core/run';
 import type { HubProgress } from '../core/model/hub';
 import { runBlockers, runSettingsOf, samplePrompt, suggestedSettings, withoutDemoTexts } from './studio/run-settings';
+import { compareBlockers } from './studio/compare-blockers';
 import { DEMO_MODEL_NAME, fetchDemoModel, fetchDemoTexts } from './studio/demo';
 import { modelFilesOf, modelNameOf } from './studio/model-files';
 import { reportJson } from '../core/report';
@@ -350,12 +351,17 @@ class WorkerBridge {
   /**
    * Runs the strategies of the "Compare strategies" panel over its seeds, with the studio's
    * calibration and evaluation settings; progress and results as they arrive fill the sweep slice.
+   * Does nothing while compareBlockers gives a reason (the panel's Compare is disabled then).
    */
   async startSweep(): Promise<void> {
     const state = useStudioStore.getState();
     const { model, settings, sweepForm, run } = state;
     const busy = (s: { status: string }) => s.status === 'running' || s.status === 'cancelling';
     if (model.status !== 'ready' || busy(run) || busy(state.sweep) || !settings.calibration) return;
+    const check = compareBlockers({
+      modelReady: true, loadId: model.loadId, settings, fieldErrors: state.fieldErrors, strategies: sweepForm.strategies, seeds: sweepForm.seeds, sweepPlan: state.sweepPlan, runActive: false,
+    });
+    if (check.blockers.length > 0) return;
     const id = `sweep-${Date.now().toString(36)}`;
     const base = runSettingsOf(settings, model.info);
     const modelName = (model.name.split(/[\\/]/).pop() ?? '').trim() || 'model';
@@ -384,6 +390,39 @@ class WorkerBridge {
       if (this.#cancelTimer) clearTimeout(this.#cancelTimer);
       this.#cancelTimer = null;
       this.#sweepAbort = null;
+    }
+  }
+
+  /**
+   * Checks the Compare list against the loaded model and the settings in the worker: the passes a
+   * sweep would refuse, and why (the rule the sweep applies before any work). Nothing is asked
+   * while the list does not parse (the parse error says why) or while a run or sweep holds the worker.
+   */
+  async refreshSweepPlan(): Promise<void> {
+    const { model, settings, sweepForm, setSweepPlan, run, sweep } = useStudioStore.getState();
+    const busy = (s: { status: string }) => s.status === 'running' || s.status === 'cancelling';
+    if (model.status !== 'ready') {
+      setSweepPlan({ status: 'idle' });
+      return;
+    }
+    if (busy(run) || busy(sweep)) return;
+    const { strategies } = sweepForm;
+    try {
+      parseStrategies(strategies);
+    } catch {
+      setSweepPlan({ status: 'idle' });
+      return;
+    }
+    setSweepPlan({ status: 'loading' });
+    try {
+      const refusals = await this.#call(undefined, (r) => r.planSweep(model.files, runSettingsOf(settings, model.info), strategies));
+      // A newer request (list, settings or model changed meanwhile) will set its own.
+      const now = useStudioStore.getState();
+      if (now.sweepForm.strategies === strategies && now.settings === settings && now.model.status === 'ready' && now.model.loadId === model.loadId) {
+        now.setSweepPlan({ status: 'ready', refusals, forStrategies: strategies, forSettings: settings, forLoad: model.loadId });
+      }
+    } catch (e) {
+      setSweepPlan({ status: 'error', error: toUiError(e, 'model') });
     }
   }
 

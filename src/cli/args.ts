@@ -2,9 +2,10 @@
 import { defaultRunSettings, type RunSettings } from '../core/run';
 import { parseStrategies, type Strategy } from '../core/sweep';
 
-/** Which files the run writes besides report.json. */
-export type OutputFormat = 'gptq' | 'gguf' | 'both';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['gptq', 'gguf', 'both'];
+import { OUTPUT_FORMATS, type GgufFloatType, type OutputFormat } from '../core/report';
+
+/** Which files the run writes besides report.json (src/core/report.ts). */
+export { OUTPUT_FORMATS, type OutputFormat };
 
 export interface CliOptions {
   model: string;
@@ -19,7 +20,7 @@ export interface CliOptions {
   hostMemoryBudget: number | null;
   format: OutputFormat;
   /** Float type of the GGUF's embeddings, untied head and float linears (norms and biases are F32). */
-  ggufFloat: 'F16' | 'F32';
+  ggufFloat: GgufFloatType;
   /** --sweep: the strategies to compare (report.json only); null for a single run. */
   sweep: Strategy[] | null;
   /** --seeds: calibration seeds of a sweep (--seed, --seed + 1, …). */

@@ -97,7 +97,7 @@ describe('runs', () => {
   const run = (out: string, extra: string[] = []) =>
     cli(['--model', model, '--calibration', calibration, '--eval', evalFile, '--out', out, '--nsamples', '4', '--seqlen', '64', '--group-size', '32', ...extra]);
 
-  it('writes report.json with every setting, the windows, each linear and the perplexities; --format both adds the GGUF and imatrix', async () => {
+  it('writes report.json with every setting, the windows, each linear and the perplexities; --format both adds the GGUF and imatrix, which report.json and the card list', async () => {
     const out = join(dir, 'run');
     const { code, stderr } = await run(out, ['--bits', '4', '--asym', '--format', 'both']);
     expect(stderr).toContain('wrote');
@@ -111,6 +111,13 @@ describe('runs', () => {
     expect(kvValue(gguf, 'general.file_type')).toBe(3);
     expect(kvValue(readGguf(readFileSync(join(out, 'imatrix.gguf'))), 'imatrix.chunk_count')).toBe(4);
     expect(r.gguf).toMatchObject({ type: 'Q4_1', refusal: null });
+    // What was asked for (--format, --gguf-float's default), and the GPTQ plan of the checkpoint written.
+    expect(r.output).toEqual({ format: 'both', ggufFloat: 'F16' });
+    expect(r.export).toMatchObject({ refusal: null, format: 'gptq_v2' });
+    // The model card lists every file of the folder, the GGUF with its block type.
+    const card = readFileSync(join(out, 'README.md'), 'utf8');
+    for (const f of files) expect(card).toContain(`\n- \`${f}\`: `);
+    expect(card).toMatch(/^- `stories260K-Q4_1\.gguf`: the same quantized model as a GGUF for llama\.cpp: linears in Q4_1 blocks/m);
     expect(r.settings).toMatchObject({ bits: 4, groupSize: 32, sym: false, nsamples: 4, seqlen: 64, seed: 0, trueSequential: true });
     expect(r.calibration.windows).toHaveLength(4);
     expect(r.calibration.windows[0]).toHaveLength(64);
@@ -150,7 +157,7 @@ describe('runs', () => {
     expect(r.layers.map((l: { name: string }) => l.name).slice(0, 4)).toEqual(['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj']);
   });
 
-  it('--format gguf writes the GGUF and imatrix only, and report.json gives the GGUF\'s size', async () => {
+  it('--format gguf writes the GGUF and imatrix only, and report.json gives the GGUF\'s size and no GPTQ plan', async () => {
     const out = join(dir, 'gguf-only');
     const { code, stderr } = await run(out, ['--format', 'gguf']);
     expect(stderr).toContain('wrote');
@@ -159,6 +166,10 @@ describe('runs', () => {
     expect(r.files).toEqual(['report.json', 'stories260K-Q4_0.gguf', 'imatrix.gguf']);
     expect(readdirSync(out).sort()).toEqual(['imatrix.gguf', 'report.json', 'stories260K-Q4_0.gguf']);
     expect(r.size.quantizedBytes).toBe(statSync(join(out, 'stories260K-Q4_0.gguf')).size);
+    // No GPTQ checkpoint was written, so no GPTQ plan; the GGUF's type is under gguf.
+    expect(r.output).toEqual({ format: 'gguf', ggufFloat: 'F16' });
+    expect(r.export).toBeNull();
+    expect(r.gguf).toMatchObject({ type: 'Q4_0', refusal: null });
     expect(stderr).toContain('wrote report.json, stories260K-Q4_0.gguf, imatrix.gguf to');
   });
 

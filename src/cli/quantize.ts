@@ -17,32 +17,12 @@ import { runModel, RunInputError } from '../engine/run-model';
 import { runSweep } from '../engine/sweep';
 import { runMixedPrecision } from '../engine/mixed-run';
 import type { RunPlan } from '../engine/run-plan';
-import { exportCheckpoint } from '../engine/export-checkpoint';
-import { exportGguf, exportImatrix } from '../engine/export-gguf';
-import { textFile, type ExportFile } from '../core/export/safetensors-writer';
-import { reportJson } from '../core/report';
+import { exportFolder } from '../engine/export-folder';
+import { textFile } from '../core/export/safetensors-writer';
 
 /** The process's peak resident set size so far, in bytes (maxRSS is in KiB). */
 function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
-}
-
-/**
- * A text file whose content is made when the file is written (after the files before it), not
- * when the list of files is made.
- */
-function lateTextFile(name: string, make: () => string): ExportFile {
-  let bytes: Uint8Array | null = null;
-  const made = () => (bytes ??= new TextEncoder().encode(make()));
-  return {
-    name,
-    get size() {
-      return made().length;
-    },
-    async *chunks() {
-      yield made();
-    },
-  };
 }
 
 /** A problem with the flags or inputs: exit code 2. */
@@ -174,22 +154,16 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     report.adapter.backend = process.env.WGPU_BACKEND ?? 'opengles';
-    const outputs: ExportFile[] = [];
-    if (gptq && report.export.refusal) process.stderr.write(`no checkpoint written: ${report.export.refusal}\n`);
-    else if (gptq) outputs.push(...exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: basename(out) }));
-    if (gguf) {
-      const file = exportGguf({ ckpt, model, weights, plan: report.gguf!, modelName, floatType: opts.ggufFloat, half: report.export.f16 });
-      outputs.push(file, exportImatrix({ ckpt, weights, settings: report.settings, calibrationName: calibration.name }));
-      // Without a GPTQ checkpoint, the quantized size is the GGUF's: the model file written.
-      if (!gptq) report.size.quantizedBytes = file.size;
-    }
-    report.files = ['report.json', ...outputs.map((f) => f.name)];
     // report.json is made after the other files are written, so that its peaks cover the export.
-    await writeAtomically(out, [...outputs, lateTextFile('report.json', () => {
-      report.resources = { peak_rss_bytes: peakRssBytes(), peak_gpu_bytes: rt.pool.stats.peakBytesAllocated };
-      return reportJson(report);
-    })]);
-    process.stderr.write(`wrote ${report.files.join(', ')} to ${out}\n`);
+    const folder = exportFolder({
+      run: { report, weights, ckpt, model }, output: { format: opts.format, ggufFloat: opts.ggufFloat }, folder: basename(out),
+      beforeReport: (r) => {
+        r.resources = { peak_rss_bytes: peakRssBytes(), peak_gpu_bytes: rt.pool.stats.peakBytesAllocated };
+      },
+    });
+    if (folder.gptqRefusal) process.stderr.write(`no checkpoint written: ${folder.gptqRefusal}\n`);
+    await writeAtomically(out, folder.files);
+    process.stderr.write(`wrote ${folder.report.files.join(', ')} to ${out}\n`);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

@@ -28,8 +28,8 @@ export interface RunReport {
    */
   mixedPrecision?: { target: number; bpw: number; range: { min: number; max: number }; baseBits: number; weightsPerBits: Record<number, number>; sensitivityFrom: string };
   /**
-   * Bytes of the weights: the checkpoint's, and the exported model.safetensors' (the GGUF's when
-   * the CLI writes only a GGUF; null without an export).
+   * Bytes of the weights: the checkpoint's, and the exported model.safetensors' (in report.json of
+   * files written, the GGUF's when no GPTQ checkpoint was written; null without an export).
    */
   size: { originalBytes: number; quantizedBytes: number | null };
   seconds: {
@@ -49,14 +49,64 @@ export interface RunReport {
       evaluation: Record<'reading' | 'original' | 'rtn' | 'gptq', number> & { divergence?: number };
     };
   };
-  /** What the download will hold: format, padding, linears left unquantized (decided before the run), or why there is none. */
+  /**
+   * What a GPTQ checkpoint of the run holds: format, padding, linears left unquantized (decided
+   * before the run), or why there is none. In report.json of files written (WrittenReport), only
+   * when a GPTQ checkpoint was asked for.
+   */
   export: ExportPlan;
   /** What the GGUF download will hold (block type, F16 linears), or why there is none (decided before the run; absent in reports of older versions). */
   gguf?: GgufPlan;
-  /** The files the CLI wrote into --out (report.json included). */
+  /** The files written beside report.json (report.json included); set in WrittenReport. */
   files?: string[];
   /** What the run held at its peak (absent in reports of older versions). */
   resources?: RunResources;
+}
+
+/** What an export folder holds: the CLI's --format (the studio's zip is a GPTQ checkpoint). */
+export type OutputFormat = 'gptq' | 'gguf' | 'both';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['gptq', 'gguf', 'both'];
+
+/** The type of a GGUF's embeddings and float linears (the CLI's --gguf-float, the studio's GGUF choice). */
+export type GgufFloatType = 'F16' | 'F32';
+
+/** The export asked for, as report.json of the files written records it. */
+export interface ReportOutput {
+  /** gptq: the GPTQ checkpoint; gguf: the GGUF and its imatrix.gguf; both. */
+  format: OutputFormat;
+  /** The GGUF's embeddings and float linears (norms are F32 whatever it is); null when no GGUF was asked for. */
+  ggufFloat: GgufFloatType | null;
+}
+
+/**
+ * report.json beside the files of an export (the CLI's --out, the studio's zip): the run's report
+ * with the export asked for (`output`), the files written (`files`), and `export`, the GPTQ
+ * checkpoint's plan, only when a GPTQ checkpoint was asked for (its `refusal` then says why none
+ * was written); null when only a GGUF was (its type, float linears or refusal are in `gguf`).
+ */
+export interface WrittenReport extends Omit<RunReport, 'export' | 'files'> {
+  output: ReportOutput;
+  export: ExportPlan | null;
+  /** Every file of the folder, report.json first. */
+  files: string[];
+}
+
+/**
+ * The report of an export folder from the run's: `output` beside the settings, `export` as above,
+ * `files`; the quantized size is the GGUF's when no GPTQ checkpoint was written (`ggufBytes`).
+ */
+export function writtenReport(report: RunReport, output: ReportOutput, files: string[], ggufBytes: number | null): WrittenReport {
+  const { settings, export: plan, files: _, ...rest } = report;
+  const gptq = output.format !== 'gguf';
+  const checkpoint = gptq && plan.refusal === null;
+  return {
+    settings,
+    output: { format: output.format, ggufFloat: output.format === 'gptq' ? null : output.ggufFloat },
+    ...rest,
+    size: { ...report.size, quantizedBytes: checkpoint ? report.size.quantizedBytes : ggufBytes },
+    export: gptq ? plan : null,
+    files,
+  };
 }
 
 /**
@@ -76,6 +126,6 @@ export interface RunResources {
 }
 
 /** report.json's text, as the CLI writes it and the studio downloads it (two-space JSON, a final newline). */
-export function reportJson(report: RunReport): string {
+export function reportJson(report: RunReport | WrittenReport): string {
   return `${JSON.stringify(report, null, 2)}\n`;
 }

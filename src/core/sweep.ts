@@ -105,6 +105,17 @@ export function strategySettings(s: Strategy, base: RunSettings): RunSettings {
   return { ...base, bits: s.bits, groupSize: s.groupSize, sym: s.sym, actOrder: s.actOrder, staticGroups: s.staticGroups, mse: s.mse, percDamp: s.percDamp };
 }
 
+/** A pass of a sweep that would be refused (src/engine/sweep.ts sweepRefusals): the strategies it measures (labels) and why. */
+export interface SweepRefusal {
+  labels: string[];
+  reason: string;
+}
+
+/** "gptq:4g999, rtn:4g999: with group size 999 no linear …": a refusal as the CLI and the studio say it. */
+export function sweepRefusalText(r: SweepRefusal): string {
+  return `${r.labels.join(', ')}: ${r.reason}`;
+}
+
 /**
  * One quantization pass of a sweep: GPTQ with these settings, and on the same grid and the same
  * captured inputs RTN and (when asked) AWQ. Strategies that share a grid share a pass.

@@ -17,7 +17,7 @@ import { packLinear, isTrivialGroupIndex, type PackedLinear } from '../core/expo
 import type { PackableBits } from '../core/export/pack';
 import type { ExportPlan } from '../core/export/plan';
 import { quantizationConfig } from '../core/export/quant-config';
-import { modelCard } from '../core/export/model-card';
+import { checkpointFileNote, modelCard, type CardFile } from '../core/export/model-card';
 import { bytesOf, safetensorsFile, textFile, type ExportFile, type TensorEntry } from '../core/export/safetensors-writer';
 import { weightKey } from './quantize-model';
 import { readTensorRows } from './model/load-model';
@@ -32,6 +32,8 @@ export interface ExportInputs {
   folder: string;
   /** The prompt of the model card's load snippets (a default suits most models). */
   prompt?: string;
+  /** The folder's other files, written beside the checkpoint (a GGUF, imatrix.gguf, report.json): the card lists them after its own. */
+  alongside?: CardFile[];
 }
 
 /** Bytes of f32 values converted at a time when a tensor is written as F16. */
@@ -125,7 +127,8 @@ export function exportWeights({ ckpt, gptq, settings, plan }: Pick<ExportInputs,
   return { file: safetensorsFile('model.safetensors', entries, { format: 'pt' }), descAct };
 }
 
-export function exportCheckpoint({ ckpt, gptq, report, plan, folder, prompt }: ExportInputs): ExportFile[] {
+/** The checkpoint's files, README.md last; the card lists them and `alongside`. */
+export function exportCheckpoint({ ckpt, gptq, report, plan, folder, prompt, alongside = [] }: ExportInputs): ExportFile[] {
   const { layout } = ckpt;
   const weights = exportWeights({ ckpt, gptq, settings: report.settings, plan });
   const quantization = quantizationConfig({ settings: report.settings, plan, layout, descAct: weights.descAct });
@@ -145,6 +148,7 @@ export function exportCheckpoint({ ckpt, gptq, report, plan, folder, prompt }: E
   if (ckpt.tokenizerJson !== null) files.push(textFile('tokenizer.json', ckpt.tokenizerJson));
   if (ckpt.tokenizerConfigJson !== null) files.push(textFile('tokenizer_config.json', ckpt.tokenizerConfigJson));
   if (ckpt.generationConfigJson !== null) files.push(textFile('generation_config.json', ckpt.generationConfigJson));
-  files.push(textFile('README.md', modelCard(report, plan, folder, prompt)));
+  const listed = [...files.map((f) => f.name), 'README.md'].map((name) => ({ name, what: checkpointFileNote(name, report.settings, plan) }));
+  files.push(textFile('README.md', modelCard(report, plan, folder, prompt, [...listed, ...alongside])));
   return files;
 }

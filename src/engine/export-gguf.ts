@@ -18,6 +18,7 @@ import { ggufTensorNames } from '../core/export/gguf/tensor-map';
 import { ggufTokenizer } from '../core/export/gguf/tokenizer';
 import { imatrixFile, type ImatrixEntry } from '../core/export/gguf/imatrix';
 import type { RunSettings } from '../core/run';
+import type { GgufFloatType } from '../core/report';
 import type { GgufPlan } from '../core/export/gguf/plan';
 import { gguf, ggufFile, type GgufKv, type GgufTensor } from '../core/export/gguf/writer';
 import { mlpLinears } from '../core/export/plan';
@@ -29,7 +30,7 @@ import { weightKey, type QuantizedWeights } from './quantize-model';
 const GLOBAL_PIECE_BYTES = 16 << 20;
 
 /** Float type of the embeddings, the untied head and the linears kept as floats. */
-export type GgufFloatType = 'F16' | 'F32';
+export type { GgufFloatType };
 
 export interface GgufExportInputs {
   ckpt: Checkpoint;

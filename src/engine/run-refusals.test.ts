@@ -15,6 +15,8 @@ import type { ByteSource } from '../core/model/byte-source';
 import type { GpuRuntime } from '../gpu/runtime';
 import { runModel, RunInputError, shareableModelName } from './run-model';
 import { planRun } from './run-plan';
+import { runSweep, sweepRefusals } from './sweep';
+import { parseStrategies } from '../core/sweep';
 import { exportCheckpoint } from './export-checkpoint';
 
 let rt: GpuRuntime;
@@ -90,6 +92,27 @@ describe('refused before any work', () => {
     expect(planRun(ckpt, { ...settings, groupSize: 32 }, rt, 2 ** 31).fitError).toBeNull();
     // Nothing to quantize is said first, even when the memory would not fit either.
     expect(planRun(ckpt, { ...settings, groupSize: 100, nsamples: 1e9 }, rt, 2 ** 31).fitError).toMatch(/^with group size 100/);
+  });
+
+  it('a sweep with a strategy that would quantize nothing: the same rule per pass (the studio\'s Compare check), refused before any work', async () => {
+    const files = await folderSources(sharedModelDir(STORIES_260K));
+    const ckpt = await openCheckpoint(files);
+    const base = { ...defaultRunSettings, nsamples: 2, seqlen: 32 };
+    const refused = sweepRefusals(ckpt, parseStrategies('4g32,4g999,rtn:4g999,awq:3g100,rtn:4g64'), base, rt, 2 ** 31);
+    expect(refused.map((r) => r.labels)).toEqual([['gptq:4g999', 'rtn:4g999'], ['awq:3g100']]);
+    expect(refused[0].reason).toBe(planRun(ckpt, { ...base, bits: 4, groupSize: 999 }, rt, 2 ** 31).fitError);
+    expect(refused[0].reason).toMatch(/^with group size 999 no linear of this model can be exported quantized.*-1 \(one group per row\), 16, 32, 64$/);
+    expect(refused[1].reason).toMatch(/^with group size 100 no linear/);
+    expect(sweepRefusals(ckpt, parseStrategies('4g32,rtn:4g64,awq:3'), base, rt, 2 ** 31)).toEqual([]);
+    // The sweep itself (the CLI's --sweep) refuses with the first, before scanning or loading anything.
+    const events: unknown[] = [];
+    const sweep = runSweep(rt, {
+      files, modelName: 'stories260K', calibration, evaluations: [evaluation], gpuMemoryBudget: 2 ** 30,
+      base: { nsamples: 2, seqlen: 32 }, strategies: parseStrategies('4g32,4g999,rtn:4g999'), seeds: 1,
+    }, { onProgress: (e) => events.push(e) });
+    await expect(sweep).rejects.toBeInstanceOf(RunInputError);
+    await expect(sweep).rejects.toThrow(`gptq:4g999, rtn:4g999: ${refused[0].reason}`);
+    expect(events).toEqual([]);
   });
 });
 

@@ -13,6 +13,7 @@
  * linear's output error at 2, 3, 4 and 8 bits on its captured inputs (the layer-sensitivity map).
  */
 import type { GpuRuntime } from '../gpu/runtime';
+import type { Checkpoint } from '../core/model/checkpoint';
 import { calibrationWindows } from '../core/model/calibration';
 import { RunCancelledError, type RunSettings } from '../core/run';
 import {
@@ -22,12 +23,14 @@ import {
   strategySummary,
   sweepFront,
   sweepPasses,
+  sweepRefusalText,
   SWEEP_BITS,
   type SensitivityMap,
   type Strategy,
   type StrategyResult,
   type StrategySeedResult,
   type SweepProgressEvent,
+  type SweepRefusal,
   type SweepRunReport,
 } from '../core/sweep';
 import { bitsPerWeight, plannedLinears } from '../core/export/bpw';
@@ -52,6 +55,8 @@ export interface SweepInputs extends Pick<RunInputs, 'files' | 'modelName' | 'ca
   sensitivity?: boolean;
 }
 
+export type { SweepRefusal };
+
 export interface SweepHooks {
   onProgress?: (e: SweepProgressEvent) => void;
   signal?: AbortSignal;
@@ -65,6 +70,24 @@ export const AWQ_NOT_EXPORTABLE =
 /** The widths of the sensitivity map. */
 export const SENSITIVITY_WIDTHS = [...SWEEP_BITS];
 
+/**
+ * Why passes of a sweep would be refused before any work, in pass order (empty: every pass can
+ * run). Each pass's settings (its strategy over `base`) go through planRun, the rule a single run
+ * follows: a group size with which nothing of this model can be quantized (naming the group sizes
+ * that fit), head_dim, the window length, GPU memory within `budgetBytes`. runSweep (the CLI's
+ * --sweep) refuses with the first; the studio's Compare is disabled while any is given
+ * (the worker's planSweep). `base` must have its defaults resolved (seqlen included).
+ */
+export function sweepRefusals(ckpt: Checkpoint, strategies: readonly Strategy[], base: RunSettings, rt: GpuRuntime, budgetBytes: number): SweepRefusal[] {
+  const labels = strategies.map(strategyLabel);
+  const out: SweepRefusal[] = [];
+  for (const p of sweepPasses(strategies)) {
+    const { fitError } = planRun(ckpt, strategySettings(p.strategy, base), rt, budgetBytes);
+    if (fitError) out.push({ labels: p.members.map((i) => labels[i]), reason: fitError });
+  }
+  return out;
+}
+
 /** Runs a sweep to its report. Throws RunInputError on bad inputs, RunCancelledError when cancelled. */
 export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: SweepHooks = {}): Promise<SweepRunReport> {
   const t0 = performance.now();
@@ -77,10 +100,8 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
   const passes = sweepPasses(strategies);
   const labels = strategies.map(strategyLabel);
   // Every pass must be possible (memory, something to quantize) before anything heavy runs.
-  for (const p of passes) {
-    const plan = planRun(ckpt, strategySettings(p.strategy, base), rt, inputs.gpuMemoryBudget);
-    if (plan.fitError) throw new RunInputError(`${p.members.map((i) => labels[i]).join(', ')}: ${plan.fitError}`);
-  }
+  const refused = sweepRefusals(ckpt, strategies, base, rt, inputs.gpuMemoryBudget);
+  if (refused.length > 0) throw new RunInputError(sweepRefusalText(refused[0]));
   const ranges = await scanForRun(ckpt, (e) => e.type === 'stage' && emit({ type: 'stage', stage: 'checking', detail: e.detail, elapsed: e.elapsed }), elapsed, hooks.signal);
   const loaded = await loadModel(ckpt);
   const seqlen = base.seqlen;

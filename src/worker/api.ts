@@ -25,9 +25,7 @@ import { fetchHubCheckpoint, type HubProgress } from '../core/model/hub';
 import { zipFiles } from '../core/export/zip';
 import { generateGreedy } from '../engine/model/generate';
 import { forEachVariant, variantModels } from '../engine/evaluate';
-import { exportCheckpoint } from '../engine/export-checkpoint';
-import { textFile } from '../core/export/safetensors-writer';
-import { reportJson } from '../core/report';
+import { exportFolder } from '../engine/export-folder';
 import { measureSpeed } from '../gpu/speed';
 import type { GpuRuntime } from '../gpu/runtime';
 import { modelShape } from '../engine/run-shape';
@@ -37,9 +35,9 @@ import type { TextTokenizer } from '../core/model/tokenizer';
 import type { GenerationStep, Generations, ModelInfo, PlanTexts, StudioPlan } from './types';
 import { exportGguf, exportImatrix, type GgufFloatType } from '../engine/export-gguf';
 import { fileBlob } from '../core/export/blob';
-import { runSweep } from '../engine/sweep';
+import { runSweep, sweepRefusals } from '../engine/sweep';
 import { mixedSettings, runMixedPrecision } from '../engine/mixed-run';
-import { parseStrategies, parseStrategy, strategySettings, type SweepProgressEvent, type SweepRunReport } from '../core/sweep';
+import { parseStrategies, parseStrategy, strategySettings, type SweepProgressEvent, type SweepRefusal, type SweepRunReport } from '../core/sweep';
 import type { ModelLayout } from '../core/model/architecture';
 import type { MixedPrecisionPlan } from '../core/mixed-precision';
 
@@ -330,6 +328,24 @@ export const api = {
   },
 
   /**
+   * Why the passes of a sweep of `strategies` (the compact syntax) over `base` would be refused on
+   * this model, by the rule the sweep itself applies before any work (sweepRefusals: planRun per
+   * pass; a group size that quantizes nothing, window length, memory); empty when it can start.
+   * Rejects with a RunInputError on a list that does not parse.
+   */
+  async planSweep(files: File[], base: RunSettings, strategies: string): Promise<SweepRefusal[]> {
+    let list;
+    try {
+      list = parseStrategies(strategies);
+    } catch (e) {
+      throw new RunInputError((e as Error).message);
+    }
+    const rt = await gpuProvider().runtime();
+    const ckpt = await openCheckpoint(sourcesOf(files));
+    return sweepRefusals(ckpt, list, base, rt, BROWSER_GPU_MEMORY_BUDGET);
+  },
+
+  /**
    * A strategy sweep (src/engine/sweep.ts): `strategies` in the compact syntax (comma-separated),
    * each on the same calibration windows over `seeds` seeds, measured on the evaluation texts
    * against the original (perplexity, KLD, top-1 agreement) with its bits per weight; with
@@ -463,15 +479,15 @@ export const api = {
   },
 
   /**
-   * The last finished run's GPTQ checkpoint as a zip (folder `name` inside), with the run's
-   * report.json beside the checkpoint's files; `prompt` is the one the load snippets use.
+   * The last finished run's GPTQ checkpoint as a zip (folder `name` inside), with report.json of
+   * these files beside the checkpoint's (src/engine/export-folder.ts); `prompt` is the one the load
+   * snippets use.
    */
   async exportZip(name: string, prompt?: string): Promise<Blob> {
     const run = finishedRun('download a checkpoint');
-    const { report } = run;
-    if (report.export.refusal) throw new RunInputError(report.export.refusal);
-    const files = exportCheckpoint({ ckpt: run.ckpt, gptq: run.weights.gptq, report, plan: report.export, folder: name, prompt });
-    return zipFiles([...files, textFile('report.json', reportJson(report))], name);
+    if (run.report.export.refusal) throw new RunInputError(run.report.export.refusal);
+    const { files } = exportFolder({ run, output: { format: 'gptq', ggufFloat: null }, folder: name, prompt });
+    return zipFiles(files, name);
   },
 
   /**

@@ -6,6 +6,7 @@ import type { RunPlan } from '../engine/run-plan';
 import type { AdapterSpeed, SuggestedSize, TimeEstimate } from '../core/time-model';
 
 export type { RunPlan } from '../engine/run-plan';
+export type { SweepRefusal } from '../core/sweep';
 export type { AdapterSpeed, SuggestedSize, TimeEstimate } from '../core/time-model';
 
 export interface ModelInfo {

@@ -74,10 +74,13 @@ export const useCompareEntry = () => useStudioStore(compareEntrySelector);
 const sweepSelector = (s: StudioState) => s.sweep;
 const sweepFormSelector = (s: StudioState) => s.sweepForm;
 const mixedPlanSelector = (s: StudioState) => s.mixedPlan;
+const sweepPlanSelector = (s: StudioState) => s.sweepPlan;
 
 /** The strategy sweep in progress or the last one. */
 export const useSweep = () => useStudioStore(sweepSelector);
 /** The "Compare strategies" choices; change them with useStudioStore.getState().updateSweepForm(patch). */
 export const useSweepForm = () => useStudioStore(sweepFormSelector);
+/** The Compare list checked against the model and settings (the passes it would refuse). */
+export const useSweepPlan = () => useStudioStore(sweepPlanSelector);
 /** The mixed-precision plan for the target bits per weight. */
 export const useMixedPlan = () => useStudioStore(mixedPlanSelector);

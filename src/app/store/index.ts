@@ -7,7 +7,7 @@ import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { getInitialState } from './initialState';
 import type { AdapterSlice, LayerCheckSlice, StudioData } from './initialState';
-import type { DownloadSlice, GgufDownloadSlice, GenerationSlice, HistoryEntry, MixedPlanSlice, ModelSlice, PlanSlice, RunSlice, SettingsSlice, SpeedSlice, SweepForm, SweepSlice, TextChoice } from './studio-state';
+import type { DownloadSlice, GgufDownloadSlice, GenerationSlice, HistoryEntry, MixedPlanSlice, ModelSlice, PlanSlice, RunSlice, SettingsSlice, SpeedSlice, SweepForm, SweepPlanSlice, SweepSlice, TextChoice } from './studio-state';
 
 export interface StudioState extends StudioData {
   setAdapter(adapter: AdapterSlice): void;
@@ -34,6 +34,7 @@ export interface StudioState extends StudioData {
   setSweep(sweep: SweepSlice): void;
   updateSweep(patch: Partial<SweepSlice> | ((sweep: SweepSlice) => Partial<SweepSlice>)): void;
   updateSweepForm(patch: Partial<SweepForm>): void;
+  setSweepPlan(sweepPlan: SweepPlanSlice): void;
   setMixedPlan(mixedPlan: MixedPlanSlice): void;
   reset(): void;
 }
@@ -79,6 +80,7 @@ export const useStudioStore = create<StudioState>()(
       setSweep: (sweep) => set({ sweep }),
       updateSweep: (patch) => set((s) => ({ sweep: { ...s.sweep, ...(typeof patch === 'function' ? patch(s.sweep) : patch) } })),
       updateSweepForm: (patch) => set((s) => ({ sweepForm: { ...s.sweepForm, ...patch } })),
+      setSweepPlan: (sweepPlan) => set({ sweepPlan }),
       setMixedPlan: (mixedPlan) => set({ mixedPlan }),
       reset: () => set(getInitialState()),
     }),

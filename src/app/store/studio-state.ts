@@ -7,7 +7,7 @@ import type { LinearReport, ModelVariant, PerplexityResult, RunSettings, RunStag
 import type { LayerDetail } from '../../core/layer-detail';
 import type { RunReport } from '../../core/report';
 import type { ExportPlan } from '../../core/export/plan';
-import type { AdapterSpeed, GenerationStep, Generations, ModelInfo, StudioPlan, TimeEstimate } from '../../worker/types';
+import type { AdapterSpeed, GenerationStep, Generations, ModelInfo, StudioPlan, SweepRefusal, TimeEstimate } from '../../worker/types';
 import type { UiError } from './initialState';
 import type { SweepRunReport } from '../../core/sweep';
 import type { MixedPrecisionPlan } from '../../core/mixed-precision';
@@ -215,6 +215,17 @@ export interface SweepForm {
   targetBpw: string;
 }
 
+/**
+ * The Compare list checked against the loaded model and the settings by the worker (planSweep: the
+ * rule the sweep applies before any work): the passes it would refuse and why, for the list,
+ * settings and model load it was worked out for.
+ */
+export type SweepPlanSlice =
+  | { status: 'idle' }
+  | { status: 'loading' }
+  | { status: 'ready'; refusals: SweepRefusal[]; forStrategies: string; forSettings: SettingsSlice; forLoad: number }
+  | { status: 'error'; error: UiError };
+
 /** The mixed-precision plan for the target, worked out by the worker from the sweep's sensitivity map. */
 export type MixedPlanSlice =
   | { status: 'idle' }
@@ -240,6 +251,7 @@ export interface StudioSlices {
   compareId: string | null;
   sweep: SweepSlice;
   sweepForm: SweepForm;
+  sweepPlan: SweepPlanSlice;
   mixedPlan: MixedPlanSlice;
 }
 
@@ -294,6 +306,7 @@ export function initialStudioSlices(): StudioSlices {
     compareId: null,
     sweep: idleSweep(),
     sweepForm: defaultSweepForm,
+    sweepPlan: { status: 'idle' },
     mixedPlan: { status: 'idle' },
   };
 }

@@ -1,6 +1,64 @@
-/** The exported checkpoint's README.md: what it is, how it was made, how well it does, how to load it. */
-import type { RunReport } from '../report';
+/**
+ * The exported checkpoint's README.md: what it is, which files the folder holds, how it was made,
+ * how well it does, how to load it. It names files by their names only, never a path.
+ */
+import type { GgufFloatType, RunReport } from '../report';
+import type { RunSettings } from '../run';
 import type { ExportPlan } from './plan';
+import type { GgufQuantType } from './gguf/constants';
+
+/** A file of the export folder and one line on what it is, as the card lists it. */
+export interface CardFile {
+  name: string;
+  what: string;
+}
+
+/** What the GGUF block types store per block of 32 weights (llama.cpp's ggml-common.h). */
+const GGUF_BLOCKS: Record<GgufQuantType, string> = {
+  Q4_0: '4-bit codes with one F16 scale',
+  Q4_1: '4-bit codes with an F16 scale and minimum',
+  Q8_0: '8-bit codes with one F16 scale',
+};
+
+/** What a file of the GPTQ checkpoint is (the names exportCheckpoint writes); throws on a name it does not write. */
+export function checkpointFileNote(name: string, settings: Pick<RunSettings, 'bits' | 'moduleBits'>, plan: Pick<ExportPlan, 'format'>): string {
+  const mixed = settings.moduleBits && Object.keys(settings.moduleBits).length > 0;
+  switch (name) {
+    case 'model.safetensors':
+      return `the weights: every quantized linear as qweight, qzeros, scales and g_idx (GPTQ ${settings.bits}-bit` +
+        `${mixed ? ' base, other widths named in `quantization_config.dynamic`' : ''}, \`${plan.format}\` zero points), every other tensor float16`;
+    case 'config.json':
+      return "the model's config with its `quantization_config`, and `torch_dtype`/`dtype` float16";
+    case 'quantize_config.json':
+      return 'the quantization settings alone, for loaders that read this file (AutoGPTQ, GPTQModel)';
+    case 'tokenizer.json':
+      return 'the tokenizer, as in the source model';
+    case 'tokenizer_config.json':
+      return "the tokenizer's settings, as in the source model";
+    case 'generation_config.json':
+      return 'generation defaults, as in the source model';
+    case 'README.md':
+      return 'this card';
+    default:
+      throw new Error(`the model card has no line for ${name}`);
+  }
+}
+
+/** The GGUF for llama.cpp, one line: its block type and what is stored as floats. */
+export function ggufFileNote(type: GgufQuantType, floatType: GgufFloatType): string {
+  return `the same quantized model as a GGUF for llama.cpp: linears in ${type} blocks (${GGUF_BLOCKS[type]} per 32 weights) ` +
+    `made from this run's codes and scales, embeddings and linears kept as floats in ${floatType}, norms and biases F32`;
+}
+
+/** imatrix.gguf, one line. */
+export function imatrixFileNote(settings: Pick<RunSettings, 'nsamples' | 'seqlen'>): string {
+  return `the importance matrix of the calibration (each quantized linear's squared inputs summed per input column over ${settings.nsamples} ` +
+    `windows of ${settings.seqlen} tokens) in llama.cpp's imatrix format, for \`llama-quantize --imatrix\``;
+}
+
+/** report.json, one line. */
+export const REPORT_FILE_NOTE = "the run's record: settings, calibration windows, every linear's output error, perplexities, " +
+  'divergence from the original, timings, and the files written';
 
 /** A perplexity for the card: 3 decimals, or "not measured" (a run cancelled during its evaluation). */
 const fmt = (x: number | null) => (x === null ? 'not measured' : Number.isFinite(x) ? x.toFixed(3) : String(x));
@@ -29,7 +87,12 @@ export function loadSnippets(folder: string, prompt = DEFAULT_SNIPPET_PROMPT): {
   };
 }
 
-export function modelCard(report: RunReport, plan: ExportPlan, folder: string, prompt?: string): string {
+/**
+ * README.md of a GPTQ checkpoint folder. `files`: every file of the folder (the checkpoint's, and
+ * what is written beside it: a GGUF, imatrix.gguf, report.json), each with one line on what it is;
+ * listed under "Files" in the order given (none: no list).
+ */
+export function modelCard(report: RunReport, plan: ExportPlan, folder: string, prompt?: string, files: readonly CardFile[] = []): string {
   const s = report.settings;
   const snippets = loadSnippets(folder, prompt);
   const lines = [
@@ -39,6 +102,7 @@ export function modelCard(report: RunReport, plan: ExportPlan, folder: string, p
       `${report.model.parameters.toLocaleString('en-US')} parameters, ${report.model.dtype}). Every float tensor is ` +
       'stored as float16, the dtype GPTQ loaders run in (`torch_dtype` and `dtype` in config.json).',
     '',
+    ...(files.length > 0 ? ['## Files', '', ...files.map((f) => `- \`${f.name}\`: ${f.what}`), ''] : []),
     '## Settings',
     '',
     `| bits | group size | grid | act-order | static groups | damping | true-sequential | MSE search | format |`,

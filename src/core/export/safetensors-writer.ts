@@ -81,6 +81,24 @@ export function textFile(name: string, text: string): ExportFile {
   };
 }
 
+/**
+ * A text file whose content is made when the file is first read or sized (so after the files
+ * before it in a folder are written), not when the list of files is made.
+ */
+export function lateTextFile(name: string, make: () => string): ExportFile {
+  let bytes: Uint8Array | null = null;
+  const made = () => (bytes ??= new TextEncoder().encode(make()));
+  return {
+    name,
+    get size() {
+      return made().length;
+    },
+    async *chunks() {
+      yield made();
+    },
+  };
+}
+
 /** Little-endian bytes of a typed array (a view, no copy, on little-endian hosts). */
 export function bytesOf(a: Uint32Array | Int32Array | Uint16Array | Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

@@ -1,16 +1,20 @@
-import { lazy, Suspense, useId, useMemo } from 'react';
+import { lazy, Suspense, useEffect, useId, useMemo } from 'react';
 import { bridge } from '../../bridge';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useStudioStore } from '../../store';
-import { useModel, useRun, useSettings, useSweep, useSweepForm } from '../../store/hooks';
+import { useFieldErrors, useModel, useRun, useSettings, useSweep, useSweepForm, useSweepPlan } from '../../store/hooks';
 import { parseStrategies, parseStrategy, strategyLabel } from '../../../core/sweep';
 import { fmtDuration } from '../chart-data';
 import { strategyPresets } from '../sweep-data';
+import { compareBlockers } from '../compare-blockers';
 
 // The charts (and recharts with them) load once a sweep has something to show.
 const SweepResults = lazy(() => import('./SweepResults').then((m) => ({ default: m.SweepResults })));
 
 const update = (patch: Parameters<ReturnType<typeof useStudioStore.getState>['updateSweepForm']>[0]) => useStudioStore.getState().updateSweepForm(patch);
+
+/** Milliseconds of quiet after the list or the settings change before the list is checked against the model again. */
+const CHECK_DEBOUNCE_MS = 300;
 
 /** The canonical label of a typed strategy, or the text as typed when it does not parse. */
 function canonical(text: string): string {
@@ -40,6 +44,8 @@ export function ComparePanel() {
   const settings = useSettings();
   const form = useSweepForm();
   const sweep = useSweep();
+  const sweepPlan = useSweepPlan();
+  const fieldErrors = useFieldErrors();
   const ids = { list: useId(), seeds: useId(), sens: useId() };
   const parsed = useMemo(() => {
     try {
@@ -53,14 +59,15 @@ export function ComparePanel() {
   const active = sweep.status === 'running' || sweep.status === 'cancelling';
   const runActive = run.status === 'running' || run.status === 'cancelling';
   const seedsOk = Number.isInteger(form.seeds) && form.seeds >= 1 && form.seeds <= 16;
-  const blockers = [
-    model.status !== 'ready' ? 'load a model first' : null,
-    !settings.calibration ? 'choose a calibration text in the settings' : null,
-    settings.evaluations.length === 0 ? 'choose an evaluation text in the settings' : null,
-    parsed.error,
-    seedsOk ? null : 'seeds must be a whole number from 1 to 16',
-    runActive ? 'a run is in progress' : null,
-  ].filter((b): b is string => b !== null);
+  const loadId = model.status === 'ready' ? model.loadId : null;
+  // The list checked against the model (a group size it cannot use, …) a moment after it, the settings or the model change.
+  useEffect(() => {
+    const timer = setTimeout(() => void bridge.refreshSweepPlan(), CHECK_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [form.strategies, settings, loadId, run.status, sweep.status]);
+  const { listError, blockers } = compareBlockers({
+    modelReady: model.status === 'ready', loadId, settings, fieldErrors, strategies: form.strategies, seeds: form.seeds, sweepPlan, runActive,
+  });
   const passes = sweep.steps;
   const hasResults = sweep.report !== null;
 
@@ -85,7 +92,7 @@ export function ComparePanel() {
       <div className="compare-form">
         <label htmlFor={ids.list}>Strategies</label>
         <input id={ids.list} type="text" className="strategy-list" value={form.strategies} disabled={active} data-testid="sweep-strategies"
-          spellCheck={false} aria-invalid={parsed.error !== null} aria-describedby={`${ids.list}-help`}
+          spellCheck={false} aria-invalid={listError !== null} aria-describedby={`${ids.list}-help`}
           onChange={(e) => update({ strategies: e.target.value })} />
         <label htmlFor={ids.seeds}>Seeds</label>
         <input id={ids.seeds} type="number" min={1} max={16} step={1} value={Number.isFinite(form.seeds) ? form.seeds : ''} disabled={active} data-testid="sweep-seeds"
@@ -102,7 +109,7 @@ export function ComparePanel() {
         measured for comparison only (no download).
         {parsed.error === null && ` ${parsed.labels.length} ${parsed.labels.length === 1 ? 'strategy' : 'strategies'} × ${seedsOk ? form.seeds : '?'} ${form.seeds === 1 ? 'seed' : 'seeds'}.`}
       </p>
-      {parsed.error !== null && <p className="field-error" data-testid="sweep-strategies-error">{parsed.error}</p>}
+      {listError !== null && <p className="field-error" data-testid="sweep-strategies-error">{listError}</p>}
       <div className="run-buttons">
         <button type="button" className="primary" data-testid="sweep-start" disabled={active || blockers.length > 0} onClick={() => void bridge.startSweep()}>
           Compare
@@ -110,7 +117,7 @@ export function ComparePanel() {
         <button type="button" data-testid="sweep-cancel" disabled={sweep.status !== 'running'} onClick={() => bridge.cancelSweep()}>
           Cancel
         </button>
-        {!active && blockers.length > 0 && parsed.error === null && (
+        {!active && blockers.length > 0 && (
           <span className="note" data-testid="sweep-blocked">Cannot start: {blockers.join('; ')}.</span>
         )}
       </div>

@@ -1,0 +1,108 @@
+/**
+ * An export folder as the CLI's --format gptq|gguf|both and the studio's zip write it, from one
+ * real run of stories260K: the files in writing order, report.json saying what was written (the
+ * export asked for, the GPTQ plan only with a GPTQ checkpoint, the quantized size of the file
+ * written), and the model card listing every file of the folder with one line on what it is, and
+ * no path of the machine. (The bytes of each file are tested by export-checkpoint and export-gguf.)
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodeRuntime } from '../testing/node-gpu';
+import { folderSources } from '../testing/node-source';
+import { readCorpus, SHARED_MODELS_DIR, sharedModelDir, STORIES_260K } from '../testing/shared-models';
+import type { ExportFile } from '../core/export/safetensors-writer';
+import type { GpuRuntime } from '../gpu/runtime';
+import { runModel, type RunOutput } from './run-model';
+import { exportFolder } from './export-folder';
+
+async function text(f: ExportFile | undefined): Promise<string> {
+  expect(f).toBeDefined();
+  let out = '';
+  for await (const c of f!.chunks()) out += new TextDecoder().decode(c);
+  return out;
+}
+
+const CHECKPOINT = ['model.safetensors', 'config.json', 'quantize_config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'README.md'];
+// The folder as a user might give it (--out): only its last segment may reach the card.
+const OUT = join(tmpdir(), 'ada', 'runs', 'stories260K-gptq');
+
+describe('export folder', () => {
+  let rt: GpuRuntime;
+  let run: RunOutput;
+  beforeAll(async () => {
+    rt = await nodeRuntime();
+    run = await runModel(rt, {
+      files: await folderSources(sharedModelDir(STORIES_260K)),
+      modelName: 'stories260K',
+      calibration: { name: 'calib.txt', text: readCorpus('stories260K_generated_200_seed20251122.txt').slice(0, 20_000) },
+      evaluations: [{ name: 'eval.txt', text: readCorpus('aesop_fables_body_reflowed.txt').slice(0, 600) }],
+      settings: { nsamples: 2, seqlen: 32, bits: 4, groupSize: 32, sym: false },
+      gpuMemoryBudget: 2 ** 30,
+    });
+  });
+  afterAll(() => rt?.destroy());
+
+  const noPaths = (content: string, what: string) => {
+    for (const path of [tmpdir(), SHARED_MODELS_DIR, OUT]) expect(content, what).not.toContain(path);
+  };
+
+  it('--format both: checkpoint, GGUF, imatrix and report.json; the card lists each with what it is; report.json says what was asked', async () => {
+    let made = 0;
+    const folder = exportFolder({
+      run, output: { format: 'both', ggufFloat: 'F32' }, folder: OUT,
+      beforeReport: (r) => {
+        made++;
+        r.resources = { peak_rss_bytes: 7, peak_gpu_bytes: 8 };
+      },
+    });
+    const names = folder.files.map((f) => f.name);
+    expect(names).toEqual([...CHECKPOINT, 'stories260K-Q4_1.gguf', 'imatrix.gguf', 'report.json']);
+    expect(folder.report.files).toEqual(['report.json', ...names.slice(0, -1)]);
+    expect(folder.gptqRefusal).toBeNull();
+
+    const card = await text(folder.files.find((f) => f.name === 'README.md'));
+    const listed = card.split('\n').filter((l) => l.startsWith('- `')).map((l) => /^- `([^`]+)`: /.exec(l)![1]);
+    expect([...listed].sort()).toEqual([...folder.report.files].sort());
+    expect(card).toMatch(/^- `stories260K-Q4_1\.gguf`: the same quantized model as a GGUF for llama\.cpp: linears in Q4_1 blocks .*floats in F32/m);
+    expect(card).toMatch(/^- `imatrix\.gguf`: the importance matrix .*2 windows of 32 tokens/m);
+    expect(card).toMatch(/^- `report\.json`: the run's record/m);
+    expect(card).toContain('from_pretrained("stories260K-gptq"');
+    noPaths(card, 'README.md');
+
+    expect(made).toBe(0); // report.json is made when it is written, after the other files
+    const json = await text(folder.files.at(-1));
+    expect(made).toBe(1);
+    const r = JSON.parse(json);
+    expect(Object.keys(r).slice(0, 2)).toEqual(['settings', 'output']);
+    expect(r.output).toEqual({ format: 'both', ggufFloat: 'F32' });
+    expect(r.export).toMatchObject({ refusal: null, format: 'gptq_v2' });
+    expect(r.gguf).toMatchObject({ type: 'Q4_1', refusal: null });
+    expect(r.size.quantizedBytes).toBe(folder.files[0].size); // model.safetensors
+    expect(r.files).toEqual(folder.report.files);
+    expect(r.resources).toEqual({ peak_rss_bytes: 7, peak_gpu_bytes: 8 });
+    noPaths(json, 'report.json');
+  });
+
+  it('--format gguf: the GGUF, imatrix and report.json only; no GPTQ plan in the report, the GGUF is the quantized size', async () => {
+    const folder = exportFolder({ run, output: { format: 'gguf', ggufFloat: 'F16' }, folder: OUT });
+    expect(folder.files.map((f) => f.name)).toEqual(['stories260K-Q4_1.gguf', 'imatrix.gguf', 'report.json']);
+    const r = JSON.parse(await text(folder.files[2]));
+    expect(r.output).toEqual({ format: 'gguf', ggufFloat: 'F16' });
+    expect(r.export).toBeNull();
+    expect(r.gguf).toMatchObject({ type: 'Q4_1', refusal: null });
+    expect(r.size.quantizedBytes).toBe(folder.files[0].size);
+    expect(r.files).toEqual(['report.json', 'stories260K-Q4_1.gguf', 'imatrix.gguf']);
+  });
+
+  it('--format gptq (the studio\'s zip): the checkpoint and report.json; no GGUF in the card or the output', async () => {
+    const folder = exportFolder({ run, output: { format: 'gptq', ggufFloat: 'F16' }, folder: 'stories260K-gptq-4bit-g32' });
+    expect(folder.files.map((f) => f.name)).toEqual([...CHECKPOINT, 'report.json']);
+    const card = await text(folder.files.find((f) => f.name === 'README.md'));
+    expect(card).not.toContain('.gguf');
+    expect(card).toMatch(/^- `report\.json`: /m);
+    const r = JSON.parse(await text(folder.files.at(-1)));
+    expect(r.output).toEqual({ format: 'gptq', ggufFloat: null });
+    expect(r.export.format).toBe('gptq_v2');
+  });
+});
