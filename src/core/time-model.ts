@@ -17,6 +17,7 @@
  * Pure arithmetic: no DOM, no GPU.
  */
 import type { RunStage } from './run';
+import type { KernelChoices } from './kernel-choice';
 
 /** What a run's time depends on in the model, as the run will quantize it (padding included). */
 export interface ModelShape {
@@ -39,6 +40,8 @@ export interface AdapterSpeed {
   syncSeconds: number;
   /** The probe's largest product and its own duration (seconds), for display. */
   probe?: { n: number; seconds: number };
+  /** The kernels timed fastest on the adapter (src/gpu/kernels/choices.ts), for display; absent when not timed. */
+  kernels?: KernelChoices;
 }
 
 /** The sizes that set a run's work. */
