@@ -76,8 +76,8 @@ export interface RunWork {
 /**
  * The fraction of the measured GEMM rate each class of work reaches. Measured with
  * bench/time-model.bench.ts (Dawn on llvmpipe; Chromium on lavapipe through ANGLE): the linears of
- * a forward pass run on the same GEMM-like kernels; attention is one invocation per (token, head)
- * and far slower per FLOP; the Hessian is a GEMM; the inverse chain is made of small panels.
+ * a forward pass run on the same GEMM-like kernels; attention (one invocation per (token, head),
+ * the kernel these adapters are timed to run: gpu/kernels/attention-choice.ts) is far slower per FLOP; the Hessian is a GEMM; the inverse chain is made of small panels.
  */
 export const EFFICIENCY = {
   linears: 0.5,

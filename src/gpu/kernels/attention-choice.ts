@@ -57,24 +57,21 @@ const MAX_REPEATS = 16;
 /** Timed runs of each kernel at the final size, interleaved; the best of each counts. */
 const PROBE_RUNS = 2;
 
-export interface AttentionTuneOptions {
-  /** Override the margin (tests); default TILED_ATTENTION_MARGIN. */
-  margin?: number;
-}
-
 /**
  * Times both kernels on `rt`'s device and makes encodeForwardAttention use the one the margin rule
  * picks. The probe is causal GQA attention over sequences of 64 tokens (4/2 heads of 64): 4
  * sequences, or as many more (up to 64) and dispatches per submit (up to 16) as make one per-query
- * timing last PROBE_MIN_SECONDS, enough work to fill a GPU. On a CPU adapter it stays at 4
- * sequences: 2 untimed compiling runs on one sequence and 4 timed runs. Each kernel compiles in an untimed run first; a kernel that fails to compile counts
- * as infinitely slow. Runs once per device; later calls return the first answer. Never rejects:
- * a probe that throws (a lost device) leaves the per-query kernel, with no probe recorded.
+ * timing last PROBE_MIN_SECONDS, enough work to fill a GPU. Each kernel compiles first in an
+ * untimed run on one sequence; a kernel that fails to compile counts as infinitely slow. On a CPU
+ * adapter the probe stays at 4 sequences: those 2 runs and 4 timed ones (about 1 s on a loaded
+ * 2-core llvmpipe, as long as tuneGemm there). Runs once per device; later calls return the first
+ * answer. Never rejects: a probe that throws (a lost device) leaves the per-query kernel, with no
+ * probe recorded.
  */
-export function tuneAttention(rt: GpuRuntime, opts: AttentionTuneOptions = {}): Promise<AttentionChoice> {
+export function tuneAttention(rt: GpuRuntime): Promise<AttentionChoice> {
   let p = probes.get(rt.device);
   if (!p) {
-    const margin = opts.margin ?? TILED_ATTENTION_MARGIN;
+    const margin = TILED_ATTENTION_MARGIN;
     const mine: Promise<AttentionChoice> = probeAttention(rt).then(
       (probe) => {
         const choice: AttentionChoice = {
@@ -160,7 +157,8 @@ async function probeAttention(rt: GpuRuntime): Promise<AttentionProbe> {
   } finally {
     if (!rt.isLost) rt.release(bufs.qkv, bufs.out);
   }
-  const ms = (s: number) => (Number.isFinite(s) ? s * 1000 : null);
+  // In ms to 0.01 ms, the figures the rule is then applied to (so the report's figures give its choice).
+  const ms = (s: number) => (Number.isFinite(s) ? Math.round(s * 1e5) / 100 : null);
   return {
     shape: { sequences, seqlen, heads, kvHeads, headDim, repeats },
     perQueryMs: ms(best['per-query']),
