@@ -2,13 +2,16 @@
  * Attention kernels on the same adapter: the one-invocation-per-(query, head) kernel of the full
  * forward (shaders/attention.wgsl) against the tiled kernel (shaders/attention_tiled.wgsl), over
  * fused QKV activations of several sequences, and the tiled kernel over a KV cache for one new
- * token (a decode step). Prints milliseconds and nominal GFLOP/s (QKᵀ and PV over the causal keys);
- * asserts nothing.
+ * token (a decode step). Prints milliseconds and nominal GFLOP/s (QKᵀ and PV over the causal keys),
+ * and first the kernel the device's probe (tuneAttention) chooses for the full forward and its
+ * timings; asserts nothing.
  * Run: npm run bench:attention [-- --shapes seqlen×sequences×heads/kvHeads×headDim,… --reps N]
  */
 import { nodeRuntime } from '../src/testing/node-gpu';
 import { encodeAttention as encodePerQuery } from '../src/gpu/kernels/forward';
 import { encodeAttention as encodeTiled, encodeCachedAttention } from '../src/gpu/kernels/attention-tiled';
+import { tuneAttention } from '../src/gpu/kernels/attention-choice';
+import { describeAttentionChoice } from '../src/core/kernel-choice';
 import { describeAdapter } from '../src/gpu/device';
 import type { GpuRuntime } from '../src/gpu/runtime';
 import type { Recorder } from '../src/gpu/recorder';
@@ -71,6 +74,9 @@ async function main() {
   const rt = await nodeRuntime();
   console.log(`adapter: ${describeAdapter(rt.summary)} — ${rt.summary.description || 'no description'}`);
   console.log(`backend: ${process.env.WGPU_BACKEND ?? 'opengles'}; best of ${reps} after a warm-up`);
+  const t0 = now();
+  const choice = await tuneAttention(rt);
+  console.log(`full-forward attention chosen by the probe (${fmt((now() - t0) * 1000, 0)} ms): ${describeAttentionChoice(choice)}`);
   console.log('');
   console.log('| seqlen × sequences, heads/kv × head_dim | per-query ms (GFLOP/s) | tiled ms (GFLOP/s) | decode step at seqlen, tiled ms |');
   console.log('|---|---|---|---|');

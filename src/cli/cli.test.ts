@@ -127,6 +127,12 @@ describe('runs', () => {
     expect(r.perplexity).toMatchObject({ text: 'eval.txt', seqlen: 64 });
     expect(r.perplexity.original).toBeLessThan(r.perplexity.rtn);
     expect(r.adapter.featureLevel).toBeDefined();
+    // The kernels the adapter was timed to run: the GEMM's, and the forward's attention with the probe's times.
+    expect(typeof r.adapter.kernels.gemm).toBe('string');
+    expect(['per-query', 'tiled']).toContain(r.adapter.kernels.attention.kernel);
+    expect(r.adapter.kernels.attention.margin).toBe(1.25);
+    expect(r.adapter.kernels.attention.probe.perQueryMs).toBeGreaterThan(0);
+    expect(r.adapter.kernels.attention.probe.tiledMs).toBeGreaterThan(0);
     expect(r.seconds.total).toBeGreaterThan(0);
     // The process's peak RSS (more than node itself holds at start) and the pool's peak GPU bytes.
     expect(r.resources.peak_rss_bytes).toBeGreaterThan(20 * 2 ** 20);

@@ -3,12 +3,17 @@ import type { LinearReport, PerplexityResult, RunSettings } from './run';
 import type { ExportPlan } from './export/plan';
 import type { GgufPlan } from './export/gguf/plan';
 import type { DivergenceStats } from './divergence';
+import type { KernelChoices } from './kernel-choice';
 
 export interface RunReport {
   settings: RunSettings;
   /** name: the model's folder name or Hub id, never a path of the user's machine. */
   model: { name: string; arch: string; blocks: number; hiddenSize: number; parameters: number; dtype: string };
-  adapter: Record<string, unknown>;
+  /**
+   * The adapter's summary (src/gpu/device.ts), with `kernels`: the GEMM and full-forward attention
+   * kernels the run used, chosen by timing them on this adapter (absent in reports of older versions).
+   */
+  adapter: Record<string, unknown> & { kernels?: KernelChoices };
   calibration: { text: string; tokens: number; windows: number[][] };
   layers: LinearReport[];
   /** Perplexity on the first evaluation text. */

@@ -14,6 +14,7 @@
  */
 import type { RunSettings } from './run';
 import type { DivergenceStats } from './divergence';
+import type { KernelChoices } from './kernel-choice';
 import type { ExportPlan } from './export/plan';
 import type { SensitivityLinear } from './mixed-precision';
 import { BPW_COVERS } from './export/bpw';
@@ -260,7 +261,8 @@ export type SweepProgressEvent =
 export interface SweepRunReport {
   kind: 'sweep';
   model: { name: string; arch: string; blocks: number; hiddenSize: number; parameters: number; dtype: string };
-  adapter: Record<string, unknown>;
+  /** As RunReport's: the adapter's summary and the kernels it ran (`kernels`). */
+  adapter: Record<string, unknown> & { kernels?: KernelChoices };
   /** The base settings every strategy shares (windows, length, true-sequential; seed = the first seed). */
   settings: RunSettings;
   calibration: { text: string; tokens: number };

@@ -17,6 +17,7 @@
  * Pure arithmetic: no DOM, no GPU.
  */
 import type { RunStage } from './run';
+import type { KernelChoices } from './kernel-choice';
 
 /** What a run's time depends on in the model, as the run will quantize it (padding included). */
 export interface ModelShape {
@@ -39,6 +40,8 @@ export interface AdapterSpeed {
   syncSeconds: number;
   /** The probe's largest product and its own duration (seconds), for display. */
   probe?: { n: number; seconds: number };
+  /** The kernels timed fastest on the adapter (src/gpu/kernels/choices.ts), for display; absent when not timed. */
+  kernels?: KernelChoices;
 }
 
 /** The sizes that set a run's work. */
@@ -73,8 +76,8 @@ export interface RunWork {
 /**
  * The fraction of the measured GEMM rate each class of work reaches. Measured with
  * bench/time-model.bench.ts (Dawn on llvmpipe; Chromium on lavapipe through ANGLE): the linears of
- * a forward pass run on the same GEMM-like kernels; attention is one invocation per (token, head)
- * and far slower per FLOP; the Hessian is a GEMM; the inverse chain is made of small panels.
+ * a forward pass run on the same GEMM-like kernels; attention (one invocation per (token, head),
+ * the kernel these adapters are timed to run: gpu/kernels/attention-choice.ts) is far slower per FLOP; the Hessian is a GEMM; the inverse chain is made of small panels.
  */
 export const EFFICIENCY = {
   linears: 0.5,

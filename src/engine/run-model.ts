@@ -7,6 +7,7 @@
  * the original (src/engine/divergence.ts).
  */
 import type { GpuRuntime } from '../gpu/runtime';
+import { kernelChoicesOf, tuneKernels } from '../gpu/kernels/choices';
 import type { ByteSource } from '../core/model/byte-source';
 import { openCheckpoint } from '../core/model/checkpoint';
 import { loadTokenizer } from '../core/model/tokenizer';
@@ -191,6 +192,8 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   const { intermediate, unquantized, f16 } = plan.export;
   const model = intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), intermediate.to) : loaded;
   const skip = new Set(unquantized.map((u) => u.name));
+  // The GEMM and the forward's attention on the kernels timed fastest here (once per device).
+  await tuneKernels(rt);
   const tCalibration = elapsed();
   emit({ type: 'stage', stage: 'calibration', detail: `${windows.length} windows of ${seqlen} tokens from ${calibIds.length}`, elapsed: elapsed() });
 
@@ -239,7 +242,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   const report: RunReport = {
     settings,
     model: { name: shareableModelName(inputs.modelName), arch: summary.arch, blocks: summary.blocks, hiddenSize: summary.hiddenSize, parameters: summary.parameters, dtype: summary.dtype },
-    adapter: { ...rt.summary },
+    adapter: { ...rt.summary, kernels: kernelChoicesOf(rt.device) },
     calibration: { text: inputs.calibration.name, tokens: calibIds.length, windows },
     layers: weights.layers,
     perplexity: evaluations[0],

@@ -27,6 +27,7 @@ import { generateGreedy } from '../engine/model/generate';
 import { forEachVariant, variantModels } from '../engine/evaluate';
 import { exportFolder } from '../engine/export-folder';
 import { measureSpeed } from '../gpu/speed';
+import { tuneKernels } from '../gpu/kernels/choices';
 import type { GpuRuntime } from '../gpu/runtime';
 import { modelShape } from '../engine/run-shape';
 import { estimateTime, evaluationWindowCounts, runWork, suggestRunSize, type AdapterSpeed } from '../core/time-model';
@@ -69,7 +70,9 @@ const speeds = new WeakMap<GpuRuntime, Promise<AdapterSpeed>>();
 function speedOf(rt: GpuRuntime): Promise<AdapterSpeed> {
   let p = speeds.get(rt);
   if (!p) {
-    p = measureSpeed(rt);
+    // The GEMM rate first, as before the kernels were tuned here (the time model's efficiencies are
+    // relative to that rate), then the GEMM and attention kernels timed (src/gpu/kernels/choices.ts).
+    p = measureSpeed(rt).then(async (speed) => ({ ...speed, kernels: await tuneKernels(rt) }));
     speeds.set(rt, p);
     p.catch(() => speeds.delete(rt));
   }
@@ -169,7 +172,8 @@ export const api = {
 
   /**
    * The adapter's speed, measured once per device by a short timed GEMM (src/gpu/speed.ts, a few
-   * hundred milliseconds): the studio's defaults and time estimates come from it.
+   * hundred milliseconds): the studio's defaults and time estimates come from it. `kernels` says
+   * which GEMM and attention kernels run here, each timed against its alternative (tens of ms more).
    */
   async speed(): Promise<AdapterSpeed> {
     return speedOf(await gpuProvider().runtime());

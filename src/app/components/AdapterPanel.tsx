@@ -6,6 +6,7 @@ import { fmtBytes, fmtNumber, yesNo } from '../format';
 import { useAdapter, useSpeed } from '../store/hooks';
 import { ErrorNotice } from './ErrorNotice';
 import { SHOWN_LIMITS } from '../adapter-limits';
+import { describeAttentionChoice } from '../../core/kernel-choice';
 
 function orDash(s: string): string {
   return s === '' ? '—' : s;
@@ -100,6 +101,12 @@ export function AdapterPanel() {
               Measured when the worker started: a {speed.speed.probe?.n ?? '?'}×{speed.speed.probe?.n ?? '?'} matrix product at{' '}
               {speed.speed.gflops.toPrecision(3)} GFLOP/s, a GPU round trip in {(speed.speed.syncSeconds * 1000).toPrecision(2)} ms. The
               default run sizes and the time estimates come from these.
+            </p>
+          )}
+          {speed.status === 'ready' && speed.speed.kernels && (
+            <p className="note" data-testid="adapter-kernels" data-attention={speed.speed.kernels.attention.kernel}>
+              Kernels timed here: the matrix product on {speed.speed.kernels.gemm}; the forward pass&apos;s attention on the{' '}
+              {describeAttentionChoice(speed.speed.kernels.attention)}.
             </p>
           )}
           <AdapterDetails summary={adapter.summary} />

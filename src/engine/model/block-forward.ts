@@ -6,7 +6,9 @@
  *               post-norm: h = n1(h + o(attn(...(h))))
  *               with q/k/v from one fused linear or three, q/k norms per head when the family has
  *               them, RoPE per layer (or none), a sliding window per layer, the family's score
- *               scale, and Gemma's norm on o's output before the residual add
+ *               scale, and Gemma's norm on o's output before the residual add; attn is the
+ *               device's full-forward kernel (gpu/kernels/attention-choice.ts: per-query unless
+ *               timed clearly slower than the tiled one), or the tiled kernel over a KV cache
  *   MLP         pre-norm:  h += down(act(gate(n2(h))) · up(n2(h)))   (gated; Phi-3: gate|up from one gate_up_proj)
  *                          h += down(act(up(n2(h))))                  (plain: gpt2 c_fc/c_proj, opt fc1/fc2)
  *               post-norm: h = n2(h + mlp(h)); Gemma's norm on down's output before the add
@@ -20,9 +22,9 @@ import type { GpuRuntime } from '../../gpu/runtime';
 import type { GpuMatrix } from '../../gpu/matrix';
 import type { Recorder } from '../../gpu/recorder';
 import { encodeCachedAttention, type LayerCache } from '../../gpu/kernels/attention-tiled';
+import { encodeForwardAttention } from '../../gpu/kernels/attention-choice';
 import {
   ELEMENTWISE,
-  encodeAttention,
   encodeElementwise,
   encodeLinear,
   encodeNorm,
@@ -238,7 +240,7 @@ export class BlockRunner {
     }
     const heads = { heads: spec.heads, kvHeads: spec.kvHeads, headDim: hd, scale: A.scale, window };
     if (opts.kv) encodeCachedAttention(rec, { Q: q, qOff, K: k, kOff, V: v, vOff, ...heads, cached: opts.kv.cached }, opts.kv.cache, attn, limit);
-    else encodeAttention(rec, { Q: q, qOff, K: k, kOff, V: v, vOff, ...heads, seqlen }, attn, limit);
+    else encodeForwardAttention(rec, { Q: q, qOff, K: k, kOff, V: v, vOff, ...heads, seqlen }, attn, limit);
     if (capture(attn, A.o)) return false;
     linear(attn, A.o, xn);
     residual(L.attnOutNorm?.name ?? null, pre ? null : L.attnNorm.name);

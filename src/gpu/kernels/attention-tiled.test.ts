@@ -1,9 +1,11 @@
 /**
- * The tiled attention kernel (8-query × 64-key tiles) against the f64 reference (causalAttention in
- * src/core/model/forward-reference.ts) on edge shapes: sequences of 1, lengths that are not
- * multiples of the tiles, head_dim 8/64/80/128/256, grouped-query heads, sliding windows
- * shorter than, equal to and longer than a tile, windows of rows bound in slices; and the same
- * kernel over a KV cache filled by a prefill and then one token at a time.
+ * Both kernels of the full forward's attention, the tiled one (8-query × 64-key tiles) and the
+ * per-query one (forward.ts), each as encodeForwardAttention dispatches it, against the f64
+ * reference (causalAttention in src/core/model/forward-reference.ts) on edge shapes: sequences of
+ * 1, lengths that are not multiples of the tiles, head_dim 8/64/80/128/256, grouped-query heads,
+ * sliding windows shorter than a query tile, shorter than, equal to and longer than a key tile,
+ * windows of rows bound in slices; and the tiled kernel over a KV cache filled by a prefill and
+ * then one token at a time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRuntime } from '../../testing/node-gpu';
@@ -11,7 +13,9 @@ import { gaussian, seededRandom } from '../../testing/random';
 import { causalAttention } from '../../core/model/forward-reference';
 import type { GpuRuntime } from '../runtime';
 import type { GpuMatrix } from '../matrix';
-import { ATTENTION_TILE, encodeAttention, encodeCachedAttention, MAX_HEAD_DIM } from './attention-tiled';
+import { ATTENTION_TILE, encodeAttention, encodeCachedAttention, MAX_HEAD_DIM, QUERY_TILE } from './attention-tiled';
+import { encodeForwardAttention } from './attention-choice';
+import type { AttentionKernel } from '../../core/kernel-choice';
 
 let rt: GpuRuntime;
 /** Bindings of 64 rows of 512 floats: the activations are bound in windows of whole sequences. */
@@ -57,30 +61,37 @@ const shapes: [number, number, number, number, number, number | null][] = [
   [2, 5, 2, 2, 128, null],
   [1, 131, 4, 2, 256, ATTENTION_TILE],
   [1, 150, 2, 1, 64, 100],
+  [3, 20, 6, 2, 8, 5],
 ];
 
-describe('tiled attention over sequences (fused QKV)', () => {
-  it('supports head_dim up to 256', () => expect(MAX_HEAD_DIM).toBe(256));
-  for (const [S, T, H, Hkv, d, window] of shapes) {
-    for (const [label, runtime] of [['one binding', () => rt], ['bound in slices', () => small]] as const) {
-      if (label === 'bound in slices' && (S === 1 || T * (H + 2 * Hkv) * d > 64 * 512)) continue;
-      it(`${S}×${T} tokens, ${H}/${Hkv} heads of ${d}, window ${window ?? 'none'} (${label})`, async () => {
-        const r = runtime();
-        const width = (H + 2 * Hkv) * d;
-        const scale = 1 / Math.sqrt(d) * 0.9;
-        const QKV = random(S * T * width, S * 1000 + T + d);
-        const qkv = upload(r, S * T, width, QKV, 'qkv');
-        const o = r.matrix(S * T, H * d, 'o');
-        const rec = r.recorder('attention');
-        encodeAttention(rec, { Q: qkv, qOff: 0, K: qkv, kOff: H * d, V: qkv, vOff: (H + Hkv) * d, heads: H, kvHeads: Hkv, headDim: d, seqlen: T, scale, window }, o, r.bindingLimit);
-        rec.finish();
-        const got = await r.readMatrix(o);
-        for (let s = 0; s < S; s++) {
-          const ref = reference(QKV, width, s, T, H, Hkv, d, scale, window);
-          expect(worst(got.subarray(s * T * H * d, (s + 1) * T * H * d), ref)).toBeLessThan(2e-5);
-        }
-        r.release(qkv, o);
-      });
+describe('full-forward attention over sequences (fused QKV), both kernels', () => {
+  it('supports head_dim up to 256; a window of 5 is shorter than a query tile', () => {
+    expect(MAX_HEAD_DIM).toBe(256);
+    expect(QUERY_TILE).toBeGreaterThan(5);
+  });
+  for (const kernel of ['tiled', 'per-query'] as AttentionKernel[]) {
+    for (const [S, T, H, Hkv, d, window] of shapes) {
+      for (const [label, runtime] of [['one binding', () => rt], ['bound in slices', () => small]] as const) {
+        if (label === 'bound in slices' && (S === 1 || T * (H + 2 * Hkv) * d > 64 * 512)) continue;
+        it(`${kernel}: ${S}×${T} tokens, ${H}/${Hkv} heads of ${d}, window ${window ?? 'none'} (${label})`, async () => {
+          const r = runtime();
+          const width = (H + 2 * Hkv) * d;
+          const scale = 1 / Math.sqrt(d) * 0.9;
+          const QKV = random(S * T * width, S * 1000 + T + d);
+          const qkv = upload(r, S * T, width, QKV, 'qkv');
+          const o = r.matrix(S * T, H * d, 'o');
+          const rec = r.recorder('attention');
+          const inputs = { Q: qkv, qOff: 0, K: qkv, kOff: H * d, V: qkv, vOff: (H + Hkv) * d, heads: H, kvHeads: Hkv, headDim: d, seqlen: T, scale, window };
+          encodeForwardAttention(rec, inputs, o, r.bindingLimit, kernel);
+          rec.finish();
+          const got = await r.readMatrix(o);
+          for (let s = 0; s < S; s++) {
+            const ref = reference(QKV, width, s, T, H, Hkv, d, scale, window);
+            expect(worst(got.subarray(s * T * H * d, (s + 1) * T * H * d), ref)).toBeLessThan(2e-5);
+          }
+          r.release(qkv, o);
+        });
+      }
     }
   }
 
@@ -90,6 +101,7 @@ describe('tiled attention over sequences (fused QKV)', () => {
     const base = { Q: m, qOff: 0, K: m, kOff: 0, V: m, vOff: 0, seqlen: 1 };
     expect(() => encodeAttention(rec, { ...base, heads: 1, kvHeads: 1, headDim: 320 }, m, rt.bindingLimit)).toThrow(/head_dim 320/);
     expect(() => encodeAttention(rec, { ...base, heads: 3, kvHeads: 2, headDim: 8 }, m, rt.bindingLimit)).toThrow(/groups/);
+    expect(() => encodeForwardAttention(rec, { ...base, heads: 1, kvHeads: 1, headDim: 320 }, m, rt.bindingLimit, 'per-query')).toThrow(/head_dim 320/);
     rec.finish();
   });
 });
