@@ -40,9 +40,9 @@ import { planRun } from './run-plan';
 import { quantizeModel, throwIfCancelled, weightKey, type QuantizedWeights } from './quantize-model';
 import { storedBlocks } from './evaluate';
 import { DivergenceReference } from './divergence';
-import { readRunInputs, RunInputError, scanForRun, shareableModelName, type RunInputs } from './run-model';
+import { gpuBudgetOf, readRunInputs, RunInputError, scanForRun, shareableModelName, type RunInputs } from './run-model';
 
-export interface SweepInputs extends Pick<RunInputs, 'files' | 'modelName' | 'calibration' | 'evaluations' | 'evalWindowLimit' | 'gpuMemoryBudget'> {
+export interface SweepInputs extends Pick<RunInputs, 'files' | 'modelName' | 'calibration' | 'evaluations' | 'evalWindowLimit' | 'gpuMemoryBudget' | 'gpuMemoryRaise'> {
   /** Settings every strategy shares: nsamples, seqlen, trueSequential, seed (the first seed). */
   base: Partial<RunSettings>;
   strategies: Strategy[];
@@ -78,10 +78,10 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
   const labels = strategies.map(strategyLabel);
   // Every pass must be possible (memory, something to quantize) before anything heavy runs.
   for (const p of passes) {
-    const plan = planRun(ckpt, strategySettings(p.strategy, base), rt, inputs.gpuMemoryBudget);
+    const plan = planRun(ckpt, strategySettings(p.strategy, base), rt, gpuBudgetOf(inputs));
     if (plan.fitError) throw new RunInputError(`${p.members.map((i) => labels[i]).join(', ')}: ${plan.fitError}`);
   }
-  const ranges = await scanForRun(ckpt, (e) => e.type === 'stage' && emit({ type: 'stage', stage: 'checking', detail: e.detail, elapsed: e.elapsed }), elapsed, hooks.signal);
+  const ranges = await scanForRun(ckpt, (e) => e.type === 'stage' && emit({ type: 'stage', stage: 'checking', detail: e.detail, elapsed: e.elapsed, done: e.done, total: e.total }), elapsed, hooks.signal);
   const loaded = await loadModel(ckpt);
   const seqlen = base.seqlen;
   const texts = inputs.evaluations.map((e, i) => ({ name: e.name, windows: Uint32Array.from(evalWindows[i].flat()) }));
@@ -128,7 +128,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
         const settings = { ...strategySettings(pass.strategy, base), seed };
         const passLabels = pass.members.map((i) => labels[i]);
         emit({ type: 'step', step, steps, seed, labels: passLabels, phase: 'quantizing', elapsed: elapsed() });
-        const plan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, ranges).export;
+        const plan = planRun(ckpt, settings, rt, gpuBudgetOf(inputs), ranges).export;
         const { intermediate, unquantized, f16 } = plan;
         const model = intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), intermediate.to) : loaded;
         const measureSensitivity = si === 0 && pi === sensitivityPass;
