@@ -135,8 +135,9 @@ export function formatWidths(): string {
     });
     return types.length > 0 ? [`${bits} (${types.join(', ')})`] : [];
   });
+  const both = widths.filter((bits) => isPackable(bits) && (ggufTypeOf({ bits, sym: true }) ?? ggufTypeOf({ bits, sym: false })) !== null);
   return `--format gptq writes ${list(widths.filter(isPackable))} bits, --format gguf ${list(gguf)}, ` +
-    '--format both the widths both write, and --format report (report.json alone) any width from 2 to 8';
+    `--format both ${list(both)}, and --format report (report.json alone) any width from 2 to 8`;
 }
 
 /**
@@ -207,7 +208,7 @@ export function parseArgs(argv: string[]): CliOptions | null {
   if (!values.has('--sweep')) checkWidth(bits, format);
   if (flags.has('--static-groups') && groupSize === -1) {
     throw new UsageError('--static-groups fixes each group\'s grid before GPTQ updates the weights, but with --group-size -1 ' +
-      '(one grid per row, the default) there are no groups, so it would change nothing: give --group-size G (e.g. 128) or drop --static-groups');
+      '(one grid per row, the default) there are no groups, so it would change nothing: give --group-size G or drop --static-groups');
   }
   return {
     model: get('--model')!,

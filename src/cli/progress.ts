@@ -84,7 +84,8 @@ export class LineThrottle {
     }
     if (!t.last) {
       if (t.now - this.#time < this.minSeconds) return false;
-      if (t.fraction !== null && t.fraction - this.#fraction < this.minFraction) return false;
+      // (less a rounding hair: 0.57 − 0.52 is 0.04999… in floats)
+      if (t.fraction !== null && t.fraction - this.#fraction < this.minFraction - 1e-9) return false;
     }
     this.#fraction = t.fraction ?? this.#fraction;
     this.#time = t.now;
