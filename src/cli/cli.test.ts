@@ -223,8 +223,14 @@ describe('runs', () => {
   writeFileSync(evalFile, readFileSync(join(SHARED, 'corpus/aesop_fables_body_reflowed.txt'), 'utf8').slice(0, 2500));
   const model = join(SHARED, 'models/stories260K');
   const calibration = join(SHARED, 'corpus/stories260K_generated_200_seed20251122.txt');
-  const run = (out: string, extra: string[] = []) =>
-    cli(['--model', model, '--calibration', calibration, '--eval', evalFile, '--out', out, '--nsamples', '4', '--seqlen', '64', '--group-size', '32', ...extra]);
+  /** A small run; a flag in `extra` replaces the default given here (else the CLI would refuse it as given twice). */
+  const run = (out: string, extra: string[] = []) => {
+    const defaults = { '--calibration': calibration, '--nsamples': '4', '--seqlen': '64', '--group-size': '32' };
+    const kept = Object.entries(defaults).filter(([flag]) => !extra.includes(flag)).flat();
+    return cli(['--model', model, '--eval', evalFile, '--out', out, ...kept, ...extra]);
+  };
+  const emptyText = join(dir, 'empty.txt');
+  writeFileSync(emptyText, '');
 
   it('writes report.json with every setting, the windows, each linear and the perplexities; --format both adds the GGUF and imatrix', async () => {
     const out = join(dir, 'run');
@@ -300,6 +306,7 @@ describe('runs', () => {
   it.each([
     [['--bits', '1'], /--bits/],
     [['--seqlen', '4096'], /seqlen 4096 is longer than the model's context of 512 tokens: the longest window it takes is 512, so use seqlen 512 or less/],
+    [['--calibration', emptyText, '--seqlen', '32'], new RegExp(`^error: the calibration text ${emptyText.replace(/[.\\/]/g, '\\$&')} is empty \\(0 tokens\\); a window of seqlen 32 needs at least 33: use a longer text$`, 'm')],
     [['--gpu-memory', '1'], /more than the 1 MiB allowed\. Use fewer calibration windows \(now 4\) or shorter ones \(now 64 tokens\).* Or, if the GPU has the memory, raise the budget to at least \d+ MiB: --gpu-memory MIB \(now 1\)\.$/m],
     [['--bits', '3', '--format', 'gguf'], /no GGUF for these settings: 3-bit symmetric weights have no exact GGUF block type.*nearest setting with an exact type: 4-bit symmetric, groups of 32 \(Q4_0\)$/m],
     [['--bits', '3', '--format', 'both'], /no GGUF for these settings: .*\(--format gptq writes the GPTQ checkpoint alone\)/],
