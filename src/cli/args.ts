@@ -1,6 +1,8 @@
 /** The quantize command's flags: parsing, checking and --help. Pure: no file system here. */
 import { defaultRunSettings, type RunSettings } from '../core/run';
 import { parseStrategies, type Strategy } from '../core/sweep';
+import { isPackable } from '../core/export/pack';
+import { ggufTypeOf } from '../core/export/gguf/plan';
 
 import { OUTPUT_FORMATS, type GgufFloatType, type OutputFormat } from '../core/report';
 
@@ -44,12 +46,13 @@ and writes DIR/report.json (settings, adapter, calibration windows, per-linear o
 and RTN, GPTQ loss and damping, perplexity of the original, RTN and GPTQ models, timings, and the
 list of files written) and, by --format:
   gptq  the GPTQ checkpoint: model.safetensors, config.json with quantization_config,
-        quantize_config.json, the tokenizer files and a README.md model card (2, 3, 4 or 8 bits;
-        other widths get report.json only)
+        quantize_config.json, the tokenizer files and a README.md model card (2, 3, 4 or 8 bits)
   gguf  <model>-<TYPE>.gguf for llama.cpp, written from the run's own codes (4-bit symmetric Q4_0,
         4-bit asymmetric Q4_1, 8-bit symmetric Q8_0; groups a multiple of 32 or -1; act-order only
         with static groups), and imatrix.gguf from the run's Hessians. Other grids are refused before
         the run, with the nearest setting that has an exact GGUF type.
+  report  report.json alone: any width from 2 to 8 bits (5, 6 and 7 have no checkpoint format).
+A width the chosen format cannot write is refused before the run.
 
 Required:
   --model DIR            checkpoint folder: config.json, model.safetensors (or shards + index), tokenizer.json
@@ -67,13 +70,15 @@ Quantization:
   --group-size G         columns per group, or -1 for one group per row (default ${defaultRunSettings.groupSize})
   --sym | --asym         symmetric (default) or asymmetric grid
   --act-order            quantize columns in order of decreasing Hessian diagonal
-  --static-groups        find group grids before act-order reorders the columns
+  --static-groups        find every group's grid on the weights before GPTQ updates them (and before
+                         --act-order reorders the columns, so g_idx stays in order); needs groups
+                         (--group-size G): with one group per row it would change nothing
   --damp P               damping as a fraction of the mean Hessian diagonal (default ${defaultRunSettings.percDamp})
   --no-true-sequential   quantize all linears of a block on the block's original inputs
   --mse                  search clipped grids that minimise the weight error (norm 2.4)
 
 Output:
-  --format F             gptq, gguf or both (default gptq)
+  --format F             gptq, gguf, both or report (default gptq)
   --gguf-float T         f16 or f32: the GGUF's embeddings, untied head and float linears (default f16)
 
 Comparing strategies:
@@ -83,8 +88,11 @@ Comparing strategies:
                          checkpoint). LIST is comma-separated; each strategy is
                            [gptq:|rtn:|awq:]BITS[gGROUP][+asym][+act][+static][+mse][+dampF]
                          BITS 2, 3, 4 or 8; no g means one group per row; act, static and damp are
-                         GPTQ's; AWQ is activation-aware scaling with RTN on its grid, for comparison
-                         (no download). E.g. --sweep "4g128,4g32,3g128+asym,rtn:4g128,awq:4g128".
+                         GPTQ's (static needs a group size); AWQ is activation-aware scaling with RTN
+                         on its grid, for comparison (no download). E.g.
+                         --sweep "4g128,4g32,3g128+asym,rtn:4g128,awq:4g128". Letters may be in either
+                         case (RTN:4G32 is rtn:4g32; the report writes labels in lower case); an empty
+                         entry (two commas, or one at either end) is refused.
                          The quantization flags above do not apply to a sweep.
   --seeds N              repeat every strategy over N calibration seeds (--seed, --seed + 1, …): each
                          result gets its spread over seeds (default 1)
@@ -99,7 +107,7 @@ Comparing strategies:
 Other:
   --gpu-memory MIB       refuse runs whose estimated GPU memory exceeds this (default ${DEFAULT_GPU_MEMORY_MIB})
   --host-memory MIB      refuse runs whose estimated host memory exceeds this (default: the machine's memory)
-  --help                 this text
+  --help                 this text (given anywhere, it wins over every other flag)
 
 Environment: WGPU_BACKEND=vulkan|opengles (default opengles, which works on Mesa's llvmpipe without a GPU).
 Exit codes: 0 done, 1 the run failed, 2 bad flags or inputs, 130 cancelled (Ctrl-C; nothing written).`;
@@ -117,8 +125,36 @@ function integer(flag: string, v: string, min: number, max = Number.MAX_SAFE_INT
   return n;
 }
 
-/** Parses argv (without node and the script); returns null for --help. */
+/** The widths each --format writes, from the export plans' own rules (pack.ts, gguf/plan.ts). */
+export function formatWidths(): string {
+  const widths = [2, 3, 4, 5, 6, 7, 8];
+  const list = (ws: (number | string)[]) => `${ws.slice(0, -1).join(', ')}${ws.length > 1 ? ' or ' : ''}${ws.at(-1)}`;
+  const gguf = widths.flatMap((bits) => {
+    const types = [true, false].flatMap((sym) => {
+      const type = ggufTypeOf({ bits, sym });
+      return type ? [`${type} ${sym ? 'symmetric' : 'asymmetric'}`] : [];
+    });
+    return types.length > 0 ? [`${bits} (${types.join(', ')})`] : [];
+  });
+  const both = widths.filter((bits) => isPackable(bits) && (ggufTypeOf({ bits, sym: true }) ?? ggufTypeOf({ bits, sym: false })) !== null);
+  return `--format gptq writes ${list(widths.filter(isPackable))} bits, --format gguf ${list(gguf)}, ` +
+    `--format both ${list(both)}, and --format report (report.json alone) any width from 2 to 8`;
+}
+
+/**
+ * Refuses, before any work, a width the chosen format has no file for. GPTQ packs 2, 3, 4 and 8
+ * bits only; the GGUF's own refusal (which also names the nearest setting for this model) comes
+ * from its plan, once the model is open.
+ */
+function checkWidth(bits: number, format: OutputFormat): void {
+  if (format === 'report' || format === 'gguf' || isPackable(bits)) return;
+  throw new UsageError(`--bits ${bits} cannot be written as --format ${format}: ${formatWidths()}. ` +
+    `Choose one of those widths, or --format report to compare GPTQ with RTN at ${bits} bits without a checkpoint`);
+}
+
+/** Parses argv (without node and the script); returns null for --help (anywhere in argv: help wins). */
 export function parseArgs(argv: string[]): CliOptions | null {
+  if (argv.includes('--help')) return null;
   const values = new Map<string, string>();
   const flags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -135,7 +171,6 @@ export function parseArgs(argv: string[]): CliOptions | null {
       throw new UsageError(`unknown argument "${a}" (see --help)`);
     }
   }
-  if (flags.has('--help')) return null;
   for (const required of ['--model', '--calibration', '--eval', '--out']) {
     if (!values.has(required)) throw new UsageError(`${required} is required (see --help)`);
   }
@@ -147,7 +182,7 @@ export function parseArgs(argv: string[]): CliOptions | null {
   const groupSize = get('--group-size') === undefined ? d.groupSize : integer('--group-size', get('--group-size')!, -1);
   if (groupSize === 0) throw new UsageError('--group-size must be -1 or a positive integer');
   const format = (get('--format') ?? 'gptq') as OutputFormat;
-  if (!OUTPUT_FORMATS.includes(format)) throw new UsageError(`--format needs gptq, gguf or both, got "${get('--format')}"`);
+  if (!OUTPUT_FORMATS.includes(format)) throw new UsageError(`--format needs gptq, gguf, both or report, got "${get('--format')}"`);
   const ggufFloat = (get('--gguf-float') ?? 'f16').toUpperCase();
   if (ggufFloat !== 'F16' && ggufFloat !== 'F32') throw new UsageError(`--gguf-float needs f16 or f32, got "${get('--gguf-float')}"`);
   let sweep: Strategy[] | null = null;
@@ -168,7 +203,13 @@ export function parseArgs(argv: string[]): CliOptions | null {
   if (values.has('--target-bpw')) {
     targetBpw = Number(get('--target-bpw'));
     if (!(targetBpw > 2 && targetBpw < 16)) throw new UsageError(`--target-bpw needs bits per weight above 2 and below 16, got "${get('--target-bpw')}"`);
-    if (values.has('--format') && format !== 'gptq') throw new UsageError('a mixed-precision run has no GGUF (one block type per file): drop --format');
+    if (format === 'gguf' || format === 'both') throw new UsageError('a mixed-precision run has no GGUF (one block type per file): drop --format');
+  }
+  const bits = get('--bits') === undefined ? d.bits : integer('--bits', get('--bits')!, 2, 8);
+  if (!values.has('--sweep')) checkWidth(bits, format);
+  if (flags.has('--static-groups') && groupSize === -1) {
+    throw new UsageError('--static-groups fixes each group\'s grid before GPTQ updates the weights, but with --group-size -1 ' +
+      '(one grid per row, the default) there are no groups, so it would change nothing: give --group-size G or drop --static-groups');
   }
   return {
     model: get('--model')!,
@@ -180,7 +221,7 @@ export function parseArgs(argv: string[]): CliOptions | null {
       nsamples: get('--nsamples') === undefined ? d.nsamples : integer('--nsamples', get('--nsamples')!, 1),
       seqlen: get('--seqlen') === undefined ? null : integer('--seqlen', get('--seqlen')!, 2),
       seed: get('--seed') === undefined ? d.seed : integer('--seed', get('--seed')!, 0),
-      bits: get('--bits') === undefined ? d.bits : integer('--bits', get('--bits')!, 2, 8),
+      bits,
       groupSize,
       sym: !flags.has('--asym'),
       actOrder: flags.has('--act-order'),

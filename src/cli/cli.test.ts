@@ -6,8 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, UsageError } from './args';
+import { planWarnings } from './plan-warnings';
 import { kvValue, readGguf } from '../testing/gguf-reader';
-import { progressLine, sweepProgressLine } from './progress';
+import { LineThrottle, pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
+import type { ProgressEvent } from '../core/run';
+import type { SweepProgressEvent } from '../core/sweep';
 import { editedModel, writeModelFolder } from '../testing/model-variants';
 import { randomOptPostLn, writeModelDir } from '../testing/family-models';
 
@@ -35,11 +38,40 @@ describe('flags', () => {
     [[...base, '--frobnicate'], /unknown argument "--frobnicate"/],
     [[...base, '--nsamples'], /--nsamples needs a value/],
     [[...base, '--bits', '4', '--bits', '3'], /given twice/],
-    [[...base, '--format', 'onnx'], /--format needs gptq, gguf or both/],
+    [[...base, '--format', 'onnx'], /--format needs gptq, gguf, both or report/],
     [[...base, '--gguf-float', 'bf16'], /--gguf-float needs f16 or f32/],
+    // A width the chosen format cannot write, before any work, with the widths each format writes.
+    [[...base, '--bits', '5'], /^--bits 5 cannot be written as --format gptq: --format gptq writes 2, 3, 4 or 8 bits, --format gguf 4 \(Q4_0 symmetric, Q4_1 asymmetric\) or 8 \(Q8_0 symmetric\), --format both 4 or 8, and --format report \(report\.json alone\) any width from 2 to 8\. Choose one of those widths, or --format report/],
+    [[...base, '--bits', '7', '--format', 'both'], /^--bits 7 cannot be written as --format both: /],
+    [[...base, '--bits', '6', '--target-bpw', '4'], /^--bits 6 cannot be written as --format gptq/],
+    // Static groups with one group per row would change nothing, with or without act-order.
+    [[...base, '--static-groups'], /^--static-groups .*with --group-size -1 \(one grid per row, the default\) there are no groups, so it would change nothing: give --group-size G or drop --static-groups$/],
+    [[...base, '--act-order', '--static-groups', '--group-size', '-1'], /there are no groups, so it would change nothing/],
+    [[...base, '--sweep', '4g32,,rtn:4g32'], /^--sweep: entry 2 of 3 is empty \(between "4g32" and "rtn:4g32"\): remove the extra comma$/],
+    [[...base, '--sweep', '4g32,4+act+static'], /^--sweep: strategy "4\+act\+static": static groups .*one group per row \(no g\) there are no groups/],
+    [[...base, '--sweep', 'rtn:4g32,RTN:4G32'], /^--sweep: strategy rtn:4g32 is listed twice$/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseArgs(argv as string[])).toThrow(UsageError);
     expect(() => parseArgs(argv as string[])).toThrow(message);
+  });
+
+  it('--help anywhere wins over every other flag, a bad one included', () => {
+    for (const argv of [['--help', '--foo'], ['--foo', '--help'], [...base, '--bits', '9', '--help'], ['--model', '--help']]) {
+      expect(parseArgs(argv), argv.join(' ')).toBeNull();
+    }
+  });
+
+  it('takes the widths and settings each format can write: --format report takes any width, static groups with groups', () => {
+    expect(parseArgs([...base, '--bits', '6', '--format', 'report'])).toMatchObject({ format: 'report', settings: { bits: 6 } });
+    // A GGUF's width is refused by its plan once the model is open (it names the nearest setting for the model).
+    expect(parseArgs([...base, '--bits', '5', '--format', 'gguf'])).toMatchObject({ format: 'gguf', settings: { bits: 5 } });
+    for (const bits of ['2', '3', '4', '8']) expect(parseArgs([...base, '--bits', bits])!.settings.bits).toBe(Number(bits));
+    // Static groups without act-order fix the grids on the weights before GPTQ updates them: a setting of its own.
+    expect(parseArgs([...base, '--static-groups', '--group-size', '32'])!.settings).toMatchObject({ staticGroups: true, actOrder: false, groupSize: 32 });
+    expect(parseArgs([...base, '--target-bpw', '4', '--format', 'report'])).toMatchObject({ format: 'report', targetBpw: 4 });
+    expect(() => parseArgs([...base, '--target-bpw', '4', '--format', 'both'])).toThrow(/mixed-precision run has no GGUF/);
+    // Sweep strategies in either case, as lower-case labels.
+    expect(parseArgs([...base, '--sweep', 'RTN:4G32,Awq:4g32'])!.sweep!.map((s) => [s.method, s.groupSize])).toEqual([['rtn', 32], ['awq', 32]]);
   });
 
   it('takes a sweep: strategies, seeds, sensitivity; refuses what a sweep does not use', () => {
@@ -64,6 +96,14 @@ describe('flags', () => {
       .toBe('step 2/4 seed 6: evaluating gptq:4g32, rtn:4g32 (2.0s)');
   });
 
+  it('prints the plan\'s loader warnings for the formats that write a GPTQ checkpoint', () => {
+    const plan = { export: { warnings: ['Asymmetric grids are stored as gptq_v2'] } } as Parameters<typeof planWarnings>[0];
+    expect(planWarnings(plan, 'gptq')).toEqual(['Asymmetric grids are stored as gptq_v2']);
+    expect(planWarnings(plan, 'both')).toEqual(['Asymmetric grids are stored as gptq_v2']);
+    expect(planWarnings(plan, 'gguf')).toEqual([]);
+    expect(planWarnings(plan, 'report')).toEqual([]);
+  });
+
   it('draws a progress line', () => {
     const line = progressLine({
       type: 'linear',
@@ -74,6 +114,95 @@ describe('flags', () => {
       report: { block: 0, name: 'mlp.down_proj', rows: 64, cols: 172, gptq: { mse: 1, loss: 2, damp: 0.01, dampAttempts: 1, fellBackToRtn: false, seconds: 0.1 }, rtn: { mse: 2 } },
     });
     expect(line).toMatch(/^\[#####\.{19}\] 7\/35 block 0 mlp\.down_proj mse gptq\/rtn 0\.50 +3\.0s elapsed, ~12\.0s left$/);
+  });
+});
+
+describe('progress for a log or pipe', () => {
+  it('LineThrottle: a new stage prints, then one line per 5 % or 10 s, whichever is rarer, and always the last', () => {
+    const t = new LineThrottle();
+    const tick = (stage: string, fraction: number | null, now: number, last = false) => t.admit({ stage, fraction, last, now });
+    expect(tick('a', 0.01, 0)).toBe(true); // a new stage
+    expect(tick('a', 0.5, 9.9)).toBe(false); // far along, but under 10 s
+    expect(tick('a', 0.52, 10)).toBe(true); // 10 s and 51 %: the rarer of the two has come
+    expect(tick('a', 0.55, 30)).toBe(false); // 30 s, but only 3 %
+    expect(tick('a', 0.57, 31)).toBe(true); // 5 % since the last line printed (0.57 − 0.52 in floats), and over 10 s
+    expect(tick('a', 0.58, 31.5, true)).toBe(true); // the stage's last line
+    expect(tick('b', null, 32)).toBe(true); // another stage
+    expect(tick('b', null, 41)).toBe(false); // no measure: time alone
+    expect(tick('b', null, 42)).toBe(true);
+    expect(tick('a', 0, 42.1)).toBe(true); // back to a: a stage change again
+  });
+
+  /** A run's events as the engine sends them: checking, calibration, 35 linears in 5 blocks, three models over 120 windows. */
+  function runEvents(secondsPerPass: number): { e: ProgressEvent; now: number }[] {
+    const out: { e: ProgressEvent; now: number }[] = [];
+    let now = 0;
+    const at = (e: ProgressEvent, dt = 0) => out.push({ e, now: (now += dt) });
+    for (let mib = 0; mib <= 30; mib++) at({ type: 'stage', stage: 'checking', detail: `${mib} of 30 MiB`, elapsed: now, done: mib, total: 30 }, 1);
+    at({ type: 'stage', stage: 'calibration', detail: '32 windows', elapsed: now });
+    at({ type: 'stage', stage: 'quantization', detail: '5 blocks', elapsed: now });
+    const report = { block: 0, name: 'mlp.down_proj', rows: 64, cols: 172, gptq: { mse: 1, loss: 2, damp: 0.01, dampAttempts: 1, fellBackToRtn: false, seconds: 0.1 }, rtn: { mse: 2 } };
+    for (let b = 0; b < 5; b++) {
+      for (let l = 0; l < 7; l++) at({ type: 'linear', report: { ...report, block: b }, done: b * 7 + l + 1, total: 35, elapsed: now, etaSeconds: 1 }, 0.5);
+      at({ type: 'block', block: b, blocks: 5, elapsed: now });
+    }
+    at({ type: 'stage', stage: 'evaluation', detail: 'eval.txt: 120 windows', elapsed: now });
+    for (let w = 4; w <= 120; w += 4) {
+      now += secondsPerPass;
+      for (const variant of ['original', 'rtn', 'gptq'] as const) {
+        at({ type: 'evaluation', text: 'eval.txt', variant, windowsDone: w, windows: 120, done: 0, total: 360, elapsed: now });
+      }
+    }
+    for (const variant of ['original', 'rtn', 'gptq'] as const) at({ type: 'perplexity', text: 'eval.txt', variant, value: 20, elapsed: now });
+    return out;
+  }
+
+  function piped(events: { e: ProgressEvent; now: number }[]): string[] {
+    let now = 0;
+    const line = pipedProgress(() => now);
+    return events.flatMap(({ e, now: t }) => {
+      now = t;
+      const l = line(e);
+      return l === null ? [] : [l];
+    });
+  }
+
+  it('a fast evaluation: one line per 10 s and each stage\'s first and last line, the three models of a pass as one line', () => {
+    const lines = piped(runEvents(1)); // 30 passes of 1 s: 10 s is the rarer
+    const evaluating = lines.filter((l) => l.startsWith('evaluating'));
+    expect(evaluating.map((l) => l.match(/: (\d+) of 120 windows/)![1])).toEqual(['40', '80', '120']);
+    expect(evaluating.at(-1)).toMatch(/^evaluating eval\.txt: 120 of 120 windows, each scored by the original, RTN and GPTQ models \(\d+\.\ds\)$/);
+    // checking: its first line, one at 10 s, at 20 s, and its last; the linears' bar only at its end;
+    // blocks of 3.5 s: the third (10.5 s into the stage) and the last.
+    expect(lines.filter((l) => l.startsWith('checking')).map((l) => l.split(':')[1].trim())).toEqual(['0 of 30 MiB (0.0s)', '10 of 30 MiB (10.0s)', '20 of 30 MiB (20.0s)', '30 of 30 MiB (30.0s)']);
+    expect(lines.filter((l) => l.startsWith('['))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('block')).map((l) => l.slice(0, 9))).toEqual(['block 3/5', 'block 5/5']);
+    expect(lines.filter((l) => l.startsWith('perplexity'))).toHaveLength(3);
+    expect(lines.length).toBeLessThan(20);
+    expect(runEvents(1).length).toBeGreaterThan(150);
+  });
+
+  it('a slow evaluation: one line per 5 % when 10 s come sooner', () => {
+    const evaluating = piped(runEvents(20)).filter((l) => l.startsWith('evaluating'));
+    // 5 % of 120 windows is 6: passes of 4 windows print every other one (8, 16, …), then the last.
+    expect(evaluating.map((l) => Number(l.match(/: (\d+) of/)![1]))).toEqual([8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120]);
+  });
+
+  it('a sweep: steps and results always, the bar at its end, checking throttled', () => {
+    let now = 0;
+    const line = pipedSweepProgress(() => now);
+    const events: SweepProgressEvent[] = [
+      ...Array.from({ length: 21 }, (_, i): SweepProgressEvent => ({ type: 'stage', stage: 'checking', detail: `${i} of 20`, elapsed: i, done: i, total: 20 })),
+      { type: 'stage', stage: 'reference', detail: 'the original model', elapsed: 21 },
+      { type: 'step', step: 0, steps: 1, seed: 0, labels: ['gptq:4g32'], phase: 'quantizing', elapsed: 22 },
+      ...Array.from({ length: 35 }, (_, i): SweepProgressEvent => ({ type: 'linear', step: 0, done: i + 1, total: 35, elapsed: 22 })),
+    ];
+    const lines = events.flatMap((e) => {
+      now = e.elapsed;
+      const l = line(e);
+      return l === null ? [] : [l];
+    });
+    expect(lines.map((l) => l.slice(0, 14))).toEqual(['checking: 0 of', 'checking: 10 o', 'checking: 20 o', 'reference: the', 'step 1/1 seed ', '[#############']);
   });
 });
 
@@ -94,14 +223,26 @@ describe('runs', () => {
   writeFileSync(evalFile, readFileSync(join(SHARED, 'corpus/aesop_fables_body_reflowed.txt'), 'utf8').slice(0, 2500));
   const model = join(SHARED, 'models/stories260K');
   const calibration = join(SHARED, 'corpus/stories260K_generated_200_seed20251122.txt');
-  const run = (out: string, extra: string[] = []) =>
-    cli(['--model', model, '--calibration', calibration, '--eval', evalFile, '--out', out, '--nsamples', '4', '--seqlen', '64', '--group-size', '32', ...extra]);
+  /** A small run; a flag in `extra` replaces the default given here (else the CLI would refuse it as given twice). */
+  const run = (out: string, extra: string[] = []) => {
+    const defaults = { '--calibration': calibration, '--nsamples': '4', '--seqlen': '64', '--group-size': '32' };
+    const kept = Object.entries(defaults).filter(([flag]) => !extra.includes(flag)).flat();
+    return cli(['--model', model, '--eval', evalFile, '--out', out, ...kept, ...extra]);
+  };
+  const emptyText = join(dir, 'empty.txt');
+  writeFileSync(emptyText, '');
 
   it('writes report.json with every setting, the windows, each linear and the perplexities; --format both adds the GGUF and imatrix, which report.json and the card list', async () => {
     const out = join(dir, 'run');
     const { code, stderr } = await run(out, ['--bits', '4', '--asym', '--format', 'both']);
     expect(stderr).toContain('wrote');
     expect(code).toBe(0);
+    // The plan's loader warnings, before the run starts.
+    expect(stderr).toMatch(/^warning: Asymmetric grids are stored as gptq_v2 .*AutoGPTQ does not\.$/m);
+    expect(stderr.indexOf('warning: ')).toBeLessThan(stderr.indexOf('calibration: '));
+    // Piped (not a terminal): the evaluation's passes as one line for the three models, throttled, the last always.
+    expect(stderr).not.toMatch(/\((original|rtn|gptq)\): window/);
+    expect(stderr).toMatch(/^evaluating eval\.txt: (\d+) of \1 windows, each scored by the original, RTN and GPTQ models/m);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     const files = ['report.json', 'model.safetensors', 'config.json', 'quantize_config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'README.md', 'stories260K-Q4_1.gguf', 'imatrix.gguf'];
     expect(r.files).toEqual(files);
@@ -181,7 +322,9 @@ describe('runs', () => {
 
   it.each([
     [['--bits', '1'], /--bits/],
-    [['--seqlen', '4096'], /context|seqlen/i],
+    [['--seqlen', '4096'], /seqlen 4096 is longer than the model's context of 512 tokens: the longest window it takes is 512, so use seqlen 512 or less/],
+    [['--calibration', emptyText, '--seqlen', '32'], new RegExp(`^error: the calibration text ${emptyText.replace(/[.\\/]/g, '\\$&')} is empty \\(0 tokens\\); a window of seqlen 32 needs at least 33: use a longer text$`, 'm')],
+    [['--gpu-memory', '1'], /more than the 1 MiB allowed\. Use fewer calibration windows \(now 4\) or shorter ones \(now 64 tokens\).* Or, if the GPU has the memory, raise the budget to at least \d+ MiB: --gpu-memory MIB \(now 1\)\.$/m],
     [['--bits', '3', '--format', 'gguf'], /no GGUF for these settings: 3-bit symmetric weights have no exact GGUF block type.*nearest setting with an exact type: 4-bit symmetric, groups of 32 \(Q4_0\)$/m],
     [['--bits', '3', '--format', 'both'], /no GGUF for these settings: .*\(--format gptq writes the GPTQ checkpoint alone\)/],
   ])('exits 2 on bad input %j and leaves --out untouched', async (extra, message) => {

@@ -1,4 +1,7 @@
-/** One line of progress for a terminal, from the engine's progress events. */
+/**
+ * Progress lines from the engine's events: one line for a terminal (redrawn in place), and for a
+ * stderr that is not one (a log, a pipe) the lines worth keeping, throttled (LineThrottle).
+ */
 import type { ProgressEvent } from '../core/run';
 import type { SweepProgressEvent } from '../core/sweep';
 
@@ -44,4 +47,129 @@ export function sweepProgressLine(e: SweepProgressEvent, width = 24): string {
         `${kld === undefined ? '' : `, KLD ${kld.toPrecision(3)}`} on ${text} (${seconds(e.elapsed)})`;
     }
   }
+}
+
+/** One tick of progress offered to a LineThrottle. */
+export interface ProgressTick {
+  /** The stage the tick belongs to: a tick of another stage than the last one always prints. */
+  stage: string;
+  /** How far the stage is, from 0 to 1; null when it has no measure (then time alone decides). */
+  fraction: number | null;
+  /** The stage's last tick: always printed. */
+  last: boolean;
+  /** Seconds on a clock that only moves forward. */
+  now: number;
+}
+
+/**
+ * Which progress lines a stderr that is not a terminal gets (a log file, a pipe, CI): the first
+ * tick of each stage, its last, and between them one line when the stage has moved on by at least
+ * `minFraction` AND `minSeconds` have passed since the stage's last printed line, i.e. every 5 % or
+ * every 10 s, whichever is rarer. Pure: the caller gives the time.
+ */
+export class LineThrottle {
+  #stage: string | null = null;
+  #fraction = 0;
+  #time = 0;
+
+  constructor(readonly minFraction = 0.05, readonly minSeconds = 10) {}
+
+  /** True when this tick's line should be printed (and it then counts as the last one printed). */
+  admit(t: ProgressTick): boolean {
+    if (t.stage !== this.#stage) {
+      this.#stage = t.stage;
+      this.#fraction = t.fraction ?? 0;
+      this.#time = t.now;
+      return true;
+    }
+    if (!t.last) {
+      if (t.now - this.#time < this.minSeconds) return false;
+      // (less a rounding hair: 0.57 − 0.52 is 0.04999… in floats)
+      if (t.fraction !== null && t.fraction - this.#fraction < this.minFraction - 1e-9) return false;
+    }
+    this.#fraction = t.fraction ?? this.#fraction;
+    this.#time = t.now;
+    return true;
+  }
+}
+
+/** A pass of evaluation windows, as one line for all three models (a log gets one line per pass, not three). */
+export function evaluationPassLine(e: Extract<ProgressEvent, { type: 'evaluation' }>): string {
+  return `evaluating ${e.text}: ${e.windowsDone} of ${e.windows} windows, each scored by the original, RTN and GPTQ models (${seconds(e.elapsed)})`;
+}
+
+/**
+ * A stage's epochs for the throttle: a stage event without progress fields begins a stage (the
+ * evaluation of a second text begins a new one though its stage name is the same); one with them
+ * ('checking', repeated) begins one only when the stage name changes.
+ */
+class Stages {
+  #count = 0;
+  #name: string | null = null;
+
+  enter(name: string, repeats: boolean): string {
+    if (!repeats || name !== this.#name) this.#count++;
+    this.#name = name;
+    return this.current;
+  }
+
+  get current(): string {
+    return String(this.#count);
+  }
+}
+
+/**
+ * A run's progress for a stderr that is not a terminal: the line to print for each event, or null.
+ * Stage lines and perplexities always; the linears' bar only at its end; blocks, the repeated
+ * 'checking' lines and evaluation passes through a LineThrottle; the evaluation's three models per
+ * pass as one line. `now` gives seconds (the CLI: the process clock).
+ */
+export function pipedProgress(now: () => number, throttle = new LineThrottle()): (e: ProgressEvent) => string | null {
+  const stages = new Stages();
+  let lastPass: string | null = null;
+  return (e) => {
+    switch (e.type) {
+      case 'stage': {
+        const repeats = e.done !== undefined && e.total !== undefined;
+        const stage = stages.enter(e.stage, repeats);
+        const fraction = repeats && e.total! > 0 ? e.done! / e.total! : null;
+        return throttle.admit({ stage, fraction, last: repeats && e.done! >= e.total!, now: now() }) ? progressLine(e) : null;
+      }
+      case 'block':
+        return throttle.admit({ stage: stages.current, fraction: (e.block + 1) / e.blocks, last: e.block + 1 === e.blocks, now: now() }) ? progressLine(e) : null;
+      case 'linear':
+        return e.done === e.total ? progressLine(e) : null;
+      case 'evaluation': {
+        // The three models report each pass one after the other: the pass is one tick.
+        const pass = `${e.text}\u0000${e.windowsDone}`;
+        if (pass === lastPass) return null;
+        lastPass = pass;
+        return throttle.admit({ stage: stages.current, fraction: e.windowsDone / e.windows, last: e.windowsDone === e.windows, now: now() }) ? evaluationPassLine(e) : null;
+      }
+      case 'perplexity':
+        return progressLine(e);
+    }
+  };
+}
+
+/** A sweep's progress for a stderr that is not a terminal, as pipedProgress: steps and results always, the bar at its end, 'checking' throttled. */
+export function pipedSweepProgress(now: () => number, throttle = new LineThrottle()): (e: SweepProgressEvent) => string | null {
+  const stages = new Stages();
+  return (e) => {
+    switch (e.type) {
+      case 'stage': {
+        const repeats = e.done !== undefined && e.total !== undefined;
+        const stage = stages.enter(e.stage, repeats);
+        const fraction = repeats && e.total! > 0 ? e.done! / e.total! : null;
+        return throttle.admit({ stage, fraction, last: repeats && e.done! >= e.total!, now: now() }) ? sweepProgressLine(e) : null;
+      }
+      case 'step':
+        stages.enter('step', false);
+        return sweepProgressLine(e);
+      case 'linear':
+        return e.done === e.total ? sweepProgressLine(e) : null;
+      case 'result':
+        return sweepProgressLine(e);
+    }
+  };
 }

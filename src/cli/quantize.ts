@@ -3,76 +3,64 @@
  * `webgpu` package). See HELP in args.ts. The output folder is written under a temporary name
  * and renamed at the end (write-folder.ts), so a failed or interrupted run leaves nothing in --out.
  */
-import { mkdir, readFile, readdir, rmdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { writeAtomically } from './write-folder';
 import { HELP, parseArgs, UsageError } from './args';
-import { progressLine, sweepProgressLine } from './progress';
+import { pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
+import { checkInputs, checkOut, fail, InputError, readText } from './inputs';
+import { planWarnings } from './plan-warnings';
 import { nodeRuntime } from '../testing/node-gpu';
 import { folderSources } from '../testing/node-source';
 import { CheckpointError } from '../core/model/checkpoint-error';
 import { RunCancelledError, type ProgressEvent } from '../core/run';
+import type { SweepProgressEvent } from '../core/sweep';
 import { runModel, RunInputError } from '../engine/run-model';
 import { runSweep } from '../engine/sweep';
 import { runMixedPrecision } from '../engine/mixed-run';
 import type { RunPlan } from '../engine/run-plan';
 import { exportFolder } from '../engine/export-folder';
 import { textFile } from '../core/export/safetensors-writer';
+import { writesGguf, writesGptq } from '../core/report';
 
 /** The process's peak resident set size so far, in bytes (maxRSS is in KiB). */
 function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
-/** A problem with the flags or inputs: exit code 2. */
-class InputError extends Error {}
-
-const fail = (message: string): never => {
-  throw new InputError(message);
-};
-
-async function readTextFile(path: string, what: string): Promise<{ name: string; text: string }> {
-  try {
-    return { name: basename(path), text: await readFile(path, 'utf8') };
-  } catch (e) {
-    return fail(`cannot read the ${what} file ${path}: ${(e as Error).message}`);
-  }
-}
-
 /**
- * Refuses, before any work, an --out the run could not write at its end: an existing file or
- * non-empty folder, a path under a file, or a place where no folder can be made (write-folder.ts
- * makes its temporary folder beside --out). The check makes and removes one empty folder.
+ * Progress on stderr: a terminal gets the linears' bar redrawn in place and every other line; a
+ * log or pipe gets the throttled lines of pipedProgress (stage changes, every ~5 % or ~10 s of a
+ * stage, whichever is rarer, and each stage's last line).
  */
-async function checkOut(out: string): Promise<void> {
-  const s = await stat(out).catch(() => null);
-  if (s) {
-    if (!s.isDirectory()) fail(`--out ${out} exists and is not a folder`);
-    if ((await readdir(out)).length > 0) fail(`--out ${out} is not empty; give a new or empty folder`);
-  }
-  let parent = dirname(out);
-  let ps = await stat(parent).catch(() => null);
-  while (!ps && dirname(parent) !== parent) {
-    parent = dirname(parent);
-    ps = await stat(parent).catch(() => null);
-  }
-  if (!ps || !ps.isDirectory()) fail(`--out ${out} cannot be made: ${parent} is not a folder; give a folder path`);
-  const probe = join(parent, `.gptq-studio-probe-${process.pid}`);
-  try {
-    await mkdir(probe);
-    await rmdir(probe);
-  } catch (e) {
-    fail(`--out ${out} cannot be made: no folder can be created in ${parent} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a folder you can write to`);
-  }
-}
-
 function reporter(): (e: ProgressEvent) => void {
-  const tty = process.stderr.isTTY;
+  if (!process.stderr.isTTY) {
+    const line = pipedProgress(() => performance.now() / 1000);
+    return (e) => {
+      const l = line(e);
+      if (l !== null) process.stderr.write(`${l}\n`);
+    };
+  }
   return (e) => {
     const line = progressLine(e);
-    if (tty && e.type === 'linear') process.stderr.write(`\r\x1b[2K${line}`);
-    else if (e.type !== 'linear' || e.done === e.total) process.stderr.write(`${tty ? '\r\x1b[2K' : ''}${line}\n`);
+    // The linears' bar and the evaluation's passes are redrawn in place; the next line replaces them.
+    if (e.type === 'linear' || e.type === 'evaluation') process.stderr.write(`\r\x1b[2K${line}`);
+    else process.stderr.write(`\r\x1b[2K${line}\n`);
+  };
+}
+
+function sweepReporter(): (e: SweepProgressEvent) => void {
+  if (!process.stderr.isTTY) {
+    const line = pipedSweepProgress(() => performance.now() / 1000);
+    return (e) => {
+      const l = line(e);
+      if (l !== null) process.stderr.write(`${l}\n`);
+    };
+  }
+  return (e) => {
+    const line = sweepProgressLine(e);
+    if (e.type === 'linear') process.stderr.write(`\r\x1b[2K${line}`);
+    else process.stderr.write(`\r\x1b[2K${line}\n`);
   };
 }
 
@@ -82,29 +70,23 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
+  await checkInputs(opts);
   const out = resolve(opts.out);
   await checkOut(out);
-  const files = await folderSources(opts.model).catch((e: Error) => fail(`cannot read the model folder ${opts.model}: ${e.message}`));
-  const calibration = await readTextFile(opts.calibration, 'calibration');
-  const evaluation = await readTextFile(opts.eval, 'evaluation');
+  const files = await folderSources(opts.model).catch((e: Error) => fail(`--model ${opts.model} cannot be read: ${e.message}`));
+  const calibration = await readText('--calibration', opts.calibration);
+  const evaluation = await readText('--eval', opts.eval);
+  const gpuMemoryRaise = `--gpu-memory MIB (now ${opts.gpuMemoryBudget / 2 ** 20})`;
   const rt = await nodeRuntime();
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   if (opts.sweep) {
     try {
-      const tty = process.stderr.isTTY;
       const report = await runSweep(rt, {
-        files, modelName: basename(resolve(opts.model)), calibration, evaluations: [evaluation], gpuMemoryBudget: opts.gpuMemoryBudget,
+        files, modelName: basename(resolve(opts.model)), calibration, evaluations: [evaluation], gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise,
         base: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, strategies: opts.sweep, seeds: opts.seeds, sensitivity: opts.sensitivity,
-      }, {
-        signal: abort.signal,
-        onProgress: (e) => {
-          const line = sweepProgressLine(e);
-          if (tty && e.type === 'linear') process.stderr.write(`\r\x1b[2K${line}`);
-          else if (e.type !== 'linear' || e.done === e.total) process.stderr.write(`${tty ? '\r\x1b[2K' : ''}${line}\n`);
-        },
-      });
+      }, { signal: abort.signal, onProgress: sweepReporter() });
       report.adapter.backend = process.env.WGPU_BACKEND ?? 'opengles';
       report.files = ['report.json'];
       await writeAtomically(out, [textFile('report.json', `${JSON.stringify(report, null, 2)}\n`)]);
@@ -121,22 +103,24 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   try {
-    const gguf = opts.format !== 'gptq';
-    const gptq = opts.format !== 'gguf';
+    const gguf = writesGguf(opts.format);
+    const gptq = writesGptq(opts.format);
     const modelName = basename(resolve(opts.model));
     const runInputs = {
-      files, modelName, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget,
+      files, modelName, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise,
       hostMemoryBudget: { bytes: opts.hostMemoryBudget ?? totalmem(), raise: opts.hostMemoryBudget === null ? 'a machine with more memory' : 'give --host-memory MIB if the machine has more' },
     };
     const runHooks = {
       onProgress: reporter(),
       signal: abort.signal,
-      // A GGUF that was asked for and cannot be exact refuses the run before it starts.
+      // A GGUF that was asked for and cannot be exact refuses the run before it starts; what the
+      // loaders will do with the GPTQ checkpoint is said before it starts too.
       onPlan: (plan: RunPlan) => {
         if (gguf && plan.gguf.refusal) {
           throw new Error(`no GGUF for these settings: ${plan.gguf.refusal}` +
             (gptq ? ' (--format gptq writes the GPTQ checkpoint alone)' : ''));
         }
+        for (const w of planWarnings(plan, opts.format)) process.stderr.write(`warning: ${w}\n`);
       },
     };
     const { report, weights, ckpt, model } = opts.targetBpw === null

@@ -150,4 +150,19 @@ describe('gptqReference block size', () => {
     expect(a.scales.subarray(0, rows)).toEqual(b.scales.subarray(0, rows)); // group 0 sees the same W
     expect(differ).toBeGreaterThan(0);
   });
+
+  it('static groups without act-order: grids from W before any update, which differ once a group starts past the first block', () => {
+    // As AutoGPTQ and GPTQModel (static_groups without desc_act): a setting of its own, not a no-op,
+    // wherever in-features exceed the block size (128 by default); within the first block they agree.
+    const count = (a: GptqResult, b: GptqResult) => {
+      let n = 0;
+      for (let i = 0; i < rows * cols; i++) if (Math.abs(a.Q[i] - b.Q[i]) > 1e-12) n++;
+      return n;
+    };
+    const run = (staticGroups: boolean, blockSize: number) => gptqReference(W, acc.H, rows, cols, { bits: 3, groupSize: 8, staticGroups, blockSize });
+    expect(count(run(true, 128), run(false, 128))).toBe(0);
+    expect(count(run(true, 8), run(false, 8))).toBeGreaterThan(0);
+    // Static grids do not depend on the block size: they are found before the sweep.
+    expect(run(true, 8).scales).toEqual(run(true, 128).scales);
+  });
 });

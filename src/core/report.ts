@@ -68,16 +68,22 @@ export interface RunReport {
   resources?: RunResources;
 }
 
-/** What an export folder holds: the CLI's --format (the studio's zip is a GPTQ checkpoint). */
-export type OutputFormat = 'gptq' | 'gguf' | 'both';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['gptq', 'gguf', 'both'];
+/** What an export folder holds besides report.json: the CLI's --format ('report': nothing else; the studio's zip is a GPTQ checkpoint). */
+export type OutputFormat = 'gptq' | 'gguf' | 'both' | 'report';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['gptq', 'gguf', 'both', 'report'];
+
+/** Whether `format` writes a GPTQ checkpoint. */
+export const writesGptq = (format: OutputFormat): boolean => format === 'gptq' || format === 'both';
+
+/** Whether `format` writes a GGUF (and its imatrix.gguf). */
+export const writesGguf = (format: OutputFormat): boolean => format === 'gguf' || format === 'both';
 
 /** The type of a GGUF's embeddings and float linears (the CLI's --gguf-float, the studio's GGUF choice). */
 export type GgufFloatType = 'F16' | 'F32';
 
 /** The export asked for, as report.json of the files written records it. */
 export interface ReportOutput {
-  /** gptq: the GPTQ checkpoint; gguf: the GGUF and its imatrix.gguf; both. */
+  /** gptq: the GPTQ checkpoint; gguf: the GGUF and its imatrix.gguf; both; report: report.json alone. */
   format: OutputFormat;
   /** The GGUF's embeddings and float linears (norms are F32 whatever it is); null when no GGUF was asked for. */
   ggufFloat: GgufFloatType | null;
@@ -102,11 +108,11 @@ export interface WrittenReport extends Omit<RunReport, 'export' | 'files'> {
  */
 export function writtenReport(report: RunReport, output: ReportOutput, files: string[], ggufBytes: number | null): WrittenReport {
   const { settings, export: plan, files: _, ...rest } = report;
-  const gptq = output.format !== 'gguf';
+  const gptq = writesGptq(output.format);
   const checkpoint = gptq && plan.refusal === null;
   return {
     settings,
-    output: { format: output.format, ggufFloat: output.format === 'gptq' ? null : output.ggufFloat },
+    output: { format: output.format, ggufFloat: writesGguf(output.format) ? output.ggufFloat : null },
     ...rest,
     size: { ...report.size, quantizedBytes: checkpoint ? report.size.quantizedBytes : ggufBytes },
     export: gptq ? plan : null,

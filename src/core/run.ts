@@ -64,7 +64,8 @@ export type RunStage = 'checking' | 'calibration' | 'quantization' | 'evaluation
 export type ModelVariant = 'original' | 'rtn' | 'gptq';
 
 export type ProgressEvent =
-  | { type: 'stage'; stage: RunStage; detail: string; elapsed: number }
+  /** A stage begins; `done` of `total` (optional) is progress within a stage that repeats its event (checking: bytes scanned). */
+  | { type: 'stage'; stage: RunStage; detail: string; elapsed: number; done?: number; total?: number }
   | { type: 'block'; block: number; blocks: number; elapsed: number }
   | { type: 'linear'; report: LinearReport; done: number; total: number; elapsed: number; etaSeconds: number; detail?: LayerDetail }
   | { type: 'perplexity'; text: string; variant: ModelVariant; value: number; elapsed: number }

@@ -14,7 +14,9 @@ describe('strategy syntax', () => {
     expect(parseStrategy('rtn:8')).toMatchObject({ method: 'rtn', bits: 8, groupSize: -1 });
     expect(parseStrategy('awq:4g-1+mse')).toMatchObject({ method: 'awq', groupSize: -1, mse: true });
     for (const label of ['gptq:2g64', 'rtn:3g32+asym+mse', 'awq:4', 'gptq:8g128+act+damp0.1']) expect(strategyLabel(parseStrategy(label))).toBe(label);
-    expect(parseStrategies('4g128, rtn:4g128,,awq:4g128').map(strategyLabel)).toEqual(['gptq:4g128', 'rtn:4g128', 'awq:4g128']);
+    expect(parseStrategies('4g128, rtn:4g128 , awq:4g128').map(strategyLabel)).toEqual(['gptq:4g128', 'rtn:4g128', 'awq:4g128']);
+    // Letters in either case: the labels are lower case.
+    expect(parseStrategies('RTN:4G32,Awq:3G64+ASYM').map(strategyLabel)).toEqual(['rtn:4g32', 'awq:3g64+asym']);
   });
 
   it.each([
@@ -24,6 +26,7 @@ describe('strategy syntax', () => {
     ['rtn:4g128+act', /act-order, static groups and damping belong to GPTQ/],
     ['4g128+damp1.5', /damping must be a fraction/],
     ['q4', /write \[gptq:\|rtn:\|awq:\]BITS/],
+    ['4+act+static', /one group per row \(no g\) there are no groups, so \+static would change nothing: give a group size \(e\.g\. 4g128\+act\+static\)/],
   ])('refuses %j with a message', (text, message) => {
     expect(() => parseStrategy(text)).toThrow(message);
   });
@@ -31,6 +34,13 @@ describe('strategy syntax', () => {
   it('refuses duplicates and an empty list', () => {
     expect(() => parseStrategies('4g128,gptq:4g128')).toThrow(/gptq:4g128 is listed twice/);
     expect(() => parseStrategies(' , ')).toThrow(/at least one strategy/);
+  });
+
+  it('refuses an empty entry, naming its position', () => {
+    expect(() => parseStrategies('4g32,,rtn:4g32')).toThrow(/^entry 2 of 3 is empty \(between "4g32" and "rtn:4g32"\): remove the extra comma$/);
+    expect(() => parseStrategies('4g32, ,rtn:4g32')).toThrow(/entry 2 of 3 is empty/);
+    expect(() => parseStrategies(',4g32')).toThrow(/entry 1 of 2 is empty \(before the first comma\)/);
+    expect(() => parseStrategies('4g32,rtn:4g32,')).toThrow(/entry 3 of 3 is empty \(after the last comma\)/);
   });
 
   it('groups strategies into passes: GPTQ alone each, RTN and AWQ on the first pass of their grid', () => {

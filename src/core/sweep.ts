@@ -52,7 +52,10 @@ export function strategyLabel(s: Strategy): string {
   return `${s.method}:${s.bits}${s.groupSize === -1 ? '' : `g${s.groupSize}`}${flags.map((f) => `+${f}`).join('')}`;
 }
 
-/** Parses one strategy; throws a RangeError saying what is wrong and what is allowed. */
+/**
+ * Parses one strategy, letters in either case ("RTN:4G32" is rtn:4g32; labels are lower case);
+ * throws a RangeError saying what is wrong and what is allowed.
+ */
 export function parseStrategy(text: string): Strategy {
   const t = text.trim().toLowerCase();
   const m = /^(?:(gptq|rtn|awq):)?([0-9]+)(?:g(-?[0-9]+))?(.*)$/.exec(t);
@@ -84,13 +87,25 @@ export function parseStrategy(text: string): Strategy {
   if (s.method !== 'gptq' && (s.actOrder || s.staticGroups || s.percDamp !== DEFAULT_DAMP)) {
     throw new RangeError(`strategy "${text}": act-order, static groups and damping belong to GPTQ; ${s.method.toUpperCase()} has no Hessian to use them`);
   }
+  if (s.staticGroups && s.groupSize === -1) {
+    throw new RangeError(`strategy "${text}": static groups fix each group's grid before GPTQ updates the weights; with one group ` +
+      `per row (no g) there are no groups, so +static would change nothing: give a group size (e.g. ${s.bits}g128${s.actOrder ? '+act' : ''}+static) or drop +static`);
+  }
   return s;
 }
 
-/** Parses a comma-separated list; duplicates (same canonical label) are refused, as is an empty list. */
+/**
+ * Parses a comma-separated list; an empty list, an empty entry (two commas, or one at either end:
+ * named by its position) and duplicates (same canonical label) are refused.
+ */
 export function parseStrategies(text: string): Strategy[] {
-  const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '');
-  if (parts.length === 0) throw new RangeError('give at least one strategy, e.g. "4g128,rtn:4g128,awq:4g128"');
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.every((p) => p === '')) throw new RangeError('give at least one strategy, e.g. "4g128,rtn:4g128,awq:4g128"');
+  const empty = parts.indexOf('');
+  if (empty >= 0) {
+    const where = empty === 0 ? 'before the first comma' : empty === parts.length - 1 ? 'after the last comma' : `between "${parts[empty - 1]}" and "${parts[empty + 1]}"`;
+    throw new RangeError(`entry ${empty + 1} of ${parts.length} is empty (${where}): remove the extra comma`);
+  }
   const out = parts.map(parseStrategy);
   const seen = new Set<string>();
   for (const s of out) {
@@ -252,7 +267,7 @@ export interface SensitivityMap {
 
 /** Progress of a sweep: steps are (pass, seed) pairs; each quantizes once and evaluates its strategies. */
 export type SweepProgressEvent =
-  | { type: 'stage'; stage: 'checking' | 'reference'; detail: string; elapsed: number }
+  | { type: 'stage'; stage: 'checking' | 'reference'; detail: string; elapsed: number; done?: number; total?: number }
   | { type: 'step'; step: number; steps: number; seed: number; labels: string[]; phase: 'quantizing' | 'evaluating'; elapsed: number }
   | { type: 'linear'; step: number; done: number; total: number; elapsed: number }
   | { type: 'result'; label: string; result: StrategySeedResult; elapsed: number };

@@ -7,7 +7,7 @@
  */
 import { ggufFileNote, imatrixFileNote, REPORT_FILE_NOTE, type CardFile } from '../core/export/model-card';
 import { lateTextFile, type ExportFile } from '../core/export/safetensors-writer';
-import { reportJson, writtenReport, type ReportOutput, type WrittenReport } from '../core/report';
+import { reportJson, writesGguf, writesGptq, writtenReport, type ReportOutput, type WrittenReport } from '../core/report';
 import { exportCheckpoint } from './export-checkpoint';
 import { exportGguf, exportImatrix } from './export-gguf';
 import type { RunOutput } from './run-model';
@@ -39,8 +39,8 @@ export interface ExportFolder {
 export function exportFolder({ run, output, folder, prompt, beforeReport }: FolderInputs): ExportFolder {
   const { report, weights, ckpt, model } = run;
   const name = folder.split(/[\\/]/).map((s) => s.trim()).filter(Boolean).pop() ?? 'model';
-  const gptq = output.format !== 'gguf';
-  const gguf = output.format !== 'gptq';
+  const gptq = writesGptq(output.format);
+  const gguf = writesGguf(output.format);
   const floatType = output.ggufFloat ?? 'F16';
   const beside: ExportFile[] = [];
   const notes: CardFile[] = [];

@@ -56,6 +56,8 @@ const cases: Case[] = [
   { name: '64×172 8-bit per row asym', rows: 64, cols: 172, tokens: 256, o: { bits: 8, sym: false } },
   { name: '64×172 2-bit g32 sym MSE', rows: 64, cols: 172, tokens: 256, o: { bits: 2, groupSize: 32, mse: true } },
   { name: '64×172 3-bit per row asym MSE', rows: 64, cols: 172, tokens: 256, o: { bits: 3, sym: false, mse: true } },
+  // Static groups without act-order: grids from W before the updates (differs from the default past column 128).
+  { name: '64×172 3-bit g32 static groups without act-order', rows: 64, cols: 172, tokens: 256, o: { bits: 3, groupSize: 32, staticGroups: true } },
   { name: '300×513 4-bit g128 act-order', rows: 300, cols: 513, tokens: 1024, o: { bits: 4, groupSize: 128, actOrder: true } },
   {
     name: '300×513 2-bit g32 asym act-order static groups',

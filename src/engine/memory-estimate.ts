@@ -68,7 +68,9 @@ const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
 /**
  * Throws a message with the estimate and what to change when the run cannot fit: a buffer above
- * the adapter's maxBufferSize, or a total above `budgetBytes`.
+ * the adapter's maxBufferSize, or a total above `budgetBytes`. `raise`, when given, says how this
+ * caller's user raises the budget (e.g. "--gpu-memory MIB"); the message then offers it beside
+ * fewer or shorter windows (a larger budget cannot lift maxBufferSize, so that message does not).
  */
 export function assertRunFits(
   s: ModelSpec,
@@ -77,6 +79,7 @@ export function assertRunFits(
   adapter: AdapterSummary,
   budgetBytes: number,
   bindingLimit: number,
+  raise?: string,
 ): MemoryEstimate {
   const e = estimateRunMemory(s, nsamples * seqlen, bindingLimit);
   const advice =
@@ -94,8 +97,10 @@ export function assertRunFits(
       .slice(0, 3)
       .map(([k, v]) => `${k} ${mib(v)}`)
       .join(', ');
+    const needed = `${Math.ceil(e.totalBytes / 2 ** 20)} MiB`;
     throw new Error(
-      `This run needs about ${mib(e.totalBytes)} of GPU memory (${top}), more than the ${mib(budgetBytes)} allowed. ${advice}`,
+      `This run needs about ${mib(e.totalBytes)} of GPU memory (${top}), more than the ${mib(budgetBytes)} allowed. ${advice}` +
+        (raise ? ` Or, if the GPU has the memory, raise the budget to at least ${needed}: ${raise}.` : ''),
     );
   }
   return e;

@@ -16,7 +16,7 @@ import { loadModel } from './model/load-model';
 import { padMlpWidth } from './model/pad-mlp';
 import { planRun } from './run-plan';
 import { quantizeModel } from './quantize-model';
-import { readRunInputs, runModel, RunInputError, scanForRun, type RunInputs, type RunModelHooks, type RunOutput } from './run-model';
+import { gpuBudgetOf, readRunInputs, runModel, RunInputError, scanForRun, type RunInputs, type RunModelHooks, type RunOutput } from './run-model';
 import { SENSITIVITY_WIDTHS, sensitivityOf } from './sweep';
 
 /** The sensitivity map of a model with these settings (one quantization pass, no evaluation). */
@@ -26,10 +26,10 @@ export async function measureSensitivity(rt: GpuRuntime, inputs: RunInputs, hook
   const emit = hooks.onProgress ?? (() => {});
   const { ckpt, settings, calibIds } = await readRunInputs(inputs);
   // The host budget too: the map's pass keeps the same codes a run keeps.
-  const pre = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, undefined, inputs.hostMemoryBudget);
+  const pre = planRun(ckpt, settings, rt, gpuBudgetOf(inputs), undefined, inputs.hostMemoryBudget);
   if (pre.fitError) throw new RunInputError(pre.fitError);
   const ranges = await scanForRun(ckpt, emit, elapsed, hooks.signal);
-  const plan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, ranges).export;
+  const plan = planRun(ckpt, settings, rt, gpuBudgetOf(inputs), ranges).export;
   const loaded = await loadModel(ckpt);
   const model = plan.intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), plan.intermediate.to) : loaded;
   const windows = Uint32Array.from(calibrationWindows(calibIds, settings.nsamples, settings.seqlen, settings.seed).flat());

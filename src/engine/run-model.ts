@@ -21,7 +21,7 @@ import { loadModel } from './model/load-model';
 import { quantizeModel, throwIfCancelled, type QuantizedWeights, type RunHooks } from './quantize-model';
 import type { EvaluationSeconds } from './evaluate';
 import { perplexitiesWithDivergence } from './divergence';
-import { planRun, type HostBudget, type RunPlan } from './run-plan';
+import { planRun, type HostBudget, type MemoryBudget, type RunPlan } from './run-plan';
 import { mlpLinears } from '../core/export/plan';
 import { padMlpWidth } from './model/pad-mlp';
 import type { Checkpoint } from '../core/model/checkpoint';
@@ -36,15 +36,21 @@ export interface RunInputs {
    * user's machine reaches a shared file.
    */
   modelName: string;
-  calibration: { name: string; text: string };
-  /** One or more evaluation texts; perplexity is measured on each. */
-  evaluations: { name: string; text: string }[];
+  /**
+   * The calibration text. `name` is what the report and shared files call it (a file name, no
+   * path); `path`, when given, is how messages name it (the path the user typed), never written.
+   */
+  calibration: RunText;
+  /** One or more evaluation texts (named as the calibration text is); perplexity is measured on each. */
+  evaluations: RunText[];
   /** Measure at most this many windows of each evaluation text (the first ones); all when absent. */
   evalWindowLimit?: number;
   /** Settings; seqlen defaults to the model's context up to 2048. */
   settings: Partial<RunSettings>;
   /** Refuse runs whose estimated peak GPU memory is above this many bytes. */
   gpuMemoryBudget: number;
+  /** How the user raises gpuMemoryBudget (e.g. "--gpu-memory MIB"), for the refusal; none when absent. */
+  gpuMemoryRaise?: string;
   /** Refuse runs whose estimated peak host memory is above this budget (src/engine/host-memory.ts); no check when absent. */
   hostMemoryBudget?: HostBudget;
   /**
@@ -53,6 +59,13 @@ export interface RunInputs {
    * keeps the quantized model this way; the CLI writes nothing on a cancel.
    */
   keepOnEvaluationCancel?: boolean;
+}
+
+/** A text of a run: its name in the report, its text, and how messages name it (default: the name). */
+export interface RunText {
+  name: string;
+  text: string;
+  path?: string;
 }
 
 export interface RunOutput {
@@ -88,6 +101,11 @@ export function assertFloatCheckpoint(ckpt: Checkpoint): void {
   }
 }
 
+/** The GPU budget planRun checks a run against: bytes, with how to raise it when the caller says. */
+export function gpuBudgetOf(inputs: Pick<RunInputs, 'gpuMemoryBudget' | 'gpuMemoryRaise'>): number | MemoryBudget {
+  return inputs.gpuMemoryRaise === undefined ? inputs.gpuMemoryBudget : { bytes: inputs.gpuMemoryBudget, raise: inputs.gpuMemoryRaise };
+}
+
 export interface RunModelHooks extends RunHooks {
   /** Hears the plan before anything heavy runs; an error thrown here refuses the run as bad input. */
   onPlan?: (plan: RunPlan) => void;
@@ -106,8 +124,23 @@ function scanReporter(emit: (e: ProgressEvent) => void, elapsed: () => number): 
       stage: 'checking',
       detail: `NaN/Inf and float16 range: ${p.tensorsDone} of ${p.tensorsTotal} tensors, ${mib(p.bytesDone)} of ${mib(p.bytesTotal)}`,
       elapsed: now,
+      done: p.bytesDone,
+      total: p.bytesTotal,
     });
   };
+}
+
+/**
+ * Refuses a text with fewer than `needed` tokens for one window of `seqlen`, naming the text as
+ * the user gave it, its tokens, the tokens needed, and the longest window it does allow.
+ * (A calibration window needs seqlen + 1 tokens: its offset is drawn from [0, tokens − seqlen − 1].)
+ */
+export function assertTextLongEnough(kind: 'calibration' | 'evaluation', text: string, tokens: number, needed: number, seqlen: number): void {
+  if (tokens >= needed) return;
+  const longest = tokens - (needed - seqlen);
+  const has = tokens === 0 ? 'is empty (0 tokens)' : `has ${tokens} token${tokens === 1 ? '' : 's'}`;
+  throw new RunInputError(`the ${kind} text ${text} ${has}; a window of seqlen ${seqlen} needs at least ${needed}: ` +
+    `use a longer text${longest >= 2 ? ` or seqlen ${longest} or less` : ''}`);
 }
 
 /** A run's inputs read and checked: the checkpoint, the settings resolved, the texts as token ids and windows. */
@@ -138,19 +171,18 @@ export async function readRunInputs(inputs: Pick<RunInputs, 'files' | 'calibrati
   const calibIds = textToIds(tokenizer, inputs.calibration.text);
   if (inputs.evaluations.length === 0) throw new RunInputError('give at least one evaluation text');
   const vocab = ckpt.config.vocabSize;
+  const shown = (t: RunText) => t.path ?? t.name;
   let evalWindows: number[][][];
   try {
     assertSequenceFits(ckpt.config, seqlen);
-    assertIdsInVocabulary(calibIds, vocab, tokenizer, `the calibration text ${inputs.calibration.name}`);
+    assertIdsInVocabulary(calibIds, vocab, tokenizer, `the calibration text ${shown(inputs.calibration)}`);
+    assertTextLongEnough('calibration', shown(inputs.calibration), calibIds.length, seqlen + 1, seqlen);
     calibrationWindows(calibIds, settings.nsamples, seqlen, settings.seed);
     evalWindows = inputs.evaluations.map((e) => {
       const ids = textToIds(tokenizer, e.text);
-      assertIdsInVocabulary(ids, vocab, tokenizer, `the evaluation text ${e.name}`);
-      try {
-        return evaluationWindows(ids, seqlen).slice(0, inputs.evalWindowLimit ?? Infinity);
-      } catch (err) {
-        throw new Error(`evaluation text ${e.name}: ${(err as Error).message}`);
-      }
+      assertIdsInVocabulary(ids, vocab, tokenizer, `the evaluation text ${shown(e)}`);
+      assertTextLongEnough('evaluation', shown(e), ids.length, seqlen, seqlen);
+      return evaluationWindows(ids, seqlen).slice(0, inputs.evalWindowLimit ?? Infinity);
     });
   } catch (e) {
     throw new RunInputError((e as Error).message);
@@ -179,7 +211,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   const { seqlen } = settings;
   const windows = calibrationWindows(calibIds, settings.nsamples, seqlen, settings.seed);
   // What refuses the run (nothing to quantize, memory) does not depend on the values: say it before reading them.
-  const prePlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, undefined, inputs.hostMemoryBudget);
+  const prePlan = planRun(ckpt, settings, rt, gpuBudgetOf(inputs), undefined, inputs.hostMemoryBudget);
   if (prePlan.fitError) throw new RunInputError(prePlan.fitError);
   try {
     hooks.onPlan?.(prePlan);
@@ -187,7 +219,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
     throw new RunInputError((e as Error).message);
   }
   const ranges = await scanForRun(ckpt, emit, elapsed, hooks.signal);
-  const plan: RunPlan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, ranges, inputs.hostMemoryBudget);
+  const plan: RunPlan = planRun(ckpt, settings, rt, gpuBudgetOf(inputs), ranges, inputs.hostMemoryBudget);
   const loaded = await loadModel(ckpt);
   const { intermediate, unquantized, f16 } = plan.export;
   const model = intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), intermediate.to) : loaded;

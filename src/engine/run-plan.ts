@@ -33,14 +33,18 @@ export interface RunPlan {
   fitError: string | null;
 }
 
-/** The host memory budget a run is checked against, and how the caller's user raises it (for the message). */
-export interface HostBudget {
+/** A memory budget a run is checked against, and how the caller's user raises it (for the message). */
+export interface MemoryBudget {
   bytes: number;
   /** e.g. "give --host-memory MIB". */
   raise: string;
 }
 
+/** The host memory budget (MemoryBudget). */
+export type HostBudget = MemoryBudget;
+
 /**
+ * `gpuBudget` is the GPU budget in bytes, or with how to raise it (the refusal then says so).
  * `ranges` (each used tensor's largest magnitude, from scanTensors) adds the float16 range check to
  * the export plan; a preview without it assumes the values fit. `host` adds the host memory check.
  */
@@ -48,10 +52,11 @@ export function planRun(
   ckpt: Checkpoint,
   settings: RunSettings,
   rt: GpuRuntime,
-  budgetBytes: number,
+  gpuBudget: number | MemoryBudget,
   ranges?: ReadonlyMap<string, TensorStats>,
   host?: HostBudget,
 ): RunPlan {
+  const budgetBytes = typeof gpuBudget === 'number' ? gpuBudget : gpuBudget.bytes;
   const plan = planExport(ckpt.config, ckpt.layout, settings, ranges);
   const spec = modelSpec(ckpt);
   if (plan.intermediate) spec.intermediate = plan.intermediate.to;
@@ -64,7 +69,7 @@ export function planRun(
         throw new Error(`head_dim ${spec.headDim} is above the ${MAX_HEAD_DIM} the attention kernel holds per head; this model cannot run here yet`);
       }
       assertSequenceFits(ckpt.config, settings.seqlen);
-      assertRunFits(spec, settings.nsamples, settings.seqlen, rt.summary, budgetBytes, rt.bindingLimit);
+      assertRunFits(spec, settings.nsamples, settings.seqlen, rt.summary, budgetBytes, rt.bindingLimit, typeof gpuBudget === 'number' ? undefined : gpuBudget.raise);
       if (host) assertHostFits(hostEstimate, settings, host.bytes, host.raise);
     } catch (e) {
       fitError = (e as Error).message;

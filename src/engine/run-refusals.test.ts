@@ -13,7 +13,7 @@ import { openCheckpoint } from '../core/model/checkpoint';
 import { defaultRunSettings, type ProgressEvent, type RunSettings } from '../core/run';
 import type { ByteSource } from '../core/model/byte-source';
 import type { GpuRuntime } from '../gpu/runtime';
-import { runModel, RunInputError, shareableModelName } from './run-model';
+import { assertTextLongEnough, readRunInputs, runModel, RunInputError, shareableModelName, type RunText } from './run-model';
 import { planRun } from './run-plan';
 import { runSweep, sweepRefusals } from './sweep';
 import { parseStrategies } from '../core/sweep';
@@ -113,6 +113,31 @@ describe('refused before any work', () => {
     await expect(sweep).rejects.toBeInstanceOf(RunInputError);
     await expect(sweep).rejects.toThrow(`gptq:4g999, rtn:4g999: ${refused[0].reason}`);
     expect(events).toEqual([]);
+  });
+
+  it('over the GPU budget: fewer or shorter windows, and raising the budget when the caller says how', async () => {
+    const ckpt = await openCheckpoint(await folderSources(sharedModelDir(STORIES_260K)));
+    const settings = { ...defaultRunSettings, nsamples: 8, seqlen: 128, groupSize: 32 };
+    const plain = planRun(ckpt, settings, rt, 2 ** 20).fitError!;
+    expect(plain).toMatch(/more than the 1 MiB allowed\. Use fewer calibration windows \(now 8\) or shorter ones \(now 128 tokens\): the activations grow with windows × length\.$/);
+    const needed = Math.ceil(planRun(ckpt, settings, rt, 2 ** 31).memoryBytes / 2 ** 20);
+    expect(planRun(ckpt, settings, rt, { bytes: 2 ** 20, raise: '--gpu-memory MIB (now 1)' }).fitError)
+      .toBe(`${plain} Or, if the GPU has the memory, raise the budget to at least ${needed} MiB: --gpu-memory MIB (now 1).`);
+    // That budget is enough.
+    expect(planRun(ckpt, settings, rt, { bytes: needed * 2 ** 20, raise: '--gpu-memory MIB' }).fitError).toBeNull();
+  });
+
+  it('a calibration or evaluation text too short for one window, named as the user gave it, with its tokens and the tokens needed', async () => {
+    const files = await folderSources(sharedModelDir(STORIES_260K));
+    const read = (calib: RunText, evaluation: RunText) => readRunInputs({ files, calibration: calib, evaluations: [evaluation], settings: { seqlen: 32 } });
+    const empty = read({ name: 'empty.txt', path: 'texts/empty.txt', text: '' }, evaluation);
+    await expect(empty).rejects.toBeInstanceOf(RunInputError);
+    await expect(empty).rejects.toThrow(/^the calibration text texts\/empty\.txt is empty \(0 tokens\); a window of seqlen 32 needs at least 33: use a longer text$/);
+    await expect(read({ name: 'short.txt', text: 'Once upon a time there was a cat.' }, evaluation))
+      .rejects.toThrow(/^the calibration text short\.txt has 10 tokens; a window of seqlen 32 needs at least 33: use a longer text or seqlen 9 or less$/);
+    await expect(read(calibration, { name: 'e.txt', path: '/data/e.txt', text: 'Once upon a time there was a cat.' }))
+      .rejects.toThrow(/^the evaluation text \/data\/e\.txt has 10 tokens; a window of seqlen 32 needs at least 32: use a longer text or seqlen 10 or less$/);
+    expect(() => assertTextLongEnough('calibration', 'c.txt', 1, 3, 2)).toThrow(/has 1 token; a window of seqlen 2 needs at least 3: use a longer text$/);
   });
 });
 

@@ -40,13 +40,13 @@ import type { DivergenceStats } from '../core/divergence';
 import { loadModel, type LoadedModel } from './model/load-model';
 import { GpuGlobals } from './model/model-forward';
 import { padMlpWidth } from './model/pad-mlp';
-import { planRun } from './run-plan';
+import { planRun, type MemoryBudget } from './run-plan';
 import { quantizeModel, throwIfCancelled, weightKey, type QuantizedWeights } from './quantize-model';
 import { storedBlocks } from './evaluate';
 import { DivergenceReference } from './divergence';
-import { readRunInputs, RunInputError, scanForRun, shareableModelName, type RunInputs } from './run-model';
+import { gpuBudgetOf, readRunInputs, RunInputError, scanForRun, shareableModelName, type RunInputs } from './run-model';
 
-export interface SweepInputs extends Pick<RunInputs, 'files' | 'modelName' | 'calibration' | 'evaluations' | 'evalWindowLimit' | 'gpuMemoryBudget'> {
+export interface SweepInputs extends Pick<RunInputs, 'files' | 'modelName' | 'calibration' | 'evaluations' | 'evalWindowLimit' | 'gpuMemoryBudget' | 'gpuMemoryRaise'> {
   /** Settings every strategy shares: nsamples, seqlen, trueSequential, seed (the first seed). */
   base: Partial<RunSettings>;
   strategies: Strategy[];
@@ -75,15 +75,15 @@ export const SENSITIVITY_WIDTHS = [...SWEEP_BITS];
  * Why passes of a sweep would be refused before any work, in pass order (empty: every pass can
  * run). Each pass's settings (its strategy over `base`) go through planRun, the rule a single run
  * follows: a group size with which nothing of this model can be quantized (naming the group sizes
- * that fit), head_dim, the window length, GPU memory within `budgetBytes`. runSweep (the CLI's
+ * that fit), head_dim, the window length, GPU memory within `budget` (bytes, or bytes with how to raise them). runSweep (the CLI's
  * --sweep) refuses with the first; the studio's Compare is disabled while any is given
  * (the worker's planSweep). `base` must have its defaults resolved (seqlen included).
  */
-export function sweepRefusals(ckpt: Checkpoint, strategies: readonly Strategy[], base: RunSettings, rt: GpuRuntime, budgetBytes: number): SweepRefusal[] {
+export function sweepRefusals(ckpt: Checkpoint, strategies: readonly Strategy[], base: RunSettings, rt: GpuRuntime, budget: number | MemoryBudget): SweepRefusal[] {
   const labels = strategies.map(strategyLabel);
   const out: SweepRefusal[] = [];
   for (const p of sweepPasses(strategies)) {
-    const { fitError } = planRun(ckpt, strategySettings(p.strategy, base), rt, budgetBytes);
+    const { fitError } = planRun(ckpt, strategySettings(p.strategy, base), rt, budget);
     if (fitError) out.push({ labels: p.members.map((i) => labels[i]), reason: fitError });
   }
   return out;
@@ -101,9 +101,9 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
   const passes = sweepPasses(strategies);
   const labels = strategies.map(strategyLabel);
   // Every pass must be possible (memory, something to quantize) before anything heavy runs.
-  const refused = sweepRefusals(ckpt, strategies, base, rt, inputs.gpuMemoryBudget);
+  const refused = sweepRefusals(ckpt, strategies, base, rt, gpuBudgetOf(inputs));
   if (refused.length > 0) throw new RunInputError(sweepRefusalText(refused[0]));
-  const ranges = await scanForRun(ckpt, (e) => e.type === 'stage' && emit({ type: 'stage', stage: 'checking', detail: e.detail, elapsed: e.elapsed }), elapsed, hooks.signal);
+  const ranges = await scanForRun(ckpt, (e) => e.type === 'stage' && emit({ type: 'stage', stage: 'checking', detail: e.detail, elapsed: e.elapsed, done: e.done, total: e.total }), elapsed, hooks.signal);
   const loaded = await loadModel(ckpt);
   // The GEMM and the forward's attention on the kernels timed fastest here (once per device).
   await tuneKernels(rt);
@@ -152,7 +152,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
         const settings = { ...strategySettings(pass.strategy, base), seed };
         const passLabels = pass.members.map((i) => labels[i]);
         emit({ type: 'step', step, steps, seed, labels: passLabels, phase: 'quantizing', elapsed: elapsed() });
-        const plan = planRun(ckpt, settings, rt, inputs.gpuMemoryBudget, ranges).export;
+        const plan = planRun(ckpt, settings, rt, gpuBudgetOf(inputs), ranges).export;
         const { intermediate, unquantized, f16 } = plan;
         const model = intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), intermediate.to) : loaded;
         const measureSensitivity = si === 0 && pi === sensitivityPass;

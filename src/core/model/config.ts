@@ -262,7 +262,8 @@ function gpt2Config(raw: Raw): ModelConfig {
 export function assertSequenceFits(config: ModelConfig, seqlen: number): void {
   if (!Number.isSafeInteger(seqlen) || seqlen < 1) throw new RangeError(`seqlen must be a positive integer, got ${seqlen}`);
   if (seqlen > config.maxPositions) {
-    throw new RangeError(`seqlen ${seqlen} is longer than the model's context of ${config.maxPositions} tokens`);
+    throw new RangeError(`seqlen ${seqlen} is longer than the model's context of ${config.maxPositions} tokens: ` +
+      `the longest window it takes is ${config.maxPositions}, so use seqlen ${config.maxPositions} or less`);
   }
   if (config.slidingWindow !== null && config.layerTypes === undefined && seqlen > config.slidingWindow) {
     throw new RangeError(`seqlen ${seqlen} is longer than the model's sliding attention window of ` +

@@ -65,6 +65,22 @@ describe('readSafetensorsHeader', () => {
     await expectRefused(bytes, /more than the \d+ bytes any real checkpoint needs/);
   });
 
+  it('names a garbage header length exactly (the u64 read as a BigInt, not rounded to a float)', async () => {
+    for (const [length, text] of [
+      [2n ** 64n - 1n, '18446744073709551615'],
+      [2n ** 63n + 1n, '9223372036854775809'],
+      [2n ** 53n + 1n, '9007199254740993'],
+    ] as const) {
+      const bytes = new Uint8Array(40);
+      new DataView(bytes.buffer).setBigUint64(0, length, true);
+      await expectRefused(bytes, new RegExp(`^model\\.safetensors: the header length field says ${text} bytes, more than the 104857600 bytes any real checkpoint needs \\(the whole file is 40 bytes\\); `));
+    }
+    // Under the cap but past the end of the file: the exact length and what the file holds.
+    const bytes = new Uint8Array(40);
+    new DataView(bytes.buffer).setBigUint64(0, 1000n, true);
+    await expectRefused(bytes, /header length field says 1000 bytes but the file has only 32 bytes after it/);
+  });
+
   it('refuses a header that is not JSON, or not an object', async () => {
     await expectRefused(assembleSafetensors('{"w": {"dtype": "F32",'), /not valid JSON/);
     await expectRefused(assembleSafetensors(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), /not valid JSON/);

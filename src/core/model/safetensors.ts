@@ -58,12 +58,13 @@ export async function readSafetensorsHeader(source: ByteSource, options: HeaderO
     fail(file, `the file is ${source.size} bytes, too short for the 8-byte header length; ${REDOWNLOAD}`);
   }
   const lengthBytes = await source.read(0, 8);
-  const view = new DataView(lengthBytes.buffer, lengthBytes.byteOffset, 8);
-  const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
-  if (headerLength > MAX_HEADER_BYTES) {
-    fail(file, `the header length field says ${headerLength} bytes, more than the ${MAX_HEADER_BYTES} bytes ` +
-      `any real checkpoint needs; ${REDOWNLOAD}`);
+  // The u64 as a BigInt: a garbage length (up to 2^64 − 1) is named exactly, never rounded to a float.
+  const length = new DataView(lengthBytes.buffer, lengthBytes.byteOffset, 8).getBigUint64(0, true);
+  if (length > BigInt(MAX_HEADER_BYTES)) {
+    fail(file, `the header length field says ${length} bytes, more than the ${MAX_HEADER_BYTES} bytes ` +
+      `any real checkpoint needs (the whole file is ${source.size} bytes); ${REDOWNLOAD}`);
   }
+  const headerLength = Number(length);
   if (8 + headerLength > source.size) {
     fail(file, `the header length field says ${headerLength} bytes but the file has only ` +
       `${source.size - 8} bytes after it (truncated?); ${REDOWNLOAD}`);

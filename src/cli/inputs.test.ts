@@ -1,0 +1,51 @@
+/** The quantize command's file-system checks before any work: flag, path and what is wrong. */
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkInputs, InputError, readText } from './inputs';
+
+describe('input paths', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gptq-cli-inputs-'));
+  const model = join(dir, 'model');
+  mkdirSync(model);
+  const text = join(dir, 'text.txt');
+  writeFileSync(text, 'Once upon a time.');
+  const ok = { model, calibration: text, eval: text };
+
+  async function refusal(opts: typeof ok): Promise<string> {
+    const e = await checkInputs(opts).then(() => null, (err: unknown) => err);
+    expect(e).toBeInstanceOf(InputError);
+    return (e as Error).message;
+  }
+
+  it('accept a folder and two files', async () => {
+    await expect(checkInputs(ok)).resolves.toBeUndefined();
+    await expect(readText('--calibration', text)).resolves.toEqual({ name: 'text.txt', path: text, text: 'Once upon a time.' });
+  });
+
+  it('name the flag and the path that does not exist, never Node\'s raw ENOENT', async () => {
+    const gone = join(dir, 'gone');
+    const messages = [
+      await refusal({ ...ok, model: gone }),
+      await refusal({ ...ok, calibration: 'no-such-calibration.txt' }),
+      await refusal({ ...ok, eval: join(dir, 'eval.txt') }),
+    ];
+    expect(messages[0]).toBe(`--model ${gone}: does not exist; give the checkpoint folder (config.json, model.safetensors, tokenizer.json)`);
+    expect(messages[1]).toBe('--calibration no-such-calibration.txt: does not exist; give a UTF-8 text file');
+    expect(messages[2]).toBe(`--eval ${join(dir, 'eval.txt')}: does not exist; give a UTF-8 text file`);
+    for (const m of messages) expect(m).not.toMatch(/ENOENT|scandir|open '/);
+    await expect(readText('--eval', gone)).rejects.toThrow(`--eval ${gone}: does not exist`);
+  });
+
+  it('name a file given for the folder, a folder given for a file, and a path under a file', async () => {
+    expect(await refusal({ ...ok, model: text })).toBe(`--model ${text} is a file, not a folder; give the checkpoint folder (config.json, model.safetensors, tokenizer.json)`);
+    expect(await refusal({ ...ok, calibration: model })).toBe(`--calibration ${model} is a folder, not a file; give a UTF-8 text file`);
+    expect(await refusal({ ...ok, eval: join(text, 'x.txt') })).toMatch(/^--eval .*text\.txt\/x\.txt: does not exist \(a part of the path is a file, not a folder\)/);
+  });
+
+  it('check --model first, then --calibration, then --eval', async () => {
+    expect(await refusal({ model: join(dir, 'a'), calibration: join(dir, 'b'), eval: join(dir, 'c') })).toMatch(/^--model /);
+    expect(await refusal({ ...ok, calibration: join(dir, 'b'), eval: join(dir, 'c') })).toMatch(/^--calibration /);
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * The quantize command's file-system checks, made before any work: the --model folder and the
+ * --calibration / --eval files exist and are what they should be, --out can be written at the
+ * end; and the texts read. Each failure is an InputError (exit 2) naming the flag and the path.
+ */
+import { mkdir, readFile, readdir, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** A problem with the flags or inputs: exit code 2. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+export const fail = (message: string): never => {
+  throw new InputError(message);
+};
+
+/** Why a path could not be used, in words (an errno code other than these is given as it is). */
+function because(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return 'cannot be read (permission denied)';
+  if (code === 'ENOTDIR') return 'does not exist (a part of the path is a file, not a folder)';
+  if (code === 'ENOENT') return 'does not exist';
+  return `cannot be read (${code ?? (e as Error).message})`;
+}
+
+/**
+ * Checks that `path`, given as `flag`, exists and is a folder (`kind` 'folder') or a file.
+ * Throws InputError: "--model ./nope: no such folder (it does not exist); give …".
+ */
+export async function checkPath(flag: string, path: string, kind: 'folder' | 'file'): Promise<void> {
+  const what = kind === 'folder' ? 'the checkpoint folder (config.json, model.safetensors, tokenizer.json)' : 'a UTF-8 text file';
+  let s;
+  try {
+    s = await stat(path);
+  } catch (e) {
+    return fail(`${flag} ${path}: ${because(e)}; give ${what}`);
+  }
+  if (kind === 'folder' && !s.isDirectory()) fail(`${flag} ${path} is a file, not a folder; give ${what}`);
+  if (kind === 'file' && s.isDirectory()) fail(`${flag} ${path} is a folder, not a file; give ${what}`);
+  if (kind === 'file' && !s.isFile()) fail(`${flag} ${path} is not a regular file; give ${what}`);
+}
+
+/** The run's input paths, checked in the order the flags are listed in --help. */
+export async function checkInputs(opts: { model: string; calibration: string; eval: string }): Promise<void> {
+  await checkPath('--model', opts.model, 'folder');
+  await checkPath('--calibration', opts.calibration, 'file');
+  await checkPath('--eval', opts.eval, 'file');
+}
+
+/**
+ * A text file of the run: `name` (the file name, what report.json shows) and `path` (what
+ * messages show: the path as given).
+ */
+export async function readText(flag: string, path: string): Promise<{ name: string; path: string; text: string }> {
+  try {
+    return { name: basename(path), path, text: await readFile(path, 'utf8') };
+  } catch (e) {
+    return fail(`${flag} ${path}: ${because(e)}`);
+  }
+}
+
+/**
+ * Refuses, before any work, an --out the run could not write at its end: an existing file or
+ * non-empty folder, a path under a file, or a place where no folder can be made (write-folder.ts
+ * makes its temporary folder beside --out). The check makes and removes one empty folder.
+ */
+export async function checkOut(out: string): Promise<void> {
+  const s = await stat(out).catch(() => null);
+  if (s) {
+    if (!s.isDirectory()) fail(`--out ${out} exists and is not a folder`);
+    if ((await readdir(out)).length > 0) fail(`--out ${out} is not empty; give a new or empty folder`);
+  }
+  let parent = dirname(out);
+  let ps = await stat(parent).catch(() => null);
+  while (!ps && dirname(parent) !== parent) {
+    parent = dirname(parent);
+    ps = await stat(parent).catch(() => null);
+  }
+  if (!ps || !ps.isDirectory()) fail(`--out ${out} cannot be made: ${parent} is not a folder; give a folder path`);
+  const probe = join(parent, `.gptq-studio-probe-${process.pid}`);
+  try {
+    await mkdir(probe);
+    await rmdir(probe);
+  } catch (e) {
+    fail(`--out ${out} cannot be made: no folder can be created in ${parent} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a folder you can write to`);
+  }
+}
