@@ -11,6 +11,7 @@
  *   Hessian  2·tokens·cols²            (XᵀX, full symmetric)
  *   inverse  cols³/3 + cols³/3         (Cholesky, triangular inverse)
  *   sweep    2·rows·cols²/2 + rows·cols·block   (lazy updates, in-block updates)
+ *   output error  2·rows·cols·tokens   ((W − Q)·Xᵀ; the upload of Q included, not counted)
  */
 import { nodeRuntime } from '../src/testing/node-gpu';
 import { GptqLayer } from '../src/engine/gptq-layer';
@@ -118,6 +119,15 @@ async function main() {
     const layer = new GptqLayer(rt, `bench${rows}x${cols}`, W, rows, cols);
     await layer.addBatch(X, args.tokens, 1);
     const r = await layer.quantize({ bits: 4, groupSize: 128 });
+    // The output error of the result on the calibration inputs, X already on the GPU (as in a
+    // model run): a first call to compile, then the mean of two.
+    const Xg = rt.matrix(args.tokens, cols, 'bench.X');
+    rt.uploadMatrix(Xg, X);
+    await layer.outputMse(r.Q as Float32Array, Xg);
+    const tMse = performance.now();
+    for (let i = 0; i < 2; i++) await layer.outputMse(r.Q as Float32Array, Xg);
+    const mseSeconds = (performance.now() - tMse) / 1000 / 2;
+    rt.release(Xg);
     layer.dispose();
     const peak = rt.pool.stats.peakBytesAllocated / 2 ** 20;
     const after = await timeMatmul(rt, args.matmul, 'gemm');
@@ -127,6 +137,7 @@ async function main() {
       ['Hessian', s.hessian, 2 * args.tokens * cols * cols],
       ['inverse', s.inverse, (2 * cols ** 3) / 3],
       ['sweep (with lazy updates)', s.sweep, rows * cols * cols + rows * cols * 128],
+      ['output error', mseSeconds, 2 * rows * cols * args.tokens],
     ];
     for (const [stage, sec, flops] of stages) {
       const g = flops / sec / 1e9;

@@ -7,6 +7,7 @@
 //   op 5  y = gelu_tanh(y) · x      (GeGLU: y holds gate, x holds up; gelu_pytorch_tanh)
 //   op 6  y = max(y, 0)             (relu)
 //   op 7  y = alpha·tanh(y / alpha) (logit softcapping)
+//   op 8  y = x − y                 (difference: y holds Q, x holds W; the output error's W − Q)
 // tanh of the new ops takes a clamped argument: |v| ≥ 15 gives ±1 to f32 precision, and a tanh
 // built from exp would overflow.
 
@@ -41,6 +42,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     case 6u: { y[at] = max(y[at], 0.0); }
     case 7u: { y[at] = P.alpha * tanh(clamp(y[at] / P.alpha, -15.0, 15.0)); }
+    case 8u: { y[at] = x[xat] - y[at]; }
     default: { y[at] = x[xat]; }
   }
 }

@@ -12,7 +12,7 @@
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuMatrix } from '../gpu/matrix';
 import { codesLayout, encodeGroupParams, encodeRtn } from '../gpu/kernels/quantize';
-import { encodeOutputError, planOutputError } from '../gpu/kernels/output-error';
+import { encodeOutputError, outputErrorChunk } from '../gpu/kernels/output-error';
 import { encodeColumnAbsSums, encodeScaleColumns } from '../gpu/kernels/scale';
 import { effectiveGroupSize } from '../core/groups';
 import { groupCount, type QuantOptions, type QuantResult } from '../core/types';
@@ -125,6 +125,8 @@ export async function awqGroup(
       const Ws = scratch('Ws');
       const Q = scratch('Q');
       const Qe = scratch('Qhat');
+      const E = rt.matrix(outputErrorChunk(maxRows, X.rows, limit), maxRows, `${label}.awq.E`);
+      owned.push(E);
       const G = groupCount(cols, grid.groupSize);
       const gs = effectiveGroupSize(cols, grid.groupSize);
       const codes = buf(codesLayout(Ws).bytes, 'codes');
@@ -143,9 +145,9 @@ export async function awqGroup(
           encodeGroupParams(rec, view(Ws), grid, gs, 0, G, gScales, gZeros, limit);
           encodeRtn(rec, view(Ws), view(Q), codes, grid.bits, gs, gScales, gZeros, limit);
           encodeScaleColumns(rec, view(Q), view(Qe), sBuf, true, limit);
-          const count = planOutputError(l.W, X, limit).partials;
+          const count = X.rows;
           const partial = buf(count * 4, `err${k}.${l.name}`);
-          encodeOutputError(rec, l.W, view(Qe), X, partial, limit);
+          encodeOutputError(rec, l.W, view(Qe), X, E, partial, limit);
           row.push({ buffer: partial, count });
         }
         partials.push(row);

@@ -27,7 +27,7 @@ import { codesLayout, encodeGroupParams, encodeRtn } from '../gpu/kernels/quanti
 import { encodeLazyUpdate, encodeSweep, encodeUnpermute, type SweepBuffers } from '../gpu/kernels/gptq';
 import { encodeCheckFinite, STATUS, STATUS_SLOTS } from '../gpu/kernels/checks';
 import { tuneGemm } from '../gpu/kernels/gemm';
-import { encodeOutputError, planOutputError } from '../gpu/kernels/output-error';
+import { encodeOutputError, outputErrorChunk } from '../gpu/kernels/output-error';
 import { groupIndex, effectiveGroupSize } from '../core/groups';
 import {
   DAMP_RETRY,
@@ -215,13 +215,13 @@ export class GptqLayer {
         Xg = rt.matrix(tokens, this.cols, `${this.name}.mse.X`);
         rt.uploadMatrix(Xg, X);
       }
-      const { partials } = planOutputError(this.W, Xg, rt.bindingLimit);
-      const partial = rt.storage(partials * 4, `${this.name}.mse.partial`);
+      const E = rt.matrix(outputErrorChunk(this.rows, Xg.rows, rt.bindingLimit), this.rows, `${this.name}.mse.E`);
+      const partial = rt.storage(Xg.rows * 4, `${this.name}.mse.partial`);
       const rec = rt.recorder(`${this.name}.mse`);
-      encodeOutputError(rec, this.W, Q, Xg, partial, rt.bindingLimit);
+      encodeOutputError(rec, this.W, Q, Xg, E, partial, rt.bindingLimit);
       rec.finish();
-      const sums = await rt.readF32(partial, 0, partials);
-      rt.release(Q, partial, onHost ? Xg : null);
+      const sums = await rt.readF32(partial, 0, Xg.rows);
+      rt.release(Q, E, partial, onHost ? Xg : null);
       let total = 0;
       for (const s of sums) total += s;
       return total / (this.rows * Xg.rows);

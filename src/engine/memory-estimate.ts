@@ -4,6 +4,7 @@
  * check is against maxBufferSize for every single buffer and against a budget for the total.
  */
 import { paddedLd } from '../gpu/matrix';
+import { outputErrorScratchBytes } from '../gpu/kernels/output-error';
 import type { AdapterSummary } from '../gpu/device';
 import type { ModelSpec } from './model/model-forward';
 import { blockScratch } from './model/block-forward';
@@ -33,6 +34,14 @@ function gptqBytes(rows: number, cols: number): number {
   return 3 * f32(rows, cols) + rows * paddedLd(cols) + 3 * f32(cols, cols) + 16 * (rows + cols) * 4;
 }
 
+/**
+ * Peak bytes of a linear's output error (GptqLayer.outputMse): its W and H, Q̂ (then W − Q̂), the
+ * scratch E of a chunk of tokens and a partial sum per token. The inputs are counted elsewhere.
+ */
+function outputErrorBytes(rows: number, cols: number, tokens: number, bindingLimit: number): number {
+  return 2 * f32(rows, cols) + f32(cols, cols) + outputErrorScratchBytes(rows, tokens, bindingLimit) + tokens * 4;
+}
+
 export function estimateRunMemory(s: ModelSpec, tokens: number, bindingLimit: number): MemoryEstimate {
   const { layout } = s;
   const linears = blockLinears(s);
@@ -46,8 +55,11 @@ export function estimateRunMemory(s: ModelSpec, tokens: number, bindingLimit: nu
       (layout.embedPositions ? f32(s.maxPositions + layout.positionOffset, s.hidden) : 0) +
       (projected ? f32(s.hidden, s.embedDim) + f32(s.embedDim, s.hidden) : 0),
     'one block of weights': linears.reduce((a, [o, i]) => a + f32(o, i), 0),
-    // A true-sequential group holds up to three linears' W and H; one of them is being quantized.
-    'GPTQ of one group': Math.max(...linears.map(([o, i]) => gptqBytes(o, i))) + 2 * Math.max(...linears.map(([o, i]) => f32(o, i) + f32(i, i))),
+    // A true-sequential group holds up to three linears' W and H; one of them is being quantized
+    // or, after that, having its output error measured.
+    'GPTQ of one group':
+      Math.max(...linears.map(([o, i]) => Math.max(gptqBytes(o, i), outputErrorBytes(o, i, tokens, bindingLimit)))) +
+      2 * Math.max(...linears.map(([o, i]) => f32(o, i) + f32(i, i))),
     // Logits a chunk at a time (lm-head.ts), each token's running log-sum-exp, the last row's
     // logits; a divergence pass takes whole vocabulary rows up to one binding (model-forward.ts).
     'LM head logits': Math.min(bindingLimit, f32(tokens, s.vocab)) + tokens * 16 + s.vocab * 4,

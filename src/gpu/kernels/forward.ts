@@ -148,7 +148,7 @@ export interface StatusSlot {
   slot: number;
 }
 
-export const ELEMENTWISE = { add: 0, bias: 1, siluGate: 2, geluNew: 3, copy: 4, geluTanhGate: 5, relu: 6, softcap: 7 } as const;
+export const ELEMENTWISE = { add: 0, bias: 1, siluGate: 2, geluNew: 3, copy: 4, geluTanhGate: 5, relu: 6, softcap: 7, subtractFrom: 8 } as const;
 export type ElementwiseOp = (typeof ELEMENTWISE)[keyof typeof ELEMENTWISE];
 
 /**
@@ -326,7 +326,7 @@ export function encodeAttention(rec: Recorder, a: AttentionInputs, O: GpuMatrix,
 export interface ElementwiseArgs {
   op: ElementwiseOp;
   y: GpuMatrix;
-  /** The second operand (add, siluGate, copy), read from column xColOff. */
+  /** The second operand (add, siluGate, copy, subtractFrom), read from column xColOff. */
   x?: GpuMatrix;
   xColOff?: number;
   /** [cols] for the bias op. */
