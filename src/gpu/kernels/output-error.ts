@@ -17,7 +17,7 @@ const sqerrKernel = defineKernel({
 });
 
 /** The dispatches of one output-error evaluation, and how many partial sums they write. */
-export function planOutputError(W: GpuMatrix, X: GpuMatrix, bindingLimit: number) {
+export function planOutputError(W: Pick<GpuMatrix, 'rows' | 'ld'>, X: Pick<GpuMatrix, 'rows' | 'ld'>, bindingLimit: number) {
   const rowSpansW = rowSpans(0, W.rows, [W, W], bindingLimit);
   const tokenSpans = rowSpans(0, X.rows, [X], bindingLimit);
   const tiles = (rows: number, tokens: number) =>
