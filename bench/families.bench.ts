@@ -9,7 +9,8 @@
  *             of the weights outside the blocks to the GPU, seconds
  *   forward   tokens per second of scoreSequences (every block, the head, NLL) on random ids
  *   quantize  sequential GPTQ (quantizeModel), seconds per block
- *   memory    peak GPU bytes the buffer pool held, the run's estimate (estimateRunMemory), and the
+ *   memory    peak GPU bytes the buffer pool held while quantizing and in the forward, the estimates
+ *             (estimateRunMemory: the quantization's phase, the whole run's with its evaluation), and the
  *             peak resident set size of the process (maxRSS)
  * Prints figures; asserts nothing.
  *
@@ -98,7 +99,8 @@ async function measure(args: Args): Promise<void> {
   const { loadModel } = await import('../src/engine/model/load-model');
   const { GpuGlobals, scoreSequences } = await import('../src/engine/model/model-forward');
   const { quantizeModel } = await import('../src/engine/quantize-model');
-  const { estimateRunMemory } = await import('../src/engine/memory-estimate');
+  const { estimateRunMemory, halfGlobalsOf } = await import('../src/engine/memory-estimate');
+  const { planExport } = await import('../src/core/export/plan');
   const { defaultRunSettings } = await import('../src/core/run');
   const { describeAdapter } = await import('../src/gpu/device');
   const { architectureFacts } = await import('../src/core/model/describe');
@@ -153,11 +155,12 @@ async function measure(args: Args): Promise<void> {
     const quantSeconds = now() - tq;
     const quantPeak = rt.pool.stats.peakBytesAllocated;
     const perBlock = blockEnds.map((t, i) => t - (i === 0 ? 0 : blockEnds[i - 1]));
-    const estimate = estimateRunMemory(spec, windows.length, rt.bindingLimit);
+    const estimate = estimateRunMemory(spec, settings, rt.bindingLimit, halfGlobalsOf(ckpt, planExport(ckpt.config, ckpt.layout, settings).f16));
     const mse = (k: 'gptq' | 'rtn') => q.layers.reduce((a, l) => a + l[k].mse, 0);
     console.log(`quantize: ${fmt(quantSeconds)} s for ${spec.layers} blocks (${args.nsamples} × ${args.seqlen} tokens, ${args.bits}-bit g${args.groupSize}); ` +
       `per block ${perBlock.map((t) => fmt(t)).join(', ')} s; Σ MSE GPTQ/RTN ${fmt(mse('gptq') / mse('rtn'), 3)}`);
-    console.log(`memory: peak GPU ${mib(quantPeak)} while quantizing (estimate ${mib(estimate.totalBytes)}), ${mib(forwardPeak)} in the forward; ` +
+    console.log(`memory: peak GPU ${mib(quantPeak)} while quantizing (estimate ${mib(Math.max(estimate.phases.embedding, estimate.phases.quantization))}), ` +
+      `${mib(forwardPeak)} in the forward; the run's estimate ${mib(estimate.totalBytes)} (its evaluation ${mib(estimate.phases.evaluation)}); ` +
       `peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
     console.log(`RESULT ${JSON.stringify({
       load: hostLoad + upload, tokensPerSecond: ids.length / perPass, secondsPerBlock: perBlock, peakGpu: Math.max(quantPeak, forwardPeak),

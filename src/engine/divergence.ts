@@ -23,7 +23,7 @@
  * once more beside them (its values as stored) and released with the reference.
  */
 import type { GpuRuntime } from '../gpu/runtime';
-import type { GpuMatrix } from '../gpu/matrix';
+import { paddedLd, type GpuMatrix } from '../gpu/matrix';
 import { ELEMENTWISE, encodeElementwise, encodeLinear } from '../gpu/kernels/forward';
 import { DIVERGENCE_FIELDS, encodeDivergence } from '../gpu/kernels/divergence';
 import { DivergenceAccumulator, type DivergenceStats } from '../core/divergence';
@@ -171,6 +171,18 @@ type QuantizedRecord<T> = Record<QuantizedVariant, T>;
 const QUANTIZED: readonly QuantizedVariant[] = ['rtn', 'gptq'];
 
 /**
+ * Tokens per chunk of the run's divergence (divergenceAtHead) for a pass of T tokens: whole
+ * vocabulary rows, the original's and a quantized model's chunk at most LOGITS_CHUNK_BYTES
+ * together and one binding each. Throws RangeError when one row of logits exceeds a binding.
+ */
+export function divergenceChunkRows(T: number, vocab: number, bindingLimit: number): number {
+  const ld = paddedLd(vocab);
+  const byBinding = Math.floor(bindingLimit / (ld * 4));
+  if (byBinding < 1) throw new RangeError(`the divergence needs one row of ${vocab} logits in one binding of ${bindingLimit} bytes`);
+  return Math.max(1, Math.min(T, byBinding, 65535, Math.floor(LOGITS_CHUNK_BYTES / 2 / (ld * 4))));
+}
+
+/**
  * Records and reads back, at the head of one pass of the streamed evaluation, the divergence of
  * the RTN and GPTQ models from the original on the pass's tokens, into `acc`. Logits are made a
  * chunk of tokens at a time in whole vocabulary rows (the divergence kernel reduces a row at
@@ -179,10 +191,7 @@ const QUANTIZED: readonly QuantizedVariant[] = ['rtn', 'gptq'];
  */
 async function divergenceAtHead(rt: GpuRuntime, pass: HeadPass, vocab: number, acc: QuantizedRecord<DivergenceAccumulator>): Promise<void> {
   const T = pass.windows * pass.seqlen;
-  const ld = Math.ceil(vocab / 64) * 64;
-  const byBinding = Math.floor(rt.bindingLimit / (ld * 4));
-  if (byBinding < 1) throw new RangeError(`the divergence needs one row of ${vocab} logits in one binding of ${rt.bindingLimit} bytes`);
-  const rows = Math.max(1, Math.min(T, byBinding, 65535, Math.floor(LOGITS_CHUNK_BYTES / 2 / (ld * 4))));
+  const rows = divergenceChunkRows(T, vocab, rt.bindingLimit);
   const original = rt.matrix(rows, vocab, 'divergence.originalLogits');
   const quantized = rt.matrix(rows, vocab, 'divergence.quantizedLogits');
   const values: QuantizedRecord<GPUBuffer> = {

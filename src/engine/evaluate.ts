@@ -359,6 +359,9 @@ export class StreamedEvaluation {
         runner.release();
         // The hidden states swap with `spare` block by block: release whichever hold them now.
         rt.release(spare, ...VARIANTS.map((v) => h[v]), ...temps);
+        // A pass of fewer windows (the last of a text) would otherwise add buffers of its own sizes
+        // to those the pool keeps from the passes before (memory-estimate.ts counts one pass).
+        rt.pool.trim();
       }
     }
   }

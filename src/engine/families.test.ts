@@ -36,7 +36,7 @@ import { perplexity } from './evaluate';
 import { runModel } from './run-model';
 import { exportCheckpoint } from './export-checkpoint';
 import { weightKey } from './quantize-model';
-import { estimateRunMemory } from './memory-estimate';
+import { estimateRunMemory, halfGlobalsOf } from './memory-estimate';
 
 let rt: GpuRuntime;
 beforeAll(async () => {
@@ -195,19 +195,19 @@ for (const c of CASES) {
       const settings: Partial<RunSettings> = { nsamples: 4, seqlen: c.seqlen, bits: 4, groupSize: 32, sym: true };
       const evaluation = { name: c.corpus, text: readCorpus(c.corpus).slice(-1200) };
       const calibration = { name: c.corpus, text: readCorpus(c.corpus) };
-      rt.pool.resetPeaks();
       const base = rt.pool.stats.bytesInUse;
       const { report, weights, model } = await runModel(rt, {
         files: sourcesOf(files), modelName: c.name, calibration, evaluations: [evaluation], settings, gpuMemoryBudget: 2 ** 30,
       });
-      // The memory estimate bounds the bytes the run holds at once (the family's extra scratch included).
-      const estimate = estimateRunMemory(model.spec, 4 * c.seqlen, rt.bindingLimit).totalBytes;
-      expect(estimate).toBeGreaterThanOrEqual(rt.pool.stats.peakBytesInUse - base);
+      // The memory estimate bounds the GPU bytes the run allocated at its peak (the family's extra scratch included).
+      const estimate = estimateRunMemory(model.spec, report.settings, rt.bindingLimit, halfGlobalsOf(ckpt, report.export.f16)).totalBytes;
+      expect(estimate).toBeGreaterThanOrEqual(report.resources!.peak_gpu_bytes - base);
       expect(report.model.arch).toBe(c.arch);
       expect(report.export.unquantized).toEqual([]);
       expect(report.layers).toHaveLength(ckpt.config.numLayers * ckpt.layout.block.linears.length);
       const mse = (k: 'gptq' | 'rtn') => report.layers.reduce((s, l) => s + l[k].mse, 0);
-      console.log(`${c.name}: Σ output MSE GPTQ/RTN ${(mse('gptq') / mse('rtn')).toFixed(3)}; perplexity original ${report.perplexity.original!.toFixed(3)} RTN ${report.perplexity.rtn!.toFixed(3)} GPTQ ${report.perplexity.gptq!.toFixed(3)}`);
+      console.log(`${c.name}: Σ output MSE GPTQ/RTN ${(mse('gptq') / mse('rtn')).toFixed(3)}; perplexity original ${report.perplexity.original!.toFixed(3)} RTN ${report.perplexity.rtn!.toFixed(3)} GPTQ ${report.perplexity.gptq!.toFixed(3)}; ` +
+        `peak GPU ${report.resources!.peak_gpu_bytes - base} bytes, estimate ${estimate}`);
       expect(mse('gptq')).toBeLessThan(mse('rtn'));
 
       // The GPU's output MSE of each linear, recomputed in f64 on the inputs the sequential reference
@@ -275,7 +275,7 @@ describe('refusals before a run', () => {
     const config = parseModelConfig(JSON.stringify({
       model_type: 'qwen3', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 1, num_attention_heads: 2, head_dim: 512, vocab_size: 512,
     }));
-    const ckpt = { config, layout: modelLayout(config) } as Checkpoint;
+    const ckpt = { config, layout: modelLayout(config), tensors: new Map() } as unknown as Checkpoint;
     const plan = planRun(ckpt, { ...defaultRunSettings, nsamples: 1, seqlen: 16 }, rt, 2 ** 30);
     expect(plan.fitError).toBe('head_dim 512 is above the 256 the attention kernel holds per head; this model cannot run here yet');
   });

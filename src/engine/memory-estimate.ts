@@ -1,99 +1,308 @@
 /**
- * Peak GPU bytes of a whole-model run, estimated before it starts, and the check that refuses a
- * run the adapter cannot hold. WebGPU does not tell how much memory an adapter has, so the
- * check is against maxBufferSize for every single buffer and against a budget for the total.
+ * Peak GPU bytes of a whole-model run (runModel: quantizeModel, then the streamed evaluation with
+ * the divergence), estimated before it starts, and the check that refuses a run the adapter cannot
+ * hold. WebGPU does not tell how much memory an adapter has, so the check is against maxBufferSize
+ * for every single buffer and against a budget for the total.
+ *
+ * The estimate follows the run's allocation sites buffer by buffer and bounds what the buffer pool
+ * (src/gpu/buffer-pool.ts) holds allocated at its peak (peakBytesAllocated, the report's
+ * peak_gpu_bytes): every buffer rounded up as the pool rounds it; a buffer released and asked for
+ * again at the same size counted once, as the pool hands it out again. The run empties the pool
+ * (BufferPool.trim) after the embedding, after each group of linears, after the quantization and
+ * after each evaluation pass, so its peak is that of its largest phase:
+ *   embedding     the calibration windows' hidden states and ids, the block runner's scratch, and
+ *                 the weights outside the blocks as stored
+ *   quantization  the same activations and scratch, one block's weights, and one group of linears
+ *                 (their W and H; GPTQ's working copies, factors, codes and read-backs)
+ *   evaluation    the weights outside the blocks with, for an F16 export, their F16 values beside
+ *                 them (HalfGlobals); one pass's hidden states of the three models and their head
+ *                 inputs; one block's weights and codes; the LM head's chunk of logits (at most
+ *                 LOGITS_CHUNK_BYTES, lm-head.ts); the divergence's two chunks (at most
+ *                 LOGITS_CHUNK_BYTES together, divergence.ts)
+ * Not counted: AWQ and the sensitivity map (sweeps only), generation, the adapter speed probe.
  */
-import { paddedLd } from '../gpu/matrix';
+import { matrixBytes, paddedLd, rowChunks } from '../gpu/matrix';
+import { BUFFER_SIZE_QUANTUM } from '../gpu/buffer-pool';
+import { READBACK_CHUNK } from '../gpu/runtime';
+import { ARENA_BYTES } from '../gpu/recorder';
+import { STATUS_SLOTS } from '../gpu/kernels/checks';
+import { FORWARD_STATUS_SLOTS } from '../gpu/kernels/forward';
+import { CHOL_NB, choleskyScratchBytes, inverseScratchBytes } from '../gpu/kernels/cholesky';
+import { DIVERGENCE_FIELDS } from '../gpu/kernels/divergence';
 import { outputErrorScratchBytes } from '../gpu/kernels/output-error';
 import type { AdapterSummary } from '../gpu/device';
-import type { ModelSpec } from './model/model-forward';
+import { globalShape, type GlobalMatrix, type ModelSpec } from './model/model-forward';
 import { blockScratch } from './model/block-forward';
-import { mlpLinears } from '../core/model/architecture';
+import { logitChunk } from './model/lm-head';
+import { MAX_PATCH_FRACTION } from './model/half-patch';
+import { divergenceChunkRows } from './divergence';
+import { blockNorms, mlpLinears } from '../core/model/architecture';
+import { wordsPerRow } from '../core/packed-quant';
+import { groupCount } from '../core/types';
+import type { RunSettings } from '../core/run';
+import type { Checkpoint } from '../core/model/checkpoint';
+
+/** The settings the estimate reads. */
+export type RunShape = Pick<RunSettings, 'nsamples' | 'seqlen' | 'groupSize' | 'trueSequential' | 'actOrder' | 'blockSize'>;
+
+/**
+ * How the evaluation holds the F16 values of the weights outside the blocks beside the stored ones
+ * (GpuGlobals' switchable values, for an F16 export): 'none', no F16 export; 'exact', the stored
+ * values are F16 already (an F16 checkpoint: only the final norm's F16 copy); 'patch', the elements
+ * that differ (a BF16 checkpoint: BF16 values below 2^-17 in magnitude, counted at HalfPatch's cap
+ * of MAX_PATCH_FRACTION of the elements; past it, a rare BF16 matrix gets a second matrix instead,
+ * which the estimate does not count); 'copy', a second matrix (an F32 checkpoint).
+ */
+export type HalfGlobals = 'none' | 'exact' | 'patch' | 'copy';
+
+/** The phases of a run whose peaks the estimate bounds (see the module comment). */
+export type RunPhase = 'embedding' | 'quantization' | 'evaluation';
 
 export interface MemoryEstimate {
-  /** Estimated peak of all GPU buffers together. */
+  /** Estimated peak of all GPU buffers together: the largest phase's. */
   totalBytes: number;
   /** The largest single buffer. */
   largestBufferBytes: number;
-  /** What the total is made of, for messages. */
+  /** The phase of the peak. */
+  peakPhase: RunPhase;
+  /** Each phase's estimated peak. */
+  phases: Record<RunPhase, number>;
+  /** What the peak phase's total is made of, for messages. */
   parts: Record<string, number>;
 }
 
-const f32 = (rows: number, cols: number) => rows * paddedLd(cols) * 4;
+/** Bytes the pool allocates for a buffer of n bytes. */
+const bytes = (n: number) => Math.max(BUFFER_SIZE_QUANTUM, Math.ceil(n / BUFFER_SIZE_QUANTUM) * BUFFER_SIZE_QUANTUM);
+/** A pooled f32 matrix [rows, cols] (rows padded, runtime.matrix). */
+const mat = (rows: number, cols: number) => bytes(matrixBytes(rows, paddedLd(cols)));
+/** A pooled buffer of n f32/u32 values. */
+const vec = (n: number) => bytes(n * 4);
+/** The staging buffer of a read-back of n bytes (runtime.readback). */
+const readback = (n: number) => bytes(Math.min(READBACK_CHUNK, Math.ceil(n / 4) * 4));
+const sum = (xs: Iterable<number>) => {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s;
+};
+/** Recorders alive at once in any phase, each holding a parameter arena. */
+const LIVE_RECORDERS = 2;
+/** The GEMM tuning's three 256×256 matrices (gemm.ts, once per device, in the first group). */
+const TUNE_BYTES = 3 * bytes(256 * 256 * 4);
+/** Largest code width packed for the evaluation's quantized blocks. */
+const MAX_BITS = 8;
 
 /** Linear shapes [out, in] of one block, with the spec's (possibly padded) MLP width. */
 export function blockLinears(s: ModelSpec): [number, number][] {
-  const { expand, contract } = mlpLinears(s.layout);
-  const outputs = s.layout.block.mlp.fused ? 2 : 1; // Phi-3's gate_up_proj holds gate and up
-  return s.layout.block.linears.map((l) => [expand.includes(l.name) ? outputs * s.intermediate : l.out, l.name === contract ? s.intermediate : l.in]);
+  return blockLinearSpecs(s).map((l) => [l.out, l.in]);
 }
 
-/** Peak bytes of quantizing a linear: its W and H, and GPTQ's working copies and factors. */
-function gptqBytes(rows: number, cols: number): number {
-  // W, two working copies of W, codes; H, the damped/permuted copy, its factor; small vectors.
-  return 3 * f32(rows, cols) + rows * paddedLd(cols) + 3 * f32(cols, cols) + 16 * (rows + cols) * 4;
+function blockLinearSpecs(s: ModelSpec): { name: string; out: number; in: number; bias: boolean }[] {
+  const { expand, contract } = mlpLinears(s.layout);
+  const outputs = s.layout.block.mlp.fused ? 2 : 1; // Phi-3's gate_up_proj holds gate and up
+  return s.layout.block.linears.map((l) => ({
+    name: l.name,
+    out: expand.includes(l.name) ? outputs * s.intermediate : l.out,
+    in: l.name === contract ? s.intermediate : l.in,
+    bias: l.bias,
+  }));
+}
+
+/** The block runner's scratch [T, cols] and RoPE tables (block-forward.ts BlockRunner). */
+function runnerBytes(s: ModelSpec, seqlen: number, T: number): number {
+  const ropes = new Map<string, number>();
+  for (let b = 0; b < s.layers; b++) {
+    const rope = s.layout.layerAttention(b).rope;
+    if (rope) ropes.set(JSON.stringify(rope), bytes(seqlen * Math.ceil(rope.dim / 2) * 2 * 4));
+  }
+  return sum(blockScratch(s).map(([, cols]) => mat(T, cols))) + sum(ropes.values());
+}
+
+/** One block's weights on the GPU (uploadBlock): linears, biases, norms. */
+function blockBytes(s: ModelSpec): number {
+  const linears = sum(blockLinearSpecs(s).map((l) => mat(l.out, l.in) + (l.bias ? vec(l.out) : 0)));
+  return linears + sum(blockNorms(s.layout.block).map((n) => vec(n.size) * (n.bias ? 2 : 1)));
+}
+
+/** The global matrices the model has; a tied head is the embedding's slot. */
+function globalSlots(s: ModelSpec): GlobalMatrix[] {
+  const { layout } = s;
+  const slots: GlobalMatrix[] = ['embed'];
+  if (!layout.tiedLmHead) slots.push('lmHead');
+  if (layout.embedPositions) slots.push('positions');
+  if (layout.projectIn) slots.push('projectIn');
+  if (layout.projectOut) slots.push('projectOut');
+  return slots;
+}
+
+const finalNormBytes = (s: ModelSpec) => (s.layout.finalNorm ? vec(s.layout.finalNorm.size) * (s.layout.finalNorm.bias ? 2 : 1) : 0);
+
+/** The weights outside the blocks as stored (GpuGlobals.load). */
+function globalsBytes(s: ModelSpec): number {
+  return sum(globalSlots(s).map((m) => mat(...globalShape(s, m)))) + finalNormBytes(s);
+}
+
+/** A HalfPatch at its cap: idx, F16 and stored values of MAX_PATCH_FRACTION of the elements, padded per binding window. */
+function patchCapBytes(rows: number, cols: number, bindingLimit: number): number {
+  const windows = rowChunks(0, rows, [{ ld: paddedLd(cols) }], bindingLimit).length;
+  return 3 * vec(Math.floor(rows * cols * MAX_PATCH_FRACTION) + 64 * windows);
+}
+
+/** The F16 values beside the stored ones (GpuGlobals' switchable values). */
+function halfGlobalsBytes(s: ModelSpec, half: HalfGlobals, bindingLimit: number): number {
+  if (half === 'none') return 0;
+  const matrices = half === 'exact' ? 0 : sum(globalSlots(s).map((m) => {
+    const [rows, cols] = globalShape(s, m);
+    return half === 'copy' ? mat(rows, cols) : patchCapBytes(rows, cols, bindingLimit);
+  }));
+  return matrices + finalNormBytes(s);
+}
+
+/** The embedding's temporaries (GpuGlobals.encodeEmbedding): project_in's input, learned positions' ids. */
+function embeddingTemps(s: ModelSpec, T: number): number {
+  return (s.layout.projectIn ? mat(T, s.embedDim) : 0) + (s.layout.embedPositions ? vec(T) : 0);
 }
 
 /**
- * Peak bytes of a linear's output error (GptqLayer.outputMse): its W and H, Q̂ (then W − Q̂), the
- * scratch E of a chunk of tokens and a partial sum per token. The inputs are counted elsewhere.
+ * One group of linears quantized (quantizeModel, GptqLayer): each linear's W, H and status; for
+ * each shape, GPTQ's working copies of W (and its permuted copy with act-order), the lazy-update
+ * error block, codes, grid, row losses, the output error's scratch and partial sums and the read-backs; for
+ * each input width, the damped H and its inverse factor (the gathered rows reuse a buffer), the
+ * Cholesky scratch, the column vectors and, for the layer details, the read-back of H.
  */
-function outputErrorBytes(rows: number, cols: number, tokens: number, bindingLimit: number): number {
-  return 2 * f32(rows, cols) + f32(cols, cols) + outputErrorScratchBytes(rows, tokens, bindingLimit) + tokens * 4;
+function groupBytes(group: [number, number][], settings: RunShape, T: number, bindingLimit: number): number {
+  let total = sum(group.map(([o, n]) => mat(o, n) + mat(n, n) + vec(STATUS_SLOTS)));
+  for (const key of new Set(group.map(([o, n]) => `${o}x${n}`))) {
+    const [o, n] = key.split('x').map(Number);
+    const G = groupCount(n, settings.groupSize);
+    const codes = bytes(o * paddedLd(n));
+    // The output error (GptqLayer.outputMse): one partial sum per token and the scratch E of a chunk of tokens.
+    const partials = T;
+    const outputError = bytes(outputErrorScratchBytes(o, T, bindingLimit));
+    const copies = settings.actOrder ? 2 : 1;
+    total +=
+      copies * (mat(o, n) + codes) + mat(o, Math.min(settings.blockSize, n)) + 2 * bytes(G * o * 4) + vec(o) + vec(partials) + outputError +
+      readback(o * paddedLd(n) * 4) + readback(o * paddedLd(n)) + readback(G * o * 4) + readback(o * 4) + readback(partials * 4);
+  }
+  for (const n of new Set(group.map(([, n]) => n))) {
+    const chol = choleskyScratchBytes(n);
+    total +=
+      2 * mat(n, n) + bytes(chol.lkk) + bytes(chol.panel) + bytes(inverseScratchBytes(n)) + mat(CHOL_NB, n) +
+      4 * vec(n) + bytes(16) + readback(n * 4) + readback(n * paddedLd(n) * 4);
+  }
+  // The status and damping scalars' read-backs.
+  return total + readback(16);
 }
 
-export function estimateRunMemory(s: ModelSpec, tokens: number, bindingLimit: number): MemoryEstimate {
+/**
+ * Estimated peak GPU bytes of a run of model `s` with `settings` (calibration of nsamples × seqlen
+ * tokens; evaluation passes of at most as many) on an adapter whose storage bindings hold
+ * `bindingLimit` bytes; `half` says how the evaluation holds the F16 values of the weights outside
+ * the blocks (HalfGlobals; planRun derives it from the checkpoint, halfGlobalsOf). Bytes; an upper
+ * bound of the buffer pool's peakBytesAllocated over the run (see the module comment).
+ */
+export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit: number, half: HalfGlobals = 'copy'): MemoryEstimate {
   const { layout } = s;
+  const T = settings.nsamples * settings.seqlen;
   const linears = blockLinears(s);
-  const scratch = blockScratch(s).map(([, cols]) => cols);
-  const projected = layout.projectIn !== null;
-  const parts: Record<string, number> = {
-    'calibration activations': 2 * f32(tokens, s.hidden),
-    'block scratch': tokens * scratch.reduce((a, c) => a + c, 0) * 4 + (projected ? f32(tokens, s.embedDim) : 0),
-    embeddings:
-      f32(s.vocab, s.embedDim) * 2 +
-      (layout.embedPositions ? f32(s.maxPositions + layout.positionOffset, s.hidden) : 0) +
-      (projected ? f32(s.hidden, s.embedDim) + f32(s.embedDim, s.hidden) : 0),
-    'one block of weights': linears.reduce((a, [o, i]) => a + f32(o, i), 0),
-    // A true-sequential group holds up to three linears' W and H; one of them is being quantized
-    // or, after that, having its output error measured.
-    'GPTQ of one group':
-      Math.max(...linears.map(([o, i]) => Math.max(gptqBytes(o, i), outputErrorBytes(o, i, tokens, bindingLimit)))) +
-      2 * Math.max(...linears.map(([o, i]) => f32(o, i) + f32(i, i))),
-    // Logits a chunk at a time (lm-head.ts), each token's running log-sum-exp, the last row's
-    // logits; a divergence pass takes whole vocabulary rows up to one binding (model-forward.ts).
-    'LM head logits': Math.min(bindingLimit, f32(tokens, s.vocab)) + tokens * 16 + s.vocab * 4,
-    // The evaluation's divergence (src/engine/divergence.ts): the original's logits chunk beside
-    // the quantized model's, its final hidden states and, with F16 globals, its own LM head.
-    'divergence': Math.min(bindingLimit, f32(tokens, s.vocab)) + f32(tokens, s.hidden) + f32(s.vocab, s.hidden),
+  const groups: [number, number][][] = settings.trueSequential
+    ? layout.block.sequentialGroups.map((g) => g.map((name) => linears[layout.block.linears.findIndex((l) => l.name === name)]))
+    : [linears];
+  const runner = runnerBytes(s, settings.seqlen, T);
+  const arenas = LIVE_RECORDERS * bytes(ARENA_BYTES);
+  // quantizeModel's ids, status and the hidden states h and next [T, hidden].
+  const activations = vec(T) + vec(FORWARD_STATUS_SLOTS) + 2 * mat(T, s.hidden);
+  const block = blockBytes(s);
+
+  const embedding: Record<string, number> = {
+    'weights outside the blocks': globalsBytes(s),
+    'calibration activations': activations + embeddingTemps(s, T),
+    'block scratch': runner,
+    'small buffers': arenas + readback(4),
   };
-  const totalBytes = Object.values(parts).reduce((a, b) => a + b, 0);
+  const quantization: Record<string, number> = {
+    'calibration activations': activations,
+    'block scratch': runner,
+    'one block of weights': block,
+    'GPTQ of one group': Math.max(...groups.map((g) => groupBytes(g, settings, T, bindingLimit))),
+    'small buffers': arenas + TUNE_BYTES,
+  };
+
+  // One evaluation pass of T tokens (evaluate.ts StreamedEvaluation.pass).
+  const switchable = half !== 'none';
+  const ld = { ld: paddedLd(s.embedDim) };
+  const chunk = logitChunk(T, s.vocab, ld, ld, bindingLimit);
+  const headChunk = mat(chunk.rows, chunk.cols);
+  const divergenceChunk = mat(divergenceChunkRows(T, s.vocab, bindingLimit), s.vocab);
+  const codes = sum(linears.map(([o, i]) => bytes(o * wordsPerRow(i, MAX_BITS) * 4) + 2 * bytes(groupCount(i, settings.groupSize) * o * 4) + vec(i)));
+  const evaluation: Record<string, number> = {
+    'weights outside the blocks': globalsBytes(s),
+    'their F16 values': halfGlobalsBytes(s, half, bindingLimit),
+    // ids, targets, argmax, status, three NLLs; the three models' hidden states and a spare; their head inputs.
+    'evaluation activations':
+      3 * vec(T) + vec(FORWARD_STATUS_SLOTS) + 3 * vec(T) + 4 * mat(T, s.hidden) + 3 * mat(T, s.embedDim) + (switchable ? 2 : 1) * embeddingTemps(s, T),
+    'block scratch': runner,
+    'one block of weights and codes': block + codes,
+    // The chunk of logits, the last row's logits and each token's running log-sum-exp (lm-head.ts).
+    'LM head logits': headChunk + vec(s.vocab) + bytes(chunk.cols < s.vocab ? T * 16 : 16),
+    // The original's chunk and a quantized model's beside it (the first is the head's chunk again
+    // when their sizes agree: released before, it is handed out again); the RTN and GPTQ values per token.
+    divergence: (divergenceChunk === headChunk ? 1 : 2) * divergenceChunk + 2 * bytes(T * DIVERGENCE_FIELDS * 4),
+    'small buffers': arenas + readback(FORWARD_STATUS_SLOTS * 4) + readback(T * 4) + readback(T * DIVERGENCE_FIELDS * 4),
+  };
+
+  const phases: Record<RunPhase, number> = {
+    embedding: sum(Object.values(embedding)),
+    quantization: sum(Object.values(quantization)),
+    evaluation: sum(Object.values(evaluation)),
+  };
+  const peakPhase = (Object.keys(phases) as RunPhase[]).reduce((a, b) => (phases[b] > phases[a] ? b : a));
+  const parts = { embedding, quantization, evaluation }[peakPhase];
   const largestBufferBytes = Math.max(
-    f32(tokens, Math.max(s.hidden, s.embedDim, ...scratch)),
-    f32(s.vocab, s.embedDim),
-    ...linears.map(([o, i]) => Math.max(f32(o, i), f32(i, i))),
+    mat(T, Math.max(s.hidden, s.embedDim, ...blockScratch(s).map(([, cols]) => cols))),
+    ...globalSlots(s).map((m) => mat(...globalShape(s, m))),
+    ...linears.map(([o, i]) => Math.max(mat(o, i), mat(i, i))),
+    headChunk,
+    divergenceChunk,
   );
-  return { totalBytes, largestBufferBytes, parts };
+  return { totalBytes: phases[peakPhase], largestBufferBytes, peakPhase, phases, parts };
+}
+
+/**
+ * HalfGlobals of a checkpoint, for an F16 export (`f16`, ExportPlan.f16) or not: from the stored
+ * dtypes of its weights outside the blocks (embeddings, head, positions, projections).
+ */
+export function halfGlobalsOf(ckpt: Pick<Checkpoint, 'layout' | 'tensors'>, f16: boolean): HalfGlobals {
+  if (!f16) return 'none';
+  const { layout } = ckpt;
+  const names = [layout.embedTokens, layout.tiedLmHead ? null : layout.lmHead, layout.embedPositions, layout.projectIn, layout.projectOut];
+  // A tensor the checkpoint does not describe counts as F32 (the larger F16 values).
+  const dtypes = names.flatMap((n) => (n === null ? [] : [ckpt.tensors.get(n)?.dtype ?? 'F32']));
+  if (dtypes.some((d) => d !== 'F16' && d !== 'BF16')) return 'copy';
+  return dtypes.includes('BF16') ? 'patch' : 'exact';
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
+const PHASE_WORDS: Record<RunPhase, string> = { embedding: 'embedding the calibration windows', quantization: 'quantizing', evaluation: 'evaluating' };
 
 /**
  * Throws a message with the estimate and what to change when the run cannot fit: a buffer above
  * the adapter's maxBufferSize, or a total above `budgetBytes`. `raise`, when given, says how this
  * caller's user raises the budget (e.g. "--gpu-memory MIB"); the message then offers it beside
  * fewer or shorter windows (a larger budget cannot lift maxBufferSize, so that message does not).
+ * Returns the estimate otherwise.
  */
 export function assertRunFits(
   s: ModelSpec,
-  nsamples: number,
-  seqlen: number,
+  settings: RunShape,
   adapter: AdapterSummary,
   budgetBytes: number,
   bindingLimit: number,
+  half: HalfGlobals = 'copy',
   raise?: string,
 ): MemoryEstimate {
-  const e = estimateRunMemory(s, nsamples * seqlen, bindingLimit);
+  const e = estimateRunMemory(s, settings, bindingLimit, half);
+  const { nsamples, seqlen } = settings;
   const advice =
     `Use fewer calibration windows (now ${nsamples}) or shorter ones (now ${seqlen} tokens): ` +
     `the activations grow with windows × length.`;
@@ -111,7 +320,7 @@ export function assertRunFits(
       .join(', ');
     const needed = `${Math.ceil(e.totalBytes / 2 ** 20)} MiB`;
     throw new Error(
-      `This run needs about ${mib(e.totalBytes)} of GPU memory (${top}), more than the ${mib(budgetBytes)} allowed. ${advice}` +
+      `This run needs about ${mib(e.totalBytes)} of GPU memory (while ${PHASE_WORDS[e.peakPhase]}: ${top}), more than the ${mib(budgetBytes)} allowed. ${advice}` +
         (raise ? ` Or, if the GPU has the memory, raise the budget to at least ${needed}: ${raise}.` : ''),
     );
   }

@@ -279,6 +279,9 @@ export async function quantizeModel(
             }
           } finally {
             for (const l of layers.values()) l.dispose();
+            // The group's working buffers leave the GPU: the next group's are of other sizes, and
+            // the pool would otherwise keep every size it has held (memory-estimate.ts counts one group).
+            if (!rt.isLost) rt.pool.trim();
           }
         }
         // The quantized block makes the next block's inputs.
@@ -300,6 +303,8 @@ export async function quantizeModel(
     if (!rt.isLost) {
       runner.release();
       rt.release(ids, status, h, next);
+      // Nothing of the quantization stays on the GPU for what comes next (the evaluation).
+      rt.pool.trim();
     }
   }
 }

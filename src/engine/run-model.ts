@@ -205,7 +205,9 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const emit = hooks.onProgress ?? (() => {});
-  // The report's peak GPU bytes are this run's: from what the pool holds now.
+  // The report's peak GPU bytes are this run's: from what the pool holds in use now (free buffers
+  // left by earlier work are let go).
+  rt.pool.trim();
   rt.pool.resetPeaks();
   const { ckpt, settings, calibIds, evalWindows } = await readRunInputs(inputs);
   const { seqlen } = settings;

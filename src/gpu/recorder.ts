@@ -13,6 +13,8 @@ import type { BufferPool } from './buffer-pool';
 /** Bytes per parameter slot: the largest minUniformBufferOffsetAlignment WebGPU allows. */
 const SLOT_BYTES = 256;
 const ARENA_SLOTS = 1024;
+/** Bytes of one recorder's parameter arena (a pooled uniform buffer each live recorder holds). */
+export const ARENA_BYTES = SLOT_BYTES * ARENA_SLOTS;
 
 export type Workgroups = [number, number?, number?];
 

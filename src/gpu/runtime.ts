@@ -20,7 +20,7 @@ export interface RuntimeOptions {
 }
 
 /** Staging buffers for readback are at most this large; bigger reads go in chunks. */
-const READBACK_CHUNK = 64 << 20;
+export const READBACK_CHUNK = 64 << 20;
 /** Uploads of padded matrices are staged in host chunks of about this many bytes. */
 const UPLOAD_CHUNK = 16 << 20;
 

@@ -26,7 +26,17 @@ export interface TensorData {
 /** f32 → bfloat16 bit pattern, round to nearest even (torch's `.to(torch.bfloat16)`). */
 export function bf16Bits(x: number): number {
   const u = new Uint32Array(Float32Array.of(x).buffer)[0];
-  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+  return bf16OfF32Bits(u);
+}
+
+const bf16OfF32Bits = (u: number) => ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+
+/** Every value's bfloat16 bit pattern (bf16Bits over an array, without a number per element). */
+function bf16Patterns(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = bf16OfF32Bits(bits[i]);
+  return out;
 }
 
 /** A checkpoint folder's files: config.json, model.safetensors and the donor's tokenizer files. */
@@ -35,7 +45,7 @@ export function checkpointFiles(config: Record<string, unknown>, tensors: Map<st
     name,
     dtype: t.dtype ?? 'F32',
     shape: t.shape,
-    data: t.dtype === 'BF16' ? u16Bytes(Array.from(t.values, bf16Bits)) : f32Bytes(t.values),
+    data: t.dtype === 'BF16' ? u16Bytes(bf16Patterns(t.values)) : f32Bytes(t.values),
   }));
   const files: ModelFiles = new Map();
   files.set('config.json', new TextEncoder().encode(JSON.stringify(config, null, 2)));
@@ -241,7 +251,8 @@ class RandomWeights {
   }
 
   private put(name: string, shape: number[], values: Float32Array): void {
-    const stored = this.dtype === 'BF16' ? values.map((x) => new Float32Array(Uint32Array.of(bf16Bits(x) << 16).buffer)[0]) : values;
+    // BF16: the values as stored, each its bfloat16 rounding.
+    const stored = this.dtype === 'BF16' ? new Float32Array(Uint32Array.from(bf16Patterns(values), (b) => b << 16).buffer) : values;
     this.tensors.set(name, { shape, values: stored, dtype: this.dtype });
   }
 
@@ -289,6 +300,40 @@ export function randomQwen3(seed = 3): ModelFiles {
     max_position_embeddings: 256, rms_norm_eps: 1e-6, rope_theta: 1000000, hidden_act: 'silu', attention_bias: false,
     tie_word_embeddings: true, use_sliding_window: false, sliding_window: null, max_window_layers: layers,
     bos_token_id: 1, eos_token_id: 2, torch_dtype: 'float32',
+  };
+  return checkpointFiles(config, w.tensors, STORIES_260K);
+}
+
+/**
+ * A random llama stored in bfloat16 with SmolLM2-135M's vocabulary (49152) beside tiny widths
+ * (hidden 64, 4 heads of 16, GQA 4/2, MLP 160, 2 blocks, tied head): like the small models people
+ * bring, its LM head's logits dominate the run's GPU memory and are made in chunks (4 × 64 tokens
+ * of logits are 48 MiB, over LOGITS_CHUNK_BYTES), yet a run takes seconds. Stories' tokenizer
+ * (ids below 512).
+ */
+export function randomWideVocab(vocab = 49152, seed = 6): ModelFiles {
+  const [h, heads, kv, inter, layers] = [64, 4, 2, 160, 2];
+  const d = h / heads;
+  const w = new RandomWeights(seed, 'BF16');
+  w.matrix('model.embed_tokens.weight', vocab, h, 0.3);
+  for (let b = 0; b < layers; b++) {
+    const p = `model.layers.${b}.`;
+    w.vector(`${p}input_layernorm.weight`, h, 1, 0.1);
+    w.vector(`${p}post_attention_layernorm.weight`, h, 1, 0.1);
+    w.linear(`${p}self_attn.q_proj`, h, h);
+    w.linear(`${p}self_attn.k_proj`, kv * d, h);
+    w.linear(`${p}self_attn.v_proj`, kv * d, h);
+    w.linear(`${p}self_attn.o_proj`, h, h);
+    w.linear(`${p}mlp.gate_proj`, inter, h);
+    w.linear(`${p}mlp.up_proj`, inter, h);
+    w.linear(`${p}mlp.down_proj`, h, inter);
+  }
+  w.vector('model.norm.weight', h, 1, 0.1);
+  const config = {
+    architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: h, intermediate_size: inter,
+    num_hidden_layers: layers, num_attention_heads: heads, num_key_value_heads: kv, vocab_size: vocab,
+    max_position_embeddings: 512, rms_norm_eps: 1e-5, rope_theta: 10000, hidden_act: 'silu', tie_word_embeddings: true,
+    bos_token_id: 1, eos_token_id: 2, torch_dtype: 'bfloat16',
   };
   return checkpointFiles(config, w.tensors, STORIES_260K);
 }

@@ -4,36 +4,15 @@
  * each chunk folded into every token's running log-sum-exp (shaders/nll_chunk.wgsl), so a large
  * vocabulary never needs a [tokens, vocab] buffer.
  */
-import nllChunkSource from '../../../shaders/nll_chunk.wgsl?raw';
-import { defineKernel } from '../../gpu/kernel';
-import { ParamStruct } from '../../gpu/params';
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { Recorder } from '../../gpu/recorder';
 import { paddedLd, rowWindow, type GpuMatrix } from '../../gpu/matrix';
 import { encodeGemm } from '../../gpu/kernels/gemm';
-import { ELEMENTWISE, encodeElementwise, type StatusSlot } from '../../gpu/kernels/forward';
+import { ELEMENTWISE, encodeElementwise, encodeNll, type StatusSlot } from '../../gpu/kernels/forward';
 
 /** Bytes of logits held at once by default. */
 export const LOGITS_CHUNK_BYTES = 32 << 20;
-const NLL_WG = 64;
 const MAX_GROUPS = 65535;
-
-const nllChunkKernel = defineKernel({
-  name: 'forward.nllChunk',
-  source: nllChunkSource,
-  entryPoint: 'main',
-  params: new ParamStruct('NllChunkParams', {
-    rows: 'u32',
-    cols: 'u32',
-    ld: 'u32',
-    outBase: 'u32',
-    rowsPerY: 'u32',
-    slot: 'u32',
-    v0: 'u32',
-    vocab: 'u32',
-  }),
-  storage: ['read', 'read', 'rw', 'rw', 'rw', 'rw'],
-});
 
 /** The chunk shape: rows of tokens × columns of vocabulary, within `bytes` and one binding each. */
 export function logitChunk(tokens: number, vocab: number, X: { ld: number }, W: { ld: number }, bindingLimit: number, bytes = LOGITS_CHUNK_BYTES): { rows: number; cols: number } {
@@ -100,14 +79,7 @@ export function encodeHeadScores(
         beta: 1,
       });
       if (softcap !== null) encodeElementwise(rec, { op: ELEMENTWISE.softcap, y: chunk, alpha: softcap, placeholder: rt.placeholder }, rt.bindingLimit);
-      const rowsPerY = Math.min(rows, MAX_GROUPS);
-      rec.dispatch(
-        nllChunkKernel,
-        { WG: NLL_WG },
-        { rows, cols, ld: logits.ld, outBase: t0, rowsPerY, slot: out.status.slot, v0, vocab },
-        [rowWindow(logits, 0, rows), { buffer: out.targets }, { buffer: state }, { buffer: out.nll }, { buffer: out.argmax }, { buffer: out.status.buffer }],
-        [rowsPerY, Math.ceil(rows / rowsPerY)],
-      );
+      encodeNll(rec, chunk, { targets: out.targets, nll: out.nll, argmax: out.argmax, state, status: out.status }, t0, v0, vocab);
       if (lastRow >= t0 && lastRow < t0 + rows) rec.copy(logits.buffer, (lastRow - t0) * logits.ld * 4, lastLogits, v0 * 4, cols * 4);
       rec.submit();
     }

@@ -21,7 +21,7 @@ import {
 } from '../../gpu/kernels/forward';
 import { blockNorms, runEmbedScale, type ModelLayout, type NormSpec } from '../../core/model/architecture';
 import { BlockRunner, type BlockShape, type GpuBlock } from './block-forward';
-import { encodeHeadScores } from './lm-head';
+import { encodeHeadScores, LOGITS_CHUNK_BYTES } from './lm-head';
 import { roundedToHalf } from '../../core/export/f16';
 import { HalfPatchBuilder, type HalfPatch } from './half-patch';
 
@@ -516,11 +516,12 @@ async function score(
     let normed: Float32Array | undefined;
     if (hooks.onLogits) {
       // A divergence pass (src/engine/divergence.ts) needs whole vocabulary rows beside the
-      // original's: the LM head in chunks of tokens whose logits fit one binding.
+      // original's: the LM head in chunks of tokens whose logits fit one binding and, with the
+      // original's chunk beside them, LOGITS_CHUNK_BYTES together.
       const onLogits = hooks.onLogits;
-      const logits = encodeHeadNll(rt, rec, globals, headIn, { targets: targetsBuf, nll: nllBuf, argmax: argmaxBuf, status }, Infinity,
+      const { logits, temps: headTemps } = encodeHeadNll(rt, rec, globals, headIn, { targets: targetsBuf, nll: nllBuf, argmax: argmaxBuf, status }, LOGITS_CHUNK_BYTES / 2,
         (chunk, t0) => onLogits(rec, chunk, t0, headIn, targetsBuf));
-      temps.push(logits);
+      temps.push(logits, ...headTemps);
       rec.finish();
       normed = hooks.keepNormed ? await rt.readMatrix(headIn) : undefined;
       const lastRow = (T - 1) % logits.rows;
@@ -591,9 +592,11 @@ export function encodeLogits(rec: Recorder, globals: GpuGlobals, headIn: GpuMatr
  * Records the NLL of every row's target and the argmax of every row of headIn [tokens, embedDim]
  * through the LM head, in chunks of rows whose logits fit one binding (at most `maxChunkBytes` of
  * logits when given); `onChunk` records more work on each chunk after its NLL, before the chunk
- * is submitted. Returns the logits matrix holding the last chunk (the caller releases it after the
- * recorder has finished). Whole vocabulary rows per chunk: for the hooks that need them (the
- * divergence); plain scoring uses encodeHeadScores (lm-head.ts), whose chunks split the vocabulary.
+ * is submitted. The NLL is the chunked head's (encodeNll, shaders/nll_chunk.wgsl) with one chunk
+ * spanning the vocabulary. Returns the logits matrix holding the last chunk and the other buffers
+ * it made (the caller releases them after the recorder has finished). Whole vocabulary rows per
+ * chunk: for the hooks that need them (the divergence); plain scoring uses encodeHeadScores
+ * (lm-head.ts), whose chunks split the vocabulary.
  */
 export function encodeHeadNll(
   rt: GpuRuntime,
@@ -603,20 +606,23 @@ export function encodeHeadNll(
   out: { targets: GPUBuffer; nll: GPUBuffer; argmax: GPUBuffer; status: GPUBuffer },
   maxChunkBytes = Infinity,
   onChunk?: (chunk: GpuMatrix, t0: number) => void,
-): GpuMatrix {
+): { logits: GpuMatrix; temps: GPUBuffer[] } {
   const { vocab } = globals.spec;
   const T = headIn.rows;
   const byBytes = Math.max(1, Math.floor(maxChunkBytes / (Math.ceil(vocab / 64) * 64 * 4)));
   const chunkRows = Math.min(T, maxLogitRows(rt, vocab), byBytes);
   const logits = rt.matrix(chunkRows, vocab, 'head.logits');
+  // One chunk spans the vocabulary: the NLL kernel's running state is bound but never read.
+  const state = rt.storage(16, 'head.logsumexp');
+  const nllOut = { targets: out.targets, nll: out.nll, argmax: out.argmax, state, status: { buffer: out.status, slot: FORWARD_STATUS.targetOutOfRange } };
   for (let t0 = 0; t0 < T; t0 += chunkRows) {
     const chunk = { ...logits, rows: Math.min(chunkRows, T - t0) };
     encodeLogits(rec, globals, headIn, t0, chunk, rt.bindingLimit);
-    encodeNll(rec, chunk, out.targets, out.nll, out.argmax, t0, { buffer: out.status, slot: FORWARD_STATUS.targetOutOfRange });
+    encodeNll(rec, chunk, nllOut, t0);
     onChunk?.(chunk, t0);
     rec.submit();
   }
-  return logits;
+  return { logits, temps: [state] };
 }
 
 /**

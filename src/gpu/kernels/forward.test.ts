@@ -89,16 +89,18 @@ async function nll(logits: Float32Array, rows: number, targets: number[]) {
   const nllBuf = rt.storage(rows * 4, 'test.nll');
   const argmaxBuf = rt.storage(rows * 4, 'test.argmax');
   const status = rt.storage(FORWARD_STATUS_SLOTS * 4, 'test.status');
+  const state = rt.storage(16, 'test.state');
   const rec = rt.recorder('test.nll');
   rec.clear(status);
-  encodeNll(rec, L, tBuf, nllBuf, argmaxBuf, 0, { buffer: status, slot: FORWARD_STATUS.targetOutOfRange });
+  // Whole vocabulary rows: one chunk spans the vocabulary.
+  encodeNll(rec, L, { targets: tBuf, nll: nllBuf, argmax: argmaxBuf, state, status: { buffer: status, slot: FORWARD_STATUS.targetOutOfRange } }, 0);
   rec.finish();
   const out = {
     nll: await rt.readF32(nllBuf, 0, rows),
     argmax: await rt.readU32(argmaxBuf, 0, rows),
     flags: await rt.readU32(status, 0, FORWARD_STATUS_SLOTS),
   };
-  rt.release(L, tBuf, nllBuf, argmaxBuf, status);
+  rt.release(L, tBuf, nllBuf, argmaxBuf, status, state);
   return out;
 }
 

@@ -9,7 +9,7 @@ import normSource from '../../../shaders/norm.wgsl?raw';
 import ropeSource from '../../../shaders/rope.wgsl?raw';
 import attentionSource from '../../../shaders/attention.wgsl?raw';
 import elementwiseSource from '../../../shaders/elementwise.wgsl?raw';
-import nllSource from '../../../shaders/nll.wgsl?raw';
+import nllSource from '../../../shaders/nll_chunk.wgsl?raw';
 import { defineKernel } from '../kernel';
 import { ParamStruct } from '../params';
 import type { Recorder } from '../recorder';
@@ -131,8 +131,8 @@ const nllKernel = defineKernel({
   name: 'forward.nll',
   source: nllSource,
   entryPoint: 'main',
-  params: new ParamStruct('NllParams', { rows: 'u32', cols: 'u32', ld: 'u32', outBase: 'u32', rowsPerY: 'u32', slot: 'u32' }),
-  storage: ['read', 'read', 'rw', 'rw', 'rw'],
+  params: new ParamStruct('NllParams', { rows: 'u32', cols: 'u32', ld: 'u32', outBase: 'u32', rowsPerY: 'u32', slot: 'u32', v0: 'u32', vocab: 'u32' }),
+  storage: ['read', 'read', 'rw', 'rw', 'rw', 'rw'],
 });
 
 /**
@@ -382,18 +382,34 @@ export function encodeLinear(rec: Recorder, X: GpuMatrix, W: GpuMatrix, Y: GpuMa
 /** The target of a sequence's last position, which has no next token to score. */
 export const NO_TARGET = 0xffffffff;
 
+/** Where encodeNll reads its targets and writes its results. */
+export interface NllOutputs {
+  /** [T] u32: each token's next token (NO_TARGET where there is none). */
+  targets: GPUBuffer;
+  /** [T] f32 and [T] u32, written by the chunk that ends the vocabulary. */
+  nll: GPUBuffer;
+  argmax: GPUBuffer;
+  /** [T, 4] f32: each token's running [max, Σ exp, target logit, argmax]; 16 bytes (never read) when one chunk spans the vocabulary. */
+  state: GPUBuffer;
+  status: StatusSlot;
+}
+
 /**
- * nll[outBase + t] and argmax[outBase + t] for the rows of logits [rows, vocab] (one binding),
- * with targets indexed from outBase too. A target of NO_TARGET gets nll 0; any other target
- * ≥ vocab gets NaN and raises `status`: read it back.
+ * Log-softmax NLL and argmax over the vocabulary a chunk of logits at a time (shaders/nll_chunk.wgsl,
+ * an online log-sum-exp): `logits` [rows, cols] (one binding) holds vocabulary columns
+ * [v0, v0 + cols) of tokens outBase … outBase + rows − 1, which it folds into their `state`; the
+ * chunk that ends the vocabulary (v0 + cols = vocab) writes nll[outBase + t] = −log softmax(z)[target]
+ * and argmax[outBase + t] (the first index of the max). Targets are indexed from outBase too; a
+ * target of NO_TARGET gets nll 0, any other target ≥ vocab gets NaN and raises `status`: read it
+ * back. Whole vocabulary rows are one chunk (v0 = 0, vocab = logits.cols, the default).
  */
-export function encodeNll(rec: Recorder, logits: GpuMatrix, targets: GPUBuffer, nll: GPUBuffer, argmax: GPUBuffer, outBase: number, status: StatusSlot): void {
+export function encodeNll(rec: Recorder, logits: GpuMatrix, out: NllOutputs, outBase: number, v0 = 0, vocab = logits.cols): void {
   const rowsPerY = Math.min(logits.rows, MAX_GROUPS);
   rec.dispatch(
     nllKernel,
     { WG: NLL_WG },
-    { rows: logits.rows, cols: logits.cols, ld: logits.ld, outBase, rowsPerY, slot: status.slot },
-    [{ buffer: logits.buffer }, { buffer: targets }, { buffer: nll }, { buffer: argmax }, { buffer: status.buffer }],
+    { rows: logits.rows, cols: logits.cols, ld: logits.ld, outBase, rowsPerY, slot: out.status.slot, v0, vocab },
+    [rowWindow(logits, 0, logits.rows), { buffer: out.targets }, { buffer: out.state }, { buffer: out.nll }, { buffer: out.argmax }, { buffer: out.status.buffer }],
     [rowsPerY, Math.ceil(logits.rows / rowsPerY)],
   );
 }
