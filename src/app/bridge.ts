@@ -415,7 +415,7 @@ class WorkerBridge {
     }
     setSweepPlan({ status: 'loading' });
     try {
-      const refusals = await this.#call(undefined, (r) => r.planSweep(model.files, runSettingsOf(settings, model.info), strategies));
+      const refusals = await this.#call(undefined, (r) => r.planSweep(model.files, runSettingsOf(settings, model.info), strategies, settings.evaluations.length));
       // A newer request (list, settings or model changed meanwhile) will set its own.
       const now = useStudioStore.getState();
       if (now.sweepForm.strategies === strategies && now.settings === settings && now.model.status === 'ready' && now.model.loadId === model.loadId) {

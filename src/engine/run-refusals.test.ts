@@ -98,12 +98,12 @@ describe('refused before any work', () => {
     const files = await folderSources(sharedModelDir(STORIES_260K));
     const ckpt = await openCheckpoint(files);
     const base = { ...defaultRunSettings, nsamples: 2, seqlen: 32 };
-    const refused = sweepRefusals(ckpt, parseStrategies('4g32,4g999,rtn:4g999,awq:3g100,rtn:4g64'), base, rt, 2 ** 31);
+    const refused = sweepRefusals(ckpt, parseStrategies('4g32,4g999,rtn:4g999,awq:3g100,rtn:4g64'), base, rt, 2 ** 31, 1);
     expect(refused.map((r) => r.labels)).toEqual([['gptq:4g999', 'rtn:4g999'], ['awq:3g100']]);
     expect(refused[0].reason).toBe(planRun(ckpt, { ...base, bits: 4, groupSize: 999 }, rt, 2 ** 31).fitError);
     expect(refused[0].reason).toMatch(/^with group size 999 no linear of this model can be exported quantized.*-1 \(one group per row\), 16, 32, 64$/);
     expect(refused[1].reason).toMatch(/^with group size 100 no linear/);
-    expect(sweepRefusals(ckpt, parseStrategies('4g32,rtn:4g64,awq:3'), base, rt, 2 ** 31)).toEqual([]);
+    expect(sweepRefusals(ckpt, parseStrategies('4g32,rtn:4g64,awq:3'), base, rt, 2 ** 31, 1)).toEqual([]);
     // The sweep itself (the CLI's --sweep) refuses with the first, before scanning or loading anything.
     const events: unknown[] = [];
     const sweep = runSweep(rt, {

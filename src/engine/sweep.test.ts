@@ -9,9 +9,12 @@ import { folderSources } from '../testing/node-source';
 import { readCorpus, sharedModelDir, STORIES_260K } from '../testing/shared-models';
 import { parseStrategies, type SweepProgressEvent } from '../core/sweep';
 import { bitsPerWeight, storedBits } from '../core/export/bpw';
-import { runSweep, AWQ_NOT_EXPORTABLE } from './sweep';
+import { runSweep, sweepPassMemory, sweepRefusals, AWQ_NOT_EXPORTABLE } from './sweep';
 import type { GpuRuntime } from '../gpu/runtime';
-import { randomOptPostLn, sourcesOf } from '../testing/family-models';
+import { randomOptPostLn, randomWideVocab, sourcesOf } from '../testing/family-models';
+import { openCheckpoint } from '../core/model/checkpoint';
+import { defaultRunSettings } from '../core/run';
+import { planRun } from './run-plan';
 
 let rt: GpuRuntime;
 beforeAll(async () => {
@@ -103,5 +106,41 @@ describe('strategy sweep', () => {
     expect(awq.seeds[0].layers.find((l) => l.name === 'fc2')!.alpha).toBeGreaterThanOrEqual(0);
     for (const s of [gptq, awq]) expect(s.seeds[0].divergence.eval!.kld_mean).toBeGreaterThan(0);
     expect(JSON.stringify(report)).not.toMatch(/NaN|Infinity/);
+  });
+
+  it.each([
+    { name: 'stories260K (F32: F16 values as a copy)', files: async () => folderSources(sharedModelDir(STORIES_260K)) },
+    { name: 'a random BF16 llama with a 49152-token vocabulary', files: async () => sourcesOf(randomWideVocab()) },
+  ])('the sweep\'s GPU memory on $name stays under estimateSweepMemory, which refuses a budget below it', async ({ files }) => {
+    const base = { ...defaultRunSettings, bits: 4, groupSize: 32, nsamples: 2, seqlen: 32 };
+    const aesop = readCorpus('aesop_fables_body_reflowed.txt');
+    const inputs = {
+      files: await files(),
+      modelName: 'model',
+      calibration: { name: 'calib', text: readCorpus('stories260K_generated_200_seed20251122.txt').slice(0, 20_000) },
+      // Two texts: each divergence reference keeps its own copy of the original head.
+      evaluations: [0, 1].map((i) => ({ name: `aesop-${i}`, text: aesop.slice(4000 * i, 4000 * i + 2000) })),
+      evalWindowLimit: 2,
+      base,
+      strategies: parseStrategies('4g32,rtn:4g32'),
+      seeds: 1,
+    };
+    const ckpt = await openCheckpoint(inputs.files);
+    const estimate = sweepPassMemory(ckpt, base, planRun(ckpt, base, rt, 2 ** 31).export, rt.bindingLimit, 2).bytes;
+    // The pool's own peak over the sweep alone: free buffers of earlier tests destroyed first.
+    rt.pool.trim();
+    rt.pool.resetPeaks();
+    const before = rt.pool.stats.bytesAllocated;
+    await runSweep(rt, { ...inputs, gpuMemoryBudget: estimate });
+    const peak = rt.pool.stats.peakBytesAllocated - before;
+    console.log(`sweep peak ${peak} bytes, estimate ${estimate}`);
+    expect(peak).toBeGreaterThan(0);
+    expect(estimate).toBeGreaterThanOrEqual(peak);
+    // A budget under the sweep's estimate, though over a single run's, is refused before any work.
+    expect(planRun(ckpt, base, rt, estimate - 1).fitError).toBeNull();
+    const refused = sweepRefusals(ckpt, inputs.strategies, base, rt, { bytes: estimate - 1, raise: '--gpu-memory MIB' }, 2);
+    expect(refused).toHaveLength(1);
+    expect(refused[0].reason).toMatch(/^This sweep needs about \d+ MiB of GPU memory \(it keeps the weights outside the blocks loaded through every pass, and a copy of the original LM head per evaluation text \(now 2\)\), more than the \d+ MiB allowed\. .*or fewer evaluation texts\. Or, if the GPU has the memory, raise the budget to at least \d+ MiB: --gpu-memory MIB\.$/);
+    await expect(runSweep(rt, { ...inputs, gpuMemoryBudget: estimate - 1 })).rejects.toThrow(/gptq:4g32, rtn:4g32: This sweep needs about/);
   });
 });

@@ -37,7 +37,8 @@ import {
 import { bitsPerWeight, plannedLinears } from '../core/export/bpw';
 import { mlpLinears, type ExportPlan } from '../core/export/plan';
 import type { DivergenceStats } from '../core/divergence';
-import { loadModel, type LoadedModel } from './model/load-model';
+import { loadModel, modelSpec, type LoadedModel } from './model/load-model';
+import { estimateSweepMemory, halfGlobalsOf, type HalfGlobals } from './memory-estimate';
 import { GpuGlobals } from './model/model-forward';
 import { padMlpWidth } from './model/pad-mlp';
 import { planRun, type MemoryBudget } from './run-plan';
@@ -75,18 +76,50 @@ export const SENSITIVITY_WIDTHS = [...SWEEP_BITS];
  * Why passes of a sweep would be refused before any work, in pass order (empty: every pass can
  * run). Each pass's settings (its strategy over `base`) go through planRun, the rule a single run
  * follows: a group size with which nothing of this model can be quantized (naming the group sizes
- * that fit), head_dim, the window length, GPU memory within `budget` (bytes, or bytes with how to raise them). runSweep (the CLI's
- * --sweep) refuses with the first; the studio's Compare is disabled while any is given
- * (the worker's planSweep). `base` must have its defaults resolved (seqlen included).
+ * that fit), head_dim, the window length, GPU memory within `budget` (bytes, or bytes with how to
+ * raise them) — a run's, then a sweep's over `texts` evaluation texts (estimateSweepMemory).
+ * runSweep (the CLI's --sweep) refuses with the first; the studio's Compare is disabled while any
+ * is given (the worker's planSweep). `base` must have its defaults resolved (seqlen included).
  */
-export function sweepRefusals(ckpt: Checkpoint, strategies: readonly Strategy[], base: RunSettings, rt: GpuRuntime, budget: number | MemoryBudget): SweepRefusal[] {
+export function sweepRefusals(
+  ckpt: Checkpoint, strategies: readonly Strategy[], base: RunSettings, rt: GpuRuntime, budget: number | MemoryBudget, texts: number,
+): SweepRefusal[] {
   const labels = strategies.map(strategyLabel);
   const out: SweepRefusal[] = [];
   for (const p of sweepPasses(strategies)) {
-    const { fitError } = planRun(ckpt, strategySettings(p.strategy, base), rt, budget);
-    if (fitError) out.push({ labels: p.members.map((i) => labels[i]), reason: fitError });
+    const settings = strategySettings(p.strategy, base);
+    const plan = planRun(ckpt, settings, rt, budget);
+    const reason = plan.fitError ?? sweepMemoryRefusal(ckpt, settings, plan.export, rt, budget, texts);
+    if (reason) out.push({ labels: p.members.map((i) => labels[i]), reason });
   }
   return out;
+}
+
+const mib = (b: number) => `${Math.ceil(b / 2 ** 20)} MiB`;
+
+/**
+ * estimateSweepMemory of a sweep's pass with `settings` on `ckpt`, whose export `plan` gives the
+ * MLP width it runs with and whether the evaluation holds F16 values (HalfGlobals). Bytes.
+ */
+export function sweepPassMemory(ckpt: Checkpoint, settings: RunSettings, plan: ExportPlan, bindingLimit: number, texts: number): { bytes: number; half: HalfGlobals } {
+  const spec = modelSpec(ckpt);
+  if (plan.intermediate) spec.intermediate = plan.intermediate.to;
+  const half = halfGlobalsOf(ckpt, plan.f16);
+  return { bytes: estimateSweepMemory(spec, settings, bindingLimit, half, texts), half };
+}
+
+/** Why a sweep's pass with `settings` would not fit the GPU budget (sweepPassMemory), or null. */
+function sweepMemoryRefusal(
+  ckpt: Checkpoint, settings: RunSettings, plan: ExportPlan, rt: GpuRuntime, budget: number | MemoryBudget, texts: number,
+): string | null {
+  const { bytes, half } = sweepPassMemory(ckpt, settings, plan, rt.bindingLimit, texts);
+  const budgetBytes = typeof budget === 'number' ? budget : budget.bytes;
+  if (bytes <= budgetBytes) return null;
+  const headCopies = half === 'none' ? '' : `, and a copy of the original LM head per evaluation text (now ${texts})`;
+  return `This sweep needs about ${mib(bytes)} of GPU memory (it keeps the weights outside the blocks loaded through every pass${headCopies}), ` +
+    `more than the ${mib(budgetBytes)} allowed. Use fewer calibration windows (now ${settings.nsamples}) or shorter ones (now ${settings.seqlen} tokens)` +
+    `${half === 'none' ? '' : ', or fewer evaluation texts'}.` +
+    (typeof budget === 'number' ? '' : ` Or, if the GPU has the memory, raise the budget to at least ${mib(bytes)}: ${budget.raise}.`);
 }
 
 /** Runs a sweep to its report. Throws RunInputError on bad inputs, RunCancelledError when cancelled. */
@@ -101,7 +134,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
   const passes = sweepPasses(strategies);
   const labels = strategies.map(strategyLabel);
   // Every pass must be possible (memory, something to quantize) before anything heavy runs.
-  const refused = sweepRefusals(ckpt, strategies, base, rt, gpuBudgetOf(inputs));
+  const refused = sweepRefusals(ckpt, strategies, base, rt, gpuBudgetOf(inputs), inputs.evaluations.length);
   if (refused.length > 0) throw new RunInputError(sweepRefusalText(refused[0]));
   const ranges = await scanForRun(ckpt, (e) => e.type === 'stage' && emit({ type: 'stage', stage: 'checking', detail: e.detail, elapsed: e.elapsed, done: e.done, total: e.total }), elapsed, hooks.signal);
   const loaded = await loadModel(ckpt);

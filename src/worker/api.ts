@@ -334,10 +334,11 @@ export const api = {
   /**
    * Why the passes of a sweep of `strategies` (the compact syntax) over `base` would be refused on
    * this model, by the rule the sweep itself applies before any work (sweepRefusals: planRun per
-   * pass; a group size that quantizes nothing, window length, memory); empty when it can start.
+   * pass; a group size that quantizes nothing, window length, memory of a sweep over `texts`
+   * evaluation texts); empty when it can start.
    * Rejects with a RunInputError on a list that does not parse.
    */
-  async planSweep(files: File[], base: RunSettings, strategies: string): Promise<SweepRefusal[]> {
+  async planSweep(files: File[], base: RunSettings, strategies: string, texts: number): Promise<SweepRefusal[]> {
     let list;
     try {
       list = parseStrategies(strategies);
@@ -346,7 +347,7 @@ export const api = {
     }
     const rt = await gpuProvider().runtime();
     const ckpt = await openCheckpoint(sourcesOf(files));
-    return sweepRefusals(ckpt, list, base, rt, BROWSER_GPU_MEMORY_BUDGET);
+    return sweepRefusals(ckpt, list, base, rt, BROWSER_GPU_MEMORY_BUDGET, texts);
   },
 
   /**
