@@ -429,7 +429,15 @@ export function logSoftmax(logits: Float64Array, vocab: number, t: number): Floa
  */
 export function nextTokenNll(logits: Float64Array, ids: readonly number[], vocab: number): { sum: number; count: number } {
   let sum = 0;
-  for (let t = 0; t + 1 < ids.length; t++) sum -= logSoftmax(logits, vocab, t)[ids[t + 1]];
+  for (let t = 0; t + 1 < ids.length; t++) {
+    // −(logSoftmax row t)[next] = lse − x, without making the row.
+    const row = t * vocab;
+    let max = -Infinity;
+    for (let i = row; i < row + vocab; i++) if (logits[i] > max) max = logits[i];
+    let s = 0;
+    for (let i = row; i < row + vocab; i++) s += Math.exp(logits[i] - max);
+    sum += max + Math.log(s) - logits[row + ids[t + 1]];
+  }
   return { sum, count: Math.max(0, ids.length - 1) };
 }
 
