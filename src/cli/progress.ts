@@ -118,6 +118,14 @@ class Stages {
   }
 }
 
+/** Whether a stage event's line is printed: a stage entered always; a repeated one (done of total) through the throttle. */
+function admitStage(stages: Stages, throttle: LineThrottle, e: { stage: string; done?: number; total?: number }, now: number): boolean {
+  const repeats = e.done !== undefined && e.total !== undefined;
+  const stage = stages.enter(e.stage, repeats);
+  const fraction = repeats && e.total! > 0 ? e.done! / e.total! : null;
+  return throttle.admit({ stage, fraction, last: repeats && e.done! >= e.total!, now });
+}
+
 /**
  * A run's progress for a stderr that is not a terminal: the line to print for each event, or null.
  * Stage lines and perplexities always; the linears' bar only at its end; blocks, the repeated
@@ -129,12 +137,8 @@ export function pipedProgress(now: () => number, throttle = new LineThrottle()):
   let lastPass: string | null = null;
   return (e) => {
     switch (e.type) {
-      case 'stage': {
-        const repeats = e.done !== undefined && e.total !== undefined;
-        const stage = stages.enter(e.stage, repeats);
-        const fraction = repeats && e.total! > 0 ? e.done! / e.total! : null;
-        return throttle.admit({ stage, fraction, last: repeats && e.done! >= e.total!, now: now() }) ? progressLine(e) : null;
-      }
+      case 'stage':
+        return admitStage(stages, throttle, e, now()) ? progressLine(e) : null;
       case 'block':
         return throttle.admit({ stage: stages.current, fraction: (e.block + 1) / e.blocks, last: e.block + 1 === e.blocks, now: now() }) ? progressLine(e) : null;
       case 'linear':
@@ -157,12 +161,8 @@ export function pipedSweepProgress(now: () => number, throttle = new LineThrottl
   const stages = new Stages();
   return (e) => {
     switch (e.type) {
-      case 'stage': {
-        const repeats = e.done !== undefined && e.total !== undefined;
-        const stage = stages.enter(e.stage, repeats);
-        const fraction = repeats && e.total! > 0 ? e.done! / e.total! : null;
-        return throttle.admit({ stage, fraction, last: repeats && e.done! >= e.total!, now: now() }) ? sweepProgressLine(e) : null;
-      }
+      case 'stage':
+        return admitStage(stages, throttle, e, now()) ? sweepProgressLine(e) : null;
       case 'step':
         stages.enter('step', false);
         return sweepProgressLine(e);

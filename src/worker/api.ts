@@ -38,7 +38,7 @@ import { exportGguf, exportImatrix, type GgufFloatType } from '../engine/export-
 import { fileBlob } from '../core/export/blob';
 import { runSweep, sweepRefusals } from '../engine/sweep';
 import { mixedSettings, runMixedPrecision } from '../engine/mixed-run';
-import { parseStrategies, parseStrategy, strategySettings, type SweepProgressEvent, type SweepRefusal, type SweepRunReport } from '../core/sweep';
+import { parseStrategies, parseStrategy, strategySettings, type Strategy, type SweepProgressEvent, type SweepRefusal, type SweepRunReport } from '../core/sweep';
 import type { ModelLayout } from '../core/model/architecture';
 import type { MixedPrecisionPlan } from '../core/mixed-precision';
 
@@ -139,6 +139,15 @@ export interface QuantizeLayerResponse {
 let provider: GpuProvider | null = null;
 
 /** The worker's one provider, made on first use (not at load, so nothing runs before a call). */
+/** The strategies of a compact list (parseStrategies); a list that does not parse rejects as a RunInputError. */
+function strategyList(strategies: string): Strategy[] {
+  try {
+    return parseStrategies(strategies);
+  } catch (e) {
+    throw new RunInputError((e as Error).message);
+  }
+}
+
 function gpuProvider(): GpuProvider {
   // `navigator.gpu` is declared non-optional by @webgpu/types, but a browser without WebGPU has none.
   provider ??= new GpuProvider('gpu' in self.navigator ? self.navigator.gpu : undefined);
@@ -339,12 +348,7 @@ export const api = {
    * Rejects with a RunInputError on a list that does not parse.
    */
   async planSweep(files: File[], base: RunSettings, strategies: string, texts: number): Promise<SweepRefusal[]> {
-    let list;
-    try {
-      list = parseStrategies(strategies);
-    } catch (e) {
-      throw new RunInputError((e as Error).message);
-    }
+    const list = strategyList(strategies);
     const rt = await gpuProvider().runtime();
     const ckpt = await openCheckpoint(sourcesOf(files));
     return sweepRefusals(ckpt, list, base, rt, BROWSER_GPU_MEMORY_BUDGET, texts);
@@ -372,12 +376,7 @@ export const api = {
     onProgress?: (e: SweepProgressEvent) => void,
   ): Promise<SweepRunReport> {
     if (running) throw new Error('A run is already in progress; cancel it or wait for it to finish.');
-    let list;
-    try {
-      list = parseStrategies(strategies);
-    } catch (e) {
-      throw new RunInputError((e as Error).message);
-    }
+    const list = strategyList(strategies);
     const rt = await gpuProvider().runtime();
     running = new AbortController();
     lastSweep = null;
