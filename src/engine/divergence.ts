@@ -32,7 +32,7 @@ import { scoreSequences, uploadGlobal, type BlockSource, type GpuGlobals } from 
 import { LOGITS_CHUNK_BYTES } from './model/lm-head';
 import type { LoadedModel } from './model/load-model';
 import { throwIfCancelled, type QuantizedWeights } from './quantize-model';
-import { perplexities, type EvaluationSeconds, type HeadPass } from './evaluate';
+import { perplexities, type EvaluationHooks, type EvaluationSeconds, type HeadPass } from './evaluate';
 
 export interface PassHooks {
   signal?: AbortSignal;
@@ -241,11 +241,8 @@ export async function perplexitiesWithDivergence(
   windows: Uint32Array,
   seqlen: number,
   windowsPerPass: number,
-  hooks: {
-    signal?: AbortSignal;
-    onEach?: (variant: ModelVariant, value: number) => void;
+  hooks: Omit<EvaluationHooks, 'atHead'> & {
     onDivergence?: (variant: QuantizedVariant, stats: DivergenceStats) => void;
-    onPass?: (variant: ModelVariant, windowsDone: number, windows: number) => void;
     half?: boolean;
     seconds?: EvaluationSeconds;
   } = {},

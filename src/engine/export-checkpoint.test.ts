@@ -30,23 +30,7 @@ import { loadModel } from './model/load-model';
 import { GpuGlobals } from './model/model-forward';
 import { perplexity } from './evaluate';
 import { writeAtomically } from '../cli/write-folder';
-
-async function collect(files: ExportFile[]): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  for (const f of files) {
-    const parts: Uint8Array[] = [];
-    for await (const c of f.chunks()) parts.push(c.slice());
-    const bytes = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      bytes.set(p, at);
-      at += p.length;
-    }
-    expect(bytes.length).toBe(f.size);
-    out.set(f.name, bytes);
-  }
-  return out;
-}
+import { collectFiles } from '../testing/export-files';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -80,7 +64,7 @@ describe('GPTQ checkpoint export', () => {
       });
       expect(report.export.refusal).toBeNull();
       expect(report.export.intermediate?.to ?? null).toBe(c.padded);
-      const exported = await collect(exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: 'out' }));
+      const exported = await collectFiles(exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: 'out' }));
       expect([...exported.keys()].sort()).toEqual(
         ['README.md', 'config.json', 'model.safetensors', 'quantize_config.json', 'tokenizer.json', 'tokenizer_config.json', ...(c.model === STORIES_260K ? ['generation_config.json'] : [])].sort());
 
@@ -159,7 +143,7 @@ describe('GPTQ checkpoint export', () => {
     });
     expect(report.export.unquantized.map((u) => u.name)).toEqual(['attn.c_attn', 'attn.c_proj', 'mlp.c_fc']);
     expect(report.layers.map((l) => l.name)).toEqual(['mlp.c_proj', 'mlp.c_proj', 'mlp.c_proj', 'mlp.c_proj']);
-    const exported = await collect(exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: 'out' }));
+    const exported = await collectFiles(exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: 'out' }));
     const config = JSON.parse(text(exported.get('config.json')!));
     expect(Object.keys(config.quantization_config.dynamic)).toContain('-:^transformer\\.h\\.\\d+\\.attn\\.c_attn$');
     expect(config.quantization_config.modules_in_block_to_quantize).toEqual([['mlp.c_proj']]);

@@ -19,7 +19,6 @@ import { loadReferenceModel, embed, forwardBlock } from '../core/model/forward-r
 import type { ByteSource } from '../core/model/byte-source';
 import { loadTokenizer } from '../core/model/tokenizer';
 import { evaluationWindows, textToIds } from '../core/model/calibration';
-import type { ExportFile } from '../core/export/safetensors-writer';
 import type { RunSettings } from '../core/run';
 import type { GpuRuntime } from '../gpu/runtime';
 import { runModel, type RunOutput } from './run-model';
@@ -28,19 +27,7 @@ import { weightKey } from './quantize-model';
 import { GpuGlobals, readGlobal } from './model/model-forward';
 import { withWeights } from './model/load-model';
 import { perplexity } from './evaluate';
-
-async function collect(f: ExportFile): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const c of f.chunks()) parts.push(c.slice());
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  expect(out.length).toBe(f.size);
-  return out;
-}
+import { fileBytes } from '../testing/export-files';
 
 const DEMO = join(__dirname, '../../public/demo');
 const U32 = 4;
@@ -122,14 +109,14 @@ describe('GGUF export of real runs', () => {
       const file = exportGguf({ ckpt: run.ckpt, model: run.model, weights: run.weights, plan, modelName: 'some/folder/model', floatType: c.floatType, half: run.report.export.f16 });
       expect(file.name).toBe(`model-${c.type}.gguf`);
       expect(ggufFileName('a b/ c:d', 'Q8_0')).toBe('c_d-Q8_0.gguf');
-      const read = readGguf(await collect(file));
+      const read = readGguf(await fileBytes(file));
       checkMetadata(read, run, c);
       await checkTensors(read, run, c);
       // Equal up to the F16 rounding of the scales (the run measured f32 scales).
       const readBack = await readBackPerplexity(rt, read, run, c);
       expect(Math.abs(readBack / run.report.perplexity.gptq! - 1)).toBeLessThan(2e-3);
 
-      const imatrix = readGguf(await collect(exportImatrix({ ckpt: run.ckpt, weights: run.weights, settings: run.report.settings, calibrationName: 'calib.txt' })));
+      const imatrix = readGguf(await fileBytes(exportImatrix({ ckpt: run.ckpt, weights: run.weights, settings: run.report.settings, calibrationName: 'calib.txt' })));
       await checkImatrix(imatrix, read, run);
     }, 600_000);
   }

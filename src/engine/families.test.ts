@@ -24,7 +24,6 @@ import { sequentialReference } from '../core/model/sequential-reference';
 import { calibrationWindows, evaluationWindows, textToIds } from '../core/model/calibration';
 import { loadTokenizer } from '../core/model/tokenizer';
 import { outputMse } from '../core/metrics';
-import type { ExportFile } from '../core/export/safetensors-writer';
 import { defaultRunSettings, type RunSettings } from '../core/run';
 import { parseModelConfig } from '../core/model/config';
 import { floatToHalf, halfToFloat } from '../core/model/float-convert';
@@ -37,6 +36,7 @@ import { runModel } from './run-model';
 import { exportCheckpoint } from './export-checkpoint';
 import { weightKey } from './quantize-model';
 import { estimateRunMemory, halfGlobalsOf } from './memory-estimate';
+import { collectFiles } from '../testing/export-files';
 
 let rt: GpuRuntime;
 beforeAll(async () => {
@@ -111,22 +111,6 @@ const CASES: Case[] = [
     floats: ['model.decoder.project_in.weight', 'model.decoder.project_out.weight', 'model.decoder.layers.1.final_layer_norm.bias'], run: true,
   },
 ];
-
-async function collect(files: ExportFile[]): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  for (const f of files) {
-    const parts: Uint8Array[] = [];
-    for await (const c of f.chunks()) parts.push(c.slice());
-    const bytes = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      bytes.set(p, at);
-      at += p.length;
-    }
-    out.set(f.name, bytes);
-  }
-  return out;
-}
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -233,7 +217,7 @@ for (const c of CASES) {
         expect(i).toBe(report.layers.length);
       }
 
-      const exported = await collect(exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: 'out' }));
+      const exported = await collectFiles(exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: 'out' }));
       const original = JSON.parse(ckpt.configJson) as Record<string, unknown>;
       const config = JSON.parse(text(exported.get('config.json')!)) as Record<string, unknown>;
       for (const k of c.keys) expect(config[k]).toEqual(original[k]);

@@ -15,7 +15,6 @@ import { openCheckpoint } from '../core/model/checkpoint';
 import { loadTokenizer } from '../core/model/tokenizer';
 import { evaluationWindows, textToIds } from '../core/model/calibration';
 import { moduleQuantConfig } from '../core/export/quant-config';
-import type { ExportFile } from '../core/export/safetensors-writer';
 import type { GpuRuntime } from '../gpu/runtime';
 import { exportCheckpoint } from './export-checkpoint';
 import { weightKey } from './quantize-model';
@@ -24,24 +23,13 @@ import { GpuGlobals } from './model/model-forward';
 import { perplexity } from './evaluate';
 import { measureSensitivity, runMixedPrecision } from './mixed-run';
 import type { RunInputs } from './run-model';
+import { collectFiles } from '../testing/export-files';
 
 let rt: GpuRuntime;
 beforeAll(async () => {
   rt = await nodeRuntime();
 });
 afterAll(() => rt?.destroy());
-
-async function collect(files: ExportFile[]): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  for (const f of files) {
-    const parts: Uint8Array[] = [];
-    for await (const c of f.chunks()) parts.push(c.slice());
-    const bytes = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-    parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
-    out.set(f.name, bytes);
-  }
-  return out;
-}
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -84,7 +72,7 @@ describe('mixed precision', () => {
     expect(report.gguf!.refusal).toMatch(/mixed-precision/);
     expect(report.export.warnings.join(' ')).toMatch(/transformers and optimum drop `dynamic`/);
 
-    const exported = await collect(exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: 'out' }));
+    const exported = await collectFiles(exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: 'out' }));
     const config = JSON.parse(text(exported.get('config.json')!));
     const q = config.quantization_config;
     expect(q.bits).toBe(plan.baseBits);

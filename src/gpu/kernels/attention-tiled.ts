@@ -11,6 +11,7 @@ import { defineKernel } from '../kernel';
 import { ParamStruct } from '../params';
 import type { Recorder } from '../recorder';
 import { rowSpans, rowWindow, singleSpan, type GpuMatrix } from '../matrix';
+import type { AttentionHeads, AttentionInputs } from './forward';
 
 /** Keys per tile = invocations per workgroup (≤ 64: the shader's score tiles). */
 export const ATTENTION_TILE = 64;
@@ -58,28 +59,6 @@ const kvAppendKernel = defineKernel({
   params: new ParamStruct('KvAppendParams', { rows: 'u32', cols: 'u32', posBase: 'u32', srcOff: 'u32', lds: 'u32', ldc: 'u32' }),
   storage: ['read', 'rw'],
 });
-
-export interface AttentionHeads {
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  /** Scores are q·k times this (default headDim^−0.5). */
-  scale?: number;
-  /** Sliding window: the query at position p sees keys s with p − window < s (null or absent: all s ≤ p). */
-  window?: number | null;
-}
-
-export interface AttentionInputs extends AttentionHeads {
-  /** The matrices holding Q, K, V (possibly one and the same) and their column offsets. */
-  Q: GpuMatrix;
-  qOff: number;
-  K: GpuMatrix;
-  kOff: number;
-  V: GpuMatrix;
-  vOff: number;
-  /** Tokens per sequence; sequences are consecutive rows. */
-  seqlen: number;
-}
 
 function checkHeads(a: AttentionHeads): void {
   if (a.headDim > MAX_HEAD_DIM) throw new RangeError(`head_dim ${a.headDim} is above the supported ${MAX_HEAD_DIM}`);
@@ -164,14 +143,8 @@ export interface LayerCache {
   V: GpuMatrix;
 }
 
-export interface CachedAttentionInputs extends AttentionHeads {
-  /** New tokens' queries, keys and values [tokens, …] at column offsets (one sequence). */
-  Q: GpuMatrix;
-  qOff: number;
-  K: GpuMatrix;
-  kOff: number;
-  V: GpuMatrix;
-  vOff: number;
+/** New tokens' queries, keys and values [tokens, …] at column offsets (one sequence). */
+export interface CachedAttentionInputs extends Omit<AttentionInputs, 'seqlen'> {
   /** Positions already in the cache: the new tokens are at positions cached, cached + 1, … */
   cached: number;
 }

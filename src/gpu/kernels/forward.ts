@@ -273,7 +273,19 @@ export function ropeTableOf(seqlen: number, invFreq: ArrayLike<number>, attentio
   return out;
 }
 
-export interface AttentionInputs {
+/** The heads of an attention: grouped-query counts, head size, score scale and sliding window. */
+export interface AttentionHeads {
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  /** Scores are q·k times this (default headDim^−0.5). */
+  scale?: number;
+  /** Sliding window: query t sees keys s with t − window < s (null or absent: all s ≤ t). */
+  window?: number | null;
+}
+
+/** The inputs of a full forward's attention, for both kernels (this per-query one and attention-tiled.ts). */
+export interface AttentionInputs extends AttentionHeads {
   /** The matrices holding Q, K, V (possibly one and the same) and their column offsets. */
   Q: GpuMatrix;
   qOff: number;
@@ -281,14 +293,8 @@ export interface AttentionInputs {
   kOff: number;
   V: GpuMatrix;
   vOff: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
+  /** Tokens per sequence; sequences are consecutive rows. */
   seqlen: number;
-  /** Scores are q·k times this (default headDim^−0.5). */
-  scale?: number;
-  /** Sliding window: query t sees keys s with t − window < s (null or absent: all s ≤ t). */
-  window?: number | null;
 }
 
 /** O = causal attention of each sequence of seqlen tokens (windows are whole sequences). */
