@@ -4,7 +4,7 @@ import { parseStrategies, type Strategy } from '../core/sweep';
 import { isPackable } from '../core/export/pack';
 import { ggufTypeOf } from '../core/export/gguf/plan';
 
-import { OUTPUT_FORMATS, type GgufFloatType, type OutputFormat } from '../core/report';
+import { OUTPUT_FORMATS, writesGguf, type GgufFloatType, type OutputFormat } from '../core/report';
 
 /** Which files the run writes besides report.json (src/core/report.ts). */
 export { OUTPUT_FORMATS, type OutputFormat };
@@ -79,7 +79,8 @@ Quantization:
 
 Output:
   --format F             gptq, gguf, both or report (default gptq)
-  --gguf-float T         f16 or f32: the GGUF's embeddings, untied head and float linears (default f16)
+  --gguf-float T         f16 or f32: the GGUF's embeddings, untied head and float linears (default f16;
+                         only with --format gguf or both)
 
 Comparing strategies:
   --sweep LIST           compare rounding strategies on the same calibration and evaluation windows and
@@ -207,6 +208,9 @@ export function parseArgs(argv: string[]): CliOptions | null {
   }
   const bits = get('--bits') === undefined ? d.bits : integer('--bits', get('--bits')!, 2, 8);
   if (!values.has('--sweep')) checkWidth(bits, format);
+  if (!values.has('--sweep') && values.has('--gguf-float') && !writesGguf(format)) {
+    throw new UsageError(`--gguf-float sets the GGUF's float type, and --format ${format} writes no GGUF: give --format gguf or both, or drop --gguf-float`);
+  }
   if (flags.has('--static-groups') && groupSize === -1) {
     throw new UsageError('--static-groups fixes each group\'s grid before GPTQ updates the weights, but with --group-size -1 ' +
       '(one grid per row, the default) there are no groups, so it would change nothing: give --group-size G or drop --static-groups');

@@ -40,6 +40,8 @@ describe('flags', () => {
     [[...base, '--bits', '4', '--bits', '3'], /given twice/],
     [[...base, '--format', 'onnx'], /--format needs gptq, gguf, both or report/],
     [[...base, '--gguf-float', 'bf16'], /--gguf-float needs f16 or f32/],
+    [[...base, '--gguf-float', 'f32'], /^--gguf-float sets the GGUF's float type, and --format gptq writes no GGUF: give --format gguf or both, or drop --gguf-float$/],
+    [[...base, '--format', 'report', '--gguf-float', 'f16'], /--format report writes no GGUF/],
     // A width the chosen format cannot write, before any work, with the widths each format writes.
     [[...base, '--bits', '5'], /^--bits 5 cannot be written as --format gptq: --format gptq writes 2, 3, 4 or 8 bits, --format gguf 4 \(Q4_0 symmetric, Q4_1 asymmetric\) or 8 \(Q8_0 symmetric\), --format both 4 or 8, and --format report \(report\.json alone\) any width from 2 to 8\. Choose one of those widths, or --format report/],
     [[...base, '--bits', '7', '--format', 'both'], /^--bits 7 cannot be written as --format both: /],

@@ -21,6 +21,7 @@ import { checkpointFileNote, modelCard, type CardFile } from '../core/export/mod
 import { bytesOf, safetensorsFile, textFile, type ExportFile, type TensorEntry } from '../core/export/safetensors-writer';
 import { weightKey } from './quantize-model';
 import { readTensorRows } from './model/load-model';
+import { shareableModelName } from '../core/shareable-name';
 
 export interface ExportInputs {
   ckpt: Checkpoint;
@@ -133,6 +134,8 @@ export function exportCheckpoint({ ckpt, gptq, report, plan, folder, prompt, alo
   const weights = exportWeights({ ckpt, gptq, settings: report.settings, plan });
   const quantization = quantizationConfig({ settings: report.settings, plan, layout, descAct: weights.descAct });
   const configJson = JSON.parse(ckpt.configJson) as Record<string, unknown>;
+  // transformers saves the folder it loaded from here: a Hub id stays, a local path is cut to its folder name.
+  if (typeof configJson._name_or_path === 'string') configJson._name_or_path = shareableModelName(configJson._name_or_path);
   if (plan.intermediate) configJson[layout.intermediateSizeKey] = plan.intermediate.to;
   // vLLM and older readers look for torch_dtype, transformers v5 for dtype (loaders.md §4).
   configJson.torch_dtype = 'float16';

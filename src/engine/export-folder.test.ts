@@ -105,4 +105,17 @@ describe('export folder', () => {
     expect(r.output).toEqual({ format: 'gptq', ggufFloat: null });
     expect(r.export.format).toBe('gptq_v2');
   });
+
+  it('config.json\'s _name_or_path (transformers saves the folder it loaded from) keeps a Hub id and loses a local path', async () => {
+    const configOf = async (nameOrPath: string) => {
+      const configJson = JSON.stringify({ ...JSON.parse(run.ckpt.configJson), _name_or_path: nameOrPath });
+      const folder = exportFolder({ run: { ...run, ckpt: { ...run.ckpt, configJson } }, output: { format: 'gptq', ggufFloat: null }, folder: 'out' });
+      return text(folder.files.find((f) => f.name === 'config.json'));
+    };
+    const local = join(tmpdir(), 'ada', 'secret', 'Qwen2-tiny');
+    const config = await configOf(local);
+    noPaths(config, 'config.json');
+    expect(JSON.parse(config)._name_or_path).toBe('Qwen2-tiny');
+    expect(JSON.parse(await configOf('Qwen/Qwen2-0.5B'))._name_or_path).toBe('Qwen/Qwen2-0.5B');
+  });
 });

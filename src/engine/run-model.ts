@@ -16,6 +16,7 @@ import { assertIdsInVocabulary, calibrationWindows, evaluationWindows, textToIds
 import { scanTensors, type ScanProgress } from '../core/model/tensor-scan';
 import { defaultRunSettings, type PerplexityResult, type ProgressEvent, type RunSettings } from '../core/run';
 import { exportWeights } from './export-checkpoint';
+import { shareableModelName } from '../core/shareable-name';
 import type { RunReport } from '../core/report';
 import { loadModel } from './model/load-model';
 import { quantizeModel, throwIfCancelled, type QuantizedWeights, type RunHooks } from './quantize-model';
@@ -80,18 +81,6 @@ export interface RunOutput {
 /** Problems with the inputs (not the GPU): the CLI exits with 2 on these. */
 export class RunInputError extends Error {
   override name = 'RunInputError';
-}
-
-/**
- * A model's name fit for shared files: a Hub id ("owner/name") as it is, anything else that looks
- * like a path (absolute, relative, Windows or home-relative) cut to its last non-empty part.
- */
-export function shareableModelName(name: string): string {
-  const trimmed = name.trim();
-  const hubId = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(trimmed) && !/^\.{1,2}\//.test(trimmed);
-  if (hubId) return trimmed;
-  const parts = trimmed.split(/[\\/]+/).filter((p) => p !== '' && p !== '.' && p !== '..' && p !== '~' && !/^[A-Za-z]:$/.test(p));
-  return parts.at(-1) ?? 'model';
 }
 
 /** Refuses a checkpoint that is already GPTQ-quantized: runs start from the float model. */

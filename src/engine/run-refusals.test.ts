@@ -13,7 +13,8 @@ import { openCheckpoint } from '../core/model/checkpoint';
 import { defaultRunSettings, type ProgressEvent, type RunSettings } from '../core/run';
 import type { ByteSource } from '../core/model/byte-source';
 import type { GpuRuntime } from '../gpu/runtime';
-import { assertTextLongEnough, readRunInputs, runModel, RunInputError, shareableModelName, type RunText } from './run-model';
+import { assertTextLongEnough, readRunInputs, runModel, RunInputError, type RunText } from './run-model';
+import { shareableModelName } from '../core/shareable-name';
 import { planRun } from './run-plan';
 import { runSweep, sweepRefusals } from './sweep';
 import { parseStrategies } from '../core/sweep';
@@ -113,6 +114,15 @@ describe('refused before any work', () => {
     await expect(sweep).rejects.toBeInstanceOf(RunInputError);
     await expect(sweep).rejects.toThrow(`gptq:4g999, rtn:4g999: ${refused[0].reason}`);
     expect(events).toEqual([]);
+  });
+
+  it('a window of one token, which scores nothing: refused by the plan the studio previews and by the run', async () => {
+    const files = await folderSources(sharedModelDir(STORIES_260K));
+    const ckpt = await openCheckpoint(files);
+    const settings = { ...defaultRunSettings, nsamples: 8, seqlen: 1, groupSize: 32 };
+    expect(planRun(ckpt, settings, rt, 2 ** 31).fitError).toMatch(/^seqlen must be a whole number of at least 2 tokens \(a window of one token has no next token to score\), got 1$/);
+    expect(planRun(ckpt, { ...settings, seqlen: 2 }, rt, 2 ** 31).fitError).toBeNull();
+    await expect(run(files, { groupSize: 32, seqlen: 1 })).rejects.toThrow(/at least 2 tokens/);
   });
 
   it('over the GPU budget: fewer or shorter windows, and raising the budget when the caller says how', async () => {

@@ -45,7 +45,8 @@ import { planRun, type MemoryBudget } from './run-plan';
 import { quantizeModel, throwIfCancelled, weightKey, type QuantizedWeights } from './quantize-model';
 import { storedBlocks } from './evaluate';
 import { DivergenceReference } from './divergence';
-import { gpuBudgetOf, readRunInputs, RunInputError, scanForRun, shareableModelName, type RunInputs } from './run-model';
+import { gpuBudgetOf, readRunInputs, RunInputError, scanForRun, type RunInputs } from './run-model';
+import { shareableModelName } from '../core/shareable-name';
 
 export interface SweepInputs extends Pick<RunInputs, 'files' | 'modelName' | 'calibration' | 'evaluations' | 'evalWindowLimit' | 'gpuMemoryBudget' | 'gpuMemoryRaise'> {
   /** Settings every strategy shares: nsamples, seqlen, trueSequential, seed (the first seed). */

@@ -255,12 +255,14 @@ function gpt2Config(raw: Raw): ModelConfig {
 }
 
 /**
- * Throws unless windows of seqlen tokens fit the model: within its context and, with a sliding
+ * Throws unless windows of seqlen tokens fit the model: at least 2 tokens, within its context and, with a sliding
  * window on every layer (mistral, qwen2), within the window (then full causal attention over the
  * window is the same thing). Models with per-layer types (gemma3) attend within their windows.
  */
 export function assertSequenceFits(config: ModelConfig, seqlen: number): void {
-  if (!Number.isSafeInteger(seqlen) || seqlen < 1) throw new RangeError(`seqlen must be a positive integer, got ${seqlen}`);
+  if (!Number.isSafeInteger(seqlen) || seqlen < 2) {
+    throw new RangeError(`seqlen must be a whole number of at least 2 tokens (a window of one token has no next token to score), got ${seqlen}`);
+  }
   if (seqlen > config.maxPositions) {
     throw new RangeError(`seqlen ${seqlen} is longer than the model's context of ${config.maxPositions} tokens: ` +
       `the longest window it takes is ${config.maxPositions}, so use seqlen ${config.maxPositions} or less`);
