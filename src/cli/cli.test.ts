@@ -136,7 +136,7 @@ describe('progress for a log or pipe', () => {
   });
 
   /** A run's events as the engine sends them: checking, calibration, 35 linears in 5 blocks, three models over 120 windows. */
-  function runEvents(secondsPerPass: number): { e: ProgressEvent; now: number }[] {
+  function runEvents(secondsPerPass: number, secondsPerLinear = 0.5): { e: ProgressEvent; now: number }[] {
     const out: { e: ProgressEvent; now: number }[] = [];
     let now = 0;
     const at = (e: ProgressEvent, dt = 0) => out.push({ e, now: (now += dt) });
@@ -145,7 +145,7 @@ describe('progress for a log or pipe', () => {
     at({ type: 'stage', stage: 'quantization', detail: '5 blocks', elapsed: now });
     const report = { block: 0, name: 'mlp.down_proj', rows: 64, cols: 172, gptq: { mse: 1, loss: 2, damp: 0.01, dampAttempts: 1, fellBackToRtn: false, seconds: 0.1 }, rtn: { mse: 2 } };
     for (let b = 0; b < 5; b++) {
-      for (let l = 0; l < 7; l++) at({ type: 'linear', report: { ...report, block: b }, done: b * 7 + l + 1, total: 35, elapsed: now, etaSeconds: 1 }, 0.5);
+      for (let l = 0; l < 7; l++) at({ type: 'linear', report: { ...report, block: b }, done: b * 7 + l + 1, total: 35, elapsed: now, etaSeconds: 1 }, secondsPerLinear);
       at({ type: 'block', block: b, blocks: 5, elapsed: now });
     }
     at({ type: 'stage', stage: 'evaluation', detail: 'eval.txt: 120 windows', elapsed: now });
@@ -174,14 +174,35 @@ describe('progress for a log or pipe', () => {
     const evaluating = lines.filter((l) => l.startsWith('evaluating'));
     expect(evaluating.map((l) => l.match(/: (\d+) of 120 windows/)![1])).toEqual(['40', '80', '120']);
     expect(evaluating.at(-1)).toMatch(/^evaluating eval\.txt: 120 of 120 windows, each scored by the original, RTN and GPTQ models \(\d+\.\ds\)$/);
-    // checking: its first line, one at 10 s, at 20 s, and its last; the linears' bar only at its end;
-    // blocks of 3.5 s: the third (10.5 s into the stage) and the last.
+    // checking: its first line, one at 10 s, at 20 s, and its last. The linears (0.5 s each) and
+    // the blocks (3.5 s each) share the quantization's throttle: the bar 10 s into the stage, the
+    // third block's line 0.5 s later is held back, then the bar's last line and the last block's.
     expect(lines.filter((l) => l.startsWith('checking')).map((l) => l.split(':')[1].trim())).toEqual(['0 of 30 MiB (0.0s)', '10 of 30 MiB (10.0s)', '20 of 30 MiB (20.0s)', '30 of 30 MiB (30.0s)']);
-    expect(lines.filter((l) => l.startsWith('['))).toHaveLength(1);
-    expect(lines.filter((l) => l.startsWith('block')).map((l) => l.slice(0, 9))).toEqual(['block 3/5', 'block 5/5']);
+    expect(lines.filter((l) => l.startsWith('[')).map((l) => l.split(' ')[1])).toEqual(['20/35', '35/35']);
+    expect(lines.filter((l) => l.startsWith('block')).map((l) => l.slice(0, 9))).toEqual(['block 5/5']);
     expect(lines.filter((l) => l.startsWith('perplexity'))).toHaveLength(3);
     expect(lines.length).toBeLessThan(20);
     expect(runEvents(1).length).toBeGreaterThan(150);
+  });
+
+  it('a long block: the linears\' bar every 10 s inside it, not only at the end of the quantization', () => {
+    // Linears of 3 s, blocks of 21 s: a line at the 4th linear (12 s), then every 4th (the next
+    // past 10 s), the block lines in between held back while the bar has just spoken, and the last.
+    const events = runEvents(1, 3);
+    const start = events.find(({ e }) => e.type === 'stage' && e.stage === 'quantization')!.now;
+    let now = 0;
+    const line = pipedProgress(() => now);
+    const printed: { l: string; t: number }[] = [];
+    for (const { e, now: t } of events) {
+      now = t;
+      const l = line(e);
+      if (l !== null && (e.type === 'linear' || e.type === 'block')) printed.push({ l, t: t - start });
+    }
+    expect(printed.filter(({ l }) => l.startsWith('[')).map(({ l }) => l.split(' ')[1])).toEqual(['4/35', '8/35', '12/35', '16/35', '20/35', '24/35', '28/35', '32/35', '35/35']);
+    expect(printed.at(-1)!.l).toMatch(/^block 5\/5 done/);
+    // Never more than 10 s and one linear without a line while the blocks run.
+    const gaps = printed.map(({ t }, i) => t - (i === 0 ? 0 : printed[i - 1].t));
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(13);
   });
 
   it('a slow evaluation: one line per 5 % when 10 s come sooner', () => {
@@ -190,21 +211,23 @@ describe('progress for a log or pipe', () => {
     expect(evaluating.map((l) => Number(l.match(/: (\d+) of/)![1]))).toEqual([8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120]);
   });
 
-  it('a sweep: steps and results always, the bar at its end, checking throttled', () => {
+  it('a sweep: steps and results always, the bar and checking throttled', () => {
     let now = 0;
     const line = pipedSweepProgress(() => now);
     const events: SweepProgressEvent[] = [
       ...Array.from({ length: 21 }, (_, i): SweepProgressEvent => ({ type: 'stage', stage: 'checking', detail: `${i} of 20`, elapsed: i, done: i, total: 20 })),
       { type: 'stage', stage: 'reference', detail: 'the original model', elapsed: 21 },
       { type: 'step', step: 0, steps: 1, seed: 0, labels: ['gptq:4g32'], phase: 'quantizing', elapsed: 22 },
-      ...Array.from({ length: 35 }, (_, i): SweepProgressEvent => ({ type: 'linear', step: 0, done: i + 1, total: 35, elapsed: 22 })),
+      // Linears of 1 s: the bar every 10 s of the step, and its last.
+      ...Array.from({ length: 35 }, (_, i): SweepProgressEvent => ({ type: 'linear', step: 0, done: i + 1, total: 35, elapsed: 23 + i })),
     ];
     const lines = events.flatMap((e) => {
       now = e.elapsed;
       const l = line(e);
       return l === null ? [] : [l];
     });
-    expect(lines.map((l) => l.slice(0, 14))).toEqual(['checking: 0 of', 'checking: 10 o', 'checking: 20 o', 'reference: the', 'step 1/1 seed ', '[#############']);
+    expect(lines.map((l) => (l.startsWith('[') ? 'bar' : l.slice(0, 14)))).toEqual(['checking: 0 of', 'checking: 10 o', 'checking: 20 o', 'reference: the', 'step 1/1 seed ', 'bar', 'bar', 'bar', 'bar']);
+    expect(lines.filter((l) => l.startsWith('[')).map((l) => l.split(' ')[1])).toEqual(['10/35', '20/35', '30/35', '35/35']);
   });
 });
 

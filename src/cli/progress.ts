@@ -128,8 +128,9 @@ function admitStage(stages: Stages, throttle: LineThrottle, e: { stage: string; 
 
 /**
  * A run's progress for a stderr that is not a terminal: the line to print for each event, or null.
- * Stage lines and perplexities always; the linears' bar only at its end; blocks, the repeated
- * 'checking' lines and evaluation passes through a LineThrottle; the evaluation's three models per
+ * Stage lines and perplexities always; the linears' bar, blocks, the repeated 'checking' lines and
+ * evaluation passes through a LineThrottle (the bar and the block lines share the quantization's
+ * stage, so a long block still gets a line every ~5 % or ~10 s); the evaluation's three models per
  * pass as one line. `now` gives seconds (the CLI: the process clock).
  */
 export function pipedProgress(now: () => number, throttle = new LineThrottle()): (e: ProgressEvent) => string | null {
@@ -142,7 +143,7 @@ export function pipedProgress(now: () => number, throttle = new LineThrottle()):
       case 'block':
         return throttle.admit({ stage: stages.current, fraction: (e.block + 1) / e.blocks, last: e.block + 1 === e.blocks, now: now() }) ? progressLine(e) : null;
       case 'linear':
-        return e.done === e.total ? progressLine(e) : null;
+        return throttle.admit({ stage: stages.current, fraction: e.done / e.total, last: e.done === e.total, now: now() }) ? progressLine(e) : null;
       case 'evaluation': {
         // The three models report each pass one after the other: the pass is one tick.
         const pass = `${e.text}\u0000${e.windowsDone}`;
@@ -156,7 +157,7 @@ export function pipedProgress(now: () => number, throttle = new LineThrottle()):
   };
 }
 
-/** A sweep's progress for a stderr that is not a terminal, as pipedProgress: steps and results always, the bar at its end, 'checking' throttled. */
+/** A sweep's progress for a stderr that is not a terminal, as pipedProgress: steps and results always, the bar and 'checking' throttled. */
 export function pipedSweepProgress(now: () => number, throttle = new LineThrottle()): (e: SweepProgressEvent) => string | null {
   const stages = new Stages();
   return (e) => {
@@ -164,10 +165,11 @@ export function pipedSweepProgress(now: () => number, throttle = new LineThrottl
       case 'stage':
         return admitStage(stages, throttle, e, now()) ? sweepProgressLine(e) : null;
       case 'step':
-        stages.enter('step', false);
+        // Always printed; it begins the throttle's stage for the step's bar.
+        throttle.admit({ stage: stages.enter('step', false), fraction: 0, last: false, now: now() });
         return sweepProgressLine(e);
       case 'linear':
-        return e.done === e.total ? sweepProgressLine(e) : null;
+        return throttle.admit({ stage: stages.current, fraction: e.done / e.total, last: e.done === e.total, now: now() }) ? sweepProgressLine(e) : null;
       case 'result':
         return sweepProgressLine(e);
     }
