@@ -111,11 +111,13 @@ describe('flags', () => {
       type: 'linear',
       done: 7,
       total: 35,
+      blocks: 5,
       elapsed: 3,
       etaSeconds: 12,
       report: { block: 0, name: 'mlp.down_proj', rows: 64, cols: 172, gptq: { mse: 1, loss: 2, damp: 0.01, dampAttempts: 1, fellBackToRtn: false, seconds: 0.1 }, rtn: { mse: 2 } },
     });
-    expect(line).toMatch(/^\[#####\.{19}\] 7\/35 block 0 mlp\.down_proj mse gptq\/rtn 0\.50 +3\.0s elapsed, ~12\.0s left$/);
+    // Blocks count from 1 in every line a user reads, as the block lines do ("block 1/5 done").
+    expect(line).toMatch(/^\[#####\.{19}\] 7\/35 block 1\/5 mlp\.down_proj mse gptq\/rtn 0\.50 +3\.0s elapsed, ~12\.0s left$/);
   });
 });
 
@@ -145,7 +147,7 @@ describe('progress for a log or pipe', () => {
     at({ type: 'stage', stage: 'quantization', detail: '5 blocks', elapsed: now });
     const report = { block: 0, name: 'mlp.down_proj', rows: 64, cols: 172, gptq: { mse: 1, loss: 2, damp: 0.01, dampAttempts: 1, fellBackToRtn: false, seconds: 0.1 }, rtn: { mse: 2 } };
     for (let b = 0; b < 5; b++) {
-      for (let l = 0; l < 7; l++) at({ type: 'linear', report: { ...report, block: b }, done: b * 7 + l + 1, total: 35, elapsed: now, etaSeconds: 1 }, secondsPerLinear);
+      for (let l = 0; l < 7; l++) at({ type: 'linear', report: { ...report, block: b }, done: b * 7 + l + 1, total: 35, blocks: 5, elapsed: now, etaSeconds: 1 }, secondsPerLinear);
       at({ type: 'block', block: b, blocks: 5, elapsed: now });
     }
     at({ type: 'stage', stage: 'evaluation', detail: 'eval.txt: 120 windows', elapsed: now });

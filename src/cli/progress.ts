@@ -22,7 +22,7 @@ export function progressLine(e: ProgressEvent, width = 24): string {
       const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
       const r = e.report;
       return (
-        `[${bar}] ${e.done}/${e.total} block ${r.block} ${r.name} ` +
+        `[${bar}] ${e.done}/${e.total} block ${r.block + 1}/${e.blocks} ${r.name} ` +
         `mse gptq/rtn ${(r.gptq.mse / r.rtn.mse).toFixed(2)}  ${seconds(e.elapsed)} elapsed, ~${seconds(e.etaSeconds)} left`
       );
     }

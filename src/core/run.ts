@@ -67,7 +67,8 @@ export type ProgressEvent =
   /** A stage begins; `done` of `total` (optional) is progress within a stage that repeats its event (checking: bytes scanned). */
   | { type: 'stage'; stage: RunStage; detail: string; elapsed: number; done?: number; total?: number }
   | { type: 'block'; block: number; blocks: number; elapsed: number }
-  | { type: 'linear'; report: LinearReport; done: number; total: number; elapsed: number; etaSeconds: number; detail?: LayerDetail }
+  /** A linear is quantized: `done` of `total` linears of the model; `blocks` the model's block count (`report.block` is 0-based). */
+  | { type: 'linear'; report: LinearReport; done: number; total: number; blocks: number; elapsed: number; etaSeconds: number; detail?: LayerDetail }
   | { type: 'perplexity'; text: string; variant: ModelVariant; value: number; elapsed: number }
   /**
    * A pass of evaluation windows finished: `windowsDone` of `windows` of `text` for `variant`;

@@ -272,6 +272,7 @@ export async function quantizeModel(
                 report,
                 done: out.layers.length,
                 total: spec.layers * quantized.length,
+                blocks: spec.layers,
                 elapsed: t,
                 etaSeconds: (t / doneCost) * (totalCost - doneCost),
                 detail: H ? layerDetail(H, layer.cols, host.linears.get(name)!.W, g.Q, r.Q, g.perm, 64, real) : undefined,
