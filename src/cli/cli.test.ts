@@ -185,6 +185,9 @@ describe('progress for a log or pipe', () => {
     expect(lines.filter((l) => l.startsWith('perplexity'))).toHaveLength(3);
     expect(lines.length).toBeLessThan(20);
     expect(runEvents(1).length).toBeGreaterThan(150);
+    // One window is one window.
+    expect(pipedProgress(() => 0)({ type: 'evaluation', text: 'e.txt', variant: 'original', windowsDone: 1, windows: 1, done: 1, total: 3, elapsed: 0 }))
+      .toMatch(/^evaluating e\.txt: 1 of 1 window, each scored/);
   });
 
   it('a long block: the linears\' bar every 10 s inside it, not only at the end of the quantization', () => {

@@ -2,6 +2,7 @@
  * Progress lines from the engine's events: one line for a terminal (redrawn in place), and for a
  * stderr that is not one (a log, a pipe) the lines worth keeping, throttled (LineThrottle).
  */
+import { counted } from '../core/plural';
 import type { ProgressEvent } from '../core/run';
 import type { SweepProgressEvent } from '../core/sweep';
 
@@ -95,7 +96,7 @@ export class LineThrottle {
 
 /** A pass of evaluation windows, as one line for all three models (a log gets one line per pass, not three). */
 export function evaluationPassLine(e: Extract<ProgressEvent, { type: 'evaluation' }>): string {
-  return `evaluating ${e.text}: ${e.windowsDone} of ${e.windows} windows, each scored by the original, RTN and GPTQ models (${seconds(e.elapsed)})`;
+  return `evaluating ${e.text}: ${e.windowsDone} of ${counted(e.windows, 'window')}, each scored by the original, RTN and GPTQ models (${seconds(e.elapsed)})`;
 }
 
 /**

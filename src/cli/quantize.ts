@@ -3,6 +3,7 @@
  * `webgpu` package). See HELP in args.ts. The output folder is written under a temporary name
  * and renamed at the end (write-folder.ts), so a failed or interrupted run leaves nothing in --out.
  */
+import { counted } from '../core/plural';
 import { basename, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { writeAtomically } from './write-folder';
@@ -129,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
     if (report.mixedPrecision) {
       const m = report.mixedPrecision;
       process.stderr.write(`mixed precision: ${m.bpw.toFixed(3)} bits per weight (target ${m.target}), ` +
-        `${Object.entries(m.weightsPerBits).map(([b, n]) => `${n} weights at ${b} bits`).join(', ')}\n`);
+        `${Object.entries(m.weightsPerBits).map(([b, n]) => `${counted(n, 'weight')} at ${b} bits`).join(', ')}\n`);
     }
     for (const [text, d] of Object.entries(report.divergence ?? {})) {
       for (const [variant, v] of Object.entries(d)) {

@@ -8,6 +8,7 @@
  * outside the blocks only while the windows are embedded); the host keeps each linear's codes
  * and grid packed (src/core/packed-quant.ts), never its dequantized weights.
  */
+import { counted } from '../core/plural';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuMatrix } from '../gpu/matrix';
 import { FORWARD_STATUS, FORWARD_STATUS_SLOTS } from '../gpu/kernels/forward';
@@ -176,7 +177,7 @@ export async function quantizeModel(
         }
       }
     }));
-    emit({ type: 'stage', stage: 'quantization', detail: `${spec.layers} blocks, ${groups.length} group(s) each`, elapsed: elapsed() });
+    emit({ type: 'stage', stage: 'quantization', detail: `${counted(spec.layers, 'block')}, ${counted(groups.length, 'group')} each`, elapsed: elapsed() });
     for (let b = 0; b < spec.layers; b++) {
       throwIfCancelled(hooks.signal);
       const host = b === 0 ? first : await model.block(b);

@@ -6,6 +6,7 @@
  * (the latter two with the values the exported file holds) and the divergence of RTN and GPTQ from
  * the original (src/engine/divergence.ts).
  */
+import { counted } from '../core/plural';
 import type { GpuRuntime } from '../gpu/runtime';
 import { kernelChoicesOf, tuneKernels } from '../gpu/kernels/choices';
 import type { ByteSource } from '../core/model/byte-source';
@@ -218,7 +219,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   // The GEMM and the forward's attention on the kernels timed fastest here (once per device).
   await tuneKernels(rt);
   const tCalibration = elapsed();
-  emit({ type: 'stage', stage: 'calibration', detail: `${windows.length} windows of ${seqlen} tokens from ${calibIds.length}`, elapsed: elapsed() });
+  emit({ type: 'stage', stage: 'calibration', detail: `${counted(windows.length, 'window')} of ${counted(seqlen, 'token')} from ${calibIds.length}`, elapsed: elapsed() });
 
   const moduleBits = settings.moduleBits;
   const bitsOf = moduleBits ? (b: number, name: string) => moduleBits[`${b}.${name}`] ?? settings.bits : undefined;
@@ -233,7 +234,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   try {
     for (const [i, e] of inputs.evaluations.entries()) {
       const windowsOf = evalWindows[i];
-      emit({ type: 'stage', stage: 'evaluation', detail: `${e.name}: ${windowsOf.length} windows of ${seqlen} tokens`, elapsed: elapsed() });
+      emit({ type: 'stage', stage: 'evaluation', detail: `${e.name}: ${counted(windowsOf.length, 'window')} of ${counted(seqlen, 'token')}`, elapsed: elapsed() });
       // The three models run pass by pass side by side: windows done, summed over the models, count up.
       const doneOf = { original: 0, rtn: 0, gptq: 0 };
       // Passes of as many tokens as the calibration held, which the memory check admitted.

@@ -12,6 +12,7 @@
  * errors are measured with each seed. With `sensitivity`, the first GPTQ pass also measures every
  * linear's output error at 2, 3, 4 and 8 bits on its captured inputs (the layer-sensitivity map).
  */
+import { counted } from '../core/plural';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Checkpoint } from '../core/model/checkpoint';
 import { kernelChoicesOf, tuneKernels } from '../gpu/kernels/choices';
@@ -161,7 +162,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
     const original: Record<string, number> = {};
     for (const t of texts) {
       throwIfCancelled(hooks.signal);
-      emit({ type: 'stage', stage: 'reference', detail: `the original model on ${t.name}: ${t.windows.length / seqlen} windows of ${seqlen} tokens`, elapsed: elapsed() });
+      emit({ type: 'stage', stage: 'reference', detail: `the original model on ${t.name}: ${counted(t.windows.length / seqlen, 'window')} of ${counted(seqlen, 'token')}`, elapsed: elapsed() });
       const ref = await DivergenceReference.measure(rt, loaded, await globalsFor(loaded, false), loaded.block, t.windows, seqlen, base.nsamples, { signal: hooks.signal });
       references.push(ref);
       original[t.name] = ref.perplexity;

@@ -486,7 +486,7 @@ export function fmtDuration(seconds: number | null | undefined): string {
 }
 
 export interface RunProgress {
-  /** "Quantization: 4 blocks, 4 group(s) each" / "Evaluation: …", or "" when idle. */
+  /** "Quantization: 4 blocks, 4 groups each" / "Evaluation: …", or "" when idle. */
   stage: string;
   /** "block 3 of 30", or "" before the first block. */
   blocks: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseStrategy, type StrategySeedResult, type SweepRunReport } from '../../core/sweep';
 import { defaultRunSettings } from '../../core/run';
-import { frontLine, layerCurves, mixedPlanTable, sensitivityGrid, spreadText, sweepAxes, sweepPoints, sweepTableRows, weightsPerBitsText } from './sweep-data';
+import { frontLine, layerCurves, mixedPlanTable, sensitivityGrid, spreadText, sweepAxes, sweepPoints, sweepRunText, sweepSizeText, sweepTableRows, weightsPerBitsText } from './sweep-data';
 
 const div = (kld: number) => ({ kld_mean: kld, kld_p99: 2 * kld, kld_max: 3 * kld, top1_agree: 1 - kld, dp_rms: kld / 10 });
 const seed = (s: number, ppl: number | null, kld: number, mse: number[]): StrategySeedResult => ({
@@ -102,4 +102,14 @@ describe('sweep chart data', () => {
     expect(mixedPlanTable(plan, map)).toEqual({ names: ['self_attn.q_proj'], rows: [{ block: 0, bits: [4] }, { block: 1, bits: [2] }] });
     expect(weightsPerBitsText(plan.weightsPerBits)).toBe('16,000 weights at 2 bits, 16 at 4 bits');
   });
+
+  it('says a sweep\'s size and windows in the singular when there is one ("1 strategy × 1 seed", not "1 seeds")', () => {
+    const r = report();
+    expect(sweepSizeText(r)).toBe('4 strategies × 2 seeds');
+    expect(sweepRunText(r)).toBe(`4 strategies over seeds 0, 1; ${r.settings.nsamples} calibration windows of 32 tokens; evaluated on 3 windows of eval.txt`);
+    const one = { ...r, settings: { ...r.settings, nsamples: 1 }, evaluations: [{ text: 'e.txt', seqlen: 32, windows: 1 }], sweep: { ...r.sweep, strategies: r.sweep.strategies.slice(0, 1), seeds: [7] } };
+    expect(sweepSizeText(one)).toBe('1 strategy × 1 seed');
+    expect(sweepRunText(one)).toBe('1 strategy over seed 7; 1 calibration window of 32 tokens; evaluated on 1 window of e.txt');
+  });
 });
+

@@ -11,6 +11,7 @@ import type { MixedPrecisionPlan } from '../../core/mixed-precision';
 import { linearAxis, logAxis, type AxisTicks } from '../charts/axis';
 import { logColour, logFloor, logRange, shortName, type LogRange } from './chart-data';
 import { fmtSci } from '../format';
+import { counted } from '../../core/plural';
 
 export type SweepMetric = 'perplexity' | 'kld';
 
@@ -242,4 +243,20 @@ export function weightsPerBitsText(w: Record<number, number>): string {
 export function strategyPresets(groupSize: number): string[] {
   const g = groupSize === -1 ? '' : `g${groupSize}`;
   return [`gptq:4${g}`, `rtn:4${g}`, `awq:4${g}`, `gptq:3${g}`, `gptq:2${g}`, `gptq:8${g}`, `gptq:4${g}+act`, `gptq:4${g}+mse`, `gptq:3${g}+asym`, `rtn:3${g}`];
+}
+
+/** "2 strategies × 1 seed": the size of a sweep, for its done line. */
+export function sweepSizeText(report: Pick<SweepRunReport, 'sweep'>): string {
+  return `${counted(report.sweep.strategies.length, 'strategy', 'strategies')} × ${counted(report.sweep.seeds.length, 'seed')}`;
+}
+
+/**
+ * "2 strategies over seed 0; 1 calibration window of 64 tokens; evaluated on 3 windows of e.txt":
+ * what a sweep ran on, for its results' label.
+ */
+export function sweepRunText(report: Pick<SweepRunReport, 'sweep' | 'settings' | 'evaluations'>): string {
+  const seeds = report.sweep.seeds;
+  return `${counted(report.sweep.strategies.length, 'strategy', 'strategies')} over ${seeds.length === 1 ? 'seed' : 'seeds'} ${seeds.join(', ')}; ` +
+    `${counted(report.settings.nsamples, 'calibration window')} of ${counted(report.settings.seqlen, 'token')}; ` +
+    `evaluated on ${report.evaluations.map((e) => `${counted(e.windows, 'window')} of ${e.text}`).join(', ')}`;
 }

@@ -42,4 +42,14 @@ describe('model card', () => {
     expect(checkpointFileNote('model.safetensors', { bits: 3, moduleBits: { '0.mlp.down_proj': 4 } }, plan)).toContain('GPTQ 3-bit base, other widths named in `quantization_config.dynamic`');
     expect(() => checkpointFileNote('weights.bin', report.settings, plan)).toThrow(/no line for weights\.bin/);
   });
+
+  it('counts in the singular when there is one: one block, one calibration window, one linear at a width', () => {
+    const one = { ...report, settings: { ...report.settings, nsamples: 1, seqlen: 32, moduleBits: { '0.mlp.down_proj': 8 } }, model: { ...report.model, blocks: 1 } } as RunReport;
+    const card = modelCard(one, plan, 'x');
+    expect(card).toContain('(llama, 1 block, 260,000 parameters');
+    expect(card).toContain('Calibration: 1 window of 32 tokens from `calib.txt`');
+    expect(card).toContain('Mixed precision: 1 linear at 8 bits');
+    expect(imatrixFileNote({ nsamples: 1, seqlen: 32 })).toContain('over 1 window of 32 tokens');
+    expect(imatrixFileNote({ nsamples: 4, seqlen: 1 })).toContain('over 4 windows of 1 token');
+  });
 });

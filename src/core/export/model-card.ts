@@ -2,6 +2,7 @@
  * The exported checkpoint's README.md: what it is, which files the folder holds, how it was made,
  * how well it does, how to load it. It names files by their names only, never a path.
  */
+import { counted } from '../plural';
 import type { GgufFloatType, RunReport } from '../report';
 import type { RunSettings } from '../run';
 import type { ExportPlan } from './plan';
@@ -52,8 +53,8 @@ export function ggufFileNote(type: GgufQuantType, floatType: GgufFloatType): str
 
 /** imatrix.gguf, one line. */
 export function imatrixFileNote(settings: Pick<RunSettings, 'nsamples' | 'seqlen'>): string {
-  return `the importance matrix of the calibration (each quantized linear's squared inputs summed per input column over ${settings.nsamples} ` +
-    `windows of ${settings.seqlen} tokens) in llama.cpp's imatrix format, for \`llama-quantize --imatrix\``;
+  return `the importance matrix of the calibration (each quantized linear's squared inputs summed per input column over ` +
+    `${counted(settings.nsamples, 'window')} of ${counted(settings.seqlen, 'token')}) in llama.cpp's imatrix format, for \`llama-quantize --imatrix\``;
 }
 
 /** report.json, one line. */
@@ -98,7 +99,7 @@ export function modelCard(report: RunReport, plan: ExportPlan, folder: string, p
   const lines = [
     `# ${report.model.name}, GPTQ ${s.bits}-bit`,
     '',
-    `Quantized with GPTQ Studio from \`${report.model.name}\` (${report.model.arch}, ${report.model.blocks} blocks, ` +
+    `Quantized with GPTQ Studio from \`${report.model.name}\` (${report.model.arch}, ${counted(report.model.blocks, 'block')}, ` +
       `${report.model.parameters.toLocaleString('en-US')} parameters, ${report.model.dtype}). Every float tensor is ` +
       'stored as float16, the dtype GPTQ loaders run in (`torch_dtype` and `dtype` in config.json).',
     '',
@@ -109,7 +110,7 @@ export function modelCard(report: RunReport, plan: ExportPlan, folder: string, p
     `|---|---|---|---|---|---|---|---|---|`,
     `| ${s.bits} | ${s.groupSize} | ${s.sym ? 'symmetric' : 'asymmetric'} | ${s.actOrder} | ${s.staticGroups} | ${s.percDamp} | ${s.trueSequential} | ${s.mse} | ${plan.format} |`,
     '',
-    `Calibration: ${s.nsamples} windows of ${s.seqlen} tokens from \`${report.calibration.text}\` (seed ${s.seed}).`,
+    `Calibration: ${counted(s.nsamples, 'window')} of ${counted(s.seqlen, 'token')} from \`${report.calibration.text}\` (seed ${s.seed}).`,
     '',
     '## Perplexity',
     '',
@@ -124,7 +125,7 @@ export function modelCard(report: RunReport, plan: ExportPlan, folder: string, p
   if (s.moduleBits && Object.keys(s.moduleBits).length > 0) {
     const count = new Map<number, number>();
     for (const w of Object.values(s.moduleBits)) count.set(w, (count.get(w) ?? 0) + 1);
-    lines.push(`Mixed precision: ${[...count].sort((a, b) => a[0] - b[0]).map(([w, n]) => `${n} linear${n > 1 ? 's' : ''} at ${w} bits`).join(', ')} ` +
+    lines.push(`Mixed precision: ${[...count].sort((a, b) => a[0] - b[0]).map(([w, n]) => `${counted(n, 'linear')} at ${w} bits`).join(', ')} ` +
       `(the base is ${s.bits} bits; the others are named in \`quantization_config.dynamic\`).`, '');
   }
   if (plan.intermediate) {

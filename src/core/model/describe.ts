@@ -3,6 +3,7 @@
  * kind and bases, head_dim, sliding windows, norm kind and placement, q/k norms, MLP kind,
  * positions, embedding scale and projections, the head. Read from the family's description.
  */
+import { counted } from '../plural';
 import type { ModelConfig } from './config';
 import type { ModelLayout, NormKind } from './architecture';
 import { describeRope } from './rope';
@@ -34,7 +35,7 @@ export function architectureFacts(config: ModelConfig, layout: ModelLayout): Arc
     const rotated = layers.find((l) => l.rope)?.rope;
     const partial = rotated && rotated.dim !== config.headDim ? `, ${rotated.dim} of ${config.headDim} dims rotated` : '';
     add('rope', 'RoPE', kinds.size === 1 ? `${[...kinds.keys()][0]}${partial}`
-      : [...kinds].map(([d, n]) => `${d} on ${n} layers`).join('; '));
+      : [...kinds].map(([d, n]) => `${d} on ${counted(n, 'layer')}`).join('; '));
   }
 
   const defaultHeadDim = config.hiddenSize / config.numHeads;
@@ -46,7 +47,7 @@ export function architectureFacts(config: ModelConfig, layout: ModelLayout): Arc
   const scaleNote = Math.abs(scale - 1 / Math.sqrt(config.headDim)) > 1e-12 ? `, scores × ${scale.toPrecision(4)}` : '';
   add('attention', 'Attention', windowed.length === 0 ? `full causal${scaleNote}`
     : windowed.length === layers.length ? `sliding window of ${windowed[0].window} on every layer${scaleNote}`
-      : `sliding window of ${windowed[0].window} on ${windowed.length} of ${layers.length} layers, full on the rest${scaleNote}`);
+      : `sliding window of ${windowed[0].window} on ${windowed.length} of ${counted(layers.length, 'layer')}, full on the rest${scaleNote}`);
 
   const B = layout.block;
   const norms = [NORM_NAMES[B.attnNorm.kind], B.normPlacement === 'pre' ? 'pre-norm' : 'post-norm (after the residual add)'];

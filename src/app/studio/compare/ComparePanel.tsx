@@ -4,8 +4,9 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import { useStudioStore } from '../../store';
 import { useFieldErrors, useModel, useRun, useSettings, useSweep, useSweepForm, useSweepPlan } from '../../store/hooks';
 import { parseStrategies, parseStrategy, strategyLabel } from '../../../core/sweep';
+import { counted } from '../../../core/plural';
 import { fmtDuration } from '../chart-data';
-import { strategyPresets } from '../sweep-data';
+import { strategyPresets, sweepSizeText } from '../sweep-data';
 import { compareBlockers } from '../compare-blockers';
 
 // The charts (and recharts with them) load once a sweep has something to show.
@@ -107,7 +108,7 @@ export function ComparePanel() {
         Comma-separated, each <code>[gptq:|rtn:|awq:]BITS[gGROUP][+asym][+act][+static][+mse][+dampF]</code>, e.g.{' '}
         <code>4g128, rtn:4g128, awq:4g128, 3g128+asym</code>. RTN and AWQ share the GPTQ pass of their grid. AWQ is
         measured for comparison only (no download).
-        {parsed.error === null && ` ${parsed.labels.length} ${parsed.labels.length === 1 ? 'strategy' : 'strategies'} × ${seedsOk ? form.seeds : '?'} ${form.seeds === 1 ? 'seed' : 'seeds'}.`}
+        {parsed.error === null && ` ${counted(parsed.labels.length, 'strategy', 'strategies')} × ${seedsOk ? counted(form.seeds, 'seed') : '? seeds'}.`}
       </p>
       {listError !== null && <p className="field-error" data-testid="sweep-strategies-error">{listError}</p>}
       <div className="run-buttons">
@@ -140,7 +141,7 @@ export function ComparePanel() {
         {sweep.status === 'cancelling' && <p data-testid="sweep-cancelling">Cancelling: stopping after the linear or pass in progress…</p>}
         {sweep.status === 'cancelled' && <p data-testid="sweep-cancelled">Cancelled: nothing of this comparison is kept.</p>}
         {sweep.status === 'done' && sweep.report && (
-          <p data-testid="sweep-done">Done in {fmtDuration(sweep.report.seconds)}: {sweep.report.sweep.strategies.length} strategies × {sweep.report.sweep.seeds.length} seeds.</p>
+          <p data-testid="sweep-done">Done in {fmtDuration(sweep.report.seconds)}: {sweepSizeText(sweep.report)}.</p>
         )}
         {sweep.status === 'failed' && sweep.error && <ErrorNotice error={sweep.error} />}
       </div>

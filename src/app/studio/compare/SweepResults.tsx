@@ -3,6 +3,7 @@ import { MixedPlanPanel } from './MixedPlanPanel';
 import { SensitivityHeatmap } from './SensitivityHeatmap';
 import { StrategyLayerChart } from './StrategyLayerChart';
 import { SweepChart } from './SweepChart';
+import { sweepRunText } from '../sweep-data';
 
 /** The last sweep's results: the strategies against bits per weight, their per-layer errors, the sensitivity map and a mixed-precision plan. */
 export function SweepResults() {
@@ -15,8 +16,7 @@ export function SweepResults() {
   return (
     <div className={stale ? 'sweep-results stale' : 'sweep-results'} data-testid="sweep-results" data-stale={String(stale)}>
       <p className={stale ? 'run-label stale' : 'run-label'} data-testid="sweep-label">
-        {sweep.modelName}{stale ? ' (a previous model)' : ''}: {report.sweep.strategies.length} strategies over seeds {report.sweep.seeds.join(', ')};
-        {' '}{report.settings.nsamples} calibration windows of {report.settings.seqlen} tokens; evaluated on {report.evaluations.map((e) => `${e.windows} windows of ${e.text}`).join(', ')}.
+        {sweep.modelName}{stale ? ' (a previous model)' : ''}: {sweepRunText(report)}.
       </p>
       <SweepChart report={report} metric={form.metric} />
       <StrategyLayerChart report={report} />
