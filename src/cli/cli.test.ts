@@ -331,6 +331,8 @@ describe('runs', () => {
     expect(code).toBe(0);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(r.settings.seqlen).toBe(16);
+    // --format gptq (the default) asks for no GGUF: its plan is null, as export is for --format gguf.
+    expect(r).toMatchObject({ output: { format: 'gptq', ggufFloat: null }, gguf: null, export: { refusal: null } });
     expect(r.layers.map((l: { name: string }) => l.name).slice(0, 4)).toEqual(['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj']);
   });
 
@@ -381,6 +383,8 @@ describe('runs', () => {
     expect(readdirSync(out)).toEqual(['report.json']);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(r).toMatchObject({ kind: 'sweep', files: ['report.json'], model: { name: 'stories260K' }, settings: { nsamples: 2, seqlen: 32, seed: 3 } });
+    // What was written, in the shape of a run's report.json: report.json alone.
+    expect(r.output).toEqual({ format: 'report', ggufFloat: null });
     expect(r.sweep.seeds).toEqual([3, 4]);
     expect(r.sweep.strategies.map((s: { label: string }) => s.label)).toEqual(['gptq:4g32', 'rtn:4g32', 'gptq:2g32']);
     for (const s of r.sweep.strategies) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { writtenReport, type RunReport } from './report';
+import { REPORT_ONLY, writtenReport, type RunReport } from './report';
 import { defaultRunSettings } from './run';
 import type { ExportPlan } from './export/plan';
 
@@ -42,6 +42,18 @@ describe('report.json of the files written', () => {
     expect(r.size).toEqual({ originalBytes: 1_000_000, quantizedBytes: 456 });
     expect(r.gguf).toMatchObject({ type: 'Q4_1', refusal: null });
     expect(JSON.parse(JSON.stringify(r)).export).toBeNull();
+  });
+
+  it('a GGUF not asked for has no plan, as a GPTQ checkpoint not asked for has none: gguf is null for --format gptq and report', () => {
+    const gptq = writtenReport(runReport(), { format: 'gptq', ggufFloat: null }, ['report.json', 'model.safetensors'], null);
+    expect(gptq.gguf).toBeNull();
+    expect(gptq.export).toEqual(plan());
+    const alone = writtenReport(runReport(), REPORT_ONLY, ['report.json'], null);
+    expect(alone).toMatchObject({ output: { format: 'report', ggufFloat: null }, export: null, gguf: null });
+    // Written as null, not left out: the keys of report.json are the same whatever was asked for.
+    const json = JSON.parse(JSON.stringify(alone));
+    expect(json.gguf).toBeNull();
+    expect(Object.keys(json).sort()).toEqual(Object.keys(JSON.parse(JSON.stringify(writtenReport(runReport(), { format: 'both', ggufFloat: 'F16' }, [], 1)))).sort());
   });
 
   it('a GPTQ checkpoint asked for and refused keeps the plan that says why; the size is the GGUF written, or none', () => {

@@ -60,7 +60,11 @@ export interface RunReport {
    * when a GPTQ checkpoint was asked for.
    */
   export: ExportPlan;
-  /** What the GGUF download will hold (block type, F16 linears), or why there is none (decided before the run; absent in reports of older versions). */
+  /**
+   * What the GGUF download will hold (block type, F16 linears), or why there is none (decided before
+   * the run; absent in reports of older versions). In report.json of files written, only when a GGUF
+   * was asked for.
+   */
   gguf?: GgufPlan;
   /** The files written beside report.json (report.json included); set in WrittenReport. */
   files?: string[];
@@ -89,33 +93,41 @@ export interface ReportOutput {
   ggufFloat: GgufFloatType | null;
 }
 
+/** The output of a report.json written alone (--format report, a sweep): no GGUF, no checkpoint. */
+export const REPORT_ONLY: ReportOutput = { format: 'report', ggufFloat: null };
+
 /**
  * report.json beside the files of an export (the CLI's --out, the studio's zip): the run's report
- * with the export asked for (`output`), the files written (`files`), and `export`, the GPTQ
+ * with the export asked for (`output`), the files written (`files`), `export`, the GPTQ
  * checkpoint's plan, only when a GPTQ checkpoint was asked for (its `refusal` then says why none
- * was written); null when only a GGUF was (its type, float linears or refusal are in `gguf`).
+ * was written), and `gguf`, the GGUF's plan (type, float linears or refusal), only when a GGUF was
+ * asked for: each is null when its file was not asked for (--format gguf, gptq, report).
  */
-export interface WrittenReport extends Omit<RunReport, 'export' | 'files'> {
+export interface WrittenReport extends Omit<RunReport, 'export' | 'gguf' | 'files'> {
   output: ReportOutput;
   export: ExportPlan | null;
+  gguf: GgufPlan | null;
   /** Every file of the folder, report.json first. */
   files: string[];
 }
 
 /**
- * The report of an export folder from the run's: `output` beside the settings, `export` as above,
- * `files`; the quantized size is the GGUF's when no GPTQ checkpoint was written (`ggufBytes`).
+ * The report of an export folder from the run's: `output` beside the settings, `export` and
+ * `gguf` as above, `files`; the quantized size is the GGUF's when no GPTQ checkpoint was written
+ * (`ggufBytes`).
  */
 export function writtenReport(report: RunReport, output: ReportOutput, files: string[], ggufBytes: number | null): WrittenReport {
-  const { settings, export: plan, files: _, ...rest } = report;
+  const { settings, export: plan, gguf: ggufPlan, files: _, ...rest } = report;
   const gptq = writesGptq(output.format);
+  const gguf = writesGguf(output.format);
   const checkpoint = gptq && plan.refusal === null;
   return {
     settings,
-    output: { format: output.format, ggufFloat: writesGguf(output.format) ? output.ggufFloat : null },
+    output: { format: output.format, ggufFloat: gguf ? output.ggufFloat : null },
     ...rest,
     size: { ...report.size, quantizedBytes: checkpoint ? report.size.quantizedBytes : ggufBytes },
     export: gptq ? plan : null,
+    gguf: gguf ? ggufPlan ?? null : null,
     files,
   };
 }

@@ -13,6 +13,7 @@
  * Pure: the engine's src/engine/sweep.ts runs them.
  */
 import type { RunSettings } from './run';
+import type { ReportOutput } from './report';
 import type { DivergenceStats } from './divergence';
 import type { KernelChoices } from './kernel-choice';
 import type { ExportPlan } from './export/plan';
@@ -280,6 +281,8 @@ export interface SweepRunReport {
   adapter: Record<string, unknown> & { kernels?: KernelChoices };
   /** The base settings every strategy shares (windows, length, true-sequential; seed = the first seed). */
   settings: RunSettings;
+  /** What was written, in report.json's shape for runs (src/core/report.ts): report.json alone. */
+  output: ReportOutput;
   calibration: { text: string; tokens: number };
   evaluations: { text: string; seqlen: number; windows: number }[];
   sweep: SweepReport;

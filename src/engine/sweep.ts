@@ -48,6 +48,7 @@ import { storedBlocks } from './evaluate';
 import { DivergenceReference } from './divergence';
 import { gpuBudgetOf, readRunInputs, RunInputError, scanForRun, type RunInputs } from './run-model';
 import { shareableModelName } from '../core/shareable-name';
+import { REPORT_ONLY } from '../core/report';
 
 export interface SweepInputs extends Pick<RunInputs, 'files' | 'modelName' | 'calibration' | 'evaluations' | 'evalWindowLimit' | 'gpuMemoryBudget' | 'gpuMemoryRaise'> {
   /** Settings every strategy shares: nsamples, seqlen, trueSequential, seed (the first seed). */
@@ -255,6 +256,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
       model: { name: shareableModelName(inputs.modelName), arch: summary.arch, blocks: summary.blocks, hiddenSize: summary.hiddenSize, parameters: summary.parameters, dtype: summary.dtype },
       adapter: { ...rt.summary, kernels: kernelChoicesOf(rt.device) },
       settings: base,
+      output: { ...REPORT_ONLY },
       calibration: { text: inputs.calibration.name, tokens: calibIds.length },
       evaluations: texts.map((t) => ({ text: t.name, seqlen, windows: t.windows.length / seqlen })),
       sweep: { strategies: strategyResults, seeds, original, front: sweepFront(strategyResults), bpwCovers: BPW_COVERS_TEXT, plans },

@@ -21,6 +21,7 @@ function report(): SweepRunReport {
     model: { name: 'm', arch: 'llama', blocks: 2, hiddenSize: 64, parameters: 1, dtype: 'F32' },
     adapter: {},
     settings: { ...defaultRunSettings, seqlen: 32 },
+    output: { format: 'report', ggufFloat: null },
     calibration: { text: 'c', tokens: 100 },
     evaluations: [{ text: 'eval.txt', seqlen: 32, windows: 3 }],
     sweep: {
