@@ -98,12 +98,15 @@ describe('flags', () => {
       .toBe('step 2/4 seed 6: evaluating gptq:4g32, rtn:4g32 (2.0s)');
   });
 
-  it('prints the plan\'s loader warnings for the formats that write a GPTQ checkpoint', () => {
-    const plan = { export: { warnings: ['Asymmetric grids are stored as gptq_v2'] } } as Parameters<typeof planWarnings>[0];
+  it('prints the run\'s warnings for every format, and the loader warnings for the formats that write a GPTQ checkpoint', () => {
+    const plan = { export: { warnings: ['Asymmetric grids are stored as gptq_v2'] }, warnings: [] } as unknown as Parameters<typeof planWarnings>[0];
     expect(planWarnings(plan, 'gptq')).toEqual(['Asymmetric grids are stored as gptq_v2']);
     expect(planWarnings(plan, 'both')).toEqual(['Asymmetric grids are stored as gptq_v2']);
     expect(planWarnings(plan, 'gguf')).toEqual([]);
     expect(planWarnings(plan, 'report')).toEqual([]);
+    const run = { ...plan, warnings: ['the calibration has 64 tokens'] };
+    expect(planWarnings(run, 'gptq')).toEqual(['the calibration has 64 tokens', 'Asymmetric grids are stored as gptq_v2']);
+    expect(planWarnings(run, 'gguf')).toEqual(['the calibration has 64 tokens']);
   });
 
   it('draws a progress line', () => {
@@ -327,8 +330,11 @@ describe('runs', () => {
     writeFileSync(names, text.slice(0, 20000));
     writeFileSync(namesEval, text.slice(20000, 22000));
     const out = join(dir, 'names-run');
-    const { code } = await cli(['--model', join(SHARED, 'models/makemore-names-gpt2'), '--calibration', names, '--eval', namesEval, '--nsamples', '4', '--out', out]);
+    const { code, stderr } = await cli(['--model', join(SHARED, 'models/makemore-names-gpt2'), '--calibration', names, '--eval', namesEval, '--nsamples', '4', '--out', out]);
     expect(code).toBe(0);
+    // 4 windows of 16 tokens for mlp.c_proj's 256 columns: said before the run, with what to change
+    // (longer windows are not offered: the context is 16).
+    expect(stderr).toMatch(/^warning: the calibration has 64 tokens \(4 × 16\), fewer than the 256 input columns of mlp\.c_proj: .*\(nsamples, now 4; at least 16 at this length\)$/m);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(r.settings.seqlen).toBe(16);
     // --format gptq (the default) asks for no GGUF: its plan is null, as export is for --format gguf.

@@ -9,6 +9,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { Checkpoint } from '../core/model/checkpoint';
 import type { TensorStats } from '../core/model/tensor-scan';
 import { assertSequenceFits } from '../core/model/config';
+import { calibrationRankWarning } from '../core/model/calibration';
 import type { RunSettings } from '../core/run';
 import { nothingToQuantize, planExport, type ExportPlan } from '../core/export/plan';
 import { planGguf, type GgufPlan } from '../core/export/gguf/plan';
@@ -31,6 +32,12 @@ export interface RunPlan {
   hostBudgetBytes: number | null;
   /** Why the run would be refused (nothing to quantize, window length, memory), or null. */
   fitError: string | null;
+  /**
+   * What the user should know before the run whatever is written (the export's loader warnings are
+   * in `export.warnings`): what config.json says two ways (ModelConfig.warnings), and a calibration
+   * with fewer tokens than the widest quantized linear has input columns (calibrationRankWarning).
+   */
+  warnings: string[];
 }
 
 /** A memory budget a run is checked against, and how the caller's user raises it (for the message). */
@@ -76,5 +83,8 @@ export function planRun(
       fitError = (e as Error).message;
     }
   }
-  return { export: plan, gguf: planGguf(ckpt, settings, plan), memoryBytes: estimate.totalBytes, budgetBytes, hostBytes: hostEstimate.totalBytes, hostBudgetBytes: host?.bytes ?? null, fitError };
+  const quantized = ckpt.layout.block.linears.filter((l) => !plan.unquantized.some((u) => u.name === l.name));
+  const rank = calibrationRankWarning(quantized, settings, ckpt.config.maxPositions);
+  const warnings = [...(ckpt.config.warnings ?? []), ...(rank === null ? [] : [rank])];
+  return { export: plan, gguf: planGguf(ckpt, settings, plan), memoryBytes: estimate.totalBytes, budgetBytes, hostBytes: hostEstimate.totalBytes, hostBudgetBytes: host?.bytes ?? null, fitError, warnings };
 }

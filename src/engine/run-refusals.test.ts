@@ -95,6 +95,18 @@ describe('refused before any work', () => {
     expect(planRun(ckpt, { ...settings, groupSize: 100, nsamples: 1e9 }, rt, 2 ** 31).fitError).toMatch(/^with group size 100/);
   });
 
+  it('the plan warns, for the CLI and the studio alike, of two RoPE bases that differ and of a calibration too small for the widest linear', async () => {
+    const files = await editedModel(STORIES_260K, { config: (c) => { c.rope_parameters = { rope_type: 'default', rope_theta: 20000 }; } });
+    const ckpt = await openCheckpoint(sourcesOf(files));
+    const small = planRun(ckpt, { ...defaultRunSettings, nsamples: 2, seqlen: 32 }, rt, 2 ** 31);
+    expect(small.warnings).toHaveLength(2);
+    expect(small.warnings[0]).toMatch(/^config\.json gives rope_theta 10000 and rope_parameters\.rope_theta 20000: RoPE uses 20000/);
+    expect(small.warnings[1]).toMatch(/^the calibration has 64 tokens \(2 × 32\), fewer than the 172 input columns of mlp\.down_proj/);
+    // 4 × 64 = 256 tokens cover 172 columns; the stock config gives one base.
+    const plain = await openCheckpoint(await folderSources(sharedModelDir(STORIES_260K)));
+    expect(planRun(plain, { ...defaultRunSettings, nsamples: 4, seqlen: 64 }, rt, 2 ** 31).warnings).toEqual([]);
+  });
+
   it('a sweep with a strategy that would quantize nothing: the same rule per pass (the studio\'s Compare check), refused before any work', async () => {
     const files = await folderSources(sharedModelDir(STORIES_260K));
     const ckpt = await openCheckpoint(files);

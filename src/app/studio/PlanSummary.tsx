@@ -12,8 +12,9 @@ export function PlanSummary() {
   const [shown, setShown] = useState<StudioPlan | null>(null);
   const current = plan.status === 'ready' ? plan.plan : plan.status === 'loading' ? shown : null;
   if (current !== shown) setShown(current);
-  // What the loaders will do with the file (src/core/export/plan.ts, loaders.md), for these settings.
-  const warnings = current?.export.warnings ?? [];
+  // What to know about this run (config.json read one way of two, calibration too small), then what
+  // the loaders will do with the file (src/core/export/plan.ts, loaders.md), for these settings.
+  const warnings = current ? [...current.warnings, ...current.export.warnings] : [];
 
   return (
     <div className="plan" data-testid="plan" data-status={plan.status} aria-busy={plan.status === 'loading'} aria-live="polite">

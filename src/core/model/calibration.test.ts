@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertIdsInVocabulary, calibrationFromText, calibrationWindows, evaluationWindows, resolveCalibration, textToIds } from './calibration';
+import { assertIdsInVocabulary, calibrationFromText, calibrationRankWarning, calibrationWindows, evaluationWindows, resolveCalibration, textToIds } from './calibration';
 import { parseModelConfig } from './config';
 import { PythonRandom } from './python-random';
 import { loadTokenizer } from './tokenizer';
@@ -105,5 +105,24 @@ describe('token ids outside the vocabulary', () => {
     expect(() => assertIdsInVocabulary([5, 512, 7, 600, 512], 512, tok, 'the prompt')).toThrow(
       /^the prompt has the token "<\|tool\|>" \(id 512\) and 2 more tokens outside the model's vocabulary of 512 \(ids 0–511\): the tokenizer has tokens the model has no embedding for/);
     expect(() => assertIdsInVocabulary([700], 512, tok, 'the text')).toThrow(/^the text has the token \(unnamed\) \(id 700\) outside/);
+  });
+});
+
+describe('a calibration too small for the widest linear', () => {
+  const linears = [{ name: 'self_attn.q_proj', in: 64 }, { name: 'mlp.down_proj', in: 172 }, { name: 'mlp.up_proj', in: 64 }];
+
+  it('warns with the numbers when nsamples × seqlen < the input columns, and says what to change', () => {
+    expect(calibrationRankWarning(linears, { nsamples: 2, seqlen: 32 }, 512)).toBe(
+      'the calibration has 64 tokens (2 × 32), fewer than the 172 input columns of mlp.down_proj: its Hessian has rank at most 64, ' +
+      'so GPTQ works on a damped, singular H there and can do worse than RTN. Use more calibration windows (nsamples, now 2; ' +
+      'at least 6 at this length) or longer ones (seqlen, now 32; at least 86 with 2 windows)');
+    // Longer windows are not offered past the model's context.
+    expect(calibrationRankWarning(linears, { nsamples: 2, seqlen: 32 }, 64)).toMatch(/at least 6 at this length\)$/);
+  });
+
+  it('says nothing at or above the widest linear\'s columns, or with nothing quantized', () => {
+    expect(calibrationRankWarning(linears, { nsamples: 1, seqlen: 172 }, 512)).toBeNull();
+    expect(calibrationRankWarning(linears, { nsamples: 4, seqlen: 64 }, 512)).toBeNull();
+    expect(calibrationRankWarning([], { nsamples: 1, seqlen: 2 }, 512)).toBeNull();
   });
 });

@@ -109,3 +109,29 @@ export function calibrationFromText(
   const ids = textToIds(tokenizer, text);
   return { ids, windows: calibrationWindows(ids, settings.nsamples, settings.seqlen, settings.seed), settings };
 }
+
+/**
+ * A warning when the calibration has fewer tokens (nsamples × seqlen) than the widest quantized
+ * linear has input columns, or null. H = 2·X·Xᵀ over the calibration tokens (IST-DASLab/gptq
+ * gptq.py, add_batch) has rank at most the number of tokens, so for such a linear H is singular
+ * but for the damping, and GPTQ's error feedback through Hinv can do worse than RTN. `linears`:
+ * the quantized linears of a block (name and input columns); `maxPositions`: the model's context,
+ * the longest window there is.
+ */
+export function calibrationRankWarning(
+  linears: readonly { name: string; in: number }[],
+  settings: { nsamples: number; seqlen: number },
+  maxPositions: number,
+): string | null {
+  if (linears.length === 0) return null;
+  const widest = linears.reduce((a, b) => (b.in > a.in ? b : a));
+  const { nsamples, seqlen } = settings;
+  const tokens = nsamples * seqlen;
+  if (tokens >= widest.in) return null;
+  const windows = Math.ceil(widest.in / seqlen);
+  const longer = Math.ceil(widest.in / nsamples);
+  return `the calibration has ${tokens} tokens (${nsamples} × ${seqlen}), fewer than the ${widest.in} input columns of ` +
+    `${widest.name}: its Hessian has rank at most ${tokens}, so GPTQ works on a damped, singular H there and can do worse ` +
+    `than RTN. Use more calibration windows (nsamples, now ${nsamples}; at least ${windows} at this length)` +
+    (longer <= maxPositions ? ` or longer ones (seqlen, now ${seqlen}; at least ${longer} with ${nsamples} windows)` : '');
+}

@@ -31,9 +31,10 @@ export function gemma3Config(raw: Raw): ModelConfig {
   const full = readRope(raw, { layerType: 'full_attention', defaultTheta: 1_000_000, maxPositions, dim: headDim });
   // Sliding layers: rope_local_base_freq (v4) or rope_parameters.sliding_attention (v5), plain RoPE.
   const local = readRope(
-    { rope_theta: positiveNumber(raw, 'rope_local_base_freq', 10000), rope_parameters: raw.rope_parameters },
-    { layerType: 'sliding_attention', defaultTheta: 10000, maxPositions, dim: headDim },
+    { rope_theta: raw.rope_local_base_freq == null ? undefined : positiveNumber(raw, 'rope_local_base_freq', 10000), rope_parameters: raw.rope_parameters },
+    { layerType: 'sliding_attention', defaultTheta: 10000, maxPositions, dim: headDim, thetaKey: 'rope_local_base_freq' },
   );
+  const warnings = [full.warning, local.warning].filter((w): w is string => w !== null);
   if (local.scaling) refuse('RoPE scaling on the sliding-attention layers is not supported (only on full_attention)');
   const softcap = raw.final_logit_softcapping;
   const attentionBias = flag(raw, 'attention_bias', false);
@@ -64,5 +65,6 @@ export function gemma3Config(raw: Raw): ModelConfig {
     attnScale: positiveNumber(raw, 'query_pre_attn_scalar', 256) ** -0.5,
     embedScale: Math.sqrt(hiddenSize),
     ...(softcap !== undefined && softcap !== null && { finalLogitSoftcap: positiveNumber(raw, 'final_logit_softcapping', 1) }),
+    ...(warnings.length > 0 && { warnings }),
   };
 }

@@ -84,6 +84,12 @@ export interface ModelConfig {
   rotaryDim?: number;
   /** Per layer, whether RoPE applies (smollm3's no_rope_layers: 1 RoPE, 0 none); absent: every layer. */
   ropeLayers?: boolean[];
+  /**
+   * What config.json says two ways that the run reads one way, said before a run (RunPlan.warnings):
+   * e.g. rope_theta and rope_parameters.rope_theta with different values, and which one is used.
+   * Absent when there is nothing to say.
+   */
+  warnings?: string[];
 }
 
 /** Parses config.json's text. */
@@ -219,6 +225,7 @@ function llamaFamilyConfig(raw: Raw, arch: LlamaLike): ModelConfig {
     ...(arch === 'qwen3' && { qkNorm: true }),
     ...(rotaryDim !== headDim && { rotaryDim }),
     ...(ropeLayers && { ropeLayers }),
+    ...(rope.warning && { warnings: [rope.warning] }),
   };
 }
 

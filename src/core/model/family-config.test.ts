@@ -103,6 +103,12 @@ describe('gemma3_text', () => {
     });
     expect(v5).toMatchObject({ ropeTheta: 1e6, localRopeTheta: 10000, ropeScaling: { type: 'linear', factor: 8 }, finalLogitSoftcap: 30 });
     expect(modelLayout(v5).logitSoftcap).toBe(30);
+    expect(v5.warnings).toBeUndefined();
+    // gemma3's sliding layers: rope_local_base_freq against rope_parameters.sliding_attention's base.
+    const twice = parse({ ...GEMMA3_270M, rope_local_base_freq: 10000, rope_parameters: { sliding_attention: { rope_type: 'default', rope_theta: 20000 }, full_attention: { rope_type: 'default' } } });
+    expect(twice).toMatchObject({ localRopeTheta: 20000, ropeTheta: GEMMA3_270M.rope_theta });
+    expect(twice.warnings).toEqual([expect.stringMatching(/^config\.json gives rope_local_base_freq 10000 and rope_parameters\.sliding_attention\.rope_theta 20000: RoPE uses 20000/)]);
+    expect(() => parse({ ...GEMMA3_270M, rope_local_base_freq: -1 })).toThrow('"rope_local_base_freq" must be a positive number');
     // A legacy rope_scaling applies to the full-attention layers.
     expect(parse({ ...GEMMA3_270M, rope_scaling: { rope_type: 'linear', factor: 8.0 } }).ropeScaling).toEqual({ type: 'linear', factor: 8 });
     expect(() => parse({ ...GEMMA3_270M, use_bidirectional_attention: true })).toThrow(/embedding model/);

@@ -43,6 +43,23 @@ describe('RoPE kinds from config.json', () => {
     expect(parse({ ...llama, rope_scaling: { rope_type: 'dynamic', factor: 2.0 } }).ropeScaling).toEqual({ type: 'dynamic', factor: 2 });
   });
 
+  it('two bases given with two values: the one in rope_parameters is used, as transformers does, and the config says so in a warning', () => {
+    // RotaryEmbeddingConfigMixin.convert_rope_params_to_dict: rope_parameters.setdefault("rope_theta", <top level>).
+    const both = parse({ ...llama, rope_theta: 10000, rope_parameters: { rope_type: 'default', rope_theta: 500000 } });
+    expect(both.ropeTheta).toBe(500000);
+    expect(both.warnings).toEqual(['config.json gives rope_theta 10000 and rope_parameters.rope_theta 500000: RoPE uses 500000, ' +
+      'the value in rope_parameters, as transformers does. Remove one of the two from config.json if 10000 is meant']);
+    // The same value twice, or once: nothing to say.
+    expect(parse({ ...llama, rope_theta: 500000, rope_parameters: { rope_type: 'default', rope_theta: 500000 } }).warnings).toBeUndefined();
+    expect(parse({ ...llama, rope_theta: 500000, rope_parameters: { rope_type: 'default' } })).toMatchObject({ ropeTheta: 500000 });
+    expect(parse({ ...llama, rope_theta: 500000, rope_parameters: { rope_type: 'default' } }).warnings).toBeUndefined();
+    expect(parse(llama).warnings).toBeUndefined();
+    // A legacy rope_scaling replaces rope_parameters (`rope_scaling or rope_parameters`): the top level is used, and that is said.
+    const legacy = parse({ ...llama, rope_theta: 10000, rope_scaling: { rope_type: 'linear', factor: 2 }, rope_parameters: { rope_type: 'default', rope_theta: 500000 } });
+    expect(legacy).toMatchObject({ ropeTheta: 10000, ropeScaling: { type: 'linear', factor: 2 } });
+    expect(legacy.warnings).toEqual([expect.stringMatching(/^config\.json gives rope_parameters\.rope_theta 500000 and rope_scaling, which replaces rope_parameters .*RoPE uses rope_theta 10000, not 500000/)]);
+  });
+
   it('refuses other RoPE types by name with what is supported, and bad parameters', () => {
     for (const type of ['yarn', 'longrope', 'ntk', 'mrope']) {
       expect(() => parse({ ...llama, rope_scaling: { rope_type: type, factor: 4.0 } }))

@@ -132,13 +132,22 @@ export function parseRopeScaling(value: unknown, ctx: RopeParseContext): RopeSca
 export interface RopeSettings {
   theta: number;
   scaling: RopeScaling | undefined;
+  /**
+   * When config.json gives the base twice with two values (the top-level rope_theta and the one in
+   * rope_parameters, or a rope_parameters that rope_scaling overrides): both values and the one
+   * used; null otherwise.
+   */
+  warning: string | null;
 }
 
 /**
  * The RoPE base and scaling of a layer type from config.json: v4's rope_theta + rope_scaling, or
- * v5's rope_parameters (one dict, or one per layer type as gemma3 writes it). A legacy
- * rope_scaling wins over rope_parameters, and a missing rope_theta comes from the top level, then
- * the family's default (modeling_rope_utils.py, RotaryEmbeddingConfigMixin.convert_rope_params_to_dict).
+ * v5's rope_parameters (one dict, or one per layer type as gemma3 writes it). As transformers'
+ * RotaryEmbeddingConfigMixin.convert_rope_params_to_dict (modeling_rope_utils.py) reads them: a
+ * legacy rope_scaling replaces rope_parameters (`rope_scaling or rope_parameters`), the base inside
+ * rope_parameters wins, and the top-level one (`thetaKey`, default rope_theta; gemma3's sliding
+ * layers: rope_local_base_freq) fills in only when the dict has none (`setdefault`), then the
+ * family's default. Two different values given are not an error there; here they are a warning.
  */
 export function readRope(
   raw: Raw,
@@ -149,23 +158,35 @@ export function readRope(
     dim: number;
     extraTypes?: readonly string[];
     originalMaxPositions?: number;
+    /** The top-level key of the base, for messages (raw holds it as rope_theta). */
+    thetaKey?: string;
   },
 ): RopeSettings {
-  let theta = positiveNumber(raw, 'rope_theta', opts.defaultTheta);
+  const thetaKey = opts.thetaKey ?? 'rope_theta';
+  const top = raw.rope_theta === undefined || raw.rope_theta === null ? null : positiveNumber(raw, 'rope_theta', opts.defaultTheta);
+  const theta = top ?? opts.defaultTheta;
   const ctx = { maxPositions: opts.maxPositions, dim: opts.dim, extraTypes: opts.extraTypes, originalMaxPositions: opts.originalMaxPositions };
-  const legacy = raw.rope_scaling;
-  if (legacy !== undefined && legacy !== null) {
-    return { theta, scaling: parseRopeScaling(legacy, { ...ctx, where: 'rope_scaling' }) };
-  }
   let params = optionalObject(raw, 'rope_parameters');
   let where = 'rope_parameters';
   if (params && opts.layerType && (params.full_attention !== undefined || params.sliding_attention !== undefined)) {
     where = `rope_parameters.${opts.layerType}`;
     params = optionalObject(params, opts.layerType);
   }
-  if (!params) return { theta, scaling: undefined };
-  theta = positiveNumber(params, 'rope_theta', theta);
-  return { theta, scaling: parseRopeScaling(params, { ...ctx, where }) };
+  const inner = params && params.rope_theta !== undefined && params.rope_theta !== null ? positiveNumber(params, 'rope_theta', theta) : null;
+  const legacy = raw.rope_scaling;
+  if (legacy !== undefined && legacy !== null) {
+    const warning = inner !== null && inner !== theta
+      ? `config.json gives ${where}.rope_theta ${inner} and rope_scaling, which replaces ${where} as transformers reads them: ` +
+        `RoPE uses ${thetaKey} ${theta}${top === null ? ' (the default)' : ''}, not ${inner}. Remove one of the two from config.json if that is not meant`
+      : null;
+    return { theta, scaling: parseRopeScaling(legacy, { ...ctx, where: 'rope_scaling' }), warning };
+  }
+  if (!params) return { theta, scaling: undefined, warning: null };
+  const warning = inner !== null && top !== null && inner !== top
+    ? `config.json gives ${thetaKey} ${top} and ${where}.rope_theta ${inner}: RoPE uses ${inner}, the value in ${where}, ` +
+      `as transformers does. Remove one of the two from config.json if ${top} is meant`
+    : null;
+  return { theta: inner ?? theta, scaling: parseRopeScaling(params, { ...ctx, where }), warning };
 }
 
 /** Human-readable name of a RoPE spec, e.g. "llama3 (factor 32, θ 500000)". */
