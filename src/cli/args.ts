@@ -1,6 +1,6 @@
 /** The quantize command's flags: parsing, checking and --help. Pure: no file system here. */
 import { defaultRunSettings, type RunSettings } from '../core/run';
-import { parseStrategies, type Strategy } from '../core/sweep';
+import { parseStrategies, SWEEP_BITS, type Strategy } from '../core/sweep';
 import { isPackable } from '../core/export/pack';
 import { ggufTypeOf } from '../core/export/gguf/plan';
 
@@ -103,7 +103,11 @@ Comparing strategies:
                          linear (q/k/v and gate/up together) the width that keeps the export's bits per
                          weight (qweight, qzeros, scales, g_idx) at or under B with the least output
                          error, run it and write its checkpoint, the widths in quantization_config.dynamic
-                         (GPTQModel and vLLM read them; transformers does not: see the model card)
+                         (GPTQModel and vLLM read them; transformers does not: see the model card).
+                         --bits (2, 3, 4 or 8) then sets no width of the file: it is the width the map's
+                         pass quantizes each block at, so the next blocks' inputs are those of a model at
+                         --bits, as GPTQ runs block by block; the file's widths are the plan's, and its
+                         base width (quantization_config.bits) is the one most weights get
 
 Other:
   --gpu-memory MIB       refuse runs whose estimated GPU memory exceeds this (default ${DEFAULT_GPU_MEMORY_MIB})
@@ -207,7 +211,16 @@ export function parseArgs(argv: string[]): CliOptions | null {
     if (format === 'gguf' || format === 'both') throw new UsageError('a mixed-precision run has no GGUF (one block type per file): drop --format');
   }
   const bits = get('--bits') === undefined ? d.bits : integer('--bits', get('--bits')!, 2, 8);
-  if (!values.has('--sweep')) checkWidth(bits, format);
+  if (targetBpw !== null) {
+    // A mixed run's file holds the plan's widths (2, 3, 4 or 8); --bits is the width of the map's pass.
+    if (!(SWEEP_BITS as readonly number[]).includes(bits)) {
+      throw new UsageError(`with --target-bpw, --bits is the width the sensitivity map's pass quantizes each block at (the next blocks ` +
+        `see that model's outputs) while it measures every linear at ${SWEEP_BITS.join(', ')} bits; the file's widths are the plan's. ` +
+        `Give --bits ${SWEEP_BITS.slice(0, -1).join(', ')} or ${SWEEP_BITS.at(-1)}, got ${bits}`);
+    }
+  } else if (!values.has('--sweep')) {
+    checkWidth(bits, format);
+  }
   if (!values.has('--sweep') && values.has('--gguf-float') && !writesGguf(format)) {
     throw new UsageError(`--gguf-float sets the GGUF's float type, and --format ${format} writes no GGUF: give --format gguf or both, or drop --gguf-float`);
   }

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, readdi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, UsageError } from './args';
+import { HELP, parseArgs, UsageError } from './args';
 import { planWarnings } from './plan-warnings';
 import { kvValue, readGguf } from '../testing/gguf-reader';
 import { LineThrottle, pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
@@ -45,7 +45,9 @@ describe('flags', () => {
     // A width the chosen format cannot write, before any work, with the widths each format writes.
     [[...base, '--bits', '5'], /^--bits 5 cannot be written as --format gptq: --format gptq writes 2, 3, 4 or 8 bits, --format gguf 4 \(Q4_0 symmetric, Q4_1 asymmetric\) or 8 \(Q8_0 symmetric\), --format both 4 or 8, and --format report \(report\.json alone\) any width from 2 to 8\. Choose one of those widths, or --format report/],
     [[...base, '--bits', '7', '--format', 'both'], /^--bits 7 cannot be written as --format both: /],
-    [[...base, '--bits', '6', '--target-bpw', '4'], /^--bits 6 cannot be written as --format gptq/],
+    // With --target-bpw, --bits is the width of the sensitivity map's pass, one of the widths the plan gives.
+    [[...base, '--bits', '6', '--target-bpw', '4'], /^with --target-bpw, --bits is the width the sensitivity map's pass quantizes each block at .*the file's widths are the plan's\. Give --bits 2, 3, 4 or 8, got 6$/],
+    [[...base, '--bits', '5', '--target-bpw', '4', '--format', 'report'], /^with --target-bpw, --bits is the width/],
     // Static groups with one group per row would change nothing, with or without act-order.
     [[...base, '--static-groups'], /^--static-groups .*with --group-size -1 \(one grid per row, the default\) there are no groups, so it would change nothing: give --group-size G or drop --static-groups$/],
     [[...base, '--act-order', '--static-groups', '--group-size', '-1'], /there are no groups, so it would change nothing/],
@@ -71,6 +73,9 @@ describe('flags', () => {
     // Static groups without act-order fix the grids on the weights before GPTQ updates them: a setting of its own.
     expect(parseArgs([...base, '--static-groups', '--group-size', '32'])!.settings).toMatchObject({ staticGroups: true, actOrder: false, groupSize: 32 });
     expect(parseArgs([...base, '--target-bpw', '4', '--format', 'report'])).toMatchObject({ format: 'report', targetBpw: 4 });
+    // --bits with --target-bpw: the map's width, taken (and said in --help), not a width of the file.
+    expect(parseArgs([...base, '--target-bpw', '3.5', '--bits', '3'])).toMatchObject({ targetBpw: 3.5, settings: { bits: 3 } });
+    expect(HELP).toMatch(/--bits \(2, 3, 4 or 8\) then sets no width of the file: it is the width the map's\s+pass quantizes each block at/);
     expect(() => parseArgs([...base, '--target-bpw', '4', '--format', 'both'])).toThrow(/mixed-precision run has no GGUF/);
     // Sweep strategies in either case, as lower-case labels.
     expect(parseArgs([...base, '--sweep', 'RTN:4G32,Awq:4g32'])!.sweep!.map((s) => [s.method, s.groupSize])).toEqual([['rtn', 32], ['awq', 32]]);

@@ -33,7 +33,9 @@ export async function measureSensitivity(rt: GpuRuntime, inputs: RunInputs, hook
   const loaded = await loadModel(ckpt);
   const model = plan.intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), plan.intermediate.to) : loaded;
   const windows = Uint32Array.from(calibrationWindows(calibIds, settings.nsamples, settings.seqlen, settings.seed).flat());
-  emit({ type: 'stage', stage: 'calibration', detail: `the sensitivity map: every linear at ${SENSITIVITY_WIDTHS.join(', ')} bits`, elapsed: elapsed() });
+  // settings.bits (the CLI's --bits) is the width the pass quantizes each block at: the next blocks see that model.
+  emit({ type: 'stage', stage: 'calibration', detail: `the sensitivity map: every linear at ${SENSITIVITY_WIDTHS.join(', ')} bits, ` +
+    `each block then quantized at ${settings.bits} bits for the next (the plan picks the file's widths after)`, elapsed: elapsed() });
   const q = await quantizeModel(rt, model, windows, settings, hooks, {
     skip: new Set(plan.unquantized.map((u) => u.name)),
     halfScales: plan.f16,
