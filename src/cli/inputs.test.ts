@@ -3,7 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkInputs, InputError, readText } from './inputs';
+import { checkInputs, InputError, pathBase, readText, resolveInputPaths } from './inputs';
 
 describe('input paths', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gptq-cli-inputs-'));
@@ -47,5 +47,30 @@ describe('input paths', () => {
   it('check --model first, then --calibration, then --eval', async () => {
     expect(await refusal({ model: join(dir, 'a'), calibration: join(dir, 'b'), eval: join(dir, 'c') })).toMatch(/^--model /);
     expect(await refusal({ ...ok, calibration: join(dir, 'b'), eval: join(dir, 'c') })).toMatch(/^--calibration /);
+  });
+});
+
+describe('relative paths under npm run', () => {
+  // npm run quantize's environment: npm sets INIT_CWD (where the user ran npm) and the script it runs.
+  const npm = { INIT_CWD: '/home/ada/work', npm_lifecycle_script: 'node --import ./tools/register-raw.mjs --import tsx src/cli/quantize.ts' };
+
+  it('are taken from where the user ran npm (INIT_CWD), not the package root npm --prefix moved to', () => {
+    const opts = resolveInputPaths({ model: './x', calibration: 'c.txt', eval: '../e.txt', out: 'out', bits: 4 }, '/repo', npm);
+    expect(opts).toEqual({ model: '/home/ada/work/x', calibration: '/home/ada/work/c.txt', eval: '/home/ada/e.txt', out: '/home/ada/work/out', bits: 4 });
+    // Absolute paths stay as they are.
+    expect(resolveInputPaths({ model: '/m', calibration: '/c', eval: '/e', out: '/o' }, '/repo', npm)).toEqual({ model: '/m', calibration: '/c', eval: '/e', out: '/o' });
+  });
+
+  it('are taken from the working folder when npm did not run this command (node directly, or a child of another npm script)', () => {
+    expect(pathBase('/repo', {})).toBe('/repo');
+    expect(pathBase('/repo', { INIT_CWD: '/home/ada/work', npm_lifecycle_script: 'vitest run' })).toBe('/repo');
+    expect(pathBase('/repo', npm)).toBe('/home/ada/work');
+  });
+
+  it('show the path resolved in the message when it does not exist', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gptq-cli-npm-'));
+    writeFileSync(join(dir, 'c.txt'), 'text');
+    const opts = resolveInputPaths({ model: './model', calibration: 'c.txt', eval: 'c.txt', out: 'o' }, '/repo', { ...npm, INIT_CWD: dir });
+    await expect(checkInputs(opts)).rejects.toThrow(`--model ${join(dir, 'model')}: does not exist; give the checkpoint folder`);
   });
 });

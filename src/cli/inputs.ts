@@ -4,7 +4,7 @@
  * end; and the texts read. Each failure is an InputError (exit 2) naming the flag and the path.
  */
 import { mkdir, readFile, readdir, rmdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** A problem with the flags or inputs: exit code 2. */
 export class InputError extends Error {
@@ -14,6 +14,31 @@ export class InputError extends Error {
 export const fail = (message: string): never => {
   throw new InputError(message);
 };
+
+/** The command as npm runs it (package.json's "quantize" script): how a run through npm is known. */
+const SCRIPT = 'src/cli/quantize.ts';
+
+/**
+ * The folder relative paths of the flags are taken from. `npm run quantize` runs the command in the
+ * package's root (npm --prefix DIR, or npm run from a subfolder, changes the working folder), and
+ * sets INIT_CWD to the folder the user ran npm from: when this process is npm's run of our script
+ * (npm_lifecycle_script names it), INIT_CWD; otherwise (node run directly, or a child of another
+ * npm script such as the tests, whose INIT_CWD is not this command's) `cwd`.
+ */
+export function pathBase(cwd: string, env: Readonly<Record<string, string | undefined>>): string {
+  const init = env.INIT_CWD;
+  return init && env.npm_lifecycle_script?.includes(SCRIPT) ? init : cwd;
+}
+
+/** The path flags made absolute from pathBase, so that what is read and what messages show is where the user meant. */
+export function resolveInputPaths<T extends { model: string; calibration: string; eval: string; out: string }>(
+  opts: T,
+  cwd: string,
+  env: Readonly<Record<string, string | undefined>>,
+): T {
+  const base = pathBase(cwd, env);
+  return { ...opts, model: resolve(base, opts.model), calibration: resolve(base, opts.calibration), eval: resolve(base, opts.eval), out: resolve(base, opts.out) };
+}
 
 /** Why a path could not be used, in words (an errno code other than these is given as it is). */
 function because(e: unknown): string {

@@ -4,12 +4,12 @@
  * and renamed at the end (write-folder.ts), so a failed or interrupted run leaves nothing in --out.
  */
 import { counted } from '../core/plural';
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { totalmem } from 'node:os';
 import { writeAtomically } from './write-folder';
 import { HELP, parseArgs, UsageError } from './args';
 import { pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
-import { checkInputs, checkOut, fail, InputError, readText } from './inputs';
+import { checkInputs, checkOut, fail, InputError, readText, resolveInputPaths } from './inputs';
 import { planWarnings } from './plan-warnings';
 import { nodeRuntime } from '../testing/node-gpu';
 import { folderSources } from '../testing/node-source';
@@ -66,13 +66,15 @@ function sweepReporter(): (e: SweepProgressEvent) => void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const opts = parseArgs(argv);
-  if (!opts) {
+  const parsed = parseArgs(argv);
+  if (!parsed) {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
+  // Relative paths from where the user ran the command (npm's INIT_CWD under npm run); messages show them absolute.
+  const opts = resolveInputPaths(parsed, process.cwd(), process.env);
   await checkInputs(opts);
-  const out = resolve(opts.out);
+  const out = opts.out;
   await checkOut(out);
   const files = await folderSources(opts.model).catch((e: Error) => fail(`--model ${opts.model} cannot be read: ${e.message}`));
   const calibration = await readText('--calibration', opts.calibration);
@@ -85,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
   if (opts.sweep) {
     try {
       const report = await runSweep(rt, {
-        files, modelName: basename(resolve(opts.model)), calibration, evaluations: [evaluation], gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise,
+        files, modelName: basename(opts.model), calibration, evaluations: [evaluation], gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise,
         base: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, strategies: opts.sweep, seeds: opts.seeds, sensitivity: opts.sensitivity,
       }, { signal: abort.signal, onProgress: sweepReporter() });
       report.adapter.backend = process.env.WGPU_BACKEND ?? 'opengles';
@@ -106,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const gguf = writesGguf(opts.format);
     const gptq = writesGptq(opts.format);
-    const modelName = basename(resolve(opts.model));
+    const modelName = basename(opts.model);
     const runInputs = {
       files, modelName, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise,
       hostMemoryBudget: { bytes: opts.hostMemoryBudget ?? totalmem(), raise: opts.hostMemoryBudget === null ? 'a machine with more memory' : 'give --host-memory MIB if the machine has more' },
