@@ -104,6 +104,8 @@ describe('export folder', () => {
     const r = JSON.parse(await text(folder.files.at(-1)));
     expect(r.output).toEqual({ format: 'gptq', ggufFloat: null });
     expect(r.export.format).toBe('gptq_v2');
+    // No GGUF asked for: no GGUF plan in report.json, as no GPTQ plan when only a GGUF is.
+    expect(r.gguf).toBeNull();
   });
 
   it('config.json\'s _name_or_path (transformers saves the folder it loaded from) keeps a Hub id and loses a local path', async () => {
