@@ -50,6 +50,8 @@ describe('streamed evaluation', () => {
       const evalIds = Uint32Array.from(evaluationWindows(ids.slice(ids.length >> 1), seqlen).slice(0, 5).flat());
       expect(evalIds.length).toBe(5 * seqlen);
       const streamed = await perplexities(rt, model, q, evalIds, seqlen, 2, { half: true });
+      // Nothing of the evaluation stays on the GPU after it, free buffers included (an export follows).
+      expect(rt.pool.stats.bytesAllocated).toBe(rt.pool.stats.bytesInUse);
       const separate = {} as Record<ModelVariant, number>;
       await forEachVariant(rt, model, variantModels(model, q, true), async (variant, globals, blocks) => {
         separate[variant] = await perplexity(rt, globals, blocks, evalIds, seqlen, 2);

@@ -390,6 +390,9 @@ export async function perplexities(
     return await evaluation.perplexities(windows, seqlen, windowsPerPass, hooks);
   } finally {
     evaluation.release();
+    // The weights outside the blocks (the embedding and head, often the largest buffers of a run)
+    // leave the GPU here, not at the next trim: an export after the evaluation holds its own pieces.
+    if (!rt.isLost) rt.pool.trim();
     // Added to the caller's tally (`seconds`), also when cancelled.
     if (hooks.seconds) for (const k of Object.keys(hooks.seconds) as (keyof EvaluationSeconds)[]) hooks.seconds[k] += evaluation.seconds[k];
   }

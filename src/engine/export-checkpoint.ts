@@ -41,21 +41,22 @@ export interface ExportInputs {
 const PIECE_BYTES = 16 << 20;
 
 /**
- * A float tensor as F16 bytes, read by range and converted in pieces of rows, so that no whole f32
- * copy of it (an embedding is the largest) is held beside the F16 bytes; [shape] → F16 bytes, pieces
- * of at most `pieceBytes` of f32. Throws as checkedHalfBytes (the index is the tensor's).
+ * A float tensor as F16 bytes in pieces of rows, read by range and converted one piece at a time, so
+ * that neither a whole f32 copy nor the whole F16 bytes of it (an embedding is the largest) are held;
+ * [shape] → F16 bytes, row-major, in pieces of at most `pieceBytes` of f32. An F16 tensor's bytes are
+ * copied as stored. Throws as checkedHalfBytes (the index is the tensor's).
  */
-export async function halfBytesInPieces(ckpt: Checkpoint, name: string, pieceBytes = PIECE_BYTES): Promise<Uint8Array> {
-  const shape = ckpt.tensors.get(name)!.shape;
+export async function* halfPieces(ckpt: Checkpoint, name: string, pieceBytes = PIECE_BYTES): AsyncGenerator<Uint8Array> {
+  const { shape, dtype } = ckpt.tensors.get(name)!;
   const rows = shape[0] ?? 1;
   const cols = shape.slice(1).reduce((a, b) => a * b, 1);
-  const out = new Uint8Array(rows * cols * 2);
   const perPiece = Math.max(1, Math.floor(pieceBytes / (cols * 4)));
   for (let r0 = 0; r0 < rows; r0 += perPiece) {
     const n = Math.min(perPiece, rows - r0);
-    out.set(checkedHalfBytes(await readTensorRows(ckpt, name, r0, n), name, r0 * cols), r0 * cols * 2);
+    yield dtype === 'F16'
+      ? await ckpt.readTensorRange(name, r0 * cols * 2, n * cols * 2)
+      : checkedHalfBytes(await readTensorRows(ckpt, name, r0, n), name, r0 * cols);
   }
-  return out;
 }
 
 /** A bias padded with zeros to n entries. */
@@ -80,13 +81,7 @@ export function exportWeights({ ckpt, gptq, settings, plan }: Pick<ExportInputs,
   }
   // A tensor the run did not quantize, as F16 (F16 ones copied as stored).
   const asHalf = (name: string): TensorEntry => {
-    const info = ckpt.tensors.get(name)!;
-    return {
-      name,
-      dtype: 'F16',
-      shape: info.shape,
-      bytes: async () => (info.dtype === 'F16' ? (await ckpt.readTensorBytes(name)).bytes : halfBytesInPieces(ckpt, name)),
-    };
+    return { name, dtype: 'F16', shape: ckpt.tensors.get(name)!.shape, bytes: () => halfPieces(ckpt, name) };
   };
   let descAct = false;
   for (const { name } of requiredTensors(layout, config)) {

@@ -84,23 +84,22 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
     const heads = arch.rope === 'norm' ? arch.ropeRows[module] : undefined;
     return heads ? ropeRowOrder(heads === 'heads' ? config.numHeads : config.numKvHeads, config.headDim) : null;
   };
-  // A matrix outside the blocks [rows, cols] read and converted in pieces of rows (no whole f32 copy
-  // beside the bytes): its values as the run held them (`stored`), times `ratio`.
-  const globalFloatBytes = async (m: GlobalMatrix, rows: number, cols: number, ratio: number): Promise<Uint8Array> => {
-    const width = floatType === 'F16' ? 2 : 4;
-    const out = new Uint8Array(rows * cols * width);
+  // A matrix outside the blocks [rows, cols] read, converted and written a piece of rows at a time
+  // (no whole copy of it in any dtype): its values as the run held them (`stored`), times `ratio`.
+  async function* globalFloatPieces(m: GlobalMatrix, rows: number, cols: number, ratio: number): AsyncGenerator<Uint8Array> {
     const perPiece = Math.max(1, Math.floor(GLOBAL_PIECE_BYTES / (cols * 4)));
     for (let r0 = 0; r0 < rows; r0 += perPiece) {
       const n = Math.min(perPiece, rows - r0);
+      let piece: Uint8Array;
       try {
         const values = stored(await globals.readRows(m, r0, n));
-        out.set(floatRows(ratio === 1 ? values : values.map((v) => v * ratio), n, cols), r0 * cols * width);
+        piece = floatRows(ratio === 1 ? values : values.map((v) => v * ratio), n, cols);
       } catch (e) {
         throw new RangeError(`${m}, rows ${r0}..${r0 + n - 1}: ${(e as Error).message}`);
       }
+      yield piece;
     }
-    return out;
-  };
+  }
   // The blocks' original weights, one block at a time (tensors are written block by block).
   let cached: { b: number; host: Promise<HostBlock> } | null = null;
   const hostBlock = (b: number) => {
@@ -131,9 +130,9 @@ export function exportGguf({ ckpt, model, weights, plan, modelName, floatType = 
   const tensors: GgufTensor[] = ggufTensorNames(layout, config, arch).map(({ name: tensor, source, role }): GgufTensor => {
     switch (role.kind) {
       case 'embedTokens':
-        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => globalFloatBytes('embed', spec.vocab, spec.hidden, embedRatio) };
+        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => globalFloatPieces('embed', spec.vocab, spec.hidden, embedRatio) };
       case 'lmHead':
-        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => globalFloatBytes('lmHead', spec.vocab, spec.hidden, 1) };
+        return { name: tensor, type: floatType, ne: [spec.hidden, spec.vocab], bytes: () => globalFloatPieces('lmHead', spec.vocab, spec.hidden, 1) };
       case 'embedPositions':
         return { name: tensor, type: 'F32', ne: [spec.hidden, spec.maxPositions], bytes: async () => f32Rows(stored(await readGlobal(spec, globals, 'positions')), spec.maxPositions, spec.hidden) };
       case 'rope':

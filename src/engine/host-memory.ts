@@ -6,7 +6,7 @@
  *   and RTN, and diag(H) (src/core/packed-quant.ts): about bits/32 of the f32 weights, twice;
  * - at any moment, one phase's working set, never two together: a block read from the file and
  *   converted to f32 with one linear's results (quantization), a block and its F16 values
- *   (evaluation), the largest tensor's bytes as written (export; converted from pieces read by range),
+ *   (evaluation), one block and a piece of a tensor (export: tensors are written a piece at a time),
  *   the weights outside the blocks in pieces of 16 MiB;
  * - the process itself (runtime, Dawn or the page, the code): HOST_BASELINE_BYTES, measured.
  * Units: bytes. Shapes come from the model as it will be quantized (the export's padded MLP width).
@@ -53,8 +53,6 @@ export function estimateHostMemory(ckpt: Checkpoint, spec: ModelSpec, settings: 
   const required = requiredTensors(ckpt.layout, ckpt.config);
   // Bytes per stored value (F32 assumed where a tensor is not listed, e.g. a plan from a config alone).
   const stored = Math.max(2, ...required.map((r) => DTYPE_BYTES[ckpt.tensors?.get(r.name)?.dtype ?? 'F32']));
-  const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-  const largestTensor = Math.max(...required.map((r) => size(r.shape)));
   const names = spec.layout.block.linears.map((l) => l.name);
   const linears = blockLinears(spec).map(([out, inF], i) => ({ name: names[i], out, inF }));
   const quantized = linears.filter((l) => !skip.has(l.name));
@@ -75,9 +73,10 @@ export function estimateHostMemory(ckpt: Checkpoint, spec: ModelSpec, settings: 
     'quantization: one block and one linear\'s results': blockElements * (stored + 4) + largestLinear * 4 + largestLinear * (4 * 4 + 2),
     // The original block (stored, f32) and the F16 values the quantized models share.
     'evaluation: one block and its F16 values': blockElements * (stored + 4 + 4),
-    // The largest tensor's bytes as written (F16; 4 bytes covers a GGUF with F32 floats), converted
-    // from pieces of 16 MiB of f32 read by range.
-    'export: the largest tensor converted': Math.max(largestTensor, embedElements) * 4 + GLOBAL_PIECE_BYTES * (1 + (stored + 2) / 4),
+    // Tensors are written a piece at a time: one block's original weights (a GGUF's float linears and
+    // biases), one linear's values and encoded bytes (4 + 4 per weight covers a GGUF with F32
+    // floats), and a piece of 16 MiB of f32 read by range with its stored and written bytes.
+    'export: one block and a piece': blockElements * (stored + 4) + largestLinear * 8 + GLOBAL_PIECE_BYTES * (1 + (stored + 4) / 4),
     'weights outside the blocks, in pieces': 3 * Math.min(GLOBAL_PIECE_BYTES, embedElements * 4),
   };
   const [peakPhase, peakBytes] = Object.entries(phases).sort((a, b) => b[1] - a[1])[0];

@@ -12,8 +12,16 @@ export function nodeGpu(): GPU {
   if (gpu) return gpu;
   Object.assign(globalThis, globals);
   const backend = process.env.WGPU_BACKEND ?? 'opengles';
-  if (backend.startsWith('opengl')) process.env.EGL_PLATFORM ??= 'surfaceless';
-  gpu = create([`backend=${backend}`]) as GPU;
+  const flags = [`backend=${backend}`];
+  if (backend.startsWith('opengl')) {
+    process.env.EGL_PLATFORM ??= 'surfaceless';
+    // Dawn's OpenGL backend clears a buffer on its first partial write from a zeroed host copy of
+    // the whole buffer: a 519 MiB embedding uploaded in pieces briefly took 519 MiB more of the
+    // process (measured, maxRSS). Every buffer here is written before it is read (the pool hands out
+    // used buffers as they are), so the clear is not needed.
+    flags.push('disable-dawn-features=lazy_clear_resource_on_first_use');
+  }
+  gpu = create(flags) as GPU;
   return gpu;
 }
 

@@ -11,8 +11,34 @@ export interface TensorEntry {
   name: string;
   dtype: WriteDtype;
   shape: number[];
-  /** The tensor's little-endian bytes, made when the stream reaches it. */
-  bytes(): Promise<Uint8Array> | Uint8Array;
+  /** The tensor's little-endian bytes, made when the stream reaches it: whole, or in pieces. */
+  bytes(): TensorBytes;
+}
+
+/**
+ * A tensor's bytes as a writer takes them: whole, or as pieces in order (a large tensor converted a
+ * piece at a time, so that no whole copy of it is held).
+ */
+export type TensorBytes = Promise<Uint8Array> | Uint8Array | AsyncIterable<Uint8Array>;
+
+/**
+ * The pieces of `produced`, checked to add up to `expected` bytes; `what` names the tensor in the
+ * RangeError thrown when they do not (after the last piece).
+ */
+export async function* checkedPieces(produced: TensorBytes, expected: number, what: () => string): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  if (produced instanceof Uint8Array || produced instanceof Promise) {
+    const bytes = await produced;
+    total = bytes.length;
+    if (total === expected) yield bytes;
+  } else {
+    for await (const piece of produced) {
+      total += piece.length;
+      if (total > expected) break;
+      yield piece;
+    }
+  }
+  if (total !== expected) throw new RangeError(`${what()}: ${total}${total > expected ? ' or more' : ''} bytes produced, ${expected} expected`);
 }
 
 /** A file of the export: its name, its size, and its bytes as a stream of chunks. */
@@ -58,12 +84,7 @@ export function safetensorsFile(name: string, entries: TensorEntry[], metadata: 
     async *chunks() {
       yield head;
       for (const t of entries) {
-        const bytes = await t.bytes();
-        const expected = tensorBytes(t.dtype, t.shape);
-        if (bytes.length !== expected) {
-          throw new RangeError(`tensor "${t.name}": ${bytes.length} bytes produced, ${expected} expected for ${t.dtype} [${t.shape.join(', ')}]`);
-        }
-        yield bytes;
+        yield* checkedPieces(t.bytes(), tensorBytes(t.dtype, t.shape), () => `tensor "${t.name}" (${t.dtype} [${t.shape.join(', ')}])`);
       }
     },
   };

@@ -174,6 +174,17 @@ describe('GGUF writer', () => {
     expect(() => ggufFile('t', [{ key: 'k', value: gguf.u32(1.5) }], [])).toThrow(/must be an integer/);
     await expect(bytesOf(ggufFile('t', [], [{ ...t, ne: [2] }]))).rejects.toThrow(/4 bytes produced, 8 expected/);
   });
+
+  it('takes a tensor in pieces, and refuses pieces that fall short of or run past its size', async () => {
+    async function* pieces(...sizes: number[]) {
+      for (const [i, n] of sizes.entries()) yield new Uint8Array(n).fill(i + 1);
+    }
+    const t = (...sizes: number[]) => ({ name: 'x', type: 'F32' as const, ne: [3], bytes: () => pieces(...sizes) });
+    const read = readGguf(await bytesOf(ggufFile('t', [], [t(4, 8)])));
+    expect(Array.from(new Uint8Array(read.tensors.get('x')!.data))).toEqual([1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2]);
+    await expect(bytesOf(ggufFile('t', [], [t(4, 4)]))).rejects.toThrow(/"x" \(F32 \[3\]\): 8 bytes produced, 12 expected/);
+    await expect(bytesOf(ggufFile('t', [], [t(8, 8)]))).rejects.toThrow(/16 or more bytes produced, 12 expected/);
+  });
 });
 
 const tokenizerOf = (model: string) => ({

@@ -4,7 +4,7 @@
  * each tensor's bytes are produced when the stream reaches it and padded to the alignment, so a
  * model is never held whole in memory twice. Everything is little-endian.
  */
-import type { ExportFile } from '../safetensors-writer';
+import { checkedPieces, type ExportFile, type TensorBytes } from '../safetensors-writer';
 import { GGML_TYPES, GGUF_ALIGNMENT, GGUF_MAGIC, GGUF_VALUE_TYPE, GGUF_VERSION, ggmlTensorBytes, type GgmlType } from './constants';
 
 type ScalarType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'u64' | 'i64' | 'f64';
@@ -40,8 +40,8 @@ export interface GgufTensor {
   type: GgmlType;
   /** Dimensions, ne[0] contiguous: a Hugging Face [out, in] weight is ne = [in, out]. */
   ne: number[];
-  /** The tensor's bytes, made when the stream reaches it. */
-  bytes(): Promise<Uint8Array> | Uint8Array;
+  /** The tensor's bytes, made when the stream reaches it: whole, or in pieces. */
+  bytes(): TensorBytes;
 }
 
 const SCALAR_BYTES: Record<ScalarType, number> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, u64: 8, i64: 8, f64: 8 };
@@ -186,12 +186,8 @@ export function ggufFile(name: string, kvs: readonly GgufKv[], tensors: readonly
     async *chunks() {
       yield head;
       for (const [i, t] of tensors.entries()) {
-        const bytes = await t.bytes();
-        if (bytes.length !== sizes[i]) {
-          throw new RangeError(`tensor "${t.name}": ${bytes.length} bytes produced, ${sizes[i]} expected for ${t.type} [${t.ne.join(', ')}]`);
-        }
-        yield bytes;
-        const pad = padded(bytes.length, alignment) - bytes.length;
+        yield* checkedPieces(t.bytes(), sizes[i], () => `tensor "${t.name}" (${t.type} [${t.ne.join(', ')}])`);
+        const pad = padded(sizes[i], alignment) - sizes[i];
         if (pad > 0) yield new Uint8Array(pad);
       }
     },
