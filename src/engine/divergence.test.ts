@@ -18,7 +18,7 @@ import { forwardLogits, loadReferenceModel, setLinearWeight } from '../core/mode
 import { loadModel, type LoadedModel } from './model/load-model';
 import { quantizeModel, weightKey, type QuantizedWeights } from './quantize-model';
 import { perplexities, storedBlocks } from './evaluate';
-import { DivergenceReference, perplexitiesWithDivergence } from './divergence';
+import { DivergenceReference, OriginalHead, perplexitiesWithDivergence } from './divergence';
 import { GpuGlobals } from './model/model-forward';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Checkpoint } from '../core/model/checkpoint';
@@ -130,6 +130,29 @@ describe('divergence during evaluation', () => {
     expect(r.divergence.rtn.kld_mean).toBeLessThan(1e-4);
     expect(r.divergence.rtn.top1_agree).toBeGreaterThan(0.95);
     expect(r.divergence.rtn).toEqual(r.divergence.gptq);
+  });
+
+  it('references of several texts given one OriginalHead score against one copy of the head, released by its maker', async () => {
+    const stored = await GpuGlobals.load(rt, model.spec, model.globals);
+    const half = await GpuGlobals.load(rt, model.spec, model.globals, { half: true });
+    const head = new OriginalHead(rt, model);
+    try {
+      const texts = [evalIds.slice(0, 2), evalIds.slice(2, 4)].map((w) => Uint32Array.from(w.flat()));
+      const refs = await Promise.all(texts.map((w) => DivergenceReference.measure(rt, model, stored, model.block, w, seqlen, 2, {}, head)));
+      const blocks = storedBlocks(model.block, (b, n) => q.gptq.get(weightKey(b, n))?.Q, true);
+      const copy = await head.beside(half);
+      expect(copy).not.toBe(half.head);
+      expect(await head.beside(stored)).toBe(stored.head);
+      for (const r of refs) expect((await r.score(half, blocks)).divergence.kld_mean).toBeGreaterThan(0);
+      expect(await head.beside(half)).toBe(copy);
+      for (const r of refs) r.release();
+      // Still the same copy: the references did not release what they were given.
+      expect(await head.beside(half)).toBe(copy);
+    } finally {
+      head.release();
+      stored.release();
+      half.release();
+    }
   });
 
   for (const half of [false, true]) {

@@ -20,7 +20,8 @@
  *      recomputed from the kept hidden states with the original's LM head (the same GEMM and final
  *      softcap, so the same values as in step 1) and scored beside the quantized chunk.
  * When the variant's globals are the F16 ones (an F16 export), the original's head is uploaded
- * once more beside them (its values as stored) and released with the reference.
+ * once more beside them (its values as stored: OriginalHead), once for all the texts that share it,
+ * and released by whoever made it.
  */
 import type { GpuRuntime } from '../gpu/runtime';
 import { paddedLd, type GpuMatrix } from '../gpu/matrix';
@@ -54,13 +55,38 @@ function passesOf(count: number, perPass: number): [number, number][] {
 }
 
 /**
- * The original model's side of the divergence on one text: its perplexity, and its final hidden
- * states per pass (host memory: tokens × hidden floats). Release it to free the original head
- * it may hold on the GPU.
+ * The original model's LM head with its values as stored [vocab, embedDim], for scoring the original
+ * beside quantized models whose globals hold F16 values: uploaded on first use, then shared by every
+ * reference given it (a sweep's texts), so that one copy is on the GPU however many texts there
+ * are. Release it after them.
  */
-export class DivergenceReference {
+export class OriginalHead {
   private head: GpuMatrix | null = null;
 
+  constructor(
+    private readonly rt: GpuRuntime,
+    private readonly model: LoadedModel,
+  ) {}
+
+  /** The original's head beside `globals`: theirs when they hold the stored values, else the copy. */
+  async beside(globals: GpuGlobals): Promise<GpuMatrix> {
+    if (!globals.half) return globals.head;
+    this.head ??= await uploadGlobal(this.rt, this.model.spec, this.model.globals, 'lmHead', 'divergence.originalHead');
+    return this.head;
+  }
+
+  release(): void {
+    if (!this.rt.isLost) this.rt.release(this.head);
+    this.head = null;
+  }
+}
+
+/**
+ * The original model's side of the divergence on one text: its perplexity, and its final hidden
+ * states per pass (host memory: tokens × hidden floats). Release it to free the original head it
+ * may hold on the GPU (unless the head was given to it: its maker releases that).
+ */
+export class DivergenceReference {
   private constructor(
     private readonly rt: GpuRuntime,
     private readonly model: LoadedModel,
@@ -70,12 +96,15 @@ export class DivergenceReference {
     private readonly normed: Float32Array[],
     /** Perplexity of the original model on these windows. */
     readonly perplexity: number,
+    private readonly head: OriginalHead,
+    private readonly ownsHead: boolean,
   ) {}
 
   /**
    * Scores the original model (its globals as stored, `globals`, and its blocks) on `windows`
    * (whole windows of `seqlen` ids), `windowsPerPass` at a time. Throws RangeError on ids that
-   * are not whole windows; RunCancelledError when `signal` aborts between passes.
+   * are not whole windows; RunCancelledError when `signal` aborts between passes. `head` is the
+   * original's head to share with other references (default: one of its own).
    */
   static async measure(
     rt: GpuRuntime,
@@ -86,6 +115,7 @@ export class DivergenceReference {
     seqlen: number,
     windowsPerPass: number,
     hooks: PassHooks = {},
+    head?: OriginalHead,
   ): Promise<DivergenceReference> {
     const count = windows.length / seqlen;
     if (!Number.isInteger(count) || count === 0) throw new RangeError(`${windows.length} ids are not whole windows of ${seqlen}`);
@@ -102,14 +132,7 @@ export class DivergenceReference {
       scored += s.scored;
       hooks.onPass?.(w0 + n, count);
     }
-    return new DivergenceReference(rt, model, windows, seqlen, passes, normed, Math.exp(sum / scored));
-  }
-
-  /** The original's LM head beside `globals`: theirs when they hold the stored values, else a copy of the stored head. */
-  private async headFor(globals: GpuGlobals): Promise<GpuMatrix> {
-    if (!globals.half) return globals.head;
-    this.head ??= await uploadGlobal(this.rt, this.model.spec, this.model.globals, 'lmHead', 'divergence.originalHead');
-    return this.head;
+    return new DivergenceReference(rt, model, windows, seqlen, passes, normed, Math.exp(sum / scored), head ?? new OriginalHead(rt, model), !head);
   }
 
   /**
@@ -118,7 +141,7 @@ export class DivergenceReference {
    */
   async score(globals: GpuGlobals, blocks: BlockSource, hooks: PassHooks = {}): Promise<VariantScore> {
     const { rt, seqlen } = this;
-    const head = await this.headFor(globals);
+    const head = await this.head.beside(globals);
     const cap = this.model.spec.layout.logitSoftcap;
     const count = this.windows.length / seqlen;
     const acc = new DivergenceAccumulator();
@@ -158,8 +181,7 @@ export class DivergenceReference {
   }
 
   release(): void {
-    if (!this.rt.isLost) this.rt.release(this.head);
-    this.head = null;
+    if (this.ownsHead) this.head.release();
   }
 }
 

@@ -271,14 +271,14 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
  * Estimated peak GPU bytes of a strategy sweep (runSweep) over `texts` evaluation texts with
  * `settings`, as bytes. A sweep holds more than a run: the weights outside the blocks (and their
  * F16 values) stay loaded through the later passes' quantization, the pool is not emptied between
- * passes, and with F16 values (`half` not 'none') each text's divergence reference uploads its own
- * copy of the original's LM head (divergence.ts DivergenceReference) and keeps it to the end. Until
+ * passes, and with F16 values (`half` not 'none') one copy of the original's LM head, shared by
+ * every text's divergence reference (divergence.ts OriginalHead), stays to the end. Until
  * the sweep has an estimate of its own, the sum of a run's three phases plus those head copies
  * bounds it from above (tested on stories260K and a 49152-token vocabulary twin, sweep.test.ts).
  */
 export function estimateSweepMemory(s: ModelSpec, settings: RunShape, bindingLimit: number, half: HalfGlobals, texts: number): number {
   const { phases } = estimateRunMemory(s, settings, bindingLimit, half);
-  const headCopies = half === 'none' ? 0 : texts;
+  const headCopies = half === 'none' || texts === 0 ? 0 : 1;
   return phases.embedding + phases.quantization + phases.evaluation + headCopies * mat(...globalShape(s, 'lmHead'));
 }
 

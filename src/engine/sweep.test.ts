@@ -118,7 +118,7 @@ describe('strategy sweep', () => {
       files: await files(),
       modelName: 'model',
       calibration: { name: 'calib', text: readCorpus('stories260K_generated_200_seed20251122.txt').slice(0, 20_000) },
-      // Two texts: each divergence reference keeps its own copy of the original head.
+      // Two texts: their divergence references share one copy of the original head.
       evaluations: [0, 1].map((i) => ({ name: `aesop-${i}`, text: aesop.slice(4000 * i, 4000 * i + 2000) })),
       evalWindowLimit: 2,
       base,
@@ -140,7 +140,7 @@ describe('strategy sweep', () => {
     expect(planRun(ckpt, base, rt, estimate - 1).fitError).toBeNull();
     const refused = sweepRefusals(ckpt, inputs.strategies, base, rt, { bytes: estimate - 1, raise: '--gpu-memory MIB' }, 2);
     expect(refused).toHaveLength(1);
-    expect(refused[0].reason).toMatch(/^This sweep needs about \d+ MiB of GPU memory \(it keeps the weights outside the blocks loaded through every pass, and a copy of the original LM head per evaluation text \(now 2\)\), more than the \d+ MiB allowed\. .*or fewer evaluation texts\. Or, if the GPU has the memory, raise the budget to at least \d+ MiB: --gpu-memory MIB\.$/);
+    expect(refused[0].reason).toMatch(/^This sweep needs about \d+ MiB of GPU memory \(it keeps the weights outside the blocks loaded through every pass, and a copy of the original LM head beside their F16 values\), more than the \d+ MiB allowed\. Use fewer calibration windows \(now 2\) or shorter ones \(now 32 tokens\)\. Or, if the GPU has the memory, raise the budget to at least \d+ MiB: --gpu-memory MIB\.$/);
     await expect(runSweep(rt, { ...inputs, gpuMemoryBudget: estimate - 1 })).rejects.toThrow(/gptq:4g32, rtn:4g32: This sweep needs about/);
   });
 });

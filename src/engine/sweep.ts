@@ -45,7 +45,7 @@ import { padMlpWidth } from './model/pad-mlp';
 import { planRun, type MemoryBudget } from './run-plan';
 import { quantizeModel, throwIfCancelled, weightKey, type QuantizedWeights } from './quantize-model';
 import { storedBlocks } from './evaluate';
-import { DivergenceReference } from './divergence';
+import { DivergenceReference, OriginalHead } from './divergence';
 import { gpuBudgetOf, readRunInputs, RunInputError, scanForRun, type RunInputs } from './run-model';
 import { shareableModelName } from '../core/shareable-name';
 import { REPORT_ONLY } from '../core/report';
@@ -118,10 +118,9 @@ function sweepMemoryRefusal(
   const { bytes, half } = sweepPassMemory(ckpt, settings, plan, rt.bindingLimit, texts);
   const budgetBytes = typeof budget === 'number' ? budget : budget.bytes;
   if (bytes <= budgetBytes) return null;
-  const headCopies = half === 'none' ? '' : `, and a copy of the original LM head per evaluation text (now ${texts})`;
-  return `This sweep needs about ${mib(bytes)} of GPU memory (it keeps the weights outside the blocks loaded through every pass${headCopies}), ` +
-    `more than the ${mib(budgetBytes)} allowed. Use fewer calibration windows (now ${settings.nsamples}) or shorter ones (now ${settings.seqlen} tokens)` +
-    `${half === 'none' ? '' : ', or fewer evaluation texts'}.` +
+  const headCopy = half === 'none' || texts === 0 ? '' : ', and a copy of the original LM head beside their F16 values';
+  return `This sweep needs about ${mib(bytes)} of GPU memory (it keeps the weights outside the blocks loaded through every pass${headCopy}), ` +
+    `more than the ${mib(budgetBytes)} allowed. Use fewer calibration windows (now ${settings.nsamples}) or shorter ones (now ${settings.seqlen} tokens).` +
     (typeof budget === 'number' ? '' : ` Or, if the GPU has the memory, raise the budget to at least ${mib(bytes)}: ${budget.raise}.`);
 }
 
@@ -158,13 +157,15 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
     return g;
   };
   const references: DivergenceReference[] = [];
+  // One copy of the original's head for every text's reference (with F16 globals).
+  const originalHead = new OriginalHead(rt, loaded);
   try {
     // The original model, once: its perplexity and hidden states on every text.
     const original: Record<string, number> = {};
     for (const t of texts) {
       throwIfCancelled(hooks.signal);
       emit({ type: 'stage', stage: 'reference', detail: `the original model on ${t.name}: ${counted(t.windows.length / seqlen, 'window')} of ${counted(seqlen, 'token')}`, elapsed: elapsed() });
-      const ref = await DivergenceReference.measure(rt, loaded, await globalsFor(loaded, false), loaded.block, t.windows, seqlen, base.nsamples, { signal: hooks.signal });
+      const ref = await DivergenceReference.measure(rt, loaded, await globalsFor(loaded, false), loaded.block, t.windows, seqlen, base.nsamples, { signal: hooks.signal }, originalHead);
       references.push(ref);
       original[t.name] = ref.perplexity;
     }
@@ -269,6 +270,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
   } finally {
     if (!rt.isLost) {
       for (const r of references) r.release();
+      originalHead.release();
       for (const g of globalsCache.values()) g.release();
     }
   }
