@@ -174,7 +174,7 @@ export async function twinMain(argv: string[]): Promise<void> {
       const q = s.stages?.quantization;
       const e = s.stages?.evaluation;
       const quant = q ? `${fmt(s.quantization)} (embed ${fmt(q.embedding)}, capture ${fmt(q.capture)}, GPTQ ${fmt(q.gptq)}, RTN ${fmt(q.rtn)}, MSE ${fmt(q.outputMse)}, forward ${fmt(q.forward)})` : fmt(s.quantization);
-      const evaluation = e ? `${fmt(s.evaluation)} (original ${fmt(e.original)}, RTN ${fmt(e.rtn)}, GPTQ ${fmt(e.gptq)}, reading ${fmt(e.reading)})` : fmt(s.evaluation);
+      const evaluation = e ? `${fmt(s.evaluation)} (original ${fmt(e.original)}, RTN ${fmt(e.rtn)}, GPTQ ${fmt(e.gptq)}, reading ${fmt(e.reading)}, divergence ${fmt(e.divergence)})` : fmt(s.evaluation);
       const p = report.perplexity;
       const est = await estimates(model, args);
       console.log(`plan's estimates: host ${mib(est.host)}, GPU ${mib(est.gpu)} (with a software adapter in the process, the two add up: ${mib(est.host + est.gpu)})`);

@@ -274,7 +274,8 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
  * passes, and with F16 values (`half` not 'none') one copy of the original's LM head, shared by
  * every text's divergence reference (divergence.ts OriginalHead), stays to the end. Until
  * the sweep has an estimate of its own, the sum of a run's three phases plus those head copies
- * bounds it from above (tested on stories260K and a 49152-token vocabulary twin, sweep.test.ts).
+ * bounds it from above, AWQ's search and the sensitivity map's widths included (tested on
+ * stories260K and a 49152-token vocabulary twin, sweep.test.ts).
  */
 export function estimateSweepMemory(s: ModelSpec, settings: RunShape, bindingLimit: number, half: HalfGlobals, texts: number): number {
   const { phases } = estimateRunMemory(s, settings, bindingLimit, half);

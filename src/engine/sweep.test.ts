@@ -122,7 +122,9 @@ describe('strategy sweep', () => {
       evaluations: [0, 1].map((i) => ({ name: `aesop-${i}`, text: aesop.slice(4000 * i, 4000 * i + 2000) })),
       evalWindowLimit: 2,
       base,
-      strategies: parseStrategies('4g32,rtn:4g32'),
+      // AWQ's search and the sensitivity map's extra widths hold scratch of their own: counted too.
+      strategies: parseStrategies('4g32,rtn:4g32,awq:4g32'),
+      sensitivity: true,
       seeds: 1,
     };
     const ckpt = await openCheckpoint(inputs.files);
@@ -141,6 +143,6 @@ describe('strategy sweep', () => {
     const refused = sweepRefusals(ckpt, inputs.strategies, base, rt, { bytes: estimate - 1, raise: '--gpu-memory MIB' }, 2);
     expect(refused).toHaveLength(1);
     expect(refused[0].reason).toMatch(/^This sweep needs about \d+ MiB of GPU memory \(it keeps the weights outside the blocks loaded through every pass, and a copy of the original LM head beside their F16 values\), more than the \d+ MiB allowed\. Use fewer calibration windows \(now 2\) or shorter ones \(now 32 tokens\)\. Or, if the GPU has the memory, raise the budget to at least \d+ MiB: --gpu-memory MIB\.$/);
-    await expect(runSweep(rt, { ...inputs, gpuMemoryBudget: estimate - 1 })).rejects.toThrow(/gptq:4g32, rtn:4g32: This sweep needs about/);
+    await expect(runSweep(rt, { ...inputs, gpuMemoryBudget: estimate - 1 })).rejects.toThrow(/gptq:4g32, rtn:4g32, awq:4g32: This sweep needs about/);
   });
 });
