@@ -130,7 +130,7 @@ describe('flags', () => {
 });
 
 describe('progress for a log or pipe', () => {
-  it('LineThrottle: a new stage prints, then one line per 5 % or 10 s, whichever is rarer, and always the last', () => {
+  it('LineThrottle: a new stage prints, then one line per 5 % or 10 s, whichever is rarer, at least one a minute, and always the last', () => {
     const t = new LineThrottle();
     const tick = (stage: string, fraction: number | null, now: number, last = false) => t.admit({ stage, fraction, last, now });
     expect(tick('a', 0.01, 0)).toBe(true); // a new stage
@@ -138,11 +138,13 @@ describe('progress for a log or pipe', () => {
     expect(tick('a', 0.52, 10)).toBe(true); // 10 s and 51 %: the rarer of the two has come
     expect(tick('a', 0.55, 30)).toBe(false); // 30 s, but only 3 %
     expect(tick('a', 0.57, 31)).toBe(true); // 5 % since the last line printed (0.57 − 0.52 in floats), and over 10 s
-    expect(tick('a', 0.58, 31.5, true)).toBe(true); // the stage's last line
-    expect(tick('b', null, 32)).toBe(true); // another stage
-    expect(tick('b', null, 41)).toBe(false); // no measure: time alone
-    expect(tick('b', null, 42)).toBe(true);
-    expect(tick('a', 0, 42.1)).toBe(true); // back to a: a stage change again
+    expect(tick('a', 0.58, 90)).toBe(false); // 1 %, 59 s
+    expect(tick('a', 0.58, 91)).toBe(true); // 1 %, but a minute without a line
+    expect(tick('a', 0.59, 91.5, true)).toBe(true); // the stage's last line
+    expect(tick('b', null, 92)).toBe(true); // another stage
+    expect(tick('b', null, 101)).toBe(false); // no measure: time alone
+    expect(tick('b', null, 102)).toBe(true);
+    expect(tick('a', 0, 102.1)).toBe(true); // back to a: a stage change again
   });
 
   /** A run's events as the engine sends them: checking, calibration, 35 linears in 5 blocks, three models over 120 windows. */

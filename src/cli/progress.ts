@@ -66,14 +66,15 @@ export interface ProgressTick {
  * Which progress lines a stderr that is not a terminal gets (a log file, a pipe, CI): the first
  * tick of each stage, its last, and between them one line when the stage has moved on by at least
  * `minFraction` AND `minSeconds` have passed since the stage's last printed line, i.e. every 5 % or
- * every 10 s, whichever is rarer. Pure: the caller gives the time.
+ * every 10 s, whichever is rarer; and the first tick after `maxSeconds` of silence whatever the
+ * fraction (a long run's 5 % can be many minutes). Pure: the caller gives the time.
  */
 export class LineThrottle {
   #stage: string | null = null;
   #fraction = 0;
   #time = 0;
 
-  constructor(readonly minFraction = 0.05, readonly minSeconds = 10) {}
+  constructor(readonly minFraction = 0.05, readonly minSeconds = 10, readonly maxSeconds = 60) {}
 
   /** True when this tick's line should be printed (and it then counts as the last one printed). */
   admit(t: ProgressTick): boolean {
@@ -83,7 +84,7 @@ export class LineThrottle {
       this.#time = t.now;
       return true;
     }
-    if (!t.last) {
+    if (!t.last && t.now - this.#time < this.maxSeconds) {
       if (t.now - this.#time < this.minSeconds) return false;
       // (less a rounding hair: 0.57 − 0.52 is 0.04999… in floats)
       if (t.fraction !== null && t.fraction - this.#fraction < this.minFraction - 1e-9) return false;
