@@ -53,7 +53,7 @@ describe('studio settings', () => {
     expect(runBlockers({ modelReady: true, settings: texts, fieldErrors: {}, plan: plan({ textError: 'the calibration text gives 10 tokens' }) }))
       .toEqual(['the calibration text gives 10 tokens']);
     expect(runBlockers({ modelReady: true, settings: defaultSettings, fieldErrors: {}, plan: { status: 'loading' } }))
-      .toEqual(['choose a calibration text', 'add at least one evaluation text', 'the plan for these settings is being worked out']);
+      .toEqual(['choose a calibration text in the settings', 'add at least one evaluation text in the settings', 'the plan for these settings is being worked out']);
     // A plan worked out for other settings (just changed) does not count, refusal or not.
     expect(runBlockers({ modelReady: true, settings: { ...texts, nsamples: 4 }, fieldErrors: {}, plan: plan({ fitError: 'too big' }) }))
       .toEqual(['the plan for these settings is being worked out']);
