@@ -403,6 +403,16 @@ test('invalid settings disable Run, with the reason beside it; nothing falls bac
   await expect(page.getByTestId('run-blocked')).toContainText(/group size must be at least 1/);
   await page.getByTestId('group-size').selectOption('128');
   await expect(run).toBeEnabled();
+  // Static groups with one group per row would change nothing: refused, as the CLI refuses it.
+  await page.getByTestId('static-groups').check();
+  await page.getByTestId('group-size').selectOption('-1');
+  await expect(run).toBeDisabled();
+  await expect(page.getByTestId('static-groups-error')).toContainText('there are no groups, so it would change nothing');
+  await expect(page.getByTestId('run-blocked')).toContainText('choose a group size or untick static groups');
+  await page.getByTestId('group-size').selectOption('128');
+  await expect(page.getByTestId('static-groups-error')).toHaveCount(0);
+  await expect(run).toBeEnabled();
+  await page.getByTestId('static-groups').uncheck();
   // A run the plan refuses cannot start either.
   await page.getByTestId('nsamples').fill('1000000000');
   await expect(page.getByTestId('plan-fit-error')).toBeVisible();

@@ -2,6 +2,7 @@
 import { defaultRunSettings, type RunSettings } from '../core/run';
 import { parseStrategies, SWEEP_BITS, type Strategy } from '../core/sweep';
 import { isPackable } from '../core/export/pack';
+import { staticGroupsRefusal } from '../core/groups';
 import { ggufTypeOf } from '../core/export/gguf/plan';
 
 import { OUTPUT_FORMATS, writesGguf, type GgufFloatType, type OutputFormat } from '../core/report';
@@ -224,10 +225,10 @@ export function parseArgs(argv: string[]): CliOptions | null {
   if (!values.has('--sweep') && values.has('--gguf-float') && !writesGguf(format)) {
     throw new UsageError(`--gguf-float sets the GGUF's float type, and --format ${format} writes no GGUF: give --format gguf or both, or drop --gguf-float`);
   }
-  if (flags.has('--static-groups') && groupSize === -1) {
-    throw new UsageError('--static-groups fixes each group\'s grid before GPTQ updates the weights, but with --group-size -1 ' +
-      '(one grid per row, the default) there are no groups, so it would change nothing: give --group-size G or drop --static-groups');
-  }
+  const staticRefused = staticGroupsRefusal({ groupSize, staticGroups: flags.has('--static-groups') }, {
+    setting: '--static-groups', perRow: '--group-size -1 (one grid per row, the default)', fix: 'give --group-size G or drop --static-groups',
+  });
+  if (staticRefused) throw new UsageError(staticRefused);
   return {
     model: get('--model')!,
     calibration: get('--calibration')!,

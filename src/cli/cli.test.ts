@@ -52,7 +52,7 @@ describe('flags', () => {
     [[...base, '--static-groups'], /^--static-groups .*with --group-size -1 \(one grid per row, the default\) there are no groups, so it would change nothing: give --group-size G or drop --static-groups$/],
     [[...base, '--act-order', '--static-groups', '--group-size', '-1'], /there are no groups, so it would change nothing/],
     [[...base, '--sweep', '4g32,,rtn:4g32'], /^--sweep: entry 2 of 3 is empty \(between "4g32" and "rtn:4g32"\): remove the extra comma$/],
-    [[...base, '--sweep', '4g32,4+act+static'], /^--sweep: strategy "4\+act\+static": static groups .*one group per row \(no g\) there are no groups/],
+    [[...base, '--sweep', '4g32,4+act+static'], /^--sweep: strategy "4\+act\+static": \+static fixes .*one group per row \(no g\) there are no groups/],
     [[...base, '--sweep', 'rtn:4g32,RTN:4G32'], /^--sweep: strategy rtn:4g32 is listed twice$/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseArgs(argv as string[])).toThrow(UsageError);

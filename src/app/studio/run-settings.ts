@@ -5,6 +5,7 @@
  */
 import type { RunSettings } from '../../core/run';
 import { DEFAULT_SNIPPET_PROMPT } from '../../core/export/model-card';
+import { staticGroupsRefusal } from '../../core/groups';
 import type { ModelInfo, StudioPlan } from '../../worker/types';
 import type { FieldErrors, ModelSource, PlanSlice, SettingsSlice, TextChoice } from '../store/studio-state';
 import { DEMO_PROMPT } from './demo';
@@ -82,14 +83,27 @@ export function dampingRule(text: string): string | null {
 }
 
 /**
+ * Static groups with one group per row: why they are refused (they would change nothing), or
+ * null. The CLI's --static-groups rule (staticGroupsRefusal, src/core/groups.ts) in the studio's words.
+ */
+export function staticGroupsRule(s: Pick<SettingsSlice, 'groupSize' | 'staticGroups'>): string | null {
+  return staticGroupsRefusal(s, {
+    setting: 'static groups', perRow: 'one group per row (group size −1)', fix: 'choose a group size or untick static groups',
+  });
+}
+
+/**
  * What keeps both a run (runBlockers) and a strategy comparison (compareBlockers,
  * ./compare-blockers.ts) from starting, in the settings themselves (empty: nothing there): no
- * model loaded (then nothing else is said), settings fields with invalid text, the calibration or
- * evaluation texts missing. The one source of these reasons; each panel adds its own. Pure.
+ * model loaded (then nothing else is said), settings fields with invalid text, settings that do not
+ * go together (staticGroupsRule), the calibration or evaluation texts missing. The one source of
+ * these reasons; each panel adds its own. Pure.
  */
 export function settingsBlockers(opts: { modelReady: boolean; settings: SettingsSlice; fieldErrors: FieldErrors }): string[] {
   if (!opts.modelReady) return ['load a model first'];
   const out = Object.values(opts.fieldErrors);
+  const staticGroups = staticGroupsRule(opts.settings);
+  if (staticGroups) out.push(staticGroups);
   if (!opts.settings.calibration) out.push('choose a calibration text in the settings');
   if (opts.settings.evaluations.length === 0) out.push('add at least one evaluation text in the settings');
   return out;
