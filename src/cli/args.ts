@@ -50,8 +50,9 @@ list of files written) and, by --format:
         quantize_config.json, the tokenizer files and a README.md model card (2, 3, 4 or 8 bits)
   gguf  <model>-<TYPE>.gguf for llama.cpp, written from the run's own codes (4-bit symmetric Q4_0,
         4-bit asymmetric Q4_1, 8-bit symmetric Q8_0; groups a multiple of 32 or -1; act-order only
-        with static groups), and imatrix.gguf from the run's Hessians. Other grids are refused before
-        the run, with the nearest setting that has an exact GGUF type.
+        with static groups), imatrix.gguf from the run's Hessians, and a README.md card (how to run
+        it with llama.cpp). Other grids are refused before the run, with the nearest setting that
+        has an exact GGUF type.
   report  report.json alone: any width from 2 to 8 bits (5, 6 and 7 have no checkpoint format).
 A width the chosen format cannot write is refused before the run.
 

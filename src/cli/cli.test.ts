@@ -347,20 +347,21 @@ describe('runs', () => {
     expect(r.layers.map((l: { name: string }) => l.name).slice(0, 4)).toEqual(['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj']);
   });
 
-  it('--format gguf writes the GGUF and imatrix only, and report.json gives the GGUF\'s size and no GPTQ plan', async () => {
+  it('--format gguf writes the GGUF, imatrix and their card only, and report.json gives the GGUF\'s size and no GPTQ plan', async () => {
     const out = join(dir, 'gguf-only');
     const { code, stderr } = await run(out, ['--format', 'gguf']);
     expect(stderr).toContain('wrote');
     expect(code).toBe(0);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(r.files).toEqual(['report.json', 'stories260K-Q4_0.gguf', 'imatrix.gguf']);
-    expect(readdirSync(out).sort()).toEqual(['imatrix.gguf', 'report.json', 'stories260K-Q4_0.gguf']);
+    expect(r.files).toEqual(['report.json', 'stories260K-Q4_0.gguf', 'imatrix.gguf', 'README.md']);
+    expect(readdirSync(out).sort()).toEqual(['README.md', 'imatrix.gguf', 'report.json', 'stories260K-Q4_0.gguf']);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(/^# stories260K, GPTQ 4-bit as GGUF Q4_0\n/);
     expect(r.size.quantizedBytes).toBe(statSync(join(out, 'stories260K-Q4_0.gguf')).size);
     // No GPTQ checkpoint was written, so no GPTQ plan; the GGUF's type is under gguf.
     expect(r.output).toEqual({ format: 'gguf', ggufFloat: 'F16' });
     expect(r.export).toBeNull();
     expect(r.gguf).toMatchObject({ type: 'Q4_0', refusal: null });
-    expect(stderr).toContain('wrote report.json, stories260K-Q4_0.gguf, imatrix.gguf to');
+    expect(stderr).toContain('wrote report.json, stories260K-Q4_0.gguf, imatrix.gguf, README.md to');
   });
 
   it.each([
