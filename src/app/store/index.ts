@@ -59,6 +59,9 @@ export function markInterrupted(history: readonly HistoryEntry[], heldLocks: rea
 /** Runs kept across reloads (the oldest are dropped first). */
 export const HISTORY_LIMIT = 12;
 
+/** Counts settleInterrupted's calls (declared before the store: its first hydration calls it). */
+let settling = 0;
+
 export const useStudioStore = create<StudioState>()(
   persist(
     (set) => ({
@@ -112,8 +115,6 @@ export const useStudioStore = create<StudioState>()(
     },
   ),
 );
-
-let settling = 0;
 
 /**
  * Marks interrupted the 'running' entries whose run no tab holds the lock of (markInterrupted),
