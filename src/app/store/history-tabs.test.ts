@@ -72,4 +72,18 @@ describe('the history when a page loads, with other tabs', () => {
     for (const l of p.listeners) l({ key: KEY });
     await vi.waitFor(() => expect(statuses(store.getState().history)).toEqual({ new: 'done', live: 'interrupted' }));
   });
+
+  it('writes the history only when it changes: another state change does not write an old copy over another tab\'s', async () => {
+    const p = page([entry('a', 'done')], { held: [] });
+    const store = await loadStore();
+    await new Promise((r) => setTimeout(r, 10));
+    const theirs = JSON.stringify({ state: { history: [entry('b', 'done'), entry('a', 'done')] }, version: 1 });
+    p.store.set(KEY, theirs); // another tab's write, its event not yet here
+    store.getState().setAdapter({ status: 'loading' });
+    store.getState().selectLayer('0.mlp.down_proj');
+    expect(p.store.get(KEY)).toBe(theirs);
+    // A change of this tab's history is written (over it: the storage event would have brought theirs first).
+    store.getState().removeHistory('a');
+    expect(p.stored()).toEqual([]);
+  });
 });

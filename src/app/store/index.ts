@@ -7,6 +7,7 @@ import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { getInitialState } from './initialState';
 import { heldRunLocks, runLockName, runLocksAvailable } from './run-locks';
+import { historyStorage } from './history-storage';
 import type { AdapterSlice, LayerCheckSlice, StudioData } from './initialState';
 import type { DownloadSlice, GgufDownloadSlice, GenerationSlice, HistoryEntry, MixedPlanSlice, ModelSlice, PlanSlice, RunSlice, SettingsSlice, SpeedSlice, SweepForm, SweepPlanSlice, SweepSlice, TextChoice } from './studio-state';
 
@@ -100,6 +101,7 @@ export const useStudioStore = create<StudioState>()(
     {
       name: 'gptq-studio',
       version: 1,
+      storage: historyStorage<Pick<StudioState, 'history'>>(),
       partialize: (s) => ({ history: s.history }),
       // A run still 'running' in storage may belong to a page that is gone (interrupted) or be
       // going in another tab: without Web Locks there is no telling, and it is taken as
