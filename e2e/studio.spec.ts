@@ -3,10 +3,10 @@
  * sized by the adapter's measured speed, run at 4 bits with the charts filling in and the
  * evaluation counted window by window, perplexities read, generations streamed, the zip,
  * report.json and the GGUF downloaded and parsed; cancelling during quantization and during
- * evaluation; an earlier run opened beside the current one; leaving mid-run; invalid settings;
- * another model loaded after a run (stories260K dropped as files); a Hub repo id fetched from a
- * local server. Runs are kept small (few, short windows) so that software adapters finish each in
- * well under a minute.
+ * evaluation; an earlier run opened beside the current one; leaving mid-run; two tabs sharing
+ * the history; invalid settings; another model loaded after a run (stories260K dropped as files);
+ * a Hub repo id fetched from a local server. Runs are kept small (few, short windows) so that
+ * software adapters finish each in well under a minute.
  */
 import path from 'node:path';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -333,6 +333,45 @@ test('leaving during a run asks first, and the run stays in the history as inter
   expect(errors).toEqual([]);
 });
 
+test('two tabs: a run whose lock another tab holds stays running, the others are interrupted; the history follows the other tab', async ({ page, context }) => {
+  const errors = trackErrors(page);
+  const entry = (id: string, status: string, finishedAt: string) => ({
+    id, finishedAt, modelName: 'demo', status, layers: [], evaluations: [], size: null, exportPlan: null, seconds: 3,
+    settings: { bits: 4, groupSize: 128, sym: true, actOrder: false, staticGroups: false, percDamp: 0.01, blockSize: 128, mse: false, trueSequential: true, nsamples: 8, seqlen: 128, seed: 0 },
+  });
+  // The other tab: a page of this origin (not the studio, so it writes no history of its own)
+  // holding a run's lock the way a studio tab does while that run goes.
+  const other = await context.newPage();
+  await other.goto('/demo/config.json');
+  await other.evaluate(async (history) => {
+    localStorage.setItem('gptq-studio', JSON.stringify({ state: { history }, version: 1 }));
+    await new Promise<void>((held) => {
+      void navigator.locks.request('gptq-studio-run-run-live', () => {
+        held();
+        return new Promise(() => {});
+      });
+    });
+  }, [entry('run-live', 'running', '2025-01-02T00:00:00Z'), entry('run-gone', 'running', '2025-01-01T00:00:00Z')]);
+  await page.goto('/');
+  await expect(page.getByTestId('history-run-gone')).toHaveAttribute('data-status', 'interrupted');
+  await expect(page.getByTestId('history-reason-run-gone')).toContainText('reloaded or closed');
+  await expect(page.getByTestId('history-run-live')).toHaveAttribute('data-status', 'running');
+  // What the other tab writes reaches this one (which would otherwise write its old copy back).
+  await other.evaluate((added) => {
+    const stored = JSON.parse(localStorage.getItem('gptq-studio')!) as { state: { history: unknown[] } };
+    stored.state.history.unshift(added);
+    localStorage.setItem('gptq-studio', JSON.stringify(stored));
+  }, entry('run-new', 'done', '2025-01-03T00:00:00Z'));
+  await expect(page.getByTestId('history-run-new')).toHaveAttribute('data-status', 'done');
+  await expect(page.getByTestId('history-run-live')).toHaveAttribute('data-status', 'running');
+  // The other tab closes mid-run: the browser releases its lock, and the next load marks the run interrupted.
+  await other.close();
+  await page.reload();
+  await expect(page.getByTestId('history-run-live')).toHaveAttribute('data-status', 'interrupted');
+  await expect(page.getByTestId('history-run-new')).toHaveAttribute('data-status', 'done');
+  expect(errors).toEqual([]);
+});
+
 test('invalid settings disable Run, with the reason beside it; nothing falls back to the last valid value', async ({ page }) => {
   const errors = trackErrors(page);
   await page.goto('/');
@@ -364,6 +403,16 @@ test('invalid settings disable Run, with the reason beside it; nothing falls bac
   await expect(page.getByTestId('run-blocked')).toContainText(/group size must be at least 1/);
   await page.getByTestId('group-size').selectOption('128');
   await expect(run).toBeEnabled();
+  // Static groups with one group per row would change nothing: refused, as the CLI refuses it.
+  await page.getByTestId('static-groups').check();
+  await page.getByTestId('group-size').selectOption('-1');
+  await expect(run).toBeDisabled();
+  await expect(page.getByTestId('static-groups-error')).toContainText('there are no groups, so it would change nothing');
+  await expect(page.getByTestId('run-blocked')).toContainText('choose a group size or untick static groups');
+  await page.getByTestId('group-size').selectOption('128');
+  await expect(page.getByTestId('static-groups-error')).toHaveCount(0);
+  await expect(run).toBeEnabled();
+  await page.getByTestId('static-groups').uncheck();
   // A run the plan refuses cannot start either.
   await page.getByTestId('nsamples').fill('1000000000');
   await expect(page.getByTestId('plan-fit-error')).toBeVisible();

@@ -17,6 +17,7 @@ import type { LayerCheckSpec } from './layer-check/compare';
 import { makeRandomLayer } from './layer-check/layer';
 import { runReference } from './layer-check/reference';
 import { useStudioStore } from './store';
+import { holdRunLock } from './store/run-locks';
 import type { HistoryEntry, ModelSource, RunSlice, UiError } from './store';
 import { idleRun, idleSweep, layerKey } from './store/studio-state';
 import type { SweepSlice } from './store/studio-state';
@@ -319,8 +320,12 @@ class WorkerBridge {
     state.setGgufDownload({ model: { status: 'idle' }, imatrix: { status: 'idle' } });
     state.setGeneration({ status: 'idle' });
     state.selectLayer(null);
-    state.addHistory(historyEntry(started));
     this.#runAbort = new AbortController();
+    // Held while the run goes (released at its end, or by the browser when the tab goes): another
+    // tab loading the studio meanwhile sees the run as going, not interrupted (store/run-locks.ts).
+    const releaseLock = await holdRunLock(id);
+    const now = useStudioStore.getState();
+    now.addHistory(historyEntry(now.run.id === id ? now.run : started));
     const onProgress = (e: ProgressEvent) => {
       const { updateRun, addHistory } = useStudioStore.getState();
       updateRun((r) => (r.id === id ? { ...applyProgress(r, e), lastEventAt: Date.now() } : {}));
@@ -340,6 +345,7 @@ class WorkerBridge {
       this.#runAbort = null;
       const run = useStudioStore.getState().run;
       if (run.id === id) useStudioStore.getState().addHistory(historyEntry(run));
+      releaseLock(); // after the entry's last write: a tab that then finds the lock free reads it finished
       void this.refreshPlan();
     }
   }

@@ -2,6 +2,7 @@
 import { defaultRunSettings, type RunSettings } from '../core/run';
 import { parseStrategies, SWEEP_BITS, type Strategy } from '../core/sweep';
 import { isPackable } from '../core/export/pack';
+import { staticGroupsRefusal } from '../core/groups';
 import { ggufTypeOf } from '../core/export/gguf/plan';
 
 import { OUTPUT_FORMATS, writesGguf, type GgufFloatType, type OutputFormat } from '../core/report';
@@ -49,8 +50,9 @@ list of files written) and, by --format:
         quantize_config.json, the tokenizer files and a README.md model card (2, 3, 4 or 8 bits)
   gguf  <model>-<TYPE>.gguf for llama.cpp, written from the run's own codes (4-bit symmetric Q4_0,
         4-bit asymmetric Q4_1, 8-bit symmetric Q8_0; groups a multiple of 32 or -1; act-order only
-        with static groups), and imatrix.gguf from the run's Hessians. Other grids are refused before
-        the run, with the nearest setting that has an exact GGUF type.
+        with static groups), imatrix.gguf from the run's Hessians, and a README.md card (how to run
+        it with llama.cpp). Other grids are refused before the run, with the nearest setting that
+        has an exact GGUF type.
   report  report.json alone: any width from 2 to 8 bits (5, 6 and 7 have no checkpoint format).
 A width the chosen format cannot write is refused before the run.
 
@@ -224,10 +226,10 @@ export function parseArgs(argv: string[]): CliOptions | null {
   if (!values.has('--sweep') && values.has('--gguf-float') && !writesGguf(format)) {
     throw new UsageError(`--gguf-float sets the GGUF's float type, and --format ${format} writes no GGUF: give --format gguf or both, or drop --gguf-float`);
   }
-  if (flags.has('--static-groups') && groupSize === -1) {
-    throw new UsageError('--static-groups fixes each group\'s grid before GPTQ updates the weights, but with --group-size -1 ' +
-      '(one grid per row, the default) there are no groups, so it would change nothing: give --group-size G or drop --static-groups');
-  }
+  const staticRefused = staticGroupsRefusal({ groupSize, staticGroups: flags.has('--static-groups') }, {
+    setting: '--static-groups', perRow: '--group-size -1 (one grid per row, the default)', fix: 'give --group-size G or drop --static-groups',
+  });
+  if (staticRefused) throw new UsageError(staticRefused);
   return {
     model: get('--model')!,
     calibration: get('--calibration')!,

@@ -52,7 +52,7 @@ describe('flags', () => {
     [[...base, '--static-groups'], /^--static-groups .*with --group-size -1 \(one grid per row, the default\) there are no groups, so it would change nothing: give --group-size G or drop --static-groups$/],
     [[...base, '--act-order', '--static-groups', '--group-size', '-1'], /there are no groups, so it would change nothing/],
     [[...base, '--sweep', '4g32,,rtn:4g32'], /^--sweep: entry 2 of 3 is empty \(between "4g32" and "rtn:4g32"\): remove the extra comma$/],
-    [[...base, '--sweep', '4g32,4+act+static'], /^--sweep: strategy "4\+act\+static": static groups .*one group per row \(no g\) there are no groups/],
+    [[...base, '--sweep', '4g32,4+act+static'], /^--sweep: strategy "4\+act\+static": \+static fixes .*one group per row \(no g\) there are no groups/],
     [[...base, '--sweep', 'rtn:4g32,RTN:4G32'], /^--sweep: strategy rtn:4g32 is listed twice$/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseArgs(argv as string[])).toThrow(UsageError);
@@ -349,20 +349,21 @@ describe('runs', () => {
     expect(r.layers.map((l: { name: string }) => l.name).slice(0, 4)).toEqual(['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj']);
   });
 
-  it('--format gguf writes the GGUF and imatrix only, and report.json gives the GGUF\'s size and no GPTQ plan', async () => {
+  it('--format gguf writes the GGUF, imatrix and their card only, and report.json gives the GGUF\'s size and no GPTQ plan', async () => {
     const out = join(dir, 'gguf-only');
     const { code, stderr } = await run(out, ['--format', 'gguf']);
     expect(stderr).toContain('wrote');
     expect(code).toBe(0);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(r.files).toEqual(['report.json', 'stories260K-Q4_0.gguf', 'imatrix.gguf']);
-    expect(readdirSync(out).sort()).toEqual(['imatrix.gguf', 'report.json', 'stories260K-Q4_0.gguf']);
+    expect(r.files).toEqual(['report.json', 'stories260K-Q4_0.gguf', 'imatrix.gguf', 'README.md']);
+    expect(readdirSync(out).sort()).toEqual(['README.md', 'imatrix.gguf', 'report.json', 'stories260K-Q4_0.gguf']);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(/^# stories260K, GPTQ 4-bit as GGUF Q4_0\n/);
     expect(r.size.quantizedBytes).toBe(statSync(join(out, 'stories260K-Q4_0.gguf')).size);
     // No GPTQ checkpoint was written, so no GPTQ plan; the GGUF's type is under gguf.
     expect(r.output).toEqual({ format: 'gguf', ggufFloat: 'F16' });
     expect(r.export).toBeNull();
     expect(r.gguf).toMatchObject({ type: 'Q4_0', refusal: null });
-    expect(stderr).toContain('wrote report.json, stories260K-Q4_0.gguf, imatrix.gguf to');
+    expect(stderr).toContain('wrote report.json, stories260K-Q4_0.gguf, imatrix.gguf, README.md to');
   });
 
   it.each([

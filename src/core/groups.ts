@@ -6,6 +6,29 @@ export function effectiveGroupSize(cols: number, groupSize: number): number {
   return groupSize === -1 ? cols : groupSize;
 }
 
+/** How one surface names the static-groups setting, the one-group-per-row size, and what to do instead. */
+export interface StaticGroupsWords {
+  /** e.g. "--static-groups" (CLI), "+static" (a strategy), "the static groups option" (studio). */
+  setting: string;
+  /** e.g. "--group-size -1 (one grid per row, the default)". */
+  perRow: string;
+  /** What to do instead, e.g. "give --group-size G or drop --static-groups". */
+  fix: string;
+}
+
+/**
+ * Why static groups are refused with this group size, or null when they are not: static groups
+ * fix each group's grid on the weights before GPTQ updates them, and with groupSize −1 (one grid
+ * per row) there are no groups, so the setting would change nothing. The one rule the CLI
+ * (--static-groups), the strategy syntax (+static) and the studio's checkbox apply, each in its
+ * own words. Pure.
+ */
+export function staticGroupsRefusal(s: { groupSize: number; staticGroups: boolean }, words: StaticGroupsWords): string | null {
+  if (!(s.staticGroups && s.groupSize === -1)) return null;
+  return `${words.setting} fixes each group's grid before GPTQ updates the weights, but with ${words.perRow} there are no groups, ` +
+    `so it would change nothing: ${words.fix}`;
+}
+
 /**
  * AutoGPTQ g_idx [cols] for original column c:
  * act-order without static groups → invperm[c] // gs (groups are consecutive in permuted order);

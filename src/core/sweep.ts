@@ -19,6 +19,7 @@ import type { KernelChoices } from './kernel-choice';
 import type { ExportPlan } from './export/plan';
 import type { SensitivityLinear } from './mixed-precision';
 import { BPW_COVERS } from './export/bpw';
+import { staticGroupsRefusal } from './groups';
 
 /** What a sweep's bits per weight count (src/core/export/bpw.ts). */
 export const BPW_COVERS_TEXT = BPW_COVERS;
@@ -88,10 +89,10 @@ export function parseStrategy(text: string): Strategy {
   if (s.method !== 'gptq' && (s.actOrder || s.staticGroups || s.percDamp !== DEFAULT_DAMP)) {
     throw new RangeError(`strategy "${text}": act-order, static groups and damping belong to GPTQ; ${s.method.toUpperCase()} has no Hessian to use them`);
   }
-  if (s.staticGroups && s.groupSize === -1) {
-    throw new RangeError(`strategy "${text}": static groups fix each group's grid before GPTQ updates the weights; with one group ` +
-      `per row (no g) there are no groups, so +static would change nothing: give a group size (e.g. ${s.bits}g128${s.actOrder ? '+act' : ''}+static) or drop +static`);
-  }
+  const staticRefused = staticGroupsRefusal(s, {
+    setting: '+static', perRow: 'one group per row (no g)', fix: `give a group size (e.g. ${s.bits}g128${s.actOrder ? '+act' : ''}+static) or drop +static`,
+  });
+  if (staticRefused) throw new RangeError(`strategy "${text}": ${staticRefused}`);
   return s;
 }
 

@@ -2,8 +2,8 @@
  * An export folder as the CLI's --format gptq|gguf|both and the studio's zip write it, from one
  * real run of stories260K: the files in writing order, report.json saying what was written (the
  * export asked for, the GPTQ plan only with a GPTQ checkpoint, the quantized size of the file
- * written), and the model card listing every file of the folder with one line on what it is, and
- * no path of the machine. (The bytes of each file are tested by export-checkpoint and export-gguf.)
+ * written), and the model card (the checkpoint's, or the GGUF's when only a GGUF is written)
+ * listing every file of the folder with one line on what it is, and no path of the machine. (The bytes of each file are tested by export-checkpoint and export-gguf.)
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
@@ -84,15 +84,35 @@ describe('export folder', () => {
     noPaths(json, 'report.json');
   });
 
-  it('--format gguf: the GGUF, imatrix and report.json only; no GPTQ plan in the report, the GGUF is the quantized size', async () => {
+  it('--format gguf: the GGUF, imatrix, their card and report.json; no GPTQ plan in the report, the GGUF is the quantized size', async () => {
     const folder = exportFolder({ run, output: { format: 'gguf', ggufFloat: 'F16' }, folder: OUT });
-    expect(folder.files.map((f) => f.name)).toEqual(['stories260K-Q4_1.gguf', 'imatrix.gguf', 'report.json']);
-    const r = JSON.parse(await text(folder.files[2]));
+    expect(folder.files.map((f) => f.name)).toEqual(['stories260K-Q4_1.gguf', 'imatrix.gguf', 'README.md', 'report.json']);
+    const r = JSON.parse(await text(folder.files[3]));
     expect(r.output).toEqual({ format: 'gguf', ggufFloat: 'F16' });
     expect(r.export).toBeNull();
     expect(r.gguf).toMatchObject({ type: 'Q4_1', refusal: null });
     expect(r.size.quantizedBytes).toBe(folder.files[0].size);
-    expect(r.files).toEqual(['report.json', 'stories260K-Q4_1.gguf', 'imatrix.gguf']);
+    expect(r.files).toEqual(['report.json', 'stories260K-Q4_1.gguf', 'imatrix.gguf', 'README.md']);
+
+    // The card of a GGUF without a checkpoint: what the file is, its block type, every file of the
+    // folder, the run's settings and perplexities, how to run it with llama.cpp; no GPTQ loading.
+    const card = await text(folder.files[2]);
+    expect(card).toMatch(/^# stories260K, GPTQ 4-bit as GGUF Q4_1$/m);
+    expect(card).toContain('`stories260K-Q4_1.gguf` is the model for llama.cpp: its quantized linears hold this GPTQ run\'s own codes and scales as Q4_1 blocks');
+    const listed = card.split('\n').filter((l) => l.startsWith('- `')).map((l) => /^- `([^`]+)`: /.exec(l)![1]);
+    expect([...listed].sort()).toEqual([...r.files].sort());
+    expect(card).toMatch(/^- `stories260K-Q4_1\.gguf`: the quantized model as a GGUF for llama\.cpp: linears in Q4_1 blocks .*floats in F16/m);
+    expect(card).not.toContain('the same quantized model'); // no checkpoint here for it to be the same as
+    expect(card).toMatch(/^- `imatrix\.gguf`: the importance matrix .*2 windows of 32 tokens/m);
+    expect(card).toMatch(/^- `README\.md`: this card$/m);
+    expect(card).toMatch(/^\| 4 \| 32 \| asymmetric \| false \| false \| 0\.01 \| true \| false \| Q4_1 \|$/m);
+    const ppl = run.report.evaluations[0];
+    expect(card).toContain(`| eval.txt | ${ppl.windows} × ${ppl.seqlen} | ${ppl.original!.toFixed(3)} | ${ppl.rtn!.toFixed(3)} | ${ppl.gptq!.toFixed(3)} |`);
+    expect(card).toContain('Calibration: 2 windows of 32 tokens from `calib.txt`');
+    expect(card).toContain('llama-completion -m stories260K-Q4_1.gguf -p "Once upon a time" -n 32');
+    expect(card).toContain('llama-server -m stories260K-Q4_1.gguf');
+    expect(card).not.toMatch(/from_pretrained|quantization_config|vllm/i);
+    noPaths(card, 'README.md');
   });
 
   it('--format gptq (the studio\'s zip): the checkpoint and report.json; no GGUF in the card or the output', async () => {

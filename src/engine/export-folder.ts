@@ -2,11 +2,12 @@
  * The files of a run's export folder as asked (the CLI's --format: a GPTQ checkpoint, a GGUF for
  * llama.cpp with its imatrix.gguf, or both; the studio's zip: the checkpoint) and report.json, which
  * describes what was written (src/core/report.ts WrittenReport): the export asked for, the files,
- * the GPTQ plan only when a GPTQ checkpoint was asked for. The checkpoint's model card lists every
- * file of the folder by name.
+ * the GPTQ plan only when a GPTQ checkpoint was asked for. Every folder with a model has a README.md
+ * model card listing its files by name: the checkpoint's card, or, for a GGUF without a checkpoint,
+ * the GGUF's (ggufModelCard: the block type, the settings, the perplexities, how to run it with llama.cpp).
  */
-import { ggufFileNote, imatrixFileNote, REPORT_FILE_NOTE, type CardFile } from '../core/export/model-card';
-import { lateTextFile, type ExportFile } from '../core/export/safetensors-writer';
+import { CARD_FILE_NOTE, ggufFileNote, ggufModelCard, imatrixFileNote, REPORT_FILE_NOTE, type CardFile, type GgufCardFile } from '../core/export/model-card';
+import { lateTextFile, textFile, type ExportFile } from '../core/export/safetensors-writer';
 import { reportJson, writesGguf, writesGptq, writtenReport, type ReportOutput, type WrittenReport } from '../core/report';
 import { exportCheckpoint } from './export-checkpoint';
 import { exportGguf, exportImatrix } from './export-gguf';
@@ -24,7 +25,7 @@ export interface FolderInputs {
 }
 
 export interface ExportFolder {
-  /** In writing order: the checkpoint's files, the GGUF, imatrix.gguf, report.json last. */
+  /** In writing order: the checkpoint's files, the GGUF, imatrix.gguf, the GGUF's README.md when there is no checkpoint, report.json last. */
   files: ExportFile[];
   /** report.json's content (beforeReport has run once report.json is read). */
   report: WrittenReport;
@@ -42,9 +43,12 @@ export function exportFolder({ run, output, folder, prompt, beforeReport }: Fold
   const gptq = writesGptq(output.format);
   const gguf = writesGguf(output.format);
   const floatType = output.ggufFloat ?? 'F16';
+  const gptqRefusal = gptq ? report.export.refusal : null;
+  const withCheckpoint = gptq && gptqRefusal === null;
   const beside: ExportFile[] = [];
   const notes: CardFile[] = [];
   let ggufBytes: number | null = null;
+  let ggufCard: GgufCardFile | null = null;
   if (gguf) {
     const plan = report.gguf;
     if (!plan || plan.refusal || !plan.type) throw new Error(`no GGUF for these settings: ${plan?.refusal ?? 'the run has no GGUF plan'}`);
@@ -52,13 +56,16 @@ export function exportFolder({ run, output, folder, prompt, beforeReport }: Fold
     const imatrix = exportImatrix({ ckpt, weights, settings: report.settings, calibrationName: report.calibration.text });
     ggufBytes = file.size;
     beside.push(file, imatrix);
-    notes.push({ name: file.name, what: ggufFileNote(plan.type, floatType) }, { name: imatrix.name, what: imatrixFileNote(report.settings) });
+    notes.push({ name: file.name, what: ggufFileNote(plan.type, floatType, withCheckpoint) }, { name: imatrix.name, what: imatrixFileNote(report.settings) });
+    ggufCard = { name: file.name, type: plan.type, floatType, floatLinears: plan.floatLinears };
   }
+  // A GGUF without a checkpoint (--format gguf, or a checkpoint the plan refused) gets its own card.
+  if (ggufCard && !withCheckpoint) notes.push({ name: 'README.md', what: CARD_FILE_NOTE });
   notes.push({ name: 'report.json', what: REPORT_FILE_NOTE });
-  const gptqRefusal = gptq ? report.export.refusal : null;
-  const checkpoint = gptq && gptqRefusal === null
+  const checkpoint = withCheckpoint
     ? exportCheckpoint({ ckpt, gptq: weights.gptq, report, plan: report.export, folder: name, prompt, alongside: notes })
     : [];
+  if (ggufCard && !withCheckpoint) beside.push(textFile('README.md', ggufModelCard(report, ggufCard, prompt, notes)));
   const files = [...checkpoint, ...beside];
   const written = writtenReport(report, { format: output.format, ggufFloat: gguf ? floatType : null }, ['report.json', ...files.map((f) => f.name)], ggufBytes);
   files.push(lateTextFile('report.json', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { markInterrupted } from './index';
+import { runLockName } from './run-locks';
 import type { HistoryEntry } from './studio-state';
 
 const entry = (id: string, status: HistoryEntry['status']): HistoryEntry => ({
@@ -9,10 +10,25 @@ const entry = (id: string, status: HistoryEntry['status']): HistoryEntry => ({
 });
 
 describe('runs kept across reloads', () => {
-  it('marks a run still running when the page was left as interrupted, with why, and leaves the others', () => {
-    const out = markInterrupted([entry('a', 'running'), entry('b', 'done'), entry('c', 'failed')]);
+  it('without Web Locks (null) marks every run still running as interrupted, with why, and leaves the others', () => {
+    const out = markInterrupted([entry('a', 'running'), entry('b', 'done'), entry('c', 'failed')], null);
     expect(out.map((h) => h.status)).toEqual(['interrupted', 'done', 'failed']);
     expect(out[0].reason).toMatch(/reloaded or closed/);
     expect(out[1]).toEqual(entry('b', 'done'));
+  });
+
+  it('keeps running a run whose lock another tab holds, and marks interrupted one whose lock nobody holds', () => {
+    const history = [entry('live', 'running'), entry('gone', 'running'), entry('b', 'done')];
+    const out = markInterrupted(history, [runLockName('live'), 'some-other-lock', runLockName('b')]);
+    expect(out.map((h) => h.status)).toEqual(['running', 'interrupted', 'done']);
+    expect(out[0]).toBe(history[0]);
+    expect(out[1].reason).toMatch(/reloaded or closed/);
+    // The lock is the run's own name, not any lock that mentions it.
+    expect(markInterrupted([entry('live', 'running')], ['live', 'gptq-studio-run-live2'])[0].status).toBe('interrupted');
+  });
+
+  it('gives the same history back when nothing changes (nothing to write)', () => {
+    const history = [entry('live', 'running'), entry('b', 'done')];
+    expect(markInterrupted(history, [runLockName('live')])).toBe(history);
   });
 });

@@ -6,6 +6,8 @@
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { getInitialState } from './initialState';
+import { heldRunLocks, runLockName, runLocksAvailable } from './run-locks';
+import { historyStorage } from './history-storage';
 import type { AdapterSlice, LayerCheckSlice, StudioData } from './initialState';
 import type { DownloadSlice, GgufDownloadSlice, GenerationSlice, HistoryEntry, MixedPlanSlice, ModelSlice, PlanSlice, RunSlice, SettingsSlice, SpeedSlice, SweepForm, SweepPlanSlice, SweepSlice, TextChoice } from './studio-state';
 
@@ -39,15 +41,27 @@ export interface StudioState extends StudioData {
   reset(): void;
 }
 
-/** What a history entry left 'running' by an earlier page becomes: the run was interrupted. */
-export function markInterrupted(history: readonly HistoryEntry[]): HistoryEntry[] {
-  return history.map((h) => (h.status === 'running'
+/**
+ * The history after a page loads: a run recorded 'running' whose lock (runLockName(id)) no tab
+ * holds belongs to a page that is gone, so it becomes 'interrupted', with why; a run whose lock
+ * is held is still going in another tab and stays 'running'. `heldLocks`: the lock names held now
+ * (heldRunLocks), or null where the browser cannot say (no Web Locks): then every 'running' entry
+ * is taken as interrupted. Returns `history` itself when nothing changes. Pure.
+ */
+export function markInterrupted(history: readonly HistoryEntry[], heldLocks: readonly string[] | null): HistoryEntry[] {
+  const held = new Set(heldLocks ?? []);
+  const gone = (h: HistoryEntry) => h.status === 'running' && !held.has(runLockName(h.id));
+  if (!history.some(gone)) return history as HistoryEntry[];
+  return history.map((h) => (gone(h)
     ? { ...h, status: 'interrupted', reason: 'the page was reloaded or closed while the run was going; the layers finished by then are kept' }
     : h));
 }
 
 /** Runs kept across reloads (the oldest are dropped first). */
 export const HISTORY_LIMIT = 12;
+
+/** Counts settleInterrupted's calls (declared before the store: its first hydration calls it). */
+let settling = 0;
 
 export const useStudioStore = create<StudioState>()(
   persist(
@@ -87,15 +101,44 @@ export const useStudioStore = create<StudioState>()(
     {
       name: 'gptq-studio',
       version: 1,
+      storage: historyStorage<Pick<StudioState, 'history'>>(),
       partialize: (s) => ({ history: s.history }),
-      // A run still 'running' in storage belongs to a page that is gone: it was interrupted.
+      // A run still 'running' in storage may belong to a page that is gone (interrupted) or be
+      // going in another tab: without Web Locks there is no telling, and it is taken as
+      // interrupted here; with them, settleInterrupted asks which runs' locks are held.
       merge: (persisted, current) => {
         const history = (persisted as { history?: HistoryEntry[] } | undefined)?.history;
-        return Array.isArray(history) ? { ...current, history: markInterrupted(history) } : current;
+        if (!Array.isArray(history)) return current;
+        return { ...current, history: runLocksAvailable() ? history : markInterrupted(history, null) };
+      },
+      onRehydrateStorage: () => () => {
+        if (runLocksAvailable()) void settleInterrupted();
       },
     },
   ),
 );
+
+/**
+ * Marks interrupted the 'running' entries whose run no tab holds the lock of (markInterrupted),
+ * once the browser says which locks are held. A later hydration (another tab wrote the history)
+ * supersedes an answer still on its way.
+ */
+async function settleInterrupted(): Promise<void> {
+  const mine = ++settling;
+  const held = await heldRunLocks();
+  if (mine !== settling) return;
+  const { history } = useStudioStore.getState();
+  const marked = markInterrupted(history, held);
+  if (marked !== history) useStudioStore.setState({ history: marked });
+}
+
+// Tabs share the history through localStorage: when another tab writes it (a run of its own goes
+// on, ends, or an entry is removed), this tab reads it again, so that neither writes back an old copy.
+if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
+  window.addEventListener('storage', (e) => {
+    if (e.key === useStudioStore.persist.getOptions().name) void useStudioStore.persist.rehydrate();
+  });
+}
 
 export type { AdapterSlice, LayerCheckSlice, UiError } from './initialState';
 export type * from './studio-state';

@@ -3,7 +3,7 @@ import { useStudioStore } from '../store';
 import type { SettingsSlice } from '../store';
 import { useSettings } from '../store/hooks';
 import { SettingField } from './SettingField';
-import { dampingRule, wholeRule } from './run-settings';
+import { dampingRule, staticGroupsRule, wholeRule } from './run-settings';
 
 const BITS = [2, 3, 4, 5, 6, 7, 8];
 const GROUP_SIZES = [-1, 32, 64, 128, 256];
@@ -21,6 +21,10 @@ export function QuantSettings() {
   const bitsId = useId();
   const groupId = useId();
   const gridName = useId();
+  const staticErrorId = useId();
+  // Refused with one group per row, the way the CLI refuses --static-groups with --group-size -1;
+  // the box stays ticked and enabled (untick it, or choose a group size), and Run says why it waits.
+  const staticError = staticGroupsRule(s);
   const [customGroup, setCustomGroup] = useState(false);
   const custom = customGroup || !GROUP_SIZES.includes(s.groupSize);
   return (
@@ -67,8 +71,12 @@ export function QuantSettings() {
         <input type="checkbox" checked={s.actOrder} data-testid="act-order" onChange={(e) => update({ actOrder: e.target.checked })} /> act-order
       </label>
       <label className="check">
-        <input type="checkbox" checked={s.staticGroups} data-testid="static-groups" onChange={(e) => update({ staticGroups: e.target.checked })} /> static groups
+        <input type="checkbox" checked={s.staticGroups} data-testid="static-groups" aria-invalid={staticError !== null}
+          aria-describedby={staticError ? staticErrorId : undefined} onChange={(e) => update({ staticGroups: e.target.checked })} /> static groups
       </label>
+      {staticError && (
+        <span id={staticErrorId} className="hint field-error" data-testid="static-groups-error" role="alert">{staticError}</span>
+      )}
       <label className="check">
         <input type="checkbox" checked={s.trueSequential} data-testid="true-sequential" onChange={(e) => update({ trueSequential: e.target.checked })} /> true-sequential
       </label>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareBlockers, type CompareInputs } from './compare-blockers';
 import { defaultSettings, type SettingsSlice, type SweepPlanSlice } from '../store/studio-state';
+import { runBlockers, settingsBlockers } from './run-settings';
 
 const settings: SettingsSlice = { ...defaultSettings, calibration: { name: 'c', text: 'x' }, evaluations: [{ name: 'e', text: 'y' }] };
 const refusal = { labels: ['gptq:4g999', 'rtn:4g999'], reason: 'with group size 999 no linear of this model can be exported quantized (…); group sizes that quantize every linear of this model: -1 (one group per row), 16, 32, 64' };
@@ -41,7 +42,19 @@ describe('Compare blockers', () => {
     expect(compareBlockers(inputs({ ...ok, runActive: true })).blockers).toEqual(['a run is in progress']);
     const noTexts: SettingsSlice = { ...settings, calibration: null, evaluations: [] };
     expect(compareBlockers(inputs({ strategies: '4g32', settings: noTexts, sweepPlan: checked([], '4g32', noTexts) })).blockers)
-      .toEqual(['choose a calibration text in the settings', 'choose an evaluation text in the settings']);
+      .toEqual(['choose a calibration text in the settings', 'add at least one evaluation text in the settings']);
     expect(compareBlockers(inputs({ modelReady: false, loadId: null })).blockers).toEqual(['load a model first']);
+  });
+
+  it('says what the settings lack in the same words as Run: one source (settingsBlockers), then its own reasons', () => {
+    const noTexts: SettingsSlice = { ...settings, calibration: null, evaluations: [] };
+    const fieldErrors = { percDamp: 'damping must be more than 0 % (H needs it to be invertible)' };
+    const shared = settingsBlockers({ modelReady: true, settings: noTexts, fieldErrors });
+    expect(shared).toEqual([fieldErrors.percDamp, 'choose a calibration text in the settings', 'add at least one evaluation text in the settings']);
+    const compare = compareBlockers(inputs({ strategies: '4g32', settings: noTexts, fieldErrors, sweepPlan: checked([], '4g32', noTexts), seeds: 0, runActive: true })).blockers;
+    const run = runBlockers({ modelReady: true, settings: noTexts, fieldErrors, plan: { status: 'loading' } });
+    expect(compare).toEqual([...shared, 'seeds must be a whole number from 1 to 16', 'a run is in progress']);
+    expect(run).toEqual([...shared, 'the plan for these settings is being worked out']);
+    expect(compareBlockers(inputs({ modelReady: false, loadId: null })).blockers).toEqual(settingsBlockers({ modelReady: false, settings, fieldErrors: {} }));
   });
 });

@@ -1,11 +1,13 @@
 /**
- * Why "Compare strategies" cannot start now, the way runBlockers (./run-settings.ts) says it for
- * *Run*: the strategy list's own error (it does not parse, or the worker's check against the model
- * refuses a pass of it: sweepRefusals, the rule the sweep itself applies before any work), invalid
- * settings fields, missing texts, a check not worked out yet, seeds, a run in progress. Pure.
+ * Why "Compare strategies" cannot start now: what keeps *Run* from starting in the settings
+ * (settingsBlockers, ./run-settings.ts: no model, invalid fields, missing texts), then the panel's
+ * own: the strategy list's error (it does not parse, or the worker's check against the model
+ * refuses a pass of it: sweepRefusals, the rule the sweep itself applies before any work), a check
+ * not worked out yet, seeds, a run in progress. Pure.
  */
 import { parseStrategies, sweepRefusalText } from '../../core/sweep';
 import type { FieldErrors, SettingsSlice, SweepPlanSlice } from '../store/studio-state';
+import { settingsBlockers } from './run-settings';
 
 export interface CompareInputs {
   modelReady: boolean;
@@ -38,11 +40,10 @@ export function compareBlockers(o: CompareInputs): CompareCheck {
   const p = o.sweepPlan;
   const current = p.status === 'ready' && p.forStrategies === o.strategies && p.forSettings === o.settings && p.forLoad === o.loadId;
   if (listError === null && current && p.refusals.length > 0) listError = p.refusals.map(sweepRefusalText).join('; ');
-  if (!o.modelReady) return { listError, blockers: ['load a model first'] };
+  const shared = settingsBlockers(o);
+  if (!o.modelReady) return { listError, blockers: shared };
   const blockers: (string | null)[] = [
-    ...Object.values(o.fieldErrors),
-    !o.settings.calibration ? 'choose a calibration text in the settings' : null,
-    o.settings.evaluations.length === 0 ? 'choose an evaluation text in the settings' : null,
+    ...shared,
     listError,
     listError === null && !current && p.status !== 'error' ? 'the strategies are being checked against the model' : null,
     listError === null && p.status === 'error' ? `the check of the strategies failed: ${p.error.message}` : null,

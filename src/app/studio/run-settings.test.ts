@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dampingRule, runBlockers, runSettingsOf, samplePrompt, suggestedSettings, wholeRule, withoutDemoTexts } from './run-settings';
+import { dampingRule, runBlockers, runSettingsOf, samplePrompt, staticGroupsRule, suggestedSettings, wholeRule, withoutDemoTexts } from './run-settings';
+import { compareBlockers } from './compare-blockers';
 import { defaultSettings, type SettingsSlice } from '../store/studio-state';
 import type { ModelInfo, StudioPlan } from '../../worker/types';
 import { modelNameOf } from './model-files';
@@ -53,10 +54,25 @@ describe('studio settings', () => {
     expect(runBlockers({ modelReady: true, settings: texts, fieldErrors: {}, plan: plan({ textError: 'the calibration text gives 10 tokens' }) }))
       .toEqual(['the calibration text gives 10 tokens']);
     expect(runBlockers({ modelReady: true, settings: defaultSettings, fieldErrors: {}, plan: { status: 'loading' } }))
-      .toEqual(['choose a calibration text', 'add at least one evaluation text', 'the plan for these settings is being worked out']);
+      .toEqual(['choose a calibration text in the settings', 'add at least one evaluation text in the settings', 'the plan for these settings is being worked out']);
     // A plan worked out for other settings (just changed) does not count, refusal or not.
     expect(runBlockers({ modelReady: true, settings: { ...texts, nsamples: 4 }, fieldErrors: {}, plan: plan({ fitError: 'too big' }) }))
       .toEqual(['the plan for these settings is being worked out']);
+  });
+
+  it('refuses static groups with one group per row as the CLI does (they would change nothing), blocking Run and Compare with why', () => {
+    const perRow = { ...texts, groupSize: -1, staticGroups: true };
+    const why = staticGroupsRule(perRow);
+    expect(why).toBe('static groups fixes each group\'s grid before GPTQ updates the weights, but with one group per row (group size −1) '
+      + 'there are no groups, so it would change nothing: choose a group size or untick static groups');
+    expect(staticGroupsRule({ groupSize: 128, staticGroups: true })).toBeNull();
+    expect(staticGroupsRule({ groupSize: -1, staticGroups: false })).toBeNull();
+    expect(runBlockers({ modelReady: true, settings: perRow, fieldErrors: {}, plan: plan({}, perRow) })).toEqual([why]);
+    const grouped = { ...perRow, groupSize: 32 };
+    expect(runBlockers({ modelReady: true, settings: grouped, fieldErrors: {}, plan: plan({}, grouped) })).toEqual([]);
+    const sweepPlan = { status: 'ready' as const, refusals: [], forStrategies: '4g32', forSettings: perRow, forLoad: 1 };
+    expect(compareBlockers({ modelReady: true, loadId: 1, settings: perRow, fieldErrors: {}, strategies: '4g32', seeds: 1, sweepPlan, runActive: false }).blockers)
+      .toEqual([why]);
   });
 
   it('sets the demo texts aside for another model, and prompts each model with text it can continue', () => {

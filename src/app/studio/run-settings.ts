@@ -5,6 +5,7 @@
  */
 import type { RunSettings } from '../../core/run';
 import { DEFAULT_SNIPPET_PROMPT } from '../../core/export/model-card';
+import { staticGroupsRefusal } from '../../core/groups';
 import type { ModelInfo, StudioPlan } from '../../worker/types';
 import type { FieldErrors, ModelSource, PlanSlice, SettingsSlice, TextChoice } from '../store/studio-state';
 import { DEMO_PROMPT } from './demo';
@@ -82,8 +83,35 @@ export function dampingRule(text: string): string | null {
 }
 
 /**
- * Why the run cannot start now (empty: it can): settings fields with invalid text, missing texts,
- * a plan not worked out yet, or a plan that refuses (memory, window length, texts too short).
+ * Static groups with one group per row: why they are refused (they would change nothing), or
+ * null. The CLI's --static-groups rule (staticGroupsRefusal, src/core/groups.ts) in the studio's words.
+ */
+export function staticGroupsRule(s: Pick<SettingsSlice, 'groupSize' | 'staticGroups'>): string | null {
+  return staticGroupsRefusal(s, {
+    setting: 'static groups', perRow: 'one group per row (group size −1)', fix: 'choose a group size or untick static groups',
+  });
+}
+
+/**
+ * What keeps both a run (runBlockers) and a strategy comparison (compareBlockers,
+ * ./compare-blockers.ts) from starting, in the settings themselves (empty: nothing there): no
+ * model loaded (then nothing else is said), settings fields with invalid text, settings that do not
+ * go together (staticGroupsRule), the calibration or evaluation texts missing. The one source of
+ * these reasons; each panel adds its own. Pure.
+ */
+export function settingsBlockers(opts: { modelReady: boolean; settings: SettingsSlice; fieldErrors: FieldErrors }): string[] {
+  if (!opts.modelReady) return ['load a model first'];
+  const out = Object.values(opts.fieldErrors);
+  const staticGroups = staticGroupsRule(opts.settings);
+  if (staticGroups) out.push(staticGroups);
+  if (!opts.settings.calibration) out.push('choose a calibration text in the settings');
+  if (opts.settings.evaluations.length === 0) out.push('add at least one evaluation text in the settings');
+  return out;
+}
+
+/**
+ * Why the run cannot start now (empty: it can): settingsBlockers, then a plan not worked out yet,
+ * or a plan that refuses (memory, window length, texts too short).
  */
 export function runBlockers(opts: {
   modelReady: boolean;
@@ -91,10 +119,8 @@ export function runBlockers(opts: {
   fieldErrors: FieldErrors;
   plan: PlanSlice;
 }): string[] {
-  if (!opts.modelReady) return ['load a model first'];
-  const out = Object.values(opts.fieldErrors);
-  if (!opts.settings.calibration) out.push('choose a calibration text');
-  if (opts.settings.evaluations.length === 0) out.push('add at least one evaluation text');
+  if (!opts.modelReady) return settingsBlockers(opts);
+  const out = settingsBlockers(opts);
   const current = opts.plan.status === 'ready' && opts.plan.forSettings === opts.settings;
   if (opts.plan.status === 'loading' || opts.plan.status === 'idle' || (opts.plan.status === 'ready' && !current)) {
     out.push('the plan for these settings is being worked out');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkpointFileNote, ggufFileNote, imatrixFileNote, modelCard, REPORT_FILE_NOTE } from './model-card';
+import { CARD_FILE_NOTE, checkpointFileNote, ggufFileNote, ggufModelCard, imatrixFileNote, modelCard, REPORT_FILE_NOTE } from './model-card';
 import type { RunReport } from '../report';
 import { defaultRunSettings } from '../run';
 import type { ExportPlan } from './plan';
@@ -51,5 +51,30 @@ describe('model card', () => {
     expect(card).toContain('Mixed precision: 1 linear at 8 bits');
     expect(imatrixFileNote({ nsamples: 1, seqlen: 32 })).toContain('over 1 window of 32 tokens');
     expect(imatrixFileNote({ nsamples: 4, seqlen: 1 })).toContain('over 4 windows of 1 token');
+  });
+
+  it('a GGUF without a checkpoint gets its own card from the same sections: the file, its type, the floats kept, how to run it', () => {
+    const gguf = { name: 'stories260K-Q8_0.gguf', type: 'Q8_0' as const, floatType: 'F32' as const, floatLinears: [{ name: 'mlp.down_proj', reason: 'in-features 172 are not a multiple of 32' }] };
+    const files = [
+      { name: gguf.name, what: ggufFileNote('Q8_0', 'F32', false) },
+      { name: 'imatrix.gguf', what: imatrixFileNote(report.settings) },
+      { name: 'README.md', what: CARD_FILE_NOTE },
+      { name: 'report.json', what: REPORT_FILE_NOTE },
+    ];
+    const unmeasured = { ...report, evaluations: [{ ...ppl, gptq: null }] } as RunReport;
+    const card = ggufModelCard(unmeasured, gguf, 'The king said', files);
+    expect(card.split('\n')[0]).toBe('# stories260K, GPTQ 4-bit as GGUF Q8_0');
+    expect(card).toContain('(llama, 5 blocks, 260,000 parameters, F32). `stories260K-Q8_0.gguf` is the model for llama.cpp');
+    expect(card).toContain('as Q8_0 blocks (8-bit codes with one F16 scale per 32 weights), not quantized again; embeddings and the linears kept as floats are F32');
+    expect(card.split('\n').filter((l) => l.startsWith('- `')).map((l) => /^- `([^`]+)`: /.exec(l)?.[1])).toEqual([...files.map((f) => f.name), 'mlp.down_proj']);
+    expect(card).toMatch(/^- `stories260K-Q8_0\.gguf`: the quantized model as a GGUF for llama\.cpp/m);
+    expect(card).toContain('| GGUF type |');
+    expect(card).toContain('| eval.txt | 2 × 32 | 20.000 | 24.000 | not measured |');
+    expect(card).toMatch(/^Kept as floats \(F32\):\n\n- `mlp\.down_proj`: in-features 172/m);
+    expect(card).toContain('llama-completion -m stories260K-Q8_0.gguf -p "The king said" -n 32');
+    expect(card).toContain(`curl http://localhost:8080/completion -d '{"prompt":"The king said","n_predict":32}'`);
+    expect(card).not.toContain('## Loading');
+    // The checkpoint's card is the one that calls a GGUF beside it "the same quantized model".
+    expect(ggufFileNote('Q8_0', 'F32')).toMatch(/^the same quantized model as a GGUF/);
   });
 });

@@ -1,11 +1,14 @@
 /**
- * The exported checkpoint's README.md: what it is, which files the folder holds, how it was made,
- * how well it does, how to load it. It names files by their names only, never a path.
+ * The export folder's README.md: what it holds, which files, how it was made, how well it does,
+ * how to load or run it. One card writer for both exports: modelCard for a GPTQ checkpoint folder
+ * (with a GGUF beside it or not), ggufModelCard for a folder holding only the GGUF and its
+ * imatrix.gguf (the CLI's --format gguf); they share every section but the title, the first
+ * paragraph and how to run it. It names files by their names only, never a path.
  */
 import { counted } from '../plural';
 import type { GgufFloatType, RunReport } from '../report';
 import type { RunSettings } from '../run';
-import type { ExportPlan } from './plan';
+import type { ExportPlan, UnquantizedLinear } from './plan';
 import type { GgufQuantType } from './gguf/constants';
 
 /** A file of the export folder and one line on what it is, as the card lists it. */
@@ -39,15 +42,21 @@ export function checkpointFileNote(name: string, settings: Pick<RunSettings, 'bi
     case 'generation_config.json':
       return 'generation defaults, as in the source model';
     case 'README.md':
-      return 'this card';
+      return CARD_FILE_NOTE;
     default:
       throw new Error(`the model card has no line for ${name}`);
   }
 }
 
-/** The GGUF for llama.cpp, one line: its block type and what is stored as floats. */
-export function ggufFileNote(type: GgufQuantType, floatType: GgufFloatType): string {
-  return `the same quantized model as a GGUF for llama.cpp: linears in ${type} blocks (${GGUF_BLOCKS[type]} per 32 weights) ` +
+/** README.md, one line. */
+export const CARD_FILE_NOTE = 'this card';
+
+/**
+ * The GGUF for llama.cpp, one line: its block type and what is stored as floats. `besideCheckpoint`:
+ * a GPTQ checkpoint of the same model is in the folder (the GGUF is "the same quantized model").
+ */
+export function ggufFileNote(type: GgufQuantType, floatType: GgufFloatType, besideCheckpoint = true): string {
+  return `${besideCheckpoint ? 'the same quantized model' : 'the quantized model'} as a GGUF for llama.cpp: linears in ${type} blocks (${GGUF_BLOCKS[type]} per 32 weights) ` +
     `made from this run's codes and scales, embeddings and linears kept as floats in ${floatType}, norms and biases F32`;
 }
 
@@ -88,6 +97,51 @@ export function loadSnippets(folder: string, prompt = DEFAULT_SNIPPET_PROMPT): {
   };
 }
 
+/** "Quantized with GPTQ Studio from `name` (arch, N blocks, P parameters, dtype)." */
+function sourceSentence(report: RunReport): string {
+  return `Quantized with GPTQ Studio from \`${report.model.name}\` (${report.model.arch}, ${counted(report.model.blocks, 'block')}, ` +
+    `${report.model.parameters.toLocaleString('en-US')} parameters, ${report.model.dtype}).`;
+}
+
+/** "## Files" with one line per file, in the order given; nothing when none. */
+function filesSection(files: readonly CardFile[]): string[] {
+  return files.length > 0 ? ['## Files', '', ...files.map((f) => `- \`${f.name}\`: ${f.what}`), ''] : [];
+}
+
+/** "## Settings": the run's settings as a table whose last column is the file's format (`format`: its header and value), and the calibration. */
+function settingsSection(report: RunReport, format: { header: string; value: string }): string[] {
+  const s = report.settings;
+  return [
+    '## Settings',
+    '',
+    `| bits | group size | grid | act-order | static groups | damping | true-sequential | MSE search | ${format.header} |`,
+    `|---|---|---|---|---|---|---|---|---|`,
+    `| ${s.bits} | ${s.groupSize} | ${s.sym ? 'symmetric' : 'asymmetric'} | ${s.actOrder} | ${s.staticGroups} | ${s.percDamp} | ${s.trueSequential} | ${s.mse} | ${format.value} |`,
+    '',
+    `Calibration: ${counted(s.nsamples, 'window')} of ${counted(s.seqlen, 'token')} from \`${report.calibration.text}\` (seed ${s.seed}).`,
+    '',
+  ];
+}
+
+/** "## Perplexity": one row per evaluation text, then what was measured (`note`). */
+function perplexitySection(report: RunReport, note: string): string[] {
+  return [
+    '## Perplexity',
+    '',
+    '| text | windows × tokens | original | RTN | GPTQ |',
+    '|---|---|---|---|---|',
+    ...report.evaluations.map((p) => `| ${p.text} | ${p.windows} × ${p.seqlen} | ${fmt(p.original)} | ${fmt(p.rtn)} | ${fmt(p.gptq)} |`),
+    '',
+    note,
+    '',
+  ];
+}
+
+/** A list of linears with why (left in full precision, kept as floats), under `title`; nothing when none. */
+function linearsList(title: string, linears: readonly UnquantizedLinear[]): string[] {
+  return linears.length > 0 ? [title, '', ...linears.map((u) => `- \`${u.name}\`: ${u.reason}`), ''] : [];
+}
+
 /**
  * README.md of a GPTQ checkpoint folder. `files`: every file of the folder (the checkpoint's, and
  * what is written beside it: a GGUF, imatrix.gguf, report.json), each with one line on what it is;
@@ -99,28 +153,13 @@ export function modelCard(report: RunReport, plan: ExportPlan, folder: string, p
   const lines = [
     `# ${report.model.name}, GPTQ ${s.bits}-bit`,
     '',
-    `Quantized with GPTQ Studio from \`${report.model.name}\` (${report.model.arch}, ${counted(report.model.blocks, 'block')}, ` +
-      `${report.model.parameters.toLocaleString('en-US')} parameters, ${report.model.dtype}). Every float tensor is ` +
+    `${sourceSentence(report)} Every float tensor is ` +
       'stored as float16, the dtype GPTQ loaders run in (`torch_dtype` and `dtype` in config.json).',
     '',
-    ...(files.length > 0 ? ['## Files', '', ...files.map((f) => `- \`${f.name}\`: ${f.what}`), ''] : []),
-    '## Settings',
-    '',
-    `| bits | group size | grid | act-order | static groups | damping | true-sequential | MSE search | format |`,
-    `|---|---|---|---|---|---|---|---|---|`,
-    `| ${s.bits} | ${s.groupSize} | ${s.sym ? 'symmetric' : 'asymmetric'} | ${s.actOrder} | ${s.staticGroups} | ${s.percDamp} | ${s.trueSequential} | ${s.mse} | ${plan.format} |`,
-    '',
-    `Calibration: ${counted(s.nsamples, 'window')} of ${counted(s.seqlen, 'token')} from \`${report.calibration.text}\` (seed ${s.seed}).`,
-    '',
-    '## Perplexity',
-    '',
-    '| text | windows × tokens | original | RTN | GPTQ |',
-    '|---|---|---|---|---|',
-    ...report.evaluations.map((p) => `| ${p.text} | ${p.windows} × ${p.seqlen} | ${fmt(p.original)} | ${fmt(p.rtn)} | ${fmt(p.gptq)} |`),
-    '',
-    'The original model is measured with its values as stored; RTN and GPTQ with the float16 values of this file ' +
-      '(GPTQ is this checkpoint).',
-    '',
+    ...filesSection(files),
+    ...settingsSection(report, { header: 'format', value: plan.format }),
+    ...perplexitySection(report, 'The original model is measured with its values as stored; RTN and GPTQ with the float16 values of this file ' +
+      '(GPTQ is this checkpoint).'),
   ];
   if (s.moduleBits && Object.keys(s.moduleBits).length > 0) {
     const count = new Map<number, number>();
@@ -132,16 +171,66 @@ export function modelCard(report: RunReport, plan: ExportPlan, folder: string, p
     lines.push(`The MLP width was padded with zeros from ${plan.intermediate.from} to ${plan.intermediate.to} so that ` +
       'every linear packs; the model computes the same function.', '');
   }
-  if (plan.unquantized.length > 0) {
-    lines.push('Left in full precision (listed in `quantization_config.dynamic` and `modules_in_block_to_quantize`):', '');
-    for (const u of plan.unquantized) lines.push(`- \`${u.name}\`: ${u.reason}`);
-    lines.push('');
-  }
+  lines.push(...linearsList('Left in full precision (listed in `quantization_config.dynamic` and `modules_in_block_to_quantize`):', plan.unquantized));
   if (plan.warnings.length > 0) {
     lines.push('## What the loaders do with it', '');
     for (const w of plan.warnings) lines.push(`- ${w}`);
     lines.push('');
   }
   lines.push('## Loading', '', '```python', snippets.transformers, '```', '', '```python', snippets.vllm, '```', '');
+  return lines.join('\n');
+}
+
+/** What a GGUF-only card says of its GGUF: the file's name, block type, float type and the linears kept as floats. */
+export interface GgufCardFile {
+  /** The GGUF's file name (e.g. "stories260K-Q4_1.gguf"), never a path. */
+  name: string;
+  type: GgufQuantType;
+  floatType: GgufFloatType;
+  /** Linears written as floats (GgufPlan.floatLinears), with why. */
+  floatLinears: readonly UnquantizedLinear[];
+}
+
+/** Shell lines that run the GGUF with llama.cpp: a completion of `prompt` and a server. */
+export function llamaCppSnippets(file: string, prompt = DEFAULT_SNIPPET_PROMPT): string {
+  const p = JSON.stringify(prompt);
+  return [
+    `# continue a prompt (llama.cpp builds before December 2025: llama-cli -no-cnv -m … instead)`,
+    `llama-completion -m ${file} -p ${p} -n 32`,
+    '',
+    '# or serve it (web page and OpenAI-compatible API on http://localhost:8080)',
+    `llama-server -m ${file}`,
+    `curl http://localhost:8080/completion -d '${JSON.stringify({ prompt, n_predict: 32 })}'`,
+  ].join('\n');
+}
+
+/**
+ * README.md of a folder holding a run's GGUF without a GPTQ checkpoint (the CLI's --format gguf):
+ * what the file is (the run's codes and scales as `gguf.type` blocks, not quantized again), the
+ * files, the settings, the perplexities and how to run it with llama.cpp. `files` as modelCard's.
+ */
+export function ggufModelCard(report: RunReport, gguf: GgufCardFile, prompt?: string, files: readonly CardFile[] = []): string {
+  const s = report.settings;
+  const lines = [
+    `# ${report.model.name}, GPTQ ${s.bits}-bit as GGUF ${gguf.type}`,
+    '',
+    `${sourceSentence(report)} \`${gguf.name}\` is the model for llama.cpp: its quantized linears hold this GPTQ run's ` +
+      `own codes and scales as ${gguf.type} blocks (${GGUF_BLOCKS[gguf.type]} per 32 weights), not quantized again; ` +
+      `embeddings and the linears kept as floats are ${gguf.floatType}, norms and biases F32.`,
+    '',
+    ...filesSection(files),
+    ...settingsSection(report, { header: 'GGUF type', value: gguf.type }),
+    ...perplexitySection(report, 'The original model is measured with its values as stored; GPTQ with the codes, scales and float ' +
+      'values this file holds (GPTQ is this file), RTN with the same floats. llama.cpp computes in its own order and, on CPU, ' +
+      'rounds activations to 8 bits in its quantized matrix products, so the perplexity it measures comes out close to the GPTQ ' +
+      'column, not equal to it.'),
+    ...linearsList(`Kept as floats (${gguf.floatType}):`, gguf.floatLinears),
+    '## Running it with llama.cpp',
+    '',
+    '```sh',
+    llamaCppSnippets(gguf.name, prompt),
+    '```',
+    '',
+  ];
   return lines.join('\n');
 }
