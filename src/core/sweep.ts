@@ -274,6 +274,24 @@ export type SweepProgressEvent =
   | { type: 'linear'; step: number; done: number; total: number; elapsed: number }
   | { type: 'result'; label: string; result: StrategySeedResult; elapsed: number };
 
+/** What a cancelled sweep's report says of the strategies it does not hold. */
+export interface SweepCancelled {
+  /** Strategies whose every seed finished (quantized, perplexity and divergence on every text): the report's. */
+  after: number;
+  /** Strategies asked for. */
+  of: number;
+  /** Labels of the strategies not measured (not started, or not every seed finished), in the order given. */
+  strategies: string[];
+}
+
+/**
+ * "cancelled after 1 of 3 strategies; not measured: gptq:2g32, rtn:3g32": a cancelled sweep's
+ * line (the CLI prints it, the studio shows it above the results).
+ */
+export function sweepCancelledText(c: SweepCancelled): string {
+  return `cancelled after ${c.after} of ${c.of} ${c.of === 1 ? 'strategy' : 'strategies'}; not measured: ${c.strategies.join(', ')}`;
+}
+
 /** report.json of a sweep (the CLI's --sweep, the studio's "Compare strategies"). */
 export interface SweepRunReport {
   kind: 'sweep';
@@ -287,8 +305,14 @@ export interface SweepRunReport {
   calibration: { text: string; tokens: number };
   evaluations: { text: string; seqlen: number; windows: number }[];
   sweep: SweepReport;
-  /** The layer-sensitivity map, when asked for. */
+  /** The layer-sensitivity map, when asked for (and measured whole: a cancel before its pass ended leaves null). */
   sensitivity: SensitivityMap | null;
+  /**
+   * Present only when the sweep was cancelled after at least one strategy had finished every seed:
+   * `sweep` then holds those strategies alone (front, plans and summaries over them) and this says
+   * which were not measured. A sweep cancelled before that writes no report.
+   */
+  cancelled?: SweepCancelled;
   seconds: number;
   /** The files the CLI wrote (report.json). */
   files?: string[];

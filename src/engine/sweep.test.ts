@@ -13,7 +13,7 @@ import { runSweep, sweepPassMemory, sweepRefusals, AWQ_NOT_EXPORTABLE } from './
 import type { GpuRuntime } from '../gpu/runtime';
 import { randomOptPostLn, randomWideVocab, sourcesOf } from '../testing/family-models';
 import { openCheckpoint } from '../core/model/checkpoint';
-import { defaultRunSettings } from '../core/run';
+import { defaultRunSettings, RunCancelledError } from '../core/run';
 import { planRun } from './run-plan';
 
 let rt: GpuRuntime;
@@ -106,6 +106,61 @@ describe('strategy sweep', () => {
     expect(awq.seeds[0].layers.find((l) => l.name === 'fc2')!.alpha).toBeGreaterThanOrEqual(0);
     for (const s of [gptq, awq]) expect(s.seeds[0].divergence.eval!.kld_mean).toBeGreaterThan(0);
     expect(JSON.stringify(report)).not.toMatch(/NaN|Infinity/);
+  });
+
+  describe('cancelled', () => {
+    const inputs = async () => ({
+      files: await folderSources(sharedModelDir(STORIES_260K)),
+      modelName: 'stories260K',
+      calibration: { name: 'calib', text: readCorpus('stories260K_generated_200_seed20251122.txt').slice(0, 20_000) },
+      evaluations: [{ name: 'aesop', text: readCorpus('aesop_fables_body_reflowed.txt').slice(0, 3000) }],
+      evalWindowLimit: 1,
+      gpuMemoryBudget: 2 ** 30,
+      base: { nsamples: 2, seqlen: 32, seed: 5 },
+      strategies: parseStrategies('4g32,2g32'),
+      seeds: 2,
+      sensitivity: true,
+    });
+
+    it('keeps the strategies whose every seed finished, with the front over them and a marker naming the others', async () => {
+      const abort = new AbortController();
+      const events: SweepProgressEvent[] = [];
+      // Cancelled at the second strategy's first result: it has one seed of two, the first has both.
+      const report = await runSweep(rt, await inputs(), {
+        signal: abort.signal,
+        onProgress: (e) => {
+          events.push(e);
+          if (e.type === 'result' && e.label === 'gptq:2g32') abort.abort();
+        },
+      });
+      expect(events.filter((e) => e.type === 'result').map((e) => `${(e as { label: string }).label}@${(e as { result: { seed: number } }).result.seed}`))
+        .toEqual(['gptq:4g32@5', 'gptq:4g32@6', 'gptq:2g32@5']);
+      expect(report.cancelled).toEqual({ after: 1, of: 2, strategies: ['gptq:2g32'] });
+      const { sweep } = report;
+      expect(sweep.seeds).toEqual([5, 6]);
+      expect(sweep.strategies.map((s) => s.label)).toEqual(['gptq:4g32']);
+      const [gptq4] = sweep.strategies;
+      expect(gptq4.seeds.map((r) => r.seed)).toEqual([5, 6]);
+      expect(gptq4.summary.perplexity!.n).toBe(2);
+      expect(gptq4.seeds[1].perplexity.aesop).toBeGreaterThan(sweep.original.aesop);
+      expect(sweep.front).toEqual(['gptq:4g32']);
+      expect(Object.keys(sweep.plans)).toEqual(['gptq:4g32']);
+      // The map was measured whole in the first pass: kept.
+      expect(report.sensitivity!.label).toBe('gptq:4g32');
+      expect(report.sensitivity!.linears).toHaveLength(35);
+      expect(JSON.stringify(report)).not.toMatch(/NaN|Infinity/);
+    });
+
+    it('throws RunCancelledError when no strategy had finished', async () => {
+      const abort = new AbortController();
+      const sweep = runSweep(rt, await inputs(), {
+        signal: abort.signal,
+        onProgress: (e) => {
+          if (e.type === 'linear') abort.abort();
+        },
+      });
+      await expect(sweep).rejects.toThrow(RunCancelledError);
+    });
   });
 
   it.each([

@@ -5,9 +5,10 @@
  *
  * Shared once: the checkpoint, its tokenization and windows, the tensor scan, the model's host
  * weights, and the original model's evaluation (its perplexity and the final hidden states the
- * divergence needs, src/engine/divergence.ts). Per seed, each pass (strategies on one grid:
- * GPTQ, and RTN and AWQ on the same captured inputs) quantizes the model once, then each of its
- * strategies' models is evaluated. RTN's weights do not depend on the calibration, so its model is
+ * divergence needs, src/engine/divergence.ts). Pass by pass (strategies on one grid: GPTQ, and
+ * RTN and AWQ on the same captured inputs), each seed quantizes the model once, then each of the
+ * pass's strategies' models is evaluated; a cancelled sweep keeps the strategies whose every seed
+ * finished. RTN's weights do not depend on the calibration, so its model is
  * evaluated with the first seed only (its perplexity is the same for every seed); its per-layer
  * errors are measured with each seed. With `sensitivity`, the first GPTQ pass also measures every
  * linear's output error at 2, 3, 4 and 8 bits on its captured inputs (the layer-sensitivity map).
@@ -124,7 +125,12 @@ function sweepMemoryRefusal(
     (typeof budget === 'number' ? '' : ` Or, if the GPU has the memory, raise the budget to at least ${mib(bytes)}: ${budget.raise}.`);
 }
 
-/** Runs a sweep to its report. Throws RunInputError on bad inputs, RunCancelledError when cancelled. */
+/**
+ * Runs a sweep to its report. Throws RunInputError on bad inputs. When `hooks.signal` aborts (it
+ * stops after the linear or evaluation pass in progress), returns the report of the strategies
+ * whose every seed finished, with `cancelled` naming the others (SweepCancelled); throws
+ * RunCancelledError when none had.
+ */
 export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: SweepHooks = {}): Promise<SweepRunReport> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
@@ -173,6 +179,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
     globalsCache.delete(`false|${loaded.spec.intermediate}`);
 
     const seeds = Array.from({ length: inputs.seeds }, (_, k) => base.seed + k);
+    const windowsOf = seeds.map((seed) => Uint32Array.from(calibrationWindows(calibIds, base.nsamples, seqlen, seed).flat()));
     const results: StrategySeedResult[][] = strategies.map(() => []);
     const plans: Record<string, ExportPlan> = {};
     const bpw: number[] = strategies.map(() => Number.NaN);
@@ -182,75 +189,87 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
     const sensitivityPass = inputs.sensitivity ? passes.findIndex((p) => p.members.some((i) => strategies[i].method === 'gptq')) : -1;
     const steps = seeds.length * passes.length;
     let step = 0;
-    for (const [si, seed] of seeds.entries()) {
-      const windows = Uint32Array.from(calibrationWindows(calibIds, base.nsamples, seqlen, seed).flat());
+    let cancelled = false;
+    try {
+      // Pass by pass, each over every seed: a strategy is finished (every seed measured) before the next pass starts.
       for (const [pi, pass] of passes.entries()) {
-        throwIfCancelled(hooks.signal);
-        const settings = { ...strategySettings(pass.strategy, base), seed };
+        const passSettings = strategySettings(pass.strategy, base);
         const passLabels = pass.members.map((i) => labels[i]);
-        emit({ type: 'step', step, steps, seed, labels: passLabels, phase: 'quantizing', elapsed: elapsed() });
-        const plan = planRun(ckpt, settings, rt, gpuBudgetOf(inputs), ranges).export;
+        const plan = planRun(ckpt, passSettings, rt, gpuBudgetOf(inputs), ranges).export;
         const { intermediate, unquantized, f16 } = plan;
         const model = intermediate ? padMlpWidth(loaded, mlpLinears(ckpt.layout), intermediate.to) : loaded;
-        const measureSensitivity = si === 0 && pi === sensitivityPass;
-        const thisStep = step;
-        const q = await quantizeModel(rt, model, windows, settings, {
-          signal: hooks.signal,
-          onProgress: (e) => {
-            if (e.type === 'linear') emit({ type: 'linear', step: thisStep, done: e.done, total: e.total, elapsed: elapsed() });
-          },
-        }, {
-          skip: new Set(unquantized.map((u) => u.name)),
-          halfScales: f16,
-          awq: pass.awq,
-          sensitivityBits: measureSensitivity ? SENSITIVITY_WIDTHS : undefined,
-        });
-        if (measureSensitivity) sensitivity = sensitivityOf(q, plan, labels[pass.members.find((i) => strategies[i].method === 'gptq')!], ckpt.layout);
-        emit({ type: 'step', step, steps, seed, labels: passLabels, phase: 'evaluating', elapsed: elapsed() });
-        for (const i of pass.members) {
-          const s = strategies[i];
-          plans[labels[i]] = plan;
-          bpw[i] = bitsPerWeight(plannedLinears(ckpt.layout, plan, s.groupSize, () => s.bits));
-          notExportable[i] = s.method === 'awq' ? AWQ_NOT_EXPORTABLE : plan.refusal;
-          let measured = s.method === 'rtn' ? rtnEvaluation.get(i) : undefined;
-          if (!measured) {
-            const blocks = storedBlocks(model.block, (b, n) => weightOf(q, s.method, b, n), f16);
-            const globals = await globalsFor(model, f16);
-            const perplexity: Record<string, number | null> = {};
-            const divergence: Record<string, DivergenceStats | null> = {};
-            for (const [ti, t] of texts.entries()) {
-              const r = await references[ti].score(globals, blocks, { signal: hooks.signal });
-              perplexity[t.name] = r.perplexity;
-              divergence[t.name] = r.divergence;
+        for (const [si, seed] of seeds.entries()) {
+          throwIfCancelled(hooks.signal);
+          const settings = { ...passSettings, seed };
+          emit({ type: 'step', step, steps, seed, labels: passLabels, phase: 'quantizing', elapsed: elapsed() });
+          const measureSensitivity = si === 0 && pi === sensitivityPass;
+          const thisStep = step;
+          const q = await quantizeModel(rt, model, windowsOf[si], settings, {
+            signal: hooks.signal,
+            onProgress: (e) => {
+              if (e.type === 'linear') emit({ type: 'linear', step: thisStep, done: e.done, total: e.total, elapsed: elapsed() });
+            },
+          }, {
+            skip: new Set(unquantized.map((u) => u.name)),
+            halfScales: f16,
+            awq: pass.awq,
+            sensitivityBits: measureSensitivity ? SENSITIVITY_WIDTHS : undefined,
+          });
+          if (measureSensitivity) sensitivity = sensitivityOf(q, plan, labels[pass.members.find((i) => strategies[i].method === 'gptq')!], ckpt.layout);
+          emit({ type: 'step', step, steps, seed, labels: passLabels, phase: 'evaluating', elapsed: elapsed() });
+          for (const i of pass.members) {
+            const s = strategies[i];
+            plans[labels[i]] = plan;
+            bpw[i] = bitsPerWeight(plannedLinears(ckpt.layout, plan, s.groupSize, () => s.bits));
+            notExportable[i] = s.method === 'awq' ? AWQ_NOT_EXPORTABLE : plan.refusal;
+            let measured = s.method === 'rtn' ? rtnEvaluation.get(i) : undefined;
+            if (!measured) {
+              const blocks = storedBlocks(model.block, (b, n) => weightOf(q, s.method, b, n), f16);
+              const globals = await globalsFor(model, f16);
+              const perplexity: Record<string, number | null> = {};
+              const divergence: Record<string, DivergenceStats | null> = {};
+              for (const [ti, t] of texts.entries()) {
+                const r = await references[ti].score(globals, blocks, { signal: hooks.signal });
+                perplexity[t.name] = r.perplexity;
+                divergence[t.name] = r.divergence;
+              }
+              measured = { perplexity, divergence };
+              if (s.method === 'rtn') rtnEvaluation.set(i, measured);
             }
-            measured = { perplexity, divergence };
-            if (s.method === 'rtn') rtnEvaluation.set(i, measured);
+            const result: StrategySeedResult = {
+              seed,
+              ...measured,
+              layers: q.layers.map((l) => ({
+                block: l.block,
+                name: l.name,
+                mse: s.method === 'gptq' ? l.gptq.mse : s.method === 'rtn' ? l.rtn.mse : l.awq!.mse,
+                ...(s.method === 'awq' ? { alpha: l.awq!.alpha } : {}),
+              })),
+            };
+            results[i].push(result);
+            emit({ type: 'result', label: labels[i], result, elapsed: elapsed() });
           }
-          const result: StrategySeedResult = {
-            seed,
-            ...measured,
-            layers: q.layers.map((l) => ({
-              block: l.block,
-              name: l.name,
-              mse: s.method === 'gptq' ? l.gptq.mse : s.method === 'rtn' ? l.rtn.mse : l.awq!.mse,
-              ...(s.method === 'awq' ? { alpha: l.awq!.alpha } : {}),
-            })),
-          };
-          results[i].push(result);
-          emit({ type: 'result', label: labels[i], result, elapsed: elapsed() });
+          step++;
         }
-        step++;
       }
+    } catch (e) {
+      if (!hooks.signal?.aborted) throw e;
+      cancelled = true;
     }
+    // On a cancel, the strategies whose every seed finished are kept (a strategy part-measured is
+    // left out: its spread would be over fewer seeds than the others'); none finished: nothing is.
+    const kept = strategies.map((_, i) => i).filter((i) => results[i].length === seeds.length);
+    if (cancelled && kept.length === 0) throw new RunCancelledError();
     const first = texts[0].name;
-    const strategyResults: StrategyResult[] = strategies.map((s, i) => ({
+    const strategyResults: StrategyResult[] = kept.map((i) => ({
       label: labels[i],
-      strategy: s,
+      strategy: strategies[i],
       bpw: bpw[i],
       notExportable: notExportable[i],
       seeds: results[i],
       summary: strategySummary(results[i], first),
     }));
+    const keptPlans = Object.fromEntries(kept.map((i) => [labels[i], plans[labels[i]]]));
     const summary = ckpt.summary();
     return {
       kind: 'sweep',
@@ -260,8 +279,10 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
       output: { ...REPORT_ONLY },
       calibration: { text: inputs.calibration.name, tokens: calibIds.length },
       evaluations: texts.map((t) => ({ text: t.name, seqlen, windows: t.windows.length / seqlen })),
-      sweep: { strategies: strategyResults, seeds, original, front: sweepFront(strategyResults), bpwCovers: BPW_COVERS_TEXT, plans },
+      sweep: { strategies: strategyResults, seeds, original, front: sweepFront(strategyResults), bpwCovers: BPW_COVERS_TEXT, plans: keptPlans },
+      // Set only once its pass's quantization returned: whole, or null.
       sensitivity,
+      ...(cancelled ? { cancelled: { after: kept.length, of: strategies.length, strategies: labels.filter((_, i) => !kept.includes(i)) } } : {}),
       seconds: elapsed(),
     };
   } catch (e) {
