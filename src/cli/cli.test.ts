@@ -10,7 +10,9 @@ import { planWarnings } from './plan-warnings';
 import { kvValue, readGguf } from '../testing/gguf-reader';
 import { LineThrottle, pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
 import type { ProgressEvent } from '../core/run';
-import type { SweepProgressEvent } from '../core/sweep';
+import { parseStrategy, type SweepProgressEvent, type SweepRunReport } from '../core/sweep';
+import { defaultRunSettings } from '../core/run';
+import { sweepOutput } from './sweep-output';
 import { editedModel, writeModelFolder } from '../testing/model-variants';
 import { randomOptPostLn, writeModelDir } from '../testing/family-models';
 
@@ -243,6 +245,47 @@ describe('progress for a log or pipe', () => {
     });
     expect(lines.map((l) => (l.startsWith('[') ? 'bar' : l.slice(0, 14)))).toEqual(['checking: 0 of', 'checking: 10 o', 'checking: 20 o', 'reference: the', 'step 1/1 seed ', 'bar', 'bar', 'bar', 'bar']);
     expect(lines.filter((l) => l.startsWith('[')).map((l) => l.split(' ')[1])).toEqual(['10/35', '20/35', '30/35', '35/35']);
+  });
+});
+
+describe('a sweep\'s output', () => {
+  const strategy = (label: string, bpw: number, ppl: number) => ({
+    label, strategy: parseStrategy(label), bpw, notExportable: null,
+    seeds: [{ seed: 0, perplexity: { 'e.txt': ppl }, divergence: { 'e.txt': null }, layers: [] }],
+    summary: { perplexity: { mean: ppl, sd: 0, min: ppl, max: ppl, n: 1 }, kld: null },
+  });
+  const report = (labels: string[], cancelled?: SweepRunReport['cancelled']): SweepRunReport => ({
+    kind: 'sweep', model: { name: 'm', arch: 'llama', blocks: 1, hiddenSize: 64, parameters: 1, dtype: 'F32' }, adapter: {},
+    settings: { ...defaultRunSettings, seqlen: 32 }, output: { format: 'report', ggufFloat: null }, calibration: { text: 'c.txt', tokens: 100 },
+    evaluations: [{ text: 'e.txt', seqlen: 32, windows: 1 }],
+    sweep: { strategies: labels.map((l, i) => strategy(l, 4.5 - i, 12 + i)), seeds: [0], original: { 'e.txt': 10 }, front: labels, bpwCovers: '', plans: {} },
+    sensitivity: null, ...(cancelled ? { cancelled } : {}), seconds: 1,
+  });
+
+  it('a finished sweep: report.json, the front, exit 0', () => {
+    const o = sweepOutput(report(['gptq:4g32', 'gptq:3g32']), 'vulkan', 'e.txt', '/tmp/o');
+    expect(o.code).toBe(0);
+    expect(o.message).toBe('Pareto front on e.txt: gptq:4g32 (4.500 bits per weight, perplexity 12.000), gptq:3g32 (3.500 bits per weight, perplexity 13.000)\nwrote report.json to /tmp/o\n');
+    const r = JSON.parse(o.reportJson);
+    expect(r).toMatchObject({ files: ['report.json'], adapter: { backend: 'vulkan' } });
+    expect(r.cancelled).toBeUndefined();
+  });
+
+  it('a cancelled sweep with strategies kept: their report.json with "cancelled", what was kept and not, exit 130', () => {
+    const o = sweepOutput(report(['gptq:4g32'], { after: 1, of: 3, strategies: ['rtn:4g32', 'gptq:2g32'] }), 'opengles', 'e.txt', '/tmp/o');
+    expect(o.code).toBe(130);
+    expect(o.message.split('\n')).toEqual([
+      '',
+      'The sweep was cancelled after 1 of 3 strategies; not measured: rtn:4g32, gptq:2g32.',
+      'Kept: gptq:4g32 (every seed measured).',
+      'Pareto front of the strategies kept on e.txt: gptq:4g32 (4.500 bits per weight, perplexity 12.000)',
+      'wrote report.json (the strategies kept, and "cancelled") to /tmp/o',
+      '',
+    ]);
+    const r = JSON.parse(o.reportJson);
+    expect(r.cancelled).toEqual({ after: 1, of: 3, strategies: ['rtn:4g32', 'gptq:2g32'] });
+    expect(r.sweep.strategies.map((s: { label: string }) => s.label)).toEqual(['gptq:4g32']);
+    expect(r.files).toEqual(['report.json']);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * `npm run quantize -- …`: the whole-model pipeline from the command line, on Dawn (the
  * `webgpu` package). See HELP in args.ts. The output folder is written under a temporary name
- * and renamed at the end (write-folder.ts), so a failed or interrupted run leaves nothing in --out.
+ * and renamed at the end (write-folder.ts), so a failed or interrupted run leaves nothing in --out
+ * (but a sweep interrupted after some strategies finished writes their report.json: sweep-output.ts).
  */
 import { counted } from '../core/plural';
 import { basename } from 'node:path';
@@ -23,6 +24,7 @@ import type { RunPlan } from '../engine/run-plan';
 import { exportFolder } from '../engine/export-folder';
 import { textFile } from '../core/export/safetensors-writer';
 import { writesGguf, writesGptq } from '../core/report';
+import { CANCELLED_EXIT_CODE, sweepOutput } from './sweep-output';
 
 /** The process's peak resident set size so far, in bytes (maxRSS is in KiB). */
 function peakRssBytes(): number {
@@ -90,16 +92,11 @@ async function main(argv: string[]): Promise<number> {
         files, modelName: basename(opts.model), calibration, evaluations: [evaluation], gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise,
         base: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, strategies: opts.sweep, seeds: opts.seeds, sensitivity: opts.sensitivity,
       }, { signal: abort.signal, onProgress: sweepReporter() });
-      report.adapter.backend = process.env.WGPU_BACKEND ?? 'opengles';
-      report.files = ['report.json'];
-      await writeAtomically(out, [textFile('report.json', `${JSON.stringify(report, null, 2)}\n`)]);
-      const byLabel = new Map(report.sweep.strategies.map((s) => [s.label, s]));
-      const front = report.sweep.front.map((l) => {
-        const ppl = byLabel.get(l)?.summary.perplexity;
-        return `${l} (${byLabel.get(l)!.bpw.toFixed(3)} bits per weight, perplexity ${ppl ? ppl.mean.toFixed(3) : 'not measured'})`;
-      });
-      process.stderr.write(`Pareto front on ${evaluation.name}: ${front.join(', ')}\nwrote report.json to ${out}\n`);
-      return 0;
+      // A cancel after some strategies finished returns their report (marked "cancelled"): written, exit 130.
+      const written = sweepOutput(report, process.env.WGPU_BACKEND ?? 'opengles', evaluation.name, out);
+      await writeAtomically(out, [textFile('report.json', written.reportJson)]);
+      process.stderr.write(written.message);
+      return written.code;
     } finally {
       process.off('SIGINT', onSigint);
       rt.destroy();
@@ -163,7 +160,7 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (e instanceof RunCancelledError) {
       process.stderr.write(`\n${e.message}\n`);
-      process.exit(130);
+      process.exit(CANCELLED_EXIT_CODE);
     }
     const input = e instanceof UsageError || e instanceof InputError || e instanceof CheckpointError || e instanceof RunInputError;
     process.stderr.write(`\nerror: ${(e as Error).message ?? e}\n`);
