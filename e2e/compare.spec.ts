@@ -1,6 +1,8 @@
 /**
  * "Compare strategies" end to end in headless Chromium on a software GPU: stories260K loaded as
- * files, a strategy list that does not parse and one the model refuses (group size 999) disabling Compare, a sweep cancelled, then a tiny sweep (three strategies, two seeds, two windows of 32 tokens, two evaluation
+ * files, a strategy list that does not parse and one the model refuses (group size 999) disabling Compare, a sweep cancelled
+ * before anything finished (nothing kept) and one cancelled after its first pass (its strategies kept, shown and in
+ * its report.json with the "cancelled" marker), then a tiny sweep (three strategies, two seeds, two windows of 32 tokens, two evaluation
  * windows) with the sensitivity map; the chart draws one point per strategy and the front, and
  * the table beside it says the same (front, order of the measures); the KLD toggle; the per-layer
  * curves; the heatmap; a mixed-precision plan run and downloaded with its widths in
@@ -67,14 +69,35 @@ test('a sweep on stories260K: one point per strategy, the front, the table, per-
   await page.getByTestId('sweep-seeds').fill('2');
   await expect(page.getByTestId('sweep-sensitivity')).toBeChecked();
 
-  // Cancelled while it runs: it stops, and nothing of it is kept.
+  // Cancelled while it runs, before any strategy finished: it stops, and nothing of it is kept.
   await page.getByTestId('sweep-start').click();
   await expect(page.getByTestId('sweep-progress')).toHaveAttribute('data-status', 'running');
   await expect(page.getByTestId('run')).toBeDisabled(); // one job at a time
   await expect(page.getByTestId('sweep-stage')).toContainText(/Quantizing|Evaluating|original/);
   await page.getByTestId('sweep-cancel').click();
   await expect(page.getByTestId('sweep-progress')).toHaveAttribute('data-status', 'cancelled');
+  await expect(page.getByTestId('sweep-cancelled')).toHaveText('Cancelled: nothing of this comparison is kept.');
   await expect(page.getByTestId('sweep-results')).toHaveCount(0);
+
+  // Cancelled once the first pass (gptq:4g32 and rtn:4g32 on one grid, one seed) has measured both: they are
+  // kept and shown as a finished sweep's results, the line says what was not measured, its report.json says so.
+  await page.getByTestId('sweep-seeds').fill('1');
+  await page.getByTestId('sweep-start').click();
+  await expect(page.getByTestId('sweep-progress')).toHaveAttribute('data-results', '2', { timeout: 240_000 });
+  await page.getByTestId('sweep-cancel').click();
+  await expect(page.getByTestId('sweep-progress')).toHaveAttribute('data-status', 'cancelled');
+  await expect(page.getByTestId('sweep-cancelled')).toHaveText(
+    'Cancelled after 2 of 3 strategies; not measured: gptq:2g32. The results below are those of the 2 strategies whose every seed was measured.');
+  await expect(page.getByTestId('sweep-chart')).toHaveAttribute('data-points', '2');
+  await expect(page.getByTestId('sweep-label')).toContainText('stories260K: 2 strategies over seed 0');
+  const saved = page.waitForEvent('download');
+  await page.getByTestId('sweep-download-report').click();
+  const savedReport = await saved;
+  expect(savedReport.suggestedFilename()).toBe('stories260K-sweep-report.json');
+  const partial = JSON.parse(readFileSync(await savedReport.path(), 'utf8'));
+  expect(partial.cancelled).toEqual({ after: 2, of: 3, strategies: ['gptq:2g32'] });
+  expect(partial.sweep.strategies.map((s: { label: string }) => s.label)).toEqual(['gptq:4g32', 'rtn:4g32']);
+  await page.getByTestId('sweep-seeds').fill('2');
 
   await page.getByTestId('sweep-start').click();
   await expect(page.getByTestId('sweep-progress')).toHaveAttribute('data-status', 'done', { timeout: 480_000 });

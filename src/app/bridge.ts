@@ -19,7 +19,7 @@ import { runReference } from './layer-check/reference';
 import { useStudioStore } from './store';
 import { holdRunLock } from './store/run-locks';
 import type { HistoryEntry, ModelSource, RunSlice, UiError } from './store';
-import { idleRun, idleSweep, layerKey } from './store/studio-state';
+import { idleRun, idleSweep, layerKey, sweepEnded } from './store/studio-state';
 import type { SweepSlice } from './store/studio-state';
 import { parseStrategies, strategyLabel, type SweepProgressEvent } from '../core/sweep';
 import type { RunSettings } from '../core/run';
@@ -30,6 +30,7 @@ import { runBlockers, runSettingsOf, samplePrompt, suggestedSettings, withoutDem
 import { compareBlockers } from './studio/compare-blockers';
 import { DEMO_MODEL_NAME, fetchDemoModel, fetchDemoTexts } from './studio/demo';
 import { modelFilesOf, modelNameOf } from './studio/model-files';
+import { sweepReportName } from './studio/sweep-data';
 import { reportJson } from '../core/report';
 import type { GenerationStep } from '../worker/types';
 
@@ -387,7 +388,8 @@ class WorkerBridge {
     try {
       const report = await this.#call(this.#sweepAbort.signal, (r) => r.runSweep(model.files, modelName, settings.calibration!, settings.evaluations, base,
         sweepForm.strategies, sweepForm.seeds, sweepForm.sensitivity, settings.evalWindows ?? undefined, Comlink.proxy(onProgress)));
-      useStudioStore.getState().updateSweep((s) => (s.id === id ? { status: 'done', report, labels: report.sweep.strategies.map((x) => x.label), elapsed: report.seconds, phase: null } : {}));
+      // A cancel after some strategies finished every seed answers with their report (marked "cancelled").
+      useStudioStore.getState().updateSweep((s) => (s.id === id ? sweepEnded(report) : {}));
       if (report.sensitivity) void this.refreshMixedPlan();
     } catch (e) {
       const cancelled = isAbort(e) || (e as { name?: string })?.name === 'RunCancelledError';
@@ -445,7 +447,8 @@ class WorkerBridge {
   /** Asks the worker for the mixed-precision plan of the target typed, from the last sweep's sensitivity map. */
   async refreshMixedPlan(): Promise<void> {
     const { sweep, sweepForm, setMixedPlan, model } = useStudioStore.getState();
-    if (sweep.status !== 'done' || !sweep.report?.sensitivity || !sweep.id) return;
+    // A cancelled sweep's report keeps its map when the map's pass had finished.
+    if ((sweep.status !== 'done' && sweep.status !== 'cancelled') || !sweep.report?.sensitivity || !sweep.id) return;
     if (model.status !== 'ready' || model.loadId !== sweep.modelLoadId) {
       setMixedPlan({ status: 'idle' });
       return;
@@ -517,6 +520,15 @@ class WorkerBridge {
     } catch (e) {
       setDownload({ status: 'error', error: toUiError(e, 'run') });
     }
+  }
+
+  /** Saves the last sweep's report.json (the CLI's --sweep shape; a cancelled sweep's says "cancelled"). */
+  downloadSweepReport(): void {
+    const { sweep } = useStudioStore.getState();
+    if (!sweep.report) return;
+    const url = URL.createObjectURL(new Blob([`${JSON.stringify(sweep.report, null, 2)}\n`], { type: 'application/json' }));
+    saveUrl(url, sweepReportName(sweep.modelName));
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
 
   /** Saves the last run's report.json (the CLI's shape: settings, windows, every layer, perplexities). */

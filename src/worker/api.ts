@@ -360,8 +360,9 @@ export const api = {
    * against the original (perplexity, KLD, top-1 agreement) with its bits per weight; with
    * `sensitivity`, the layer × width map of the first GPTQ strategy too. Progress through
    * `onProgress` (wrap it with Comlink.proxy); `cancel()` stops it. Rejects with a RunInputError
-   * saying what is wrong on a bad strategy list. The finished sweep stays here for mixedPlan()
-   * and quantizeMixed().
+   * saying what is wrong on a bad strategy list, with RunCancelledError when cancelled before any
+   * strategy finished every seed; cancelled after, it resolves with their report (`cancelled` set).
+   * The sweep's report stays here for mixedPlan() and quantizeMixed().
    */
   async runSweep(
     files: File[],

@@ -287,6 +287,21 @@ export function idleSweep(): SweepSlice {
   };
 }
 
+/**
+ * The sweep slice once the worker returned `report`: done, or cancelled when the report is a
+ * cancelled sweep's (it then holds the strategies whose every seed finished, shown as a finished
+ * sweep's results). A cancel before any strategy finished rejects instead: status 'cancelled', no report.
+ */
+export function sweepEnded(report: SweepRunReport): Partial<SweepSlice> {
+  return {
+    status: report.cancelled ? 'cancelled' : 'done',
+    report,
+    labels: report.sweep.strategies.map((x) => x.label),
+    elapsed: report.seconds,
+    phase: null,
+  };
+}
+
 export const defaultSweepForm: SweepForm = { strategies: 'gptq:4g128,rtn:4g128,awq:4g128,gptq:3g128', seeds: 1, sensitivity: true, metric: 'perplexity', targetBpw: '3.5' };
 
 export function initialStudioSlices(): StudioSlices {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseStrategy, type StrategySeedResult, type SweepRunReport } from '../../core/sweep';
 import { defaultRunSettings } from '../../core/run';
-import { frontLine, layerCurves, mixedPlanTable, sensitivityGrid, spreadText, sweepAxes, sweepPoints, sweepRunText, sweepSizeText, sweepTableRows, weightsPerBitsText } from './sweep-data';
+import { frontLine, layerCurves, mixedPlanTable, sensitivityGrid, spreadText, sweepAxes, sweepCancelledLine, sweepPoints, sweepReportName, sweepRunText, sweepSizeText, sweepTableRows, weightsPerBitsText } from './sweep-data';
+import { sweepEnded } from '../store/studio-state';
 
 const div = (kld: number) => ({ kld_mean: kld, kld_p99: 2 * kld, kld_max: 3 * kld, top1_agree: 1 - kld, dp_rms: kld / 10 });
 const seed = (s: number, ppl: number | null, kld: number, mse: number[]): StrategySeedResult => ({
@@ -114,3 +115,30 @@ describe('sweep chart data', () => {
   });
 });
 
+
+describe('a cancelled sweep', () => {
+  const cancelled = () => ({ ...report(), cancelled: { after: 4, of: 6, strategies: ['gptq:3g32', 'rtn:3g32'] } });
+
+  it('the slice once the worker answers: a cancelled sweep\'s report is kept and shown, its status cancelled', () => {
+    expect(sweepEnded(report())).toMatchObject({ status: 'done', labels: ['gptq:4g32', 'rtn:4g32', 'gptq:2g32', 'awq:3g32'], elapsed: 1, phase: null });
+    const r = cancelled();
+    const patch = sweepEnded(r);
+    expect(patch.status).toBe('cancelled');
+    expect(patch.report).toBe(r);
+    expect(patch.labels).toEqual(['gptq:4g32', 'rtn:4g32', 'gptq:2g32', 'awq:3g32']);
+  });
+
+  it('says what was kept and what was not measured; with no report, that nothing is kept', () => {
+    expect(sweepCancelledLine(null)).toBe('Cancelled: nothing of this comparison is kept.');
+    expect(sweepCancelledLine(cancelled()))
+      .toBe('Cancelled after 4 of 6 strategies; not measured: gptq:3g32, rtn:3g32. The results below are those of the 4 strategies whose every seed was measured.');
+    expect(sweepCancelledLine({ cancelled: { after: 1, of: 2, strategies: ['gptq:2g32'] } }))
+      .toBe('Cancelled after 1 of 2 strategies; not measured: gptq:2g32. The results below are those of the strategy whose every seed was measured.');
+  });
+
+  it('its report.json is saved under the model\'s name, file-name-safe', () => {
+    expect(sweepReportName('stories260K')).toBe('stories260K-sweep-report.json');
+    expect(sweepReportName('my model/v2')).toBe('my-model-v2-sweep-report.json');
+    expect(sweepReportName('')).toBe('model-sweep-report.json');
+  });
+});

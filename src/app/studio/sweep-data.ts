@@ -6,7 +6,7 @@
  * Every measure is the first evaluation text's (the sweep's front is decided on it too). Pure
  * functions: no DOM, no store.
  */
-import { paretoFront, seedSpread, type SeedSpread, type SensitivityMap, type SweepMethod, type SweepRunReport } from '../../core/sweep';
+import { paretoFront, seedSpread, sweepCancelledText, type SeedSpread, type SensitivityMap, type SweepMethod, type SweepRunReport } from '../../core/sweep';
 import type { MixedPrecisionPlan } from '../../core/mixed-precision';
 import { linearAxis, logAxis, type AxisTicks } from '../charts/axis';
 import { logColour, logFloor, logRange, shortName, type LogRange } from './chart-data';
@@ -259,4 +259,21 @@ export function sweepRunText(report: Pick<SweepRunReport, 'sweep' | 'settings' |
   return `${counted(report.sweep.strategies.length, 'strategy', 'strategies')} over ${seeds.length === 1 ? 'seed' : 'seeds'} ${seeds.join(', ')}; ` +
     `${counted(report.settings.nsamples, 'calibration window')} of ${counted(report.settings.seqlen, 'token')}; ` +
     `evaluated on ${report.evaluations.map((e) => `${counted(e.windows, 'window')} of ${e.text}`).join(', ')}`;
+}
+
+/**
+ * The line of a cancelled sweep: which strategies it kept (every seed measured, their results shown
+ * below) and which were not measured; with no report (cancelled before any strategy finished), that
+ * nothing is kept.
+ */
+export function sweepCancelledLine(report: Pick<SweepRunReport, 'cancelled'> | null): string {
+  const c = report?.cancelled;
+  if (!c) return 'Cancelled: nothing of this comparison is kept.';
+  const text = sweepCancelledText(c);
+  return `${text[0].toUpperCase()}${text.slice(1)}. The results below are those of the ${c.after === 1 ? 'strategy' : `${c.after} strategies`} whose every seed was measured.`;
+}
+
+/** "stories260K-sweep-report.json": a sweep's report.json as the studio saves it (no path, file-name-safe). */
+export function sweepReportName(modelName: string): string {
+  return `${(modelName || 'model').replace(/[^A-Za-z0-9._-]+/g, '-')}-sweep-report.json`;
 }

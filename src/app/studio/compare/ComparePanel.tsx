@@ -6,7 +6,7 @@ import { useFieldErrors, useModel, useRun, useSettings, useSweep, useSweepForm, 
 import { parseStrategies, parseStrategy, strategyLabel } from '../../../core/sweep';
 import { counted } from '../../../core/plural';
 import { fmtDuration } from '../chart-data';
-import { strategyPresets, sweepSizeText } from '../sweep-data';
+import { strategyPresets, sweepCancelledLine, sweepSizeText } from '../sweep-data';
 import { compareBlockers } from '../compare-blockers';
 
 // The charts (and recharts with them) load once a sweep has something to show.
@@ -37,7 +37,8 @@ function toggled(list: string, label: string, on: boolean): string {
  * "Compare strategies": several rounding strategies (the compact syntax, or the presets' boxes)
  * on the studio's calibration and evaluation settings, over N calibration seeds; start and cancel,
  * progress, then the results (the chart against bits per weight with its table, the per-layer
- * curves, the sensitivity heatmap and a mixed-precision plan).
+ * curves, the sensitivity heatmap and a mixed-precision plan), of every strategy, or after a
+ * cancel of those whose every seed had finished.
  */
 export function ComparePanel() {
   const model = useModel();
@@ -139,7 +140,7 @@ export function ComparePanel() {
           </>
         )}
         {sweep.status === 'cancelling' && <p data-testid="sweep-cancelling">Cancelling: stopping after the linear or pass in progress…</p>}
-        {sweep.status === 'cancelled' && <p data-testid="sweep-cancelled">Cancelled: nothing of this comparison is kept.</p>}
+        {sweep.status === 'cancelled' && <p data-testid="sweep-cancelled" data-kept={sweep.report?.sweep.strategies.length ?? 0}>{sweepCancelledLine(sweep.report)}</p>}
         {sweep.status === 'done' && sweep.report && (
           <p data-testid="sweep-done">Done in {fmtDuration(sweep.report.seconds)}: {sweepSizeText(sweep.report)}.</p>
         )}

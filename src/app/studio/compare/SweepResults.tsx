@@ -1,3 +1,4 @@
+import { bridge } from '../../bridge';
 import { useModel, useSweep, useSweepForm } from '../../store/hooks';
 import { MixedPlanPanel } from './MixedPlanPanel';
 import { SensitivityHeatmap } from './SensitivityHeatmap';
@@ -17,6 +18,15 @@ export function SweepResults() {
     <div className={stale ? 'sweep-results stale' : 'sweep-results'} data-testid="sweep-results" data-stale={String(stale)}>
       <p className={stale ? 'run-label stale' : 'run-label'} data-testid="sweep-label">
         {sweep.modelName}{stale ? ' (a previous model)' : ''}: {sweepRunText(report)}.
+      </p>
+      <p>
+        <button type="button" data-testid="sweep-download-report" onClick={() => bridge.downloadSweepReport()}>
+          Download report.json
+        </button>{' '}
+        <span className="note">
+          what the CLI’s <code>--sweep</code> writes: every seed’s measures, the front{report.sensitivity ? ', the sensitivity map' : ''}
+          {report.cancelled ? ', and under "cancelled" the strategies not measured' : ''}.
+        </span>
       </p>
       <SweepChart report={report} metric={form.metric} />
       <StrategyLayerChart report={report} />
