@@ -81,13 +81,15 @@ test('a sweep on stories260K: one point per strategy, the front, the table, per-
 
   // Cancelled once the first pass (gptq:4g32 and rtn:4g32 on one grid, one seed) has measured both: they are
   // kept and shown as a finished sweep's results, the line says what was not measured, its report.json says so.
+  // Three more passes follow it, so that the sweep is still going when the cancel reaches it on a loaded machine.
+  await list.fill('4g32,rtn:4g32,2g32,3g32,8g32');
   await page.getByTestId('sweep-seeds').fill('1');
   await page.getByTestId('sweep-start').click();
   await expect(page.getByTestId('sweep-progress')).toHaveAttribute('data-results', '2', { timeout: 240_000 });
   await page.getByTestId('sweep-cancel').click();
   await expect(page.getByTestId('sweep-progress')).toHaveAttribute('data-status', 'cancelled');
   await expect(page.getByTestId('sweep-cancelled')).toHaveText(
-    'Cancelled after 2 of 3 strategies; not measured: gptq:2g32. The results below are those of the 2 strategies whose every seed was measured.');
+    'Cancelled after 2 of 5 strategies; not measured: gptq:2g32, gptq:3g32, gptq:8g32. The results below are those of the 2 strategies whose every seed was measured.');
   await expect(page.getByTestId('sweep-chart')).toHaveAttribute('data-points', '2');
   await expect(page.getByTestId('sweep-label')).toContainText('stories260K: 2 strategies over seed 0');
   const saved = page.waitForEvent('download');
@@ -95,8 +97,9 @@ test('a sweep on stories260K: one point per strategy, the front, the table, per-
   const savedReport = await saved;
   expect(savedReport.suggestedFilename()).toBe('stories260K-sweep-report.json');
   const partial = JSON.parse(readFileSync(await savedReport.path(), 'utf8'));
-  expect(partial.cancelled).toEqual({ after: 2, of: 3, strategies: ['gptq:2g32'] });
+  expect(partial.cancelled).toEqual({ after: 2, of: 5, strategies: ['gptq:2g32', 'gptq:3g32', 'gptq:8g32'] });
   expect(partial.sweep.strategies.map((s: { label: string }) => s.label)).toEqual(['gptq:4g32', 'rtn:4g32']);
+  await list.fill('4g32,rtn:4g32,2g32');
   await page.getByTestId('sweep-seeds').fill('2');
 
   await page.getByTestId('sweep-start').click();

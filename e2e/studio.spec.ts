@@ -292,8 +292,11 @@ test('cancelling keeps what is done: during evaluation the quantized model, its 
   await expect(page.getByTestId('layer-chart')).toHaveAttribute('data-compare', firstId);
   await expect(page.getByTestId('ppl-compare-0-gptq')).toHaveAttribute('data-value', String(firstGptq));
 
-  // Cancel during quantization: the finished layers stay, there is nothing to download.
+  // Cancel during quantization: the finished layers stay, there is nothing to download. The
+  // calibration is made long (64 × 256 tokens) so that the quantization outlasts the check and the
+  // click on a loaded machine: with 2 × 64 it could end before the cancel reached it.
   await page.getByTestId('act-order').uncheck();
+  await quickSettings(page, '3', { nsamples: '64', seqlen: '256', evalWindows: '2' });
   await page.getByTestId('run').click();
   await expect.poll(async () => Number(await page.getByTestId('layer-chart').getAttribute('data-count')), { timeout: 300_000 }).toBeGreaterThan(0);
   await page.getByTestId('cancel').click();
@@ -315,7 +318,8 @@ test('leaving during a run asks first, and the run stays in the history as inter
   const errors = trackErrors(page);
   await page.goto('/');
   await loadDemo(page);
-  await quickSettings(page, '4', { nsamples: '2', seqlen: '64', evalWindows: '2' });
+  // A long calibration (64 × 256 tokens), so that the run is still going when the page reloads.
+  await quickSettings(page, '4', { nsamples: '64', seqlen: '256', evalWindows: '2' });
   await page.getByTestId('run').click();
   await expect.poll(async () => Number(await page.getByTestId('layer-chart').getAttribute('data-count')), { timeout: 300_000 }).toBeGreaterThan(0);
   await expect(page.getByTestId('run-history').locator('[data-status="running"]')).toHaveCount(1);
