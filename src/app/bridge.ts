@@ -19,7 +19,7 @@ import { runReference } from './layer-check/reference';
 import { useStudioStore } from './store';
 import { holdRunLock } from './store/run-locks';
 import type { HistoryEntry, ModelSource, RunSlice, UiError } from './store';
-import { idleRun, idleSweep, layerKey, sweepEnded } from './store/studio-state';
+import { idleRun, idleSweep, layerKey, sweepEnded, sweepHasFinishedStrategy } from './store/studio-state';
 import type { SweepSlice } from './store/studio-state';
 import { parseStrategies, strategyLabel, type SweepProgressEvent } from '../core/sweep';
 import type { RunSettings } from '../core/run';
@@ -434,12 +434,17 @@ class WorkerBridge {
     }
   }
 
-  /** Stops the sweep after the linear or pass in progress (the worker is terminated if that takes too long). */
+  /**
+   * Stops the sweep after the linear or pass in progress. Before any strategy has measured every
+   * seed the worker is terminated if that takes too long (nothing would be kept anyway); after,
+   * never, as that would lose the strategies the cancelled sweep keeps.
+   */
   cancelSweep(): void {
     const { sweep, updateSweep } = useStudioStore.getState();
     if (sweep.status !== 'running') return;
     updateSweep({ status: 'cancelling' });
     void this.#remote?.cancel();
+    if (sweepHasFinishedStrategy(sweep)) return;
     const abort = this.#sweepAbort;
     this.#cancelTimer = setTimeout(() => abort?.abort(), WorkerBridge.CANCEL_GRACE_MS);
   }

@@ -302,6 +302,21 @@ export function sweepEnded(report: SweepRunReport): Partial<SweepSlice> {
   };
 }
 
+/**
+ * Whether some strategy of the sweep has a result for every seed: a cancel then keeps it (the
+ * worker answers with its report), so the worker must not be terminated on a cancel, however long
+ * the linear or pass in progress takes.
+ */
+export function sweepHasFinishedStrategy(sweep: Pick<SweepSlice, 'results' | 'seeds'>): boolean {
+  const seedsOf = new Map<string, Set<number>>();
+  for (const r of sweep.results) {
+    const seeds = seedsOf.get(r.label) ?? new Set<number>();
+    seeds.add(r.seed);
+    seedsOf.set(r.label, seeds);
+  }
+  return [...seedsOf.values()].some((seeds) => seeds.size >= sweep.seeds);
+}
+
 export const defaultSweepForm: SweepForm = { strategies: 'gptq:4g128,rtn:4g128,awq:4g128,gptq:3g128', seeds: 1, sensitivity: true, metric: 'perplexity', targetBpw: '3.5' };
 
 export function initialStudioSlices(): StudioSlices {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseStrategy, type StrategySeedResult, type SweepRunReport } from '../../core/sweep';
 import { defaultRunSettings } from '../../core/run';
 import { frontLine, layerCurves, mixedPlanTable, sensitivityGrid, spreadText, sweepAxes, sweepCancelledLine, sweepPoints, sweepReportName, sweepRunText, sweepSizeText, sweepTableRows, weightsPerBitsText } from './sweep-data';
-import { sweepEnded } from '../store/studio-state';
+import { sweepEnded, sweepHasFinishedStrategy } from '../store/studio-state';
 
 const div = (kld: number) => ({ kld_mean: kld, kld_p99: 2 * kld, kld_max: 3 * kld, top1_agree: 1 - kld, dp_rms: kld / 10 });
 const seed = (s: number, ppl: number | null, kld: number, mse: number[]): StrategySeedResult => ({
@@ -140,5 +140,15 @@ describe('a cancelled sweep', () => {
     expect(sweepReportName('stories260K')).toBe('stories260K-sweep-report.json');
     expect(sweepReportName('my model/v2')).toBe('my-model-v2-sweep-report.json');
     expect(sweepReportName('')).toBe('model-sweep-report.json');
+  });
+});
+
+describe('cancelling a sweep', () => {
+  it('counts a strategy finished once it has a result for every seed (the worker is then never terminated)', () => {
+    const row = (label: string, seed: number) => ({ label, seed, perplexity: 10, kld: 0.1 });
+    expect(sweepHasFinishedStrategy({ seeds: 2, results: [] })).toBe(false);
+    expect(sweepHasFinishedStrategy({ seeds: 2, results: [row('gptq:4g32', 0), row('rtn:4g32', 0)] })).toBe(false);
+    expect(sweepHasFinishedStrategy({ seeds: 2, results: [row('gptq:4g32', 0), row('rtn:4g32', 0), row('gptq:4g32', 1)] })).toBe(true);
+    expect(sweepHasFinishedStrategy({ seeds: 1, results: [row('rtn:4g32', 0)] })).toBe(true);
   });
 });
