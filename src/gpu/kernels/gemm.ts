@@ -173,7 +173,8 @@ const tunings = new WeakMap<GPUDevice, Promise<GemmTuning>>();
 /**
  * Times every GEMM variant on `rt`'s device (a TUNE_N³ product, best of TUNE_RUNS after a
  * compiling run) and makes encodeGemm use the fastest there. Runs once per device; later calls
- * return the first answer. A variant that fails to compile on the adapter is skipped.
+ * return the first answer. A variant that fails to compile on the adapter, or computes a long sum
+ * wrongly there (computesCorrectly), is skipped.
  */
 export function tuneGemm(rt: GpuRuntime): Promise<GemmTuning> {
   let t = tunings.get(rt.device);
@@ -196,6 +197,60 @@ export function tuneGemm(rt: GpuRuntime): Promise<GemmTuning> {
 export function useGemmVariant(rt: GpuRuntime, variant: GemmVariant): void {
   chosen.set(rt.device, variant);
   tunings.set(rt.device, Promise.resolve({ variant, gflops: {} }));
+}
+
+/** Columns and sum length of the product each variant must get right before it is timed. */
+const CHECK_COLS = 40;
+const CHECK_K = 8192;
+
+/**
+ * Whether `v` computes C = Xᵀ·X (the Hessian's product: X [CHECK_K, CHECK_COLS], A read down its
+ * columns) within f32 rounding of the f64 sum on this adapter. A CPU adapter in Chromium
+ * (SwiftShader) was found to give NaN from the CPU-shaped kernel once sums ran past about 1900
+ * terms, while the same kernel is right on Dawn's llvmpipe: a variant is used only where it
+ * computes correctly.
+ */
+async function computesCorrectly(rt: GpuRuntime, v: GemmVariant): Promise<boolean> {
+  const n = CHECK_COLS;
+  const K = CHECK_K;
+  const x = new Float32Array(K * n);
+  let seed = 12345;
+  for (let i = 0; i < x.length; i++) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    x[i] = (seed / 2 ** 32) * 2 - 1;
+  }
+  const X = rt.storage(x.byteLength, 'gemmCheck.X');
+  const C = rt.storage(n * n * 4, 'gemmCheck.C');
+  try {
+    rt.upload(X, 0, x);
+    const rec = rt.recorder('gemmCheck');
+    encodeGemm(rec, {
+      M: n, N: n, K,
+      A: { binding: { buffer: X }, off: 0, rs: 1, cs: n },
+      B: { binding: { buffer: X }, off: 0, rs: n, cs: 1 },
+      C: { binding: { buffer: C }, off: 0, ld: n },
+      alpha: 0,
+      beta: 1,
+    }, v);
+    rec.finish();
+    const c = await rt.readF32(C, 0, n * n);
+    for (let m = 0; m < n; m++) {
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        let bound = 0;
+        for (let k = 0; k < K; k++) {
+          const p = x[k * n + m] * x[k * n + j];
+          sum += p;
+          bound += Math.abs(p);
+        }
+        // A sum of K f32 products is within about K·2⁻²⁴ of Σ|products|; 1e-3 is far above that.
+        if (!(Math.abs(c[m * n + j] - sum) <= 1e-3 * bound)) return false;
+      }
+    }
+    return true;
+  } finally {
+    rt.release(X, C);
+  }
 }
 
 async function measureVariants(rt: GpuRuntime): Promise<GemmTuning> {
@@ -227,7 +282,8 @@ async function measureVariants(rt: GpuRuntime): Promise<GemmTuning> {
     for (const v of GEMM_VARIANTS) {
       rt.device.pushErrorScope('validation');
       await run(v);
-      if (!(await rt.device.popErrorScope())) best.set(v, Infinity);
+      const compiled = !(await rt.device.popErrorScope());
+      if (compiled && (await computesCorrectly(rt, v))) best.set(v, Infinity);
     }
     for (let r = 0; r < TUNE_RUNS; r++) {
       for (const v of best.keys()) best.set(v, Math.min(best.get(v)!, await run(v)));
