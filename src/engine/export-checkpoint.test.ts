@@ -6,7 +6,7 @@
  * measures the file's values). The zip holds the same bytes as the folder, and no path.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
@@ -181,6 +181,16 @@ describe('GPTQ checkpoint export', () => {
       await writeAtomically(out, [ok]);
       expect(await readFile(join(out, 'a.txt'), 'utf8')).toBe('hi');
       expect((await stat(out)).isDirectory()).toBe(true);
+      // An empty folder given as out (a mount point, the folder the user is in) is written into, never
+      // replaced: the same folder before and after, and left empty by a failed write.
+      const given = join(dir, 'given');
+      await mkdir(given);
+      const ino = (await stat(given)).ino;
+      await expect(writeAtomically(given, [broken])).rejects.toThrow(/disk full/);
+      expect(await readdir(given)).toEqual([]);
+      await writeAtomically(given, [ok]);
+      expect(await readdir(given)).toEqual(['a.txt']);
+      expect((await stat(given)).ino).toBe(ino);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
