@@ -529,7 +529,7 @@ describe('runs', () => {
     if (process.platform === 'linux') {
       const d = await run('/proc/gptq-studio-out');
       expect(d.code).toBe(2);
-      expect(d.stderr).toMatch(/cannot be made: no folder can be created in \/proc/);
+      expect(d.stderr).toMatch(/cannot be written: no folder can be created in \/proc/);
     }
   });
 });

@@ -1,9 +1,9 @@
 /** The quantize command's file-system checks before any work: flag, path and what is wrong. */
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkInputs, InputError, pathBase, readText, resolveInputPaths } from './inputs';
+import { checkInputs, checkOut, InputError, pathBase, readText, resolveInputPaths } from './inputs';
 
 describe('input paths', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gptq-cli-inputs-'));
@@ -22,6 +22,21 @@ describe('input paths', () => {
   it('accept a folder and two files', async () => {
     await expect(checkInputs(ok)).resolves.toBeUndefined();
     await expect(readText('--calibration', text)).resolves.toEqual({ name: 'text.txt', path: text, text: 'Once upon a time.' });
+  });
+
+  it('refuse a text that is not UTF-8 (a gzip file), naming the flag and the path', async () => {
+    const gz = join(dir, 'calib.txt.gz');
+    writeFileSync(gz, Uint8Array.of(0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x41));
+    const e = await readText('--calibration', gz).then(() => null, (err: unknown) => err);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).toBe(`--calibration ${gz}: is not UTF-8 text (a compressed or binary file?); give a plain text file`);
+  });
+
+  it('--out: an empty folder passes and is left empty (the probe is made inside it, where the files will go)', async () => {
+    const out = join(dir, 'empty-out');
+    mkdirSync(out);
+    await expect(checkOut(out)).resolves.toBeUndefined();
+    expect(readdirSync(out)).toEqual([]);
   });
 
   it('name the flag and the path that does not exist, never Node\'s raw ENOENT', async () => {

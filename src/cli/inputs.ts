@@ -78,23 +78,33 @@ export async function checkInputs(opts: { model: string; calibration: string; ev
  * messages show: the path as given).
  */
 export async function readText(flag: string, path: string): Promise<{ name: string; path: string; text: string }> {
+  let bytes: Uint8Array;
   try {
-    return { name: basename(path), path, text: await readFile(path, 'utf8') };
+    bytes = await readFile(path);
   } catch (e) {
     return fail(`${flag} ${path}: ${because(e)}`);
+  }
+  try {
+    return { name: basename(path), path, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    // A compressed or binary file would otherwise be read as garbage tokens, and the run go on.
+    return fail(`${flag} ${path}: is not UTF-8 text (a compressed or binary file?); give a plain text file`);
   }
 }
 
 /**
  * Refuses, before any work, an --out the run could not write at its end: an existing file or
  * non-empty folder, a path under a file, or a place where no folder can be made (write-folder.ts
- * makes its temporary folder beside --out). The check makes and removes one empty folder.
+ * makes its temporary folder inside an existing --out, else beside it). The check makes and
+ * removes one empty folder there.
  */
 export async function checkOut(out: string): Promise<void> {
   const s = await stat(out).catch(() => null);
   if (s) {
     if (!s.isDirectory()) fail(`--out ${out} exists and is not a folder`);
     if ((await readdir(out)).length > 0) fail(`--out ${out} is not empty; give a new or empty folder`);
+    await probeFolder(out, out);
+    return;
   }
   let parent = dirname(out);
   let ps = await stat(parent).catch(() => null);
@@ -103,11 +113,16 @@ export async function checkOut(out: string): Promise<void> {
     ps = await stat(parent).catch(() => null);
   }
   if (!ps || !ps.isDirectory()) fail(`--out ${out} cannot be made: ${parent} is not a folder; give a folder path`);
-  const probe = join(parent, `.gptq-studio-probe-${process.pid}`);
+  await probeFolder(out, parent);
+}
+
+/** Refuses --out `out` when no folder can be made in `where` (made and removed again). */
+async function probeFolder(out: string, where: string): Promise<void> {
+  const probe = join(where, `.gptq-studio-probe-${process.pid}`);
   try {
     await mkdir(probe);
     await rmdir(probe);
   } catch (e) {
-    fail(`--out ${out} cannot be made: no folder can be created in ${parent} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a folder you can write to`);
+    fail(`--out ${out} cannot be written: no folder can be created in ${where} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a folder you can write to`);
   }
 }
