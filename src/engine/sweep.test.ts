@@ -9,7 +9,7 @@ import { folderSources } from '../testing/node-source';
 import { readCorpus, sharedModelDir, STORIES_260K } from '../testing/shared-models';
 import { parseStrategies, type SweepProgressEvent } from '../core/sweep';
 import { bitsPerWeight, storedBits } from '../core/export/bpw';
-import { runSweep, sweepPassMemory, sweepRefusals, AWQ_NOT_EXPORTABLE } from './sweep';
+import { runSweep, sweepPassMemory, sweepRefusals, AWQ_NOT_EXPORTABLE, type SweepInputs } from './sweep';
 import type { GpuRuntime } from '../gpu/runtime';
 import { randomOptPostLn, randomWideVocab, sourcesOf } from '../testing/family-models';
 import { openCheckpoint } from '../core/model/checkpoint';
@@ -22,21 +22,26 @@ beforeAll(async () => {
 });
 afterAll(() => rt?.destroy());
 
+/** A sweep of stories260K over two seeds (5, 6) with the sensitivity map, small enough for a test. */
+async function storiesSweep(over: Partial<SweepInputs>): Promise<SweepInputs> {
+  return {
+    files: await folderSources(sharedModelDir(STORIES_260K)),
+    modelName: 'stories260K',
+    calibration: { name: 'calib', text: readCorpus('stories260K_generated_200_seed20251122.txt').slice(0, 20_000) },
+    evaluations: [{ name: 'aesop', text: readCorpus('aesop_fables_body_reflowed.txt').slice(0, 3000) }],
+    gpuMemoryBudget: 2 ** 30,
+    base: { nsamples: 2, seqlen: 32, seed: 5 },
+    strategies: parseStrategies('4g32'),
+    seeds: 2,
+    sensitivity: true,
+    ...over,
+  };
+}
+
 describe('strategy sweep', () => {
   it('runs each strategy over two seeds on shared windows, with error spreads, bits per weight, a front and the sensitivity map', async () => {
     const events: SweepProgressEvent[] = [];
-    const report = await runSweep(rt, {
-      files: await folderSources(sharedModelDir(STORIES_260K)),
-      modelName: 'stories260K',
-      calibration: { name: 'calib', text: readCorpus('stories260K_generated_200_seed20251122.txt').slice(0, 20_000) },
-      evaluations: [{ name: 'aesop', text: readCorpus('aesop_fables_body_reflowed.txt').slice(0, 3000) }],
-      evalWindowLimit: 3,
-      gpuMemoryBudget: 2 ** 30,
-      base: { nsamples: 2, seqlen: 32, seed: 5 },
-      strategies: parseStrategies('4g32,rtn:4g32,awq:4g32'),
-      seeds: 2,
-      sensitivity: true,
-    }, { onProgress: (e) => events.push(e) });
+    const report = await runSweep(rt, await storiesSweep({ evalWindowLimit: 3, strategies: parseStrategies('4g32,rtn:4g32,awq:4g32') }), { onProgress: (e) => events.push(e) });
 
     const { sweep } = report;
     expect(sweep.seeds).toEqual([5, 6]);
@@ -109,18 +114,7 @@ describe('strategy sweep', () => {
   });
 
   describe('cancelled', () => {
-    const inputs = async () => ({
-      files: await folderSources(sharedModelDir(STORIES_260K)),
-      modelName: 'stories260K',
-      calibration: { name: 'calib', text: readCorpus('stories260K_generated_200_seed20251122.txt').slice(0, 20_000) },
-      evaluations: [{ name: 'aesop', text: readCorpus('aesop_fables_body_reflowed.txt').slice(0, 3000) }],
-      evalWindowLimit: 1,
-      gpuMemoryBudget: 2 ** 30,
-      base: { nsamples: 2, seqlen: 32, seed: 5 },
-      strategies: parseStrategies('4g32,2g32'),
-      seeds: 2,
-      sensitivity: true,
-    });
+    const inputs = () => storiesSweep({ evalWindowLimit: 1, strategies: parseStrategies('4g32,2g32') });
 
     it('keeps the strategies whose every seed finished, with the front over them and a marker naming the others', async () => {
       const abort = new AbortController();
