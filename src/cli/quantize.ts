@@ -1,7 +1,7 @@
 /**
  * `npm run quantize -- …`: the whole-model pipeline from the command line, on Dawn (the
- * `webgpu` package). See HELP in args.ts. The output folder is written under a temporary name
- * and renamed at the end (write-folder.ts), so a failed or interrupted run leaves nothing in --out
+ * `webgpu` package). See HELP in args.ts. The files are written into a temporary folder and moved
+ * into place at the end (write-folder.ts), so a failed or interrupted run leaves nothing in --out
  * (but a sweep interrupted after some strategies finished writes their report.json: sweep-output.ts).
  */
 import { counted } from '../core/plural';
