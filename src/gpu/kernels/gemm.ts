@@ -200,12 +200,12 @@ export function useGemmVariant(rt: GpuRuntime, variant: GemmVariant): void {
 }
 
 /** Columns and sum length of the product each variant must get right before it is timed. */
-const CHECK_COLS = 40;
-const CHECK_K = 8192;
+const CHECK_COLS = 16;
+const CHECK_K = 4096;
 
 /**
  * Whether `v` computes C = Xᵀ·X (the Hessian's product: X [CHECK_K, CHECK_COLS], A read down its
- * columns) within f32 rounding of the f64 sum on this adapter. A CPU adapter in Chromium
+ * columns; 256 KiB) within f32 rounding of the f64 sum on this adapter. A CPU adapter in Chromium
  * (SwiftShader) was found to give NaN from the CPU-shaped kernel once sums ran past about 1900
  * terms, while the same kernel is right on Dawn's llvmpipe: a variant is used only where it
  * computes correctly.
@@ -254,6 +254,14 @@ async function computesCorrectly(rt: GpuRuntime, v: GemmVariant): Promise<boolea
 }
 
 async function measureVariants(rt: GpuRuntime): Promise<GemmTuning> {
+  // Checked before the timing's buffers are made, so that the two never add up (a run's peak GPU
+  // bytes include its device's first tuning).
+  const correct: GemmVariant[] = [];
+  for (const v of GEMM_VARIANTS) {
+    rt.device.pushErrorScope('validation');
+    const right = await computesCorrectly(rt, v);
+    if (!(await rt.device.popErrorScope()) && right) correct.push(v);
+  }
   const n = TUNE_N;
   const bytes = n * n * 4;
   const A = rt.storage(bytes, 'gemmTune.A');
@@ -279,11 +287,9 @@ async function measureVariants(rt: GpuRuntime): Promise<GemmTuning> {
   };
   const best = new Map<GemmVariant, number>();
   try {
-    for (const v of GEMM_VARIANTS) {
-      rt.device.pushErrorScope('validation');
+    for (const v of correct) {
       await run(v);
-      const compiled = !(await rt.device.popErrorScope());
-      if (compiled && (await computesCorrectly(rt, v))) best.set(v, Infinity);
+      best.set(v, Infinity);
     }
     for (let r = 0; r < TUNE_RUNS; r++) {
       for (const v of best.keys()) best.set(v, Math.min(best.get(v)!, await run(v)));
