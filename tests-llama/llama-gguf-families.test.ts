@@ -33,7 +33,8 @@ import type { GpuRuntime } from '../src/gpu/runtime';
 import { runModel, type RunOutput } from '../src/engine/run-model';
 import { exportGguf } from '../src/engine/export-gguf';
 import { weightKey } from '../src/engine/quantize-model';
-import { cpuLlama, exportBytes, llamaPerplexity, writeExport } from './llama-helpers';
+import { cpuLlama, llamaPerplexity, writeExport } from './llama-helpers';
+import { fileBytes } from '../src/testing/export-files';
 
 const U32 = 4;
 const F32 = 6;
@@ -265,7 +266,7 @@ describe('GGUF of the families in a real llama.cpp (CPU, offline)', () => {
         ckpt: run.ckpt, model: run.model, weights: run.weights, half, floatType: 'F32', modelName: `family-twin${control ? '-control' : ''}`,
         plan: control ? { ...plan, floatLinears: run.ckpt.layout.block.linears.map((l) => ({ name: l.name, reason: 'control' })) } : plan,
       });
-      const read = readGguf(await exportBytes(file(false)));
+      const read = readGguf(await fileBytes(file(false)));
       expect(kvValue(read, 'general.architecture', STRING)).toBe(c.arch);
       checkCodes(read, run, c);
       await c.check(read, run);

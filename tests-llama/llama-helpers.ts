@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Llama, LlamaModel, Token } from 'node-llama-cpp';
 import type { ExportFile } from '../src/core/export/safetensors-writer';
+import { fileBytes } from '../src/testing/export-files';
 
 /**
  * llama.cpp on the CPU from the prebuilt binary, offline and quiet. Throws, saying how to install
@@ -21,23 +22,11 @@ export async function cpuLlama(): Promise<Llama> {
   return getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false });
 }
 
-/** The streamed file's bytes, whole. */
-export async function exportBytes(file: ExportFile): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const c of file.chunks()) parts.push(c.slice());
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Writes the file into dir; returns its path. */
 export async function writeExport(file: ExportFile, dir: string): Promise<string> {
   const path = join(dir, file.name);
-  await writeFile(path, await exportBytes(file));
+  await writeFile(path, await fileBytes(file));
   return path;
 }
 

@@ -20,20 +20,8 @@ import { seededRandom } from '../../random';
 import { randomMatrix } from '../../../testing/random';
 import { blockFields, dequantize, kvArray, kvValue, readGguf } from '../../../testing/gguf-reader';
 import { sharedModelDir, STORIES_260K, MAKEMORE_NAMES } from '../../../testing/shared-models';
-import type { ExportFile } from '../safetensors-writer';
+import { fileBytes } from '../../../testing/export-files';
 
-async function bytesOf(file: ExportFile): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const c of file.chunks()) parts.push(c.slice());
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  expect(out.length).toBe(file.size);
-  return out;
-}
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
@@ -148,7 +136,7 @@ describe('GGUF writer', () => {
       { name: 'two', type: 'F16', ne: [2, 2], bytes: () => f16Rows(Float32Array.of(1, 2, 3, 4), 2, 2) },
       { name: 'three', type: 'Q8_0', ne: [32, 1], bytes: () => encodeBlocks('Q8_0', oneBlock(1, 128)) },
     ]);
-    const bytes = await bytesOf(file);
+    const bytes = await fileBytes(file);
     const read = readGguf(bytes);
     expect(read.version).toBe(3);
     expect(kvValue(read, 'a.u32', 4)).toBe(7);
@@ -172,7 +160,7 @@ describe('GGUF writer', () => {
     expect(() => ggufFile('t', [{ key: 'k', value: gguf.u32(1) }, { key: 'k', value: gguf.u32(2) }], [])).toThrow(/written twice/);
     expect(() => ggufFile('t', [], [{ ...t, type: 'Q4_0', ne: [48, 1] }])).toThrow(/multiple of 32/);
     expect(() => ggufFile('t', [{ key: 'k', value: gguf.u32(1.5) }], [])).toThrow(/must be an integer/);
-    await expect(bytesOf(ggufFile('t', [], [{ ...t, ne: [2] }]))).rejects.toThrow(/4 bytes produced, 8 expected/);
+    await expect(fileBytes(ggufFile('t', [], [{ ...t, ne: [2] }]))).rejects.toThrow(/4 bytes produced, 8 expected/);
   });
 
   it('takes a tensor in pieces, and refuses pieces that fall short of or run past its size', async () => {
@@ -180,10 +168,10 @@ describe('GGUF writer', () => {
       for (const [i, n] of sizes.entries()) yield new Uint8Array(n).fill(i + 1);
     }
     const t = (...sizes: number[]) => ({ name: 'x', type: 'F32' as const, ne: [3], bytes: () => pieces(...sizes) });
-    const read = readGguf(await bytesOf(ggufFile('t', [], [t(4, 8)])));
+    const read = readGguf(await fileBytes(ggufFile('t', [], [t(4, 8)])));
     expect(Array.from(new Uint8Array(read.tensors.get('x')!.data))).toEqual([1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2]);
-    await expect(bytesOf(ggufFile('t', [], [t(4, 4)]))).rejects.toThrow(/"x" \(F32 \[3\]\): 8 bytes produced, 12 expected/);
-    await expect(bytesOf(ggufFile('t', [], [t(8, 8)]))).rejects.toThrow(/16 or more bytes produced, 12 expected/);
+    await expect(fileBytes(ggufFile('t', [], [t(4, 4)]))).rejects.toThrow(/"x" \(F32 \[3\]\): 8 bytes produced, 12 expected/);
+    await expect(fileBytes(ggufFile('t', [], [t(8, 8)]))).rejects.toThrow(/16 or more bytes produced, 12 expected/);
   });
 });
 
@@ -196,7 +184,7 @@ const demoDir = join(__dirname, '../../../../public/demo');
 describe('GGUF tokenizer', () => {
   it('stories260K (SentencePiece-style BPE) becomes an SPM vocabulary scored by merge rank', async () => {
     const kvs = ggufTokenizer({ ...tokenizerOf(STORIES_260K), vocabSize: 512, bosTokenId: 1, eosTokenIds: [2] });
-    const read = readGguf(await bytesOf(ggufFile('t', kvs, [])));
+    const read = readGguf(await fileBytes(ggufFile('t', kvs, [])));
     expect(kvValue(read, 'tokenizer.ggml.model', 8)).toBe('llama');
     expect(read.kv.has('tokenizer.ggml.pre')).toBe(false);
     const tokens = kvArray<string>(read, 'tokenizer.ggml.tokens', 8);
@@ -220,7 +208,7 @@ describe('GGUF tokenizer', () => {
   it('the demo model (byte-level BPE) becomes a gpt2 vocabulary with its merges and pre "gpt-2"', async () => {
     const tokenizerJson = readFileSync(join(demoDir, 'tokenizer.json'), 'utf8');
     const kvs = ggufTokenizer({ tokenizerJson, tokenizerConfigJson: readFileSync(join(demoDir, 'tokenizer_config.json'), 'utf8'), vocabSize: 1024, bosTokenId: 0, eosTokenIds: [0] });
-    const read = readGguf(await bytesOf(ggufFile('t', kvs, [])));
+    const read = readGguf(await fileBytes(ggufFile('t', kvs, [])));
     expect(kvValue(read, 'tokenizer.ggml.model', 8)).toBe('gpt2');
     expect(kvValue(read, 'tokenizer.ggml.pre', 8)).toBe('gpt-2');
     const json = JSON.parse(tokenizerJson) as { model: { merges: ([string, string] | string)[]; vocab: Record<string, number> } };
@@ -237,7 +225,7 @@ describe('GGUF tokenizer', () => {
 
   it('pads a vocabulary smaller than the embedding with unused [PADn] tokens and refuses a larger one', async () => {
     const t = tokenizerOf(STORIES_260K);
-    const read = readGguf(await bytesOf(ggufFile('t', ggufTokenizer({ ...t, vocabSize: 514, bosTokenId: 1, eosTokenIds: [2] }), [])));
+    const read = readGguf(await fileBytes(ggufFile('t', ggufTokenizer({ ...t, vocabSize: 514, bosTokenId: 1, eosTokenIds: [2] }), [])));
     expect(kvArray<string>(read, 'tokenizer.ggml.tokens').slice(512)).toEqual(['[PAD512]', '[PAD513]']);
     expect(kvArray<number>(read, 'tokenizer.ggml.token_type').slice(512)).toEqual([5, 5]);
     expect(() => ggufTokenizer({ ...t, vocabSize: 500, bosTokenId: 1, eosTokenIds: [2] })).toThrow(/beyond the 500 rows of the token embedding/);
@@ -430,7 +418,7 @@ describe('GGUF of the families: what llama.cpp computes, and refusals by name', 
 describe('imatrix.gguf', () => {
   it('holds Σx² = diag(H)·N/2 per column and the token count N·seqlen, with the metadata llama-quantize requires', async () => {
     const diagH = Float32Array.of(0.5, 2, 0);
-    const read = readGguf(await bytesOf(imatrixFile({ entries: [{ name: 'blk.0.attn_q.weight', diagH }], windows: 4, seqlen: 64, dataset: 'calib.txt' })));
+    const read = readGguf(await fileBytes(imatrixFile({ entries: [{ name: 'blk.0.attn_q.weight', diagH }], windows: 4, seqlen: 64, dataset: 'calib.txt' })));
     expect(kvValue(read, 'general.type', 8)).toBe('imatrix');
     expect(kvArray(read, 'imatrix.datasets', 8)).toEqual(['calib.txt']);
     expect(kvValue(read, 'imatrix.chunk_count', 4)).toBe(4);
