@@ -99,7 +99,7 @@ async function measure(args: Args): Promise<void> {
   const { loadModel } = await import('../src/engine/model/load-model');
   const { GpuGlobals, scoreSequences } = await import('../src/engine/model/model-forward');
   const { quantizeModel } = await import('../src/engine/quantize-model');
-  const { estimateRunMemory, halfGlobalsOf } = await import('../src/engine/memory-estimate');
+  const { estimateRunMemory, globalsHeldOf } = await import('../src/engine/memory-estimate');
   const { planExport } = await import('../src/core/export/plan');
   const { defaultRunSettings } = await import('../src/core/run');
   const { describeAdapter } = await import('../src/gpu/device');
@@ -155,7 +155,7 @@ async function measure(args: Args): Promise<void> {
     const quantSeconds = now() - tq;
     const quantPeak = rt.pool.stats.peakBytesAllocated;
     const perBlock = blockEnds.map((t, i) => t - (i === 0 ? 0 : blockEnds[i - 1]));
-    const estimate = estimateRunMemory(spec, settings, rt.bindingLimit, halfGlobalsOf(ckpt, planExport(ckpt.config, ckpt.layout, settings).f16));
+    const estimate = estimateRunMemory(spec, settings, rt.bindingLimit, globalsHeldOf(ckpt, planExport(ckpt.config, ckpt.layout, settings).f16));
     const mse = (k: 'gptq' | 'rtn') => q.layers.reduce((a, l) => a + l[k].mse, 0);
     console.log(`quantize: ${fmt(quantSeconds)} s for ${spec.layers} blocks (${args.nsamples} × ${args.seqlen} tokens, ${args.bits}-bit g${args.groupSize}); ` +
       `per block ${perBlock.map((t) => fmt(t)).join(', ')} s; Σ MSE GPTQ/RTN ${fmt(mse('gptq') / mse('rtn'), 3)}`);

@@ -22,7 +22,7 @@ import { defaultRunSettings } from '../src/core/run';
 import { planExport } from '../src/core/export/plan';
 import { modelSpec } from '../src/engine/model/load-model';
 import { estimateHostMemory } from '../src/engine/host-memory';
-import { estimateRunMemory, halfGlobalsOf } from '../src/engine/memory-estimate';
+import { estimateRunMemory, globalsHeldOf } from '../src/engine/memory-estimate';
 import { folderSources } from '../src/testing/node-source';
 import { flagLines, intFlag, readFlags, UsageError } from './flags';
 import { addTokenizer, QWEN25_05B, SMOLLM2_135M, TINYLLAMA_11B, writeTwin } from './twins';
@@ -35,7 +35,7 @@ async function estimates(dir: string, args: Args): Promise<{ host: number; gpu: 
   const spec = modelSpec(ckpt);
   if (plan.intermediate) spec.intermediate = plan.intermediate.to;
   const host = estimateHostMemory(ckpt, spec, settings, new Set(plan.unquantized.map((u) => u.name))).totalBytes;
-  return { host, gpu: estimateRunMemory(spec, settings, 128 * 2 ** 20, halfGlobalsOf(ckpt, plan.f16)).totalBytes };
+  return { host, gpu: estimateRunMemory(spec, settings, 128 * 2 ** 20, globalsHeldOf(ckpt, plan.f16)).totalBytes };
 }
 
 const TWINS = {

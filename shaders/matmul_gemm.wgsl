@@ -1,6 +1,7 @@
 // C = alpha·C + beta·(A·B) on a window of a row-major matrix C [M, N] (row stride ldc, first
 // element cOff), with A(m, k) = a[aOff + m·aRs + k·aCs] and B(k, n) = b[bOff + k·bRs + n·bCs].
-// Strides are signed, so transposed and reversed operands need no copy.
+// Strides are signed, so transposed and reversed operands need no copy. Offsets and strides count
+// elements, also in a 16-bit B.
 // lower != 0 writes only entries with n + diagShift <= m (a lower triangle of the full matrix).
 // kFromN != 0 starts the sum at k = n + kShift (B(k, n) is zero above that: a lower-triangular B),
 // so triangular operands cost half. alpha == 0 overwrites C without reading it. Each invocation computes a 4×4 block of C in
@@ -10,7 +11,10 @@ override WG_X: u32 = 16; // invocations along N; a workgroup covers 4·WG_X colu
 override WG_Y: u32 = 16; // invocations along M; a workgroup covers 4·WG_Y rows
 
 @group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
+// B's element format (common.wgsl element_value): B may be a 16-bit matrix; A and C are f32.
+override B_FORMAT: u32 = 0u;
+
+@group(0) @binding(2) var<storage, read> b: array<u32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
 fn a_at(m: u32, k: u32) -> f32 {
@@ -18,7 +22,8 @@ fn a_at(m: u32, k: u32) -> f32 {
 }
 
 fn b_at(k: u32, n: u32) -> f32 {
-  return b[u32(P.bOff + i32(k) * P.bRs + i32(n) * P.bCs)];
+  let e = u32(P.bOff + i32(k) * P.bRs + i32(n) * P.bCs);
+  return element_value(b[element_word(e, B_FORMAT)], e, B_FORMAT);
 }
 
 @compute @workgroup_size(WG_X, WG_Y)

@@ -12,7 +12,10 @@
 override WG: u32 = 8; // invocations along N; a workgroup covers RM rows × 4·CV·WG columns
 
 @group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
+// B's element format (common.wgsl element_value): B may be a 16-bit matrix; A and C are f32.
+override B_FORMAT: u32 = 0u;
+
+@group(0) @binding(2) var<storage, read> b: array<u32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
 fn a_at(m: u32, k: u32) -> f32 {
@@ -20,7 +23,8 @@ fn a_at(m: u32, k: u32) -> f32 {
 }
 
 fn b_at(k: u32, n: u32) -> f32 {
-  return b[u32(P.bOff + i32(k) * P.bRs + i32(n) * P.bCs)];
+  let e = u32(P.bOff + i32(k) * P.bRs + i32(n) * P.bCs);
+  return element_value(b[element_word(e, B_FORMAT)], e, B_FORMAT);
 }
 
 // The finished block of C of every invocation: [RM·CV, WG] vec4 (16 KiB with 32, 4 and 8).

@@ -3,7 +3,8 @@
  * globals, the RTN and GPTQ blocks dequantized on the GPU from the packed codes) gives exactly the
  * perplexities of evaluating each model on its own with its weights dequantized on the host, as
  * runs did before: stories260K as stored (F32: the F16 globals as a second matrix) and in BF16
- * with a few F16-subnormal embedding values (the F16 values as a patch of the stored embedding), makemore (GPT-2: learned positions, biases).
+ * with a few F16-subnormal embedding values (held as BF16, the F16 values as a patch of it; the same
+ * numbers as those values held as F32), makemore (GPT-2: learned positions, biases).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRuntime } from '../testing/node-gpu';
@@ -57,13 +58,20 @@ describe('streamed evaluation', () => {
         separate[variant] = await perplexity(rt, globals, blocks, evalIds, seqlen, 2);
       });
       expect(streamed).toEqual(separate);
-      // How the F16 globals sat beside the stored ones: a patch of a few elements (BF16), a second matrix (F32).
+      // How the globals sat on the GPU: a BF16 checkpoint's as BF16, with a patch of a few words for
+      // the F16 values; an F32 one's as F32, with a second, F16 matrix.
       const globals = await GpuGlobals.load(rt, model.spec, model.globals, { switchable: true });
       const embedBytes = globals.E.buffer.size;
+      expect(globals.E.format ?? 'f32').toBe(c.dtype === 'BF16' ? 'bf16' : 'f32');
       if (c.dtype === 'BF16') expect(globals.halfBytes).toBeGreaterThan(0);
       if (c.dtype === 'BF16') expect(globals.halfBytes).toBeLessThan(embedBytes / 4);
-      else expect(globals.halfBytes).toBeGreaterThanOrEqual(embedBytes);
+      else expect(globals.halfBytes).toBeGreaterThanOrEqual(embedBytes / 2);
       globals.release();
+      if (c.dtype === 'BF16') {
+        // The same values held as F32 (a second F16 matrix for the F16 ones) give the same numbers.
+        const asF32 = { ...model, globals: { ...model.globals, format: () => 'f32' as const } };
+        expect(await perplexities(rt, asF32, q, evalIds, seqlen, 2, { half: true })).toEqual(streamed);
+      }
       expect(streamed.rtn).not.toBe(streamed.original);
       expect(streamed.gptq).not.toBe(streamed.rtn);
     }, 300_000);

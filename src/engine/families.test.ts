@@ -35,7 +35,7 @@ import { perplexity } from './evaluate';
 import { runModel } from './run-model';
 import { exportCheckpoint } from './export-checkpoint';
 import { weightKey } from './quantize-model';
-import { estimateRunMemory, halfGlobalsOf } from './memory-estimate';
+import { estimateRunMemory, globalsHeldOf } from './memory-estimate';
 import { collectFiles } from '../testing/export-files';
 
 let rt: GpuRuntime;
@@ -184,7 +184,7 @@ for (const c of CASES) {
         files: sourcesOf(files), modelName: c.name, calibration, evaluations: [evaluation], settings, gpuMemoryBudget: 2 ** 30,
       });
       // The memory estimate bounds the GPU bytes the run allocated at its peak (the family's extra scratch included).
-      const estimate = estimateRunMemory(model.spec, report.settings, rt.bindingLimit, halfGlobalsOf(ckpt, report.export.f16)).totalBytes;
+      const estimate = estimateRunMemory(model.spec, report.settings, rt.bindingLimit, globalsHeldOf(ckpt, report.export.f16)).totalBytes;
       expect(estimate).toBeGreaterThanOrEqual(report.resources!.peak_gpu_bytes - base);
       expect(report.model.arch).toBe(c.arch);
       expect(report.export.unquantized).toEqual([]);

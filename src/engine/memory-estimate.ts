@@ -11,7 +11,8 @@
  * (BufferPool.trim) after the embedding, after each group of linears, after the quantization and
  * after each evaluation pass, so its peak is that of its largest phase:
  *   embedding     the calibration windows' hidden states and ids, the block runner's scratch, and
- *                 the weights outside the blocks as stored
+ *                 the weights outside the blocks as stored (2 bytes an element for F16 and BF16
+ *                 checkpoints: GlobalsHeld)
  *   quantization  the same activations and scratch, one block's weights, and one group of linears
  *                 (their W and H; GPTQ's working copies, factors, codes and read-backs)
  *   evaluation    the weights outside the blocks with, for an F16 export, their F16 values beside
@@ -21,7 +22,7 @@
  *                 LOGITS_CHUNK_BYTES together, divergence.ts)
  * Not counted: AWQ and the sensitivity map (sweeps only), generation, the adapter speed probe.
  */
-import { matrixBytes, paddedLd, rowChunks } from '../gpu/matrix';
+import { formatLd, matrixBytes, paddedLd, rowChunks } from '../gpu/matrix';
 import { BUFFER_SIZE_QUANTUM } from '../gpu/buffer-pool';
 import { READBACK_CHUNK } from '../gpu/runtime';
 import { ARENA_BYTES } from '../gpu/recorder';
@@ -51,9 +52,22 @@ export type RunShape = Pick<RunSettings, 'nsamples' | 'seqlen' | 'groupSize' | '
  * values are F16 already (an F16 checkpoint: only the final norm's F16 copy); 'patch', the elements
  * that differ (a BF16 checkpoint: BF16 values below 2^-17 in magnitude, counted at HalfPatch's cap
  * of MAX_PATCH_FRACTION of the elements; past it, a rare BF16 matrix gets a second matrix instead,
- * which the estimate does not count); 'copy', a second matrix (an F32 checkpoint).
+ * which the estimate does not count); 'copy', a second, F16 matrix (an F32 checkpoint).
  */
 export type HalfGlobals = 'none' | 'exact' | 'patch' | 'copy';
+
+/**
+ * How a run holds the weights outside the blocks on the GPU (globalsHeldOf): as stored, 2 bytes an
+ * element when every one of them is F16 or BF16 (GlobalWeights.format), else counted at 4 (an
+ * upper bound for a checkpoint that mixes F32 with 16-bit ones); and their F16 values (HalfGlobals).
+ */
+export interface GlobalsHeld {
+  storedBytes: 2 | 4;
+  half: HalfGlobals;
+}
+
+/** The estimate's assumption when the checkpoint's dtypes are not known: F32, with an F16 copy. */
+export const F32_GLOBALS: GlobalsHeld = { storedBytes: 4, half: 'copy' };
 
 /** The phases of a run whose peaks the estimate bounds (see the module comment). */
 export type RunPhase = 'embedding' | 'quantization' | 'evaluation';
@@ -75,6 +89,11 @@ export interface MemoryEstimate {
 const bytes = (n: number) => Math.max(BUFFER_SIZE_QUANTUM, Math.ceil(n / BUFFER_SIZE_QUANTUM) * BUFFER_SIZE_QUANTUM);
 /** A pooled f32 matrix [rows, cols] (rows padded, runtime.matrix). */
 const mat = (rows: number, cols: number) => bytes(matrixBytes(rows, paddedLd(cols)));
+/** A pooled matrix of 2- or 4-byte elements. */
+const matOf = (elementBytes: 2 | 4, rows: number, cols: number) => {
+  const format = elementBytes === 2 ? 'f16' : 'f32';
+  return bytes(matrixBytes(rows, formatLd(cols, format), format));
+};
 /** A pooled buffer of n f32/u32 values. */
 const vec = (n: number) => bytes(n * 4);
 /** The staging buffer of a read-back of n bytes (runtime.readback). */
@@ -137,22 +156,28 @@ function globalSlots(s: ModelSpec): GlobalMatrix[] {
 const finalNormBytes = (s: ModelSpec) => (s.layout.finalNorm ? vec(s.layout.finalNorm.size) * (s.layout.finalNorm.bias ? 2 : 1) : 0);
 
 /** The weights outside the blocks as stored (GpuGlobals.load). */
-function globalsBytes(s: ModelSpec): number {
-  return sum(globalSlots(s).map((m) => mat(...globalShape(s, m)))) + finalNormBytes(s);
+function globalsBytes(s: ModelSpec, held: GlobalsHeld): number {
+  return sum(globalSlots(s).map((m) => matOf(held.storedBytes, ...globalShape(s, m)))) + finalNormBytes(s);
 }
 
-/** A HalfPatch at its cap: idx, F16 and stored values of MAX_PATCH_FRACTION of the elements, padded per binding window. */
-function patchCapBytes(rows: number, cols: number, bindingLimit: number): number {
-  const windows = rowChunks(0, rows, [{ ld: paddedLd(cols) }], bindingLimit).length;
-  return 3 * vec(Math.floor(rows * cols * MAX_PATCH_FRACTION) + 64 * windows);
+/**
+ * A HalfPatch at its cap: idx, F16 and stored words of MAX_PATCH_FRACTION of the matrix's words
+ * (16-bit elements two to a word), padded per binding window.
+ */
+function patchCapBytes(rows: number, cols: number, storedBytes: 2 | 4, bindingLimit: number): number {
+  const format = storedBytes === 2 ? 'f16' : 'f32';
+  const windows = rowChunks(0, rows, [{ ld: formatLd(cols, format), format }], bindingLimit).length;
+  const words = rows * Math.ceil((cols * storedBytes) / 4);
+  return 3 * vec(Math.floor(words * MAX_PATCH_FRACTION) + 64 * windows);
 }
 
 /** The F16 values beside the stored ones (GpuGlobals' switchable values). */
-function halfGlobalsBytes(s: ModelSpec, half: HalfGlobals, bindingLimit: number): number {
+function halfGlobalsBytes(s: ModelSpec, held: GlobalsHeld, bindingLimit: number): number {
+  const { half } = held;
   if (half === 'none') return 0;
   const matrices = half === 'exact' ? 0 : sum(globalSlots(s).map((m) => {
     const [rows, cols] = globalShape(s, m);
-    return half === 'copy' ? mat(rows, cols) : patchCapBytes(rows, cols, bindingLimit);
+    return half === 'copy' ? matOf(2, rows, cols) : patchCapBytes(rows, cols, held.storedBytes, bindingLimit);
   }));
   return matrices + finalNormBytes(s);
 }
@@ -196,11 +221,11 @@ function groupBytes(group: [number, number][], settings: RunShape, T: number, bi
 /**
  * Estimated peak GPU bytes of a run of model `s` with `settings` (calibration of nsamples × seqlen
  * tokens; evaluation passes of at most as many) on an adapter whose storage bindings hold
- * `bindingLimit` bytes; `half` says how the evaluation holds the F16 values of the weights outside
+ * `bindingLimit` bytes; `held` says how the run holds the weights outside the blocks and the F16 values of them
  * the blocks (HalfGlobals; planRun derives it from the checkpoint, halfGlobalsOf). Bytes; an upper
  * bound of the buffer pool's peakBytesAllocated over the run (see the module comment).
  */
-export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit: number, half: HalfGlobals = 'copy'): MemoryEstimate {
+export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit: number, held: GlobalsHeld = F32_GLOBALS): MemoryEstimate {
   const { layout } = s;
   const T = settings.nsamples * settings.seqlen;
   const linears = blockLinears(s);
@@ -214,7 +239,7 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
   const block = blockBytes(s);
 
   const embedding: Record<string, number> = {
-    'weights outside the blocks': globalsBytes(s),
+    'weights outside the blocks': globalsBytes(s, held),
     'calibration activations': activations + embeddingTemps(s, T),
     'block scratch': runner,
     'small buffers': arenas + readback(4),
@@ -228,15 +253,15 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
   };
 
   // One evaluation pass of T tokens (evaluate.ts StreamedEvaluation.pass).
-  const switchable = half !== 'none';
-  const ld = { ld: paddedLd(s.embedDim) };
-  const chunk = logitChunk(T, s.vocab, ld, ld, bindingLimit);
+  const switchable = held.half !== 'none';
+  const headFormat = held.storedBytes === 2 ? 'f16' : 'f32';
+  const chunk = logitChunk(T, s.vocab, { ld: paddedLd(s.embedDim) }, { ld: formatLd(s.embedDim, headFormat), format: headFormat }, bindingLimit);
   const headChunk = mat(chunk.rows, chunk.cols);
   const divergenceChunk = mat(divergenceChunkRows(T, s.vocab, bindingLimit), s.vocab);
   const codes = sum(linears.map(([o, i]) => bytes(o * wordsPerRow(i, MAX_BITS) * 4) + 2 * bytes(groupCount(i, settings.groupSize) * o * 4) + vec(i)));
   const evaluation: Record<string, number> = {
-    'weights outside the blocks': globalsBytes(s),
-    'their F16 values': halfGlobalsBytes(s, half, bindingLimit),
+    'weights outside the blocks': globalsBytes(s, held),
+    'their F16 values': halfGlobalsBytes(s, held, bindingLimit),
     // ids, targets, argmax, status, three NLLs; the three models' hidden states and a spare; their head inputs.
     'evaluation activations':
       3 * vec(T) + vec(FORWARD_STATUS_SLOTS) + 3 * vec(T) + 4 * mat(T, s.hidden) + 3 * mat(T, s.embedDim) + (switchable ? 2 : 1) * embeddingTemps(s, T),
@@ -259,7 +284,7 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
   const parts = { embedding, quantization, evaluation }[peakPhase];
   const largestBufferBytes = Math.max(
     mat(T, Math.max(s.hidden, s.embedDim, ...blockScratch(s).map(([, cols]) => cols))),
-    ...globalSlots(s).map((m) => mat(...globalShape(s, m))),
+    ...globalSlots(s).map((m) => matOf(held.storedBytes, ...globalShape(s, m))),
     ...linears.map(([o, i]) => Math.max(mat(o, i), mat(i, i))),
     headChunk,
     divergenceChunk,
@@ -277,24 +302,24 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
  * bounds it from above, AWQ's search and the sensitivity map's widths included (tested on
  * stories260K and a 49152-token vocabulary twin, sweep.test.ts).
  */
-export function estimateSweepMemory(s: ModelSpec, settings: RunShape, bindingLimit: number, half: HalfGlobals, texts: number): number {
-  const { phases } = estimateRunMemory(s, settings, bindingLimit, half);
-  const headCopies = half === 'none' || texts === 0 ? 0 : 1;
-  return phases.embedding + phases.quantization + phases.evaluation + headCopies * mat(...globalShape(s, 'lmHead'));
+export function estimateSweepMemory(s: ModelSpec, settings: RunShape, bindingLimit: number, held: GlobalsHeld, texts: number): number {
+  const { phases } = estimateRunMemory(s, settings, bindingLimit, held);
+  const headCopies = held.half === 'none' || texts === 0 ? 0 : 1;
+  return phases.embedding + phases.quantization + phases.evaluation + headCopies * matOf(held.storedBytes, ...globalShape(s, 'lmHead'));
 }
 
 /**
- * HalfGlobals of a checkpoint, for an F16 export (`f16`, ExportPlan.f16) or not: from the stored
+ * GlobalsHeld of a checkpoint, for an F16 export (`f16`, ExportPlan.f16) or not: from the stored
  * dtypes of its weights outside the blocks (embeddings, head, positions, projections).
  */
-export function halfGlobalsOf(ckpt: Pick<Checkpoint, 'layout' | 'tensors'>, f16: boolean): HalfGlobals {
-  if (!f16) return 'none';
+export function globalsHeldOf(ckpt: Pick<Checkpoint, 'layout' | 'tensors'>, f16: boolean): GlobalsHeld {
   const { layout } = ckpt;
   const names = [layout.embedTokens, layout.tiedLmHead ? null : layout.lmHead, layout.embedPositions, layout.projectIn, layout.projectOut];
-  // A tensor the checkpoint does not describe counts as F32 (the larger F16 values).
+  // A tensor the checkpoint does not describe counts as F32 (the larger values).
   const dtypes = names.flatMap((n) => (n === null ? [] : [ckpt.tensors.get(n)?.dtype ?? 'F32']));
-  if (dtypes.some((d) => d !== 'F16' && d !== 'BF16')) return 'copy';
-  return dtypes.includes('BF16') ? 'patch' : 'exact';
+  const sixteen = dtypes.every((d) => d === 'F16' || d === 'BF16');
+  const half: HalfGlobals = !f16 ? 'none' : !sixteen ? 'copy' : dtypes.includes('BF16') ? 'patch' : 'exact';
+  return { storedBytes: sixteen ? 2 : 4, half };
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -314,10 +339,10 @@ export function assertRunFits(
   adapter: AdapterSummary,
   budgetBytes: number,
   bindingLimit: number,
-  half: HalfGlobals = 'copy',
+  held: GlobalsHeld = F32_GLOBALS,
   raise?: string,
 ): MemoryEstimate {
-  const e = estimateRunMemory(s, settings, bindingLimit, half);
+  const e = estimateRunMemory(s, settings, bindingLimit, held);
   const { nsamples, seqlen } = settings;
   const advice =
     `Use fewer calibration windows (now ${nsamples}) or shorter ones (now ${seqlen} tokens): ` +

@@ -11,7 +11,7 @@ import { loadModel } from './model/load-model';
 import { quantizeModel } from './quantize-model';
 import { perplexities } from './evaluate';
 import { defaultRunSettings, RunCancelledError, type ProgressEvent, type RunSettings } from '../core/run';
-import { assertRunFits, estimateRunMemory, halfGlobalsOf } from './memory-estimate';
+import { assertRunFits, estimateRunMemory, F32_GLOBALS, globalsHeldOf } from './memory-estimate';
 import { runModel } from './run-model';
 import { folderSources } from '../testing/node-source';
 import { randomWideVocab, sourcesOf } from '../testing/family-models';
@@ -110,7 +110,7 @@ describe('memory and cancellation', () => {
       gpuMemoryBudget: 2 ** 30,
     });
     const peak = out.report.resources!.peak_gpu_bytes - base;
-    const estimate = estimateRunMemory(out.model.spec, out.report.settings, rt.bindingLimit, halfGlobalsOf(out.ckpt, out.report.export.f16));
+    const estimate = estimateRunMemory(out.model.spec, out.report.settings, rt.bindingLimit, globalsHeldOf(out.ckpt, out.report.export.f16));
     console.log(`peak ${peak} bytes, estimate ${estimate.totalBytes} (${JSON.stringify(estimate.phases)})`);
     expect(out.report.evaluations.map((e) => e.windows)).toEqual(Array(texts).fill(windows));
     expect(estimate.totalBytes).toBeGreaterThanOrEqual(peak);
@@ -120,13 +120,13 @@ describe('memory and cancellation', () => {
   it('refuses a run over the budget or with a buffer over maxBufferSize, saying what to change', async () => {
     const s = await setup('stories260K', 'stories260K_generated_200_seed20251122.txt');
     const settings: RunSettings = { ...defaultRunSettings, bits: 4, groupSize: 32, nsamples: 8, seqlen: 128 };
-    const estimate = estimateRunMemory(s.model.spec, settings, rt.bindingLimit, 'copy');
-    expect(assertRunFits(s.model.spec, settings, rt.summary, estimate.totalBytes, rt.bindingLimit, 'copy').totalBytes).toBe(estimate.totalBytes);
-    expect(() => assertRunFits(s.model.spec, settings, rt.summary, estimate.totalBytes - 1, rt.bindingLimit, 'copy')).toThrow(
+    const estimate = estimateRunMemory(s.model.spec, settings, rt.bindingLimit, F32_GLOBALS);
+    expect(assertRunFits(s.model.spec, settings, rt.summary, estimate.totalBytes, rt.bindingLimit, F32_GLOBALS).totalBytes).toBe(estimate.totalBytes);
+    expect(() => assertRunFits(s.model.spec, settings, rt.summary, estimate.totalBytes - 1, rt.bindingLimit, F32_GLOBALS)).toThrow(
       /needs about \d+ MiB of GPU memory \(while evaluating: .*fewer calibration windows \(now 8\) or shorter ones \(now 128 tokens\)/,
     );
     const tinyAdapter = { ...rt.summary, limits: { ...rt.summary.limits, maxBufferSize: 1024 } };
-    expect(() => assertRunFits(s.model.spec, settings, tinyAdapter, Infinity, rt.bindingLimit, 'copy')).toThrow(/maxBufferSize/);
+    expect(() => assertRunFits(s.model.spec, settings, tinyAdapter, Infinity, rt.bindingLimit, F32_GLOBALS)).toThrow(/maxBufferSize/);
   });
 
   it('stops when cancelled, frees what it held, and runs again afterwards', async () => {

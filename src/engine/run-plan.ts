@@ -14,7 +14,7 @@ import type { RunSettings } from '../core/run';
 import { nothingToQuantize, planExport, type ExportPlan } from '../core/export/plan';
 import { planGguf, type GgufPlan } from '../core/export/gguf/plan';
 import { modelSpec } from './model/load-model';
-import { assertRunFits, estimateRunMemory, halfGlobalsOf } from './memory-estimate';
+import { assertRunFits, estimateRunMemory, globalsHeldOf } from './memory-estimate';
 import { assertHostFits, estimateHostMemory } from './host-memory';
 import { MAX_HEAD_DIM } from '../gpu/kernels/forward';
 
@@ -67,8 +67,8 @@ export function planRun(
   const plan = planExport(ckpt.config, ckpt.layout, settings, ranges);
   const spec = modelSpec(ckpt);
   if (plan.intermediate) spec.intermediate = plan.intermediate.to;
-  const half = halfGlobalsOf(ckpt, plan.f16);
-  const estimate = estimateRunMemory(spec, settings, rt.bindingLimit, half);
+  const held = globalsHeldOf(ckpt, plan.f16);
+  const estimate = estimateRunMemory(spec, settings, rt.bindingLimit, held);
   const hostEstimate = estimateHostMemory(ckpt, spec, settings, new Set(plan.unquantized.map((u) => u.name)));
   let fitError: string | null = nothingToQuantize(ckpt.config, ckpt.layout, settings, plan);
   if (fitError === null) {
@@ -77,7 +77,7 @@ export function planRun(
         throw new Error(`head_dim ${spec.headDim} is above the ${MAX_HEAD_DIM} the attention kernel holds per head; this model cannot run here yet`);
       }
       assertSequenceFits(ckpt.config, settings.seqlen);
-      assertRunFits(spec, settings, rt.summary, budgetBytes, rt.bindingLimit, half, typeof gpuBudget === 'number' ? undefined : gpuBudget.raise);
+      assertRunFits(spec, settings, rt.summary, budgetBytes, rt.bindingLimit, held, typeof gpuBudget === 'number' ? undefined : gpuBudget.raise);
       if (host) assertHostFits(hostEstimate, settings, host.bytes, host.raise);
     } catch (e) {
       fitError = (e as Error).message;

@@ -40,7 +40,7 @@ import { bitsPerWeight, plannedLinears } from '../core/export/bpw';
 import { mlpLinears, type ExportPlan } from '../core/export/plan';
 import type { DivergenceStats } from '../core/divergence';
 import { loadModel, modelSpec, type LoadedModel } from './model/load-model';
-import { estimateSweepMemory, halfGlobalsOf, type HalfGlobals } from './memory-estimate';
+import { estimateSweepMemory, globalsHeldOf, type GlobalsHeld } from './memory-estimate';
 import { GpuGlobals } from './model/model-forward';
 import { padMlpWidth } from './model/pad-mlp';
 import { planRun, type MemoryBudget } from './run-plan';
@@ -103,23 +103,23 @@ const mib = (b: number) => `${Math.ceil(b / 2 ** 20)} MiB`;
 
 /**
  * estimateSweepMemory of a sweep's pass with `settings` on `ckpt`, whose export `plan` gives the
- * MLP width it runs with and whether the evaluation holds F16 values (HalfGlobals). Bytes.
+ * MLP width it runs with and how the run holds the weights outside the blocks (GlobalsHeld). Bytes.
  */
-export function sweepPassMemory(ckpt: Checkpoint, settings: RunSettings, plan: ExportPlan, bindingLimit: number, texts: number): { bytes: number; half: HalfGlobals } {
+export function sweepPassMemory(ckpt: Checkpoint, settings: RunSettings, plan: ExportPlan, bindingLimit: number, texts: number): { bytes: number; held: GlobalsHeld } {
   const spec = modelSpec(ckpt);
   if (plan.intermediate) spec.intermediate = plan.intermediate.to;
-  const half = halfGlobalsOf(ckpt, plan.f16);
-  return { bytes: estimateSweepMemory(spec, settings, bindingLimit, half, texts), half };
+  const held = globalsHeldOf(ckpt, plan.f16);
+  return { bytes: estimateSweepMemory(spec, settings, bindingLimit, held, texts), held };
 }
 
 /** Why a sweep's pass with `settings` would not fit the GPU budget (sweepPassMemory), or null. */
 function sweepMemoryRefusal(
   ckpt: Checkpoint, settings: RunSettings, plan: ExportPlan, rt: GpuRuntime, budget: number | MemoryBudget, texts: number,
 ): string | null {
-  const { bytes, half } = sweepPassMemory(ckpt, settings, plan, rt.bindingLimit, texts);
+  const { bytes, held } = sweepPassMemory(ckpt, settings, plan, rt.bindingLimit, texts);
   const budgetBytes = typeof budget === 'number' ? budget : budget.bytes;
   if (bytes <= budgetBytes) return null;
-  const headCopy = half === 'none' || texts === 0 ? '' : ', and a copy of the original LM head beside their F16 values';
+  const headCopy = held.half === 'none' || texts === 0 ? '' : ', and a copy of the original LM head beside their F16 values';
   return `This sweep needs about ${mib(bytes)} of GPU memory (it keeps the weights outside the blocks loaded through every pass${headCopy}), ` +
     `more than the ${mib(budgetBytes)} allowed. Use fewer calibration windows (now ${settings.nsamples}) or shorter ones (now ${settings.seqlen} tokens).` +
     (typeof budget === 'number' ? '' : ` Or, if the GPU has the memory, raise the budget to at least ${mib(bytes)}: ${budget.raise}.`);

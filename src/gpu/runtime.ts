@@ -8,7 +8,8 @@ import { BufferPool } from './buffer-pool';
 import { PipelineCache } from './pipeline-cache';
 import { Recorder } from './recorder';
 import { DeviceLostError, GpuOutOfMemoryError, GpuValidationError } from './errors';
-import { matrixBytes, paddedLd, type GpuMatrix } from './matrix';
+import { bfloat16BytesToFloat32, halfBytesToFloat32 } from '../core/model/float-convert';
+import { elementBytes, formatLd, matrixBytes, type ElementFormat, type GpuMatrix } from './matrix';
 
 export interface RuntimeOptions {
   label?: string;
@@ -81,10 +82,14 @@ export class GpuRuntime {
     );
   }
 
-  /** A pooled f32 matrix [rows, cols] with rows padded to LD_ALIGN (contents undefined). */
-  matrix(rows: number, cols: number, label: string): GpuMatrix {
-    const ld = paddedLd(cols);
-    return { buffer: this.storage(matrixBytes(rows, ld), label), rows, cols, ld };
+  /**
+   * A pooled matrix [rows, cols] of `format` (f32 by default) with rows padded to 256 bytes
+   * (contents undefined).
+   */
+  matrix(rows: number, cols: number, label: string, format: ElementFormat = 'f32'): GpuMatrix {
+    const ld = formatLd(cols, format);
+    const buffer = this.storage(matrixBytes(rows, ld, format), label);
+    return format === 'f32' ? { buffer, rows, cols, ld } : { buffer, rows, cols, ld, format };
   }
 
   release(...items: (GPUBuffer | GpuMatrix | null | undefined)[]): void {
@@ -99,6 +104,7 @@ export class GpuRuntime {
 
   /** Writes a dense row-major [rows, cols] array into a padded matrix. */
   uploadMatrix(m: GpuMatrix, data: Float32Array): void {
+    if (elementBytes(m) !== 4) throw new TypeError(`${m.buffer.label}: uploadMatrix writes f32 matrices, not ${m.format}`);
     if (data.length !== m.rows * m.cols) throw new RangeError(`${m.buffer.label}: expected ${m.rows}×${m.cols} values, got ${data.length}`);
     if (m.ld === m.cols) return this.upload(m.buffer, 0, data);
     const rowsPerChunk = Math.max(1, Math.floor(UPLOAD_CHUNK / (m.ld * 4)));
@@ -149,7 +155,13 @@ export class GpuRuntime {
 
   /** Reads a padded matrix back as dense row-major [rows, cols]. */
   async readMatrix(m: GpuMatrix): Promise<Float32Array> {
-    const padded = await this.readF32(m.buffer, 0, m.rows * m.ld);
+    let padded: Float32Array;
+    if (elementBytes(m) === 2) {
+      const bytes = new Uint8Array(await this.readback(m.buffer, 0, m.rows * m.ld * 2));
+      padded = m.format === 'f16' ? halfBytesToFloat32(bytes) : bfloat16BytesToFloat32(bytes);
+    } else {
+      padded = await this.readF32(m.buffer, 0, m.rows * m.ld);
+    }
     if (m.ld === m.cols) return padded;
     const out = new Float32Array(m.rows * m.cols);
     for (let r = 0; r < m.rows; r++) out.set(padded.subarray(r * m.ld, r * m.ld + m.cols), r * m.cols);

@@ -6,7 +6,7 @@
  */
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { Recorder } from '../../gpu/recorder';
-import { paddedLd, rowWindow, type GpuMatrix } from '../../gpu/matrix';
+import { elementBytes, paddedLd, rowWindow, type ElementFormat, type GpuMatrix } from '../../gpu/matrix';
 import { encodeGemm } from '../../gpu/kernels/gemm';
 import { ELEMENTWISE, encodeElementwise, encodeNll, type StatusSlot } from '../../gpu/kernels/forward';
 
@@ -15,10 +15,17 @@ export const LOGITS_CHUNK_BYTES = 32 << 20;
 const MAX_GROUPS = 65535;
 
 /** The chunk shape: rows of tokens × columns of vocabulary, within `bytes` and one binding each. */
-export function logitChunk(tokens: number, vocab: number, X: { ld: number }, W: { ld: number }, bindingLimit: number, bytes = LOGITS_CHUNK_BYTES): { rows: number; cols: number } {
+export function logitChunk(
+  tokens: number,
+  vocab: number,
+  X: { ld: number },
+  W: { ld: number; format?: ElementFormat },
+  bindingLimit: number,
+  bytes = LOGITS_CHUNK_BYTES,
+): { rows: number; cols: number } {
   const budget = Math.max(64 * 4, Math.min(bytes, bindingLimit));
   const maxRows = Math.max(1, Math.min(MAX_GROUPS, Math.floor(bindingLimit / (X.ld * 4))));
-  const maxCols = Math.max(1, Math.floor(bindingLimit / (W.ld * 4)));
+  const maxCols = Math.max(1, Math.floor(bindingLimit / (W.ld * elementBytes(W))));
   // Whole vocabulary rows when a useful number of them fit; else 64-column multiples.
   let cols = Math.min(vocab, maxCols);
   let rows = Math.min(tokens, maxRows, Math.floor(budget / (paddedLd(cols) * 4)));
@@ -39,7 +46,7 @@ export interface HeadScores {
 
 /**
  * For every token t of X [tokens, embedDim]: logits z = X[t] · Wᵀ (W [vocab, embedDim], the LM
- * head), softcapped c·tanh(z/c) when `softcap` is set, then nll[t] = −log softmax(z)[targets[t]]
+ * head, f32 or 16-bit), softcapped c·tanh(z/c) when `softcap` is set, then nll[t] = −log softmax(z)[targets[t]]
  * (0 for NO_TARGET; NaN and `status` raised for another target ≥ vocab) and argmax[t] = the first
  * index of max z. Logits are made a chunk at a time (logitChunk); the recorder submits after
  * each chunk. Also copies token lastRow's logits into HeadScores.lastLogits.
@@ -73,7 +80,7 @@ export function encodeHeadScores(
         N: cols,
         K: W.cols,
         A: { binding: rowWindow(X, t0, rows), off: 0, rs: X.ld, cs: 1 },
-        B: { binding: rowWindow(W, v0, cols), off: 0, rs: 1, cs: W.ld },
+        B: { binding: rowWindow(W, v0, cols), off: 0, rs: 1, cs: W.ld, format: W.format },
         C: { binding: rowWindow(logits, 0, rows), off: 0, ld: logits.ld },
         alpha: 0,
         beta: 1,

@@ -68,6 +68,10 @@ export async function loadModel(ckpt: Checkpoint): Promise<LoadedModel> {
   const globals: GlobalWeights = {
     has: (m) => names[m] !== null,
     tied: layout.tiedLmHead,
+    format(m) {
+      const dtype = ckpt.tensors.get(names[m] ?? '')?.dtype;
+      return dtype === 'F16' ? 'f16' : dtype === 'BF16' ? 'bf16' : 'f32';
+    },
     readRows(m, r0, n) {
       const name = names[m];
       if (name === null) throw new RangeError(`a ${ckpt.config.arch} model has no ${m}`);

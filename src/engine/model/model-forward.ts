@@ -23,6 +23,8 @@ import { blockNorms, runEmbedScale, type ModelLayout, type NormSpec } from '../.
 import { BlockRunner, type BlockShape, type GpuBlock } from './block-forward';
 import { encodeHeadScores, LOGITS_CHUNK_BYTES } from './lm-head';
 import { roundedToHalf } from '../../core/export/f16';
+import { elementBytes, type ElementFormat } from '../../gpu/matrix';
+import { packedRows } from '../../gpu/packed-rows';
 import { HalfPatchBuilder, type HalfPatch } from './half-patch';
 
 export interface HostNorm {
@@ -88,6 +90,11 @@ export interface GlobalWeights {
   has(m: GlobalMatrix): boolean;
   /** The LM head is the embedding. */
   tied: boolean;
+  /**
+   * How a matrix is stored: every value readRows gives is exactly a value of this format, so the
+   * GPU can hold it as stored in 2 bytes for F16 and BF16 (the checkpoint's dtype).
+   */
+  format(m: GlobalMatrix): ElementFormat;
   /** Rows [r0, r0 + n) of a matrix as f32, [n, cols] row-major (a fresh array). */
   readRows(m: GlobalMatrix, r0: number, n: number): Promise<Float32Array>;
   readFinalNorm(): Promise<HostNorm | null>;
@@ -109,14 +116,19 @@ export function globalShape(spec: ModelSpec, m: GlobalMatrix): [number, number] 
   }
 }
 
-/** GlobalWeights over arrays already on the host (synthetic models, tests). */
-export function hostGlobalWeights(spec: ModelSpec, h: HostGlobals): GlobalWeights {
+/**
+ * GlobalWeights over arrays already on the host (synthetic models, tests), stored as f32 unless
+ * `formats` says otherwise (its values must then be exactly values of that format).
+ */
+export function hostGlobalWeights(spec: ModelSpec, h: HostGlobals, formats: Partial<Record<GlobalMatrix, ElementFormat>> = {}): GlobalWeights {
   const arrays: Record<GlobalMatrix, Float32Array | undefined> = {
     embed: h.embed, lmHead: h.lmHead, positions: h.positions, projectIn: h.projectIn, projectOut: h.projectOut,
   };
+  const tied = h.lmHead === h.embed;
   return {
     has: (m) => arrays[m] !== undefined,
-    tied: h.lmHead === h.embed,
+    tied,
+    format: (m) => formats[tied && m === 'lmHead' ? 'embed' : m] ?? 'f32',
     async readRows(m, r0, n) {
       const a = arrays[m];
       if (!a) throw new RangeError(`the model has no ${m}`);
@@ -205,25 +217,28 @@ export interface TokenScores {
 /** Bytes of a global matrix read, converted and uploaded at a time: no whole host copy is made. */
 const GLOBAL_PIECE_BYTES = 16 << 20;
 
-/** Writes dense rows [r0, r0 + values.length / cols) into a padded matrix. */
-function uploadRows(rt: GpuRuntime, m: GpuMatrix, r0: number, values: Float32Array): void {
-  if (m.ld === m.cols) return rt.upload(m.buffer, r0 * m.ld * 4, values);
-  const n = values.length / m.cols;
-  const staging = new Float32Array(n * m.ld);
-  for (let r = 0; r < n; r++) staging.set(values.subarray(r * m.cols, (r + 1) * m.cols), r * m.ld);
-  rt.upload(m.buffer, r0 * m.ld * 4, staging);
+/** Rows of a matrix as it stores them (packedRows); throws when its format cannot hold a value exactly. */
+function rowsOf(m: GpuMatrix, r0: number, values: Float32Array): Uint32Array {
+  const words = packedRows(values, m.cols, m.ld, m.format ?? 'f32');
+  if (!words) throw new RangeError(`${m.buffer.label}: rows from ${r0} hold values that are not ${m.format} values`);
+  return words;
+}
+
+/** Writes rows from r0 as the matrix stores them (rowsOf or packedRows). */
+function uploadWords(rt: GpuRuntime, m: GpuMatrix, r0: number, words: Uint32Array): void {
+  rt.upload(m.buffer, r0 * m.ld * elementBytes(m), words);
 }
 
 /**
- * One global matrix of `source` uploaded as stored, read piece by piece (no whole host copy).
- * The caller releases it.
+ * One global matrix of `source` uploaded as stored (in its format, GlobalWeights.format), read
+ * piece by piece (no whole host copy). The caller releases it.
  */
 export async function uploadGlobal(rt: GpuRuntime, spec: ModelSpec, source: GlobalWeights, m: GlobalMatrix, label: string): Promise<GpuMatrix> {
   const [rows, cols] = globalShape(spec, m);
-  const out = rt.matrix(rows, cols, label);
+  const out = rt.matrix(rows, cols, label, source.format(m));
   try {
     const perPiece = Math.max(1, Math.floor(GLOBAL_PIECE_BYTES / (cols * 4)));
-    for (let r0 = 0; r0 < rows; r0 += perPiece) uploadRows(rt, out, r0, await source.readRows(m, r0, Math.min(perPiece, rows - r0)));
+    for (let r0 = 0; r0 < rows; r0 += perPiece) uploadWords(rt, out, r0, rowsOf(out, r0, await source.readRows(m, r0, Math.min(perPiece, rows - r0))));
     return out;
   } catch (e) {
     if (!rt.isLost) rt.release(out);
@@ -247,8 +262,9 @@ export interface GlobalValues {
 }
 
 interface GlobalSlot {
+  /** In the source's format (GlobalWeights.format), or F16 when only the F16 values are held. */
   stored: GpuMatrix;
-  /** The F16 values as a second matrix, when too many differ for a patch. */
+  /** The F16 values as a second, F16 matrix, when too many differ for a patch. */
   half: GpuMatrix | null;
   patch: HalfPatch | null;
 }
@@ -288,19 +304,26 @@ export class GpuGlobals {
         }
         const [rows, cols] = globalShape(spec, m);
         const label = `model.${m}`;
-        const slot: GlobalSlot = { stored: rt.matrix(rows, cols, label), half: null, patch: null };
+        const onlyHalf = half && !switchable;
+        const slot: GlobalSlot = { stored: rt.matrix(rows, cols, label, onlyHalf ? 'f16' : source.format(m)), half: null, patch: null };
         slots.set(m, slot);
         const perPiece = Math.max(1, Math.floor(GLOBAL_PIECE_BYTES / (cols * 4)));
         const builder = switchable ? new HalfPatchBuilder(slot.stored) : null;
         for (let r0 = 0; r0 < rows; r0 += perPiece) {
           const piece = await source.readRows(m, r0, Math.min(perPiece, rows - r0));
           const rounded = half || switchable ? roundedToHalf(piece) : piece;
-          uploadRows(rt, slot.stored, r0, half && !switchable ? rounded : piece);
-          builder?.add(r0, piece, rounded);
+          const words = rowsOf(slot.stored, r0, onlyHalf ? rounded : piece);
+          uploadWords(rt, slot.stored, r0, words);
+          if (builder && !builder.overflow) {
+            builder.add(r0, words, rounded === piece ? words : packedRows(rounded, cols, slot.stored.ld, slot.stored.format ?? 'f32'));
+          }
         }
         if (builder?.overflow) {
-          slot.half = rt.matrix(rows, cols, `${label}.f16`);
-          for (let r0 = 0; r0 < rows; r0 += perPiece) uploadRows(rt, slot.half, r0, roundedToHalf(await source.readRows(m, r0, Math.min(perPiece, rows - r0))));
+          const second = rt.matrix(rows, cols, `${label}.f16`, 'f16');
+          slot.half = second;
+          for (let r0 = 0; r0 < rows; r0 += perPiece) {
+            uploadWords(rt, second, r0, rowsOf(second, r0, roundedToHalf(await source.readRows(m, r0, Math.min(perPiece, rows - r0)))));
+          }
         } else if (builder) {
           slot.patch = builder.build(rt, label);
         }

@@ -12,6 +12,7 @@ import { seededRandom } from '../../testing/random';
 import { PackedQuant } from '../../core/packed-quant';
 import { halfScaled, roundedToHalf } from '../../core/export/f16';
 import { releaseCodes, uploadCodes } from '../../engine/model/variant-block';
+import { packedRows } from '../packed-rows';
 import { HalfPatchBuilder } from '../../engine/model/half-patch';
 import { encodeDequant } from './dequant';
 import type { GpuRuntime } from '../runtime';
@@ -76,43 +77,70 @@ describe('dequant kernel', () => {
 });
 
 describe('half patch', () => {
-  it('switches a matrix between its stored values and their F16 rounding, and back, in windows', async () => {
-    const rows = 40;
-    const cols = 70;
-    const rand = seededRandom(5);
-    // Mostly F16-exact values, a few that are not (every 37th), as in a BF16 checkpoint's subnormal corner.
-    const stored = Float32Array.from({ length: rows * cols }, (_, i) => (i % 37 === 0 ? 1e-7 * (1 + rand()) : roundedToHalf(Float32Array.of(rand() - 0.5))[0]));
-    const half = roundedToHalf(stored);
-    for (const r of [rt, sliced]) {
-      const m = r.matrix(rows, cols, 'test.patched');
-      r.uploadMatrix(m, stored);
-      const builder = new HalfPatchBuilder(m);
-      // Added in two pieces of rows, as the globals are read.
-      builder.add(0, stored.subarray(0, 13 * cols), half.subarray(0, 13 * cols));
-      builder.add(13, stored.subarray(13 * cols), half.subarray(13 * cols));
-      expect(builder.overflow).toBe(false);
-      const patch = builder.build(r, 'test')!;
-      expect(patch.entries).toBe(Math.ceil((rows * cols) / 37));
-      let rec = r.recorder('test.toHalf');
-      patch.encode(rec, true);
-      rec.finish();
-      expect(await r.readMatrix(m)).toEqual(half);
-      rec = r.recorder('test.toStored');
-      patch.encode(rec, false);
-      rec.finish();
-      expect(await r.readMatrix(m)).toEqual(stored);
-      patch.release();
-      r.release(m);
-    }
-  });
+  const rows = 40;
+  const cols = 70;
+  // BF16 values (the upper halves of f32s), a few of them (every 37th) below 2^-17, where their F16
+  // rounding differs from them, as in a BF16 checkpoint's subnormal corner.
+  const bf16Values = (seed: number) => {
+    const rand = seededRandom(seed);
+    const v = Float32Array.from({ length: rows * cols }, (_, i) => (i % 37 === 0 ? 1e-7 * (1 + rand()) : rand() - 0.5));
+    const bits = new Uint32Array(v.buffer);
+    for (let i = 0; i < bits.length; i++) bits[i] &= 0xffff0000;
+    return v;
+  };
+
+  for (const format of ['f32', 'bf16'] as const) {
+    it(`switches a ${format} matrix between its stored values and their F16 rounding, and back, in windows`, async () => {
+      const stored = bf16Values(5);
+      const half = roundedToHalf(stored);
+      expect(half).not.toEqual(stored);
+      for (const r of [rt, sliced]) {
+        const m = r.matrix(rows, cols, `test.patched.${format}`, format);
+        const storedWords = packedRows(stored, cols, m.ld, format)!;
+        const halfWords = packedRows(half, cols, m.ld, format);
+        // A BF16 value's F16 rounding is again a BF16 value.
+        expect(halfWords).not.toBeNull();
+        r.upload(m.buffer, 0, storedWords);
+        const builder = new HalfPatchBuilder(m);
+        // Added in two pieces of rows, as the globals are read.
+        const split = 13 * (storedWords.length / rows);
+        builder.add(0, storedWords.subarray(0, split), halfWords!.subarray(0, split));
+        builder.add(13, storedWords.subarray(split), halfWords!.subarray(split));
+        expect(builder.overflow).toBe(false);
+        const patch = builder.build(r, 'test')!;
+        // Differing elements, one per word in f32; 16-bit pairs hold at most one of them (37 is odd, the
+        // differing indices are 37 apart).
+        expect(patch.entries).toBe(Math.ceil((rows * cols) / 37));
+        let rec = r.recorder('test.toHalf');
+        patch.encode(rec, true);
+        rec.finish();
+        expect(await r.readMatrix(m)).toEqual(half);
+        rec = r.recorder('test.toStored');
+        patch.encode(rec, false);
+        rec.finish();
+        expect(await r.readMatrix(m)).toEqual(stored);
+        patch.release();
+        r.release(m);
+      }
+    });
+  }
 
   it('overflows when most elements differ (an F32 checkpoint gets a second matrix instead)', () => {
     const m = rt.matrix(8, 64, 'test.f32');
     const builder = new HalfPatchBuilder(m);
     const values = Float32Array.from({ length: 8 * 64 }, (_, i) => 0.1 + i * 1e-6);
-    builder.add(0, values, roundedToHalf(values));
+    builder.add(0, packedRows(values, 64, m.ld, 'f32')!, packedRows(roundedToHalf(values), 64, m.ld, 'f32'));
     expect(builder.overflow).toBe(true);
     expect(() => builder.build(rt, 'test')).toThrow(/overflowed/);
+    rt.release(m);
+  });
+
+  it('overflows when the matrix\'s format cannot hold the F16 values', () => {
+    const m = rt.matrix(2, 64, 'test.bf16', 'bf16');
+    const builder = new HalfPatchBuilder(m);
+    const words = packedRows(new Float32Array(2 * 64), 64, m.ld, 'bf16')!;
+    builder.add(0, words, null);
+    expect(builder.overflow).toBe(true);
     rt.release(m);
   });
 });

@@ -6,13 +6,16 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { nodeRuntime } from '../../testing/node-gpu';
 import { seededRandom } from '../../testing/random';
 import type { GpuRuntime } from '../runtime';
+import type { ElementFormat } from '../matrix';
+import { packedRows } from '../packed-rows';
+import { roundedToHalf } from '../../core/export/f16';
 import { encodeEmbed, encodeNll, FORWARD_STATUS, FORWARD_STATUS_SLOTS, NO_TARGET } from './forward';
 
 let rt: GpuRuntime;
 let sliced: GpuRuntime;
 beforeAll(async () => {
   rt = await nodeRuntime();
-  // 4 KiB bindings: the 70-row embedding (ld 64) is bound in windows of 16 rows.
+  // 4 KiB bindings: the 70-row embedding (ld 64 f32 or 128 16-bit elements) is bound in windows of 16 rows.
   sliced = await nodeRuntime({ bindingLimit: 4096 });
 });
 afterAll(() => {
@@ -23,14 +26,21 @@ afterAll(() => {
 const VOCAB = 70;
 const COLS = 37;
 
-function table(rows: number, cols: number, seed: number): Float32Array {
+/** Values in [−1, 1), every 13th of them tiny (F16 subnormals), exactly values of `format`. */
+function table(rows: number, cols: number, seed: number, format: ElementFormat = 'f32'): Float32Array {
   const rand = seededRandom(seed);
-  return Float32Array.from({ length: rows * cols }, () => rand() * 2 - 1);
+  const v = Float32Array.from({ length: rows * cols }, (_, i) => (rand() * 2 - 1) * (i % 13 === 0 ? 1e-5 : 1));
+  if (format === 'f16') return roundedToHalf(v);
+  if (format === 'bf16') {
+    const bits = new Uint32Array(v.buffer);
+    for (let i = 0; i < bits.length; i++) bits[i] &= 0xffff0000;
+  }
+  return v;
 }
 
-async function embed(r: GpuRuntime, E: Float32Array, ids: number[], accumulate: Float32Array | null) {
-  const Em = r.matrix(VOCAB, COLS, 'test.E');
-  r.uploadMatrix(Em, E);
+async function embed(r: GpuRuntime, E: Float32Array, ids: number[], accumulate: Float32Array | null, format: ElementFormat = 'f32') {
+  const Em = r.matrix(VOCAB, COLS, 'test.E', format);
+  r.upload(Em.buffer, 0, packedRows(E, COLS, Em.ld, format)!);
   const idBuf = r.storage(ids.length * 4, 'test.ids');
   r.upload(idBuf, 0, Uint32Array.from(ids));
   const out = r.matrix(ids.length, COLS, 'test.out');
@@ -47,15 +57,17 @@ async function embed(r: GpuRuntime, E: Float32Array, ids: number[], accumulate: 
 }
 
 describe('embedding gather', () => {
-  it.each([['one binding', () => rt], ['rows in windows', () => sliced]])('copies the rows of in-range ids exactly (%s), and adds them with accumulate', async (_, runtime) => {
+  const runtimes = [['one binding', () => rt], ['rows in windows', () => sliced]] as const;
+  const cases = (['f32', 'f16', 'bf16'] as const).flatMap((format) => runtimes.map(([name, r]) => [format, name, r] as const));
+  it.each(cases)('copies the rows of in-range ids exactly (%s E, %s), and adds them with accumulate', async (format, _, runtime) => {
     const r = runtime();
-    const E = table(VOCAB, COLS, 1);
+    const E = table(VOCAB, COLS, 1, format);
     const ids = [0, 69, 15, 16, 17, 31, 32, 48, 3, 69];
-    const { values, flag } = await embed(r, E, ids, null);
+    const { values, flag } = await embed(r, E, ids, null, format);
     expect(flag).toBe(0);
     ids.forEach((id, t) => expect(values.subarray(t * COLS, (t + 1) * COLS)).toEqual(E.subarray(id * COLS, (id + 1) * COLS)));
     const base = table(ids.length, COLS, 2);
-    const sum = await embed(r, E, ids, base);
+    const sum = await embed(r, E, ids, base, format);
     expect(sum.flag).toBe(0);
     for (let i = 0; i < base.length; i++) expect(sum.values[i]).toBe(Math.fround(base[i] + E[ids[Math.floor(i / COLS)] * COLS + (i % COLS)]));
   });

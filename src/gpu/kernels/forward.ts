@@ -13,7 +13,7 @@ import nllSource from '../../../shaders/nll_chunk.wgsl?raw';
 import { defineKernel } from '../kernel';
 import { ParamStruct } from '../params';
 import type { Recorder } from '../recorder';
-import { rowSpans, rowWindow, type GpuMatrix } from '../matrix';
+import { FORMAT_CODE, rowSpans, rowWindow, type GpuMatrix } from '../matrix';
 import { encodeGemm } from './gemm';
 
 const EMBED_WG = 64;
@@ -152,7 +152,8 @@ export const ELEMENTWISE = { add: 0, bias: 1, siluGate: 2, geluNew: 3, copy: 4, 
 export type ElementwiseOp = (typeof ELEMENTWISE)[keyof typeof ELEMENTWISE];
 
 /**
- * out[t] = E[ids[t]] · scale (+= with accumulate, for learned positions); E [rows, cols], ids
+ * out[t] = E[ids[t]] · scale (+= with accumulate, for learned positions); E [rows, cols] (f32 or
+ * 16-bit), ids
  * [out.rows]. An id ≥ E.rows raises `status` (and leaves its row unwritten): read it back.
  */
 export function encodeEmbed(
@@ -171,7 +172,7 @@ export function encodeEmbed(
         const count = Math.min(MAX_GROUPS, o.rowStart + o.rows - tokenBase);
         rec.dispatch(
           embedKernel,
-          { WG_X: EMBED_WG },
+          { WG_X: EMBED_WG, E_FORMAT: FORMAT_CODE[E.format ?? 'f32'] },
           {
             cols: E.cols,
             count,
@@ -361,7 +362,8 @@ export function encodeElementwise(rec: Recorder, a: ElementwiseArgs, bindingLimi
 }
 
 /**
- * Y [tokens, out] = X [tokens, in] · Wᵀ with W [out, in] (all windowed as needed). With xRow0,
+ * Y [tokens, out] = X [tokens, in] · Wᵀ with W [out, in] (all windowed as needed; W f32 or
+ * 16-bit, X and Y f32). With xRow0,
  * Y's rows are X's rows [xRow0, xRow0 + Y.rows) (Y must then fit one binding).
  */
 export function encodeLinear(rec: Recorder, X: GpuMatrix, W: GpuMatrix, Y: GpuMatrix, bindingLimit: number, xRow0 = 0): void {
@@ -376,7 +378,7 @@ export function encodeLinear(rec: Recorder, X: GpuMatrix, W: GpuMatrix, Y: GpuMa
         N: ws.rows,
         K: W.cols,
         A: { binding: rowWindow(X, xs.r0, xs.n), off: (xs.rowStart - xs.r0) * X.ld, rs: X.ld, cs: 1 },
-        B: { binding: rowWindow(W, ws.r0, ws.n), off: (ws.rowStart - ws.r0) * W.ld, rs: 1, cs: W.ld },
+        B: { binding: rowWindow(W, ws.r0, ws.n), off: (ws.rowStart - ws.r0) * W.ld, rs: 1, cs: W.ld, format: W.format },
         C: { binding: yBinding, off: yRow * Y.ld + ws.rowStart, ld: Y.ld },
         alpha: 0,
         beta: 1,

@@ -1,5 +1,6 @@
 /**
- * Strided GEMM: C = alpha·C + beta·(A·B) on a window of C. Used for the Hessian, the Cholesky
+ * Strided GEMM: C = alpha·C + beta·(A·B) on a window of C, A and C f32, B f32 or 16-bit (F16,
+ * BF16: Operand.format). Used for the Hessian, the Cholesky
  * trailing update, the triangular inverse, GPTQ's lazy update between blocks and the forward.
  *
  * Two kernels compute it, with the same parameters and the same result bit for bit (every
@@ -17,6 +18,7 @@ import { defineKernel, type Kernel } from '../kernel';
 import { ParamStruct } from '../params';
 import type { Recorder } from '../recorder';
 import type { GpuRuntime } from '../runtime';
+import { FORMAT_CODE, type ElementFormat } from '../matrix';
 
 export const GEMM_WG = { x: 16, y: 16 } as const;
 /** Output entries per invocation along each axis (the 4×4 register block). */
@@ -100,6 +102,8 @@ export interface Operand {
   /** Element stride between rows (m or k) and columns (k or n); may be negative. */
   rs: number;
   cs: number;
+  /** How the elements are stored (default f32). Only B may be 16-bit (an F16 or BF16 LM head). */
+  format?: ElementFormat;
 }
 
 export interface GemmCall {
@@ -131,9 +135,11 @@ export function gemmVariantOf(device: GPUDevice): GemmVariant {
 /** Records C = alpha·C + beta·(A·B) with the device's tuned kernel (or `variant`, for tests). */
 export function encodeGemm(rec: Recorder, g: GemmCall, variant: GemmVariant = gemmVariantOf(rec.device)): void {
   if (g.M <= 0 || g.N <= 0) return;
+  if ((g.A.format ?? 'f32') !== 'f32') throw new TypeError(`encodeGemm reads A as f32, not ${g.A.format}`);
+  const bFormat = g.B.format ?? 'f32';
   rec.dispatch(
     variant.kernel,
-    variant.constants,
+    bFormat === 'f32' ? variant.constants : { ...variant.constants, B_FORMAT: FORMAT_CODE[bFormat] },
     {
       M: g.M,
       N: g.N,

@@ -5,6 +5,8 @@ import { gaussian, seededRandom } from '../../testing/random';
 import { encodeTiledMatmul } from './matmul-tiled';
 import { encodeGemm, GEMM_VARIANTS, tuneGemm, type GemmCall, type GemmVariant } from './gemm';
 import type { GpuRuntime } from '../runtime';
+import { packedRows } from '../packed-rows';
+import { floatToHalf, halfToFloat } from '../../core/model/float-convert';
 
 let rt: GpuRuntime;
 beforeAll(async () => {
@@ -165,6 +167,69 @@ describe('GEMM variants agree bit for bit', () => {
     for (const g of Object.values(t.gflops)) expect(g).toBeGreaterThan(0);
     expect(await tuneGemm(rt)).toBe(t);
   });
+});
+
+/**
+ * A 16-bit B (an F16 or BF16 LM head, W [N, K] read as B(k, n) = W[off + n·ldw + k]) gives the same
+ * bits as the f32 GEMM of the same values, in every variant: odd offsets and an odd row length put
+ * elements in both halves of a word. The values cover F16 subnormals and both signs.
+ */
+describe('GEMM with a 16-bit B', () => {
+  const M = 37;
+  const N = 45;
+  const K = 29;
+  const ldw = 31;
+  const off = 3;
+  for (const format of ['f16', 'bf16'] as const) {
+    it(`${format}: equal to the f32 GEMM of the same values and near the f64 product, in every variant`, async () => {
+      const rand = seededRandom(format === 'f16' ? 16 : 8);
+      const length = Math.ceil((off + N * ldw) / 2) * 2; // whole words
+      // BF16 values: f32s with the low 16 bits cleared.
+      const truncated = new Float32Array(1);
+      const truncatedBits = new Uint32Array(truncated.buffer);
+      const exact = (x: number) => {
+        if (format === 'f16') return halfToFloat(floatToHalf(x));
+        truncated[0] = x;
+        truncatedBits[0] &= 0xffff0000;
+        return truncated[0];
+      };
+      const w = Float32Array.from({ length }, (_, i) => exact(i % 11 === 0 ? gaussian(rand) * 3e-6 : gaussian(rand)));
+      const words = packedRows(w, length, length, format)!;
+      expect(words).not.toBeNull();
+      const a = Float32Array.from({ length: M * K }, () => gaussian(rand));
+      const run = async (variant: GemmVariant, b16: boolean) => {
+        const ab = rt.storage(a.byteLength, 'a');
+        const bb = rt.storage(b16 ? words.byteLength : w.byteLength, 'b');
+        const cb = rt.storage(M * N * 4, 'c');
+        rt.upload(ab, 0, a);
+        rt.upload(bb, 0, b16 ? words : w);
+        const rec = rt.recorder('gemm16');
+        encodeGemm(rec, {
+          M, N, K,
+          A: { binding: { buffer: ab }, off: 0, rs: K, cs: 1 },
+          B: { binding: { buffer: bb }, off, rs: 1, cs: ldw, format: b16 ? format : 'f32' },
+          C: { binding: { buffer: cb }, off: 0, ld: N },
+          alpha: 0,
+          beta: 1,
+        }, variant);
+        rec.finish();
+        const out = await rt.readF32(cb, 0, M * N);
+        rt.release(ab, bb, cb);
+        return out;
+      };
+      for (const variant of GEMM_VARIANTS) {
+        const c16 = await run(variant, true);
+        expect(Array.from(c16), variant.name).toEqual(Array.from(await run(variant, false)));
+        for (let m = 0; m < M; m++) {
+          for (let n = 0; n < N; n++) {
+            let sum = 0;
+            for (let k = 0; k < K; k++) sum += a[m * K + k] * w[off + n * ldw + k];
+            expect(Math.abs(c16[m * N + n] - sum)).toBeLessThan(1e-4 * (1 + Math.abs(sum)) * Math.sqrt(K));
+          }
+        }
+      }
+    });
+  }
 });
 
 async function runGemm(
