@@ -9,13 +9,14 @@
  * software adapters finish each in well under a minute.
  */
 import path from 'node:path';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { SCREENSHOTS_DIR } from './browser';
 import { sharedModelDir, STORIES_260K, readCorpus } from '../src/testing/shared-models';
 import { startHubServer } from '../src/testing/hub-server';
+import { editedModel } from '../src/testing/model-variants';
 import { kvValue, readGguf } from '../src/testing/gguf-reader';
 
 test.describe.configure({ timeout: 420_000 });
@@ -425,7 +426,7 @@ test('invalid settings disable Run, with the reason beside it; nothing falls bac
   expect(errors).toEqual([]);
 });
 
-test('another model after a run: results labelled and set apart, demo texts set aside; stories260K dropped as files, named by its config, padding left out of the statistics', async ({ page }) => {
+test('another model after a run: results labelled and set apart, demo texts set aside; stories260K in BF16 dropped as files, named by its config, padding left out of the statistics', async ({ page }) => {
   const errors = trackErrors(page);
   await page.goto('/');
   await loadDemo(page);
@@ -447,11 +448,16 @@ test('another model after a run: results labelled and set apart, demo texts set 
   await expect(page.getByTestId('download')).toBeEnabled(); // the last run's download is not lost
 
   // Dropped anywhere on the page, as loose files; config.json's _name_or_path (a path on someone's machine) names it.
-  const config = { ...JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')), _name_or_path: '/home/someone/models/stories260K' };
-  const files = readdirSync(dir).map((name) => ({
-    name,
-    b64: name === 'config.json' ? Buffer.from(JSON.stringify(config)).toString('base64') : readFileSync(path.join(dir, name)).toString('base64'),
-  }));
+  // Stored in BF16, with every 101st embedding value made tiny (F16 subnormals): the run holds the
+  // embedding as BF16 on the GPU, its F16 values as a patch of it.
+  const bf16 = await editedModel(STORIES_260K, {
+    dtype: 'BF16',
+    config: (c) => (c._name_or_path = '/home/someone/models/stories260K'),
+    tensor: (name, values) => {
+      if (name.includes('embed')) for (let i = 0; i < values.length; i += 101) values[i] *= 1e-4;
+    },
+  });
+  const files = [...bf16].map(([name, bytes]) => ({ name, b64: Buffer.from(bytes).toString('base64') }));
   const dataTransfer = await page.evaluateHandle((list) => {
     const dt = new DataTransfer();
     for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
