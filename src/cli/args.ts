@@ -1,4 +1,5 @@
 /** The quantize command's flags: parsing, checking and --help. Pure: no file system here. */
+import { dampingRefusal } from '../core/damping';
 import { defaultRunSettings, type RunSettings } from '../core/run';
 import { parseStrategies, SWEEP_BITS, type Strategy } from '../core/sweep';
 import { isPackable } from '../core/export/pack';
@@ -186,10 +187,11 @@ export function parseArgs(argv: string[]): CliOptions | null {
   const d = defaultRunSettings;
   const get = (f: string) => values.get(f);
   const damp = get('--damp') === undefined ? d.percDamp : Number(get('--damp'));
-  if (!(damp >= 0 && damp < 1)) throw new UsageError(`--damp needs a fraction in [0, 1), got "${get('--damp')}"`);
+  const dampRefused = dampingRefusal(damp);
+  if (dampRefused) throw new UsageError(`--damp: ${dampRefused}, got "${get('--damp')}"`);
   const groupSize = get('--group-size') === undefined ? d.groupSize : integer('--group-size', get('--group-size')!, -1);
   if (groupSize === 0) throw new UsageError('--group-size must be -1 or a positive integer');
-  const format = (get('--format') ?? 'gptq') as OutputFormat;
+  const format = (get('--format') ?? 'gptq').toLowerCase() as OutputFormat;
   if (!OUTPUT_FORMATS.includes(format)) throw new UsageError(`--format needs gptq, gguf, both or report, got "${get('--format')}"`);
   const ggufFloat = (get('--gguf-float') ?? 'f16').toUpperCase();
   if (ggufFloat !== 'F16' && ggufFloat !== 'F32') throw new UsageError(`--gguf-float needs f16 or f32, got "${get('--gguf-float')}"`);

@@ -29,6 +29,8 @@ describe('flags', () => {
     expect(parseArgs(['--help'])).toBeNull();
     expect(d).toMatchObject({ format: 'gptq', ggufFloat: 'F16' });
     expect(parseArgs([...base, '--format', 'both', '--gguf-float', 'f32'])).toMatchObject({ format: 'both', ggufFloat: 'F32' });
+    // Either case, as --gguf-float.
+    expect(parseArgs([...base, '--format', 'GGUF', '--gguf-float', 'F16'])).toMatchObject({ format: 'gguf', ggufFloat: 'F16' });
   });
 
   it.each([
@@ -36,7 +38,9 @@ describe('flags', () => {
     [[...base, '--bits', '9'], /--bits needs an integer from 2 to 8/],
     [[...base, '--group-size', '0'], /-1 or a positive integer/],
     [[...base, '--sym', '--asym'], /exclude each other/],
-    [[...base, '--damp', 'x'], /--damp needs a fraction/],
+    [[...base, '--damp', 'x'], /--damp: damping must be a number/],
+    [[...base, '--damp', '0'], /--damp: damping must be more than 0 \(H needs it to be invertible\)/],
+    [[...base, '--damp', '1.5'], /--damp: damping must be at most 1 /],
     [[...base, '--frobnicate'], /unknown argument "--frobnicate"/],
     [[...base, '--nsamples'], /--nsamples needs a value/],
     [[...base, '--bits', '4', '--bits', '3'], /given twice/],

@@ -24,7 +24,8 @@ describe('strategy syntax', () => {
     ['4g0', /group size must be -1 or a positive integer/],
     ['4g128+fast', /unknown flag "\+fast"/],
     ['rtn:4g128+act', /act-order, static groups and damping belong to GPTQ/],
-    ['4g128+damp1.5', /damping must be a fraction/],
+    ['4g128+damp1.5', /damping must be at most 1 /],
+    ['4g128+damp0', /damping must be more than 0/],
     ['q4', /write \[gptq:\|rtn:\|awq:\]BITS/],
     ['4+act+static', /\+static fixes each group's grid .* one group per row \(no g\) there are no groups, so it would change nothing: give a group size \(e\.g\. 4g128\+act\+static\) or drop \+static$/],
   ])('refuses %j with a message', (text, message) => {

@@ -12,6 +12,7 @@
  *
  * Pure: the engine's src/engine/sweep.ts runs them.
  */
+import { dampingRefusal } from './damping';
 import type { RunSettings } from './run';
 import type { ReportOutput } from './report';
 import type { DivergenceStats } from './divergence';
@@ -80,7 +81,8 @@ export function parseStrategy(text: string): Strategy {
       case 'mse': s.mse = true; break;
       default: {
         const d = Number(f[2]);
-        if (!(d >= 0 && d < 1)) throw new RangeError(`strategy "${text}": damping must be a fraction in [0, 1), got ${f[2]}`);
+        const refused = dampingRefusal(d);
+        if (refused) throw new RangeError(`strategy "${text}": ${refused}, got ${f[2]}`);
         s.percDamp = d;
       }
     }

@@ -3,6 +3,7 @@
  * model gets (sized by the adapter's measured speed, src/core/time-model.ts); the rules each
  * settings field follows; and why the run cannot start now, if it cannot.
  */
+import { dampingRefusal } from '../../core/damping';
 import type { RunSettings } from '../../core/run';
 import { DEFAULT_SNIPPET_PROMPT } from '../../core/export/model-card';
 import { staticGroupsRefusal } from '../../core/groups';
@@ -73,13 +74,9 @@ export function wholeRule(what: string, min: number, optional = false) {
   };
 }
 
-/** Damping in percent of the mean of diag(H): more than 0, at most 100. */
+/** Damping in percent of the mean of diag(H): more than 0, at most 100 (dampingRefusal, src/core/damping.ts). */
 export function dampingRule(text: string): string | null {
-  const n = whole(text);
-  if (!Number.isFinite(n)) return 'damping must be a number';
-  if (n <= 0) return 'damping must be more than 0 % (H needs it to be invertible)';
-  if (n > 100) return 'damping must be at most 100 % of the mean of diag(H)';
-  return null;
+  return dampingRefusal(whole(text) / 100, true);
 }
 
 /**
