@@ -3,11 +3,16 @@
  * `webgpu` package). See HELP in args.ts. The files are written into a temporary folder and moved
  * into place at the end (write-folder.ts), so a failed or interrupted run leaves nothing in --out
  * (but a sweep interrupted after some strategies finished writes their report.json: sweep-output.ts).
+ * Files that will not fit the disk refuse the run before it starts (export-size.ts); a disk that
+ * fills up at the end is reported, and at a terminal the user may free space and write again.
  */
 import { counted } from '../core/plural';
 import { basename } from 'node:path';
 import { totalmem } from 'node:os';
-import { writeAtomically } from './write-folder';
+import { createInterface } from 'node:readline';
+import { writeAtomically, writeExport } from './write-folder';
+import { freeBytes, mib } from './free-space';
+import { estimateExportBytes } from '../engine/export-size';
 import { HELP, parseArgs, UsageError } from './args';
 import { pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
 import { checkInputs, checkOut, fail, InputError, readText, resolveInputPaths } from './inputs';
@@ -15,7 +20,8 @@ import { planWarnings } from './plan-warnings';
 import { nodeRuntime } from '../testing/node-gpu';
 import { folderSources } from '../testing/node-source';
 import { CheckpointError } from '../core/model/checkpoint-error';
-import { RunCancelledError, type ProgressEvent } from '../core/run';
+import { RunCancelledError, type ProgressEvent, type RunSettings } from '../core/run';
+import type { Checkpoint } from '../core/model/checkpoint';
 import type { SweepProgressEvent } from '../core/sweep';
 import { runModel, RunInputError } from '../engine/run-model';
 import { runSweep } from '../engine/sweep';
@@ -25,6 +31,25 @@ import { exportFolder } from '../engine/export-folder';
 import { textFile } from '../core/export/safetensors-writer';
 import { writesGguf, writesGptq } from '../core/report';
 import { CANCELLED_EXIT_CODE, sweepOutput } from './sweep-output';
+
+/**
+ * At a terminal, after a finished run whose files do not fit: says so and waits for Enter (the
+ * user freed space: write again) or q (give up). False at once without a terminal to ask.
+ */
+async function askToWriteAgain(message: string): Promise<boolean> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await new Promise<string | null>((done) => {
+      rl.once('close', () => done(null));
+      rl.once('SIGINT', () => done(null));
+      rl.question(`\n${message}. Free some space there and press Enter to write again, or type q and Enter to give up: `, done);
+    });
+    return answer !== null && answer.trim().toLowerCase() !== 'q';
+  } finally {
+    rl.close();
+  }
+}
 
 /** The process's peak resident set size so far, in bytes (maxRSS is in KiB). */
 function peakRssBytes(): number {
@@ -110,15 +135,22 @@ async function main(argv: string[]): Promise<number> {
       files, modelName, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise,
       hostMemoryBudget: { bytes: opts.hostMemoryBudget ?? totalmem(), raise: opts.hostMemoryBudget === null ? 'a machine with more memory' : 'give --host-memory MIB if the machine has more' },
     };
+    const freeAtStart = await freeBytes(out);
     const runHooks = {
       onProgress: reporter(),
       signal: abort.signal,
-      // A GGUF that was asked for and cannot be exact refuses the run before it starts; what the
-      // loaders will do with the GPTQ checkpoint is said before it starts too.
-      onPlan: (plan: RunPlan) => {
+      // A GGUF that was asked for and cannot be exact refuses the run before it starts, as do files
+      // that will not fit the disk; what the loaders will do with the GPTQ checkpoint is said before
+      // it starts too.
+      onPlan: (plan: RunPlan, ckpt: Checkpoint, settings: RunSettings) => {
         if (gguf && plan.gguf.refusal) {
           throw new Error(`no GGUF for these settings: ${plan.gguf.refusal}` +
             (gptq ? ' (--format gptq writes the GPTQ checkpoint alone)' : ''));
+        }
+        const need = estimateExportBytes({ ckpt, settings, exportPlan: plan.export, ggufPlan: plan.gguf, output: { format: opts.format, ggufFloat: opts.ggufFloat } });
+        if (freeAtStart !== null && need > freeAtStart) {
+          throw new Error(`the files will take about ${mib(need)}, and the disk that holds ${out} has ${mib(freeAtStart)} free: ` +
+            'free some space there or give another --out (nothing was run)');
         }
         for (const w of planWarnings(plan, opts.format)) process.stderr.write(`warning: ${w}\n`);
       },
@@ -146,7 +178,7 @@ async function main(argv: string[]): Promise<number> {
       },
     });
     if (folder.gptqRefusal) process.stderr.write(`no checkpoint written: ${folder.gptqRefusal}\n`);
-    await writeAtomically(out, folder.files);
+    await writeExport(out, folder.files, { onFull: askToWriteAgain });
     process.stderr.write(`wrote ${folder.report.files.join(', ')} to ${out}\n`);
     return 0;
   } finally {

@@ -5,6 +5,7 @@
 import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ExportFile } from '../core/export/safetensors-writer';
+import { freeBytes, isDiskFull, mib } from './free-space';
 
 async function writeFileStreamed(path: string, file: ExportFile): Promise<void> {
   const handle = await open(path, 'w');
@@ -52,5 +53,47 @@ export async function writeAtomically(out: string, files: ExportFile[]): Promise
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/** How writeExport learns the free space and asks the user to free more. */
+export interface DiskFullHooks {
+  /** Free bytes where `out` is written (default freeBytes). */
+  free?: (out: string) => Promise<number | null>;
+  /**
+   * Hears that the files do not fit (`message` says how much they need and how much is free);
+   * resolves true to try again once space was freed, false to give up. Absent: give up at once.
+   */
+  onFull?: (message: string) => Promise<boolean>;
+}
+
+/**
+ * writeAtomically, when the files fit: before writing, the free space where `out` goes is checked
+ * against the files' sizes; a disk that is short, or fills up while they are written (ENOSPC,
+ * EDQUOT; nothing is left behind then), is reported through `hooks.onFull`, which may have the
+ * user free space and try again, so that a finished run is not lost to a full disk. Throws when
+ * the user gives up (the message says what was needed), and whatever else writeAtomically throws.
+ */
+export async function writeExport(out: string, files: ExportFile[], hooks: DiskFullHooks = {}): Promise<void> {
+  const need = files.reduce((s, f) => s + f.size, 0);
+  const free = hooks.free ?? freeBytes;
+  for (;;) {
+    const available = await free(out);
+    let full = available !== null && available < need;
+    if (!full) {
+      try {
+        await writeAtomically(out, files);
+        return;
+      } catch (e) {
+        if (!isDiskFull(e)) throw e;
+        full = true;
+      }
+    }
+    const now = await free(out);
+    const message = `the disk that holds ${out} is full: the files need ${mib(need)}` +
+      (now === null ? '' : `, and ${mib(now)} are free there`) + '; nothing was written';
+    if (!hooks.onFull || !(await hooks.onFull(message))) {
+      throw new Error(`${message}. Free at least that much space there, or give another --out, and run again`);
+    }
   }
 }

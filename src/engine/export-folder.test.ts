@@ -15,6 +15,7 @@ import type { ExportFile } from '../core/export/safetensors-writer';
 import type { GpuRuntime } from '../gpu/runtime';
 import { runModel, type RunOutput } from './run-model';
 import { exportFolder } from './export-folder';
+import { estimateExportBytes } from './export-size';
 
 async function text(f: ExportFile | undefined): Promise<string> {
   expect(f).toBeDefined();
@@ -139,5 +140,19 @@ describe('export folder', () => {
     noPaths(config, 'config.json');
     expect(JSON.parse(config)._name_or_path).toBe('Qwen2-tiny');
     expect(JSON.parse(await configOf('Qwen/Qwen2-0.5B'))._name_or_path).toBe('Qwen/Qwen2-0.5B');
+  });
+
+  it('the size estimated before the run is within 10 % above or below the files written, for each format', () => {
+    for (const format of ['gptq', 'gguf', 'both'] as const) {
+      for (const ggufFloat of ['F16', 'F32'] as const) {
+        const folder = exportFolder({ run, output: { format, ggufFloat }, folder: OUT });
+        const written = folder.files.reduce((s, f) => s + f.size, 0);
+        const estimate = estimateExportBytes({
+          ckpt: run.ckpt, settings: run.report.settings, exportPlan: run.report.export, ggufPlan: run.report.gguf ?? null, output: { format, ggufFloat },
+        });
+        expect(estimate / written, `${format} ${ggufFloat}: ${estimate} estimated, ${written} written`).toBeGreaterThan(0.9);
+        expect(estimate / written, `${format} ${ggufFloat}: ${estimate} estimated, ${written} written`).toBeLessThan(1.1);
+      }
+    }
   });
 });

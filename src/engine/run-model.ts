@@ -97,8 +97,11 @@ export function gpuBudgetOf(inputs: Pick<RunInputs, 'gpuMemoryBudget' | 'gpuMemo
 }
 
 export interface RunModelHooks extends RunHooks {
-  /** Hears the plan before anything heavy runs; an error thrown here refuses the run as bad input. */
-  onPlan?: (plan: RunPlan) => void;
+  /**
+   * Hears the plan, with the checkpoint and the settings it was made for, before anything heavy
+   * runs; an error thrown here refuses the run as bad input.
+   */
+  onPlan?: (plan: RunPlan, ckpt: Checkpoint, settings: RunSettings) => void;
 }
 
 /** Stage events while the tensors are scanned: at the start, then at most once a second. */
@@ -206,7 +209,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   const prePlan = planRun(ckpt, settings, rt, gpuBudgetOf(inputs), undefined, inputs.hostMemoryBudget);
   if (prePlan.fitError) throw new RunInputError(prePlan.fitError);
   try {
-    hooks.onPlan?.(prePlan);
+    hooks.onPlan?.(prePlan, ckpt, settings);
   } catch (e) {
     throw new RunInputError((e as Error).message);
   }
