@@ -127,7 +127,8 @@ test('the demo model: defaults from the measured speed, run 4-bit, evaluation wi
 
   await quickSettings(page);
   await expect(page.getByTestId('plan-eval-windows')).toHaveAttribute('data-value', '4,4');
-  await expect(page.getByTestId('plan-export')).toContainText('gptq');
+  await expect(page.getByTestId('plan-export')).toContainText(/gptq checkpoint, about [\d.]+ KiB/);
+  const plannedBytes = Number(await page.getByTestId('plan-export').getAttribute('data-bytes'));
   await recordProgress(page);
   await page.getByTestId('run').click();
   await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'running');
@@ -191,6 +192,9 @@ test('the demo model: defaults from the measured speed, run 4-bit, evaluation wi
   const zip = unzipSync(new Uint8Array(readFileSync(await file.path())));
   const folder = file.suggestedFilename().replace(/\.zip$/, '');
   const names = Object.keys(zip).map((n) => n.slice(folder.length + 1)).sort();
+  // The download's size as the plan estimated it before the run, to 10 %.
+  const unzipped = Object.values(zip).reduce((sum, bytes) => sum + bytes.length, 0);
+  expect(Math.abs(plannedBytes - unzipped) / unzipped, `${plannedBytes} bytes planned, ${unzipped} downloaded`).toBeLessThan(0.1);
   expect(names).toEqual(['README.md', 'config.json', 'generation_config.json', 'model.safetensors', 'quantize_config.json', 'report.json', 'tokenizer.json', 'tokenizer_config.json']);
   const exported = JSON.parse(new TextDecoder().decode(zip[`${folder}/config.json`]));
   expect(exported.quantization_config).toMatchObject({ quant_method: 'gptq', bits: 4, group_size: 128, sym: true, checkpoint_format: 'gptq' });

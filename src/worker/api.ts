@@ -16,6 +16,7 @@ import type { ProgressEvent, RunSettings } from '../core/run';
 import type { RunReport } from '../core/report';
 import { assertFloatCheckpoint, runModel, RunInputError, type RunOutput } from '../engine/run-model';
 import { planRun, type HostBudget } from '../engine/run-plan';
+import { estimateExportBytes } from '../engine/export-size';
 import { openCheckpoint } from '../core/model/checkpoint';
 import { defaultSeqlen } from '../core/model/config';
 import { architectureFacts } from '../core/model/describe';
@@ -281,7 +282,10 @@ export const api = {
     } catch {
       // Sizes the plan already refuses (fitError) have no estimate.
     }
-    return { ...plan, tokens, evalWindows, textError, speed, time };
+    const size = (format: 'gptq' | 'gguf') =>
+      estimateExportBytes({ ckpt, settings, exportPlan: plan.export, ggufPlan: plan.gguf, output: { format, ggufFloat: 'F16' } });
+    const downloadBytes = { checkpoint: plan.export.refusal ? null : size('gptq'), gguf: plan.gguf.type ? size('gguf') : null };
+    return { ...plan, tokens, evalWindows, textError, speed, time, downloadBytes };
   },
 
   /**

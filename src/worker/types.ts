@@ -46,6 +46,11 @@ export interface StudioPlan extends RunPlan {
   speed: AdapterSpeed | null;
   /** Estimated seconds of the run (quantization and evaluation), or null when the sizes are not valid or the adapter is not measured. */
   time: TimeEstimate | null;
+  /**
+   * Estimated bytes of the downloads (src/engine/export-size.ts): the checkpoint's zip and the GGUF
+   * with F16 floats and its imatrix; null where the plan writes none.
+   */
+  downloadBytes: { checkpoint: number | null; gguf: number | null };
 }
 
 export type Generations = Record<ModelVariant, string>;

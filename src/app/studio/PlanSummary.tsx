@@ -4,6 +4,10 @@ import { usePlan } from '../store/hooks';
 import type { StudioPlan } from '../../worker/types';
 import { estimateText, memoryText, paddingText } from './chart-data';
 import { useStudioStore } from '../store';
+import { fmtBytes } from '../format';
+
+/** ", about 420 MiB": an estimated download size (the files' exact sizes are known after the run). */
+const aboutBytes = (bytes: number | null) => (bytes === null ? '' : `, about ${fmtBytes(bytes)}`);
 
 /** What the settings imply before a run: peak GPU memory against the budget, and what the download will hold. */
 export function PlanSummary() {
@@ -68,14 +72,14 @@ function PlanFacts({ plan }: { plan: StudioPlan }) {
           </tr>
           <tr>
             <th scope="row">Download</th>
-            <td data-testid="plan-export" data-format={plan.export.format} data-refused={String(plan.export.refusal !== null)}>
-              {plan.export.refusal ? 'none (see below)' : `${plan.export.format} checkpoint`}
+            <td data-testid="plan-export" data-format={plan.export.format} data-refused={String(plan.export.refusal !== null)} data-bytes={plan.downloadBytes.checkpoint ?? ''}>
+              {plan.export.refusal ? 'none (see below)' : `${plan.export.format} checkpoint${aboutBytes(plan.downloadBytes.checkpoint)}`}
             </td>
           </tr>
           <tr>
             <th scope="row">GGUF</th>
-            <td data-testid="plan-gguf" data-type={plan.gguf.type ?? ''} data-refused={String(plan.gguf.refusal !== null)}>
-              {plan.gguf.type ? `${plan.gguf.type} for llama.cpp${plan.gguf.floatLinears.length ? ` (${plan.gguf.floatLinears.length} linear(s) per block as floats)` : ''}` : 'none (see below)'}
+            <td data-testid="plan-gguf" data-type={plan.gguf.type ?? ''} data-refused={String(plan.gguf.refusal !== null)} data-bytes={plan.downloadBytes.gguf ?? ''}>
+              {plan.gguf.type ? `${plan.gguf.type} for llama.cpp${aboutBytes(plan.downloadBytes.gguf)}${plan.gguf.floatLinears.length ? ` (${plan.gguf.floatLinears.length} linear(s) per block as floats)` : ''}` : 'none (see below)'}
             </td>
           </tr>
           {padding && (
