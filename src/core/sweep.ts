@@ -271,7 +271,7 @@ export interface SensitivityMap {
 
 /** Progress of a sweep: steps are (pass, seed) pairs; each quantizes once and evaluates its strategies. */
 export type SweepProgressEvent =
-  | { type: 'stage'; stage: 'checking' | 'reference'; detail: string; elapsed: number; done?: number; total?: number }
+  | { type: 'stage'; stage: 'checking' | 'reference' | 'evaluating'; detail: string; elapsed: number; done?: number; total?: number }
   | { type: 'step'; step: number; steps: number; seed: number; labels: string[]; phase: 'quantizing' | 'evaluating'; elapsed: number }
   | { type: 'linear'; step: number; done: number; total: number; elapsed: number }
   | { type: 'result'; label: string; result: StrategySeedResult; elapsed: number };

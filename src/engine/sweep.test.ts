@@ -50,6 +50,15 @@ describe('strategy sweep', () => {
     const steps = events.filter((e) => e.type === 'step' && e.phase === 'quantizing');
     expect(steps.map((e) => (e as { labels: string[] }).labels.join(' '))).toEqual(['gptq:4g32 rtn:4g32 awq:4g32', 'gptq:4g32 rtn:4g32 awq:4g32']);
     expect(events.filter((e) => e.type === 'result')).toHaveLength(6);
+    // The reference and each evaluation say where they are, block by block over their passes (3
+    // windows in passes of 2: 2 passes of the 5 blocks), to the end; RTN's second seed is the first's.
+    type Stage = Extract<SweepProgressEvent, { type: 'stage' }>;
+    const blocks = (stage: string) => events.filter((e): e is Stage => e.type === 'stage' && e.stage === stage && e.total !== undefined);
+    expect(blocks('reference').map((e) => e.done)).toEqual([0, 1, 2, 3, 4, 5, 5, 6, 7, 8, 9, 10]);
+    expect(blocks('reference').at(-1)!.detail).toBe('the original model on aesop: 10 of 10 blocks (2 passes)');
+    const finished = blocks('evaluating').filter((e) => e.done === e.total).map((e) => e.detail);
+    expect(finished).toEqual(['gptq:4g32 (seed 5)', 'rtn:4g32 (seed 5)', 'awq:4g32 (seed 5)', 'gptq:4g32 (seed 6)', 'awq:4g32 (seed 6)']
+      .map((m) => `${m} on aesop: 10 of 10 blocks (2 passes)`));
     for (const s of sweep.strategies) {
       expect(s.seeds.map((r) => r.seed)).toEqual([5, 6]);
       for (const r of s.seeds) {

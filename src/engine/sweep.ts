@@ -41,7 +41,7 @@ import { mlpLinears, type ExportPlan } from '../core/export/plan';
 import type { DivergenceStats } from '../core/divergence';
 import { loadModel, modelSpec, type LoadedModel } from './model/load-model';
 import { estimateSweepMemory, globalsHeldOf, type GlobalsHeld } from './memory-estimate';
-import { GpuGlobals } from './model/model-forward';
+import { GpuGlobals, type BlockSource } from './model/model-forward';
 import { padMlpWidth } from './model/pad-mlp';
 import { planRun, type MemoryBudget } from './run-plan';
 import { quantizeModel, throwIfCancelled, weightKey, type QuantizedWeights } from './quantize-model';
@@ -112,6 +112,35 @@ export function sweepPassMemory(ckpt: Checkpoint, settings: RunSettings, plan: E
   return { bytes: estimateSweepMemory(spec, settings, bindingLimit, held, texts), held };
 }
 
+/** Passes of `perPass` windows over the windows of `seqlen` ids (as DivergenceReference makes them). */
+const passCount = (windows: Uint32Array, seqlen: number, perPass: number) => Math.ceil(windows.length / seqlen / perPass);
+
+/**
+ * Stage events while a model runs `passes` passes over a text, `layers` blocks each: one as each
+ * block starts (blocks done so far, of all) and one as each pass ends, so that a long evaluation
+ * shows where it is. `track` wraps the model's block source; `onPass` is the pass hook.
+ */
+function blockProgress(
+  emit: (e: SweepProgressEvent) => void,
+  elapsed: () => number,
+  stage: 'reference' | 'evaluating',
+  what: string,
+  layers: number,
+  passes: number,
+): { track: (blocks: BlockSource) => BlockSource; onPass: () => void } {
+  const total = layers * passes;
+  let pass = 0;
+  const say = (done: number) =>
+    emit({ type: 'stage', stage, detail: `${what}: ${done} of ${counted(total, 'block')}${passes > 1 ? ` (${counted(passes, 'pass', 'passes')})` : ''}`, elapsed: elapsed(), done, total });
+  return {
+    track: (blocks) => (b) => {
+      say(pass * layers + b);
+      return blocks(b);
+    },
+    onPass: () => say(++pass * layers),
+  };
+}
+
 /** Why a sweep's pass with `settings` would not fit the GPU budget (sweepPassMemory), or null. */
 function sweepMemoryRefusal(
   ckpt: Checkpoint, settings: RunSettings, plan: ExportPlan, rt: GpuRuntime, budget: number | MemoryBudget, texts: number,
@@ -171,7 +200,9 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
     for (const t of texts) {
       throwIfCancelled(hooks.signal);
       emit({ type: 'stage', stage: 'reference', detail: `the original model on ${t.name}: ${counted(t.windows.length / seqlen, 'window')} of ${counted(seqlen, 'token')}`, elapsed: elapsed() });
-      const ref = await DivergenceReference.measure(rt, loaded, await globalsFor(loaded, false), loaded.block, t.windows, seqlen, base.nsamples, { signal: hooks.signal }, originalHead);
+      const progress = blockProgress(emit, elapsed, 'reference', `the original model on ${t.name}`, loaded.spec.layers, passCount(t.windows, seqlen, base.nsamples));
+      const ref = await DivergenceReference.measure(rt, loaded, await globalsFor(loaded, false), progress.track(loaded.block), t.windows, seqlen, base.nsamples,
+        { signal: hooks.signal, onPass: progress.onPass }, originalHead);
       references.push(ref);
       original[t.name] = ref.perplexity;
     }
@@ -229,7 +260,8 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
               const perplexity: Record<string, number | null> = {};
               const divergence: Record<string, DivergenceStats | null> = {};
               for (const [ti, t] of texts.entries()) {
-                const r = await references[ti].score(globals, blocks, { signal: hooks.signal });
+                const progress = blockProgress(emit, elapsed, 'evaluating', `${labels[i]} (seed ${seed}) on ${t.name}`, model.spec.layers, passCount(t.windows, seqlen, base.nsamples));
+                const r = await references[ti].score(globals, progress.track(blocks), { signal: hooks.signal, onPass: progress.onPass });
                 perplexity[t.name] = r.perplexity;
                 divergence[t.name] = r.divergence;
               }
