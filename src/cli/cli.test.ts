@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { HELP, parseArgs, UsageError } from './args';
 import { planWarnings } from './plan-warnings';
 import { kvValue, readGguf } from '../testing/gguf-reader';
-import { LineThrottle, pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
+import { Heartbeat, LineThrottle, pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
 import type { ProgressEvent } from '../core/run';
 import { parseStrategy, type SweepProgressEvent, type SweepRunReport } from '../core/sweep';
 import { defaultRunSettings } from '../core/run';
@@ -151,6 +151,18 @@ describe('progress for a log or pipe', () => {
     expect(tick('b', null, 101)).toBe(false); // no measure: time alone
     expect(tick('b', null, 102)).toBe(true);
     expect(tick('a', 0, 102.1)).toBe(true); // back to a: a stage change again
+  });
+
+  it('Heartbeat: after a minute with no line, one line naming the last step seen, then one a minute', () => {
+    const h = new Heartbeat(100);
+    expect(h.tick(159)).toBeNull();
+    h.saw('[#...] 47/154 block 7/22 mlp.up_proj');
+    expect(h.tick(160)).toBe('still working, 60.0s in all; the last step: [#...] 47/154 block 7/22 mlp.up_proj');
+    expect(h.tick(219)).toBeNull();
+    h.printed(230); // a line of the run itself
+    h.saw('block 8/22 done');
+    expect(h.tick(289)).toBeNull();
+    expect(h.tick(290)).toBe('still working, 3m10s in all; the last step: block 8/22 done');
   });
 
   /** A run's events as the engine sends them: checking, calibration, 35 linears in 5 blocks, three models over 120 windows. */

@@ -95,6 +95,37 @@ export class LineThrottle {
   }
 }
 
+/**
+ * A line for a log when nothing was printed for a while: a single long piece of work (one large
+ * linear's GPTQ, a long capture) sends no event for minutes, so the throttle alone stays silent.
+ * The CLI ticks it every few seconds; it names the last event seen, printed or not.
+ */
+export class Heartbeat {
+  #last = 'starting';
+  #lastAt: number;
+
+  constructor(readonly start: number, readonly every = 60) {
+    this.#lastAt = start;
+  }
+
+  /** An event's line, printed or not: what the next heartbeat names. */
+  saw(line: string): void {
+    this.#last = line;
+  }
+
+  /** A line was printed at `now`. */
+  printed(now: number): void {
+    this.#lastAt = now;
+  }
+
+  /** The line to print at `now` when nothing was printed for `every` seconds, else null. */
+  tick(now: number): string | null {
+    if (now - this.#lastAt < this.every) return null;
+    this.#lastAt = now;
+    return `still working, ${seconds(now - this.start)} in all; the last step: ${this.#last}`;
+  }
+}
+
 /** A pass of evaluation windows, as one line for all three models (a log gets one line per pass, not three). */
 export function evaluationPassLine(e: Extract<ProgressEvent, { type: 'evaluation' }>): string {
   return `evaluating ${e.text}: ${e.windowsDone} of ${counted(e.windows, 'window')}, each scored by the original, RTN and GPTQ models (${seconds(e.elapsed)})`;

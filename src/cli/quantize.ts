@@ -14,7 +14,7 @@ import { writeAtomically, writeExport } from './write-folder';
 import { freeBytes, mib } from './free-space';
 import { estimateExportBytes } from '../engine/export-size';
 import { HELP, parseArgs, UsageError } from './args';
-import { pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
+import { evaluationPassLine, Heartbeat, pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
 import { checkInputs, checkOut, fail, InputError, readText, resolveInputPaths } from './inputs';
 import { planWarnings } from './plan-warnings';
 import { nodeRuntime } from '../testing/node-gpu';
@@ -56,19 +56,38 @@ function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
+/** Seconds on the process clock. */
+const clock = () => performance.now() / 1000;
+
+/**
+ * A log's progress: the throttled lines of `piped`, and a Heartbeat line (checked every 10 s) when
+ * nothing was printed for a minute. The timer does not keep the process alive.
+ */
+function withHeartbeat<E>(piped: (e: E) => string | null, describe: (e: E) => string): (e: E) => void {
+  const heartbeat = new Heartbeat(clock());
+  const print = (line: string) => {
+    process.stderr.write(`${line}\n`);
+    heartbeat.printed(clock());
+  };
+  setInterval(() => {
+    const line = heartbeat.tick(clock());
+    if (line !== null) process.stderr.write(`${line}\n`);
+  }, 10_000).unref();
+  return (e) => {
+    heartbeat.saw(describe(e));
+    const line = piped(e);
+    if (line !== null) print(line);
+  };
+}
+
 /**
  * Progress on stderr: a terminal gets the linears' bar redrawn in place and every other line; a
  * log or pipe gets the throttled lines of pipedProgress (stage changes, every ~5 % or ~10 s of a
- * stage, whichever is rarer, and each stage's last line).
+ * stage, whichever is rarer, and each stage's last line) and a heartbeat after a silent minute.
  */
 function reporter(): (e: ProgressEvent) => void {
-  if (!process.stderr.isTTY) {
-    const line = pipedProgress(() => performance.now() / 1000);
-    return (e) => {
-      const l = line(e);
-      if (l !== null) process.stderr.write(`${l}\n`);
-    };
-  }
+  // A log names an evaluation pass as one line for the three models, the heartbeat too.
+  if (!process.stderr.isTTY) return withHeartbeat(pipedProgress(clock), (e) => (e.type === 'evaluation' ? evaluationPassLine(e) : progressLine(e)));
   return (e) => {
     const line = progressLine(e);
     // The linears' bar and the evaluation's passes are redrawn in place; the next line replaces them.
@@ -78,13 +97,7 @@ function reporter(): (e: ProgressEvent) => void {
 }
 
 function sweepReporter(): (e: SweepProgressEvent) => void {
-  if (!process.stderr.isTTY) {
-    const line = pipedSweepProgress(() => performance.now() / 1000);
-    return (e) => {
-      const l = line(e);
-      if (l !== null) process.stderr.write(`${l}\n`);
-    };
-  }
+  if (!process.stderr.isTTY) return withHeartbeat(pipedSweepProgress(clock), sweepProgressLine);
   return (e) => {
     const line = sweepProgressLine(e);
     if (e.type === 'linear') process.stderr.write(`\r\x1b[2K${line}`);
