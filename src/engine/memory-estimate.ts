@@ -49,10 +49,11 @@ export type RunShape = Pick<RunSettings, 'nsamples' | 'seqlen' | 'groupSize' | '
 /**
  * How the evaluation holds the F16 values of the weights outside the blocks beside the stored ones
  * (GpuGlobals' switchable values, for an F16 export): 'none', no F16 export; 'exact', the stored
- * values are F16 already (an F16 checkpoint: only the final norm's F16 copy); 'patch', the elements
- * that differ (a BF16 checkpoint: BF16 values below 2^-17 in magnitude, counted at HalfPatch's cap
- * of MAX_PATCH_FRACTION of the elements; past it, a rare BF16 matrix gets a second matrix instead,
- * which the estimate does not count); 'copy', a second, F16 matrix (an F32 checkpoint).
+ * values are F16 already (an F16 checkpoint: only the final norm's F16 copy); 'patch', the words
+ * that differ (a BF16 checkpoint held as BF16: BF16 values below 2^-17 in magnitude, counted at
+ * HalfPatch's cap of MAX_PATCH_FRACTION of the words; past it, a rare BF16 matrix gets a second
+ * matrix instead, which the estimate does not count); 'copy', a second, F16 matrix (an F32
+ * checkpoint).
  */
 export type HalfGlobals = 'none' | 'exact' | 'patch' | 'copy';
 

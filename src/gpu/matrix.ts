@@ -28,6 +28,7 @@ export function elementBytes(m: { format?: ElementFormat }): number {
 export function formatLd(cols: number, format: ElementFormat = 'f32'): number {
   return paddedLd(cols, (LD_ALIGN * 4) / elementBytes({ format }));
 }
+
 /** Storage binding offsets must be multiples of this (the WebGPU maximum of the limit). */
 const OFFSET_ALIGN = 256;
 /**
