@@ -262,6 +262,22 @@ describe('progress for a log or pipe', () => {
     expect(lines.map((l) => (l.startsWith('[') ? 'bar' : l.slice(0, 14)))).toEqual(['checking: 0 of', 'checking: 10 o', 'checking: 20 o', 'reference: the', 'step 1/1 seed ', 'bar', 'bar', 'bar', 'bar']);
     expect(lines.filter((l) => l.startsWith('[')).map((l) => l.split(' ')[1])).toEqual(['10/35', '20/35', '30/35', '35/35']);
   });
+
+  it('a sweep\'s evaluations: each model\'s blocks throttled alike, the second as the first', () => {
+    let now = 0;
+    const line = pipedSweepProgress(() => now);
+    // Two models in turn, 40 blocks each, one a second.
+    const lines: string[] = [];
+    for (const model of ['gptq', 'rtn']) {
+      for (let done = 0; done <= 40; done++) {
+        now += 1;
+        const l = line({ type: 'stage', stage: 'evaluating', detail: `${model} ${done}`, elapsed: now, done, total: 40 });
+        if (l !== null) lines.push(l.split(' (')[0]);
+      }
+    }
+    const each = ['0', '10', '20', '30', '40'];
+    expect(lines).toEqual([...each.map((d) => `evaluating: gptq ${d}`), ...each.map((d) => `evaluating: rtn ${d}`)]);
+  });
 });
 
 describe('a sweep\'s output', () => {

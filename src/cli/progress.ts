@@ -134,15 +134,20 @@ export function evaluationPassLine(e: Extract<ProgressEvent, { type: 'evaluation
 /**
  * A stage's epochs for the throttle: a stage event without progress fields begins a stage (the
  * evaluation of a second text begins a new one though its stage name is the same); one with them
- * ('checking', repeated) begins one only when the stage name changes.
+ * ('checking', repeated) begins one when the stage name changes or its progress goes back (a
+ * sweep's next model evaluated after the last).
  */
 class Stages {
   #count = 0;
   #name: string | null = null;
+  #done: number | null = null;
 
-  enter(name: string, repeats: boolean): string {
-    if (!repeats || name !== this.#name) this.#count++;
+  /** `done`: a repeated event's progress; one that goes back (the next model's evaluation) begins a stage too. */
+  enter(name: string, repeats: boolean, done: number | null = null): string {
+    const back = done !== null && this.#done !== null && done < this.#done;
+    if (!repeats || name !== this.#name || back) this.#count++;
     this.#name = name;
+    this.#done = done;
     return this.current;
   }
 
@@ -154,7 +159,7 @@ class Stages {
 /** Whether a stage event's line is printed: a stage entered always; a repeated one (done of total) through the throttle. */
 function admitStage(stages: Stages, throttle: LineThrottle, e: { stage: string; done?: number; total?: number }, now: number): boolean {
   const repeats = e.done !== undefined && e.total !== undefined;
-  const stage = stages.enter(e.stage, repeats);
+  const stage = stages.enter(e.stage, repeats, repeats ? e.done! : null);
   const fraction = repeats && e.total! > 0 ? e.done! / e.total! : null;
   return throttle.admit({ stage, fraction, last: repeats && e.done! >= e.total!, now });
 }

@@ -55,10 +55,15 @@ describe('strategy sweep', () => {
     type Stage = Extract<SweepProgressEvent, { type: 'stage' }>;
     const blocks = (stage: string) => events.filter((e): e is Stage => e.type === 'stage' && e.stage === stage && e.total !== undefined);
     expect(blocks('reference').map((e) => e.done)).toEqual([0, 1, 2, 3, 4, 5, 5, 6, 7, 8, 9, 10]);
-    expect(blocks('reference').at(-1)!.detail).toBe('the original model on aesop: 10 of 10 blocks (2 passes)');
+    expect(blocks('reference').map((e) => e.detail).slice(4, 7)).toEqual([
+      'the original model on aesop: 0 of 3 windows scored, block 5 of 5',
+      'the original model on aesop: 2 of 3 windows scored',
+      'the original model on aesop: 2 of 3 windows scored, block 1 of 5',
+    ]);
+    expect(blocks('reference').at(-1)!.detail).toBe('the original model on aesop: 3 of 3 windows scored');
     const finished = blocks('evaluating').filter((e) => e.done === e.total).map((e) => e.detail);
     expect(finished).toEqual(['gptq:4g32 (seed 5)', 'rtn:4g32 (seed 5)', 'awq:4g32 (seed 5)', 'gptq:4g32 (seed 6)', 'awq:4g32 (seed 6)']
-      .map((m) => `${m} on aesop: 10 of 10 blocks (2 passes)`));
+      .map((m) => `${m} on aesop: 3 of 3 windows scored`));
     for (const s of sweep.strategies) {
       expect(s.seeds.map((r) => r.seed)).toEqual([5, 6]);
       for (const r of s.seeds) {

@@ -112,13 +112,11 @@ export function sweepPassMemory(ckpt: Checkpoint, settings: RunSettings, plan: E
   return { bytes: estimateSweepMemory(spec, settings, bindingLimit, held, texts), held };
 }
 
-/** Passes of `perPass` windows over the windows of `seqlen` ids (as DivergenceReference makes them). */
-const passCount = (windows: Uint32Array, seqlen: number, perPass: number) => Math.ceil(windows.length / seqlen / perPass);
-
 /**
- * Stage events while a model runs `passes` passes over a text, `layers` blocks each: one as each
- * block starts (blocks done so far, of all) and one as each pass ends, so that a long evaluation
- * shows where it is. `track` wraps the model's block source; `onPass` is the pass hook.
+ * Stage events while a model scores `windows` windows, `perPass` at a time, over `layers` blocks
+ * each pass: one as each block starts and one as each pass ends, so that a long evaluation shows
+ * where it is ("434 of 1007 windows, block 3 of 5"; done and total count blocks over the passes).
+ * `track` wraps the model's block source; `onPass` is the pass hook.
  */
 function blockProgress(
   emit: (e: SweepProgressEvent) => void,
@@ -126,18 +124,25 @@ function blockProgress(
   stage: 'reference' | 'evaluating',
   what: string,
   layers: number,
-  passes: number,
+  windows: number,
+  perPass: number,
 ): { track: (blocks: BlockSource) => BlockSource; onPass: () => void } {
-  const total = layers * passes;
+  const total = layers * Math.ceil(windows / perPass);
   let pass = 0;
-  const say = (done: number) =>
-    emit({ type: 'stage', stage, detail: `${what}: ${done} of ${counted(total, 'block')}${passes > 1 ? ` (${counted(passes, 'pass', 'passes')})` : ''}`, elapsed: elapsed(), done, total });
+  const say = (block: number | null) => {
+    const scored = Math.min(pass * perPass, windows);
+    const at = block === null ? '' : `, block ${block + 1} of ${layers}`;
+    emit({ type: 'stage', stage, detail: `${what}: ${scored} of ${counted(windows, 'window')} scored${at}`, elapsed: elapsed(), done: pass * layers + (block ?? 0), total });
+  };
   return {
     track: (blocks) => (b) => {
-      say(pass * layers + b);
+      say(b);
       return blocks(b);
     },
-    onPass: () => say(++pass * layers),
+    onPass: () => {
+      pass++;
+      say(null);
+    },
   };
 }
 
@@ -200,7 +205,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
     for (const t of texts) {
       throwIfCancelled(hooks.signal);
       emit({ type: 'stage', stage: 'reference', detail: `the original model on ${t.name}: ${counted(t.windows.length / seqlen, 'window')} of ${counted(seqlen, 'token')}`, elapsed: elapsed() });
-      const progress = blockProgress(emit, elapsed, 'reference', `the original model on ${t.name}`, loaded.spec.layers, passCount(t.windows, seqlen, base.nsamples));
+      const progress = blockProgress(emit, elapsed, 'reference', `the original model on ${t.name}`, loaded.spec.layers, t.windows.length / seqlen, base.nsamples);
       const ref = await DivergenceReference.measure(rt, loaded, await globalsFor(loaded, false), progress.track(loaded.block), t.windows, seqlen, base.nsamples,
         { signal: hooks.signal, onPass: progress.onPass }, originalHead);
       references.push(ref);
@@ -260,7 +265,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
               const perplexity: Record<string, number | null> = {};
               const divergence: Record<string, DivergenceStats | null> = {};
               for (const [ti, t] of texts.entries()) {
-                const progress = blockProgress(emit, elapsed, 'evaluating', `${labels[i]} (seed ${seed}) on ${t.name}`, model.spec.layers, passCount(t.windows, seqlen, base.nsamples));
+                const progress = blockProgress(emit, elapsed, 'evaluating', `${labels[i]} (seed ${seed}) on ${t.name}`, model.spec.layers, t.windows.length / seqlen, base.nsamples);
                 const r = await references[ti].score(globals, progress.track(blocks), { signal: hooks.signal, onPass: progress.onPass });
                 perplexity[t.name] = r.perplexity;
                 divergence[t.name] = r.divergence;
