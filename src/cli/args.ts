@@ -76,7 +76,8 @@ Quantization:
   --static-groups        find every group's grid on the weights before GPTQ updates them (and before
                          --act-order reorders the columns, so g_idx stays in order); needs groups
                          (--group-size G): with one group per row it would change nothing
-  --damp P               damping as a fraction of the mean Hessian diagonal (default ${defaultRunSettings.percDamp})
+  --damp P               damping as a fraction of the mean Hessian diagonal, or a percent of it
+                         with % (default ${defaultRunSettings.percDamp}, i.e. 1%)
   --no-true-sequential   quantize all linears of a block on the block's original inputs
   --mse                  search clipped grids that minimise the weight error (norm 2.4)
 
@@ -186,9 +187,14 @@ export function parseArgs(argv: string[]): CliOptions | null {
   if (flags.has('--sym') && flags.has('--asym')) throw new UsageError('--sym and --asym exclude each other');
   const d = defaultRunSettings;
   const get = (f: string) => values.get(f);
-  const damp = get('--damp') === undefined ? d.percDamp : Number(get('--damp'));
+  // A fraction of the mean of diag(H) (0.01), or a percent of it (1%), as the studio's field.
+  const dampText = get('--damp')?.trim();
+  const damp = dampText === undefined ? d.percDamp : dampText.endsWith('%') ? Number(dampText.slice(0, -1)) / 100 : Number(dampText);
   const dampRefused = dampingRefusal(damp);
-  if (dampRefused) throw new UsageError(`--damp: ${dampRefused}, got "${get('--damp')}"`);
+  if (dampRefused) {
+    const how = Number.isFinite(damp) ? '' : ' (a fraction of the mean of diag(H) such as 0.01, or a percent such as 1%)';
+    throw new UsageError(`--damp: ${dampRefused}${how}, got "${get('--damp')}"`);
+  }
   const groupSize = get('--group-size') === undefined ? d.groupSize : integer('--group-size', get('--group-size')!, -1);
   if (groupSize === 0) throw new UsageError('--group-size must be -1 or a positive integer');
   const format = (get('--format') ?? 'gptq').toLowerCase() as OutputFormat;

@@ -26,6 +26,8 @@ describe('flags', () => {
     expect(d.settings).toMatchObject({ bits: 4, groupSize: -1, sym: true, actOrder: false, trueSequential: true, nsamples: 128, seqlen: null, seed: 0, percDamp: 0.01, mse: false });
     const o = parseArgs([...base, '--bits', '3', '--group-size=32', '--asym', '--act-order', '--static-groups', '--damp', '0.05', '--no-true-sequential', '--mse', '--nsamples', '8', '--seqlen', '64', '--seed', '7'])!;
     expect(o.settings).toMatchObject({ bits: 3, groupSize: 32, sym: false, actOrder: true, staticGroups: true, percDamp: 0.05, trueSequential: false, mse: true, nsamples: 8, seqlen: 64, seed: 7 });
+    // A percent, as the studio's field takes it.
+    expect(parseArgs([...base, '--damp', '2.5%'])!.settings.percDamp).toBeCloseTo(0.025, 12);
     expect(parseArgs(['--help'])).toBeNull();
     expect(d).toMatchObject({ format: 'gptq', ggufFloat: 'F16' });
     expect(parseArgs([...base, '--format', 'both', '--gguf-float', 'f32'])).toMatchObject({ format: 'both', ggufFloat: 'F32' });
@@ -40,7 +42,8 @@ describe('flags', () => {
     [[...base, '--sym', '--asym'], /exclude each other/],
     [[...base, '--damp', 'x'], /--damp: damping must be a number/],
     [[...base, '--damp', '0'], /--damp: damping must be more than 0 \(H needs it to be invertible\)/],
-    [[...base, '--damp', '1.5'], /--damp: damping must be at most 1 /],
+    [[...base, '--damp', '1.5'], /--damp: damping must be at most 1 \(100 %\) of the mean of diag\(H\), got "1.5"/],
+    [[...base, '--damp', '1%x'], /--damp: damping must be a number \(a fraction of the mean of diag\(H\) such as 0\.01, or a percent such as 1%\)/],
     [[...base, '--frobnicate'], /unknown argument "--frobnicate"/],
     [[...base, '--nsamples'], /--nsamples needs a value/],
     [[...base, '--bits', '4', '--bits', '3'], /given twice/],
@@ -156,11 +159,11 @@ describe('progress for a log or pipe', () => {
   it('Heartbeat: after a minute with no line, one line naming the last step seen, then one a minute', () => {
     const h = new Heartbeat(100);
     expect(h.tick(159)).toBeNull();
-    h.saw('[#...] 47/154 block 7/22 mlp.up_proj');
-    expect(h.tick(160)).toBe('still working, 60.0s in all; the last step: [#...] 47/154 block 7/22 mlp.up_proj');
+    h.saw('[#...] 47/154 block 7/22 mlp.up_proj mse gptq/rtn 0.04  39m57s elapsed, ~100m58s left');
+    expect(h.tick(160)).toBe('still working, 60.0s in all; the last step: [#...] 47/154 block 7/22 mlp.up_proj mse gptq/rtn 0.04');
     expect(h.tick(219)).toBeNull();
     h.printed(230); // a line of the run itself
-    h.saw('block 8/22 done');
+    h.saw('block 8/22 done (45m02s)');
     expect(h.tick(289)).toBeNull();
     expect(h.tick(290)).toBe('still working, 3m10s in all; the last step: block 8/22 done');
   });

@@ -26,4 +26,9 @@ export function isDiskFull(e: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
-export const mib = (bytes: number): string => `${Math.ceil(bytes / 2 ** 20)} MiB`;
+/** A size in the unit that keeps it readable, rounded up: "266 KiB", "420 MiB", "1.3 GiB". */
+export function sizeText(bytes: number): string {
+  if (bytes < 2 ** 20) return `${Math.ceil(bytes / 2 ** 10)} KiB`;
+  if (bytes < 2 ** 30) return `${Math.ceil(bytes / 2 ** 20)} MiB`;
+  return `${(Math.ceil(bytes / 2 ** 30 * 10) / 10).toFixed(1)} GiB`;
+}

@@ -108,9 +108,9 @@ export class Heartbeat {
     this.#lastAt = start;
   }
 
-  /** An event's line, printed or not: what the next heartbeat names. */
+  /** An event's line, printed or not: what the next heartbeat names, without its times (stale by then). */
   saw(line: string): void {
-    this.#last = line;
+    this.#last = line.replace(/ +\S+ elapsed, ~\S+ left$/, '').replace(/ +\((\d+m)?[\d.]+s\)$/, '');
   }
 
   /** A line was printed at `now`. */

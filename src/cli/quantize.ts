@@ -7,11 +7,11 @@
  * fills up at the end is reported, and at a terminal the user may free space and write again.
  */
 import { counted } from '../core/plural';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
-import { writeAtomically, writeExport } from './write-folder';
-import { freeBytes, mib } from './free-space';
+import { DiskFullError, writeAtomically, writeExport } from './write-folder';
+import { freeBytes, sizeText } from './free-space';
 import { estimateExportBytes } from '../engine/export-size';
 import { HELP, parseArgs, UsageError } from './args';
 import { evaluationPassLine, Heartbeat, pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
@@ -34,18 +34,31 @@ import { CANCELLED_EXIT_CODE, sweepOutput } from './sweep-output';
 
 /**
  * At a terminal, after a finished run whose files do not fit: says so and waits for Enter (the
- * user freed space: write again) or q (give up). False at once without a terminal to ask.
+ * user freed space: write again), another folder (checked as --out is; relative to where the
+ * command was run) or q (give up). False at once without a terminal to ask.
  */
-async function askToWriteAgain(message: string): Promise<boolean> {
+async function askToWriteAgain(message: string): Promise<boolean | string> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const ask = (q: string) => new Promise<string | null>((done) => {
+    rl.once('close', () => done(null));
+    rl.once('SIGINT', () => done(null));
+    rl.question(q, done);
+  });
   try {
-    const answer = await new Promise<string | null>((done) => {
-      rl.once('close', () => done(null));
-      rl.once('SIGINT', () => done(null));
-      rl.question(`\n${message}. Free some space there and press Enter to write again, or type q and Enter to give up: `, done);
-    });
-    return answer !== null && answer.trim().toLowerCase() !== 'q';
+    let prompt = `\n${message}.\nFree some space there and press Enter to write again, type another folder to write the files there, or q to give up: `;
+    for (;;) {
+      const answer = (await ask(prompt))?.trim() ?? 'q';
+      if (answer === '') return true;
+      if (answer.toLowerCase() === 'q') return false;
+      const folder = resolve(process.env.INIT_CWD ?? process.cwd(), answer);
+      try {
+        await checkOut(folder);
+        return folder;
+      } catch (e) {
+        prompt = `${(e as Error).message}.\nAnother folder, Enter to write to the first one again, or q: `;
+      }
+    }
   } finally {
     rl.close();
   }
@@ -162,8 +175,8 @@ async function main(argv: string[]): Promise<number> {
         }
         const need = estimateExportBytes({ ckpt, settings, exportPlan: plan.export, ggufPlan: plan.gguf, output: { format: opts.format, ggufFloat: opts.ggufFloat } });
         if (freeAtStart !== null && need > freeAtStart) {
-          throw new Error(`the files will take about ${mib(need)}, and the disk that holds ${out} has ${mib(freeAtStart)} free: ` +
-            'free some space there or give another --out (nothing was run)');
+          throw new Error(`the files will take about ${sizeText(need)} and the disk that holds ${out} has ${sizeText(freeAtStart)} free: ` +
+            `free ${sizeText(need - freeAtStart)} more there or give another --out (nothing was run)`);
         }
         for (const w of planWarnings(plan, opts.format)) process.stderr.write(`warning: ${w}\n`);
       },
@@ -191,8 +204,17 @@ async function main(argv: string[]): Promise<number> {
       },
     });
     if (folder.gptqRefusal) process.stderr.write(`no checkpoint written: ${folder.gptqRefusal}\n`);
-    await writeExport(out, folder.files, { onFull: askToWriteAgain });
-    process.stderr.write(`wrote ${folder.report.files.join(', ')} to ${out}\n`);
+    let written: string;
+    try {
+      written = await writeExport(out, folder.files, { onFull: askToWriteAgain });
+    } catch (e) {
+      if (!(e instanceof DiskFullError)) throw e;
+      // The run's numbers at least: report.json alone, if it fits.
+      const report = folder.files.find((f) => f.name === 'report.json');
+      const kept = report && (await writeAtomically(out, [report]).then(() => true, () => false));
+      throw new Error(`${e.message}${kept ? ` (report.json alone was written to ${out}: the run's numbers, without the model)` : ''}`);
+    }
+    process.stderr.write(`wrote ${folder.report.files.join(', ')} to ${written}\n`);
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { textFile, type ExportFile } from '../core/export/safetensors-writer';
-import { writeExport } from './write-folder';
-import { freeBytes, isDiskFull } from './free-space';
+import { DiskFullError, writeExport } from './write-folder';
+import { freeBytes, isDiskFull, sizeText } from './free-space';
 
 const files = (): ExportFile[] => [textFile('a.txt', 'first'), textFile('b.txt', 'second')];
 
@@ -29,14 +29,14 @@ function fillingFile(failures: number): ExportFile {
 describe('writeExport on a full disk', () => {
   it('says what the files need and what is free, and writes once space was freed', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'gptq-full-')), 'out');
-    const free = [5, 2 ** 30];
+    const free = [5];
     const messages: string[] = [];
     await writeExport(out, files(), {
       free: async () => free.shift() ?? 2 ** 30,
       onFull: async (m) => (messages.push(m), true),
     });
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatch(/the disk that holds .*out is full: the files need 1 MiB, and 1024 MiB are free there; nothing was written/);
+    expect(messages[0]).toMatch(/the disk that holds .*out has 1 KiB free and the files need 1 KiB, 1 KiB more; nothing was written$/);
     expect(readdirSync(out).sort()).toEqual(['a.txt', 'b.txt']);
     expect(readFileSync(join(out, 'b.txt'), 'utf8')).toBe('second');
   });
@@ -59,12 +59,27 @@ describe('writeExport on a full disk', () => {
     expect(Array.from(readFileSync(join(out, 'big.bin')))).toEqual([1, 2, 3]);
   });
 
+  it('writes into another folder the user names instead', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'gptq-full-'));
+    const other = join(parent, 'elsewhere');
+    const written = await writeExport(join(parent, 'out'), files(), {
+      free: async (at) => (at.endsWith('out') ? 1 : null),
+      onFull: async () => other,
+    });
+    expect(written).toBe(other);
+    expect(readdirSync(parent)).toEqual(['elsewhere']);
+    expect(readdirSync(other).sort()).toEqual(['a.txt', 'b.txt']);
+  });
+
   it('gives up with what to do when the user does, or when nobody can be asked; --out stays as it was', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'gptq-full-'));
     const out = join(parent, 'out');
     await expect(writeExport(out, [fillingFile(5)], { free: async () => null, onFull: async () => false }))
-      .rejects.toThrow(/is full: the files need 1 MiB; nothing was written\. Free at least that much space there, or give another --out/);
-    await expect(writeExport(out, files(), { free: async () => 1 })).rejects.toThrow(/and 1 MiB are free there/);
+      .rejects.toThrow(/the disk that holds .*out filled up while the files \(1 KiB\) were written; nothing was left there\. Free space there or give another --out, and run again/);
+    await expect(writeExport(out, files(), { free: async () => 1 })).rejects.toThrow(DiskFullError);
+    // ENOSPC with space to spare: the file system is out of inodes or over a quota.
+    await expect(writeExport(out, [fillingFile(1)], { free: async () => 2 ** 30 }))
+      .rejects.toThrow(/refused the files \(ENOSPC\), though 1.0 GiB are free and they need 1 KiB: it may be out of inodes or over a quota/);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(parent)).toEqual([]);
     // Any other failure is not a full disk: it is thrown as it is.
@@ -78,5 +93,6 @@ describe('writeExport on a full disk', () => {
     expect(free!).toBeGreaterThan(0);
     expect(isDiskFull(Object.assign(new Error(), { code: 'EDQUOT' }))).toBe(true);
     expect(isDiskFull(Object.assign(new Error(), { code: 'EACCES' }))).toBe(false);
+    expect([1, 2 ** 20 - 1, 2 ** 20, 420 * 2 ** 20 + 1, 1.25 * 2 ** 30].map(sizeText)).toEqual(['1 KiB', '1024 KiB', '1 MiB', '421 MiB', '1.3 GiB']);
   });
 });

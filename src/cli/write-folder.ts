@@ -5,7 +5,7 @@
 import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ExportFile } from '../core/export/safetensors-writer';
-import { freeBytes, isDiskFull, mib } from './free-space';
+import { freeBytes, isDiskFull, sizeText } from './free-space';
 
 async function writeFileStreamed(path: string, file: ExportFile): Promise<void> {
   const handle = await open(path, 'w');
@@ -56,44 +56,55 @@ export async function writeAtomically(out: string, files: ExportFile[]): Promise
   }
 }
 
-/** How writeExport learns the free space and asks the user to free more. */
+/** The files did not fit where they were to be written, and the user gave up (or could not be asked). */
+export class DiskFullError extends Error {}
+
+/** How writeExport learns the free space and asks the user what to do when the files do not fit. */
 export interface DiskFullHooks {
   /** Free bytes where `out` is written (default freeBytes). */
   free?: (out: string) => Promise<number | null>;
   /**
-   * Hears that the files do not fit (`message` says how much they need and how much is free);
-   * resolves true to try again once space was freed, false to give up. Absent: give up at once.
+   * Hears that the files do not fit (`message` says what they need and what is free); resolves
+   * true to try again once space was freed, a folder to write them there instead, false to give
+   * up. Absent: give up at once.
    */
-  onFull?: (message: string) => Promise<boolean>;
+  onFull?: (message: string) => Promise<boolean | string>;
 }
 
 /**
- * writeAtomically, when the files fit: before writing, the free space where `out` goes is checked
- * against the files' sizes; a disk that is short, or fills up while they are written (ENOSPC,
- * EDQUOT; nothing is left behind then), is reported through `hooks.onFull`, which may have the
- * user free space and try again, so that a finished run is not lost to a full disk. Throws when
- * the user gives up (the message says what was needed), and whatever else writeAtomically throws.
+ * writeAtomically, when the files fit: before writing, the free space where they go is checked
+ * against their sizes; a disk that is short, or that fills up while they are written (ENOSPC,
+ * EDQUOT: nothing is left behind then), is reported through `hooks.onFull`, which may have the user
+ * free space, or name another folder, and try again, so that a finished run is not lost to a full
+ * disk. Returns the folder written. Throws DiskFullError when the user gives up (saying what was
+ * needed), and whatever else writeAtomically throws.
  */
-export async function writeExport(out: string, files: ExportFile[], hooks: DiskFullHooks = {}): Promise<void> {
+export async function writeExport(out: string, files: ExportFile[], hooks: DiskFullHooks = {}): Promise<string> {
   const need = files.reduce((s, f) => s + f.size, 0);
   const free = hooks.free ?? freeBytes;
+  let target = out;
   for (;;) {
-    const available = await free(out);
-    let full = available !== null && available < need;
-    if (!full) {
+    const available = await free(target);
+    let message: string;
+    if (available !== null && available < need) {
+      message = `the disk that holds ${target} has ${sizeText(available)} free and the files need ${sizeText(need)}, ` +
+        `${sizeText(need - available)} more; nothing was written`;
+    } else {
       try {
-        await writeAtomically(out, files);
-        return;
+        await writeAtomically(target, files);
+        return target;
       } catch (e) {
         if (!isDiskFull(e)) throw e;
-        full = true;
+        const now = await free(target);
+        message = now !== null && now >= need
+          ? `the file system that holds ${target} refused the files (${(e as NodeJS.ErrnoException).code}), though ${sizeText(now)} are free ` +
+            `and they need ${sizeText(need)}: it may be out of inodes or over a quota; nothing was left there`
+          : `the disk that holds ${target} filled up while the files (${sizeText(need)}) were written` +
+            `${now === null ? '' : `, ${sizeText(now)} free now`}; nothing was left there`;
       }
     }
-    const now = await free(out);
-    const message = `the disk that holds ${out} is full: the files need ${mib(need)}` +
-      (now === null ? '' : `, and ${mib(now)} are free there`) + '; nothing was written';
-    if (!hooks.onFull || !(await hooks.onFull(message))) {
-      throw new Error(`${message}. Free at least that much space there, or give another --out, and run again`);
-    }
+    const answer = hooks.onFull ? await hooks.onFull(message) : false;
+    if (answer === false) throw new DiskFullError(`${message}. Free space there or give another --out, and run again`);
+    if (typeof answer === 'string') target = answer;
   }
 }

@@ -12,6 +12,6 @@ export function dampingRefusal(fraction: number, percent = false): string | null
   const show = (f: number) => (percent ? `${f * 100} %` : String(f));
   if (!Number.isFinite(fraction)) return 'damping must be a number';
   if (fraction <= 0) return `damping must be more than ${show(0)} (H needs it to be invertible)`;
-  if (fraction > 1) return `damping must be at most ${show(1)} of the mean of diag(H)`;
+  if (fraction > 1) return `damping must be at most ${percent ? '100 %' : '1 (100 %)'} of the mean of diag(H)`;
   return null;
 }

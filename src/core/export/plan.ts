@@ -133,8 +133,9 @@ export function loaderWarnings(settings: PlanSettings, format: CheckpointFormat,
       'GPTQModel and vLLM read it; AutoGPTQ does not.');
   }
   if (settings.percDamp !== undefined && !(settings.percDamp > 0 && settings.percDamp < 1)) {
-    warnings.push(`damp_percent ${settings.percDamp} is written as used, but transformers (GPTQConfig) and optimum refuse ` +
-      'to load a damp_percent outside (0, 1): use a damping above 0 for a file transformers loads.');
+    warnings.push(`damp_percent ${settings.percDamp} (${Number((settings.percDamp * 100).toPrecision(6))} % of the mean of diag(H)) is written ` +
+      'as used, but transformers (GPTQConfig) and optimum refuse to load a damp_percent outside (0, 1): use a damping above 0 % ' +
+      'and below 100 % for a file transformers loads.');
   }
   return warnings;
 }
