@@ -471,6 +471,9 @@ describe('runs', () => {
     const out = join(dir, 'sweep');
     const { code, stderr } = await sweep(out, '4g32,rtn:4g32,2g32');
     expect(stderr).toMatch(/^Pareto front on eval\.txt: gptq:2g32 \(\d\.\d{3} bits per weight, perplexity \d+\.\d{3}\), /m);
+    // What a single run would warn of, the sweep does too, before its work.
+    expect(stderr).toMatch(/^warning: the calibration has 64 tokens \(2 × 32\), fewer than the 172 input columns of mlp\.down_proj/m);
+    expect(stderr.indexOf('warning: ')).toBeLessThan(stderr.indexOf('reference: '));
     expect(code).toBe(0);
     expect(readdirSync(out)).toEqual(['report.json']);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));

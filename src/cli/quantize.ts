@@ -142,7 +142,11 @@ async function main(argv: string[]): Promise<number> {
       const report = await runSweep(rt, {
         files, modelName: basename(opts.model), calibration, evaluations: [evaluation], gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise,
         base: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, strategies: opts.sweep, seeds: opts.seeds, sensitivity: opts.sensitivity,
-      }, { signal: abort.signal, onProgress: sweepReporter() });
+      }, {
+        signal: abort.signal,
+        onProgress: sweepReporter(),
+        onWarnings: (warnings) => warnings.forEach((w) => process.stderr.write(`warning: ${w}\n`)),
+      });
       // A cancel after some strategies finished returns their report (marked "cancelled"): written, exit 130.
       const written = sweepOutput(report, process.env.WGPU_BACKEND ?? 'opengles', evaluation.name, out);
       await writeAtomically(out, [textFile('report.json', written.reportJson)]);

@@ -66,6 +66,12 @@ export type { SweepRefusal };
 export interface SweepHooks {
   onProgress?: (e: SweepProgressEvent) => void;
   signal?: AbortSignal;
+  /**
+   * Hears, before anything heavy runs, what the user should know of every strategy alike (the
+   * plan's warnings for the base settings: config.json read one way of two, a calibration with
+   * fewer tokens than the widest linear has input columns).
+   */
+  onWarnings?: (warnings: string[]) => void;
 }
 
 /** Why an AWQ strategy has no download. */
@@ -178,6 +184,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
   // Every pass must be possible (memory, something to quantize) before anything heavy runs.
   const refused = sweepRefusals(ckpt, strategies, base, rt, gpuBudgetOf(inputs), inputs.evaluations.length);
   if (refused.length > 0) throw new RunInputError(sweepRefusalText(refused[0]));
+  hooks.onWarnings?.(planRun(ckpt, strategySettings(passes[0].strategy, base), rt, gpuBudgetOf(inputs)).warnings);
   const ranges = await scanForRun(ckpt, (e) => e.type === 'stage' && emit({ type: 'stage', stage: 'checking', detail: e.detail, elapsed: e.elapsed, done: e.done, total: e.total }), elapsed, hooks.signal);
   const loaded = await loadModel(ckpt);
   // The GEMM and the forward's attention on the kernels timed fastest here (once per device).
