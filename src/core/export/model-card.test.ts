@@ -11,6 +11,7 @@ const report = {
   model: { name: 'stories260K', arch: 'llama', blocks: 5, hiddenSize: 64, parameters: 260_000, dtype: 'F32' },
   calibration: { text: 'calib.txt', tokens: 1000, windows: [[1, 2]] },
   evaluations: [ppl],
+  export: plan,
 } as unknown as RunReport;
 
 describe('model card', () => {
@@ -74,6 +75,10 @@ describe('model card', () => {
     expect(card).toContain('llama-completion -m stories260K-Q8_0.gguf -p "The king said" -n 32');
     expect(card).toContain(`curl http://localhost:8080/completion -d '{"prompt":"The king said","n_predict":32}'`);
     expect(card).not.toContain('## Loading');
+    expect(card).not.toContain('padded');
+    // A padded MLP is said, as the checkpoint's card says it.
+    const padded = ggufModelCard({ ...unmeasured, export: { ...unmeasured.export, intermediate: { from: 172, to: 192 } } }, gguf, 'The king said', files);
+    expect(padded).toContain('The MLP width is padded with zeros from 172 to 192, as the run quantized it (the file\'s feed_forward_length says so)');
     // The checkpoint's card is the one that calls a GGUF beside it "the same quantized model".
     expect(ggufFileNote('Q8_0', 'F32')).toMatch(/^the same quantized model as a GGUF/);
   });

@@ -224,6 +224,10 @@ export function ggufModelCard(report: RunReport, gguf: GgufCardFile, prompt?: st
       'values this file holds (GPTQ is this file), RTN with the same floats. llama.cpp computes in its own order and, on CPU, ' +
       'rounds activations to 8 bits in its quantized matrix products, so the perplexity it measures comes out close to the GPTQ ' +
       'column, not equal to it.'),
+    ...(report.export.intermediate
+      ? [`The MLP width is padded with zeros from ${report.export.intermediate.from} to ${report.export.intermediate.to}, as the run quantized it ` +
+        '(the file\'s feed_forward_length says so); the model computes the same function.', '']
+      : []),
     ...linearsList(`Kept as floats (${gguf.floatType}):`, gguf.floatLinears),
     '## Running it with llama.cpp',
     '',
