@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { HELP, parseArgs, UsageError } from './args';
 import { planWarnings } from './plan-warnings';
 import { kvValue, readGguf } from '../testing/gguf-reader';
-import { Heartbeat, LineThrottle, pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
+import { Heartbeat, LineThrottle, seconds, pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
 import type { ProgressEvent } from '../core/run';
 import { parseStrategy, type SweepProgressEvent, type SweepRunReport } from '../core/sweep';
 import { defaultRunSettings } from '../core/run';
@@ -154,6 +154,10 @@ describe('progress for a log or pipe', () => {
     expect(tick('b', null, 101)).toBe(false); // no measure: time alone
     expect(tick('b', null, 102)).toBe(true);
     expect(tick('a', 0, 102.1)).toBe(true); // back to a: a stage change again
+  });
+
+  it('seconds: tenths below 90 s, then minutes and whole seconds, never 60 of them', () => {
+    expect([12.34, 89.96, 90, 3839.6, 3599.5].map(seconds)).toEqual(['12.3s', '90.0s', '1m30s', '64m00s', '60m00s']);
   });
 
   it('Heartbeat: after a minute with no line, one line naming the last step seen, then one a minute', () => {

@@ -6,7 +6,12 @@ import { counted } from '../core/plural';
 import type { ProgressEvent } from '../core/run';
 import type { SweepProgressEvent } from '../core/sweep';
 
-const seconds = (s: number) => (s >= 90 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(1)}s`);
+/** 12.3 → "12.3s"; 3839.6 → "64m00s" (whole seconds rounded first, so never "63m60s"). */
+export const seconds = (s: number) => {
+  if (s < 90) return `${s.toFixed(1)}s`;
+  const whole = Math.round(s);
+  return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
+};
 
 export function progressLine(e: ProgressEvent, width = 24): string {
   switch (e.type) {
