@@ -98,6 +98,7 @@ test('a sweep on stories260K: one point per strategy, the front, the table, per-
   expect(savedReport.suggestedFilename()).toBe('stories260K-sweep-report.json');
   const partial = JSON.parse(readFileSync(await savedReport.path(), 'utf8'));
   expect(partial.cancelled).toEqual({ after: 2, of: 5, strategies: ['gptq:2g32', 'gptq:3g32', 'gptq:8g32'] });
+  expect(partial.files).toEqual(['stories260K-sweep-report.json']);
   expect(partial.sweep.strategies.map((s: { label: string }) => s.label)).toEqual(['gptq:4g32', 'rtn:4g32']);
   await list.fill('4g32,rtn:4g32,2g32');
   await page.getByTestId('sweep-seeds').fill('2');

@@ -531,8 +531,10 @@ class WorkerBridge {
   downloadSweepReport(): void {
     const { sweep } = useStudioStore.getState();
     if (!sweep.report) return;
-    const url = URL.createObjectURL(new Blob([`${JSON.stringify(sweep.report, null, 2)}\n`], { type: 'application/json' }));
-    saveUrl(url, sweepReportName(sweep.modelName));
+    const name = sweepReportName(sweep.modelName);
+    // As the CLI's: `files` names what was written, here the one file saved.
+    const url = URL.createObjectURL(new Blob([`${JSON.stringify({ ...sweep.report, files: [name] }, null, 2)}\n`], { type: 'application/json' }));
+    saveUrl(url, name);
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
 

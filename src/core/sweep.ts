@@ -316,6 +316,6 @@ export interface SweepRunReport {
    */
   cancelled?: SweepCancelled;
   seconds: number;
-  /** The files the CLI wrote (report.json). */
+  /** The files written: report.json (the CLI), or the studio's one saved file. */
   files?: string[];
 }
