@@ -91,7 +91,8 @@ export interface PerplexityResult {
 
 export class RunCancelledError extends Error {
   override name = 'RunCancelledError';
-  constructor() {
-    super('The run was cancelled. Nothing was changed; start it again when ready.');
+  /** `message`: what was dropped, when more needs saying than the default. */
+  constructor(message = 'The run was cancelled. Nothing was changed; start it again when ready.') {
+    super(message);
   }
 }

@@ -12,6 +12,7 @@
  *
  * Pure: the engine's src/engine/sweep.ts runs them.
  */
+import { counted } from './plural';
 import { dampingRefusal } from './damping';
 import type { RunSettings } from './run';
 import type { ReportOutput } from './report';
@@ -292,6 +293,17 @@ export interface SweepCancelled {
  */
 export function sweepCancelledText(c: SweepCancelled): string {
   return `cancelled after ${c.after} of ${c.of} ${c.of === 1 ? 'strategy' : 'strategies'}; not measured: ${c.strategies.join(', ')}`;
+}
+
+/**
+ * What a sweep cancelled before any strategy had every seed measured drops: "any strategy had all
+ * 2 seeds measured: the 1 result measured (gptq:4g32 seed 5) was dropped, as a strategy is compared
+ * over all its seeds" (after "cancelled before"; the CLI's message and the studio's line).
+ */
+export function droppedResultsText(dropped: readonly { label: string; seed: number }[], seeds: number): string {
+  const list = dropped.map((r) => `${r.label} seed ${r.seed}`).join(', ');
+  return `any strategy had all ${counted(seeds, 'seed')} measured: the ${counted(dropped.length, 'result')} measured (${list}) ` +
+    `${dropped.length === 1 ? 'was' : 'were'} dropped, as a strategy is compared over all its seeds`;
 }
 
 /** report.json of a sweep (the CLI's --sweep, the studio's "Compare strategies"). */

@@ -159,15 +159,18 @@ describe('strategy sweep', () => {
       expect(JSON.stringify(report)).not.toMatch(/NaN|Infinity/);
     });
 
-    it('throws RunCancelledError when no strategy had finished', async () => {
+    it('throws RunCancelledError when no strategy had finished, naming the seed results dropped', async () => {
       const abort = new AbortController();
+      // Cancelled at the first strategy's first result: one seed of two measured.
       const sweep = runSweep(rt, await inputs(), {
         signal: abort.signal,
         onProgress: (e) => {
-          if (e.type === 'linear') abort.abort();
+          if (e.type === 'result') abort.abort();
         },
       });
       await expect(sweep).rejects.toThrow(RunCancelledError);
+      await expect(sweep).rejects.toThrow('The sweep was cancelled before any strategy had all 2 seeds measured: the 1 result measured ' +
+        '(gptq:4g32 seed 5) was dropped, as a strategy is compared over all its seeds. Nothing was written');
     });
   });
 

@@ -33,6 +33,7 @@ import {
   type StrategyResult,
   type StrategySeedResult,
   type SweepProgressEvent,
+  droppedResultsText,
   type SweepRefusal,
   type SweepRunReport,
 } from '../core/sweep';
@@ -303,7 +304,11 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
     // On a cancel, the strategies whose every seed finished are kept (a strategy part-measured is
     // left out: its spread would be over fewer seeds than the others'); none finished: nothing is.
     const kept = strategies.map((_, i) => i).filter((i) => results[i].length === seeds.length);
-    if (cancelled && kept.length === 0) throw new RunCancelledError();
+    if (cancelled && kept.length === 0) {
+      const dropped = strategies.flatMap((_, i) => results[i].map((r) => ({ label: labels[i], seed: r.seed })));
+      throw new RunCancelledError(dropped.length === 0 ? undefined :
+        `The sweep was cancelled before ${droppedResultsText(dropped, seeds.length)}. Nothing was written; start it again when ready.`);
+    }
     const first = texts[0].name;
     const strategyResults: StrategyResult[] = kept.map((i) => ({
       label: labels[i],

@@ -130,6 +130,9 @@ describe('a cancelled sweep', () => {
 
   it('says what was kept and what was not measured; with no report, that nothing is kept', () => {
     expect(sweepCancelledLine(null)).toBe('Cancelled: nothing of this comparison is kept.');
+    expect(sweepCancelledLine(null, [{ label: 'gptq:4g32', seed: 0 }, { label: 'rtn:4g32', seed: 0 }], 2)).toBe(
+      'Cancelled before any strategy had all 2 seeds measured: the 2 results measured (gptq:4g32 seed 0, rtn:4g32 seed 0) were dropped, ' +
+      'as a strategy is compared over all its seeds: nothing of this comparison is kept.');
     expect(sweepCancelledLine(cancelled()))
       .toBe('Cancelled after 4 of 6 strategies; not measured: gptq:3g32, rtn:3g32. The results below are those of the 4 strategies whose every seed was measured.');
     expect(sweepCancelledLine({ cancelled: { after: 1, of: 2, strategies: ['gptq:2g32'] } }))

@@ -6,7 +6,7 @@
  * Every measure is the first evaluation text's (the sweep's front is decided on it too). Pure
  * functions: no DOM, no store.
  */
-import { paretoFront, seedSpread, sweepCancelledText, type SeedSpread, type SensitivityMap, type SweepMethod, type SweepRunReport } from '../../core/sweep';
+import { droppedResultsText, paretoFront, seedSpread, sweepCancelledText, type SeedSpread, type SensitivityMap, type SweepMethod, type SweepRunReport } from '../../core/sweep';
 import type { MixedPrecisionPlan } from '../../core/mixed-precision';
 import { linearAxis, logAxis, type AxisTicks } from '../charts/axis';
 import { logColour, logFloor, logRange, shortName, type LogRange } from './chart-data';
@@ -266,8 +266,9 @@ export function sweepRunText(report: Pick<SweepRunReport, 'sweep' | 'settings' |
  * below) and which were not measured; with no report (cancelled before any strategy finished), that
  * nothing is kept.
  */
-export function sweepCancelledLine(report: Pick<SweepRunReport, 'cancelled'> | null): string {
+export function sweepCancelledLine(report: Pick<SweepRunReport, 'cancelled'> | null, measured: readonly { label: string; seed: number }[] = [], seeds = 1): string {
   const c = report?.cancelled;
+  if (!c && measured.length > 0) return `Cancelled before ${droppedResultsText(measured, seeds)}: nothing of this comparison is kept.`;
   if (!c) return 'Cancelled: nothing of this comparison is kept.';
   const text = sweepCancelledText(c);
   return `${text[0].toUpperCase()}${text.slice(1)}. The results below are those of the ${c.after === 1 ? 'strategy' : `${c.after} strategies`} whose every seed was measured.`;

@@ -140,7 +140,7 @@ export function ComparePanel() {
           </>
         )}
         {sweep.status === 'cancelling' && <p data-testid="sweep-cancelling">Cancelling: stopping after the linear or pass in progress…</p>}
-        {sweep.status === 'cancelled' && <p data-testid="sweep-cancelled" data-kept={sweep.report?.sweep.strategies.length ?? 0}>{sweepCancelledLine(sweep.report)}</p>}
+        {sweep.status === 'cancelled' && <p data-testid="sweep-cancelled" data-kept={sweep.report?.sweep.strategies.length ?? 0}>{sweepCancelledLine(sweep.report, sweep.results, sweep.seeds)}</p>}
         {sweep.status === 'done' && sweep.report && (
           <p data-testid="sweep-done">Done in {fmtDuration(sweep.report.seconds)}: {sweepSizeText(sweep.report)}.</p>
         )}
