@@ -294,7 +294,7 @@ describe('a sweep\'s output', () => {
     summary: { perplexity: { mean: ppl, sd: 0, min: ppl, max: ppl, n: 1 }, kld: null },
   });
   const report = (labels: string[], cancelled?: SweepRunReport['cancelled']): SweepRunReport => ({
-    kind: 'sweep', model: { name: 'm', arch: 'llama', blocks: 1, hiddenSize: 64, parameters: 1, dtype: 'F32' }, adapter: {},
+    kind: 'sweep', warnings: [], model: { name: 'm', arch: 'llama', blocks: 1, hiddenSize: 64, parameters: 1, dtype: 'F32' }, adapter: {},
     settings: { ...defaultRunSettings, seqlen: 32 }, output: { format: 'report', ggufFloat: null }, calibration: { text: 'c.txt', tokens: 100 },
     evaluations: [{ text: 'e.txt', seqlen: 32, windows: 1 }],
     sweep: { strategies: labels.map((l, i) => strategy(l, 4.5 - i, 12 + i)), seeds: [0], original: { 'e.txt': 10 }, front: labels, bpwCovers: '', plans: {} },

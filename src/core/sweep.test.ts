@@ -26,6 +26,7 @@ describe('strategy syntax', () => {
     ['rtn:4g128+act', /act-order, static groups and damping belong to GPTQ/],
     ['4g128+damp1.5', /damping must be at most 1 /],
     ['4g128+damp0', /damping must be more than 0/],
+    ['4g128+dampx', /\+damp needs a fraction of the mean of diag\(H\) written after it, e\.g\. \+damp0\.01 \(1 %\)/],
     ['q4', /write \[gptq:\|rtn:\|awq:\]BITS/],
     ['4+act+static', /\+static fixes each group's grid .* one group per row \(no g\) there are no groups, so it would change nothing: give a group size \(e\.g\. 4g128\+act\+static\) or drop \+static$/],
   ])('refuses %j with a message', (text, message) => {

@@ -73,6 +73,9 @@ export function parseStrategy(text: string): Strategy {
   let rest = m[4];
   while (rest.length > 0) {
     const f = /^\+?(asym|sym|act|static|mse|damp([0-9]*\.?[0-9]+))/.exec(rest);
+    if (!f && /^\+?damp/.test(rest)) {
+      throw new RangeError(`strategy "${text}": +damp needs a fraction of the mean of diag(H) written after it, e.g. +damp0.01 (1 %)`);
+    }
     if (!f) throw new RangeError(`strategy "${text}": unknown flag "${rest}"; ${help}`);
     switch (f[1]) {
       case 'asym': s.sym = false; break;
@@ -330,4 +333,9 @@ export interface SweepRunReport {
   seconds: number;
   /** The files written: report.json (the CLI), or the studio's one saved file. */
   files?: string[];
+  /**
+   * What the user was told before the work, for every strategy alike (the plan's warnings for the
+   * base settings, SweepHooks.onWarnings).
+   */
+  warnings: string[];
 }

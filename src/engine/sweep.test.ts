@@ -46,6 +46,8 @@ describe('strategy sweep', () => {
     const { sweep } = report;
     expect(sweep.seeds).toEqual([5, 6]);
     expect(sweep.strategies.map((s) => s.label)).toEqual(['gptq:4g32', 'rtn:4g32', 'awq:4g32']);
+    // 2 × 32 calibration tokens, fewer than mlp.down_proj's 172 input columns: said before the work, and kept.
+    expect(report.warnings).toEqual([expect.stringMatching(/^the calibration has 64 tokens \(2 × 32\), fewer than the 172 input columns of mlp\.down_proj/)]);
     // One pass (the grid serves GPTQ, RTN and AWQ on the same captured inputs) per seed.
     const steps = events.filter((e) => e.type === 'step' && e.phase === 'quantizing');
     expect(steps.map((e) => (e as { labels: string[] }).labels.join(' '))).toEqual(['gptq:4g32 rtn:4g32 awq:4g32', 'gptq:4g32 rtn:4g32 awq:4g32']);

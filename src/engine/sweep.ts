@@ -185,7 +185,8 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
   // Every pass must be possible (memory, something to quantize) before anything heavy runs.
   const refused = sweepRefusals(ckpt, strategies, base, rt, gpuBudgetOf(inputs), inputs.evaluations.length);
   if (refused.length > 0) throw new RunInputError(sweepRefusalText(refused[0]));
-  hooks.onWarnings?.(planRun(ckpt, strategySettings(passes[0].strategy, base), rt, gpuBudgetOf(inputs)).warnings);
+  const warnings = planRun(ckpt, strategySettings(passes[0].strategy, base), rt, gpuBudgetOf(inputs)).warnings;
+  hooks.onWarnings?.(warnings);
   const ranges = await scanForRun(ckpt, (e) => e.type === 'stage' && emit({ type: 'stage', stage: 'checking', detail: e.detail, elapsed: e.elapsed, done: e.done, total: e.total }), elapsed, hooks.signal);
   const loaded = await loadModel(ckpt);
   // The GEMM and the forward's attention on the kernels timed fastest here (once per device).
@@ -331,6 +332,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
       sweep: { strategies: strategyResults, seeds, original, front: sweepFront(strategyResults), bpwCovers: BPW_COVERS_TEXT, plans: keptPlans },
       // Set only once its pass's quantization returned: whole, or null.
       sensitivity,
+      warnings,
       ...(cancelled ? { cancelled: { after: kept.length, of: strategies.length, strategies: labels.filter((_, i) => !kept.includes(i)) } } : {}),
       seconds: elapsed(),
     };

@@ -19,6 +19,7 @@ function report(): SweepRunReport {
   });
   return {
     kind: 'sweep',
+    warnings: [],
     model: { name: 'm', arch: 'llama', blocks: 2, hiddenSize: 64, parameters: 1, dtype: 'F32' },
     adapter: {},
     settings: { ...defaultRunSettings, seqlen: 32 },
