@@ -15,7 +15,7 @@ import { freeBytes, sizeText } from './free-space';
 import { estimateExportBytes } from '../engine/export-size';
 import { HELP, parseArgs, UsageError } from './args';
 import { evaluationPassLine, Heartbeat, pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
-import { checkInputs, checkOut, fail, InputError, readText, resolveInputPaths } from './inputs';
+import { checkInputs, checkOut, fail, InputError, pathBase, readText, resolveInputPaths } from './inputs';
 import { planWarnings } from './plan-warnings';
 import { nodeRuntime } from '../testing/node-gpu';
 import { folderSources } from '../testing/node-source';
@@ -34,8 +34,8 @@ import { CANCELLED_EXIT_CODE, sweepOutput } from './sweep-output';
 
 /**
  * At a terminal, after a finished run whose files do not fit: says so and waits for Enter (the
- * user freed space: write again), another folder (checked as --out is; relative to where the
- * command was run) or q (give up). False at once without a terminal to ask.
+ * user freed space: write again), another folder (checked as --out is, relative to the same
+ * folder as the flags' paths: pathBase) or q (give up). False at once without a terminal to ask.
  */
 async function askToWriteAgain(message: string): Promise<boolean | string> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
@@ -51,7 +51,7 @@ async function askToWriteAgain(message: string): Promise<boolean | string> {
       const answer = (await ask(prompt))?.trim() ?? 'q';
       if (answer === '') return true;
       if (answer.toLowerCase() === 'q') return false;
-      const folder = resolve(process.env.INIT_CWD ?? process.cwd(), answer);
+      const folder = resolve(pathBase(process.cwd(), process.env), answer);
       try {
         await checkOut(folder);
         return folder;
