@@ -22,7 +22,7 @@
  *                 LOGITS_CHUNK_BYTES together, divergence.ts)
  * Not counted: AWQ and the sensitivity map (sweeps only), generation, the adapter speed probe.
  */
-import { formatLd, matrixBytes, paddedLd, rowChunks } from '../gpu/matrix';
+import { elementBytes, formatLd, matrixBytes, paddedLd, rowChunks, type ElementFormat } from '../gpu/matrix';
 import { BUFFER_SIZE_QUANTUM } from '../gpu/buffer-pool';
 import { READBACK_CHUNK } from '../gpu/runtime';
 import { ARENA_BYTES } from '../gpu/recorder';
@@ -58,17 +58,18 @@ export type RunShape = Pick<RunSettings, 'nsamples' | 'seqlen' | 'groupSize' | '
 export type HalfGlobals = 'none' | 'exact' | 'patch' | 'copy';
 
 /**
- * How a run holds the weights outside the blocks on the GPU (globalsHeldOf): as stored, 2 bytes an
- * element when every one of them is F16 or BF16 (GlobalWeights.format), else counted at 4 (an
- * upper bound for a checkpoint that mixes F32 with 16-bit ones); and their F16 values (HalfGlobals).
+ * How a run holds the weights outside the blocks on the GPU (globalsHeldOf): as stored, counted as
+ * 'f16' (2 bytes an element) when every one of them is F16 or BF16 (GlobalWeights.format), else as
+ * 'f32' (an upper bound for a checkpoint that mixes F32 with 16-bit ones); and their F16 values
+ * (HalfGlobals).
  */
 export interface GlobalsHeld {
-  storedBytes: 2 | 4;
+  stored: 'f16' | 'f32';
   half: HalfGlobals;
 }
 
 /** The estimate's assumption when the checkpoint's dtypes are not known: F32, with an F16 copy. */
-export const F32_GLOBALS: GlobalsHeld = { storedBytes: 4, half: 'copy' };
+export const F32_GLOBALS: GlobalsHeld = { stored: 'f32', half: 'copy' };
 
 /** The phases of a run whose peaks the estimate bounds (see the module comment). */
 export type RunPhase = 'embedding' | 'quantization' | 'evaluation';
@@ -88,13 +89,8 @@ export interface MemoryEstimate {
 
 /** Bytes the pool allocates for a buffer of n bytes. */
 const bytes = (n: number) => Math.max(BUFFER_SIZE_QUANTUM, Math.ceil(n / BUFFER_SIZE_QUANTUM) * BUFFER_SIZE_QUANTUM);
-/** A pooled f32 matrix [rows, cols] (rows padded, runtime.matrix). */
-const mat = (rows: number, cols: number) => bytes(matrixBytes(rows, paddedLd(cols)));
-/** A pooled matrix of 2- or 4-byte elements. */
-const matOf = (elementBytes: 2 | 4, rows: number, cols: number) => {
-  const format = elementBytes === 2 ? 'f16' : 'f32';
-  return bytes(matrixBytes(rows, formatLd(cols, format), format));
-};
+/** A pooled matrix [rows, cols] of `format` (rows padded, runtime.matrix). */
+const mat = (rows: number, cols: number, format: ElementFormat = 'f32') => bytes(matrixBytes(rows, formatLd(cols, format), format));
 /** A pooled buffer of n f32/u32 values. */
 const vec = (n: number) => bytes(n * 4);
 /** The staging buffer of a read-back of n bytes (runtime.readback). */
@@ -158,17 +154,16 @@ const finalNormBytes = (s: ModelSpec) => (s.layout.finalNorm ? vec(s.layout.fina
 
 /** The weights outside the blocks as stored (GpuGlobals.load). */
 function globalsBytes(s: ModelSpec, held: GlobalsHeld): number {
-  return sum(globalSlots(s).map((m) => matOf(held.storedBytes, ...globalShape(s, m)))) + finalNormBytes(s);
+  return sum(globalSlots(s).map((m) => mat(...globalShape(s, m), held.stored))) + finalNormBytes(s);
 }
 
 /**
  * A HalfPatch at its cap: idx, F16 and stored words of MAX_PATCH_FRACTION of the matrix's words
  * (16-bit elements two to a word), padded per binding window.
  */
-function patchCapBytes(rows: number, cols: number, storedBytes: 2 | 4, bindingLimit: number): number {
-  const format = storedBytes === 2 ? 'f16' : 'f32';
+function patchCapBytes(rows: number, cols: number, format: ElementFormat, bindingLimit: number): number {
   const windows = rowChunks(0, rows, [{ ld: formatLd(cols, format), format }], bindingLimit).length;
-  const words = rows * Math.ceil((cols * storedBytes) / 4);
+  const words = rows * Math.ceil((cols * elementBytes({ format })) / 4);
   return 3 * vec(Math.floor(words * MAX_PATCH_FRACTION) + 64 * windows);
 }
 
@@ -178,7 +173,7 @@ function halfGlobalsBytes(s: ModelSpec, held: GlobalsHeld, bindingLimit: number)
   if (half === 'none') return 0;
   const matrices = half === 'exact' ? 0 : sum(globalSlots(s).map((m) => {
     const [rows, cols] = globalShape(s, m);
-    return half === 'copy' ? matOf(2, rows, cols) : patchCapBytes(rows, cols, held.storedBytes, bindingLimit);
+    return half === 'copy' ? mat(rows, cols, 'f16') : patchCapBytes(rows, cols, held.stored, bindingLimit);
   }));
   return matrices + finalNormBytes(s);
 }
@@ -255,8 +250,7 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
 
   // One evaluation pass of T tokens (evaluate.ts StreamedEvaluation.pass).
   const switchable = held.half !== 'none';
-  const headFormat = held.storedBytes === 2 ? 'f16' : 'f32';
-  const chunk = logitChunk(T, s.vocab, { ld: paddedLd(s.embedDim) }, { ld: formatLd(s.embedDim, headFormat), format: headFormat }, bindingLimit);
+  const chunk = logitChunk(T, s.vocab, { ld: paddedLd(s.embedDim) }, { ld: formatLd(s.embedDim, held.stored), format: held.stored }, bindingLimit);
   const headChunk = mat(chunk.rows, chunk.cols);
   const divergenceChunk = mat(divergenceChunkRows(T, s.vocab, bindingLimit), s.vocab);
   const codes = sum(linears.map(([o, i]) => bytes(o * wordsPerRow(i, MAX_BITS) * 4) + 2 * bytes(groupCount(i, settings.groupSize) * o * 4) + vec(i)));
@@ -285,7 +279,7 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
   const parts = { embedding, quantization, evaluation }[peakPhase];
   const largestBufferBytes = Math.max(
     mat(T, Math.max(s.hidden, s.embedDim, ...blockScratch(s).map(([, cols]) => cols))),
-    ...globalSlots(s).map((m) => matOf(held.storedBytes, ...globalShape(s, m))),
+    ...globalSlots(s).map((m) => mat(...globalShape(s, m), held.stored)),
     ...linears.map(([o, i]) => Math.max(mat(o, i), mat(i, i))),
     headChunk,
     divergenceChunk,
@@ -306,7 +300,7 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
 export function estimateSweepMemory(s: ModelSpec, settings: RunShape, bindingLimit: number, held: GlobalsHeld, texts: number): number {
   const { phases } = estimateRunMemory(s, settings, bindingLimit, held);
   const headCopies = held.half === 'none' || texts === 0 ? 0 : 1;
-  return phases.embedding + phases.quantization + phases.evaluation + headCopies * matOf(held.storedBytes, ...globalShape(s, 'lmHead'));
+  return phases.embedding + phases.quantization + phases.evaluation + headCopies * mat(...globalShape(s, 'lmHead'), held.stored);
 }
 
 /**
@@ -320,7 +314,7 @@ export function globalsHeldOf(ckpt: Pick<Checkpoint, 'layout' | 'tensors'>, f16:
   const dtypes = names.flatMap((n) => (n === null ? [] : [ckpt.tensors.get(n)?.dtype ?? 'F32']));
   const sixteen = dtypes.every((d) => d === 'F16' || d === 'BF16');
   const half: HalfGlobals = !f16 ? 'none' : !sixteen ? 'copy' : dtypes.includes('BF16') ? 'patch' : 'exact';
-  return { storedBytes: sixteen ? 2 : 4, half };
+  return { stored: sixteen ? 'f16' : 'f32', half };
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
