@@ -33,6 +33,8 @@ export interface CliOptions {
   sensitivity: boolean;
   /** --target-bpw: a mixed-precision run planned from the sensitivity map to this many bits per weight; null for none. */
   targetBpw: number | null;
+  /** --eval-windows: at most this many evaluation windows (the first of the text); null: every window. */
+  evalWindows: number | null;
 }
 
 export class UsageError extends Error {
@@ -67,6 +69,7 @@ Calibration:
   --nsamples N           calibration windows (default ${defaultRunSettings.nsamples})
   --seqlen L             tokens per window (default: the model's context, at most 2048)
   --seed S               seed of the window offsets, as Python's random.seed (default ${defaultRunSettings.seed})
+  --eval-windows N       evaluate on the first N windows of --eval (default: every window of the text)
 
 Quantization:
   --bits B               bits per weight, 2 to 8 (default ${defaultRunSettings.bits})
@@ -122,7 +125,7 @@ Environment: WGPU_BACKEND=vulkan|opengles (default opengles, which works on Mesa
 Exit codes: 0 done, 1 the run failed, 2 bad flags or inputs, 130 cancelled (Ctrl-C; nothing written, but for
 a --sweep whose first strategies had finished every seed: their report.json, marked "cancelled").`;
 
-const VALUE_FLAGS = ['--model', '--calibration', '--eval', '--out', '--nsamples', '--seqlen', '--seed', '--bits', '--group-size', '--damp', '--gpu-memory', '--host-memory', '--format', '--gguf-float', '--sweep', '--seeds', '--target-bpw'];
+const VALUE_FLAGS = ['--model', '--calibration', '--eval', '--out', '--nsamples', '--seqlen', '--seed', '--bits', '--group-size', '--damp', '--gpu-memory', '--host-memory', '--format', '--gguf-float', '--sweep', '--seeds', '--target-bpw', '--eval-windows'];
 const BOOLEAN_FLAGS = ['--sym', '--asym', '--act-order', '--static-groups', '--no-true-sequential', '--mse', '--sensitivity', '--help'];
 /** Flags a sweep's strategies carry themselves. */
 const STRATEGY_FLAGS = ['--bits', '--group-size', '--sym', '--asym', '--act-order', '--static-groups', '--damp', '--mse'];
@@ -260,6 +263,7 @@ export function parseArgs(argv: string[]): CliOptions | null {
     },
     gpuMemoryBudget: (get('--gpu-memory') === undefined ? DEFAULT_GPU_MEMORY_MIB : integer('--gpu-memory', get('--gpu-memory')!, 1)) * 2 ** 20,
     hostMemoryBudget: get('--host-memory') === undefined ? null : integer('--host-memory', get('--host-memory')!, 1) * 2 ** 20,
+    evalWindows: get('--eval-windows') === undefined ? null : integer('--eval-windows', get('--eval-windows')!, 1),
     format,
     ggufFloat,
     sweep,

@@ -26,6 +26,8 @@ describe('flags', () => {
     expect(d.settings).toMatchObject({ bits: 4, groupSize: -1, sym: true, actOrder: false, trueSequential: true, nsamples: 128, seqlen: null, seed: 0, percDamp: 0.01, mse: false });
     const o = parseArgs([...base, '--bits', '3', '--group-size=32', '--asym', '--act-order', '--static-groups', '--damp', '0.05', '--no-true-sequential', '--mse', '--nsamples', '8', '--seqlen', '64', '--seed', '7'])!;
     expect(o.settings).toMatchObject({ bits: 3, groupSize: 32, sym: false, actOrder: true, staticGroups: true, percDamp: 0.05, trueSequential: false, mse: true, nsamples: 8, seqlen: 64, seed: 7 });
+    expect(d.evalWindows).toBeNull();
+    expect(parseArgs([...base, '--eval-windows', '8'])!.evalWindows).toBe(8);
     // A percent, as the studio's field takes it.
     expect(parseArgs([...base, '--damp', '2.5%'])!.settings.percDamp).toBeCloseTo(0.025, 12);
     expect(parseArgs(['--help'])).toBeNull();
@@ -40,6 +42,7 @@ describe('flags', () => {
     [[...base, '--bits', '9'], /--bits needs an integer from 2 to 8/],
     [[...base, '--group-size', '0'], /-1 or a positive integer/],
     [[...base, '--sym', '--asym'], /exclude each other/],
+    [[...base, '--eval-windows', '0'], /--eval-windows/],
     [[...base, '--damp', 'x'], /--damp: damping must be a number/],
     [[...base, '--damp', '0'], /--damp: damping must be more than 0 \(H needs it to be invertible\)/],
     [[...base, '--damp', '1.5'], /--damp: damping must be at most 1 \(100 %\) of the mean of diag\(H\), got "1.5"/],
@@ -433,10 +436,12 @@ describe('runs', () => {
 
   it('--format gguf writes the GGUF, imatrix and their card only, and report.json gives the GGUF\'s size and no GPTQ plan', async () => {
     const out = join(dir, 'gguf-only');
-    const { code, stderr } = await run(out, ['--format', 'gguf']);
+    const { code, stderr } = await run(out, ['--format', 'gguf', '--eval-windows', '2']);
     expect(stderr).toContain('wrote');
     expect(code).toBe(0);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    // --eval-windows: the first 2 windows of the text were evaluated.
+    expect(r.evaluations.map((e: { windows: number }) => e.windows)).toEqual([2]);
     expect(r.files).toEqual(['report.json', 'stories260K-Q4_0.gguf', 'imatrix.gguf', 'README.md']);
     expect(readdirSync(out).sort()).toEqual(['README.md', 'imatrix.gguf', 'report.json', 'stories260K-Q4_0.gguf']);
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toMatch(/^# stories260K, GPTQ 4-bit as GGUF Q4_0\n/);

@@ -140,7 +140,8 @@ async function main(argv: string[]): Promise<number> {
   if (opts.sweep) {
     try {
       const report = await runSweep(rt, {
-        files, modelName: basename(opts.model), calibration, evaluations: [evaluation], gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise,
+        files, modelName: basename(opts.model), calibration, evaluations: [evaluation], evalWindowLimit: opts.evalWindows ?? undefined,
+        gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise,
         base: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, strategies: opts.sweep, seeds: opts.seeds, sensitivity: opts.sensitivity,
       }, {
         signal: abort.signal,
@@ -162,7 +163,8 @@ async function main(argv: string[]): Promise<number> {
     const gptq = writesGptq(opts.format);
     const modelName = basename(opts.model);
     const runInputs = {
-      files, modelName, calibration, evaluations: [evaluation], settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise,
+      files, modelName, calibration, evaluations: [evaluation], evalWindowLimit: opts.evalWindows ?? undefined,
+      settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise,
       hostMemoryBudget: { bytes: opts.hostMemoryBudget ?? totalmem(), raise: opts.hostMemoryBudget === null ? 'a machine with more memory' : 'give --host-memory MIB if the machine has more' },
     };
     const freeAtStart = await freeBytes(out);
