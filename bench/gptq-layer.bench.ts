@@ -15,12 +15,11 @@
  */
 import { nodeRuntime } from '../src/testing/node-gpu';
 import { GptqLayer } from '../src/engine/gptq-layer';
-import { encodeGemm, tuneGemm } from '../src/gpu/kernels/gemm';
-import { encodeTiledMatmul } from '../src/gpu/kernels/matmul-tiled';
+import { tuneGemm } from '../src/gpu/kernels/gemm';
 import { HessianAccumulator } from '../src/core/hessian';
 import { gptqReference } from '../src/core/gptq-reference';
 import { describeAdapter } from '../src/gpu/device';
-import type { GpuRuntime } from '../src/gpu/runtime';
+import { matmulRate } from './matmul-rate';
 import { flagUsage, intFlag, readFlags, runBench, UsageError } from './flags';
 
 interface Args {
@@ -63,37 +62,6 @@ function randomLayer(rows: number, cols: number, tokens: number) {
   return { W, X };
 }
 
-async function timeMatmul(rt: GpuRuntime, n: number, variant: 'gemm' | 'tiled'): Promise<number> {
-  const bytes = n * n * 4;
-  const A = rt.storage(bytes, 'bench.A');
-  const B = rt.storage(bytes, 'bench.B');
-  const C = rt.storage(bytes, 'bench.C');
-  const run = async () => {
-    const rec = rt.recorder(`bench.${variant}`);
-    if (variant === 'tiled') encodeTiledMatmul(rec, n, n, n, A, B, C);
-    else
-      encodeGemm(rec, {
-        M: n,
-        N: n,
-        K: n,
-        A: { binding: { buffer: A }, off: 0, rs: n, cs: 1 },
-        B: { binding: { buffer: B }, off: 0, rs: n, cs: 1 },
-        C: { binding: { buffer: C }, off: 0, ld: n },
-        alpha: 0,
-        beta: 1,
-      });
-    rec.finish();
-    await rt.idle();
-  };
-  await run(); // compile and warm up
-  const t0 = performance.now();
-  const reps = 3;
-  for (let i = 0; i < reps; i++) await run();
-  const seconds = (performance.now() - t0) / 1000 / reps;
-  rt.release(A, B, C);
-  return (2 * n ** 3) / seconds / 1e9;
-}
-
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const pct = (x: number) => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : '—');
 
@@ -105,7 +73,7 @@ async function main() {
   const tuning = await tuneGemm(rt);
   const rates = Object.entries(tuning.gflops).map(([name, g]) => `${name} ${fmt(g)}`);
   console.log(`GEMM kernels on a 256³ product (GFLOP/s): ${rates.join('; ')}; the stages use: ${tuning.variant.name}`);
-  const tiled = await timeMatmul(rt, args.matmul, 'tiled');
+  const tiled = await matmulRate(rt, args.matmul, 'tiled');
   console.log(`workgroup-tiled matmul ${args.matmul}³: ${fmt(tiled)} GFLOP/s`);
   console.log('');
   console.log(`| rows×cols | stage | s | GFLOP/s | % of matmul | matmul ${args.matmul}³ GFLOP/s (before, after) |`);
@@ -113,7 +81,7 @@ async function main() {
   const other: string[] = [];
   for (const [rows, cols] of args.shapes) {
     const { W, X } = randomLayer(rows, cols, args.tokens);
-    const before = await timeMatmul(rt, args.matmul, 'gemm');
+    const before = await matmulRate(rt, args.matmul);
     rt.pool.trim();
     rt.pool.resetPeaks();
     const layer = new GptqLayer(rt, `bench${rows}x${cols}`, W, rows, cols);
@@ -130,7 +98,7 @@ async function main() {
     rt.release(Xg);
     layer.dispose();
     const peak = rt.pool.stats.peakBytesAllocated / 2 ** 20;
-    const after = await timeMatmul(rt, args.matmul, 'gemm');
+    const after = await matmulRate(rt, args.matmul);
     const matmul = (before + after) / 2;
     const s = r.seconds;
     const stages: [string, number, number][] = [

@@ -1,5 +1,6 @@
 /**
- * Whole-model benchmark: forward tokens per second, the time of each stage of a sequential GPTQ
+ * Whole-model benchmark: forward tokens per second (and GFLOP/s beside the matmul rate measured
+ * around it, bench/matmul-rate.ts), the time of each stage of a sequential GPTQ
  * run (calibration and embedding, each block, GPTQ per linear summed by linear name, perplexity
  * evaluation) and the peak GPU bytes of each phase, on
  *   stories260K  ../shared/models/stories260K, calibrated on stories260K_generated_200_seed20251122.txt,
@@ -13,7 +14,7 @@
  * (bench/model-twins.ts; `npm run bench:model -- --twin smollm2`).
  *
  * Run: npm run bench:model [-- --model stories|gpt2|all --nsamples N --seqlen L --blocks B
- *        --batch W --reps R --eval-windows E --bits B --group-size G --seed S]
+ *        --batch W --reps R --eval-windows E --bits B --group-size G --seed S --stages all|forward --matmul M]
  * --nsamples/--seqlen/--batch/--reps/--eval-windows apply to every model run; left out, each
  * model has its own defaults (below), sized to finish in ~10 minutes on a 2-core CPU with Dawn on
  * Mesa llvmpipe (~3 GFLOP/s). The full GPT-2-small is --blocks 12.
@@ -46,8 +47,10 @@ import type { GpuGptqResult } from '../src/engine/gptq-layer';
 import { defaultRunSettings, type ProgressEvent, type RunSettings } from '../src/core/run';
 import { seededRandom } from '../src/core/random';
 import { describeAdapter } from '../src/gpu/device';
+import { tuneKernels } from '../src/gpu/kernels/choices';
 import type { GpuRuntime } from '../src/gpu/runtime';
 import { twinMain, twinUsage } from './model-twins';
+import { matmulRate } from './matmul-rate';
 import { flagUsage, intFlag, readFlags, UsageError } from './flags';
 
 const SHARED = new URL('../../shared/', import.meta.url);
@@ -81,6 +84,8 @@ interface Args {
   seed: number;
   /** Only the forward and generation figures (no quantization, no evaluation). */
   forwardOnly: boolean;
+  /** Side of the matmul-rate product (bench/matmul-rate.ts). */
+  matmul: number;
 }
 
 /** Prompt tokens of the generation figure. */
@@ -99,6 +104,7 @@ const FLAGS: Record<string, string> = {
   '--seed': 'calibration window seed and synthetic weight seed (default 0)',
   '--gen-tokens': `new tokens of the greedy generation figure after a ${GEN_PROMPT}-token prompt, 0 = none (stories 32, gpt2 8)`,
   '--stages': 'all, or forward: only the forward and generation figures (default all)',
+  '--matmul': 'side of the matmul-rate product the forward is compared with (default 512)',
 };
 
 function usage(): string {
@@ -132,6 +138,7 @@ function parseArgs(argv: string[]): Args {
     groupSize,
     seed: int('--seed', 0) ?? 0,
     forwardOnly: stages === 'forward',
+    matmul: int('--matmul', 16) ?? 512,
   };
 }
 
@@ -375,14 +382,18 @@ async function benchModel(rt: GpuRuntime, name: ModelName, p: Prepared, sizes: S
     const globals = await GpuGlobals.load(rt, spec, p.model.globals);
     try {
       const [, warm] = await timed(() => scoreSequences(rt, globals, p.model.block, ids, sizes.seqlen));
+      // The matmul ceiling just before and just after the timed passes (the mean is the 100 %).
+      const before = await matmulRate(rt, args.matmul);
       const [, total] = await timed(async () => {
         for (let r = 0; r < sizes.reps; r++) await scoreSequences(rt, globals, p.model.block, ids, sizes.seqlen);
       });
+      const after = await matmulRate(rt, args.matmul);
       const perPass = total / sizes.reps;
       const gflops = forwardFlops(spec, ids.length, sizes.seqlen) / perPass / 1e9;
       console.log(
         `forward: ${ids.length} tokens per pass (${p.forward.length} × ${sizes.seqlen}): ${fmt(ids.length / perPass, 1)} tokens/s ` +
-          `(${fmt(perPass, 3)} s per pass, nominal ${fmt(gflops)} GFLOP/s; warm-up pass ${fmt(warm, 3)} s); ${peaks(rt)}`,
+          `(${fmt(perPass, 3)} s per pass, nominal ${fmt(gflops)} GFLOP/s = ${fmt((100 * gflops) / ((before + after) / 2), 0)} % of the ` +
+          `matmul rate, ${args.matmul}³: ${fmt(before)} before, ${fmt(after)} after; warm-up pass ${fmt(warm, 3)} s); ${peaks(rt)}`,
       );
       if (sizes.genTokens > 0) await benchGeneration(rt, globals, p, sizes.genTokens);
     } finally {
@@ -487,6 +498,9 @@ async function main() {
     `backend: ${process.env.WGPU_BACKEND ?? 'opengles'}; binding limit ${mib(rt.bindingLimit)}, maxBufferSize ${mib(limits.maxBufferSize)}`,
   );
   console.log(`command line: ${process.argv.slice(2).join(' ') || '(defaults)'}`);
+  // As a run does (run-model.ts): the forward and GPTQ use the kernels timed fastest here.
+  const choices = await tuneKernels(rt);
+  console.log(`kernels: GEMM ${choices.gemm}; attention ${choices.attention}`);
   try {
     for (const name of args.models) {
       const sizes = { ...DEFAULTS[name], ...args.overrides };

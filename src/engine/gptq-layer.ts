@@ -303,8 +303,8 @@ export class GptqLayer {
       // --- inverse chain, raising the damping while H + damp·I is not positive definite
       let t = now();
       const reversed = Int32Array.from({ length: n }, (_, i) => permHost[n - 1 - i]);
-      const lkk = buf(choleskyScratchBytes(n).lkk, 'chol.lkk');
-      const panel = buf(choleskyScratchBytes(n).panel, 'chol.panel');
+      const lkk = buf(choleskyScratchBytes(n, limit).lkk, 'chol.lkk');
+      const panel = buf(choleskyScratchBytes(n, limit).panel, 'chol.panel');
       const dinv = buf(inverseScratchBytes(n), 'chol.dinv');
       const T = mat(CHOL_NB, n, 'chol.T');
       let F: GpuMatrix | null = null;

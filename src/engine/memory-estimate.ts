@@ -205,7 +205,7 @@ function groupBytes(group: [number, number][], settings: RunShape, T: number, bi
       readback(o * paddedLd(n) * 4) + readback(o * paddedLd(n)) + readback(G * o * 4) + readback(o * 4) + readback(partials * 4);
   }
   for (const n of new Set(group.map(([, n]) => n))) {
-    const chol = choleskyScratchBytes(n);
+    const chol = choleskyScratchBytes(n, bindingLimit);
     total +=
       2 * mat(n, n) + bytes(chol.lkk) + bytes(chol.panel) + bytes(inverseScratchBytes(n)) + mat(CHOL_NB, n) +
       4 * vec(n) + bytes(16) + readback(n * 4) + readback(n * paddedLd(n) * 4);

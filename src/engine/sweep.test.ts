@@ -38,6 +38,17 @@ async function storiesSweep(over: Partial<SweepInputs>): Promise<SweepInputs> {
   };
 }
 
+/**
+ * A quantized model's perplexity: its own (not the original's) and near it. On 3 windows of
+ * stories260K, 4-bit GPTQ can land on either side of the original (57.8 against 59.5 for one
+ * seed): the KLD, not the perplexity, says that the model changed.
+ */
+function expectQuantizedPerplexity(ppl: number | null, original: number | null): void {
+  if (ppl === null || original === null) throw new Error('a perplexity is missing');
+  expect(ppl).not.toBe(original);
+  expect(Math.abs(Math.log(ppl / original))).toBeLessThan(Math.log(2));
+}
+
 describe('strategy sweep', () => {
   it('runs each strategy over two seeds on shared windows, with error spreads, bits per weight, a front and the sensitivity map', async () => {
     const events: SweepProgressEvent[] = [];
@@ -69,7 +80,7 @@ describe('strategy sweep', () => {
     for (const s of sweep.strategies) {
       expect(s.seeds.map((r) => r.seed)).toEqual([5, 6]);
       for (const r of s.seeds) {
-        expect(r.perplexity.aesop).toBeGreaterThan(report.sweep.original.aesop);
+        expectQuantizedPerplexity(r.perplexity.aesop, report.sweep.original.aesop);
         expect(r.divergence.aesop!.kld_mean).toBeGreaterThan(0);
         expect(r.layers).toHaveLength(35);
       }
@@ -152,7 +163,7 @@ describe('strategy sweep', () => {
       const [gptq4] = sweep.strategies;
       expect(gptq4.seeds.map((r) => r.seed)).toEqual([5, 6]);
       expect(gptq4.summary.perplexity!.n).toBe(2);
-      expect(gptq4.seeds[1].perplexity.aesop).toBeGreaterThan(sweep.original.aesop);
+      expectQuantizedPerplexity(gptq4.seeds[1].perplexity.aesop, sweep.original.aesop);
       expect(sweep.front).toEqual(['gptq:4g32']);
       expect(Object.keys(sweep.plans)).toEqual(['gptq:4g32']);
       // The map was measured whole in the first pass: kept.

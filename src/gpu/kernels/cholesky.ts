@@ -1,13 +1,18 @@
 /**
  * Blocked Cholesky (lower, in place) and blocked inverse of a lower-triangular matrix, for
- * the "inverse chain" of GPTQ. Blocks of CHOL_NB columns:
- *   Cholesky, step k:  factor the diagonal block → solve the panel below it → A22 −= P·Pᵀ
- *   inverse:           invert every diagonal block → for each block row R (top to bottom)
- *                      T = L[R, :R]·Linv[:R, :R];  Linv[R, :R] = −inv(L_RR)·T
- * Big matrices are bound in windows of rows; a failed pivot sets status[notPd].
+ * the "inverse chain" of GPTQ.
+ *   Cholesky: outer blocks of outerBlock(n) columns, each factored in steps of CHOL_NB columns:
+ *     factor the diagonal block (and U = its inverse, transposed) → panel below = A·U (a GEMM)
+ *     → A −= P·Pᵀ on the outer block's remaining columns; then, once per outer block, the
+ *     trailing matrix A22 −= P·Pᵀ with the whole outer panel (a GEMM with K = outerBlock).
+ *   inverse: invert every diagonal block → for each block row R (top to bottom)
+ *            T = L[R, :R]·Linv[:R, :R];  Linv[R, :R] = −inv(L_RR)·T
+ * The lower-triangular updates go in strips of UPDATE_STRIP columns (one GEMM each), so that
+ * each dispatch's work is close to a rectangle. Big matrices are bound in windows of rows; a
+ * failed pivot sets status[notPd].
  */
 import diagSource from '../../../shaders/cholesky_diag.wgsl?raw';
-import panelSource from '../../../shaders/cholesky_panel.wgsl?raw';
+import storePanelSource from '../../../shaders/cholesky_store_panel.wgsl?raw';
 import trtriSource from '../../../shaders/cholesky_trtri_diag.wgsl?raw';
 import { defineKernel } from '../kernel';
 import { ParamStruct } from '../params';
@@ -17,7 +22,10 @@ import { encodeGemm } from './gemm';
 
 /** Block size of both factorizations (also the workgroup size of the diagonal-block kernels). */
 export const CHOL_NB = 64;
-const PANEL_WG = 64;
+/** Columns of an outer block of the Cholesky at most: the K of its trailing-update GEMM. */
+const OUTER_NB = 256;
+/** Columns of C per GEMM of a lower-triangular update. */
+const UPDATE_STRIP = 256;
 
 const diagKernel = defineKernel({
   name: 'cholesky.diag',
@@ -27,19 +35,22 @@ const diagKernel = defineKernel({
   storage: ['rw', 'rw', 'rw'],
 });
 
-const panelKernel = defineKernel({
-  name: 'cholesky.panel',
-  source: panelSource,
+const storePanelKernel = defineKernel({
+  name: 'cholesky.storePanel',
+  source: storePanelSource,
   entryPoint: 'main',
-  params: new ParamStruct('CholPanelParams', {
+  params: new ParamStruct('CholStorePanelParams', {
     k0: 'u32',
     kb: 'u32',
     ld: 'u32',
     rows: 'u32',
     rowStart: 'u32',
     winRow0: 'u32',
+    pRow0: 'u32',
+    pw: 'u32',
+    pCol0: 'u32',
   }),
-  storage: ['rw', 'read', 'rw'],
+  storage: ['read', 'rw'],
 });
 
 const trtriDiagKernel = defineKernel({
@@ -50,14 +61,62 @@ const trtriDiagKernel = defineKernel({
   storage: ['read', 'rw', 'rw', 'rw'],
 });
 
+/**
+ * Columns of the Cholesky's outer blocks for an n × n matrix: OUTER_NB, or fewer (a multiple of
+ * CHOL_NB, at least CHOL_NB) when the n × outerBlock panel would not fit one binding of
+ * `bindingLimit` bytes.
+ */
+export function outerBlock(n: number, bindingLimit: number): number {
+  const fits = Math.floor(bindingLimit / (Math.max(1, n) * 4 * CHOL_NB)) * CHOL_NB;
+  return Math.min(OUTER_NB, Math.max(CHOL_NB, fits));
+}
+
 export interface CholeskyScratch {
-  /** The current diagonal factor, CHOL_NB² f32. */
+  /** U = inv(L_kk)ᵀ of the current diagonal block, CHOL_NB² f32. */
   lkk: GPUBuffer;
-  /** The current panel, n × CHOL_NB f32. */
+  /** The current outer panel: rows from the outer block's first, outerBlock(n) columns, f32. */
   panel: GPUBuffer;
 }
 
-export const choleskyScratchBytes = (n: number) => ({ lkk: CHOL_NB * CHOL_NB * 4, panel: Math.max(1, n) * CHOL_NB * 4 });
+/** Bytes of the Cholesky's scratch buffers for an n × n matrix. */
+export const choleskyScratchBytes = (n: number, bindingLimit: number) => ({
+  lkk: CHOL_NB * CHOL_NB * 4,
+  panel: Math.max(1, n) * outerBlock(n, bindingLimit) * 4,
+});
+
+/** Where a lower-triangular update reads its factor P: P[i, m] = panel[(i − row0)·ld + col0 + m]. */
+interface PanelView {
+  binding: GPUBufferBinding;
+  row0: number;
+  ld: number;
+  col0: number;
+}
+
+/**
+ * A[i, j] −= Σ_{m<K} P[i, m]·P[j, m] for c0 ≤ j < c1, j ≤ i < n, i ≥ from (the lower triangle
+ * of those columns), in windows of A's rows and strips of UPDATE_STRIP columns.
+ */
+function encodeLowerUpdate(rec: Recorder, A: GpuMatrix, P: PanelView, K: number, c0: number, c1: number, bindingLimit: number): void {
+  const n = A.rows;
+  for (const s of rowSpans(c0, n, [A], bindingLimit)) {
+    const rEnd = s.rowStart + s.rows;
+    for (let j0 = c0; j0 < Math.min(c1, rEnd); j0 += UPDATE_STRIP) {
+      const j1 = Math.min(j0 + UPDATE_STRIP, c1, rEnd);
+      const r0 = Math.max(s.rowStart, j0); // rows above j0 have no entries in these columns
+      encodeGemm(rec, {
+        M: rEnd - r0,
+        N: j1 - j0,
+        K,
+        A: { binding: P.binding, off: (r0 - P.row0) * P.ld + P.col0, rs: P.ld, cs: 1 },
+        B: { binding: P.binding, off: (j0 - P.row0) * P.ld + P.col0, rs: 1, cs: P.ld },
+        C: { binding: rowWindow(A, s.r0, s.n), off: (r0 - s.r0) * A.ld + j0, ld: A.ld },
+        alpha: 1,
+        beta: -1,
+        lowerDiagShift: j0 - r0,
+      });
+    }
+  }
+}
 
 /** A = L·Lᵀ in place (lower triangle of A; the upper triangle is left as it was). */
 export function encodeCholesky(
@@ -69,43 +128,45 @@ export function encodeCholesky(
   bindingLimit: number,
 ): void {
   const n = A.rows;
+  const pw = outerBlock(n, bindingLimit);
   const panel: GPUBufferBinding = { buffer: scratch.panel };
-  for (let k0 = 0; k0 < n; k0 += CHOL_NB) {
-    const kb = Math.min(CHOL_NB, n - k0);
-    const d = singleSpan(k0, k0 + kb, A, bindingLimit, 'Cholesky diagonal block');
-    rec.dispatch(
-      diagKernel,
-      { NB: CHOL_NB },
-      { k0, kb, ld: A.ld, rowOff: k0 - d.r0, notPd: notPdSlot },
-      [rowWindow(A, d.r0, d.n), { buffer: scratch.lkk }, { buffer: status }],
-      [1],
-    );
-    const below = k0 + kb;
-    for (const s of rowSpans(below, n, [A], bindingLimit)) {
-      const win = rowWindow(A, s.r0, s.n);
+  for (let K0 = 0; K0 < n; K0 += pw) {
+    const end2 = Math.min(K0 + pw, n);
+    const outer: PanelView = { binding: panel, row0: K0, ld: pw, col0: 0 };
+    for (let k0 = K0; k0 < end2; k0 += CHOL_NB) {
+      const kb = Math.min(CHOL_NB, n - k0);
+      const d = singleSpan(k0, k0 + kb, A, bindingLimit, 'Cholesky diagonal block');
       rec.dispatch(
-        panelKernel,
-        { NB: CHOL_NB, WG: PANEL_WG },
-        { k0, kb, ld: A.ld, rows: s.rows, rowStart: s.rowStart, winRow0: s.r0 },
-        [win, { buffer: scratch.lkk }, panel],
-        [Math.ceil(s.rows / PANEL_WG)],
+        diagKernel,
+        { NB: CHOL_NB },
+        { k0, kb, ld: A.ld, rowOff: k0 - d.r0, notPd: notPdSlot },
+        [rowWindow(A, d.r0, d.n), { buffer: scratch.lkk }, { buffer: status }],
+        [1],
       );
+      const below = k0 + kb;
+      for (const s of rowSpans(below, n, [A], bindingLimit)) {
+        // panel[rows, k0 − K0 + j] = Σ_m A[row, k0 + m]·U[m, j]: the rows of L in these columns.
+        encodeGemm(rec, {
+          M: s.rows,
+          N: kb,
+          K: kb,
+          A: { binding: rowWindow(A, s.r0, s.n), off: (s.rowStart - s.r0) * A.ld + k0, rs: A.ld, cs: 1 },
+          B: { binding: { buffer: scratch.lkk }, off: 0, rs: CHOL_NB, cs: 1 },
+          C: { binding: panel, off: (s.rowStart - K0) * pw + (k0 - K0), ld: pw },
+          alpha: 0,
+          beta: 1,
+        });
+        rec.dispatch(
+          storePanelKernel,
+          { NB: CHOL_NB },
+          { k0, kb, ld: A.ld, rows: s.rows, rowStart: s.rowStart, winRow0: s.r0, pRow0: K0, pw, pCol0: k0 - K0 },
+          [panel, rowWindow(A, s.r0, s.n)],
+          [s.rows],
+        );
+      }
+      encodeLowerUpdate(rec, A, { ...outer, col0: k0 - K0 }, kb, below, end2, bindingLimit);
     }
-    for (const s of rowSpans(below, n, [A], bindingLimit)) {
-      // A[i, j] −= Σ_m P[i, m]·P[j, m] for below ≤ j ≤ i, i in this window.
-      const end = s.rowStart + s.rows;
-      encodeGemm(rec, {
-        M: s.rows,
-        N: end - below,
-        K: kb,
-        A: { binding: panel, off: (s.rowStart - below) * CHOL_NB, rs: CHOL_NB, cs: 1 },
-        B: { binding: panel, off: 0, rs: 1, cs: CHOL_NB },
-        C: { binding: rowWindow(A, s.r0, s.n), off: (s.rowStart - s.r0) * A.ld + below, ld: A.ld },
-        alpha: 1,
-        beta: -1,
-        lowerDiagShift: below - s.rowStart,
-      });
-    }
+    encodeLowerUpdate(rec, A, outer, end2 - K0, end2, n, bindingLimit);
   }
 }
 
