@@ -5,6 +5,7 @@ import { randomSpd, seededRandom } from '../../testing/random';
 import { cholesky, lowerTriangularInverse } from '../../core/linalg';
 import { CHOL_NB, choleskyScratchBytes, outerBlock, encodeCholesky, encodeTriangularInverse, inverseScratchBytes } from './cholesky';
 import { STATUS_SLOTS } from './checks';
+import { GEMM_VARIANTS, useGemmVariant } from './gemm';
 import type { GpuRuntime } from '../runtime';
 
 const runtimes: GpuRuntime[] = [];
@@ -40,24 +41,31 @@ function maxRelLower(gpu: Float32Array, ref: Float64Array, n: number): number {
   return err / scale;
 }
 
+it('has the outer blocks the sizes below are chosen for', () => {
+  expect(outerBlock(520, 1 << 27)).toBe(256);
+  expect(outerBlock(300, 256 << 10)).toBe(192);
+  expect(outerBlock(700, 1 << 20)).toBe(256);
+  expect(outerBlock(200, 64 << 10)).toBe(64);
+});
+
 // Sizes around the block edges. With the adapter's limit the outer blocks are 256 columns wide
 // (300 and 520: one and two trailing updates between outer blocks, the last block partial); with
-// 256 KiB bindings, 192 columns and A bound in windows of rows (outerBlock(300, 256 KiB) = 192);
-// with 64 KiB, the 64-column steps alone (outer blocks of one step).
+// 256 KiB bindings, 192 columns and A bound in windows of rows; with 1 MiB, 256 columns, A in
+// windows of 341 rows and trailing updates of two strips over three windows; with 64 KiB,
+// the 64-column steps alone (outer blocks of one step). Each with both GEMM kernels (the first
+// is the GPU-shaped one, the second the one CPU adapters are tuned to).
 describe.each([
-  ['adapter limit', undefined, [1, 5, 63, 64, 65, 130, 200, 256, 300, 520]],
-  ['256 KiB bindings', 256 << 10, [300]],
-  ['64 KiB bindings', 64 << 10, [1, 5, 63, 64, 65, 130, 200]],
-])('Cholesky and inverse (%s)', (_, bindingLimit, sizes) => {
-  it('has the outer blocks the sizes above are chosen for', () => {
-    expect(outerBlock(520, 1 << 27)).toBe(256);
-    expect(outerBlock(300, 256 << 10)).toBe(192);
-    expect(outerBlock(200, 64 << 10)).toBe(64);
-  });
+  ['adapter limit', undefined, [1, 5, 63, 64, 65, 130, 200, 256, 300, 520], 0],
+  ['adapter limit, CPU-shaped GEMM', undefined, [65, 520], 1],
+  ['256 KiB bindings', 256 << 10, [300], 0],
+  ['1 MiB bindings, CPU-shaped GEMM', 1 << 20, [700], 1],
+  ['64 KiB bindings', 64 << 10, [1, 5, 63, 64, 65, 130, 200], 0],
+])('Cholesky and inverse (%s)', (_, bindingLimit, sizes, variant) => {
   for (const n of sizes) {
     it(`n = ${n}`, async () => {
       const rt = await nodeRuntime({ bindingLimit });
       runtimes.push(rt);
+      useGemmVariant(rt, GEMM_VARIANTS[variant]);
       const H = randomSpd(n, seededRandom(n));
       const L = cholesky(H, n);
       const Linv = lowerTriangularInverse(L, n);

@@ -93,8 +93,8 @@ interface PanelView {
 }
 
 /**
- * A[i, j] −= Σ_{m<K} P[i, m]·P[j, m] for c0 ≤ j < c1, j ≤ i < n, i ≥ from (the lower triangle
- * of those columns), in windows of A's rows and strips of UPDATE_STRIP columns.
+ * A[i, j] −= Σ_{m<K} P[i, m]·P[j, m] for c0 ≤ j < c1 and j ≤ i < n (the lower triangle of those
+ * columns), in windows of A's rows and strips of UPDATE_STRIP columns.
  */
 function encodeLowerUpdate(rec: Recorder, A: GpuMatrix, P: PanelView, K: number, c0: number, c1: number, bindingLimit: number): void {
   const n = A.rows;
