@@ -48,6 +48,7 @@ import { defaultRunSettings, type ProgressEvent, type RunSettings } from '../src
 import { seededRandom } from '../src/core/random';
 import { describeAdapter } from '../src/gpu/device';
 import { tuneKernels } from '../src/gpu/kernels/choices';
+import { describeAttentionChoice } from '../src/core/kernel-choice';
 import type { GpuRuntime } from '../src/gpu/runtime';
 import { twinMain, twinUsage } from './model-twins';
 import { matmulRate } from './matmul-rate';
@@ -500,7 +501,7 @@ async function main() {
   console.log(`command line: ${process.argv.slice(2).join(' ') || '(defaults)'}`);
   // As a run does (run-model.ts): the forward and GPTQ use the kernels timed fastest here.
   const choices = await tuneKernels(rt);
-  console.log(`kernels: GEMM ${choices.gemm}; attention ${choices.attention}`);
+  console.log(`kernels: GEMM ${choices.gemm}; attention ${describeAttentionChoice(choices.attention)}`);
   try {
     for (const name of args.models) {
       const sizes = { ...DEFAULTS[name], ...args.overrides };
