@@ -29,7 +29,7 @@ import { runMixedPrecision } from '../engine/mixed-run';
 import type { RunPlan } from '../engine/run-plan';
 import { exportFolder } from '../engine/export-folder';
 import { textFile } from '../core/export/safetensors-writer';
-import { writesGguf, writesGptq } from '../core/report';
+import { reportJson, writesGguf, writesGptq } from '../core/report';
 import { CANCELLED_EXIT_CODE, sweepOutput } from './sweep-output';
 
 /**
@@ -202,11 +202,12 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     report.adapter.backend = process.env.WGPU_BACKEND ?? 'opengles';
+    const resources = () => ({ peak_rss_bytes: peakRssBytes(), peak_gpu_bytes: rt.pool.stats.peakBytesAllocated });
     // report.json is made after the other files are written, so that its peaks cover the export.
     const folder = exportFolder({
       run: { report, weights, ckpt, model }, output: { format: opts.format, ggufFloat: opts.ggufFloat }, folder: basename(out),
       beforeReport: (r) => {
-        r.resources = { peak_rss_bytes: peakRssBytes(), peak_gpu_bytes: rt.pool.stats.peakBytesAllocated };
+        r.resources = resources();
       },
     });
     if (folder.gptqRefusal) process.stderr.write(`no checkpoint written: ${folder.gptqRefusal}\n`);
@@ -215,9 +216,9 @@ async function main(argv: string[]): Promise<number> {
       written = await writeExport(out, folder.files, { onFull: askToWriteAgain });
     } catch (e) {
       if (!(e instanceof DiskFullError)) throw e;
-      // The run's numbers at least: report.json alone, if it fits.
-      const report = folder.files.find((f) => f.name === 'report.json');
-      const kept = report && (await writeAtomically(out, [report]).then(() => true, () => false));
+      // The run's numbers at least: report.json alone, if it fits, listing itself as the only file.
+      const alone = textFile('report.json', reportJson({ ...folder.report, files: ['report.json'], resources: resources() }));
+      const kept = await writeAtomically(out, [alone]).then(() => true, () => false);
       throw new Error(`${e.message}${kept ? ` (report.json alone was written to ${out}: the run's numbers, without the model)` : ''}`);
     }
     process.stderr.write(`wrote ${folder.report.files.join(', ')} to ${written}\n`);

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { textFile, type ExportFile } from '../core/export/safetensors-writer';
-import { DiskFullError, writeExport } from './write-folder';
+import { lateTextFile, textFile, type ExportFile } from '../core/export/safetensors-writer';
+import { DiskFullError, LATE_FILE_ALLOWANCE, writeExport } from './write-folder';
 import { freeBytes, isDiskFull, sizeText } from './free-space';
 
 const files = (): ExportFile[] => [textFile('a.txt', 'first'), textFile('b.txt', 'second')];
@@ -85,6 +85,26 @@ describe('writeExport on a full disk', () => {
     // Any other failure is not a full disk: it is thrown as it is.
     const broken: ExportFile = { name: 'x', size: 1, async *chunks() { throw new Error('read failed'); } };
     await expect(writeExport(out, [broken], { free: async () => null, onFull: async () => true })).rejects.toThrow('read failed');
+  });
+
+  it('makes a late file (report.json) after the files before it are written, counting it at an allowance', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'gptq-full-'));
+    const out = join(parent, 'out');
+    let seen: string[] | null = null;
+    const report = lateTextFile('report.json', () => {
+      // What is on disk when the report is made: the other files, in the temporary folder.
+      seen = readdirSync(parent, { recursive: true }).map(String).filter((f) => f.endsWith('.txt')).map((f) => f.split('/').pop()!).sort();
+      return '{}';
+    });
+    const needs: string[] = [];
+    await writeExport(out, [...files(), report], {
+      // Short by one byte of the allowance: the late file is not sized to answer.
+      free: async () => (needs.length === 0 ? LATE_FILE_ALLOWANCE : 2 ** 40),
+      onFull: async (m) => (needs.push(m), true),
+    });
+    expect(needs[0]).toMatch(/has 4 MiB free and the files need 5 MiB, 1 KiB more/); // sizes rounded up
+    expect(seen).toEqual(['a.txt', 'b.txt']);
+    expect(readdirSync(out).sort()).toEqual(['a.txt', 'b.txt', 'report.json']);
   });
 
   it('measures the free space of the nearest folder that exists', async () => {

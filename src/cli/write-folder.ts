@@ -56,6 +56,9 @@ export async function writeAtomically(out: string, files: ExportFile[]): Promise
   }
 }
 
+/** Bytes counted for a late file before it is made: report.json is tens to hundreds of KiB. */
+export const LATE_FILE_ALLOWANCE = 4 << 20;
+
 /** The files did not fit where they were to be written, and the user gave up (or could not be asked). */
 export class DiskFullError extends Error {}
 
@@ -80,7 +83,9 @@ export interface DiskFullHooks {
  * needed), and whatever else writeAtomically throws.
  */
 export async function writeExport(out: string, files: ExportFile[], hooks: DiskFullHooks = {}): Promise<string> {
-  const need = files.reduce((s, f) => s + f.size, 0);
+  // A late file (report.json) is counted at an allowance, not sized: sizing it would make it now,
+  // before the files it reports on are written.
+  const need = files.reduce((s, f) => s + (f.late ? LATE_FILE_ALLOWANCE : f.size), 0);
   const free = hooks.free ?? freeBytes;
   let target = out;
   for (;;) {

@@ -46,6 +46,8 @@ export interface ExportFile {
   name: string;
   size: number;
   chunks(): AsyncIterable<Uint8Array>;
+  /** Made when first read or sized (lateTextFile): asking its size makes it. */
+  late?: boolean;
 }
 
 export function tensorBytes(dtype: WriteDtype, shape: readonly number[]): number {
@@ -111,6 +113,7 @@ export function lateTextFile(name: string, make: () => string): ExportFile {
   const made = () => (bytes ??= new TextEncoder().encode(make()));
   return {
     name,
+    late: true,
     get size() {
       return made().length;
     },
