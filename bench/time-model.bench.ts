@@ -17,7 +17,9 @@ import { planRun } from '../src/engine/run-plan';
 import { modelShape } from '../src/engine/run-shape';
 import { measureSpeed } from '../src/gpu/speed';
 import { describeAdapter } from '../src/gpu/device';
-import { estimateTime, runWork } from '../src/core/time-model';
+import { estimateTime, runWork, workSeconds } from '../src/core/time-model';
+import { tuneKernels } from '../src/gpu/kernels/choices';
+import { describeAttentionChoice } from '../src/core/kernel-choice';
 import { defaultRunSettings } from '../src/core/run';
 import { readCorpus, sharedModelDir, STORIES_260K } from '../src/testing/shared-models';
 import { flagUsage, intFlag, readFlags, runBench, UsageError } from './flags';
@@ -48,6 +50,9 @@ async function main() {
   if (groupSize === 0) throw new UsageError('--group-size must be -1 or positive');
   const rt = await nodeRuntime();
   console.log(`adapter: ${describeAdapter(rt.summary)}`);
+  // As the studio does (src/worker/api.ts): the kernels timed first, then the rate of the GEMM chosen.
+  const kernels = await tuneKernels(rt);
+  console.log(`kernels: GEMM ${kernels.gemm}; attention ${describeAttentionChoice(kernels.attention)}`);
   const speed = await measureSpeed(rt);
   console.log(`speed probe: GEMM ${fmt(speed.gflops)} GFLOP/s at n=${speed.probe?.n}, sync ${fmt(speed.syncSeconds * 1000, 3)} ms, probe took ${fmt(speed.probe?.seconds ?? 0, 3)} s`);
 
@@ -59,8 +64,10 @@ async function main() {
     ? [{ name: 'eval-kjv.txt', text: readFileSync(`${DEMO}eval-kjv.txt`, 'utf8') }]
     : [{ name: 'aesop', text: readCorpus('aesop_fables_body_reflowed.txt') }];
   const ckpt = await openCheckpoint(await folderSources(dir));
-  console.log('| nsamples×seqlen | eval windows | quantization s (predicted) | Σ GPTQ per linear s | evaluation s (predicted) | total s (predicted) | GFLOP: calib lin / attn / H / inv / sweep / err / eval lin / eval attn |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('Measured seconds (predicted in brackets). forward: the calibration passes with the Hessians (stages embedding, capture, forward; predicted: linears, attention, H);');
+  console.log('GPTQ: inverse and sweep; output error: both models\' (the syncs of the quantization are in its total only).');
+  console.log('| nsamples×seqlen | eval windows | forward s | GPTQ s | output error s | quantization s | evaluation s | total s | GFLOP: calib lin / attn / H / inv / sweep / err / eval lin / eval attn |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const [nsamples, seqlen, evalWindows] of sizes) {
     const settings = { ...defaultRunSettings, groupSize, nsamples, seqlen };
     const plan = planRun(ckpt, settings, rt, 2 ** 31);
@@ -71,11 +78,15 @@ async function main() {
     const windows = report.evaluations.reduce((s, e) => s + e.windows, 0);
     const work = runWork(modelShape(ckpt, plan.export), { nsamples, seqlen, trueSequential: true, evalWindows: windows });
     const t = estimateTime(work, speed);
+    const p = workSeconds(work, speed).flops;
     const f = work.flops;
-    const perLinear = report.layers.reduce((s, l) => s + l.gptq.seconds, 0);
+    const q = report.seconds.stages?.quantization;
+    const pair = (measured: number | undefined, predicted: number) => `${fmt(measured ?? Number.NaN)} (${fmt(predicted)})`;
     console.log(
-      `| ${nsamples}×${seqlen} | ${windows} | ${fmt(report.seconds.quantization + report.seconds.calibration)} (${fmt(t.quantization)}) | ${fmt(perLinear)} | ` +
-      `${fmt(report.seconds.evaluation)} (${fmt(t.evaluation)}) | ${fmt(report.seconds.total)} (${fmt(t.total)}) | ` +
+      `| ${nsamples}×${seqlen} | ${windows} | ${pair(q && q.embedding + q.capture + q.forward, p.calibrationLinears + p.calibrationAttention + p.hessian)} | ` +
+      `${pair(q?.gptq, p.inverse + p.sweep)} | ${pair(q?.outputMse, p.outputError)} | ` +
+      `${pair(report.seconds.quantization + report.seconds.calibration, t.quantization)} | ${pair(report.seconds.evaluation, t.evaluation)} | ` +
+      `${pair(report.seconds.total, t.total)} | ` +
       `${[f.calibrationLinears, f.calibrationAttention, f.hessian, f.inverse, f.sweep, f.outputError, f.evaluationLinears, f.evaluationAttention].map(gf).join(' / ')} |`,
     );
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   EFFICIENCY, SYNCS_PER_BLOCK_GROUP, SYNCS_PER_EVAL_PASS, SYNCS_PER_LINEAR,
-  estimateTime, evaluationWindowCounts, runWork, suggestRunSize, timeLeft, type ModelShape,
+  estimateTime, evaluationWindowCounts, runWork, suggestRunSize, timeLeft, workSeconds, type ModelShape,
 } from './time-model';
 
 /** One block of two linears, a [4, 8] then a [8, 4], quantized in two true-sequential groups. */
@@ -43,7 +43,7 @@ describe('the time model', () => {
     expect(w.flops.calibrationLinears).toBe(2 * T * (64 + 128 + lin));
     expect(w.flops.calibrationAttention).toBe(2 * T * (attn + attn));
     expect(w.flops.hessian).toBe(2 * (2 * T * 64 + 2 * T * 16));
-    expect(w.flops.inverse).toBeCloseTo(2 * (8 / 3) * (512 + 64), 9);
+    expect(w.flops.inverse).toBeCloseTo(2 * (2 / 3) * (512 + 64), 9);
     expect(w.flops.sweep).toBe(2 * (4 * 64 + 8 * 16));
     expect(w.flops.outputError).toBe(2 * (4 * 32 * T + 4 * 32 * T));
     // Evaluation: three models × 5 windows × 3 tokens, both blocks and the LM head.
@@ -72,6 +72,10 @@ describe('the time model', () => {
     expect(t.quantization).toBeCloseTo(q, 12);
     expect(t.evaluation).toBeCloseTo((f.evaluationLinears / EFFICIENCY.linears + f.evaluationAttention / EFFICIENCY.attention) / 1e9 + w.syncs.evaluation * 0.001, 12);
     expect(t.total).toBeCloseTo(t.quantization + t.evaluation, 12);
+    // workSeconds gives the same seconds class by class.
+    const parts = workSeconds(w, { gflops: 1, syncSeconds: 0.001 });
+    expect(parts.flops.inverse).toBeCloseTo(f.inverse / EFFICIENCY.inverse / 1e9, 15);
+    expect(Object.values(parts.flops).reduce((a, b) => a + b, 0) + parts.syncs.quantization + parts.syncs.evaluation).toBeCloseTo(t.total, 12);
     // Twice the rate halves the compute part; the syncs stay.
     const big = runWork(demo, { nsamples: 32, seqlen: 256, trueSequential: true, evalWindows: 100 });
     const slow = estimateTime(big, { gflops: 2, syncSeconds: 0 });

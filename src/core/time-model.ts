@@ -6,8 +6,8 @@
  * - calibration forward passes: for each block, one capture pass per true-sequential group (the
  *   block run up to that group's linears) and one full pass with the quantized weights;
  * - Hessians: H += (2/N)·XᵀX for every quantized linear, 2·T·cols² FLOPs;
- * - GPTQ's inverse chain: Cholesky of H, triangular inverse, Hinv = L⁻ᵀL⁻¹, Cholesky of Hinv,
- *   each about cols³/3 multiply-adds, 8·cols³/3 FLOPs in all;
+ * - GPTQ's inverse chain as the engine computes it (docs/engine.md): one Cholesky of the permuted
+ *   H and one triangular inverse, each about cols³/6 multiply-adds, 2·cols³/3 FLOPs in all;
  * - GPTQ's sweep with lazy block updates, about rows·cols² FLOPs;
  * - the output error of GPTQ and of RTN on the calibration inputs, 2·rows·cols·T FLOPs each;
  * - evaluation: the original, RTN and GPTQ models over every evaluation window, LM head included,
@@ -74,19 +74,25 @@ export interface RunWork {
 }
 
 /**
- * The fraction of the measured GEMM rate each class of work reaches. Measured with
- * bench/time-model.bench.ts (Dawn on llvmpipe; Chromium on lavapipe through ANGLE): the linears of
- * a forward pass run on the same GEMM-like kernels; attention (one invocation per (token, head),
- * the kernel these adapters are timed to run: gpu/kernels/attention-choice.ts) is far slower per FLOP; the Hessian is a GEMM; the inverse chain is made of small panels.
- * The output error runs through the tuned GEMM too (E = X·(W − Q)ᵀ in chunks, then a sum of
- * squares per token): `npm run bench` gives it 74–81 % of the GEMM rate on llvmpipe.
+ * The fraction of the measured GEMM rate (the kernel the device was tuned to run, src/gpu/speed.ts)
+ * each class of work reaches. Read off `npm run bench:time` (the demo model: hidden 128, 4 blocks)
+ * and `npm run bench` / `npm run bench:model` (GPT-2-small and Qwen2.5-0.5B shapes), Dawn on
+ * llvmpipe. The forward's linears reach ~0.5 of the rate on the demo's small matrices and 0.6–0.9
+ * on real ones: 0.5 keeps the demo's estimate (the studio's first run) right and errs long on big
+ * models. Attention (one invocation per (token, head), the kernel these
+ * adapters are timed to run: gpu/kernels/attention-choice.ts) is far slower per FLOP; the Hessian
+ * is a GEMM. The inverse (blocked Cholesky and triangular inverse) reaches 0.35–0.45 at 768–896
+ * columns and 0.75–0.86 at 3072–4864; the sweep 0.5–0.75; the output error 0.75–0.95. The
+ * smallest models run below these figures: a linear also costs tens of milliseconds of fixed work
+ * on llvmpipe (dispatches, read-backs, host work) that the model does not count, so the demo's
+ * smallest runs take up to 2× the estimate.
  */
 export const EFFICIENCY = {
   linears: 0.5,
   attention: 0.15,
   hessian: 0.7,
-  inverse: 0.4,
-  sweep: 0.35,
+  inverse: 0.7,
+  sweep: 0.6,
   outputError: 0.75,
 } as const;
 
@@ -145,7 +151,7 @@ export function runWork(shape: ModelShape, size: RunSize): RunWork {
       const l = byName.get(name);
       if (!l) continue;
       hessian += 2 * T * l.cols ** 2;
-      inverse += (8 / 3) * l.cols ** 3;
+      inverse += (2 / 3) * l.cols ** 3;
       sweep += l.rows * l.cols ** 2;
       outputError += 2 * (2 * l.rows * l.cols * T);
     }
@@ -179,23 +185,41 @@ export interface TimeEstimate {
   total: number;
 }
 
-/** The work in seconds on an adapter of the given speed. Throws a RangeError on a non-positive rate. */
-export function estimateTime(work: RunWork, speed: AdapterSpeed): TimeEstimate {
+/** Seconds of each class of work (RunWork.flops' keys) and of the syncs of each phase. */
+export interface WorkSeconds {
+  flops: Record<keyof RunWork['flops'], number>;
+  syncs: RunWork['syncs'];
+}
+
+/**
+ * Each class of work in seconds on an adapter of the given speed: FLOPs / (efficiency · rate),
+ * syncs × the measured round trip. Throws a RangeError on a non-positive rate.
+ */
+export function workSeconds(work: RunWork, speed: AdapterSpeed): WorkSeconds {
   if (!(speed.gflops > 0) || !Number.isFinite(speed.gflops)) throw new RangeError(`the GEMM rate must be positive, got ${speed.gflops} GFLOP/s`);
   const rate = speed.gflops * 1e9;
   const sync = Math.max(0, speed.syncSeconds);
   const f = work.flops;
-  const quantization =
-    (f.calibrationLinears / EFFICIENCY.linears +
-      f.calibrationAttention / EFFICIENCY.attention +
-      f.hessian / EFFICIENCY.hessian +
-      f.inverse / EFFICIENCY.inverse +
-      f.sweep / EFFICIENCY.sweep +
-      f.outputError / EFFICIENCY.outputError) /
-      rate +
-    work.syncs.quantization * sync;
-  const evaluation =
-    (f.evaluationLinears / EFFICIENCY.linears + f.evaluationAttention / EFFICIENCY.attention) / rate + work.syncs.evaluation * sync;
+  return {
+    flops: {
+      calibrationLinears: f.calibrationLinears / EFFICIENCY.linears / rate,
+      calibrationAttention: f.calibrationAttention / EFFICIENCY.attention / rate,
+      hessian: f.hessian / EFFICIENCY.hessian / rate,
+      inverse: f.inverse / EFFICIENCY.inverse / rate,
+      sweep: f.sweep / EFFICIENCY.sweep / rate,
+      outputError: f.outputError / EFFICIENCY.outputError / rate,
+      evaluationLinears: f.evaluationLinears / EFFICIENCY.linears / rate,
+      evaluationAttention: f.evaluationAttention / EFFICIENCY.attention / rate,
+    },
+    syncs: { quantization: work.syncs.quantization * sync, evaluation: work.syncs.evaluation * sync },
+  };
+}
+
+/** The work in seconds on an adapter of the given speed (workSeconds, summed by phase). Throws a RangeError on a non-positive rate. */
+export function estimateTime(work: RunWork, speed: AdapterSpeed): TimeEstimate {
+  const { flops: s, syncs } = workSeconds(work, speed);
+  const quantization = s.calibrationLinears + s.calibrationAttention + s.hessian + s.inverse + s.sweep + s.outputError + syncs.quantization;
+  const evaluation = s.evaluationLinears + s.evaluationAttention + syncs.evaluation;
   return { quantization, evaluation, total: quantization + evaluation };
 }
 

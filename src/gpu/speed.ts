@@ -1,6 +1,7 @@
 /**
  * How fast this adapter computes, measured rather than guessed from its name: the GFLOP/s of the
- * register-blocked GEMM kernel (the one the Hessian, the inverse and GPTQ's lazy updates use) on
+ * GEMM kernel encodeGemm uses on the device (the one the Hessian, the inverse, GPTQ's lazy updates
+ * and the forward use; measure after tuneGemm, so that it is the kernel tuned for the device) on
  * an n×n×n product, and the seconds of one submit-and-wait round trip (the fixed cost each
  * GPU→host sync adds). The time model (src/core/time-model.ts) turns a run's FLOPs and syncs into
  * seconds with these two numbers.

@@ -71,9 +71,9 @@ const speeds = new WeakMap<GpuRuntime, Promise<AdapterSpeed>>();
 function speedOf(rt: GpuRuntime): Promise<AdapterSpeed> {
   let p = speeds.get(rt);
   if (!p) {
-    // The GEMM rate first, as before the kernels were tuned here (the time model's efficiencies are
-    // relative to that rate), then the GEMM and attention kernels timed (src/gpu/kernels/choices.ts).
-    p = measureSpeed(rt).then(async (speed) => ({ ...speed, kernels: await tuneKernels(rt) }));
+    // The GEMM and attention kernels timed first (src/gpu/kernels/choices.ts), then the rate of the
+    // GEMM chosen: the kernel every stage runs, which the time model's efficiencies are relative to.
+    p = tuneKernels(rt).then(async (kernels) => ({ ...(await measureSpeed(rt)), kernels }));
     speeds.set(rt, p);
     p.catch(() => speeds.delete(rt));
   }
