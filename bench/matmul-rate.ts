@@ -3,7 +3,7 @@
  * on the device, with the GEMM encodeGemm uses there (tuned or not) or the workgroup-tiled matmul.
  * Wall clock of the mean of 3 runs after a compiling one.
  */
-import { encodeGemm } from '../src/gpu/kernels/gemm';
+import { encodeGemm, squareProduct } from '../src/gpu/kernels/gemm';
 import { encodeTiledMatmul } from '../src/gpu/kernels/matmul-tiled';
 import type { GpuRuntime } from '../src/gpu/runtime';
 
@@ -16,16 +16,7 @@ export async function matmulRate(rt: GpuRuntime, n: number, variant: 'gemm' | 't
     const rec = rt.recorder(`bench.${variant}`);
     if (variant === 'tiled') encodeTiledMatmul(rec, n, n, n, A, B, C);
     else
-      encodeGemm(rec, {
-        M: n,
-        N: n,
-        K: n,
-        A: { binding: { buffer: A }, off: 0, rs: n, cs: 1 },
-        B: { binding: { buffer: B }, off: 0, rs: n, cs: 1 },
-        C: { binding: { buffer: C }, off: 0, ld: n },
-        alpha: 0,
-        beta: 1,
-      });
+      encodeGemm(rec, squareProduct(n, A, B, C));
     rec.finish();
     await rt.idle();
   };

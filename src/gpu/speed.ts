@@ -11,7 +11,7 @@
  * hundred milliseconds at most on either.
  */
 import type { AdapterSpeed } from '../core/time-model';
-import { encodeGemm } from './kernels/gemm';
+import { encodeGemm, squareProduct } from './kernels/gemm';
 import type { GpuRuntime } from './runtime';
 
 export interface SpeedProbeOptions {
@@ -27,16 +27,7 @@ export interface SpeedProbeOptions {
 async function timeGemm(rt: GpuRuntime, n: number, bufs: { A: GPUBuffer; B: GPUBuffer; C: GPUBuffer }): Promise<number> {
   const t0 = performance.now();
   const rec = rt.recorder('speed.gemm');
-  encodeGemm(rec, {
-    M: n,
-    N: n,
-    K: n,
-    A: { binding: { buffer: bufs.A, size: n * n * 4 }, off: 0, rs: n, cs: 1 },
-    B: { binding: { buffer: bufs.B, size: n * n * 4 }, off: 0, rs: n, cs: 1 },
-    C: { binding: { buffer: bufs.C, size: n * n * 4 }, off: 0, ld: n },
-    alpha: 0,
-    beta: 1,
-  });
+  encodeGemm(rec, squareProduct(n, bufs.A, bufs.B, bufs.C));
   rec.finish();
   await rt.idle();
   return (performance.now() - t0) / 1000;

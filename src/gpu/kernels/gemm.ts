@@ -164,6 +164,21 @@ export function encodeGemm(rec: Recorder, g: GemmCall, variant: GemmVariant = ge
   );
 }
 
+/** C = A·B of n × n row-major f32 matrices, each a whole buffer (contents as they are): a timing product. */
+export function squareProduct(n: number, A: GPUBuffer, B: GPUBuffer, C: GPUBuffer): GemmCall {
+  const size = n * n * 4;
+  return {
+    M: n,
+    N: n,
+    K: n,
+    A: { binding: { buffer: A, size }, off: 0, rs: n, cs: 1 },
+    B: { binding: { buffer: B, size }, off: 0, rs: n, cs: 1 },
+    C: { binding: { buffer: C, size }, off: 0, ld: n },
+    alpha: 0,
+    beta: 1,
+  };
+}
+
 export interface GemmTuning {
   /** The variant encodeGemm now uses on this device. */
   variant: GemmVariant;
@@ -273,16 +288,7 @@ async function measureVariants(rt: GpuRuntime): Promise<GemmTuning> {
   const A = rt.storage(bytes, 'gemmTune.A');
   const B = rt.storage(bytes, 'gemmTune.B');
   const C = rt.storage(bytes, 'gemmTune.C');
-  const call: GemmCall = {
-    M: n,
-    N: n,
-    K: n,
-    A: { binding: { buffer: A }, off: 0, rs: n, cs: 1 },
-    B: { binding: { buffer: B }, off: 0, rs: n, cs: 1 },
-    C: { binding: { buffer: C }, off: 0, ld: n },
-    alpha: 0,
-    beta: 1,
-  };
+  const call = squareProduct(n, A, B, C);
   const run = async (v: GemmVariant) => {
     const t0 = performance.now();
     const rec = rt.recorder('gemmTune');
