@@ -5,7 +5,7 @@
  * chose it, on a --matmul³ product, measured just before and just after each shape (the mean of
  * the two is the 100%: on a shared machine the rate drifts). The workgroup-tiled matmul is
  * printed beside it once.
- * Prints figures; asserts nothing. Run: npm run bench [-- --shapes 768x768,4096x4096 --tokens 2048 --ref]
+ * Prints figures; asserts nothing. Run: npm run bench [-- --shapes 768x768,4096x4096 --tokens 2048 --matmul 1024 --ref]
  *
  * Nominal FLOP counts (what a dense implementation must do):
  *   Hessian  2·tokens·cols²            (XᵀX, full symmetric)
@@ -19,7 +19,7 @@ import { tuneGemm } from '../src/gpu/kernels/gemm';
 import { HessianAccumulator } from '../src/core/hessian';
 import { gptqReference } from '../src/core/gptq-reference';
 import { describeAdapter } from '../src/gpu/device';
-import { matmulRate } from './matmul-rate';
+import { MAX_MATMUL, matmulRate } from './matmul-rate';
 import { flagUsage, intFlag, readFlags, runBench, UsageError } from './flags';
 
 interface Args {
@@ -48,7 +48,7 @@ function parseArgs(argv: string[]): Args {
   });
   const ref = values.get('--ref') ?? 'no';
   if (ref !== 'yes' && ref !== 'no') throw new UsageError(`--ref must be yes or no, got ${ref}`);
-  return { shapes, tokens: intFlag(values, '--tokens', 1) ?? 2048, ref: ref === 'yes', matmul: intFlag(values, '--matmul', 16) ?? 1024 };
+  return { shapes, tokens: intFlag(values, '--tokens', 1) ?? 2048, ref: ref === 'yes', matmul: intFlag(values, '--matmul', 16, MAX_MATMUL) ?? 1024 };
 }
 
 /** A layer of Gaussian weights and inputs with varied column scales (made here, not committed). */

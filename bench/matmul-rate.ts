@@ -7,6 +7,9 @@ import { encodeGemm, squareProduct } from '../src/gpu/kernels/gemm';
 import { encodeTiledMatmul } from '../src/gpu/kernels/matmul-tiled';
 import type { GpuRuntime } from '../src/gpu/runtime';
 
+/** The largest side --matmul takes: three 4096² f32 matrices, 64 MiB each, fit every adapter's bindings (128 MiB at least). */
+export const MAX_MATMUL = 4096;
+
 export async function matmulRate(rt: GpuRuntime, n: number, variant: 'gemm' | 'tiled' = 'gemm'): Promise<number> {
   const bytes = n * n * 4;
   const A = rt.storage(bytes, 'bench.A');

@@ -51,7 +51,7 @@ import { tuneKernels } from '../src/gpu/kernels/choices';
 import { describeAttentionChoice } from '../src/core/kernel-choice';
 import type { GpuRuntime } from '../src/gpu/runtime';
 import { twinMain, twinUsage } from './model-twins';
-import { matmulRate } from './matmul-rate';
+import { MAX_MATMUL, matmulRate } from './matmul-rate';
 import { flagUsage, intFlag, readFlags, UsageError } from './flags';
 
 const SHARED = new URL('../../shared/', import.meta.url);
@@ -139,7 +139,7 @@ function parseArgs(argv: string[]): Args {
     groupSize,
     seed: int('--seed', 0) ?? 0,
     forwardOnly: stages === 'forward',
-    matmul: int('--matmul', 16) ?? 512,
+    matmul: int('--matmul', 16, MAX_MATMUL) ?? 512,
   };
 }
 
@@ -393,8 +393,8 @@ async function benchModel(rt: GpuRuntime, name: ModelName, p: Prepared, sizes: S
       const gflops = forwardFlops(spec, ids.length, sizes.seqlen) / perPass / 1e9;
       console.log(
         `forward: ${ids.length} tokens per pass (${p.forward.length} × ${sizes.seqlen}): ${fmt(ids.length / perPass, 1)} tokens/s ` +
-          `(${fmt(perPass, 3)} s per pass, nominal ${fmt(gflops)} GFLOP/s = ${fmt((100 * gflops) / ((before + after) / 2), 0)} % of the ` +
-          `matmul rate, ${args.matmul}³: ${fmt(before)} before, ${fmt(after)} after; warm-up pass ${fmt(warm, 3)} s); ${peaks(rt)}`,
+          `(${fmt(perPass, 3)} s per pass, nominal ${fmt(gflops)} GFLOP/s = ${fmt((100 * gflops) / ((before + after) / 2), 0)}% of the ` +
+          `matmul rate, ${fmt(before)} GFLOP/s before and ${fmt(after)} after on ${args.matmul}³; warm-up pass ${fmt(warm, 3)} s); ${peaks(rt)}`,
       );
       if (sizes.genTokens > 0) await benchGeneration(rt, globals, p, sizes.genTokens);
     } finally {
@@ -501,7 +501,7 @@ async function main() {
   console.log(`command line: ${process.argv.slice(2).join(' ') || '(defaults)'}`);
   // As a run does (run-model.ts): the forward and GPTQ use the kernels timed fastest here.
   const choices = await tuneKernels(rt);
-  console.log(`kernels: GEMM ${choices.gemm}; attention ${describeAttentionChoice(choices.attention)}`);
+  console.log(`kernels (timed on probes): GEMM ${choices.gemm}; attention ${describeAttentionChoice(choices.attention)}`);
   try {
     for (const name of args.models) {
       const sizes = { ...DEFAULTS[name], ...args.overrides };

@@ -52,7 +52,7 @@ async function main() {
   console.log(`adapter: ${describeAdapter(rt.summary)}`);
   // As the studio does (src/worker/api.ts): the kernels timed first, then the rate of the GEMM chosen.
   const kernels = await tuneKernels(rt);
-  console.log(`kernels: GEMM ${kernels.gemm}; attention ${describeAttentionChoice(kernels.attention)}`);
+  console.log(`kernels (timed on probes): GEMM ${kernels.gemm}; attention ${describeAttentionChoice(kernels.attention)}`);
   const speed = await measureSpeed(rt);
   console.log(`speed probe: GEMM ${fmt(speed.gflops)} GFLOP/s at n=${speed.probe?.n}, sync ${fmt(speed.syncSeconds * 1000, 3)} ms, probe took ${fmt(speed.probe?.seconds ?? 0, 3)} s`);
 
@@ -64,10 +64,10 @@ async function main() {
     ? [{ name: 'eval-kjv.txt', text: readFileSync(`${DEMO}eval-kjv.txt`, 'utf8') }]
     : [{ name: 'aesop', text: readCorpus('aesop_fables_body_reflowed.txt') }];
   const ckpt = await openCheckpoint(await folderSources(dir));
-  console.log('Measured seconds (predicted in brackets). forward: the calibration passes with the Hessians (stages embedding, capture, forward; predicted: linears, attention, H);');
-  console.log('GPTQ: inverse and sweep; output error: both models\' (the syncs of the quantization are in its total only).');
-  console.log('| nsamples×seqlen | eval windows | forward s | GPTQ s | output error s | quantization s | evaluation s | total s | GFLOP: calib lin / attn / H / inv / sweep / err / eval lin / eval attn |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('Measured seconds (predicted in parentheses). forward: the calibration passes with the Hessians (stages embedding, capture, forward; predicted: linears, attention, H);');
+  console.log('GPTQ: inverse and sweep; output error: both models\'; other: the rest of the quantization and calibration (RTN, reading, host work; predicted: the syncs).');
+  console.log('| nsamples×seqlen | eval windows | forward s | GPTQ s | output error s | other s | quantization s | evaluation s | total s | GFLOP: calib lin / attn / H / inv / sweep / err / eval lin / eval attn |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const [nsamples, seqlen, evalWindows] of sizes) {
     const settings = { ...defaultRunSettings, groupSize, nsamples, seqlen };
     const plan = planRun(ckpt, settings, rt, 2 ** 31);
@@ -82,10 +82,15 @@ async function main() {
     const f = work.flops;
     const q = report.seconds.stages?.quantization;
     const pair = (measured: number | undefined, predicted: number) => `${fmt(measured ?? Number.NaN)} (${fmt(predicted)})`;
+    const quantization = report.seconds.quantization + report.seconds.calibration;
+    const forward = q && q.embedding + q.capture + q.forward;
+    const predictedForward = p.calibrationLinears + p.calibrationAttention + p.hessian;
+    const other = q && forward !== undefined ? quantization - forward - q.gptq - q.outputMse : undefined;
+    const predictedOther = t.quantization - predictedForward - p.inverse - p.sweep - p.outputError;
     console.log(
-      `| ${nsamples}×${seqlen} | ${windows} | ${pair(q && q.embedding + q.capture + q.forward, p.calibrationLinears + p.calibrationAttention + p.hessian)} | ` +
-      `${pair(q?.gptq, p.inverse + p.sweep)} | ${pair(q?.outputMse, p.outputError)} | ` +
-      `${pair(report.seconds.quantization + report.seconds.calibration, t.quantization)} | ${pair(report.seconds.evaluation, t.evaluation)} | ` +
+      `| ${nsamples}×${seqlen} | ${windows} | ${pair(forward, predictedForward)} | ` +
+      `${pair(q?.gptq, p.inverse + p.sweep)} | ${pair(q?.outputMse, p.outputError)} | ${pair(other, predictedOther)} | ` +
+      `${pair(quantization, t.quantization)} | ${pair(report.seconds.evaluation, t.evaluation)} | ` +
       `${pair(report.seconds.total, t.total)} | ` +
       `${[f.calibrationLinears, f.calibrationAttention, f.hessian, f.inverse, f.sweep, f.outputError, f.evaluationLinears, f.evaluationAttention].map(gf).join(' / ')} |`,
     );

@@ -98,7 +98,7 @@ describe('writeExport on a full disk', () => {
     });
     const needs: string[] = [];
     await writeExport(out, [...files(), report], {
-      // Short by one byte of the allowance: the late file is not sized to answer.
+      // Exactly the allowance free, short by the other files' bytes: the late file is not sized to answer.
       free: async () => (needs.length === 0 ? LATE_FILE_ALLOWANCE : 2 ** 40),
       onFull: async (m) => (needs.push(m), true),
     });

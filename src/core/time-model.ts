@@ -82,10 +82,12 @@ export interface RunWork {
  * models. Attention (one invocation per (token, head), the kernel these
  * adapters are timed to run: gpu/kernels/attention-choice.ts) is far slower per FLOP; the Hessian
  * is a GEMM. The inverse (blocked Cholesky and triangular inverse) reaches 0.35–0.45 at 768–896
- * columns and 0.75–0.86 at 3072–4864; the sweep 0.5–0.75; the output error 0.75–0.95. The
- * smallest models run below these figures: a linear also costs tens of milliseconds of fixed work
- * on llvmpipe (dispatches, read-backs, host work) that the model does not count, so the demo's
- * smallest runs take up to 2× the estimate.
+ * columns and 0.75–0.86 at 3072–4864: 0.7 follows the large linears, which take most of a real
+ * model's inverse time (a Qwen2.5-0.5B block: 25 s for its 4864-column linear, 2 s for the six of
+ * 896). The sweep reaches 0.5–0.75; the output error 0.75–0.95. The smallest models run below
+ * these figures: a linear also costs tens of milliseconds of fixed work on llvmpipe (dispatches,
+ * read-backs, host work) that the model does not count, so the demo's smallest runs take up to 2×
+ * the estimate.
  */
 export const EFFICIENCY = {
   linears: 0.5,
