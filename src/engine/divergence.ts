@@ -206,7 +206,8 @@ export function divergenceChunkRows(T: number, vocab: number, bindingLimit: numb
 
 /**
  * Records and reads back, at the head of one pass of the streamed evaluation, the divergence of
- * the RTN and GPTQ models from the original on the pass's tokens, into `acc`. Logits are made a
+ * the RTN and GPTQ models from the original on the pass's tokens, into `acc`, and records each
+ * model's NLL from the same logits (the pass runs no head of its own: nllAtHead). Logits are made a
  * chunk of tokens at a time in whole vocabulary rows (the divergence kernel reduces a row at
  * once): the original's chunk and one quantized model's beside it, at most LOGITS_CHUNK_BYTES
  * together and one binding each.
@@ -227,8 +228,10 @@ async function divergenceAtHead(rt: GpuRuntime, pass: HeadPass, vocab: number, a
       const p = { ...original, rows: n };
       const q = { ...quantized, rows: n };
       pass.encodeLogits(rec, 'original', t0, p);
+      pass.encodeNll(rec, 'original', t0, p);
       for (const v of QUANTIZED) {
         pass.encodeLogits(rec, v, t0, q);
+        pass.encodeNll(rec, v, t0, q);
         encodeDivergence(rec, p, q, pass.targets, values[v], t0);
       }
       rec.submit();
@@ -277,6 +280,8 @@ export async function perplexitiesWithDivergence(
     seconds: hooks.seconds,
     onPass: hooks.onPass,
     atHead: (pass) => divergenceAtHead(rt, pass, model.spec.vocab, acc),
+    // Each model's NLL from the logits the divergence makes: one head per model, not two.
+    nllAtHead: true,
     onEach: (variant, value) => {
       if (variant !== 'original') {
         divergence[variant] = acc[variant].stats();

@@ -19,7 +19,7 @@
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuMatrix } from '../gpu/matrix';
 import type { Recorder } from '../gpu/recorder';
-import { FORWARD_STATUS, FORWARD_STATUS_SLOTS, NO_TARGET } from '../gpu/kernels/forward';
+import { encodeNll, FORWARD_STATUS, FORWARD_STATUS_SLOTS, NO_TARGET } from '../gpu/kernels/forward';
 import {
   blockShape,
   encodeHeadInput,
@@ -153,13 +153,20 @@ export interface HeadPass {
    * family says so. Work recorded after it sees the globals switched to that variant's values.
    */
   encodeLogits(rec: Recorder, variant: ModelVariant, t0: number, out: GpuMatrix): void;
+  /**
+   * Records `variant`'s NLL of head-input rows [t0, t0 + logits.rows) from those rows' logits
+   * [rows, vocab] (whole rows, as encodeLogits makes them): what the pass records with the model's
+   * own head when the hook does not score (EvaluationHooks.nllAtHead).
+   */
+  encodeNll(rec: Recorder, variant: ModelVariant, t0: number, logits: GpuMatrix): void;
   /** A recorder on the evaluation's device, for the hook's own work. */
   recorder(label: string): Recorder;
 }
 
 /**
  * Seconds of the evaluation by model (their blocks and heads, the GPU awaited after each), of
- * reading the original weights, and of the atHead hook (the divergence, src/engine/divergence.ts).
+ * reading the original weights, and of the atHead hook (the divergence, src/engine/divergence.ts;
+ * with nllAtHead the three models' heads are in it, not in theirs).
  */
 export type EvaluationSeconds = Record<ModelVariant | 'reading' | 'divergence', number>;
 
@@ -171,6 +178,12 @@ export interface EvaluationHooks {
   onPass?: (variant: ModelVariant, windowsDone: number, windows: number) => void;
   /** Called at the head of each pass (see HeadPass), after the NLL is recorded; awaited. */
   atHead?: (pass: HeadPass) => Promise<void> | void;
+  /**
+   * atHead records every model's NLL itself (HeadPass.encodeNll, for every row), on logits it
+   * makes anyway: the pass then runs no head of its own, so that each model's logits are made
+   * once, not twice (the divergence). Needs atHead.
+   */
+  nllAtHead?: boolean;
 }
 
 /**
@@ -204,6 +217,7 @@ export class StreamedEvaluation {
   async perplexities(windows: Uint32Array, seqlen: number, windowsPerPass: number, hooks: EvaluationHooks = {}): Promise<Record<ModelVariant, number>> {
     const count = windows.length / seqlen;
     if (!Number.isInteger(count) || count === 0) throw new RangeError(`${windows.length} ids are not whole windows of ${seqlen}`);
+    if (hooks.nllAtHead && !hooks.atHead) throw new TypeError('nllAtHead needs an atHead hook that records the NLL');
     if (seqlen > this.model.spec.maxPositions) throw new RangeError(`windows of ${seqlen} tokens exceed the model's context of ${this.model.spec.maxPositions}`);
     const sums = { original: 0, rtn: 0, gptq: 0 };
     let scored = 0;
@@ -322,16 +336,21 @@ export class StreamedEvaluation {
             temps.push(inputs[v]);
             rec.copy(head.input.buffer, 0, inputs[v].buffer, 0, Math.min(head.input.buffer.size, inputs[v].buffer.size));
           }
-          // The LM head and the log-softmax a chunk of logits at a time (lm-head.ts).
-          const scores = encodeHeadScores(rt, rec, inputs[v], globals.head, spec.layout.logitSoftcap, {
-            targets: targetsBuf, nll: nll[v], argmax, status: { buffer: status, slot: FORWARD_STATUS.targetOutOfRange },
-          });
+          // The LM head and the log-softmax a chunk of logits at a time (lm-head.ts), unless the hook scores.
+          const scores = hooks.nllAtHead
+            ? null
+            : encodeHeadScores(rt, rec, inputs[v], globals.head, spec.layout.logitSoftcap, {
+              targets: targetsBuf, nll: nll[v], argmax, status: { buffer: status, slot: FORWARD_STATUS.targetOutOfRange },
+            });
           rec.finish();
-          rt.release(...scores.temps);
+          if (scores) rt.release(...scores.temps);
           await rt.idle();
         });
       }
       const atHead = hooks.atHead;
+      // The NLL kernel's running log-sum-exp, unused on whole rows (one chunk of the vocabulary).
+      const nllState = rt.storage(16, 'eval.nllState');
+      temps.push(nllState);
       if (atHead) {
         await time('divergence', async () => atHead({
           firstWindow,
@@ -342,6 +361,10 @@ export class StreamedEvaluation {
           encodeLogits: (r, v, t0, m) => {
             if (half) globals.encodeValues(r, v !== 'original');
             encodeLogits(r, globals, inputs[v], t0, m, rt.bindingLimit);
+          },
+          encodeNll: (r, v, t0, m) => {
+            if (m.cols !== spec.vocab) throw new RangeError(`encodeNll takes whole rows of ${spec.vocab} logits, not ${m.cols}`);
+            encodeNll(r, m, { targets: targetsBuf, nll: nll[v], argmax, state: nllState, status: { buffer: status, slot: FORWARD_STATUS.targetOutOfRange } }, t0);
           },
           recorder: (label) => rt.recorder(label),
         }));
