@@ -10,8 +10,8 @@
  *   H and one triangular inverse, each about cols³/6 multiply-adds, 2·cols³/3 FLOPs in all;
  * - GPTQ's sweep with lazy block updates, about rows·cols² FLOPs;
  * - the output error of GPTQ and of RTN on the calibration inputs, 2·rows·cols·T FLOPs each;
- * - evaluation: the original, RTN and GPTQ models over every evaluation window, LM head included,
- *   and the original's LM head once more beside RTN's and GPTQ's for the divergence.
+ * - evaluation: the original, RTN and GPTQ models over every evaluation window, each LM head once
+ *   (the divergence scores the NLL on the logits it makes: src/engine/evaluate.ts nllAtHead).
  * Each class of work runs at its own fraction of the GEMM rate (EFFICIENCY, measured with
  * bench/time-model.bench.ts); each sync the engine waits on costs one measured round trip.
  * Pure arithmetic: no DOM, no GPU.
@@ -169,8 +169,8 @@ export function runWork(shape: ModelShape, size: RunSize): RunWork {
       inverse: shape.blocks * inverse,
       sweep: shape.blocks * sweep,
       outputError: shape.blocks * outputError,
-      // The RTN and GPTQ passes recompute the original's logits beside their own for the divergence.
-      evaluationLinears: evalTokens * (shape.blocks * fullLinears + 2 * shape.hidden * shape.vocab) + 2 * size.evalWindows * size.seqlen * 2 * shape.hidden * shape.vocab,
+      // Each model's LM head once per token: the divergence takes the NLL from the logits it makes.
+      evaluationLinears: evalTokens * (shape.blocks * fullLinears + 2 * shape.hidden * shape.vocab),
       evaluationAttention: evalTokens * shape.blocks * attention,
     },
     syncs: {

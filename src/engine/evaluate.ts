@@ -176,7 +176,7 @@ export interface EvaluationHooks {
   onEach?: (variant: ModelVariant, value: number) => void;
   /** Hears each finished pass, for each model: windows scored so far, of all. */
   onPass?: (variant: ModelVariant, windowsDone: number, windows: number) => void;
-  /** Called at the head of each pass (see HeadPass), after the NLL is recorded; awaited. */
+  /** Called at the head of each pass (see HeadPass), after the NLL is recorded (unless nllAtHead); awaited. */
   atHead?: (pass: HeadPass) => Promise<void> | void;
   /**
    * atHead records every model's NLL itself (HeadPass.encodeNll, for every row), on logits it
