@@ -262,11 +262,10 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
       3 * vec(T) + vec(FORWARD_STATUS_SLOTS) + 3 * vec(T) + 4 * mat(T, s.hidden) + 3 * mat(T, s.embedDim) + (switchable ? 2 : 1) * embeddingTemps(s, T),
     'block scratch': runner,
     'one block of weights and codes': block + codes,
-    // The chunk of logits, the last row's logits and each token's running log-sum-exp (lm-head.ts).
-    'LM head logits': headChunk + vec(s.vocab) + bytes(chunk.cols < s.vocab ? T * 16 : 16),
-    // The original's chunk and a quantized model's beside it (the first is the head's chunk again
-    // when their sizes agree: released before, it is handed out again); the RTN and GPTQ values per token.
-    divergence: (divergenceChunk === headChunk ? 1 : 2) * divergenceChunk + 2 * bytes(T * DIVERGENCE_FIELDS * 4),
+    // A run scores each model's NLL on the divergence's logits (evaluate.ts nllAtHead): no head
+    // chunk of its own, only the NLL kernel's (unused) state. The original's chunk and a quantized
+    // model's beside it; the RTN and GPTQ values per token.
+    divergence: 2 * divergenceChunk + bytes(16) + 2 * bytes(T * DIVERGENCE_FIELDS * 4),
     'small buffers': arenas + readback(FORWARD_STATUS_SLOTS * 4) + readback(T * 4) + readback(T * DIVERGENCE_FIELDS * 4),
   };
 
