@@ -348,9 +348,9 @@ export class StreamedEvaluation {
         });
       }
       const atHead = hooks.atHead;
-      // The NLL kernel's running log-sum-exp, unused on whole rows (one chunk of the vocabulary).
-      const nllState = rt.storage(16, 'eval.nllState');
-      temps.push(nllState);
+      // The NLL kernel's running log-sum-exp, unused on whole rows (one chunk of the vocabulary):
+      // made at the hook's first encodeNll.
+      let nllState: GPUBuffer | null = null;
       if (atHead) {
         await time('divergence', async () => atHead({
           firstWindow,
@@ -364,6 +364,7 @@ export class StreamedEvaluation {
           },
           encodeNll: (r, v, t0, m) => {
             if (m.cols !== spec.vocab) throw new RangeError(`encodeNll takes whole rows of ${spec.vocab} logits, not ${m.cols}`);
+            if (!nllState) temps.push((nllState = rt.storage(16, 'eval.nllState')));
             encodeNll(r, m, { targets: targetsBuf, nll: nll[v], argmax, state: nllState, status: { buffer: status, slot: FORWARD_STATUS.targetOutOfRange } }, t0);
           },
           recorder: (label) => rt.recorder(label),

@@ -17,9 +17,9 @@
  *                 (their W and H; GPTQ's working copies, factors, codes and read-backs)
  *   evaluation    the weights outside the blocks with, for an F16 export, their F16 values beside
  *                 them (HalfGlobals); one pass's hidden states of the three models and their head
- *                 inputs; one block's weights and codes; the LM head's chunk of logits (at most
- *                 LOGITS_CHUNK_BYTES, lm-head.ts); the divergence's two chunks (at most
- *                 LOGITS_CHUNK_BYTES together, divergence.ts)
+ *                 inputs; one block's weights and codes; the divergence's two chunks of logits (at
+ *                 most LOGITS_CHUNK_BYTES together, divergence.ts), on which each model's NLL is
+ *                 scored too (evaluate.ts nllAtHead: the run makes no LM-head chunk of its own)
  * Not counted: AWQ and the sensitivity map (sweeps only), generation, the adapter speed probe.
  */
 import { elementBytes, formatLd, matrixBytes, paddedLd, rowChunks, type ElementFormat } from '../gpu/matrix';
@@ -280,6 +280,8 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
     mat(T, Math.max(s.hidden, s.embedDim, ...blockScratch(s).map(([, cols]) => cols))),
     ...globalSlots(s).map((m) => mat(...globalShape(s, m), held.stored)),
     ...linears.map(([o, i]) => Math.max(mat(o, i), mat(i, i))),
+    // The LM head's own chunk of logits (lm-head.ts): not made by the run's evaluation, but by the
+    // studio's generation after it.
     headChunk,
     divergenceChunk,
   );
