@@ -15,10 +15,9 @@ import { openCheckpoint } from '../src/core/model/checkpoint';
 import { runModel } from '../src/engine/run-model';
 import { planRun } from '../src/engine/run-plan';
 import { modelShape } from '../src/engine/run-shape';
-import { measureSpeed } from '../src/gpu/speed';
 import { describeAdapter } from '../src/gpu/device';
-import { estimateTime, runWork, workSeconds } from '../src/core/time-model';
-import { tuneKernels } from '../src/gpu/kernels/choices';
+import { estimateTime, INVERSE_STEP, runWork, workSeconds } from '../src/core/time-model';
+import { measureAdapter } from '../src/engine/adapter-speed';
 import { describeAttentionChoice } from '../src/core/kernel-choice';
 import { defaultRunSettings } from '../src/core/run';
 import { readCorpus, sharedModelDir, STORIES_260K } from '../src/testing/shared-models';
@@ -50,11 +49,11 @@ async function main() {
   if (groupSize === 0) throw new UsageError('--group-size must be -1 or positive');
   const rt = await nodeRuntime();
   console.log(`adapter: ${describeAdapter(rt.summary)}`);
-  // As the studio does (src/worker/api.ts): the kernels timed first, then the rate of the GEMM chosen.
-  const kernels = await tuneKernels(rt);
-  console.log(`kernels (timed on probes): GEMM ${kernels.gemm}; attention ${describeAttentionChoice(kernels.attention)}`);
-  const speed = await measureSpeed(rt);
+  // As the studio does (src/worker/api.ts).
+  const speed = await measureAdapter(rt);
+  console.log(`kernels (timed on probes): GEMM ${speed.kernels?.gemm}; attention ${speed.kernels ? describeAttentionChoice(speed.kernels.attention) : '—'}`);
   console.log(`speed probe: GEMM ${fmt(speed.gflops)} GFLOP/s at n=${speed.probe?.n}, sync ${fmt(speed.syncSeconds * 1000, 3)} ms, probe took ${fmt(speed.probe?.seconds ?? 0, 3)} s`);
+  console.log(`a quantized linear's fixed cost: ${fmt((speed.linear?.seconds ?? 0) * 1000, 1)} ms, and ${fmt((speed.linear?.stepSeconds ?? 0) * 1000, 1)} ms for each further ${INVERSE_STEP} columns`);
 
   const dir = model === 'demo' ? DEMO : sharedModelDir(STORIES_260K);
   const calibration = model === 'demo'
@@ -65,9 +64,10 @@ async function main() {
     : [{ name: 'aesop', text: readCorpus('aesop_fables_body_reflowed.txt') }];
   const ckpt = await openCheckpoint(await folderSources(dir));
   console.log('Measured seconds (predicted in parentheses). forward: the calibration passes with the Hessians (stages embedding, capture, forward; predicted: linears, attention, H);');
-  console.log('GPTQ: inverse and sweep; output error: both models\'; other: the rest of the quantization and calibration (RTN, reading, host work; predicted: the syncs).');
-  console.log('| nsamples×seqlen | eval windows | forward s | GPTQ s | output error s | other s | quantization s | evaluation s | total s | GFLOP: calib lin / attn / H / inv / sweep / err / eval lin / eval attn |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('linears: GPTQ, RTN and both output errors of every linear (predicted: inverse, sweep, output error and the linears\' fixed cost);');
+  console.log('other: the rest of the quantization and calibration (reading, host work; predicted: the syncs).');
+  console.log('| nsamples×seqlen | eval windows | forward s | linears s | other s | quantization s | evaluation s | total s | GFLOP: calib lin / attn / H / inv / sweep / err / eval lin / eval attn |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const [nsamples, seqlen, evalWindows] of sizes) {
     const settings = { ...defaultRunSettings, groupSize, nsamples, seqlen };
     const plan = planRun(ckpt, settings, rt, 2 ** 31);
@@ -78,18 +78,21 @@ async function main() {
     const windows = report.evaluations.reduce((s, e) => s + e.windows, 0);
     const work = runWork(modelShape(ckpt, plan.export), { nsamples, seqlen, trueSequential: true, evalWindows: windows });
     const t = estimateTime(work, speed);
-    const p = workSeconds(work, speed).flops;
+    const w = workSeconds(work, speed);
+    const p = w.flops;
     const f = work.flops;
     const q = report.seconds.stages?.quantization;
     const pair = (measured: number | undefined, predicted: number) => `${fmt(measured ?? Number.NaN)} (${fmt(predicted)})`;
     const quantization = report.seconds.quantization + report.seconds.calibration;
     const forward = q && q.embedding + q.capture + q.forward;
     const predictedForward = p.calibrationLinears + p.calibrationAttention + p.hessian;
-    const other = q && forward !== undefined ? quantization - forward - q.gptq - q.outputMse : undefined;
-    const predictedOther = t.quantization - predictedForward - p.inverse - p.sweep - p.outputError;
+    const linears = q && q.gptq + q.rtn + q.outputMse;
+    const predictedLinears = p.inverse + p.sweep + p.outputError + w.linears;
+    const other = linears !== undefined && forward !== undefined ? quantization - forward - linears : undefined;
+    const predictedOther = t.quantization - predictedForward - predictedLinears;
     console.log(
       `| ${nsamples}×${seqlen} | ${windows} | ${pair(forward, predictedForward)} | ` +
-      `${pair(q?.gptq, p.inverse + p.sweep)} | ${pair(q?.outputMse, p.outputError)} | ${pair(other, predictedOther)} | ` +
+      `${pair(linears, predictedLinears)} | ${pair(other, predictedOther)} | ` +
       `${pair(quantization, t.quantization)} | ${pair(report.seconds.evaluation, t.evaluation)} | ` +
       `${pair(report.seconds.total, t.total)} | ` +
       `${[f.calibrationLinears, f.calibrationAttention, f.hessian, f.inverse, f.sweep, f.outputError, f.evaluationLinears, f.evaluationAttention].map(gf).join(' / ')} |`,

@@ -29,6 +29,7 @@ test('the studio leads with a model to load and the lessons; the adapter is one 
   await summary.click();
   await expect(page.getByTestId('adapter-fallback')).toBeVisible();
   await expect(page.getByTestId('adapter-speed-detail')).toContainText(/matrix product at .* GFLOP\/s/);
+  await expect(page.getByTestId('adapter-speed-detail')).toContainText(/a quantized linear's fixed cost of [0-9.]+ ms/);
   // The kernels timed on the adapter: the forward's attention with both kernels' times.
   await expect(page.getByTestId('adapter-kernels')).toContainText(/attention on the (per-query|tiled) kernel \(per-query [\d.]+ ms, tiled [\d.]+ ms/);
   expect(['per-query', 'tiled']).toContain(await page.getByTestId('adapter-kernels').getAttribute('data-attention'));

@@ -49,7 +49,11 @@ describe('the time model', () => {
     // Evaluation: three models × 5 windows × 3 tokens, both blocks and the LM head.
     expect(w.flops.evaluationLinears).toBe(45 * (2 * lin + 2 * 8 * 10));
     expect(w.flops.evaluationAttention).toBe(45 * 2 * attn);
-    expect(w.syncs.quantization).toBe(2 * (2 * SYNCS_PER_LINEAR + 3 * SYNCS_PER_BLOCK_GROUP));
+    expect(w.syncs.quantization).toBe(2 * 3 * SYNCS_PER_BLOCK_GROUP);
+    // Four quantized linears of 8 and 4 columns: one inverse step each, none further.
+    expect(w.linears).toEqual({ count: 4, steps: 0 });
+    expect(runWork(demo, { nsamples: 2, seqlen: 3, trueSequential: true, evalWindows: 0 }).linears)
+      .toEqual({ count: 28, steps: 4 * (6 * (2 - 1) + (4 - 1)) }); // 128 columns: 2 steps; down_proj's 256: 4
     expect(w.syncs.evaluation).toBe(3 * Math.ceil(5 / 2) * SYNCS_PER_EVAL_PASS);
     // Without true-sequential there is one capture pass of the whole block.
     const one = runWork(tiny, { nsamples: 2, seqlen: 3, trueSequential: false, evalWindows: 0 });
@@ -69,13 +73,21 @@ describe('the time model', () => {
     const f = w.flops;
     const q = (f.calibrationLinears / EFFICIENCY.linears + f.calibrationAttention / EFFICIENCY.attention + f.hessian / EFFICIENCY.hessian +
       f.inverse / EFFICIENCY.inverse + f.sweep / EFFICIENCY.sweep + f.outputError / EFFICIENCY.outputError) / 1e9 + w.syncs.quantization * 0.001;
-    expect(t.quantization).toBeCloseTo(q, 12);
+    // Linears' fixed cost not measured: SYNCS_PER_LINEAR round trips each.
+    expect(t.quantization).toBeCloseTo(q + 4 * SYNCS_PER_LINEAR * 0.001, 12);
     expect(t.evaluation).toBeCloseTo((f.evaluationLinears / EFFICIENCY.linears + f.evaluationAttention / EFFICIENCY.attention) / 1e9 + w.syncs.evaluation * 0.001, 12);
     expect(t.total).toBeCloseTo(t.quantization + t.evaluation, 12);
     // workSeconds gives the same seconds class by class.
     const parts = workSeconds(w, { gflops: 1, syncSeconds: 0.001 });
     expect(parts.flops.inverse).toBeCloseTo(f.inverse / EFFICIENCY.inverse / 1e9, 15);
-    expect(Object.values(parts.flops).reduce((a, b) => a + b, 0) + parts.syncs.quantization + parts.syncs.evaluation).toBeCloseTo(t.total, 12);
+    expect(Object.values(parts.flops).reduce((a, b) => a + b, 0) + parts.syncs.quantization + parts.syncs.evaluation + parts.linears).toBeCloseTo(t.total, 12);
+    // Measured, each linear costs its seconds and each further inverse step its stepSeconds.
+    const demoWork = runWork(demo, { nsamples: 2, seqlen: 3, trueSequential: true, evalWindows: 0 });
+    const linear = { seconds: 0.03, stepSeconds: 0.005 };
+    const measured = estimateTime(demoWork, { gflops: 1, syncSeconds: 0.001, linear });
+    const unmeasured = estimateTime(demoWork, { gflops: 1, syncSeconds: 0.001 });
+    expect(measured.quantization - unmeasured.quantization).toBeCloseTo(28 * 0.03 + 36 * 0.005 - 28 * SYNCS_PER_LINEAR * 0.001, 12);
+    expect(workSeconds(demoWork, { gflops: 1, syncSeconds: 0.001, linear }).linears).toBeCloseTo(28 * 0.03 + 36 * 0.005, 12);
     // Twice the rate halves the compute part; the syncs stay.
     const big = runWork(demo, { nsamples: 32, seqlen: 256, trueSequential: true, evalWindows: 100 });
     const slow = estimateTime(big, { gflops: 2, syncSeconds: 0 });

@@ -13,7 +13,9 @@
  * - evaluation: the original, RTN and GPTQ models over every evaluation window, each LM head once
  *   (the divergence scores the NLL on the logits it makes: src/engine/evaluate.ts nllAtHead).
  * Each class of work runs at its own fraction of the GEMM rate (EFFICIENCY, measured with
- * bench/time-model.bench.ts); each sync the engine waits on costs one measured round trip.
+ * bench/time-model.bench.ts); each sync the engine waits on costs one measured round trip; each
+ * quantized linear adds its measured fixed cost (LinearCost: dispatches, syncs, host work and
+ * the inverse's sequential steps, which do not scale with its FLOPs).
  * Pure arithmetic: no DOM, no GPU.
  */
 import type { RunStage } from './run';
@@ -32,12 +34,27 @@ export interface ModelShape {
   groups: string[][];
 }
 
-/** The adapter as measured (src/gpu/speed.ts). */
+/**
+ * What one quantized linear costs beyond its FLOPs (src/engine/linear-cost.ts measures it by
+ * quantizing tiny linears): `seconds` for one of at most INVERSE_STEP columns, and `stepSeconds`
+ * for each further INVERSE_STEP columns (the inverse factors one diagonal block at a time).
+ */
+export interface LinearCost {
+  seconds: number;
+  stepSeconds: number;
+}
+
+/** Columns of one sequential step of the inverse (src/gpu/kernels/cholesky.ts CHOL_NB). */
+export const INVERSE_STEP = 64;
+
+/** The adapter as measured (src/gpu/speed.ts, src/engine/linear-cost.ts). */
 export interface AdapterSpeed {
   /** GEMM rate on an n×n×n product, GFLOP/s. */
   gflops: number;
   /** One empty submit-and-wait round trip, seconds. */
   syncSeconds: number;
+  /** The fixed cost of a quantized linear; absent (not measured): SYNCS_PER_LINEAR round trips. */
+  linear?: LinearCost;
   /** The probe's largest product and its own duration (seconds), for display. */
   probe?: { n: number; seconds: number };
   /** The kernels timed fastest on the adapter (src/gpu/kernels/choices.ts), for display; absent when not timed. */
@@ -69,8 +86,10 @@ export interface RunWork {
     evaluationLinears: number;
     evaluationAttention: number;
   };
-  /** GPU→host syncs the engine waits on. */
+  /** GPU→host syncs the engine waits on outside the linears' own (those are in LinearCost). */
   syncs: { quantization: number; evaluation: number };
+  /** Quantized linears, and their inverse steps beyond the first (Σ ceil(cols / INVERSE_STEP) − 1). */
+  linears: { count: number; steps: number };
 }
 
 /**
@@ -84,10 +103,9 @@ export interface RunWork {
  * is a GEMM. The inverse (blocked Cholesky and triangular inverse) reaches 0.35–0.45 at 768–896
  * columns and 0.75–0.86 at 3072–4864: 0.7 follows the large linears, which take most of a real
  * model's inverse time (a Qwen2.5-0.5B block: 25 s for its 4864-column linear, 2 s for the six of
- * 896). The sweep reaches 0.5–0.75; the output error 0.75–0.95. The smallest models run below
- * these figures: a linear also costs tens of milliseconds of fixed work on llvmpipe (dispatches,
- * read-backs, host work) that the model does not count, so the demo's smallest runs take up to 2×
- * the estimate.
+ * 896). The sweep reaches 0.5–0.75; the output error 0.75–0.95. What a linear costs besides
+ * (tens of milliseconds on llvmpipe: dispatches, read-backs, host work, the inverse's diagonal
+ * blocks) is its measured LinearCost.
  */
 export const EFFICIENCY = {
   linears: 0.5,
@@ -98,12 +116,39 @@ export const EFFICIENCY = {
   outputError: 0.75,
 } as const;
 
-/** Syncs the engine waits on per quantized linear (input checks, status flags, reading Q, codes, scales, losses, the two output errors, H for the charts). */
+/**
+ * Syncs the engine waits on per quantized linear (input checks, status flags, reading Q, codes,
+ * scales, losses, the two output errors, H for the charts): a linear's fixed cost where
+ * AdapterSpeed.linear was not measured.
+ */
 export const SYNCS_PER_LINEAR = 24;
 /** Syncs per block of the calibration: one error scope per capture pass and one for the quantized pass. */
 export const SYNCS_PER_BLOCK_GROUP = 2;
 /** Syncs per evaluation pass of one model (error scope, NLL, argmax and last logits read back). */
 export const SYNCS_PER_EVAL_PASS = 4;
+
+/**
+ * FLOPs of quantizing one [rows, cols] linear on T calibration tokens, by class of work: H +=
+ * XᵀX, the inverse chain, the sweep, and the output error of GPTQ and of RTN.
+ */
+export function linearFlops(rows: number, cols: number, T: number): { hessian: number; inverse: number; sweep: number; outputError: number } {
+  return {
+    hessian: 2 * T * cols ** 2,
+    inverse: (2 / 3) * cols ** 3,
+    sweep: rows * cols ** 2,
+    outputError: 2 * (2 * rows * cols * T),
+  };
+}
+
+/**
+ * Seconds the model counts for quantizing one [rows, cols] linear at `gflops` once its Hessian
+ * is accumulated (the inverse, the sweep and both output errors of linearFlops, each at its
+ * EFFICIENCY); its fixed cost (LinearCost) not included.
+ */
+export function linearComputeSeconds(rows: number, cols: number, T: number, gflops: number): number {
+  const f = linearFlops(rows, cols, T);
+  return (f.inverse / EFFICIENCY.inverse + f.sweep / EFFICIENCY.sweep + f.outputError / EFFICIENCY.outputError) / (gflops * 1e9);
+}
 
 /** 2·rows·cols FLOPs per token for each of the given linears. */
 function linearFlopsPerToken(linears: readonly { rows: number; cols: number }[]): number {
@@ -148,17 +193,21 @@ export function runWork(shape: ModelShape, size: RunSize): RunWork {
   let inverse = 0;
   let sweep = 0;
   let outputError = 0;
+  let count = 0;
+  let steps = 0;
   for (const g of groups) {
     for (const name of g) {
       const l = byName.get(name);
       if (!l) continue;
-      hessian += 2 * T * l.cols ** 2;
-      inverse += (2 / 3) * l.cols ** 3;
-      sweep += l.rows * l.cols ** 2;
-      outputError += 2 * (2 * l.rows * l.cols * T);
+      const f = linearFlops(l.rows, l.cols, T);
+      hessian += f.hessian;
+      inverse += f.inverse;
+      sweep += f.sweep;
+      outputError += f.outputError;
+      count++;
+      steps += Math.ceil(l.cols / INVERSE_STEP) - 1;
     }
   }
-  const linearsPerBlock = groups.reduce((s, g) => s + g.length, 0);
   const evalTokens = 3 * size.evalWindows * size.seqlen;
   const evalPasses = 3 * Math.ceil(size.evalWindows / size.nsamples);
   return {
@@ -174,9 +223,10 @@ export function runWork(shape: ModelShape, size: RunSize): RunWork {
       evaluationAttention: evalTokens * shape.blocks * attention,
     },
     syncs: {
-      quantization: shape.blocks * (linearsPerBlock * SYNCS_PER_LINEAR + (groups.length + 1) * SYNCS_PER_BLOCK_GROUP),
+      quantization: shape.blocks * (groups.length + 1) * SYNCS_PER_BLOCK_GROUP,
       evaluation: evalPasses * SYNCS_PER_EVAL_PASS,
     },
+    linears: { count: shape.blocks * count, steps: shape.blocks * steps },
   };
 }
 
@@ -187,15 +237,18 @@ export interface TimeEstimate {
   total: number;
 }
 
-/** Seconds of each class of work (RunWork.flops' keys) and of the syncs of each phase. */
+/** Seconds of each class of work (RunWork.flops' keys), of the syncs of each phase and of the linears' fixed cost. */
 export interface WorkSeconds {
   flops: Record<keyof RunWork['flops'], number>;
   syncs: RunWork['syncs'];
+  linears: number;
 }
 
 /**
  * Each class of work in seconds on an adapter of the given speed: FLOPs / (efficiency · rate),
- * syncs × the measured round trip. Throws a RangeError on a non-positive rate.
+ * syncs × the measured round trip, and each linear's fixed cost (speed.linear, or
+ * SYNCS_PER_LINEAR round trips where it was not measured). Throws a RangeError on a
+ * non-positive rate.
  */
 export function workSeconds(work: RunWork, speed: AdapterSpeed): WorkSeconds {
   if (!(speed.gflops > 0) || !Number.isFinite(speed.gflops)) throw new RangeError(`the GEMM rate must be positive, got ${speed.gflops} GFLOP/s`);
@@ -214,13 +267,16 @@ export function workSeconds(work: RunWork, speed: AdapterSpeed): WorkSeconds {
       evaluationAttention: f.evaluationAttention / EFFICIENCY.attention / rate,
     },
     syncs: { quantization: work.syncs.quantization * sync, evaluation: work.syncs.evaluation * sync },
+    linears: speed.linear
+      ? work.linears.count * Math.max(0, speed.linear.seconds) + work.linears.steps * Math.max(0, speed.linear.stepSeconds)
+      : work.linears.count * SYNCS_PER_LINEAR * sync,
   };
 }
 
 /** The work in seconds on an adapter of the given speed (workSeconds, summed by phase). Throws a RangeError on a non-positive rate. */
 export function estimateTime(work: RunWork, speed: AdapterSpeed): TimeEstimate {
-  const { flops: s, syncs } = workSeconds(work, speed);
-  const quantization = s.calibrationLinears + s.calibrationAttention + s.hessian + s.inverse + s.sweep + s.outputError + syncs.quantization;
+  const { flops: s, syncs, linears } = workSeconds(work, speed);
+  const quantization = s.calibrationLinears + s.calibrationAttention + s.hessian + s.inverse + s.sweep + s.outputError + syncs.quantization + linears;
   const evaluation = s.evaluationLinears + s.evaluationAttention + syncs.evaluation;
   return { quantization, evaluation, total: quantization + evaluation };
 }

@@ -7,6 +7,7 @@ import { useAdapter, useSpeed } from '../store/hooks';
 import { ErrorNotice } from './ErrorNotice';
 import { SHOWN_LIMITS } from '../adapter-limits';
 import { describeAttentionChoice } from '../../core/kernel-choice';
+import { INVERSE_STEP } from '../../core/time-model';
 
 function orDash(s: string): string {
   return s === '' ? '—' : s;
@@ -99,8 +100,14 @@ export function AdapterPanel() {
           {speed.status === 'ready' && (
             <p className="note" data-testid="adapter-speed-detail">
               Measured when the worker started: a {speed.speed.probe?.n ?? '?'}×{speed.speed.probe?.n ?? '?'} matrix product at{' '}
-              {speed.speed.gflops.toPrecision(3)} GFLOP/s, a GPU round trip in {(speed.speed.syncSeconds * 1000).toPrecision(2)} ms. The
-              default run sizes and the time estimates come from these.
+              {speed.speed.gflops.toPrecision(3)} GFLOP/s, a GPU round trip in {(speed.speed.syncSeconds * 1000).toPrecision(2)} ms
+              {speed.speed.linear && (
+                <>
+                  , and a quantized linear&apos;s fixed cost of {(speed.speed.linear.seconds * 1000).toPrecision(2)} ms (
+                  {(speed.speed.linear.stepSeconds * 1000).toPrecision(2)} ms more for each further {INVERSE_STEP} columns)
+                </>
+              )}
+              . The default run sizes and the time estimates come from these.
             </p>
           )}
           {speed.status === 'ready' && speed.speed.kernels && (
