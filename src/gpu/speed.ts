@@ -12,6 +12,7 @@
  */
 import type { AdapterSpeed } from '../core/time-model';
 import { encodeGemm, squareProduct } from './kernels/gemm';
+import { tuneKernels } from './kernels/choices';
 import type { GpuRuntime } from './runtime';
 
 export interface SpeedProbeOptions {
@@ -84,4 +85,15 @@ export async function measureSpeed(rt: GpuRuntime, opts: SpeedProbeOptions = {})
   } finally {
     release(rt, bufs);
   }
+}
+
+/**
+ * The adapter's speed as the time model reads it: the GEMM and attention kernels timed first
+ * (src/gpu/kernels/choices.ts, once per device), then measureSpeed on the GEMM chosen, the kernel
+ * every stage runs and the time model's efficiencies are relative to; with the kernels chosen.
+ * The studio's worker and the CLI both estimate from this. Rejects only as the runtime does (a lost device).
+ */
+export async function tunedSpeed(rt: GpuRuntime, opts: SpeedProbeOptions = {}): Promise<AdapterSpeed> {
+  const kernels = await tuneKernels(rt);
+  return { ...(await measureSpeed(rt, opts)), kernels };
 }

@@ -27,8 +27,7 @@ import { zipFiles } from '../core/export/zip';
 import { generateGreedy } from '../engine/model/generate';
 import { forEachVariant, variantModels } from '../engine/evaluate';
 import { exportFolder } from '../engine/export-folder';
-import { measureSpeed } from '../gpu/speed';
-import { tuneKernels } from '../gpu/kernels/choices';
+import { tunedSpeed } from '../gpu/speed';
 import type { GpuRuntime } from '../gpu/runtime';
 import { modelShape } from '../engine/run-shape';
 import { estimateTime, evaluationWindowCounts, runWork, suggestRunSize, type AdapterSpeed } from '../core/time-model';
@@ -71,9 +70,7 @@ const speeds = new WeakMap<GpuRuntime, Promise<AdapterSpeed>>();
 function speedOf(rt: GpuRuntime): Promise<AdapterSpeed> {
   let p = speeds.get(rt);
   if (!p) {
-    // The GEMM and attention kernels timed first (src/gpu/kernels/choices.ts), then the rate of the
-    // GEMM chosen: the kernel every stage runs, which the time model's efficiencies are relative to.
-    p = tuneKernels(rt).then(async (kernels) => ({ ...(await measureSpeed(rt)), kernels }));
+    p = tunedSpeed(rt);
     speeds.set(rt, p);
     p.catch(() => speeds.delete(rt));
   }
