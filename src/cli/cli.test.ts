@@ -506,6 +506,9 @@ describe('runs', () => {
     const out = join(dir, 'sweep');
     const { code, stderr } = await sweep(out, '4g32,rtn:4g32,2g32');
     expect(stderr).toMatch(/^Pareto front on eval\.txt: gptq:2g32 \(\d\.\d{3} bits per weight, perplexity \d+\.\d{3}\), /m);
+    // A sweep's plan: its sizes, and its time and memory said not estimated yet.
+    expect(stderr).toMatch(/^plan: stories260K \(llama, 5 blocks\), calibration 2 windows of 32 tokens from a text of \d+ tokens, evaluation eval\.txt \d+ windows of 32 tokens/m);
+    expect(stderr).toMatch(/^plan: a sweep's time and memory are not estimated yet/m);
     // What a single run would warn of, the sweep does too, before its work.
     expect(stderr).toMatch(/^warning: the calibration has 64 tokens \(2 × 32\), fewer than the 172 input columns of mlp\.down_proj/m);
     expect(stderr.indexOf('warning: ')).toBeLessThan(stderr.indexOf('reference: '));
@@ -543,6 +546,8 @@ describe('runs', () => {
     const { code, stderr } = await cli(['--model', model, '--calibration', calibration, '--eval', evalFile, '--out', out,
       '--nsamples', '2', '--seqlen', '32', '--group-size', '32', '--target-bpw', '4.6']);
     expect(stderr).toMatch(/mixed precision: 4\.\d{3} bits per weight \(target 4\.6\), \d+ weights at 2 bits/);
+    // The plan's estimate is the run's after the map's pass, which it says it does not estimate.
+    expect(stderr).toMatch(/^plan: GPU memory .*; time about \S+ \(quantization \S+, evaluation \S+\) for the run after the sensitivity map's pass, which is not estimated/m);
     expect(code).toBe(0);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(r.mixedPrecision.bpw).toBeLessThanOrEqual(4.6);
