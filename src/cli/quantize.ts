@@ -5,6 +5,9 @@
  * (but a sweep interrupted after some strategies finished writes their report.json: sweep-output.ts).
  * Files that will not fit the disk refuse the run before it starts (export-size.ts); a disk that
  * fills up at the end is reported, and at a terminal the user may free space and write again.
+ * Everything that needs no GPU (flags, paths, the checkpoint, the texts' windows, the plan's
+ * refusals but the GPU memory's) is checked before the adapter is created; then the plan is printed
+ * with the GPU memory and the studio's time estimate on this adapter (plan-lines.ts).
  */
 import { counted } from '../core/plural';
 import { basename, resolve } from 'node:path';
@@ -122,7 +125,7 @@ function sweepReporter(): (e: SweepProgressEvent) => void {
   };
 }
 
-/** The GPU memory budget as the plan line names it: "--gpu-memory 4096 MiB". */
+/** A memory budget as the plan line names it: "--gpu-memory 4096 MiB". */
 const budgetText = (flag: string, bytes: number) => `${flag} ${Math.round(bytes / 2 ** 20)} MiB`;
 
 async function main(argv: string[]): Promise<number> {
