@@ -59,17 +59,23 @@ list of files written) and, by --format:
   report  report.json alone: any width from 2 to 8 bits (5, 6 and 7 have no checkpoint format).
 A width the chosen format cannot write is refused before the run.
 
+Before the run it prints the plan on stderr: the model, its blocks, the calibration and evaluation
+windows, the estimated GPU and host memory, and the estimated time (quantization, evaluation, in all)
+on this adapter, as the studio estimates it. Flags and inputs are checked before the GPU adapter is
+created; the GPU memory check and the weights' NaN/Inf scan come after it.
+
 Required:
   --model DIR            checkpoint folder: config.json, model.safetensors (or shards + index), tokenizer.json
   --calibration FILE     UTF-8 text the calibration windows are drawn from
   --eval FILE            UTF-8 text perplexity is measured on (non-overlapping windows of --seqlen)
-  --out DIR              output folder; must not exist or be empty (written only when the run succeeds)
+  --out DIR              output folder (not a file); must not exist or be empty (written only when the run succeeds)
 
 Calibration:
   --nsamples N           calibration windows (default ${defaultRunSettings.nsamples})
   --seqlen L             tokens per window (default: the model's context, at most 2048)
   --seed S               seed of the window offsets, as Python's random.seed (default ${defaultRunSettings.seed})
-  --eval-windows N       evaluate on the first N windows of --eval (default: every window of the text)
+  --eval-windows N       evaluate on the first N windows of --eval (default: every window of the text;
+                         an N above the text's windows evaluates all of them, as the plan says)
 
 Quantization:
   --bits B               bits per weight, 2 to 8 (default ${defaultRunSettings.bits})

@@ -359,9 +359,16 @@ describe('runs', () => {
 
   it('writes report.json with every setting, the windows, each linear and the perplexities; --format both adds the GGUF and imatrix, which report.json and the card list', async () => {
     const out = join(dir, 'run');
-    const { code, stderr } = await run(out, ['--bits', '4', '--asym', '--format', 'both']);
+    const { code, stderr } = await run(out, ['--bits', '4', '--asym', '--format', 'both', '--eval-windows', '99999999']);
     expect(stderr).toContain('wrote');
     expect(code).toBe(0);
+    // The plan before the run: sizes, then memory and the studio's time estimate on this adapter;
+    // --eval-windows beyond the text's windows is said, not capped silently.
+    const windows = Number(/^plan: stories260K \(llama, 5 blocks\), calibration 4 windows of 64 tokens from a text of \d+ tokens, evaluation eval\.txt (\d+) windows of 64 tokens, each scored by the original, RTN and GPTQ models$/m.exec(stderr)?.[1]);
+    expect(windows).toBeGreaterThan(1);
+    expect(stderr).toMatch(/^plan: GPU memory about \d+ (KiB|MiB) \(--gpu-memory 4096 MiB\), host memory about \d+ MiB \(of the machine's [\d.]+ GiB\); time about \S+ \(quantization \S+, evaluation \S+\) on this adapter, its GEMM measured at [\d.]+ GFLOP\/s$/m);
+    expect(stderr).toMatch(new RegExp(`^note: --eval-windows 99999999: eval\\.txt has ${windows} windows of 64 tokens; evaluating all ${windows}$`, 'm'));
+    expect(stderr.indexOf('plan: ')).toBeLessThan(stderr.indexOf('checking: '));
     // The plan's loader warnings, before the run starts.
     expect(stderr).toMatch(/^warning: Asymmetric grids are stored as gptq_v2 .*AutoGPTQ does not\.$/m);
     expect(stderr.indexOf('warning: ')).toBeLessThan(stderr.indexOf('calibration: '));
@@ -369,6 +376,7 @@ describe('runs', () => {
     expect(stderr).not.toMatch(/\((original|rtn|gptq)\): window/);
     expect(stderr).toMatch(/^evaluating eval\.txt: (\d+) of \1 windows, each scored by the original, RTN and GPTQ models/m);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(r.evaluations[0].windows).toBe(windows);
     const files = ['report.json', 'model.safetensors', 'config.json', 'quantize_config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'README.md', 'stories260K-Q4_1.gguf', 'imatrix.gguf'];
     expect(r.files).toEqual(files);
     expect(readdirSync(out).sort()).toEqual([...files].sort());
@@ -453,19 +461,37 @@ describe('runs', () => {
     expect(stderr).toContain('wrote report.json, stories260K-Q4_0.gguf, imatrix.gguf, README.md to');
   });
 
+  // Input that needs no GPU to check is refused before the adapter is created: Dawn's own notes
+  // ("Warning: maxDynamic… artificially reduced", printed as it creates the adapter) do not come first.
   it.each([
-    [['--bits', '1'], /--bits/],
-    [['--seqlen', '4096'], /seqlen 4096 is longer than the model's context of 512 tokens: the longest window it takes is 512, so use seqlen 512 or less/],
-    [['--calibration', emptyText, '--seqlen', '32'], new RegExp(`^error: the calibration text ${emptyText.replace(/[.\\/]/g, '\\$&')} is empty \\(0 tokens\\); a window of seqlen 32 needs at least 33: use a longer text$`, 'm')],
-    [['--gpu-memory', '1'], /more than the 1 MiB allowed\. Use fewer calibration windows \(now 4\) or shorter ones \(now 64 tokens\).* Or, if the GPU has the memory, raise the budget to at least \d+ MiB: --gpu-memory MIB \(now 1\)\.$/m],
-    [['--bits', '3', '--format', 'gguf'], /no GGUF for these settings: 3-bit symmetric weights have no exact GGUF block type.*nearest setting with an exact type: 4-bit symmetric, groups of 32 \(Q4_0\)$/m],
-    [['--bits', '3', '--format', 'both'], /no GGUF for these settings: .*\(--format gptq writes the GPTQ checkpoint alone\)/],
-  ])('exits 2 on bad input %j and leaves --out untouched', async (extra, message) => {
+    [['--bits', '1'], /--bits/, false],
+    [['--seqlen', '4096'], /seqlen 4096 is longer than the model's context of 512 tokens: the longest window it takes is 512, so use seqlen 512 or less/, false],
+    [['--calibration', emptyText, '--seqlen', '32'], new RegExp(`^error: the calibration text ${emptyText.replace(/[.\\/]/g, '\\$&')} is empty \\(0 tokens\\); a window of seqlen 32 needs at least 33: use a longer text$`, 'm'), false],
+    [['--group-size', '48'], /with group size 48 no linear of this model can be exported quantized/, false],
+    [['--gpu-memory', '1'], /more than the 1 MiB allowed\. Use fewer calibration windows \(now 4\) or shorter ones \(now 64 tokens\).* Or, if the GPU has the memory, raise the budget to at least \d+ MiB: --gpu-memory MIB \(now 1\)\.$/m, true],
+    [['--bits', '3', '--format', 'gguf'], /^error: no GGUF for these settings: 3-bit symmetric weights have no exact GGUF block type.*nearest setting with an exact type: 4-bit symmetric, groups of 32 \(Q4_0\)\. To go on, give --bits 4 for Q4_0, or --format gptq to write the GPTQ checkpoint instead \(nothing was run\)$/m, false],
+    [['--bits', '3', '--format', 'both'], /^error: no GGUF for these settings: .*\. To go on, give --bits 4 for Q4_0, or --format gptq to write the GPTQ checkpoint alone \(nothing was run\)$/m, false],
+  ])('exits 2 on bad input %j and leaves --out untouched', async (extra, message, needsGpu) => {
     const out = join(dir, `bad${extra.join('')}`);
     const { code, stderr } = await run(out, extra);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
+    if (!needsGpu) expect(stderr).not.toMatch(/^Warning: /m);
+    expect(stderr).not.toMatch(/^plan: /m);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('exits 2 on --format gguf or both for a tokenizer with no GGUF form (a BPE without byte fallback), before the GPU, saying which --format to give', async () => {
+    const names = join(dir, 'names-gguf.txt');
+    writeFileSync(names, readFileSync(join(SHARED, 'corpus/names_eot.txt'), 'utf8').slice(0, 4000));
+    for (const [format, instead] of [['gguf', 'instead'], ['both', 'alone']]) {
+      const out = join(dir, `names-${format}`);
+      const { code, stderr } = await cli(['--model', join(SHARED, 'models/makemore-names-gpt2'), '--calibration', names, '--eval', names, '--nsamples', '4', '--out', out, '--format', format]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(new RegExp(`^error: no GGUF for this run: tokenizer\\.json: a BPE without byte fallback and without a ByteLevel pre-tokenizer has no GGUF equivalent .*\\. To go on, give --format gptq to write the GPTQ checkpoint ${instead} \\(nothing was run\\)$`, 'm'));
+      expect(stderr).not.toMatch(/^Warning: /m);
+      expect(existsSync(out)).toBe(false);
+    }
   });
 
   it('--sweep writes one report.json with every strategy over the seeds, the front and the sensitivity map; a bad strategy exits 2', async () => {
@@ -480,6 +506,9 @@ describe('runs', () => {
     const out = join(dir, 'sweep');
     const { code, stderr } = await sweep(out, '4g32,rtn:4g32,2g32');
     expect(stderr).toMatch(/^Pareto front on eval\.txt: gptq:2g32 \(\d\.\d{3} bits per weight, perplexity \d+\.\d{3}\), /m);
+    // A sweep's plan: its sizes, and its time and memory said not estimated yet.
+    expect(stderr).toMatch(/^plan: stories260K \(llama, 5 blocks\), calibration 2 windows of 32 tokens from a text of \d+ tokens, evaluation eval\.txt \d+ windows of 32 tokens/m);
+    expect(stderr).toMatch(/^plan: a sweep's time and memory are not estimated yet/m);
     // What a single run would warn of, the sweep does too, before its work.
     expect(stderr).toMatch(/^warning: the calibration has 64 tokens \(2 × 32\), fewer than the 172 input columns of mlp\.down_proj/m);
     expect(stderr.indexOf('warning: ')).toBeLessThan(stderr.indexOf('reference: '));
@@ -517,6 +546,8 @@ describe('runs', () => {
     const { code, stderr } = await cli(['--model', model, '--calibration', calibration, '--eval', evalFile, '--out', out,
       '--nsamples', '2', '--seqlen', '32', '--group-size', '32', '--target-bpw', '4.6']);
     expect(stderr).toMatch(/mixed precision: 4\.\d{3} bits per weight \(target 4\.6\), \d+ weights at 2 bits/);
+    // The plan's estimate is the run's after the map's pass, which it says it does not estimate.
+    expect(stderr).toMatch(/^plan: GPU memory .*; time about \S+ \(quantization \S+, evaluation \S+\) for the run after the sensitivity map's pass, which is not estimated/m);
     expect(code).toBe(0);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(r.mixedPrecision.bpw).toBeLessThanOrEqual(4.6);
@@ -572,6 +603,11 @@ describe('runs', () => {
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/cannot be made: .*a-file is not a folder/);
     expect(c.stderr).not.toMatch(/perplexity/);
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+    // An --out that is a file: --out is a folder, and which one to give.
+    const e = await run(file);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/^error: --out .*a-file is an existing file: --out is the folder the run writes report\.json and the model's files into, .*give a new folder, e\.g\. --out .*a-file-out \(nothing was run/m);
     expect(readFileSync(file, 'utf8')).toBe('mine');
     if (process.platform === 'linux') {
       const d = await run('/proc/gptq-studio-out');

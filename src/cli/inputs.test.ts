@@ -1,6 +1,6 @@
 /** The quantize command's file-system checks before any work: flag, path and what is wrong. */
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkInputs, checkOut, InputError, pathBase, readText, resolveInputPaths } from './inputs';
@@ -37,6 +37,19 @@ describe('input paths', () => {
     mkdirSync(out);
     await expect(checkOut(out)).resolves.toBeUndefined();
     expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('--out: an existing file is refused, saying --out is a folder and which to give, and is left as it was', async () => {
+    const file = join(dir, 'quantized.gguf');
+    writeFileSync(file, 'mine');
+    const e = await checkOut(file).then(() => null, (err: unknown) => err);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).toBe(`--out ${file} is an existing file: --out is the folder the run writes report.json and the model's files into, ` +
+      `and it must not exist or be empty; give a new folder, e.g. --out ${join(dir, 'quantized')} (nothing was run, and ${file} is left as it is)`);
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+    // The suggestion is a path that does not exist yet: without the extension, else with "-out" (the model folder is there).
+    writeFileSync(join(dir, 'model.gguf'), 'mine');
+    await expect(checkOut(join(dir, 'model.gguf'))).rejects.toThrow(`e.g. --out ${join(dir, 'model-out')} (`);
   });
 
   it('name the flag and the path that does not exist, never Node\'s raw ENOENT', async () => {

@@ -4,7 +4,7 @@
  * end; and the texts read. Each failure is an InputError (exit 2) naming the flag and the path.
  */
 import { mkdir, readFile, readdir, rmdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 
 /** A problem with the flags or inputs: exit code 2. */
 export class InputError extends Error {
@@ -101,7 +101,12 @@ export async function readText(flag: string, path: string): Promise<{ name: stri
 export async function checkOut(out: string): Promise<void> {
   const s = await stat(out).catch(() => null);
   if (s) {
-    if (!s.isDirectory()) fail(`--out ${out} exists and is not a folder`);
+    if (!s.isDirectory()) {
+      const what = s.isFile() ? 'is an existing file' : 'exists and is not a folder';
+      const instead = await newFolderBeside(out);
+      fail(`--out ${out} ${what}: --out is the folder the run writes report.json and the model's files into, and it must not exist ` +
+        `or be empty; give a new folder${instead ? `, e.g. --out ${instead}` : ''} (nothing was run, and ${out} is left as it is)`);
+    }
     if ((await readdir(out)).length > 0) fail(`--out ${out} is not empty; give a new or empty folder`);
     await probeFolder(out, out);
     return;
@@ -114,6 +119,16 @@ export async function checkOut(out: string): Promise<void> {
   }
   if (!ps || !ps.isDirectory()) fail(`--out ${out} cannot be made: ${parent} is not a folder; give a folder path`);
   await probeFolder(out, parent);
+}
+
+/** A path beside `out` that does not exist yet, for the user to give as --out: `out` without its extension, or with "-out" after it; null when both exist. */
+async function newFolderBeside(out: string): Promise<string | null> {
+  const ext = extname(out);
+  const stem = ext ? out.slice(0, -ext.length) : out;
+  for (const candidate of [...(stem !== out ? [stem] : []), `${stem}-out`]) {
+    if (!(await stat(candidate).catch(() => null))) return candidate;
+  }
+  return null;
 }
 
 /** Refuses --out `out` when no folder can be made in `where` (made and removed again). */

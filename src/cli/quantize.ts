@@ -5,6 +5,9 @@
  * (but a sweep interrupted after some strategies finished writes their report.json: sweep-output.ts).
  * Files that will not fit the disk refuse the run before it starts (export-size.ts); a disk that
  * fills up at the end is reported, and at a terminal the user may free space and write again.
+ * Everything that needs no GPU (flags, paths, the checkpoint, the texts' windows, the plan's
+ * refusals but the GPU memory's) is checked before the adapter is created; then the plan is printed
+ * with the GPU memory and the studio's time estimate on this adapter (plan-lines.ts).
  */
 import { counted } from '../core/plural';
 import { basename, resolve } from 'node:path';
@@ -17,19 +20,23 @@ import { HELP, parseArgs, UsageError } from './args';
 import { evaluationPassLine, Heartbeat, pipedProgress, pipedSweepProgress, progressLine, sweepProgressLine } from './progress';
 import { checkInputs, checkOut, fail, InputError, pathBase, readText, resolveInputPaths } from './inputs';
 import { planWarnings } from './plan-warnings';
+import { ggufRefusal } from './gguf-refusal';
+import { estimateRun, evalWindowsNotes, longEvaluationWarning, resourcesLine, sizesLine, type PlanSizes } from './plan-lines';
+import { measureAdapter } from '../engine/adapter-speed';
+import { modelShape } from '../engine/run-shape';
 import { nodeRuntime } from '../testing/node-gpu';
 import { folderSources } from '../testing/node-source';
 import { CheckpointError } from '../core/model/checkpoint-error';
 import { RunCancelledError, type ProgressEvent, type RunSettings } from '../core/run';
 import type { Checkpoint } from '../core/model/checkpoint';
-import type { SweepProgressEvent } from '../core/sweep';
-import { runModel, RunInputError } from '../engine/run-model';
-import { runSweep } from '../engine/sweep';
+import { sweepRefusalText, type SweepProgressEvent } from '../core/sweep';
+import { gpuBudgetOf, readRunInputs, runModel, RunInputError } from '../engine/run-model';
+import { runSweep, sweepRefusals } from '../engine/sweep';
 import { runMixedPrecision } from '../engine/mixed-run';
-import type { RunPlan } from '../engine/run-plan';
+import { planBeforeGpu, planRun, type HostSidePlan, type RunPlan } from '../engine/run-plan';
 import { exportFolder } from '../engine/export-folder';
 import { textFile } from '../core/export/safetensors-writer';
-import { reportJson, writesGguf, writesGptq } from '../core/report';
+import { reportJson, writesGguf } from '../core/report';
 import { CANCELLED_EXIT_CODE, sweepOutput } from './sweep-output';
 
 /**
@@ -118,6 +125,9 @@ function sweepReporter(): (e: SweepProgressEvent) => void {
   };
 }
 
+/** A memory budget as the plan line names it: "--gpu-memory 4096 MiB". */
+const budgetText = (flag: string, bytes: number) => `${flag} ${Math.round(bytes / 2 ** 20)} MiB`;
+
 async function main(argv: string[]): Promise<number> {
   const parsed = parseArgs(argv);
   if (!parsed) {
@@ -133,16 +143,36 @@ async function main(argv: string[]): Promise<number> {
   const calibration = await readText('--calibration', opts.calibration);
   const evaluation = await readText('--eval', opts.eval);
   const gpuMemoryRaise = `--gpu-memory MIB (now ${opts.gpuMemoryBudget / 2 ** 20})`;
-  const rt = await nodeRuntime();
+  const modelName = basename(opts.model);
+  const evalWindowLimit = opts.evalWindows ?? undefined;
+  const settings = { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined };
+  // Everything that needs no GPU is checked before the adapter is created (Dawn prints its own
+  // notes as it creates one): the checkpoint, the texts' tokens and windows, the plan's refusals
+  // but the GPU memory's, the GGUF asked for, the disk.
+  const read = await readRunInputs({ files, calibration, evaluations: [evaluation], evalWindowLimit, settings });
+  const summary = read.ckpt.summary();
+  const sizes: PlanSizes = {
+    model: { name: modelName, arch: summary.arch, blocks: summary.blocks },
+    settings: read.settings,
+    calibrationTokens: read.calibIds.length,
+    evaluations: [{ name: evaluation.name, tokens: read.evalTokens[0] }],
+    evalWindowLimit: opts.evalWindows,
+  };
   const abort = new AbortController();
   const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
   if (opts.sweep) {
+    const refused = sweepRefusals(read.ckpt, opts.sweep, read.settings, null, opts.gpuMemoryBudget, 1);
+    if (refused.length > 0) throw new RunInputError(sweepRefusalText(refused[0]));
+    process.stderr.write(`${sizesLine(sizes)}\n`);
+    process.stderr.write('plan: a sweep\'s time and memory are not estimated yet; each strategy\'s pass is checked against --gpu-memory before the sweep starts\n');
+    for (const n of evalWindowsNotes(sizes)) process.stderr.write(`note: ${n}\n`);
+    const rt = await nodeRuntime();
+    process.once('SIGINT', onSigint);
     try {
       const report = await runSweep(rt, {
-        files, modelName: basename(opts.model), calibration, evaluations: [evaluation], evalWindowLimit: opts.evalWindows ?? undefined,
+        files, modelName, calibration, evaluations: [evaluation], evalWindowLimit, read,
         gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise,
-        base: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, strategies: opts.sweep, seeds: opts.seeds, sensitivity: opts.sensitivity,
+        base: settings, strategies: opts.sweep, seeds: opts.seeds, sensitivity: opts.sensitivity,
       }, {
         signal: abort.signal,
         onProgress: sweepReporter(),
@@ -158,33 +188,64 @@ async function main(argv: string[]): Promise<number> {
       rt.destroy();
     }
   }
+  const gguf = writesGguf(opts.format);
+  const hostMemoryBudget = {
+    bytes: opts.hostMemoryBudget ?? totalmem(),
+    raise: opts.hostMemoryBudget === null ? 'a machine with more memory' : 'give --host-memory MIB if the machine has more',
+  };
+  const runInputs = {
+    files, modelName, calibration, evaluations: [evaluation], evalWindowLimit, read,
+    settings, gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise, hostMemoryBudget,
+  };
+  const freeAtStart = await freeBytes(out);
+  const warned = new Set<string>();
+  // What the plan refuses before the run (a GGUF that was asked for and cannot be exact, files that
+  // will not fit the disk), and what the loaders will do with the GPTQ checkpoint, said once.
+  const checkPlan = (plan: HostSidePlan, ckpt: Checkpoint, runSettings: RunSettings) => {
+    const refusal = gguf ? ggufRefusal(plan, opts.format, runSettings) : null;
+    if (refusal) throw new RunInputError(refusal);
+    const need = estimateExportBytes({ ckpt, settings: runSettings, exportPlan: plan.export, ggufPlan: plan.gguf, output: { format: opts.format, ggufFloat: opts.ggufFloat } });
+    if (freeAtStart !== null && need > freeAtStart) {
+      throw new RunInputError(`the files will take about ${sizeText(need)} and the disk that holds ${out} has ${sizeText(freeAtStart)} free: ` +
+        `free ${sizeText(need - freeAtStart)} more there or give another --out (nothing was run)`);
+    }
+  };
+  const warn = (plan: HostSidePlan) => {
+    for (const w of planWarnings(plan, opts.format)) {
+      if (!warned.has(w)) process.stderr.write(`warning: ${w}\n`);
+      warned.add(w);
+    }
+  };
+  const hostPlan = planBeforeGpu(read.ckpt, read.settings, undefined, hostMemoryBudget);
+  if (hostPlan.fitError) throw new RunInputError(hostPlan.fitError);
+  checkPlan(hostPlan, read.ckpt, read.settings);
+
+  const rt = await nodeRuntime();
+  process.once('SIGINT', onSigint);
   try {
-    const gguf = writesGguf(opts.format);
-    const gptq = writesGptq(opts.format);
-    const modelName = basename(opts.model);
-    const runInputs = {
-      files, modelName, calibration, evaluations: [evaluation], evalWindowLimit: opts.evalWindows ?? undefined,
-      settings: { ...opts.settings, seqlen: opts.settings.seqlen ?? undefined }, gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise,
-      hostMemoryBudget: { bytes: opts.hostMemoryBudget ?? totalmem(), raise: opts.hostMemoryBudget === null ? 'a machine with more memory' : 'give --host-memory MIB if the machine has more' },
-    };
-    const freeAtStart = await freeBytes(out);
+    // The GPU's part of the plan (memory on this adapter) and the time the studio would estimate.
+    const plan = planRun(read.ckpt, read.settings, rt, gpuBudgetOf(runInputs), undefined, hostMemoryBudget);
+    if (plan.fitError) throw new RunInputError(plan.fitError);
+    const speed = await measureAdapter(rt).catch(() => null);
+    const shape = modelShape(read.ckpt, plan.export);
+    const time = speed ? estimateRun(shape, sizes, speed) : null;
+    process.stderr.write(`${sizesLine(sizes)}\n`);
+    process.stderr.write(`${resourcesLine({
+      gpu: { bytes: plan.memoryBytes, budget: budgetText('--gpu-memory', plan.budgetBytes) },
+      host: { bytes: plan.hostBytes, budget: opts.hostMemoryBudget === null ? `of the machine's ${sizeText(hostMemoryBudget.bytes)}` : budgetText('--host-memory', hostMemoryBudget.bytes) },
+      time, speed, mixed: opts.targetBpw !== null,
+    })}\n`);
+    for (const n of evalWindowsNotes(sizes)) process.stderr.write(`note: ${n}\n`);
+    const long = speed && time ? longEvaluationWarning(shape, sizes, speed, time) : null;
+    if (long) process.stderr.write(`warning: ${long}\n`);
+    warn(plan);
     const runHooks = {
       onProgress: reporter(),
       signal: abort.signal,
-      // A GGUF that was asked for and cannot be exact refuses the run before it starts, as do files
-      // that will not fit the disk; what the loaders will do with the GPTQ checkpoint is said before
-      // it starts too.
-      onPlan: (plan: RunPlan, ckpt: Checkpoint, settings: RunSettings) => {
-        if (gguf && plan.gguf.refusal) {
-          throw new Error(`no GGUF for these settings: ${plan.gguf.refusal}` +
-            (gptq ? ' (--format gptq writes the GPTQ checkpoint alone)' : ''));
-        }
-        const need = estimateExportBytes({ ckpt, settings, exportPlan: plan.export, ggufPlan: plan.gguf, output: { format: opts.format, ggufFloat: opts.ggufFloat } });
-        if (freeAtStart !== null && need > freeAtStart) {
-          throw new Error(`the files will take about ${sizeText(need)} and the disk that holds ${out} has ${sizeText(freeAtStart)} free: ` +
-            `free ${sizeText(need - freeAtStart)} more there or give another --out (nothing was run)`);
-        }
-        for (const w of planWarnings(plan, opts.format)) process.stderr.write(`warning: ${w}\n`);
+      // A --target-bpw run's plan has the widths the map chose: checked again, its new warnings said.
+      onPlan: (p: RunPlan, ckpt: Checkpoint, runSettings: RunSettings) => {
+        checkPlan(p, ckpt, runSettings);
+        warn(p);
       },
     };
     const { report, weights, ckpt, model } = opts.targetBpw === null

@@ -24,7 +24,7 @@ export async function measureSensitivity(rt: GpuRuntime, inputs: RunInputs, hook
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const emit = hooks.onProgress ?? (() => {});
-  const { ckpt, settings, calibIds } = await readRunInputs(inputs);
+  const { ckpt, settings, calibIds } = inputs.read ?? (await readRunInputs(inputs));
   // The host budget too: the map's pass keeps the same codes a run keeps.
   const pre = planRun(ckpt, settings, rt, gpuBudgetOf(inputs), undefined, inputs.hostMemoryBudget);
   if (pre.fitError) throw new RunInputError(pre.fitError);
@@ -70,10 +70,11 @@ export interface MixedRunOutput extends RunOutput {
  * `targetBpw` and runs the model with them; report.mixedPrecision says what was planned.
  */
 export async function runMixedPrecision(rt: GpuRuntime, inputs: RunInputs, targetBpw: number, hooks: RunModelHooks & { map?: SensitivityMap } = {}): Promise<MixedRunOutput> {
-  const map = hooks.map ?? (await measureSensitivity(rt, inputs, hooks));
-  const { ckpt, settings } = await readRunInputs(inputs);
-  const { settings: mixed, plan } = mixedSettings(map, settings, targetBpw, ckpt.layout);
-  const out = await runModel(rt, { ...inputs, settings: mixed }, hooks);
+  // The texts are read and tokenized once for the map's pass and the run.
+  const read = inputs.read ?? (await readRunInputs(inputs));
+  const map = hooks.map ?? (await measureSensitivity(rt, { ...inputs, read }, hooks));
+  const { settings: mixed, plan } = mixedSettings(map, read.settings, targetBpw, read.ckpt.layout);
+  const out = await runModel(rt, { ...inputs, settings: mixed, read: { ...read, settings: mixed } }, hooks);
   out.report.mixedPrecision = { target: plan.target, bpw: plan.bpw, range: plan.range, baseBits: plan.baseBits, weightsPerBits: plan.weightsPerBits, sensitivityFrom: map.label };
   return { ...out, plan, map };
 }

@@ -61,6 +61,12 @@ export interface RunInputs {
    * keeps the quantized model this way; the CLI writes nothing on a cancel.
    */
   keepOnEvaluationCancel?: boolean;
+  /**
+   * These inputs as readRunInputs read them (checkpoint, settings, token ids, windows), when the
+   * caller has already read them: the CLI does, to refuse bad input before it creates the GPU
+   * device. Read again when absent. Its settings are the run's (they replace `settings`).
+   */
+  read?: ReadInputs;
 }
 
 /** A text of a run: its name in the report, its text, and how messages name it (default: the name). */
@@ -142,8 +148,10 @@ export interface ReadInputs {
   settings: RunSettings;
   /** The calibration text's ids (windows are drawn from it by seed). */
   calibIds: number[];
-  /** The evaluation windows of each text. */
+  /** The evaluation windows of each text (at most evalWindowLimit each). */
   evalWindows: number[][][];
+  /** Tokens of each evaluation text (its windows of seqlen before evalWindowLimit: evaluationWindowCounts). */
+  evalTokens: number[];
 }
 
 /**
@@ -166,6 +174,7 @@ export async function readRunInputs(inputs: Pick<RunInputs, 'files' | 'calibrati
   const vocab = ckpt.config.vocabSize;
   const shown = (t: RunText) => t.path ?? t.name;
   let evalWindows: number[][][];
+  const evalTokens: number[] = [];
   try {
     assertSequenceFits(ckpt.config, seqlen);
     assertIdsInVocabulary(calibIds, vocab, tokenizer, `the calibration text ${shown(inputs.calibration)}`);
@@ -175,12 +184,13 @@ export async function readRunInputs(inputs: Pick<RunInputs, 'files' | 'calibrati
       const ids = textToIds(tokenizer, e.text);
       assertIdsInVocabulary(ids, vocab, tokenizer, `the evaluation text ${shown(e)}`);
       assertTextLongEnough('evaluation', shown(e), ids.length, seqlen, seqlen);
+      evalTokens.push(ids.length);
       return evaluationWindows(ids, seqlen).slice(0, inputs.evalWindowLimit ?? Infinity);
     });
   } catch (e) {
     throw new RunInputError((e as Error).message);
   }
-  return { ckpt, settings, calibIds, evalWindows };
+  return { ckpt, settings, calibIds, evalWindows, evalTokens };
 }
 
 /** Scans every tensor the model uses (NaN/Inf refused, largest magnitudes kept), with 'checking' stage events. */
@@ -202,7 +212,7 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
   // left by earlier work are let go).
   rt.pool.trim();
   rt.pool.resetPeaks();
-  const { ckpt, settings, calibIds, evalWindows } = await readRunInputs(inputs);
+  const { ckpt, settings, calibIds, evalWindows } = inputs.read ?? (await readRunInputs(inputs));
   const { seqlen } = settings;
   const windows = calibrationWindows(calibIds, settings.nsamples, seqlen, settings.seed);
   // What refuses the run (nothing to quantize, memory) does not depend on the values: say it before reading them.

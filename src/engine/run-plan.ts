@@ -50,41 +50,78 @@ export interface MemoryBudget {
 /** The host memory budget (MemoryBudget). */
 export type HostBudget = MemoryBudget;
 
+/** The part of a run's plan that needs no GPU (RunPlan less the GPU memory estimate and its budget). */
+export type HostSidePlan = Omit<RunPlan, 'memoryBytes' | 'budgetBytes'>;
+
 /**
- * `gpuBudget` is the GPU budget in bytes, or with how to raise it (the refusal then says so).
- * `ranges` (each used tensor's largest magnitude, from scanTensors) adds the float16 range check to
- * the export plan; a preview without it assumes the values fit. `host` adds the host memory check.
+ * The plan of a run as far as it can be made without a GPU device: the export and GGUF plans, the
+ * host memory estimate and the refusals that need no adapter (nothing to quantize, head_dim, the
+ * window length, host memory within `host`), and the warnings. The CLI makes it before it creates
+ * the adapter, so that bad input is refused before the driver says anything; planRun adds the GPU
+ * memory estimate and its check.
  */
-export function planRun(
-  ckpt: Checkpoint,
-  settings: RunSettings,
-  rt: GpuRuntime,
-  gpuBudget: number | MemoryBudget,
-  ranges?: ReadonlyMap<string, TensorStats>,
-  host?: HostBudget,
-): RunPlan {
-  const budgetBytes = typeof gpuBudget === 'number' ? gpuBudget : gpuBudget.bytes;
+export function planBeforeGpu(ckpt: Checkpoint, settings: RunSettings, ranges?: ReadonlyMap<string, TensorStats>, host?: HostBudget): HostSidePlan {
+  const parts = planParts(ckpt, settings, ranges, host);
+  return { export: parts.plan, gguf: parts.gguf, hostBytes: parts.hostBytes, hostBudgetBytes: host?.bytes ?? null, fitError: parts.shapeError ?? parts.hostError, warnings: parts.warnings };
+}
+
+/** planBeforeGpu's pieces, its two refusals apart (planRun puts the GPU's between them). */
+function planParts(ckpt: Checkpoint, settings: RunSettings, ranges: ReadonlyMap<string, TensorStats> | undefined, host: HostBudget | undefined) {
   const plan = planExport(ckpt.config, ckpt.layout, settings, ranges);
   const spec = modelSpec(ckpt);
   if (plan.intermediate) spec.intermediate = plan.intermediate.to;
-  const held = globalsHeldOf(ckpt, plan.f16);
-  const estimate = estimateRunMemory(spec, settings, rt.bindingLimit, held);
   const hostEstimate = estimateHostMemory(ckpt, spec, settings, new Set(plan.unquantized.map((u) => u.name)));
-  let fitError: string | null = nothingToQuantize(ckpt.config, ckpt.layout, settings, plan);
-  if (fitError === null) {
+  let shapeError: string | null = nothingToQuantize(ckpt.config, ckpt.layout, settings, plan);
+  let hostError: string | null = null;
+  if (shapeError === null) {
     try {
       if (spec.headDim > MAX_HEAD_DIM) {
         throw new Error(`head_dim ${spec.headDim} is above the ${MAX_HEAD_DIM} the attention kernel holds per head; this model cannot run here yet`);
       }
       assertSequenceFits(ckpt.config, settings.seqlen);
-      assertRunFits(spec, settings, rt.summary, budgetBytes, rt.bindingLimit, held, typeof gpuBudget === 'number' ? undefined : gpuBudget.raise);
-      if (host) assertHostFits(hostEstimate, settings, host.bytes, host.raise);
     } catch (e) {
-      fitError = (e as Error).message;
+      shapeError = (e as Error).message;
+    }
+  }
+  if (shapeError === null && host) {
+    try {
+      assertHostFits(hostEstimate, settings, host.bytes, host.raise);
+    } catch (e) {
+      hostError = (e as Error).message;
     }
   }
   const quantized = ckpt.layout.block.linears.filter((l) => !plan.unquantized.some((u) => u.name === l.name));
   const rank = calibrationRankWarning(quantized, settings, ckpt.config.maxPositions);
   const warnings = [...(ckpt.config.warnings ?? []), ...(rank === null ? [] : [rank])];
-  return { export: plan, gguf: planGguf(ckpt, settings, plan), memoryBytes: estimate.totalBytes, budgetBytes, hostBytes: hostEstimate.totalBytes, hostBudgetBytes: host?.bytes ?? null, fitError, warnings };
+  return { plan, spec, gguf: planGguf(ckpt, settings, plan), hostBytes: hostEstimate.totalBytes, shapeError, hostError, warnings };
+}
+
+/**
+ * `gpuBudget` is the GPU budget in bytes, or with how to raise it (the refusal then says so).
+ * `ranges` (each used tensor's largest magnitude, from scanTensors) adds the float16 range check to
+ * the export plan; a preview without it assumes the values fit. `host` adds the host memory check.
+ * planBeforeGpu, plus the GPU memory estimate and its check on `rt`'s adapter (checked after the
+ * shape's refusals and before the host's).
+ */
+export function planRun(
+  ckpt: Checkpoint,
+  settings: RunSettings,
+  rt: Pick<GpuRuntime, 'bindingLimit' | 'summary'>,
+  gpuBudget: number | MemoryBudget,
+  ranges?: ReadonlyMap<string, TensorStats>,
+  host?: HostBudget,
+): RunPlan {
+  const budgetBytes = typeof gpuBudget === 'number' ? gpuBudget : gpuBudget.bytes;
+  const { plan, spec, gguf, hostBytes, shapeError, hostError, warnings } = planParts(ckpt, settings, ranges, host);
+  const held = globalsHeldOf(ckpt, plan.f16);
+  const estimate = estimateRunMemory(spec, settings, rt.bindingLimit, held);
+  let fitError = shapeError;
+  if (fitError === null) {
+    try {
+      assertRunFits(spec, settings, rt.summary, budgetBytes, rt.bindingLimit, held, typeof gpuBudget === 'number' ? undefined : gpuBudget.raise);
+    } catch (e) {
+      fitError = (e as Error).message;
+    }
+  }
+  return { export: plan, gguf, memoryBytes: estimate.totalBytes, budgetBytes, hostBytes, hostBudgetBytes: host?.bytes ?? null, fitError: fitError ?? hostError, warnings };
 }

@@ -15,7 +15,7 @@ import type { ByteSource } from '../core/model/byte-source';
 import type { GpuRuntime } from '../gpu/runtime';
 import { assertTextLongEnough, readRunInputs, runModel, RunInputError, type RunText } from './run-model';
 import { shareableModelName } from '../core/shareable-name';
-import { planRun } from './run-plan';
+import { planBeforeGpu, planRun } from './run-plan';
 import { runSweep, sweepRefusals } from './sweep';
 import { parseStrategies } from '../core/sweep';
 import { exportCheckpoint } from './export-checkpoint';
@@ -147,6 +147,43 @@ describe('refused before any work', () => {
       .toBe(`${plain} Or, if the GPU has the memory, raise the budget to at least ${needed} MiB: --gpu-memory MIB (now 1).`);
     // That budget is enough.
     expect(planRun(ckpt, settings, rt, { bytes: needed * 2 ** 20, raise: '--gpu-memory MIB' }).fitError).toBeNull();
+  });
+
+  it('the plan without a GPU (the CLI\'s, before it creates the adapter): planRun\'s plan less the GPU memory, and every refusal but the GPU\'s', async () => {
+    const files = await folderSources(sharedModelDir(STORIES_260K));
+    const ckpt = await openCheckpoint(files);
+    const settings = { ...defaultRunSettings, nsamples: 8, seqlen: 128, groupSize: 32 };
+    const host = { bytes: 2 ** 40, raise: '--host-memory MIB' };
+    const { memoryBytes, budgetBytes, ...rest } = planRun(ckpt, settings, rt, 2 ** 31, undefined, host);
+    expect(memoryBytes).toBeGreaterThan(0);
+    expect(budgetBytes).toBe(2 ** 31);
+    expect(planBeforeGpu(ckpt, settings, undefined, host)).toEqual(rest);
+    // Nothing to quantize, a window of one token, host memory: refused alike; over the GPU budget: only with the GPU.
+    for (const s of [{ ...settings, groupSize: 100 }, { ...settings, seqlen: 1 }]) {
+      expect(planBeforeGpu(ckpt, s).fitError).toBe(planRun(ckpt, s, rt, 2 ** 31).fitError);
+      expect(planBeforeGpu(ckpt, s).fitError).not.toBeNull();
+    }
+    const tight = { bytes: 2 ** 20, raise: '--host-memory MIB' };
+    expect(planBeforeGpu(ckpt, settings, undefined, tight).fitError).toMatch(/--host-memory MIB/);
+    expect(planBeforeGpu(ckpt, settings, undefined, tight).fitError).toBe(planRun(ckpt, settings, rt, 2 ** 31, undefined, tight).fitError);
+    expect(planRun(ckpt, settings, rt, 2 ** 20).fitError).toMatch(/more than the 1 MiB allowed/);
+    expect(planBeforeGpu(ckpt, settings).fitError).toBeNull();
+    // Over both budgets, the GPU's is said first, as before the split.
+    expect(planRun(ckpt, settings, rt, 2 ** 20, undefined, tight).fitError).toMatch(/more than the 1 MiB allowed/);
+    // A sweep's passes, checked without a GPU: the same refusals but memory.
+    const base = { ...defaultRunSettings, nsamples: 2, seqlen: 32 };
+    const strategies = parseStrategies('4g32,4g999,rtn:4g999,awq:3g100');
+    expect(sweepRefusals(ckpt, strategies, base, null, 1, 1)).toEqual(sweepRefusals(ckpt, strategies, base, rt, 2 ** 31, 1));
+  });
+
+  it('reads the evaluation texts\' tokens with their windows (the CLI\'s plan says how many a text has beyond --eval-windows)', async () => {
+    const files = await folderSources(sharedModelDir(STORIES_260K));
+    const read = await readRunInputs({ files, calibration, evaluations: [evaluation], evalWindowLimit: 2, settings: { seqlen: 16 } });
+    expect(read.evalWindows[0]).toHaveLength(2);
+    expect(read.evalTokens[0]).toBeGreaterThanOrEqual(3 * 16);
+    const all = await readRunInputs({ files, calibration, evaluations: [evaluation], settings: { seqlen: 16 } });
+    expect(all.evalTokens).toEqual(read.evalTokens);
+    expect(all.evalWindows[0]).toHaveLength(Math.floor(read.evalTokens[0] / 16));
   });
 
   it('a calibration or evaluation text too short for one window, named as the user gave it, with its tokens and the tokens needed', async () => {

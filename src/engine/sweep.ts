@@ -44,7 +44,7 @@ import { loadModel, modelSpec, type LoadedModel } from './model/load-model';
 import { estimateSweepMemory, globalsHeldOf, type GlobalsHeld } from './memory-estimate';
 import { GpuGlobals, type BlockSource } from './model/model-forward';
 import { padMlpWidth } from './model/pad-mlp';
-import { planRun, type MemoryBudget } from './run-plan';
+import { planBeforeGpu, planRun, type MemoryBudget } from './run-plan';
 import { quantizeModel, throwIfCancelled, weightKey, type QuantizedWeights } from './quantize-model';
 import { storedBlocks } from './evaluate';
 import { DivergenceReference, OriginalHead } from './divergence';
@@ -52,7 +52,7 @@ import { gpuBudgetOf, readRunInputs, RunInputError, scanForRun, type RunInputs }
 import { shareableModelName } from '../core/shareable-name';
 import { REPORT_ONLY } from '../core/report';
 
-export interface SweepInputs extends Pick<RunInputs, 'files' | 'modelName' | 'calibration' | 'evaluations' | 'evalWindowLimit' | 'gpuMemoryBudget' | 'gpuMemoryRaise'> {
+export interface SweepInputs extends Pick<RunInputs, 'files' | 'modelName' | 'calibration' | 'evaluations' | 'evalWindowLimit' | 'gpuMemoryBudget' | 'gpuMemoryRaise' | 'read'> {
   /** Settings every strategy shares: nsamples, seqlen, trueSequential, seed (the first seed). */
   base: Partial<RunSettings>;
   strategies: Strategy[];
@@ -91,16 +91,23 @@ export const SENSITIVITY_WIDTHS = [...SWEEP_BITS];
  * raise them) — a run's, then a sweep's over `texts` evaluation texts (estimateSweepMemory).
  * runSweep (the CLI's --sweep) refuses with the first; the studio's Compare is disabled while any
  * is given (the worker's planSweep). `base` must have its defaults resolved (seqlen included).
+ * With `rt` null, only what needs no GPU is checked (planBeforeGpu): the CLI does so before it
+ * creates the adapter, runSweep again with it.
  */
 export function sweepRefusals(
-  ckpt: Checkpoint, strategies: readonly Strategy[], base: RunSettings, rt: GpuRuntime, budget: number | MemoryBudget, texts: number,
+  ckpt: Checkpoint, strategies: readonly Strategy[], base: RunSettings, rt: GpuRuntime | null, budget: number | MemoryBudget, texts: number,
 ): SweepRefusal[] {
   const labels = strategies.map(strategyLabel);
   const out: SweepRefusal[] = [];
   for (const p of sweepPasses(strategies)) {
     const settings = strategySettings(p.strategy, base);
-    const plan = planRun(ckpt, settings, rt, budget);
-    const reason = plan.fitError ?? sweepMemoryRefusal(ckpt, settings, plan.export, rt, budget, texts);
+    let reason: string | null;
+    if (rt === null) {
+      reason = planBeforeGpu(ckpt, settings).fitError;
+    } else {
+      const plan = planRun(ckpt, settings, rt, budget);
+      reason = plan.fitError ?? sweepMemoryRefusal(ckpt, settings, plan.export, rt, budget, texts);
+    }
     if (reason) out.push({ labels: p.members.map((i) => labels[i]), reason });
   }
   return out;
@@ -179,7 +186,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
   const { strategies } = inputs;
   if (strategies.length === 0) throw new RunInputError('give at least one strategy to compare');
   if (!(Number.isInteger(inputs.seeds) && inputs.seeds >= 1)) throw new RunInputError(`seeds must be a whole number ≥ 1, got ${inputs.seeds}`);
-  const { ckpt, settings: base, calibIds, evalWindows } = await readRunInputs({ ...inputs, settings: inputs.base });
+  const { ckpt, settings: base, calibIds, evalWindows } = inputs.read ?? (await readRunInputs({ ...inputs, settings: inputs.base }));
   const passes = sweepPasses(strategies);
   const labels = strategies.map(strategyLabel);
   // Every pass must be possible (memory, something to quantize) before anything heavy runs.

@@ -85,3 +85,4 @@ export async function measureSpeed(rt: GpuRuntime, opts: SpeedProbeOptions = {})
     release(rt, bufs);
   }
 }
+
