@@ -11,7 +11,9 @@
  * - GPTQ's sweep with lazy block updates, about rows·cols² FLOPs;
  * - the output error of GPTQ and of RTN on the calibration inputs, 2·rows·cols·T FLOPs each;
  * - evaluation: the original, RTN and GPTQ models over every evaluation window, each LM head once
- *   (the divergence scores the NLL on the logits it makes: src/engine/evaluate.ts nllAtHead).
+ *   (the divergence scores the NLL on the logits it makes: src/engine/evaluate.ts nllAtHead), and
+ *   RTN's codes made again for every block of every pass (src/engine/rtn-weights.ts: their FLOPs
+ *   are few, their syncs are counted).
  * Each class of work runs at its own fraction of the GEMM rate (EFFICIENCY, measured with
  * bench/time-model.bench.ts); each sync the engine waits on costs one measured round trip.
  * Pure arithmetic: no DOM, no GPU.
@@ -104,6 +106,8 @@ export const SYNCS_PER_LINEAR = 24;
 export const SYNCS_PER_BLOCK_GROUP = 2;
 /** Syncs per evaluation pass of one model (error scope, NLL, argmax and last logits read back). */
 export const SYNCS_PER_EVAL_PASS = 4;
+/** Syncs per quantized linear whose RTN codes an evaluation pass makes again (error scope; codes, scales, zeros read back). */
+export const SYNCS_PER_RTN_LINEAR = 4;
 
 /** 2·rows·cols FLOPs per token for each of the given linears. */
 function linearFlopsPerToken(linears: readonly { rows: number; cols: number }[]): number {
@@ -175,7 +179,7 @@ export function runWork(shape: ModelShape, size: RunSize): RunWork {
     },
     syncs: {
       quantization: shape.blocks * (linearsPerBlock * SYNCS_PER_LINEAR + (groups.length + 1) * SYNCS_PER_BLOCK_GROUP),
-      evaluation: evalPasses * SYNCS_PER_EVAL_PASS,
+      evaluation: evalPasses * SYNCS_PER_EVAL_PASS + (evalPasses / 3) * shape.blocks * linearsPerBlock * SYNCS_PER_RTN_LINEAR,
     },
   };
 }
