@@ -33,14 +33,14 @@ export type ReadQuantized = Omit<QuantResult, 'Q' | 'gIdx'>;
  */
 export async function readQuantized(
   rt: GpuRuntime,
-  W: Pick<GpuMatrix, 'rows' | 'cols' | 'ld'>,
+  W: GpuMatrix,
   codes: GPUBuffer,
   scales: GPUBuffer,
   zeros: GPUBuffer,
   G: number,
 ): Promise<ReadQuantized> {
   const { rows, cols } = W;
-  const ldCodes = codesLayout(W as GpuMatrix).ld * 4; // bytes per row: one byte per code
+  const ldCodes = codesLayout(W).ld * 4; // bytes per row: one byte per code
   const packed = new Uint8Array(await rt.readback(codes, 0, rows * ldCodes));
   const codesHost = new Uint8Array(rows * cols);
   for (let r = 0; r < rows; r++) codesHost.set(packed.subarray(r * ldCodes, r * ldCodes + cols), r * cols);
@@ -50,9 +50,12 @@ export async function readQuantized(
 }
 
 /**
- * RTN of W [rows, cols] (on the GPU, f32) with `grid` (validated by the caller): codes, scales and
- * zeros [G, rows] as f32, g_idx [cols], and with `withQ` the dequantized weights Q [rows, cols]
- * as the kernel computes them. Labels its buffers `${label}.rtn.*`.
+ * RTN of W [rows, cols] (on the GPU, f32) with `grid` (validated by the caller, validateQuantOptions;
+ * IST-DASLab/gptq quant.py Quantizer.find_params then quantize, per group of consecutive columns):
+ * codes [rows, cols], scales [G, rows] (f32), integer zeros [G, rows], g_idx [cols], and with
+ * `withQ` the dequantized weights Q [rows, cols] as the kernel computes them, scale · (code − zero)
+ * in f32. Labels its buffers `${label}.rtn.*` and releases them; rejects as the runtime does on a
+ * lost device (the caller's rt.scoped names the step).
  */
 export async function rtnOnGpu(rt: GpuRuntime, W: GpuMatrix, grid: RtnGrid, label: string, withQ: true): Promise<QuantResult>;
 export async function rtnOnGpu(rt: GpuRuntime, W: GpuMatrix, grid: RtnGrid, label: string, withQ: false): Promise<RtnCodes>;
@@ -82,7 +85,8 @@ export async function rtnOnGpu(rt: GpuRuntime, W: GpuMatrix, grid: RtnGrid, labe
  * A linear's RTN result as a run keeps it (quantizeModel: `PackedQuant.of(asStored(layer.rtn(own)),
  * bits)`), made again from its original weights W [rows, cols] (host, f32, as the run's block
  * source gives them): packed at grid.bits, scales rounded to F16 when `half` (an F16 export,
- * halfScaled's rounding). Uploads W, runs rtnOnGpu without reading Q back, releases its buffers.
+ * halfScaled's rounding, src/core/export/f16.ts). Uploads W, runs rtnOnGpu without reading Q back,
+ * releases its buffers. Throws a RangeError when W does not hold rows × cols values.
  */
 export async function packedRtn(rt: GpuRuntime, W: Float32Array, rows: number, cols: number, grid: RtnGrid, half: boolean, label: string): Promise<PackedQuant> {
   const Wg = rt.matrix(rows, cols, `${label}.W`);
