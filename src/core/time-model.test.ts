@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  EFFICIENCY, SYNCS_PER_BLOCK_GROUP, SYNCS_PER_EVAL_PASS, SYNCS_PER_LINEAR,
+  EFFICIENCY, SYNCS_PER_BLOCK_GROUP, SYNCS_PER_EVAL_PASS, SYNCS_PER_LINEAR, SYNCS_PER_RTN_LINEAR,
   estimateTime, evaluationWindowCounts, runWork, suggestRunSize, timeLeft, workSeconds, type ModelShape,
 } from './time-model';
 
@@ -54,7 +54,8 @@ describe('the time model', () => {
     expect(w.linears).toEqual({ count: 4, steps: 0 });
     expect(runWork(demo, { nsamples: 2, seqlen: 3, trueSequential: true, evalWindows: 0 }).linears)
       .toEqual({ count: 28, steps: 4 * (6 * (2 - 1) + (4 - 1)) }); // 128 columns: 2 steps; down_proj's 256: 4
-    expect(w.syncs.evaluation).toBe(3 * Math.ceil(5 / 2) * SYNCS_PER_EVAL_PASS);
+    // Three models a pass, and RTN's codes of both blocks' two linears made again each pass.
+    expect(w.syncs.evaluation).toBe(3 * Math.ceil(5 / 2) * SYNCS_PER_EVAL_PASS + Math.ceil(5 / 2) * 2 * 2 * SYNCS_PER_RTN_LINEAR);
     // Without true-sequential there is one capture pass of the whole block.
     const one = runWork(tiny, { nsamples: 2, seqlen: 3, trueSequential: false, evalWindows: 0 });
     expect(one.flops.calibrationLinears).toBe(2 * T * (lin + lin));

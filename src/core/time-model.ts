@@ -11,7 +11,9 @@
  * - GPTQ's sweep with lazy block updates, about rows·cols² FLOPs;
  * - the output error of GPTQ and of RTN on the calibration inputs, 2·rows·cols·T FLOPs each;
  * - evaluation: the original, RTN and GPTQ models over every evaluation window, each LM head once
- *   (the divergence scores the NLL on the logits it makes: src/engine/evaluate.ts nllAtHead).
+ *   (the divergence scores the NLL on the logits it makes: src/engine/evaluate.ts nllAtHead), and
+ *   RTN's codes made again for every block of every pass (src/engine/rtn-weights.ts: their FLOPs
+ *   are few, their syncs are counted).
  * Each class of work runs at its own fraction of the GEMM rate (EFFICIENCY, measured with
  * bench/time-model.bench.ts); each sync the engine waits on costs one measured round trip; each
  * quantized linear adds its measured fixed cost (LinearCost: dispatches, syncs, host work and
@@ -126,6 +128,8 @@ export const SYNCS_PER_LINEAR = 24;
 export const SYNCS_PER_BLOCK_GROUP = 2;
 /** Syncs per evaluation pass of one model (error scope, NLL, argmax and last logits read back). */
 export const SYNCS_PER_EVAL_PASS = 4;
+/** Syncs per quantized linear whose RTN codes an evaluation pass makes again (error scope; codes, scales, zeros read back). */
+export const SYNCS_PER_RTN_LINEAR = 4;
 
 /**
  * FLOPs of quantizing one [rows, cols] linear on T calibration tokens, by class of work: H +=
@@ -224,7 +228,7 @@ export function runWork(shape: ModelShape, size: RunSize): RunWork {
     },
     syncs: {
       quantization: shape.blocks * (groups.length + 1) * SYNCS_PER_BLOCK_GROUP,
-      evaluation: evalPasses * SYNCS_PER_EVAL_PASS,
+      evaluation: evalPasses * SYNCS_PER_EVAL_PASS + (evalPasses / 3) * shape.blocks * count * SYNCS_PER_RTN_LINEAR,
     },
     linears: { count: shape.blocks * count, steps: shape.blocks * steps },
   };

@@ -17,6 +17,7 @@ import { divergenceOfWindows, divergenceStats } from '../core/divergence';
 import { forwardLogits, loadReferenceModel, setLinearWeight } from '../core/model/forward-reference';
 import { loadModel, type LoadedModel } from './model/load-model';
 import { quantizeModel, weightKey, type QuantizedWeights } from './quantize-model';
+import type { RtnModel } from './rtn-weights';
 import { perplexities, storedBlocks } from './evaluate';
 import { DivergenceReference, OriginalHead, perplexitiesWithDivergence } from './divergence';
 import { GpuGlobals } from './model/model-forward';
@@ -52,18 +53,25 @@ afterAll(() => rt?.destroy());
  * its "RTN" and "GPTQ" results: the quantized models the run makes from the codes are the original.
  */
 async function onGrid(m: LoadedModel): Promise<{ model: LoadedModel; same: QuantizedWeights }> {
+  const codes = new Map<string, PackedQuant>();
+  // Those codes kept as they are (a run's RTN model makes its codes again from the weights).
+  const rtn: RtnModel = {
+    has: (key) => codes.has(key),
+    linear: async (_rt, b, name) => codes.get(weightKey(b, name)),
+    block: async (_rt, b, host) => new Map([...host.linears.keys()].map((n) => [n, codes.get(weightKey(b, n))!])),
+  };
   const same: QuantizedWeights = {
-    layers: [], rtn: new Map(), gptq: new Map(), hessianDiag: new Map(), awq: new Map(), seconds: 0,
+    layers: [], rtn, gptq: new Map(), hessianDiag: new Map(), awq: new Map(), seconds: 0,
     stages: { embedding: 0, capture: 0, gptq: 0, rtn: 0, outputMse: 0, forward: 0 },
   };
   for (let b = 0; b < m.spec.layers; b++) {
     for (const [name, l] of (await m.block(b)).linears) {
       const r = rtnReference(l.W, l.out, l.in, { bits: 8 });
-      same.rtn.set(weightKey(b, name), PackedQuant.of(r, 8));
+      codes.set(weightKey(b, name), PackedQuant.of(r, 8));
       same.gptq.set(weightKey(b, name), PackedGptq.of({ ...r, perm: null, loss: 0, percDampUsed: 0, damp: 0, fellBackToRtn: false, deadColumns: [] }, 8));
     }
   }
-  return { model: { ...m, block: storedBlocks(m.block, (b, n) => same.rtn.get(weightKey(b, n))?.Q, false) }, same };
+  return { model: { ...m, block: storedBlocks(m.block, (b, n) => codes.get(weightKey(b, n))?.Q, false) }, same };
 }
 
 describe('divergence during evaluation', () => {
@@ -100,9 +108,10 @@ describe('divergence during evaluation', () => {
     const ref = await loadReferenceModel(ckpt);
     const original = evalIds.map((w) => forwardLogits(ref, w));
     for (let b = 0; b < model.spec.layers; b++) {
+      const host = await model.block(b);
       for (const l of ckpt.layout.block.linears) {
         // stories260K's MLP is not padded in this run (quantizeModel on the model as loaded).
-        setLinearWeight(ref, b, l.name, q.rtn.get(weightKey(b, l.name))!.Q);
+        setLinearWeight(ref, b, l.name, (await q.rtn.linear(rt, b, l.name, host.linears.get(l.name)!))!.Q);
       }
     }
     const quantized = evalIds.map((w) => forwardLogits(ref, w));
@@ -165,8 +174,8 @@ describe('divergence during evaluation', () => {
       try {
         expect(ref.perplexity).toBeCloseTo(run.perplexity.original, 4);
         for (const v of ['rtn', 'gptq'] as const) {
-          const results = v === 'rtn' ? q.rtn : q.gptq;
-          const s = await ref.score(globals, storedBlocks(model.block, (b, n) => results.get(weightKey(b, n))?.Q, half));
+          const s = await ref.score(globals, storedBlocks(model.block, async (b, n, l) =>
+            (v === 'rtn' ? await q.rtn.linear(rt, b, n, l) : q.gptq.get(weightKey(b, n)))?.Q, half));
           expect(s.perplexity).toBeCloseTo(run.perplexity[v], 4);
           const got = run.divergence[v];
           for (const k of ['kld_mean', 'kld_p99', 'kld_max', 'dp_rms'] as const) expect(Math.abs(got[k] - s.divergence[k])).toBeLessThan(1e-4 * s.divergence[k] + 1e-7);

@@ -54,7 +54,7 @@ describe('streamed evaluation', () => {
       // Nothing of the evaluation stays on the GPU after it, free buffers included (an export follows).
       expect(rt.pool.stats.bytesAllocated).toBe(rt.pool.stats.bytesInUse);
       const separate = {} as Record<ModelVariant, number>;
-      await forEachVariant(rt, model, variantModels(model, q, true), async (variant, globals, blocks) => {
+      await forEachVariant(rt, model, variantModels(rt, model, q, true), async (variant, globals, blocks) => {
         separate[variant] = await perplexity(rt, globals, blocks, evalIds, seqlen, 2);
       });
       expect(streamed).toEqual(separate);

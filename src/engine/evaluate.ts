@@ -12,9 +12,11 @@
  * The run evaluates the three streamed block by block (perplexities, StreamedEvaluation), as the
  * quantization runs: a pass of windows is embedded once, then each block's original weights are
  * read once and the three models run through it one after the other, the RTN and GPTQ blocks made
- * on the GPU from the codes; at the head each model's NLL is computed on the same windows. The GPU
- * holds one block of weights, one set of globals (switched in place between the stored and the F16
- * values, src/engine/model/half-patch.ts) and three hidden-state matrices per pass.
+ * on the GPU from the codes (RTN's codes made again from the original weights first, one linear
+ * at a time, src/engine/rtn-weights.ts); at the head each model's NLL is computed on the same
+ * windows. The GPU holds one block of weights, one set of globals (switched in place between the
+ * stored and the F16 values, src/engine/model/half-patch.ts) and three hidden-state matrices per
+ * pass.
  */
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuMatrix } from '../gpu/matrix';
@@ -29,6 +31,7 @@ import {
   scoreSequences,
   uploadBlock,
   type BlockSource,
+  type HostLinear,
 } from './model/model-forward';
 import { BlockRunner, type GpuBlock } from './model/block-forward';
 import { encodeHeadScores } from './model/lm-head';
@@ -68,14 +71,19 @@ export async function perplexity(
 /**
  * A block source with the given linears' weights swapped in and, with `half`, every other value
  * of the block (norms, biases, the linears not swapped) rounded to F16 as the export stores it.
- * `weights` is asked once per linear and block.
+ * `weights` is asked once per linear and block, with the linear's original weights `l` (from
+ * `base`); it may answer asynchronously (RTN's weights are made again from them, rtn-weights.ts).
  */
-export function storedBlocks(base: BlockSource, weights: (b: number, linear: string) => Float32Array | undefined, half: boolean): BlockSource {
+export function storedBlocks(
+  base: BlockSource,
+  weights: (b: number, linear: string, l: HostLinear) => Float32Array | undefined | Promise<Float32Array | undefined>,
+  half: boolean,
+): BlockSource {
   return async (b) => {
     const host = await base(b);
     const swapped = new Map<string, Float32Array>();
-    for (const name of host.linears.keys()) {
-      const w = weights(b, name);
+    for (const [name, l] of host.linears) {
+      const w = await weights(b, name, l);
       if (w) swapped.set(name, w);
     }
     const shared = sharedValues(host, (name) => swapped.has(name), half);
@@ -94,12 +102,13 @@ export interface VariantModel {
 /**
  * The three models a run compares as host block sources: the checkpoint's as stored, and the RTN
  * and GPTQ models as the export holds them (`half`: every value F16, ExportPlan.f16), their
- * weights dequantized on the host from the codes, one linear at a time. Generation runs on these.
+ * weights dequantized on the host from the codes, one linear at a time (RTN's codes made again on
+ * `rt` from the original weights each time a block is read). Generation runs on these.
  */
-export function variantModels(model: LoadedModel, q: QuantizedWeights, half: boolean): Record<ModelVariant, VariantModel> {
+export function variantModels(rt: GpuRuntime, model: LoadedModel, q: QuantizedWeights, half: boolean): Record<ModelVariant, VariantModel> {
   return {
     original: { blocks: model.block, half: false },
-    rtn: { blocks: storedBlocks(model.block, (b, n) => q.rtn.get(weightKey(b, n))?.Q, half), half },
+    rtn: { blocks: storedBlocks(model.block, async (b, n, l) => (await q.rtn.linear(rt, b, n, l))?.Q, half), half },
     gptq: { blocks: storedBlocks(model.block, (b, n) => q.gptq.get(weightKey(b, n))?.Q, half), half },
   };
 }
@@ -262,10 +271,11 @@ export class StreamedEvaluation {
     }
     let spare = rt.matrix(T, spec.hidden, 'eval.spare');
     const runner = new BlockRunner(rt, blockShape(spec, seqlen, T / seqlen));
-    const time = async (what: keyof EvaluationSeconds, fn: () => Promise<void>) => {
+    const time = async <T>(what: keyof EvaluationSeconds, fn: () => Promise<T>): Promise<T> => {
       const t = performance.now();
-      await fn();
+      const out = await fn();
       this.seconds[what] += (performance.now() - t) / 1000;
+      return out;
     };
     try {
       // The embeddings: the original's with the stored values, the quantized models' (the same for both) with the F16 ones.
@@ -307,9 +317,12 @@ export class StreamedEvaluation {
         });
         const shared = sharedValues(original, (name) => q.gptq.has(weightKey(b, name)) || q.rtn.has(weightKey(b, name)), half);
         for (const v of ['rtn', 'gptq'] as const) {
-          const results = v === 'rtn' ? q.rtn : q.gptq;
+          // RTN's codes are made again from the original weights, one linear at a time on the GPU,
+          // after the original's block has left it (counted in RTN's seconds).
+          const rtn = v === 'rtn' ? await time('rtn', () => q.rtn.block(rt, b, original)) : null;
+          const codesOf = (name: string) => (rtn ? rtn.get(name) : q.gptq.get(weightKey(b, name)));
           await run(v, (rec) => {
-            const { block, temps: codes } = uploadQuantizedBlock(rt, rec, spec, shared, b, (name) => results.get(weightKey(b, name)));
+            const { block, temps: codes } = uploadQuantizedBlock(rt, rec, spec, shared, b, codesOf);
             return {
               block,
               release: () => {

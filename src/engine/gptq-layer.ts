@@ -23,7 +23,8 @@ import {
   encodeTriangularInverse,
   inverseScratchBytes,
 } from '../gpu/kernels/cholesky';
-import { codesLayout, encodeGroupParams, encodeRtn } from '../gpu/kernels/quantize';
+import { codesLayout, encodeGroupParams } from '../gpu/kernels/quantize';
+import { readQuantized, rtnOnGpu } from './rtn';
 import { encodeLazyUpdate, encodeSweep, encodeUnpermute, type SweepBuffers } from '../gpu/kernels/gptq';
 import { encodeCheckFinite, STATUS, STATUS_SLOTS } from '../gpu/kernels/checks';
 import { tuneGemm } from '../gpu/kernels/gemm';
@@ -176,27 +177,12 @@ export class GptqLayer {
     return this.rt.scoped(`Layer "${this.name}" GPTQ`, () => this.runGptq(o, maxDampRetries));
   }
 
-  /** Round to nearest on the same grid (no Hessian needed). */
+  /** Round to nearest on the same grid (no Hessian needed): src/engine/rtn.ts rtnOnGpu on this layer's W. */
   async rtn(options: Partial<QuantOptions> = {}): Promise<QuantResult> {
     const o: QuantOptions = { ...defaultQuantOptions, ...options };
     validateQuantOptions(o);
     await this.checkInputs(false);
-    return this.rt.scoped(`Layer "${this.name}" RTN`, async () => {
-      const rt = this.rt;
-      const gs = effectiveGroupSize(this.cols, o.groupSize);
-      const G = groupCount(this.cols, o.groupSize);
-      const scales = rt.storage(G * this.rows * 4, `${this.name}.rtn.scales`);
-      const zeros = rt.storage(G * this.rows * 4, `${this.name}.rtn.zeros`);
-      const Q = rt.matrix(this.rows, this.cols, `${this.name}.rtn.Q`);
-      const codes = rt.storage(codesLayout(this.W).bytes, `${this.name}.rtn.codes`);
-      const rec = rt.recorder(`${this.name}.rtn`);
-      encodeGroupParams(rec, this.W, o, gs, 0, G, scales, zeros, rt.bindingLimit);
-      encodeRtn(rec, this.W, Q, codes, o.bits, gs, scales, zeros, rt.bindingLimit);
-      rec.finish();
-      const out = await this.readQuantized(Q, codes, scales, zeros, G);
-      rt.release(scales, zeros, Q, codes);
-      return { ...out, gIdx: groupIndex(this.cols, o.groupSize, null, false) };
-    });
+    return this.rt.scoped(`Layer "${this.name}" RTN`, () => rtnOnGpu(this.rt, this.W, o, this.name, true));
   }
 
   /** ‖W Xᵀ − Q̂ Xᵀ‖² / (rows · tokens) for a quantized weight Q̂ [rows, cols] and X [tokens, cols]. */
@@ -432,15 +418,7 @@ export class GptqLayer {
   }
 
   private async readQuantized(Q: GpuMatrix, codes: GPUBuffer, scales: GPUBuffer, zeros: GPUBuffer, G: number) {
-    const rt = this.rt;
-    const { rows, cols } = this;
-    const Qhost = await rt.readMatrix(Q);
-    const ldCodes = codesLayout(Q).ld * 4; // bytes per row: one byte per code
-    const packed = new Uint8Array(await rt.readback(codes, 0, rows * ldCodes));
-    const codesHost = new Uint8Array(rows * cols);
-    for (let r = 0; r < rows; r++) codesHost.set(packed.subarray(r * ldCodes, r * ldCodes + cols), r * cols);
-    const scalesHost = await rt.readF32(scales, 0, G * rows);
-    const zerosF = await rt.readF32(zeros, 0, G * rows);
-    return { rows, cols, Q: Qhost, codes: codesHost, scales: scalesHost, zeros: Uint8Array.from(zerosF), groups: G };
+    const Qhost = await this.rt.readMatrix(Q);
+    return { ...(await readQuantized(this.rt, Q, codes, scales, zeros, G)), Q: Qhost };
   }
 }

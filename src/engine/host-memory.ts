@@ -2,12 +2,14 @@
  * Peak host (CPU) memory of a whole-model run, estimated before it starts, and the check that
  * refuses a run that will not fit a budget. What a run holds on the host (src/engine/quantize-model.ts,
  * evaluate.ts, the exporters):
- * - for its whole length, each quantized linear's packed codes, scales, zeros and g_idx, for GPTQ
- *   and RTN, and diag(H) (src/core/packed-quant.ts): about bits/32 of the f32 weights, twice;
+ * - for its whole length, each quantized linear's GPTQ codes, scales, zeros and g_idx packed, and
+ *   diag(H) (src/core/packed-quant.ts): about bits/32 of the f32 weights. RTN's are not kept: a
+ *   block's are made again from its original weights when the evaluation needs them
+ *   (src/engine/rtn-weights.ts);
  * - at any moment, one phase's working set, never two together: a block read from the file and
- *   converted to f32 with one linear's results (quantization), a block and its F16 values
- *   (evaluation), one block and a piece of a tensor (export: tensors are written a piece at a time),
- *   the weights outside the blocks in pieces of 16 MiB;
+ *   converted to f32 with one linear's results (quantization), a block, its F16 values and its RTN
+ *   results made again (evaluation), one block and a piece of a tensor (export: tensors are written
+ *   a piece at a time), the weights outside the blocks in pieces of 16 MiB;
  * - the process itself (runtime, Dawn or the page, the code): HOST_BASELINE_BYTES, measured.
  * Units: bytes. Shapes come from the model as it will be quantized (the export's padded MLP width).
  */
@@ -16,6 +18,7 @@ import { requiredTensors } from '../core/model/architecture';
 import { DTYPE_BYTES } from '../core/model/safetensors';
 import { groupCount } from '../core/types';
 import { wordsPerRow } from '../core/packed-quant';
+import { paddedLd } from '../gpu/matrix';
 import type { RunSettings } from '../core/run';
 import type { ModelSpec } from './model/model-forward';
 import { blockLinears } from './memory-estimate';
@@ -62,7 +65,14 @@ export function estimateHostMemory(ckpt: Checkpoint, spec: ModelSpec, settings: 
     const G = groupCount(inF, settings.groupSize);
     return out * wordsPerRow(inF, settings.bits) * 4 + G * out * 5 + inF * 4;
   };
-  const keptBytes = spec.layers * sum(quantized.map((l) => 2 * packed(l.out, l.inF) + l.inF * 4));
+  // GPTQ's packed results and diag(H) of every quantized linear.
+  const keptBytes = spec.layers * sum(quantized.map((l) => packed(l.out, l.inF) + l.inF * 4));
+  // RTN made again for one block (rtn-weights.ts): the block's packed results together, and one
+  // linear's read-backs at a time: its codes one byte each (rows padded to paddedLd, then not),
+  // scales and zeros as f32 with the scales' F16 and kept copies and the zeros as bytes.
+  const largest = quantized.reduce((a, l) => (l.out * l.inF > a.out * a.inF ? l : a), { out: 0, inF: 0 });
+  const largestG = groupCount(largest.inF, settings.groupSize) * largest.out;
+  const rtnBytes = sum(quantized.map((l) => packed(l.out, l.inF))) + largest.out * (paddedLd(largest.inF) + largest.inF) + largestG * (4 * 4 + 1);
 
   const blockElements = sum(linears.map((l) => l.out * l.inF)) + 8 * spec.hidden;
   const largestLinear = Math.max(0, ...quantized.map((l) => l.out * l.inF));
@@ -71,8 +81,9 @@ export function estimateHostMemory(ckpt: Checkpoint, spec: ModelSpec, settings: 
     // The block as stored and as f32 (a transposed Conv1D once more), and one linear's results:
     // GPTQ's Q as computed and with F16 scales, RTN's likewise (f32), both codes (u8).
     'quantization: one block and one linear\'s results': blockElements * (stored + 4) + largestLinear * 4 + largestLinear * (4 * 4 + 2),
-    // The original block (stored, f32) and the F16 values the quantized models share.
-    'evaluation: one block and its F16 values': blockElements * (stored + 4 + 4),
+    // The original block (stored, f32), the F16 values the quantized models share, and RTN's
+    // results made again for the block.
+    'evaluation: one block, its F16 values and RTN results': blockElements * (stored + 4 + 4) + rtnBytes,
     // Tensors are written a piece at a time: one block's original weights (a GGUF's float linears and
     // biases), one linear's values and encoded bytes (4 + 4 per weight covers a GGUF with F32
     // floats), and a piece of 16 MiB of f32 read by range with its stored and written bytes.

@@ -17,7 +17,8 @@
  *                 (their W and H; GPTQ's working copies, factors, codes and read-backs)
  *   evaluation    the weights outside the blocks with, for an F16 export, their F16 values beside
  *                 them (HalfGlobals); one pass's hidden states of the three models and their head
- *                 inputs; one block's weights and codes; the divergence's two chunks of logits (at
+ *                 inputs; one block's weights and codes, and RTN's work to make its codes again
+ *                 (one linear at a time); the divergence's two chunks of logits (at
  *                 most LOGITS_CHUNK_BYTES together, divergence.ts), on which each model's NLL is
  *                 scored too (evaluate.ts nllAtHead: the run makes no LM-head chunk of its own)
  * Not counted: AWQ and the sensitivity map (sweeps only), generation, the adapter speed probe.
@@ -254,6 +255,18 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
   const headChunk = mat(chunk.rows, chunk.cols);
   const divergenceChunk = mat(divergenceChunkRows(T, s.vocab, bindingLimit), s.vocab);
   const codes = sum(linears.map(([o, i]) => bytes(o * wordsPerRow(i, MAX_BITS) * 4) + 2 * bytes(groupCount(i, settings.groupSize) * o * 4) + vec(i)));
+  // RTN's codes made again (rtn-weights.ts), one linear at a time after the original's block has
+  // left the GPU: its W and Q [o, i] (the pool's free matrices of the block reused: one more where
+  // the block has a single linear of that shape), its codes one byte each and their read-back, its
+  // scales and zeros (the sizes of the packed codes' own, reused) and their read-back.
+  const shapes = new Map<string, { o: number; i: number; count: number }>();
+  for (const [o, i] of linears) {
+    const key = `${o}x${i}`;
+    const s0 = shapes.get(key) ?? { o, i, count: 0 };
+    shapes.set(key, { ...s0, count: s0.count + 1 });
+  }
+  const rtnAgain = sum([...shapes.values()].map(({ o, i, count }) =>
+    Math.max(0, 2 - count) * mat(o, i) + bytes(o * paddedLd(i)) + readback(o * paddedLd(i)) + readback(groupCount(i, settings.groupSize) * o * 4)));
   const evaluation: Record<string, number> = {
     'weights outside the blocks': globalsBytes(s, held),
     'their F16 values': halfGlobalsBytes(s, held, bindingLimit),
@@ -262,6 +275,7 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
       3 * vec(T) + vec(FORWARD_STATUS_SLOTS) + 3 * vec(T) + 4 * mat(T, s.hidden) + 3 * mat(T, s.embedDim) + (switchable ? 2 : 1) * embeddingTemps(s, T),
     'block scratch': runner,
     'one block of weights and codes': block + codes,
+    'RTN made again, one linear at a time': rtnAgain,
     // A run scores each model's NLL on the divergence's logits (evaluate.ts nllAtHead): no head
     // chunk of its own, only the NLL kernel's (unused) state. The original's chunk and a quantized
     // model's beside it; the RTN and GPTQ values per token.

@@ -143,7 +143,13 @@ async function compare(model: string, corpus: string, settings: RunSettings) {
   const tok = loadTokenizer(ckpt.tokenizerJson!, ckpt.tokenizerConfigJson);
   const ids = textToIds(tok, readCorpus(corpus));
   const windows = calibrationWindows(ids, settings.nsamples, settings.seqlen, settings.seed);
-  const gpu: QuantizedWeights = await quantizeModel(rt, await loadModel(ckpt), Uint32Array.from(windows.flat()), settings);
+  const loaded = await loadModel(ckpt);
+  const gpu: QuantizedWeights = await quantizeModel(rt, loaded, Uint32Array.from(windows.flat()), settings);
+  // RTN's weights as the evaluation makes them again from the original ones.
+  const rtnQ = new Map<string, Float32Array>();
+  for (let b = 0; b < loaded.spec.layers; b++) {
+    for (const [name, p] of await gpu.rtn.block(rt, b, await loaded.block(b))) rtnQ.set(weightKey(b, name), p.Q);
+  }
   const refModel = await loadReferenceModel(ckpt); // sequentialReference leaves it untouched
   const original = (b: number, name: string) => refModel.weights.get(`${refModel.layout.blockPrefix(b)}${name}.weight`)!;
   const gpuResult = (b: number, name: string) => gpu.gptq.get(weightKey(b, name))!;
@@ -158,7 +164,7 @@ async function compare(model: string, corpus: string, settings: RunSettings) {
       const W = original(b, name);
       const { rows, cols } = report;
       const gptq = outputMse(W, gpuResult(b, name).Q, X, rows, cols, tokens);
-      const rtn = outputMse(W, gpu.rtn.get(weightKey(b, name))!.Q, X, rows, cols, tokens);
+      const rtn = outputMse(W, rtnQ.get(weightKey(b, name))!, X, rows, cols, tokens);
       mseRel.push({ gptq: Math.abs(report.gptq.mse - gptq) / gptq, rtn: Math.abs(report.rtn.mse - rtn) / rtn });
     },
   });

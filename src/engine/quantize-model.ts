@@ -5,15 +5,18 @@
  * RTN on the same grid for comparison), and their weights replaced by Q; then the quantized
  * block runs on all windows to give the next block its inputs. Only one block's weights, the
  * Hessians of one group and the calibration activations are on the GPU at a time (the weights
- * outside the blocks only while the windows are embedded); the host keeps each linear's codes
- * and grid packed (src/core/packed-quant.ts), never its dequantized weights.
+ * outside the blocks only while the windows are embedded); the host keeps each linear's GPTQ codes
+ * and grid packed (src/core/packed-quant.ts), never its dequantized weights, and of RTN only each
+ * linear's width: RTN's results are made again from the original weights when needed
+ * (src/engine/rtn-weights.ts).
  */
 import { counted } from '../core/plural';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuMatrix } from '../gpu/matrix';
 import { FORWARD_STATUS, FORWARD_STATUS_SLOTS } from '../gpu/kernels/forward';
 import { halfScaled } from '../core/export/f16';
-import { PackedGptq, PackedQuant } from '../core/packed-quant';
+import { PackedGptq } from '../core/packed-quant';
+import { RemadeRtn, type RtnModel } from './rtn-weights';
 import { GptqLayer } from './gptq-layer';
 import { BlockRunner } from './model/block-forward';
 import { blockShape, GpuGlobals, releaseBlock, uploadBlock } from './model/model-forward';
@@ -54,8 +57,12 @@ export interface QuantizedWeights {
    * zeros, g_idx, perm and the loss; their codes and Q are made on demand (PackedQuant).
    */
   gptq: Map<string, PackedGptq>;
-  /** RTN results on the same grid by `${block}.${linear}`, packed the same way. */
-  rtn: Map<string, PackedQuant>;
+  /**
+   * The RTN model on the same grid: not its codes but how each linear was rounded; a block's RTN
+   * results are made again from its original weights on demand (src/engine/rtn-weights.ts), bit
+   * for bit those the run measured (with an F16 export, F16 scales, as GPTQ's).
+   */
+  rtn: RtnModel;
   /**
    * diag(H) [in] of each quantized linear by `${block}.${linear}`, before damping and the dead-column
    * fix, original column order; H = (2/nsamples)·Σ x xᵀ over the run's calibration windows.
@@ -67,11 +74,10 @@ export interface QuantizedWeights {
   stages: QuantizationSeconds;
 }
 
-/** Host bytes the run keeps of its quantized weights (codes, grids, g_idx, diag(H)). */
-export function quantizedBytes(q: Pick<QuantizedWeights, 'gptq' | 'rtn' | 'hessianDiag'>): number {
+/** Host bytes the run keeps of its quantized weights (GPTQ's codes, grids, g_idx; diag(H)); RTN's are made again when needed. */
+export function quantizedBytes(q: Pick<QuantizedWeights, 'gptq' | 'hessianDiag'>): number {
   let bytes = 0;
   for (const r of q.gptq.values()) bytes += r.bytes;
-  for (const r of q.rtn.values()) bytes += r.bytes;
   for (const d of q.hessianDiag.values()) bytes += d.byteLength;
   return bytes;
 }
@@ -138,7 +144,8 @@ export async function quantizeModel(
   const totalCost = spec.layers * quantized.reduce((s, name) => s + linearCost(first.linears.get(name)!.out, first.linears.get(name)!.in), 0);
   let doneCost = 0;
   const stages: QuantizationSeconds = { embedding: 0, capture: 0, gptq: 0, rtn: 0, outputMse: 0, forward: 0 };
-  const out: QuantizedWeights = { layers: [], gptq: new Map(), rtn: new Map(), hessianDiag: new Map(), awq: new Map(), seconds: 0, stages };
+  const rtn = new RemadeRtn({ groupSize: settings.groupSize, sym: settings.sym, mse: settings.mse }, options.halfScales === true);
+  const out: QuantizedWeights = { layers: [], gptq: new Map(), rtn, hessianDiag: new Map(), awq: new Map(), seconds: 0, stages };
   const awqSets = options.awq ? awqScaledSets(spec.layout.block, spec.heads, spec.kvHeads) : [];
   /** Runs `fn` and adds its seconds to `stage`. */
   const timed = async <T>(stage: keyof QuantizationSeconds, fn: () => Promise<T>): Promise<T> => {
@@ -264,7 +271,8 @@ export async function quantizeModel(
               // The next groups and blocks see GPTQ's own Q, as in the reference's sequential pass.
               rt.uploadMatrix(block.linears.get(name)!.W, computed.Q as Float32Array);
               out.gptq.set(weightKey(b, name), PackedGptq.of(g, bits));
-              out.rtn.set(weightKey(b, name), PackedQuant.of(r, bits));
+              // RTN's results are made again from the original weights when needed (rtn-weights.ts).
+              rtn.add(weightKey(b, name), bits);
               out.layers.push(report);
               doneCost += linearCost(layer.rows, layer.cols);
               const t = elapsed();

@@ -42,7 +42,7 @@ import { mlpLinears, type ExportPlan } from '../core/export/plan';
 import type { DivergenceStats } from '../core/divergence';
 import { loadModel, modelSpec, type LoadedModel } from './model/load-model';
 import { estimateSweepMemory, globalsHeldOf, type GlobalsHeld } from './memory-estimate';
-import { GpuGlobals, type BlockSource } from './model/model-forward';
+import { GpuGlobals, type BlockSource, type HostLinear } from './model/model-forward';
 import { padMlpWidth } from './model/pad-mlp';
 import { planBeforeGpu, planRun, type MemoryBudget } from './run-plan';
 import { quantizeModel, throwIfCancelled, weightKey, type QuantizedWeights } from './quantize-model';
@@ -276,7 +276,7 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
             notExportable[i] = s.method === 'awq' ? AWQ_NOT_EXPORTABLE : plan.refusal;
             let measured = s.method === 'rtn' ? rtnEvaluation.get(i) : undefined;
             if (!measured) {
-              const blocks = storedBlocks(model.block, (b, n) => weightOf(q, s.method, b, n), f16);
+              const blocks = storedBlocks(model.block, (b, n, l) => weightOf(rt, q, s.method, b, n, l), f16);
               const globals = await globalsFor(model, f16);
               const perplexity: Record<string, number | null> = {};
               const divergence: Record<string, DivergenceStats | null> = {};
@@ -355,11 +355,12 @@ export async function runSweep(rt: GpuRuntime, inputs: SweepInputs, hooks: Sweep
   }
 }
 
-/** The weights a strategy's model uses for a linear (undefined: the linear stays as stored). */
-function weightOf(q: QuantizedWeights, method: Strategy['method'], b: number, name: string): Float32Array | undefined {
+/** The weights a strategy's model uses for a linear `l` (undefined: the linear stays as stored). */
+async function weightOf(rt: GpuRuntime, q: QuantizedWeights, method: Strategy['method'], b: number, name: string, l: HostLinear): Promise<Float32Array | undefined> {
   const key = weightKey(b, name);
-  // The codes dequantized on the host, one linear at a time (storedBlocks asks once per linear and block).
-  if (method === 'rtn') return q.rtn.get(key)?.Q;
+  // The codes dequantized on the host, one linear at a time (storedBlocks asks once per linear and
+  // block); RTN's made again from the original weights first.
+  if (method === 'rtn') return (await q.rtn.linear(rt, b, name, l))?.Q;
   if (method === 'awq') return q.awq.get(key);
   return q.gptq.get(key)?.Q;
 }

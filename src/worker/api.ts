@@ -470,7 +470,7 @@ export const api = {
     const n = Math.min(count, room);
     const out = {} as Generations;
     const text = (ids: readonly number[]) => tokenizer.decode(ids, { skipSpecialTokens: true });
-    await forEachVariant(rt, run.model, variantModels(run.model, run.weights, run.report.export.f16), async (variant, globals, blocks) => {
+    await forEachVariant(rt, run.model, variantModels(rt, run.model, run.weights, run.report.export.f16), async (variant, globals, blocks) => {
       const made: number[] = [];
       onStep?.({ variant, text: '', tokens: 0, count: n });
       await generateGreedy(rt, globals, blocks, promptIds, n, {
