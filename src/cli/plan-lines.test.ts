@@ -1,25 +1,14 @@
 /** What the CLI prints before a run (plan-lines.ts) and its GGUF refusal (gguf-refusal.ts): pure, no GPU. */
 import { describe, expect, it } from 'vitest';
-import { estimateTime, evaluationWindowCounts, runWork, type AdapterSpeed, type ModelShape, type TimeEstimate } from '../core/time-model';
+import { DEMO_SHAPE } from '../testing/demo-shape';
+import { estimateTime, evaluationWindowCounts, runWork, type AdapterSpeed, type TimeEstimate } from '../core/time-model';
 import {
   estimateRun, evalWindowsNotes, LONG_EVALUATION_SECONDS, longEvaluationWarning, resourcesLine, SHORT_EVALUATION_SECONDS, sizesLine, type PlanSizes,
 } from './plan-lines';
 import { ggufRefusal, suggestionFlags } from './gguf-refusal';
 
 /** The demo model's shape (Llama, hidden 128, MLP 256, 4 blocks, 4/2 heads, vocabulary 1024). */
-const demo: ModelShape = {
-  blocks: 4, hidden: 128, heads: 4, headDim: 32, vocab: 1024,
-  linears: [
-    { name: 'q', rows: 128, cols: 128, quantized: true },
-    { name: 'k', rows: 64, cols: 128, quantized: true },
-    { name: 'v', rows: 64, cols: 128, quantized: true },
-    { name: 'o', rows: 128, cols: 128, quantized: true },
-    { name: 'gate', rows: 256, cols: 128, quantized: true },
-    { name: 'up', rows: 256, cols: 128, quantized: true },
-    { name: 'down', rows: 128, cols: 256, quantized: true },
-  ],
-  groups: [['k', 'v', 'q'], ['o'], ['up', 'gate'], ['down']],
-};
+const demo = DEMO_SHAPE;
 
 /** 14259 windows of 128 tokens and 5 tokens more (the last, partial window is not scored). */
 const sizes = (evalWindowLimit: number | null): PlanSizes => ({

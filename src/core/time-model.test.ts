@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEMO_SHAPE } from '../testing/demo-shape';
 import {
   EFFICIENCY, SYNCS_PER_BLOCK_GROUP, SYNCS_PER_EVAL_PASS, SYNCS_PER_LINEAR, SYNCS_PER_RTN_LINEAR,
   estimateTime, evaluationWindowCounts, runWork, suggestRunSize, timeLeft, workSeconds, type ModelShape,
@@ -19,19 +20,7 @@ const tiny: ModelShape = {
 };
 
 /** The demo model's shape (Llama, hidden 128, MLP 256, 4 blocks, 4/2 heads, vocabulary 1024). */
-const demo: ModelShape = {
-  blocks: 4, hidden: 128, heads: 4, headDim: 32, vocab: 1024,
-  linears: [
-    { name: 'q', rows: 128, cols: 128, quantized: true },
-    { name: 'k', rows: 64, cols: 128, quantized: true },
-    { name: 'v', rows: 64, cols: 128, quantized: true },
-    { name: 'o', rows: 128, cols: 128, quantized: true },
-    { name: 'gate', rows: 256, cols: 128, quantized: true },
-    { name: 'up', rows: 256, cols: 128, quantized: true },
-    { name: 'down', rows: 128, cols: 256, quantized: true },
-  ],
-  groups: [['k', 'v', 'q'], ['o'], ['up', 'gate'], ['down']],
-};
+const demo = DEMO_SHAPE;
 
 describe('the time model', () => {
   it('counts the FLOPs of every stage of a run', () => {
