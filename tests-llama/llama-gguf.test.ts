@@ -177,7 +177,7 @@ describe('GGUF in a real llama.cpp (CPU, offline)', () => {
 
         const half = run.report.export.f16;
         const globals = await GpuGlobals.load(rt, run.model.spec, run.model.globals, { half });
-        const greedy = await ourGreedy(rt, globals, variantModels(run.model, run.weights, half).gptq.blocks, prompt, GREEDY_TOKENS).finally(() => globals.release());
+        const greedy = await ourGreedy(rt, globals, variantModels(rt, run.model, run.weights, half).gptq.blocks, prompt, GREEDY_TOKENS).finally(() => globals.release());
 
         const measure = async (floatType: GgufFloatType, control = false) => {
           // The control keeps every linear as F32 copies of the run's Q (no quantized matmuls).

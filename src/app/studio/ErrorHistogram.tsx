@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LayerDetail } from '../../core/layer-detail';
 import { fmtNumber, fmtSci } from '../format';
@@ -6,7 +6,7 @@ import { axisTitle, countAxis, linearAxis, xAxisProps, yAxisProps } from '../cha
 import { histogramRows, histogramSummary } from './chart-data';
 
 /** How W − Q is spread for GPTQ and for RTN on the same bins, as bars and as a table; padding the export added is not counted. */
-export function ErrorHistogram({ detail, label }: { detail: LayerDetail; label: string }) {
+function ErrorHistogramView({ detail, label }: { detail: LayerDetail; label: string }) {
   const errors = detail.errors;
   const rows = useMemo(() => histogramRows(errors), [errors]);
   const s = useMemo(() => histogramSummary(errors), [errors]);
@@ -57,3 +57,6 @@ export function ErrorHistogram({ detail, label }: { detail: LayerDetail; label: 
     </figure>
   );
 }
+
+/** Drawn again only when its layer changes, not on every progress event of a run (see LayerChart's LayerLines). */
+export const ErrorHistogram = memo(ErrorHistogramView);

@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { memo, useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { LayerDetail } from '../../core/layer-detail';
 import { fmtSci } from '../format';
 import { heatmapLabel, heatmapPixels, rampGradient } from './chart-data';
@@ -9,7 +9,7 @@ import { DiagChart } from './DiagChart';
  * column order or in act-order, with diag(H) below in the same order. Columns the export padded
  * are not shown.
  */
-export function HessianHeatmap({ detail, label }: { detail: LayerDetail; label: string }) {
+function HessianHeatmapView({ detail, label }: { detail: LayerDetail; label: string }) {
   const [wantActOrder, setWantActOrder] = useState(false);
   const toggleId = useId();
   const actOrder = wantActOrder && detail.hessianActOrder !== null;
@@ -63,3 +63,6 @@ export function HessianHeatmap({ detail, label }: { detail: LayerDetail; label: 
     </figure>
   );
 }
+
+/** Drawn again only when its layer changes, not on every progress event of a run (see LayerChart's LayerLines). */
+export const HessianHeatmap = memo(HessianHeatmapView);

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import type { TooltipContentProps } from 'recharts';
 import { fmtSci } from '../format';
@@ -25,6 +25,59 @@ function LayerTooltip({ active, payload }: TooltipContentProps) {
     </div>
   );
 }
+
+interface LayerLinesProps {
+  rows: ComparedRow[];
+  bands: ReturnType<typeof blockBands>;
+  ticks: ReturnType<typeof layerTicks>;
+  y: ReturnType<typeof logAxis>;
+  currentLabel: string | undefined;
+  own: boolean;
+  compare: boolean;
+  dots: boolean;
+}
+
+/**
+ * The chart itself, drawn again only when its rows or the layer inspected change: a run's progress
+ * events (a clock, evaluation windows) re-render LayerChart many times a second, and recharts
+ * takes tens of milliseconds a draw, which froze the page during runs.
+ */
+const LayerLines = memo(function LayerLines({ rows, bands, ticks, y, currentLabel, own, compare, dots }: LayerLinesProps) {
+  return (
+    <div className="chart">
+      <LineChart
+        responsive
+        style={{ width: '100%', height: 320 }}
+        data={rows}
+        title="Output MSE per layer, GPTQ and RTN, log scale"
+        margin={{ top: 20, right: 16, bottom: 8, left: 8 }}
+        onClick={(state) => {
+          const i = Number(state.activeTooltipIndex ?? state.activeIndex);
+          if (Number.isInteger(i) && rows[i] && own) select(rows[i].key);
+        }}
+      >
+        {bands.map((b) => (
+          <ReferenceArea key={b.block} x1={b.from} x2={b.to} y1={y.domain[0]} y2={y.domain[1]} fill={b.block % 2 === 0 ? '#c9d6ec' : '#ffffff'}
+            fillOpacity={b.block % 2 === 0 ? 0.35 : 0} strokeOpacity={0} ifOverflow="hidden"
+            label={{ value: `block ${b.block}`, position: 'insideTop', fontSize: 11, fill: '#555' }} />
+        ))}
+        <CartesianGrid strokeDasharray="3 3" vertical={false} />
+        <XAxis dataKey="label" type="category" ticks={ticks.ticks} interval={0} tickFormatter={ticks.format}
+          angle={ticks.ticks.length > 16 ? -45 : 0} textAnchor={ticks.ticks.length > 16 ? 'end' : 'middle'}
+          height={ticks.ticks.length > 16 ? 56 : 40} tick={{ fontSize: 11 }}
+          label={{ value: 'linear, block by block', position: 'insideBottom', fontSize: 12, offset: 0 }} />
+        <YAxis {...yAxisProps(y, axisTitle('output MSE', 'log scale'), 'log')} />
+        <Tooltip content={LayerTooltip} />
+        <Legend verticalAlign="top" height={24} />
+        {currentLabel && <ReferenceLine x={currentLabel} stroke="#888" strokeDasharray="4 3" />}
+        {own && <Line dataKey="gptqPlot" name="GPTQ" stroke="#2563ab" dot={dots} isAnimationActive={false} connectNulls />}
+        {own && <Line dataKey="rtnPlot" name="RTN" stroke="#c0392b" dot={dots} isAnimationActive={false} connectNulls />}
+        {compare && <Line dataKey="cmpGptqPlot" name="GPTQ, earlier run" stroke="#2563ab" strokeDasharray="5 4" dot={false} isAnimationActive={false} connectNulls />}
+        {compare && <Line dataKey="cmpRtnPlot" name="RTN, earlier run" stroke="#c0392b" strokeDasharray="5 4" dot={false} isAnimationActive={false} connectNulls />}
+      </LineChart>
+    </div>
+  );
+});
 
 /**
  * Output MSE of every finished linear, GPTQ against RTN, on a log scale in run order; it fills in
@@ -67,38 +120,7 @@ export function LayerChart() {
       {rows.length === 0 ? (
         <p>No layer has finished yet.</p>
       ) : (
-        <div className="chart">
-          <LineChart
-            responsive
-            style={{ width: '100%', height: 320 }}
-            data={rows}
-            title="Output MSE per layer, GPTQ and RTN, log scale"
-            margin={{ top: 20, right: 16, bottom: 8, left: 8 }}
-            onClick={(state) => {
-              const i = Number(state.activeTooltipIndex ?? state.activeIndex);
-              if (Number.isInteger(i) && rows[i] && own) select(rows[i].key);
-            }}
-          >
-            {bands.map((b) => (
-              <ReferenceArea key={b.block} x1={b.from} x2={b.to} y1={y.domain[0]} y2={y.domain[1]} fill={b.block % 2 === 0 ? '#c9d6ec' : '#ffffff'}
-                fillOpacity={b.block % 2 === 0 ? 0.35 : 0} strokeOpacity={0} ifOverflow="hidden"
-                label={{ value: `block ${b.block}`, position: 'insideTop', fontSize: 11, fill: '#555' }} />
-            ))}
-            <CartesianGrid strokeDasharray="3 3" vertical={false} />
-            <XAxis dataKey="label" type="category" ticks={ticks.ticks} interval={0} tickFormatter={ticks.format}
-              angle={ticks.ticks.length > 16 ? -45 : 0} textAnchor={ticks.ticks.length > 16 ? 'end' : 'middle'}
-              height={ticks.ticks.length > 16 ? 56 : 40} tick={{ fontSize: 11 }}
-              label={{ value: 'linear, block by block', position: 'insideBottom', fontSize: 12, offset: 0 }} />
-            <YAxis {...yAxisProps(y, axisTitle('output MSE', 'log scale'), 'log')} />
-            <Tooltip content={LayerTooltip} />
-            <Legend verticalAlign="top" height={24} />
-            {currentLabel && <ReferenceLine x={currentLabel} stroke="#888" strokeDasharray="4 3" />}
-            {own && <Line dataKey="gptqPlot" name="GPTQ" stroke="#2563ab" dot={dots} isAnimationActive={false} connectNulls />}
-            {own && <Line dataKey="rtnPlot" name="RTN" stroke="#c0392b" dot={dots} isAnimationActive={false} connectNulls />}
-            {compare && <Line dataKey="cmpGptqPlot" name="GPTQ, earlier run" stroke="#2563ab" strokeDasharray="5 4" dot={false} isAnimationActive={false} connectNulls />}
-            {compare && <Line dataKey="cmpRtnPlot" name="RTN, earlier run" stroke="#c0392b" strokeDasharray="5 4" dot={false} isAnimationActive={false} connectNulls />}
-          </LineChart>
-        </div>
+        <LayerLines rows={rows} bands={bands} ticks={ticks} y={y} currentLabel={currentLabel} own={own} compare={compare !== null} dots={dots} />
       )}
       {own && (
         <details>
