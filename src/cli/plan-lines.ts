@@ -3,12 +3,11 @@
  * the calibration windows, the evaluation windows of each text), the estimated GPU and host memory
  * and the estimated time on this adapter; a note when --eval-windows asks for more windows than a
  * text has; and a warning when the evaluation is estimated long, with the --eval-windows that
- * would make it short. The time is the studio's estimate (src/core/time-model.ts: runWork,
- * estimateTime, evaluationWindowCounts) on the adapter's measured speed
+ * would make it short. The time is the studio's estimate (src/core/time-model.ts estimateRunTime) on the adapter's measured speed
  * (src/engine/adapter-speed.ts measureAdapter), so the CLI and the studio say the same. Pure: no GPU, no file system.
  */
 import { counted } from '../core/plural';
-import { estimateTime, evaluationWindowCounts, runWork, type AdapterSpeed, type ModelShape, type TimeEstimate } from '../core/time-model';
+import { estimateRunTime, evaluationWindowCounts, type AdapterSpeed, type ModelShape, type TimeEstimate } from '../core/time-model';
 import { sizeText } from './free-space';
 import { seconds } from './progress';
 
@@ -65,9 +64,7 @@ export function evalWindowsNotes(p: PlanSizes): string[] {
 
 /** The run's estimated time on an adapter of `speed` with at most `limit` windows of each text (the studio's estimate). */
 export function estimateRun(shape: ModelShape, p: PlanSizes, speed: AdapterSpeed, limit = p.evalWindowLimit): TimeEstimate {
-  const windows = evaluationWindowCounts(p.evaluations.map((e) => e.tokens), p.settings.seqlen, limit).reduce((s, n) => s + n, 0);
-  const { nsamples, seqlen, trueSequential } = p.settings;
-  return estimateTime(runWork(shape, { nsamples, seqlen, trueSequential, evalWindows: windows }), speed);
+  return estimateRunTime(shape, speed, p.settings, p.evaluations.map((e) => e.tokens), limit);
 }
 
 /** "about 2m05s (quantization 1m40s, evaluation 25.0s)", the studio's estimate in the CLI's units. */

@@ -290,6 +290,24 @@ export function evaluationWindowCounts(tokens: readonly number[], seqlen: number
   return tokens.map((t) => Math.min(Math.floor(t / seqlen), limit ?? Infinity));
 }
 
+/**
+ * The estimate of a run of `size` (calibration windows and length, true-sequential) whose
+ * evaluation scores at most `limit` windows (null: all) of each text of `evalTokens[i]` tokens:
+ * runWork and estimateTime on the windows evaluationWindowCounts gives. What the studio's plan,
+ * its default sizes (suggestRunSize) and the CLI's plan all estimate. Throws as runWork and
+ * estimateTime do.
+ */
+export function estimateRunTime(
+  shape: ModelShape,
+  speed: AdapterSpeed,
+  size: Omit<RunSize, 'evalWindows'>,
+  evalTokens: readonly number[],
+  limit: number | null,
+): TimeEstimate {
+  const evalWindows = evaluationWindowCounts(evalTokens, size.seqlen, limit).reduce((s, n) => s + n, 0);
+  return estimateTime(runWork(shape, { ...size, evalWindows }), speed);
+}
+
 /** What suggestRunSize chooses: calibration windows and length, and evaluation windows per text (null: all). */
 export interface SuggestedSize {
   nsamples: number;
@@ -327,10 +345,8 @@ export function suggestRunSize(
   for (const seqlen of seqlens) for (const nsamples of NSAMPLES) candidates.push({ nsamples, seqlen });
   // Most tokens first; at equal tokens the longer window.
   candidates.sort((a, b) => b.nsamples * b.seqlen - a.nsamples * a.seqlen || b.seqlen - a.seqlen);
-  const time = (nsamples: number, seqlen: number, limit: number | null) => {
-    const evalWindows = evaluationWindowCounts(opts.evalTokens, seqlen, limit).reduce((s, n) => s + n, 0);
-    return estimateTime(runWork(shape, { nsamples, seqlen, trueSequential: opts.trueSequential, evalWindows }), speed);
-  };
+  const time = (nsamples: number, seqlen: number, limit: number | null) =>
+    estimateRunTime(shape, speed, { nsamples, seqlen, trueSequential: opts.trueSequential }, opts.evalTokens, limit);
   const smallest = candidates[candidates.length - 1];
   const calib = candidates.find((c) => time(c.nsamples, c.seqlen, 0).quantization <= QUANTIZATION_SHARE * target) ?? smallest;
   for (const limit of EVAL_LIMITS) {

@@ -30,7 +30,7 @@ import { exportFolder } from '../engine/export-folder';
 import type { GpuRuntime } from '../gpu/runtime';
 import { modelShape } from '../engine/run-shape';
 import { measureAdapter } from '../engine/adapter-speed';
-import { estimateTime, evaluationWindowCounts, runWork, suggestRunSize, type AdapterSpeed } from '../core/time-model';
+import { estimateRunTime, evaluationWindowCounts, suggestRunSize, type AdapterSpeed } from '../core/time-model';
 import type { Checkpoint } from '../core/model/checkpoint';
 import type { TextTokenizer } from '../core/model/tokenizer';
 import type { GenerationStep, Generations, ModelInfo, PlanTexts, StudioPlan } from './types';
@@ -178,9 +178,10 @@ export const api = {
   },
 
   /**
-   * The adapter's speed, measured once per device by a short timed GEMM (src/gpu/speed.ts, a few
-   * hundred milliseconds): the studio's defaults and time estimates come from it. `kernels` says
-   * which GEMM and attention kernels run here, each timed against its alternative (tens of ms more).
+   * The adapter's speed, measured once per device (src/engine/adapter-speed.ts measureAdapter: the
+   * kernels timed, a short timed GEMM and round trip, and a linear's fixed cost from two tiny
+   * linears quantized; under a second on a software adapter): the studio's defaults and time
+   * estimates come from it. `kernels` says which GEMM and attention kernels run here.
    */
   async speed(): Promise<AdapterSpeed> {
     return speedOf(await gpuProvider().runtime());
@@ -274,8 +275,7 @@ export const api = {
     let time = null;
     try {
       if (!speed) throw new Error('the adapter was not measured');
-      const size = { nsamples, seqlen, trueSequential: settings.trueSequential, evalWindows: evalWindows.reduce((a, n) => a + n, 0) };
-      time = estimateTime(runWork(modelShape(ckpt, plan.export), size), speed);
+      time = estimateRunTime(modelShape(ckpt, plan.export), speed, { nsamples, seqlen, trueSequential: settings.trueSequential }, tokens.evaluations, texts.evalWindows);
     } catch {
       // Sizes the plan already refuses (fitError) have no estimate.
     }
