@@ -17,6 +17,7 @@ import { FORWARD_STATUS, FORWARD_STATUS_SLOTS } from '../gpu/kernels/forward';
 import { halfScaled } from '../core/export/f16';
 import { PackedGptq } from '../core/packed-quant';
 import { RemadeRtn, type RtnModel } from './rtn-weights';
+import { weightKey } from './weight-key';
 import { GptqLayer } from './gptq-layer';
 import { BlockRunner } from './model/block-forward';
 import { blockShape, GpuGlobals, releaseBlock, uploadBlock } from './model/model-forward';
@@ -82,7 +83,7 @@ export function quantizedBytes(q: Pick<QuantizedWeights, 'gptq' | 'hessianDiag'>
   return bytes;
 }
 
-export const weightKey = (block: number, linear: string) => `${block}.${linear}`;
+export { weightKey } from './weight-key';
 
 export function throwIfCancelled(signal?: AbortSignal): void {
   if (signal?.aborted) throw new RunCancelledError();

@@ -11,9 +11,8 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { PackedQuant } from '../core/packed-quant';
 import type { HostBlock, HostLinear } from './model/model-forward';
 import { packedRtn, type RtnGrid } from './rtn';
+import { weightKey } from './weight-key';
 
-/** `${block}.${linear}`, as quantize-model.ts weightKey. */
-const keyOf = (block: number, linear: string) => `${block}.${linear}`;
 
 /** A quantized model's RTN results by block and linear, as the run keeps them (QuantizedWeights.rtn). */
 export interface RtnModel {
@@ -58,7 +57,7 @@ export class RemadeRtn implements RtnModel {
   }
 
   async linear(rt: GpuRuntime, b: number, name: string, l: HostLinear): Promise<PackedQuant | undefined> {
-    const grid = this.gridOf(keyOf(b, name));
+    const grid = this.gridOf(weightKey(b, name));
     return grid && packedRtn(rt, l.W, l.out, l.in, grid, this.half, `rtn.block${b}.${name}`);
   }
 
