@@ -10,6 +10,7 @@
  * TIMED_RUNS times timed; the fastest counts. What the time model counts for the probes' own FLOPs (at the measured
  * GEMM rate) is taken off, so that it is not counted twice. About 0.1–0.5 s on a software adapter.
  */
+import { seededRandom } from '../core/random';
 import { INVERSE_STEP, linearComputeSeconds, type LinearCost } from '../core/time-model';
 import type { GpuRuntime } from '../gpu/runtime';
 import { GptqLayer } from './gptq-layer';
@@ -28,10 +29,9 @@ const PROBE_STEPS = 4;
  */
 async function timeLinear(rt: GpuRuntime, cols: number, gflops: number): Promise<number> {
   // Deterministic, well-conditioned inputs: uniform weights and activations.
-  let s = 12345 + cols;
-  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
-  const W = Float32Array.from({ length: PROBE_ROWS * cols }, () => 0.05 * rand());
-  const X = Float32Array.from({ length: PROBE_TOKENS * cols }, rand);
+  const rand = seededRandom(12345 + cols);
+  const W = Float32Array.from({ length: PROBE_ROWS * cols }, () => 0.05 * (rand() - 0.5));
+  const X = Float32Array.from({ length: PROBE_TOKENS * cols }, () => rand() - 0.5);
   let seconds = Infinity;
   for (let run = 0; run <= TIMED_RUNS; run++) {
     const layer = new GptqLayer(rt, `linearCost.${cols}`, W, PROBE_ROWS, cols);
