@@ -29,7 +29,7 @@ export const LONG_EVALUATION_SECONDS = 300;
 export const SHORT_EVALUATION_SECONDS = 60;
 
 /** Windows of each evaluation text: all the text has, and those the run evaluates (at most --eval-windows). */
-export function evaluationWindows(p: Pick<PlanSizes, 'settings' | 'evaluations' | 'evalWindowLimit'>): { name: string; available: number; used: number }[] {
+export function windowCounts(p: Pick<PlanSizes, 'settings' | 'evaluations' | 'evalWindowLimit'>): { name: string; available: number; used: number }[] {
   const tokens = p.evaluations.map((e) => e.tokens);
   const available = evaluationWindowCounts(tokens, p.settings.seqlen, null);
   const used = evaluationWindowCounts(tokens, p.settings.seqlen, p.evalWindowLimit);
@@ -43,7 +43,7 @@ export function evaluationWindows(p: Pick<PlanSizes, 'settings' | 'evaluations' 
 export function sizesLine(p: PlanSizes): string {
   const { nsamples, seqlen } = p.settings;
   const of = `of ${counted(seqlen, 'token')}`;
-  const texts = evaluationWindows(p).map((e) =>
+  const texts = windowCounts(p).map((e) =>
     e.used < e.available ? `${e.name} the first ${e.used} of its ${counted(e.available, 'window')} ${of}` : `${e.name} ${counted(e.used, 'window')} ${of}`);
   return `plan: ${p.model.name} (${p.model.arch}, ${counted(p.model.blocks, 'block')}), ` +
     `calibration ${counted(nsamples, 'window')} ${of} from a text of ${counted(p.calibrationTokens, 'token')}, ` +
@@ -57,7 +57,7 @@ export function sizesLine(p: PlanSizes): string {
 export function evalWindowsNotes(p: PlanSizes): string[] {
   if (p.evalWindowLimit === null) return [];
   const limit = p.evalWindowLimit;
-  return evaluationWindows(p)
+  return windowCounts(p)
     .filter((e) => e.available < limit)
     .map((e) => `--eval-windows ${limit}: ${e.name} has ${counted(e.available, 'window')} of ${counted(p.settings.seqlen, 'token')}; evaluating all ${e.available}`);
 }
@@ -111,7 +111,7 @@ export function resourcesLine(r: PlanResources): string {
 export function longEvaluationWarning(shape: ModelShape, p: PlanSizes, speed: AdapterSpeed, estimate: TimeEstimate): string | null {
   if (!(estimate.evaluation > LONG_EVALUATION_SECONDS && estimate.evaluation > estimate.quantization)) return null;
   const target = Math.max(SHORT_EVALUATION_SECONDS, estimate.quantization);
-  const windows = evaluationWindows(p);
+  const windows = windowCounts(p);
   const most = Math.max(...windows.map((e) => e.used));
   // The largest limit whose evaluation fits the target (the evaluation grows with the limit).
   let lo = 1;
