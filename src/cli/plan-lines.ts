@@ -29,7 +29,7 @@ export const LONG_EVALUATION_SECONDS = 300;
 export const SHORT_EVALUATION_SECONDS = 60;
 
 /** Windows of each evaluation text: all the text has, and those the run evaluates (at most --eval-windows). */
-export function windowCounts(p: Pick<PlanSizes, 'settings' | 'evaluations' | 'evalWindowLimit'>): { name: string; available: number; used: number }[] {
+function windowCounts(p: Pick<PlanSizes, 'settings' | 'evaluations' | 'evalWindowLimit'>): { name: string; available: number; used: number }[] {
   const tokens = p.evaluations.map((e) => e.tokens);
   const available = evaluationWindowCounts(tokens, p.settings.seqlen, null);
   const used = evaluationWindowCounts(tokens, p.settings.seqlen, p.evalWindowLimit);
