@@ -17,6 +17,7 @@ const tiny: ModelShape = {
     { name: 'b', rows: 8, cols: 4, quantized: true },
   ],
   groups: [['a'], ['b']],
+  inputs: [['a'], ['b']],
 };
 
 /** The demo model's shape (Llama, hidden 128, MLP 256, 4 blocks, 4/2 heads, vocabulary 1024). */
@@ -41,8 +42,18 @@ describe('the time model', () => {
     expect(w.syncs.quantization).toBe(2 * 3 * SYNCS_PER_BLOCK_GROUP);
     // Four quantized linears of 8 and 4 columns: one inverse step each, none further.
     expect(w.linears).toEqual({ count: 4, steps: 0 });
-    expect(runWork(demo, { nsamples: 2, seqlen: 3, trueSequential: true, evalWindows: 0 }).linears)
-      .toEqual({ count: 28, steps: 4 * (6 * (2 - 1) + (4 - 1)) }); // 128 columns: 2 steps; down_proj's 256: 4
+    // The demo's q/k/v and gate/up share their H and its inverse: four of each per block, not seven.
+    for (const trueSequential of [true, false]) {
+      const d = runWork(demo, { nsamples: 2, seqlen: 3, trueSequential, evalWindows: 0 });
+      expect(d.linears).toEqual({ count: 28, steps: 4 * (3 * (2 - 1) + (4 - 1)) }); // 128 columns: 2 steps; down_proj's 256: 4
+      expect(d.flops.hessian).toBe(4 * 2 * T * (3 * 128 ** 2 + 256 ** 2));
+      expect(d.flops.inverse).toBeCloseTo(4 * (2 / 3) * (3 * 128 ** 3 + 256 ** 3), 6);
+      expect(d.flops.sweep).toBe(4 * (128 + 64 + 64 + 128 + 256 + 256) * 128 ** 2 + 4 * 128 * 256 ** 2);
+    }
+    // Each linear on its own input: seven of each.
+    const apart = runWork({ ...demo, inputs: demo.linears.map((l) => [l.name]) }, { nsamples: 2, seqlen: 3, trueSequential: true, evalWindows: 0 });
+    expect(apart.linears).toEqual({ count: 28, steps: 4 * (6 * (2 - 1) + (4 - 1)) });
+    expect(apart.flops.hessian).toBe(4 * 2 * T * (6 * 128 ** 2 + 256 ** 2));
     // Three models a pass, and RTN's codes of both blocks' two linears made again each pass.
     expect(w.syncs.evaluation).toBe(3 * Math.ceil(5 / 2) * SYNCS_PER_EVAL_PASS + Math.ceil(5 / 2) * 2 * 2 * SYNCS_PER_RTN_LINEAR);
     // Without true-sequential there is one capture pass of the whole block.
@@ -76,8 +87,8 @@ describe('the time model', () => {
     const linear = { seconds: 0.03, stepSeconds: 0.005 };
     const measured = estimateTime(demoWork, { gflops: 1, syncSeconds: 0.001, linear });
     const unmeasured = estimateTime(demoWork, { gflops: 1, syncSeconds: 0.001 });
-    expect(measured.quantization - unmeasured.quantization).toBeCloseTo(28 * 0.03 + 36 * 0.005 - 28 * SYNCS_PER_LINEAR * 0.001, 12);
-    expect(workSeconds(demoWork, { gflops: 1, syncSeconds: 0.001, linear }).linears).toBeCloseTo(28 * 0.03 + 36 * 0.005, 12);
+    expect(measured.quantization - unmeasured.quantization).toBeCloseTo(28 * 0.03 + 24 * 0.005 - 28 * SYNCS_PER_LINEAR * 0.001, 12);
+    expect(workSeconds(demoWork, { gflops: 1, syncSeconds: 0.001, linear }).linears).toBeCloseTo(28 * 0.03 + 24 * 0.005, 12);
     // Twice the rate halves the compute part; the syncs stay.
     const big = runWork(demo, { nsamples: 32, seqlen: 256, trueSequential: true, evalWindows: 100 });
     const slow = estimateTime(big, { gflops: 2, syncSeconds: 0 });

@@ -5,9 +5,10 @@
  * The work is counted the way the engine does it (src/engine/quantize-model.ts, evaluate.ts):
  * - calibration forward passes: for each block, one capture pass per true-sequential group (the
  *   block run up to that group's linears) and one full pass with the quantized weights;
- * - Hessians: H += (2/N)·XᵀX for every quantized linear, 2·T·cols² FLOPs;
- * - GPTQ's inverse chain as the engine computes it (docs/engine.md): one Cholesky of the permuted
- *   H and one triangular inverse, each about cols³/6 multiply-adds, 2·cols³/3 FLOPs in all;
+ * - Hessians: H += (2/N)·XᵀX once for the quantized linears of a group that read one input
+ *   (q/k/v, gate/up share it: ModelShape.inputs), 2·T·cols² FLOPs;
+ * - GPTQ's inverse chain as the engine computes it (docs/engine.md), once per H: one Cholesky of
+ *   the permuted H and one triangular inverse, each about cols³/6 multiply-adds, 2·cols³/3 FLOPs in all;
  * - GPTQ's sweep with lazy block updates, about rows·cols² FLOPs;
  * - the output error of GPTQ and of RTN on the calibration inputs, 2·rows·cols·T FLOPs each;
  * - evaluation: the original, RTN and GPTQ models over every evaluation window, each LM head once
@@ -34,6 +35,8 @@ export interface ModelShape {
   linears: { name: string; rows: number; cols: number; quantized: boolean }[];
   /** True-sequential groups of linear names, in order (the quantized linears of each). */
   groups: string[][];
+  /** The linears that read one input (architecture.ts inputSets): they share one H and its inverse. */
+  inputs: string[][];
 }
 
 /**
@@ -90,7 +93,7 @@ export interface RunWork {
   };
   /** GPU→host syncs the engine waits on outside the linears' own (those are in LinearCost). */
   syncs: { quantization: number; evaluation: number };
-  /** Quantized linears, and their inverse steps beyond the first (Σ ceil(cols / INVERSE_STEP) − 1). */
+  /** Quantized linears, and the inverse steps beyond the first of each H (Σ ceil(cols / INVERSE_STEP) − 1). */
   linears: { count: number; steps: number };
 }
 
@@ -199,17 +202,24 @@ export function runWork(shape: ModelShape, size: RunSize): RunWork {
   let outputError = 0;
   let count = 0;
   let steps = 0;
+  const inputOf = new Map(shape.inputs.flatMap((set, i) => set.map((name) => [name, i] as const)));
   for (const g of groups) {
+    // One H and one inverse for the linears of the group that read one input.
+    const inputs = new Set<number | string>();
     for (const name of g) {
       const l = byName.get(name);
       if (!l) continue;
       const f = linearFlops(l.rows, l.cols, T);
-      hessian += f.hessian;
-      inverse += f.inverse;
+      const input = inputOf.get(name) ?? name;
+      if (!inputs.has(input)) {
+        inputs.add(input);
+        hessian += f.hessian;
+        inverse += f.inverse;
+        steps += Math.ceil(l.cols / INVERSE_STEP) - 1;
+      }
       sweep += f.sweep;
       outputError += f.outputError;
       count++;
-      steps += Math.ceil(l.cols / INVERSE_STEP) - 1;
     }
   }
   const evalTokens = 3 * size.evalWindows * size.seqlen;

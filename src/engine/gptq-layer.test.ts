@@ -313,6 +313,65 @@ describe('Hessian accumulation', () => {
   });
 });
 
+describe('linears that read one input share H and its factor', () => {
+  it('gives, bit for bit, what separate layers give, over damping retries and a requantization', async () => {
+    // Three linears on one input [tokens, 96] (q/k/v-like: different rows), one dead column, act-order.
+    const cols = 96;
+    const shapes = [[24, 1], [8, 2], [40, 3]] as const;
+    const { X, tokens } = makeLayer(1, cols, 60, 21, [5]);
+    const Ws = shapes.map(([rows, seed]) => makeLayer(rows, cols, 1, seed).W);
+    const runs = [
+      { bits: 4, groupSize: 32, actOrder: true, percDamp: 0.01 },
+      { bits: 3, groupSize: 32, actOrder: true, percDamp: 0.01 }, // the same factor, another grid
+      { bits: 4, groupSize: -1, actOrder: false, percDamp: 0.05 }, // another factor
+    ];
+    const alone = [];
+    for (let i = 0; i < shapes.length; i++) {
+      const layer = new GptqLayer(rt, `alone${i}`, Ws[i], shapes[i][0], cols);
+      await layer.addBatch(X, tokens, 3);
+      const results = [];
+      for (const o of runs) results.push(await layer.quantize(o));
+      alone.push(results);
+      layer.dispose();
+    }
+    const before = rt.pool.stats.bytesInUse;
+    const owner = new GptqLayer(rt, 'shared0', Ws[0], shapes[0][0], cols);
+    const layers = [owner, ...[1, 2].map((i) => new GptqLayer(rt, `shared${i}`, Ws[i], shapes[i][0], cols, { hessianOf: owner }))];
+    await owner.addBatch(X, tokens, 3);
+    expect(layers.map((l) => l.samples)).toEqual([3, 3, 3]);
+    for (const o of runs) {
+      for (let i = 0; i < layers.length; i++) {
+        const r = await layers[i].quantize(o);
+        const a = alone[i][runs.indexOf(o)];
+        for (const k of ['codes', 'scales', 'zeros', 'Q', 'perm', 'deadColumns'] as const) expect(r[k], `${k} of ${i}`).toEqual(a[k]);
+        expect([r.loss, r.percDampUsed, r.damp, r.dampAttempts]).toEqual([a.loss, a.percDampUsed, a.damp, a.dampAttempts]);
+      }
+    }
+    layers.forEach((l) => l.dispose());
+    expect(rt.pool.stats.bytesInUse).toBe(before);
+  });
+
+  it('shares the damping retries too, and refuses an H of another width', async () => {
+    const rows = 4;
+    const cols = 64;
+    const X = new Float32Array(8 * cols).fill(0.5);
+    const W = (k: number) => Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(k * i));
+    const owner = new GptqLayer(rt, 'retry0', W(1), rows, cols);
+    const other = new GptqLayer(rt, 'retry1', W(2), rows, cols, { hessianOf: owner });
+    await owner.addBatch(X, 8);
+    for (const layer of [owner, other]) {
+      const r = await layer.quantize({ bits: 4, percDamp: 0 });
+      expect([r.dampAttempts, r.fellBackToRtn]).toEqual([2, false]);
+      expect(r.percDampUsed).toBeCloseTo(0.01, 12);
+    }
+    expect(() => new GptqLayer(rt, 'narrow', W(3).subarray(0, rows * 32), rows, 32, { hessianOf: owner })).toThrow(/cannot share the H of "retry0"/);
+    owner.dispose();
+    // The H outlives the layer that made it while another uses it.
+    expect((await other.quantize({ bits: 4, percDamp: 0 })).dampAttempts).toBe(2);
+    other.dispose();
+  });
+});
+
 describe('failures', () => {
   it('raises the damping when H is not positive definite, as the reference', async () => {
     // 64 identical input columns of 0.5 over 8 tokens: H = 2·XᵀX is all 4s and the second pivot is exactly 0.

@@ -10,6 +10,12 @@
  *              the lazy update of the later columns; undo the permutation
  * With J the reversal, U = J·F⁻¹·J is upper triangular and H⁻¹ = UᵀU: one Cholesky and one
  * triangular inverse give the reference's chol(chol_inverse(chol(H)), upper) (see linalg.test).
+ *
+ * Linears that read the same input (q/k/v, gate/up) have the same H. A layer made with
+ * `hessianOf` shares that layer's H instead of accumulating its own copy, and the layers sharing
+ * one H share its factor F too: it is computed once for given damping options and kept until the
+ * last of them is disposed. The results are those of separate copies, bit for bit (same kernels
+ * on the same H).
  */
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuMatrix } from '../gpu/matrix';
@@ -68,31 +74,78 @@ export interface LayerQuantizeOptions extends Partial<QuantOptions> {
 
 const now = () => performance.now() / 1000;
 
+/** The factor F of (H + damp·I) for one set of damping options, kept for the layers sharing H. */
+interface SharedFactor {
+  /** percDamp, actOrder and the retries it was made with. */
+  key: string;
+  F: GpuMatrix;
+  /** The damping of the attempt that succeeded, percent as a fraction, and the attempts before it. */
+  percDamp: number;
+  attempts: number;
+}
+
+/** H [cols, cols] and what goes with it, owned jointly by the layers that read one input. */
+interface SharedHessian {
+  H: GpuMatrix;
+  /** u32 flags [STATUS_SLOTS]: the inputs' nonFiniteX. */
+  status: GPUBuffer;
+  nsamples: number;
+  /** Layers not yet disposed that use this H. */
+  users: number;
+  factor: SharedFactor | null;
+}
+
+export interface GptqLayerOptions {
+  /** Use this layer's H (the linears read the same input): inputs added to either go to both. */
+  hessianOf?: GptqLayer;
+}
+
 export class GptqLayer {
   private readonly W: GpuMatrix;
-  private readonly H: GpuMatrix;
-  /** u32 flags [STATUS_SLOTS] raised by kernels (non-finite W or X, not positive definite). */
+  private readonly hessian: SharedHessian;
+  /** u32 flags [STATUS_SLOTS] raised by kernels on this layer (non-finite W, not positive definite). */
   private readonly status: GPUBuffer;
-  private nsamples = 0;
   private hessianSeconds = 0;
   private disposed = false;
 
+  /**
+   * W [rows, cols] row-major (out features × in features), uploaded now. Throws a RangeError when
+   * W's length is not rows·cols, or when `hessianOf` has another number of columns.
+   */
   constructor(
     private readonly rt: GpuRuntime,
     readonly name: string,
     W: Float32Array,
     readonly rows: number,
     readonly cols: number,
+    options: GptqLayerOptions = {},
   ) {
     if (!(rows > 0 && cols > 0) || W.length !== rows * cols) {
       throw new RangeError(`Layer "${name}": W has ${W.length} values, expected ${rows}×${cols}`);
     }
+    const other = options.hessianOf;
+    if (other && (other.cols !== cols || other.rt !== rt)) {
+      throw new RangeError(`Layer "${name}": cannot share the H of "${other.name}" (${other.cols} columns${other.rt !== rt ? ', another device' : ''}), it has ${cols}`);
+    }
+    other?.live();
     this.W = rt.matrix(rows, cols, `${name}.W`);
-    this.H = rt.matrix(cols, cols, `${name}.H`);
     this.status = rt.storage(STATUS_SLOTS * 4, `${name}.status`);
     rt.uploadMatrix(this.W, W);
     const rec = rt.recorder(`${name}.init`);
-    rec.clear(this.H.buffer);
+    if (other) {
+      this.hessian = other.hessian;
+      this.hessian.users++;
+    } else {
+      this.hessian = {
+        H: rt.matrix(cols, cols, `${name}.H`),
+        status: rt.storage(STATUS_SLOTS * 4, `${name}.H.status`),
+        nsamples: 0,
+        users: 1,
+        factor: null,
+      };
+      rec.clear(this.hessian.H.buffer);
+      rec.clear(this.hessian.status);
+    }
     rec.clear(this.status);
     encodeCheckFinite(rec, this.W, this.status, STATUS.nonFiniteW, rt.bindingLimit);
     rec.finish();
@@ -100,7 +153,11 @@ export class GptqLayer {
 
   /** Samples (sequences) accumulated into H so far. */
   get samples(): number {
-    return this.nsamples;
+    return this.hessian.nsamples;
+  }
+
+  private get H(): GpuMatrix {
+    return this.hessian.H;
   }
 
   /** Adds calibration inputs X [tokens, cols] holding `sequences` sequences to H. */
@@ -133,10 +190,12 @@ export class GptqLayer {
     this.live();
     if (X.cols !== this.cols) throw new RangeError(`Layer "${this.name}": inputs have ${X.cols} columns, expected ${this.cols}`);
     if (!(sequences > 0)) throw new RangeError(`Layer "${this.name}": a batch holds at least one sequence`);
-    const a = this.nsamples / (this.nsamples + sequences);
-    const b = 2 / (this.nsamples + sequences);
-    this.nsamples += sequences;
-    encodeCheckFinite(rec, X, this.status, STATUS.nonFiniteX, this.rt.bindingLimit);
+    const hs = this.hessian;
+    const a = hs.nsamples / (hs.nsamples + sequences);
+    const b = 2 / (hs.nsamples + sequences);
+    hs.nsamples += sequences;
+    this.dropFactor();
+    encodeCheckFinite(rec, X, hs.status, STATUS.nonFiniteX, this.rt.bindingLimit);
     encodeHessianUpdate(rec, this.H, X, a, b, this.rt.bindingLimit);
   }
 
@@ -169,7 +228,7 @@ export class GptqLayer {
     const o: QuantOptions = { ...defaultQuantOptions, ...rest };
     validateQuantOptions(o);
     await this.checkInputs();
-    if (this.nsamples === 0) {
+    if (this.hessian.nsamples === 0) {
       throw new Error(`Layer "${this.name}": no calibration inputs yet; call addBatch before quantize`);
     }
     // Once per device: the GEMM kernel every stage uses is the faster one measured there.
@@ -217,7 +276,18 @@ export class GptqLayer {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.rt.release(this.W, this.H, this.status);
+    this.rt.release(this.W, this.status);
+    if (--this.hessian.users === 0) {
+      this.dropFactor();
+      this.rt.release(this.hessian.H, this.hessian.status);
+    }
+  }
+
+  /** Releases the shared factor F (H changed, or its last user left). */
+  private dropFactor(): void {
+    const f = this.hessian.factor;
+    this.hessian.factor = null;
+    if (f && !this.rt.isLost) this.rt.release(f.F);
   }
 
   private live(): void {
@@ -232,7 +302,7 @@ export class GptqLayer {
     if (flags[STATUS.nonFiniteW]) {
       throw new Error(`Layer "${this.name}": the weights contain NaN or Inf. Check the checkpoint (or the previous layer's output) for corrupt values.`);
     }
-    if (needX && flags[STATUS.nonFiniteX]) {
+    if (needX && (await this.rt.readU32(this.hessian.status, 0, STATUS_SLOTS))[STATUS.nonFiniteX]) {
       throw new Error(`Layer "${this.name}": the calibration inputs contain NaN or Inf. The model's activations overflow on this text; check the previous layers or use another calibration text.`);
     }
   }
@@ -286,40 +356,27 @@ export class GptqLayer {
       const permHost = await rt.readU32(perm, 0, n);
       seconds.prepare = now() - tStart;
 
-      // --- inverse chain, raising the damping while H + damp·I is not positive definite
+      // --- inverse chain, raising the damping while H + damp·I is not positive definite; the
+      // layers sharing H share its factor (the same for the same damping and permutation).
       let t = now();
-      const reversed = Int32Array.from({ length: n }, (_, i) => permHost[n - 1 - i]);
-      const lkk = buf(choleskyScratchBytes(n, limit).lkk, 'chol.lkk');
-      const panel = buf(choleskyScratchBytes(n, limit).panel, 'chol.panel');
-      const dinv = buf(inverseScratchBytes(n), 'chol.dinv');
-      const T = mat(CHOL_NB, n, 'chol.T');
+      const key = `${o.percDamp}/${o.actOrder}/${maxDampRetries}`;
+      const shared = this.hessian.factor?.key === key ? this.hessian.factor : null;
       let F: GpuMatrix | null = null;
       let percDamp = o.percDamp;
       let attempts = 0;
-      for (; attempts <= maxDampRetries; attempts++) {
-        percDamp = o.percDamp + attempts * DAMP_RETRY.step;
-        const rowsP = rt.matrix(n, n, `${name}.Hrows`);
-        const A = rt.matrix(n, n, `${name}.Hdamped`);
-        rec = rt.recorder(`${name}.inverse`);
+      if (shared) {
+        ({ F, percDamp, attempts } = shared);
+        rec = rt.recorder(`${name}.damp`);
         encodeDiagStats(rec, n, percDamp, diag, dead, scalars);
-        // A = J·Pᵀ·(H + dead + damp·I)·P·J: rows by copies, then columns by a gather.
-        encodeGatherRows(rec, this.H, rowsP, reversed);
-        encodeGatherCols(rec, rowsP, A, { perm, dead, scalars, flip: true, addDiag: true }, limit);
-        rec.submit();
-        rt.release(rowsP);
-        rec.clear(this.status, STATUS.notPositiveDefinite * 4, 4);
-        encodeCholesky(rec, A, { lkk, panel }, this.status, STATUS.notPositiveDefinite, limit);
-        const Finv = rt.matrix(n, n, `${name}.F`);
-        encodeTriangularInverse(rec, A, Finv, { dinv, T }, this.status, STATUS.notPositiveDefinite, limit);
         rec.finish();
-        const flags = await rt.readU32(this.status, 0, STATUS_SLOTS);
-        rt.release(A);
-        if (!flags[STATUS.notPositiveDefinite]) {
-          F = Finv;
+      } else {
+        ({ F, percDamp, attempts } = await this.factor(o.percDamp, maxDampRetries, { diag, dead, scalars, perm }, permHost));
+        if (F && this.hessian.users > 1) {
+          this.dropFactor();
+          this.hessian.factor = { key, F, percDamp, attempts };
+        } else if (F) {
           owned.push(F);
-          break;
         }
-        rt.release(Finv);
       }
       seconds.inverse = now() - t;
       if (!F) return await this.fallBackToRtn(o, percDamp, attempts, dead, seconds, tStart);
@@ -380,6 +437,59 @@ export class GptqLayer {
       };
     } finally {
       if (!rt.isLost) rt.release(...owned);
+    }
+  }
+
+  /**
+   * F [cols, cols]: the inverse of the Cholesky factor of J·Pᵀ·(H + dead + damp·I)·P·J, raising
+   * the damping by DAMP_RETRY.step while that matrix is not positive definite (at most `retries`
+   * times after the first). F is null when every attempt failed; `scalars` then holds the last
+   * attempt's damping. `perm`/`permHost`: the column order P [cols].
+   */
+  private async factor(
+    percDamp0: number,
+    retries: number,
+    buffers: { diag: GPUBuffer; dead: GPUBuffer; scalars: GPUBuffer; perm: GPUBuffer },
+    permHost: Uint32Array,
+  ): Promise<{ F: GpuMatrix | null; percDamp: number; attempts: number }> {
+    const rt = this.rt;
+    const n = this.cols;
+    const limit = rt.bindingLimit;
+    const name = this.name;
+    const { diag, dead, scalars, perm } = buffers;
+    const reversed = Int32Array.from({ length: n }, (_, i) => permHost[n - 1 - i]);
+    const scratch = choleskyScratchBytes(n, limit);
+    const lkk = rt.storage(scratch.lkk, `${name}.chol.lkk`);
+    const panel = rt.storage(scratch.panel, `${name}.chol.panel`);
+    const dinv = rt.storage(inverseScratchBytes(n), `${name}.chol.dinv`);
+    const T = rt.matrix(CHOL_NB, n, `${name}.chol.T`);
+    try {
+      let percDamp = percDamp0;
+      let attempts = 0;
+      for (; attempts <= retries; attempts++) {
+        percDamp = percDamp0 + attempts * DAMP_RETRY.step;
+        const rowsP = rt.matrix(n, n, `${name}.Hrows`);
+        const A = rt.matrix(n, n, `${name}.Hdamped`);
+        const rec = rt.recorder(`${name}.inverse`);
+        encodeDiagStats(rec, n, percDamp, diag, dead, scalars);
+        // A = J·Pᵀ·(H + dead + damp·I)·P·J: rows by copies, then columns by a gather.
+        encodeGatherRows(rec, this.H, rowsP, reversed);
+        encodeGatherCols(rec, rowsP, A, { perm, dead, scalars, flip: true, addDiag: true }, limit);
+        rec.submit();
+        rt.release(rowsP);
+        rec.clear(this.status, STATUS.notPositiveDefinite * 4, 4);
+        encodeCholesky(rec, A, { lkk, panel }, this.status, STATUS.notPositiveDefinite, limit);
+        const Finv = rt.matrix(n, n, `${name}.F`);
+        encodeTriangularInverse(rec, A, Finv, { dinv, T }, this.status, STATUS.notPositiveDefinite, limit);
+        rec.finish();
+        const flags = await rt.readU32(this.status, 0, STATUS_SLOTS);
+        rt.release(A);
+        if (!flags[STATUS.notPositiveDefinite]) return { F: Finv, percDamp, attempts };
+        rt.release(Finv);
+      }
+      return { F: null, percDamp, attempts };
+    } finally {
+      if (!rt.isLost) rt.release(lkk, panel, dinv, T);
     }
   }
 

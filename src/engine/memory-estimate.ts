@@ -38,7 +38,7 @@ import { blockScratch } from './model/block-forward';
 import { logitChunk } from './model/lm-head';
 import { MAX_PATCH_FRACTION } from './model/half-patch';
 import { divergenceChunkRows } from './divergence';
-import { blockNorms, mlpLinears } from '../core/model/architecture';
+import { blockNorms, inputSets, mlpLinears } from '../core/model/architecture';
 import { wordsPerRow } from '../core/packed-quant';
 import { groupCount } from '../core/types';
 import type { RunSettings } from '../core/run';
@@ -185,14 +185,15 @@ function embeddingTemps(s: ModelSpec, T: number): number {
 }
 
 /**
- * One group of linears quantized (quantizeModel, GptqLayer): each linear's W, H and status; for
+ * One group of linears quantized (quantizeModel, GptqLayer): each linear's W and status, one H
+ * and status for each input its linears read (`hessians`: the linears of one inputSets set share them); for
  * each shape, GPTQ's working copies of W (and its permuted copy with act-order), the lazy-update
  * error block, codes, grid, row losses, the output error's scratch and partial sums and the read-backs; for
  * each input width, the damped H and its inverse factor (the gathered rows reuse a buffer), the
  * Cholesky scratch, the column vectors and, for the layer details, the read-back of H.
  */
-function groupBytes(group: [number, number][], settings: RunShape, T: number, bindingLimit: number): number {
-  let total = sum(group.map(([o, n]) => mat(o, n) + mat(n, n) + vec(STATUS_SLOTS)));
+function groupBytes(group: [number, number][], hessians: number[], settings: RunShape, T: number, bindingLimit: number): number {
+  let total = sum(group.map(([o, n]) => mat(o, n) + vec(STATUS_SLOTS))) + sum(hessians.map((n) => mat(n, n) + vec(STATUS_SLOTS)));
   for (const key of new Set(group.map(([o, n]) => `${o}x${n}`))) {
     const [o, n] = key.split('x').map(Number);
     const G = groupCount(n, settings.groupSize);
@@ -226,9 +227,11 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
   const { layout } = s;
   const T = settings.nsamples * settings.seqlen;
   const linears = blockLinears(s);
-  const groups: [number, number][][] = settings.trueSequential
-    ? layout.block.sequentialGroups.map((g) => g.map((name) => linears[layout.block.linears.findIndex((l) => l.name === name)]))
-    : [linears];
+  const names = settings.trueSequential ? layout.block.sequentialGroups : [layout.block.linears.map((l) => l.name)];
+  const byName = (name: string) => linears[layout.block.linears.findIndex((l) => l.name === name)];
+  const groups = names.map((g) => g.map(byName));
+  // The input width of each H a group holds: one per set of inputSets it quantizes.
+  const hessiansOf = (g: string[]) => inputSets(layout.block).filter((set) => set.some((n) => g.includes(n))).map((set) => byName(set.find((n) => g.includes(n))!)[1]);
   const runner = runnerBytes(s, settings.seqlen, T);
   const arenas = LIVE_RECORDERS * bytes(ARENA_BYTES);
   // quantizeModel's ids, status and the hidden states h and next [T, hidden].
@@ -245,7 +248,7 @@ export function estimateRunMemory(s: ModelSpec, settings: RunShape, bindingLimit
     'calibration activations': activations,
     'block scratch': runner,
     'one block of weights': block,
-    'GPTQ of one group': Math.max(...groups.map((g) => groupBytes(g, settings, T, bindingLimit))),
+    'GPTQ of one group': Math.max(...groups.map((g, i) => groupBytes(g, hessiansOf(names[i]), settings, T, bindingLimit))),
     'small buffers': arenas + TUNE_BYTES,
   };
 

@@ -21,6 +21,7 @@ import { weightKey } from './weight-key';
 import { GptqLayer } from './gptq-layer';
 import { BlockRunner } from './model/block-forward';
 import { blockShape, GpuGlobals, releaseBlock, uploadBlock } from './model/model-forward';
+import { inputSets } from '../core/model/architecture';
 import type { LoadedModel } from './model/load-model';
 import { RunCancelledError, type LinearReport, type ProgressEvent, type RunSettings } from '../core/run';
 import type { GptqResult, QuantResult } from '../core/types';
@@ -148,6 +149,7 @@ export async function quantizeModel(
   const rtn = new RemadeRtn({ groupSize: settings.groupSize, sym: settings.sym, mse: settings.mse }, options.halfScales === true);
   const out: QuantizedWeights = { layers: [], gptq: new Map(), rtn, hessianDiag: new Map(), awq: new Map(), seconds: 0, stages };
   const awqSets = options.awq ? awqScaledSets(spec.layout.block, spec.heads, spec.kvHeads) : [];
+  const inputSetOf = new Map(inputSets(spec.layout.block).flatMap((set, i) => set.map((name) => [name, i] as const)));
   /** Runs `fn` and adds its seconds to `stage`. */
   const timed = async <T>(stage: keyof QuantizationSeconds, fn: () => Promise<T>): Promise<T> => {
     const t = performance.now();
@@ -195,9 +197,14 @@ export async function quantizeModel(
           const layers = new Map<string, GptqLayer>();
           const captured = new Map<string, GpuMatrix>();
           try {
+            // The linears of the group that read one input share one H (and its factor).
+            const hessianOwner = new Map<string, string>();
             for (const name of group) {
               const l = host.linears.get(name)!;
-              layers.set(name, new GptqLayer(rt, `block${b}.${name}`, l.W, l.out, l.in));
+              const owner = group.find((o) => inputSetOf.get(o) === inputSetOf.get(name))!;
+              hessianOwner.set(name, owner);
+              const hessianOf = owner === name ? undefined : layers.get(owner);
+              layers.set(name, new GptqLayer(rt, `block${b}.${name}`, l.W, l.out, l.in, { hessianOf }));
             }
             // Run the block up to this group's linears, accumulating their Hessians on the way.
             await timed('capture', () => rt.scoped(`Block ${b}: capturing the inputs of ${group.join(', ')}`, async () => {
@@ -206,11 +213,14 @@ export async function quantizeModel(
                 capture: (name, X) => {
                   const layer = layers.get(name);
                   if (!layer) return;
-                  layer.encodeAddBatch(rec, X, nsamples);
                   captured.set(name, X);
+                  if (hessianOwner.get(name) === name) layer.encodeAddBatch(rec, X, nsamples);
                 },
                 stopAfter: new Set(group),
               });
+              for (const [name, owner] of hessianOwner) {
+                if (captured.get(name) !== captured.get(owner)) throw new Error(`internal error: ${name} shares the H of ${owner} (inputSets) but reads another input`);
+              }
               rec.finish();
               await rt.idle();
             }));

@@ -1,6 +1,7 @@
 /** A checkpoint and its export plan as the time model (src/core/time-model.ts) sees them. */
 import type { Checkpoint } from '../core/model/checkpoint';
 import { mlpLinears, type ExportPlan } from '../core/export/plan';
+import { inputSets } from '../core/model/architecture';
 import type { ModelShape } from '../core/time-model';
 
 /**
@@ -26,5 +27,6 @@ export function modelShape(ckpt: Checkpoint, plan: Pick<ExportPlan, 'intermediat
     vocab: config.vocabSize,
     linears,
     groups: layout.block.sequentialGroups.map((g) => g.filter((n) => !skipped.has(n))),
+    inputs: inputSets(layout.block),
   };
 }

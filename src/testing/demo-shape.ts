@@ -13,4 +13,5 @@ export const DEMO_SHAPE: ModelShape = {
     { name: 'down', rows: 128, cols: 256, quantized: true },
   ],
   groups: [['k', 'v', 'q'], ['o'], ['up', 'gate'], ['down']],
+  inputs: [['q', 'k', 'v'], ['o'], ['gate', 'up'], ['down']],
 };

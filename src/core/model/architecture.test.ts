@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { linearSpec, modelLayout, requiredTensors, storedWeightShape } from './architecture';
+import { inputSets, linearSpec, modelLayout, requiredTensors, storedWeightShape } from './architecture';
 import { parseModelConfig } from './config';
 
 const llamaConfig = parseModelConfig(JSON.stringify({
@@ -50,5 +50,25 @@ describe('modelLayout', () => {
     expect(required.at(-1)).toEqual({ name: 'lm_head.weight', shape: [27, 32] });
     expect(modelLayout(gpt2Config, '').blockPrefix(2)).toBe('h.2.');
     expect(() => linearSpec(layout, 'self_attn.q_proj')).toThrow(/gpt2 has no linear "self_attn.q_proj"/);
+  });
+});
+
+describe('inputSets', () => {
+  it('partitions the block\'s linears into sets that read one input, of one width', () => {
+    const phi3 = parseModelConfig(JSON.stringify({
+      model_type: 'phi3', hidden_size: 32, intermediate_size: 48, num_hidden_layers: 1, num_attention_heads: 4, vocab_size: 50, max_position_embeddings: 64,
+    }));
+    const expected = {
+      qwen2: [['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'], ['self_attn.o_proj'], ['mlp.gate_proj', 'mlp.up_proj'], ['mlp.down_proj']],
+      gpt2: [['attn.c_attn'], ['attn.c_proj'], ['mlp.c_fc'], ['mlp.c_proj']],
+      phi3: [['self_attn.qkv_proj'], ['self_attn.o_proj'], ['mlp.gate_up_proj'], ['mlp.down_proj']],
+    };
+    for (const [arch, config] of [['qwen2', llamaConfig], ['gpt2', gpt2Config], ['phi3', phi3]] as const) {
+      const layout = modelLayout(config);
+      const sets = inputSets(layout.block);
+      expect(sets, arch).toEqual(expected[arch]);
+      expect(sets.flat().sort()).toEqual(layout.block.linears.map((l) => l.name).sort());
+      for (const set of sets) expect(new Set(set.map((n) => linearSpec(layout, n).in)).size).toBe(1);
+    }
   });
 });

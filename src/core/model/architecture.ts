@@ -382,6 +382,17 @@ export function mlpLinears(layout: ModelLayout): { expand: string[]; contract: s
   return { expand: gate ? [gate, up] : [up], contract: down, fused };
 }
 
+/**
+ * The block's linears grouped by the input they read, in forward order: q/k/v (or the fused qkv)
+ * read the attention norm's output, o the attention's, gate/up (or up) the MLP norm's, down the
+ * activation's. The linears of one set have the same calibration inputs and so the same GPTQ
+ * Hessian H (src/engine/gptq-layer.ts shares it).
+ */
+export function inputSets(block: BlockLayout): string[][] {
+  const { attention: A, mlp } = block;
+  return [[...A.qkv], [A.o], mlp.gate ? [mlp.gate, mlp.up] : [mlp.up], [mlp.down]];
+}
+
 /** A linear's spec by its block-level name; throws for a name the architecture does not have. */
 export function linearSpec(layout: ModelLayout, name: string): LinearSpec {
   const spec = layout.block.linears.find((l) => l.name === name);
