@@ -128,8 +128,11 @@ Other:
   --help                 this text (given anywhere, it wins over every other flag)
 
 Environment: WGPU_BACKEND=vulkan|opengles (default opengles, which works on Mesa's llvmpipe without a GPU).
-Exit codes: 0 done, 1 the run failed, 2 bad flags or inputs, 130 cancelled (Ctrl-C; nothing written, but for
-a --sweep whose first strategies had finished every seed: their report.json, marked "cancelled").`;
+Exit codes: 0 done, 1 the run failed, 2 bad flags or inputs, 130 cancelled (Ctrl-C). Ctrl-C during the
+evaluation writes the quantized model, the perplexities not measured null in report.json; before the
+quantization has finished it writes nothing (a --sweep whose first strategies had finished every seed
+writes their report.json, marked "cancelled"). A second Ctrl-C quits at once; while the files are
+written, it stops the writing and leaves nothing in --out.`;
 
 const VALUE_FLAGS = ['--model', '--calibration', '--eval', '--out', '--nsamples', '--seqlen', '--seed', '--bits', '--group-size', '--damp', '--gpu-memory', '--host-memory', '--format', '--gguf-float', '--sweep', '--seeds', '--target-bpw', '--eval-windows'];
 const BOOLEAN_FLAGS = ['--sym', '--asym', '--act-order', '--static-groups', '--no-true-sequential', '--mse', '--sensitivity', '--help'];
