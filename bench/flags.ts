@@ -1,6 +1,8 @@
 /** Command-line flags of the benchmarks: `--flag value` or `--flag=value`, `--help` prints the usage. */
+import { parseInteger, UsageError } from '../src/cli/flag-values';
 
-export class UsageError extends Error {}
+/** The quantize command's error class (src/cli/flag-values.ts): one parser of numbers for both. */
+export { UsageError };
 
 /** One line per flag with its description, the flag column `pad` wide. */
 export function flagLines(flags: Record<string, string>, pad: number): string {
@@ -33,15 +35,13 @@ export function readFlags(argv: string[], flags: Record<string, string>, usage: 
   return values;
 }
 
-/** The integer given for `flag` in min..max, or undefined when absent; throws UsageError otherwise. */
-export function intFlag(values: Map<string, string>, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+/**
+ * The integer given for `flag` in min..max (plain decimal digits, as the quantize command's flags:
+ * src/cli/flag-values.ts), or undefined when absent; throws UsageError otherwise.
+ */
+export function intFlag(values: Map<string, string>, flag: string, min: number, max?: number): number | undefined {
   const v = values.get(flag);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`${flag} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in ${min}..${max}`}, got ${v}`);
-  }
-  return n;
+  return v === undefined ? undefined : parseInteger(flag, v, { min, max });
 }
 
 /**
