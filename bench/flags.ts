@@ -1,5 +1,6 @@
 /** Command-line flags of the benchmarks: `--flag value` or `--flag=value`, `--help` prints the usage. */
 import { parseInteger, UsageError } from '../src/cli/flag-values';
+import { closestFlag } from '../src/cli/closest-flag';
 
 /** The quantize command's error class (src/cli/flag-values.ts): one parser of numbers for both. */
 export { UsageError };
@@ -16,7 +17,8 @@ export function flagUsage(command: string, flags: Record<string, string>, pad: n
 
 /**
  * The values given for `flags` (and the `hidden` ones, not listed in the usage). `--help`/`-h`
- * prints `usage` and exits 0. Throws UsageError on an unknown flag or a flag without a value.
+ * prints `usage` and exits 0. Throws UsageError on an unknown flag (with the closest known one,
+ * src/cli/closest-flag.ts) or a flag without a value.
  */
 export function readFlags(argv: string[], flags: Record<string, string>, usage: string, hidden: string[] = []): Map<string, string> {
   const values = new Map<string, string>();
@@ -27,7 +29,10 @@ export function readFlags(argv: string[], flags: Record<string, string>, usage: 
       process.exit(0);
     }
     const [flag, inline] = a.split('=', 2);
-    if (!(flag in flags) && !hidden.includes(flag)) throw new UsageError(`unknown flag ${a}`);
+    if (!(flag in flags) && !hidden.includes(flag)) {
+      const meant = closestFlag(flag, [...Object.keys(flags), ...hidden]);
+      throw new UsageError(`unknown flag ${a}${meant ? `: did you mean ${meant}?` : ''}`);
+    }
     const v = inline ?? argv[++i];
     if (v === undefined) throw new UsageError(`${flag} needs a value`);
     values.set(flag, v);

@@ -8,6 +8,7 @@ import { ggufTypeOf } from '../core/export/gguf/plan';
 
 import { OUTPUT_FORMATS, writesGguf, type GgufFloatType, type OutputFormat } from '../core/report';
 import { decimalOrNaN, parseInteger, UsageError, type IntegerRange } from './flag-values';
+import { closestFlag } from './closest-flag';
 
 /** Which files the run writes besides report.json (src/core/report.ts). */
 export { OUTPUT_FORMATS, type OutputFormat };
@@ -197,10 +198,12 @@ export function parseArgs(argv: string[]): CliOptions | null {
       if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${name} needs a value`);
       if (values.has(name)) throw new UsageError(`${name} is given twice`);
       values.set(name, v);
-    } else if (BOOLEAN_FLAGS.includes(name) && inline === undefined) {
+    } else if (BOOLEAN_FLAGS.includes(name)) {
+      if (inline !== undefined) throw new UsageError(`${name} takes no value, got "${a}": give ${name} alone`);
       flags.add(name);
     } else {
-      throw new UsageError(`unknown argument "${a}" (see --help)`);
+      const meant = closestFlag(name, [...VALUE_FLAGS, ...BOOLEAN_FLAGS]);
+      throw new UsageError(`unknown argument "${a}"${meant ? `: did you mean ${meant}?` : ''} (see --help)`);
     }
   }
   for (const required of ['--model', '--calibration', '--eval', '--out']) {
