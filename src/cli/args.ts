@@ -68,7 +68,8 @@ Required:
   --model DIR            checkpoint folder: config.json, model.safetensors (or shards + index), tokenizer.json
   --calibration FILE     UTF-8 text the calibration windows are drawn from
   --eval FILE            UTF-8 text perplexity is measured on (non-overlapping windows of --seqlen)
-  --out DIR              output folder (not a file); must not exist or be empty (written only when the run succeeds)
+  --out DIR              output folder (not a file); must not exist or be empty (written only at the end of a run
+                         that finished, or whose evaluation was cancelled: see Exit codes)
 
 Calibration:
   --nsamples N           calibration windows, 1 to 65536 (default ${defaultRunSettings.nsamples})

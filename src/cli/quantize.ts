@@ -45,9 +45,10 @@ import { CANCELLED_EXIT_CODE, sweepOutput } from './sweep-output';
 /**
  * At a terminal, after a finished run whose files do not fit: says so and waits for Enter (the
  * user freed space: write again), another folder (checked as --out is, relative to the same
- * folder as the flags' paths: pathBase) or q (give up). False at once without a terminal to ask.
+ * folder as the flags' paths: pathBase; `model` is the --model folder) or q (give up). False at
+ * once without a terminal to ask.
  */
-async function askToWriteAgain(message: string): Promise<boolean | string> {
+async function askToWriteAgain(message: string, model: string): Promise<boolean | string> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const ask = (q: string) => new Promise<string | null>((done) => {
@@ -63,7 +64,7 @@ async function askToWriteAgain(message: string): Promise<boolean | string> {
       if (answer.toLowerCase() === 'q') return false;
       const folder = resolve(pathBase(process.cwd(), process.env), answer);
       try {
-        await checkOut(folder);
+        await checkOut(folder, model);
         return folder;
       } catch (e) {
         prompt = `${(e as Error).message}.\nAnother folder, Enter to write to the first one again, or q: `;
@@ -156,7 +157,7 @@ async function main(argv: string[]): Promise<number> {
   const opts = resolveInputPaths(parsed, process.cwd(), process.env);
   await checkInputs(opts);
   const out = opts.out;
-  await checkOut(out);
+  await checkOut(out, opts.model);
   const files = await folderSources(opts.model).catch((e: Error) => fail(`--model ${opts.model} cannot be read: ${e.message}`));
   const calibration = await readText('--calibration', opts.calibration);
   const evaluation = await readText('--eval', opts.eval);
@@ -322,7 +323,7 @@ async function main(argv: string[]): Promise<number> {
     let written: string;
     interrupts.enter('writing');
     try {
-      written = await writeExport(out, folder.files, { onFull: askToWriteAgain, signal: interrupts.write.signal });
+      written = await writeExport(out, folder.files, { onFull: (m) => askToWriteAgain(m, opts.model), signal: interrupts.write.signal });
     } catch (e) {
       if (e instanceof WriteCancelledError) {
         throw new RunCancelledError(`the writing was stopped (Ctrl-C): nothing was written to ${out} (the files written so far were removed)`);
