@@ -1,6 +1,9 @@
 /** Command-line flags of the benchmarks: `--flag value` or `--flag=value`, `--help` prints the usage. */
+import { parseInteger, UsageError } from '../src/cli/flag-values';
+import { closestFlag } from '../src/cli/closest-flag';
 
-export class UsageError extends Error {}
+/** The quantize command's error class (src/cli/flag-values.ts): one parser of numbers for both. */
+export { UsageError };
 
 /** One line per flag with its description, the flag column `pad` wide. */
 export function flagLines(flags: Record<string, string>, pad: number): string {
@@ -14,7 +17,8 @@ export function flagUsage(command: string, flags: Record<string, string>, pad: n
 
 /**
  * The values given for `flags` (and the `hidden` ones, not listed in the usage). `--help`/`-h`
- * prints `usage` and exits 0. Throws UsageError on an unknown flag or a flag without a value.
+ * prints `usage` and exits 0. Throws UsageError on an unknown flag (with the closest known one,
+ * src/cli/closest-flag.ts) or a flag without a value.
  */
 export function readFlags(argv: string[], flags: Record<string, string>, usage: string, hidden: string[] = []): Map<string, string> {
   const values = new Map<string, string>();
@@ -25,7 +29,10 @@ export function readFlags(argv: string[], flags: Record<string, string>, usage: 
       process.exit(0);
     }
     const [flag, inline] = a.split('=', 2);
-    if (!(flag in flags) && !hidden.includes(flag)) throw new UsageError(`unknown flag ${a}`);
+    if (!(flag in flags) && !hidden.includes(flag)) {
+      const meant = closestFlag(flag, [...Object.keys(flags), ...hidden]);
+      throw new UsageError(`unknown flag ${a}${meant ? `: did you mean ${meant}?` : ''}`);
+    }
     const v = inline ?? argv[++i];
     if (v === undefined) throw new UsageError(`${flag} needs a value`);
     values.set(flag, v);
@@ -33,15 +40,13 @@ export function readFlags(argv: string[], flags: Record<string, string>, usage: 
   return values;
 }
 
-/** The integer given for `flag` in min..max, or undefined when absent; throws UsageError otherwise. */
-export function intFlag(values: Map<string, string>, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+/**
+ * The integer given for `flag` in min..max (plain decimal digits, as the quantize command's flags:
+ * src/cli/flag-values.ts), or undefined when absent; throws UsageError otherwise.
+ */
+export function intFlag(values: Map<string, string>, flag: string, min: number, max?: number): number | undefined {
   const v = values.get(flag);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`${flag} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in ${min}..${max}`}, got ${v}`);
-  }
-  return n;
+  return v === undefined ? undefined : parseInteger(flag, v, { min, max });
 }
 
 /**

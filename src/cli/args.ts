@@ -7,6 +7,8 @@ import { staticGroupsRefusal } from '../core/groups';
 import { ggufTypeOf } from '../core/export/gguf/plan';
 
 import { OUTPUT_FORMATS, writesGguf, type GgufFloatType, type OutputFormat } from '../core/report';
+import { decimalOrNaN, parseInteger, UsageError, type IntegerRange } from './flag-values';
+import { closestFlag } from './closest-flag';
 
 /** Which files the run writes besides report.json (src/core/report.ts). */
 export { OUTPUT_FORMATS, type OutputFormat };
@@ -37,9 +39,7 @@ export interface CliOptions {
   evalWindows: number | null;
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 export const DEFAULT_GPU_MEMORY_MIB = 4096;
 
@@ -68,10 +68,11 @@ Required:
   --model DIR            checkpoint folder: config.json, model.safetensors (or shards + index), tokenizer.json
   --calibration FILE     UTF-8 text the calibration windows are drawn from
   --eval FILE            UTF-8 text perplexity is measured on (non-overlapping windows of --seqlen)
-  --out DIR              output folder (not a file); must not exist or be empty (written only when the run succeeds)
+  --out DIR              output folder (not a file); must not exist or be empty (written only at the end of a run
+                         that finished, or whose evaluation was cancelled: see Exit codes)
 
 Calibration:
-  --nsamples N           calibration windows (default ${defaultRunSettings.nsamples})
+  --nsamples N           calibration windows, 1 to 65536 (default ${defaultRunSettings.nsamples})
   --seqlen L             tokens per window (default: the model's context, at most 2048)
   --seed S               seed of the window offsets, as Python's random.seed (default ${defaultRunSettings.seed})
   --eval-windows N       evaluate on the first N windows of --eval (default: every window of the text;
@@ -85,8 +86,8 @@ Quantization:
   --static-groups        find every group's grid on the weights before GPTQ updates them (and before
                          --act-order reorders the columns, so g_idx stays in order); needs groups
                          (--group-size G): with one group per row it would change nothing
-  --damp P               damping as a fraction of the mean Hessian diagonal, or a percent of it
-                         with % (default ${defaultRunSettings.percDamp}, i.e. 1%)
+  --damp P               damping as a fraction of the mean Hessian diagonal (0.01 or 1e-2), or a percent
+                         of it with % (default ${defaultRunSettings.percDamp}, i.e. 1%)
   --no-true-sequential   quantize all linears of a block on the block's original inputs
   --mse                  search clipped grids that minimise the weight error (norm 2.4)
 
@@ -127,22 +128,36 @@ Other:
   --host-memory MIB      refuse runs whose estimated host memory exceeds this (default: the machine's memory)
   --help                 this text (given anywhere, it wins over every other flag)
 
+Numbers: an integer flag takes plain decimal digits (1000, not 1e3 or 0x3e8); --damp and --target-bpw
+take decimal numbers (0.01, 1e-2, 3.5).
+
 Environment: WGPU_BACKEND=vulkan|opengles (default opengles, which works on Mesa's llvmpipe without a GPU).
-Exit codes: 0 done, 1 the run failed, 2 bad flags or inputs, 130 cancelled (Ctrl-C; nothing written, but for
-a --sweep whose first strategies had finished every seed: their report.json, marked "cancelled").`;
+Exit codes: 0 done, 1 the run failed, 2 bad flags or inputs, 130 cancelled (Ctrl-C). Ctrl-C during the
+evaluation writes the quantized model, the perplexities not measured null in report.json; before the
+quantization has finished it writes nothing (a --sweep whose first strategies had finished every seed
+writes their report.json, marked "cancelled"). A second Ctrl-C quits at once; while the files are
+written, it stops the writing and leaves nothing in --out.`;
 
 const VALUE_FLAGS = ['--model', '--calibration', '--eval', '--out', '--nsamples', '--seqlen', '--seed', '--bits', '--group-size', '--damp', '--gpu-memory', '--host-memory', '--format', '--gguf-float', '--sweep', '--seeds', '--target-bpw', '--eval-windows'];
 const BOOLEAN_FLAGS = ['--sym', '--asym', '--act-order', '--static-groups', '--no-true-sequential', '--mse', '--sensitivity', '--help'];
 /** Flags a sweep's strategies carry themselves. */
 const STRATEGY_FLAGS = ['--bits', '--group-size', '--sym', '--asym', '--act-order', '--static-groups', '--damp', '--mse'];
 
-function integer(flag: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`${flag} needs an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}, got "${v}"`);
-  }
-  return n;
-}
+/** The integers the flags take, beyond their own refusals (src/cli/flag-values.ts: plain decimal digits). */
+const INTEGER_FLAGS: Record<string, IntegerRange> = {
+  '--nsamples': { min: 1, max: 65536, maxWhy: 'calibration windows; GPTQ\'s default is 128' },
+  '--seqlen': { min: 2 },
+  '--seed': { min: 0, max: Number.MAX_SAFE_INTEGER - 15, maxWhy: 'a sweep\'s seeds count up from it, and every one must be an exact integer' },
+  '--bits': { min: 2, max: 8 },
+  '--group-size': { min: -1 },
+  '--gpu-memory': { min: 1, max: Math.floor(Number.MAX_SAFE_INTEGER / 2 ** 20), maxWhy: 'MiB: 8 PiB' },
+  '--host-memory': { min: 1, max: Math.floor(Number.MAX_SAFE_INTEGER / 2 ** 20), maxWhy: 'MiB: 8 PiB' },
+  '--eval-windows': { min: 1 },
+  '--seeds': { min: 1, max: 16 },
+};
+
+/** The integer given for `flag` (one of INTEGER_FLAGS); throws UsageError. */
+const integer = (flag: string, v: string): number => parseInteger(flag, v, INTEGER_FLAGS[flag]);
 
 /** The widths each --format writes, from the export plans' own rules (pack.ts, gguf/plan.ts). */
 export function formatWidths(): string {
@@ -184,10 +199,12 @@ export function parseArgs(argv: string[]): CliOptions | null {
       if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${name} needs a value`);
       if (values.has(name)) throw new UsageError(`${name} is given twice`);
       values.set(name, v);
-    } else if (BOOLEAN_FLAGS.includes(name) && inline === undefined) {
+    } else if (BOOLEAN_FLAGS.includes(name)) {
+      if (inline !== undefined) throw new UsageError(`${name} takes no value, got "${a}": give ${name} alone`);
       flags.add(name);
     } else {
-      throw new UsageError(`unknown argument "${a}" (see --help)`);
+      const meant = closestFlag(name, [...VALUE_FLAGS, ...BOOLEAN_FLAGS]);
+      throw new UsageError(`unknown argument "${a}"${meant ? `: did you mean ${meant}?` : ''} (see --help)`);
     }
   }
   for (const required of ['--model', '--calibration', '--eval', '--out']) {
@@ -198,13 +215,14 @@ export function parseArgs(argv: string[]): CliOptions | null {
   const get = (f: string) => values.get(f);
   // A fraction of the mean of diag(H) (0.01), or a percent of it (1%), as the studio's field.
   const dampText = get('--damp')?.trim();
-  const damp = dampText === undefined ? d.percDamp : dampText.endsWith('%') ? Number(dampText.slice(0, -1)) / 100 : Number(dampText);
+  // Decimal numbers only ("0.01", "1e-2", "1%"): "0x1", "" or "Infinity" are not a damping.
+  const damp = dampText === undefined ? d.percDamp : dampText.endsWith('%') ? decimalOrNaN(dampText.slice(0, -1)) / 100 : decimalOrNaN(dampText);
   const dampRefused = dampingRefusal(damp);
   if (dampRefused) {
     const how = Number.isFinite(damp) ? '' : ' (a fraction of the mean of diag(H) such as 0.01, or a percent such as 1%)';
     throw new UsageError(`--damp: ${dampRefused}${how}, got "${get('--damp')}"`);
   }
-  const groupSize = get('--group-size') === undefined ? d.groupSize : integer('--group-size', get('--group-size')!, -1);
+  const groupSize = get('--group-size') === undefined ? d.groupSize : integer('--group-size', get('--group-size')!);
   if (groupSize === 0) throw new UsageError('--group-size must be -1 or a positive integer');
   const format = (get('--format') ?? 'gptq').toLowerCase() as OutputFormat;
   if (!OUTPUT_FORMATS.includes(format)) throw new UsageError(`--format needs gptq, gguf, both or report, got "${get('--format')}"`);
@@ -226,11 +244,11 @@ export function parseArgs(argv: string[]): CliOptions | null {
   }
   let targetBpw: number | null = null;
   if (values.has('--target-bpw')) {
-    targetBpw = Number(get('--target-bpw'));
-    if (!(targetBpw > 2 && targetBpw < 16)) throw new UsageError(`--target-bpw needs bits per weight above 2 and below 16, got "${get('--target-bpw')}"`);
+    targetBpw = decimalOrNaN(get('--target-bpw')!);
+    if (!(targetBpw > 2 && targetBpw < 16)) throw new UsageError(`--target-bpw needs bits per weight above 2 and below 16 (a decimal number such as 3.5), got "${get('--target-bpw')}"`);
     if (format === 'gguf' || format === 'both') throw new UsageError('a mixed-precision run has no GGUF (one block type per file): drop --format');
   }
-  const bits = get('--bits') === undefined ? d.bits : integer('--bits', get('--bits')!, 2, 8);
+  const bits = get('--bits') === undefined ? d.bits : integer('--bits', get('--bits')!);
   if (targetBpw !== null) {
     // A mixed run's file holds the plan's widths (2, 3, 4 or 8); --bits is the width of the map's pass.
     if (!(SWEEP_BITS as readonly number[]).includes(bits)) {
@@ -255,9 +273,9 @@ export function parseArgs(argv: string[]): CliOptions | null {
     out: get('--out')!,
     settings: {
       ...d,
-      nsamples: get('--nsamples') === undefined ? d.nsamples : integer('--nsamples', get('--nsamples')!, 1),
-      seqlen: get('--seqlen') === undefined ? null : integer('--seqlen', get('--seqlen')!, 2),
-      seed: get('--seed') === undefined ? d.seed : integer('--seed', get('--seed')!, 0),
+      nsamples: get('--nsamples') === undefined ? d.nsamples : integer('--nsamples', get('--nsamples')!),
+      seqlen: get('--seqlen') === undefined ? null : integer('--seqlen', get('--seqlen')!),
+      seed: get('--seed') === undefined ? d.seed : integer('--seed', get('--seed')!),
       bits,
       groupSize,
       sym: !flags.has('--asym'),
@@ -267,13 +285,13 @@ export function parseArgs(argv: string[]): CliOptions | null {
       trueSequential: !flags.has('--no-true-sequential'),
       mse: flags.has('--mse'),
     },
-    gpuMemoryBudget: (get('--gpu-memory') === undefined ? DEFAULT_GPU_MEMORY_MIB : integer('--gpu-memory', get('--gpu-memory')!, 1)) * 2 ** 20,
-    hostMemoryBudget: get('--host-memory') === undefined ? null : integer('--host-memory', get('--host-memory')!, 1) * 2 ** 20,
-    evalWindows: get('--eval-windows') === undefined ? null : integer('--eval-windows', get('--eval-windows')!, 1),
+    gpuMemoryBudget: (get('--gpu-memory') === undefined ? DEFAULT_GPU_MEMORY_MIB : integer('--gpu-memory', get('--gpu-memory')!)) * 2 ** 20,
+    hostMemoryBudget: get('--host-memory') === undefined ? null : integer('--host-memory', get('--host-memory')!) * 2 ** 20,
+    evalWindows: get('--eval-windows') === undefined ? null : integer('--eval-windows', get('--eval-windows')!),
     format,
     ggufFloat,
     sweep,
-    seeds: get('--seeds') === undefined ? 1 : integer('--seeds', get('--seeds')!, 1, 16),
+    seeds: get('--seeds') === undefined ? 1 : integer('--seeds', get('--seeds')!),
     sensitivity: flags.has('--sensitivity'),
     targetBpw,
   };

@@ -1,6 +1,6 @@
 /** The quantize command's file-system checks before any work: flag, path and what is wrong. */
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkInputs, checkOut, InputError, pathBase, readText, resolveInputPaths } from './inputs';
@@ -35,21 +35,64 @@ describe('input paths', () => {
   it('--out: an empty folder passes and is left empty (the probe is made inside it, where the files will go)', async () => {
     const out = join(dir, 'empty-out');
     mkdirSync(out);
-    await expect(checkOut(out)).resolves.toBeUndefined();
+    await expect(checkOut(out, model)).resolves.toBeUndefined();
     expect(readdirSync(out)).toEqual([]);
   });
 
   it('--out: an existing file is refused, saying --out is a folder and which to give, and is left as it was', async () => {
     const file = join(dir, 'quantized.gguf');
     writeFileSync(file, 'mine');
-    const e = await checkOut(file).then(() => null, (err: unknown) => err);
+    const e = await checkOut(file, model).then(() => null, (err: unknown) => err);
     expect(e).toBeInstanceOf(InputError);
     expect((e as Error).message).toBe(`--out ${file} is an existing file: --out is the folder the run writes report.json and the model's files into, ` +
       `and it must not exist or be empty; give a new folder, e.g. --out ${join(dir, 'quantized')} (nothing was run, and ${file} is left as it is)`);
     expect(readFileSync(file, 'utf8')).toBe('mine');
     // The suggestion is a path that does not exist yet: without the extension, else with "-out" (the model folder is there).
     writeFileSync(join(dir, 'model.gguf'), 'mine');
-    await expect(checkOut(join(dir, 'model.gguf'))).rejects.toThrow(`e.g. --out ${join(dir, 'model-out')} (`);
+    await expect(checkOut(join(dir, 'model.gguf'), model)).rejects.toThrow(`e.g. --out ${join(dir, 'model-out')} (`);
+  });
+
+  it('--out: a folder that is not empty is refused, saying what it holds, what --out takes and a folder to give; it is left as it was', async () => {
+    const full = join(dir, 'full');
+    mkdirSync(full);
+    for (const f of ['b.txt', 'a.txt', 'c.txt', 'd.txt']) writeFileSync(join(full, f), 'mine');
+    const e = await checkOut(full, model).then(() => null, (err: unknown) => err);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).toBe(`--out ${full} is not empty: it holds a.txt, b.txt, c.txt, … (4 entries). The run writes report.json and the model's ` +
+      `files into a folder that does not exist yet or is empty, never among other files; give a new folder, e.g. --out ${full}-out ` +
+      `(nothing was run, and ${full} is left as it is)`);
+    expect(readdirSync(full).sort()).toEqual(['a.txt', 'b.txt', 'c.txt', 'd.txt']);
+    // The offer does not exist yet: "-out" taken, "-out-2".
+    mkdirSync(`${full}-out`);
+    await expect(checkOut(full, model)).rejects.toThrow(`e.g. --out ${full}-out-2 (`);
+  });
+
+  it('--out: the folder offered is never inside the --model folder, links resolved', async () => {
+    const m = join(dir, 'stories');
+    mkdirSync(m);
+    writeFileSync(join(m, 'config.json'), '{}');
+    const inner = join(m, 'quantized');
+    mkdirSync(inner);
+    writeFileSync(join(inner, 'report.json'), '{}');
+    const refused = async (out: string) => {
+      const e = await checkOut(out, m).then(() => null, (err: unknown) => err);
+      expect(e, out).toBeInstanceOf(InputError);
+      return (e as Error).message;
+    };
+    // --out the model folder itself: said, and a folder beside it.
+    expect(await refused(m)).toMatch(new RegExp(`^--out ${m} is not empty \\(it is the --model folder\\): it holds config\\.json, quantized\\. .*e\\.g\\. --out ${m}-out \\(`));
+    // An --out inside it (a folder, a file): beside the model folder, not beside --out.
+    expect(await refused(inner)).toContain(`e.g. --out ${m}-gptq (`);
+    expect(await refused(join(m, 'config.json'))).toContain(`e.g. --out ${m}-gptq (`);
+    // Through a link to the model folder too.
+    const link = join(dir, 'stories-link');
+    symlinkSync(m, link);
+    expect(await refused(join(link, 'quantized'))).toContain(`e.g. --out ${m}-gptq (`);
+    mkdirSync(`${m}-gptq`);
+    expect(await refused(inner)).toContain(`e.g. --out ${m}-gptq-2 (`);
+    // The model folder given through the link: the same.
+    const e = await checkOut(inner, link).then(() => null, (err: unknown) => err);
+    expect((e as Error).message).toContain(`e.g. --out ${link}-gptq (`);
   });
 
   it('name the flag and the path that does not exist, never Node\'s raw ENOENT', async () => {

@@ -3,8 +3,8 @@
  * --calibration / --eval files exist and are what they should be, --out can be written at the
  * end; and the texts read. Each failure is an InputError (exit 2) naming the flag and the path.
  */
-import { mkdir, readFile, readdir, rmdir, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { mkdir, readFile, readdir, realpath, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /** A problem with the flags or inputs: exit code 2. */
 export class InputError extends Error {
@@ -94,20 +94,31 @@ export async function readText(flag: string, path: string): Promise<{ name: stri
 
 /**
  * Refuses, before any work, an --out the run could not write at its end: an existing file or
- * non-empty folder, a path under a file, or a place where no folder can be made (write-folder.ts
- * makes its temporary folder inside an existing --out, else beside it). The check makes and
- * removes one empty folder there.
+ * non-empty folder (each refusal offers a new folder, never inside `model`: offerFolder), a path
+ * under a file, or a place where no folder can be made (write-folder.ts makes its temporary folder
+ * inside an existing --out, else beside it). The check makes and removes one empty folder there.
+ * `model`: the --model folder.
  */
-export async function checkOut(out: string): Promise<void> {
+export async function checkOut(out: string, model: string): Promise<void> {
   const s = await stat(out).catch(() => null);
   if (s) {
+    const instead = async () => {
+      const offer = await offerFolder(out, model);
+      return offer ? `give a new folder, e.g. --out ${offer}` : 'give a new or empty folder';
+    };
     if (!s.isDirectory()) {
       const what = s.isFile() ? 'is an existing file' : 'exists and is not a folder';
-      const instead = await newFolderBeside(out);
       fail(`--out ${out} ${what}: --out is the folder the run writes report.json and the model's files into, and it must not exist ` +
-        `or be empty; give a new folder${instead ? `, e.g. --out ${instead}` : ''} (nothing was run, and ${out} is left as it is)`);
+        `or be empty; ${await instead()} (nothing was run, and ${out} is left as it is)`);
     }
-    if ((await readdir(out)).length > 0) fail(`--out ${out} is not empty; give a new or empty folder`);
+    const held = (await readdir(out)).sort();
+    if (held.length > 0) {
+      const shown = `${held.slice(0, 3).join(', ')}${held.length > 3 ? `, … (${held.length} entries)` : ''}`;
+      const isModel = (await realPath(out)) === (await realPath(model));
+      fail(`--out ${out} is not empty${isModel ? ' (it is the --model folder)' : ''}: it holds ${shown}. The run writes report.json and the ` +
+        `model's files into a folder that does not exist yet or is empty, never among other files; ${await instead()} ` +
+        `(nothing was run, and ${out} is left as it is)`);
+    }
     await probeFolder(out, out);
     return;
   }
@@ -121,11 +132,40 @@ export async function checkOut(out: string): Promise<void> {
   await probeFolder(out, parent);
 }
 
-/** A path beside `out` that does not exist yet, for the user to give as --out: `out` without its extension, or with "-out" after it; null when both exist. */
-async function newFolderBeside(out: string): Promise<string | null> {
+/** `path` with symbolic links resolved as far as it exists (the rest, not made yet, appended as given). */
+async function realPath(path: string): Promise<string> {
+  const rest: string[] = [];
+  let at = resolve(path);
+  for (;;) {
+    try {
+      return join(await realpath(at), ...rest.reverse());
+    } catch {
+      if (dirname(at) === at) return resolve(path);
+      rest.push(basename(at));
+      at = dirname(at);
+    }
+  }
+}
+
+/** Whether `path` is `folder` or lies inside it (links resolved). */
+async function isWithin(path: string, folder: string): Promise<boolean> {
+  const rel = relative(await realPath(folder), await realPath(path));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * A folder that does not exist yet, for the user to give as --out instead of `out`: beside it,
+ * `out` without its extension or with "-out" (then "-out-2" … "-out-9"); where those lie inside
+ * the --model folder `model` (an --out inside it), beside the model folder: "MODEL-gptq" (then
+ * "-gptq-2" …). Never inside `model`, whose folder the run reads; null when every one exists.
+ */
+export async function offerFolder(out: string, model: string): Promise<string | null> {
   const ext = extname(out);
   const stem = ext ? out.slice(0, -ext.length) : out;
-  for (const candidate of [...(stem !== out ? [stem] : []), `${stem}-out`]) {
+  const numbered = (base: string) => [base, ...Array.from({ length: 8 }, (_, i) => `${base}-${i + 2}`)];
+  const candidates = [...(stem !== out ? [stem] : []), ...numbered(`${stem}-out`), ...numbered(`${resolve(model)}-gptq`)];
+  for (const candidate of candidates) {
+    if (await isWithin(candidate, model)) continue;
     if (!(await stat(candidate).catch(() => null))) return candidate;
   }
   return null;

@@ -1,8 +1,10 @@
 /**
  * `npm run quantize -- …`: the whole-model pipeline from the command line, on Dawn (the
  * `webgpu` package). See HELP in args.ts. The files are written into a temporary folder and moved
- * into place at the end (write-folder.ts), so a failed or interrupted run leaves nothing in --out
- * (but a sweep interrupted after some strategies finished writes their report.json: sweep-output.ts).
+ * into place at the end (write-folder.ts), so a failed run leaves nothing in --out. Ctrl-C
+ * (interrupts.ts) before the quantization has finished writes nothing; during the evaluation it
+ * writes the quantized model with the perplexities not measured null, exit 130 (and a sweep
+ * interrupted after some strategies finished writes their report.json: sweep-output.ts).
  * Files that will not fit the disk refuse the run before it starts (export-size.ts); a disk that
  * fills up at the end is reported, and at a terminal the user may free space and write again.
  * Everything that needs no GPU (flags, paths, the checkpoint, the texts' windows, the plan's
@@ -13,7 +15,8 @@ import { counted } from '../core/plural';
 import { basename, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
-import { DiskFullError, writeAtomically, writeExport } from './write-folder';
+import { DiskFullError, writeAtomically, writeExport, WriteCancelledError } from './write-folder';
+import { Interrupts } from './interrupts';
 import { freeBytes, sizeText } from './free-space';
 import { estimateExportBytes } from '../engine/export-size';
 import { HELP, parseArgs, UsageError } from './args';
@@ -27,7 +30,7 @@ import { modelShape } from '../engine/run-shape';
 import { nodeRuntime } from '../testing/node-gpu';
 import { folderSources } from '../testing/node-source';
 import { CheckpointError } from '../core/model/checkpoint-error';
-import { RunCancelledError, type ProgressEvent, type RunSettings } from '../core/run';
+import { RunCancelledError, type PerplexityResult, type ProgressEvent, type RunSettings } from '../core/run';
 import type { Checkpoint } from '../core/model/checkpoint';
 import { sweepRefusalText, type SweepProgressEvent } from '../core/sweep';
 import { gpuBudgetOf, readRunInputs, runModel, RunInputError } from '../engine/run-model';
@@ -42,9 +45,10 @@ import { CANCELLED_EXIT_CODE, sweepOutput } from './sweep-output';
 /**
  * At a terminal, after a finished run whose files do not fit: says so and waits for Enter (the
  * user freed space: write again), another folder (checked as --out is, relative to the same
- * folder as the flags' paths: pathBase) or q (give up). False at once without a terminal to ask.
+ * folder as the flags' paths: pathBase; `model` is the --model folder) or q (give up). False at
+ * once without a terminal to ask.
  */
-async function askToWriteAgain(message: string): Promise<boolean | string> {
+async function askToWriteAgain(message: string, model: string): Promise<boolean | string> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const ask = (q: string) => new Promise<string | null>((done) => {
@@ -60,7 +64,7 @@ async function askToWriteAgain(message: string): Promise<boolean | string> {
       if (answer.toLowerCase() === 'q') return false;
       const folder = resolve(pathBase(process.cwd(), process.env), answer);
       try {
-        await checkOut(folder);
+        await checkOut(folder, model);
         return folder;
       } catch (e) {
         prompt = `${(e as Error).message}.\nAnother folder, Enter to write to the first one again, or q: `;
@@ -125,6 +129,21 @@ function sweepReporter(): (e: SweepProgressEvent) => void {
   };
 }
 
+/** "a, b and c". */
+const listed = (items: string[]) => (items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : items[0] ?? '');
+
+/**
+ * The perplexities a cancelled evaluation did not measure, in words ("the original, RTN and GPTQ
+ * perplexities of eval.txt"), one phrase per text with any; empty when every one was measured.
+ */
+function unmeasuredText(evaluations: readonly PerplexityResult[]): string[] {
+  const names = { original: 'original', rtn: 'RTN', gptq: 'GPTQ' } as const;
+  return evaluations.flatMap((p) => {
+    const missing = (['original', 'rtn', 'gptq'] as const).filter((v) => p[v] === null).map((v) => names[v]);
+    return missing.length === 0 ? [] : [`the ${listed(missing)} perplexit${missing.length === 1 ? 'y' : 'ies'} of ${p.text}`];
+  });
+}
+
 /** A memory budget as the plan line names it: "--gpu-memory 4096 MiB". */
 const budgetText = (flag: string, bytes: number) => `${flag} ${Math.round(bytes / 2 ** 20)} MiB`;
 
@@ -138,7 +157,7 @@ async function main(argv: string[]): Promise<number> {
   const opts = resolveInputPaths(parsed, process.cwd(), process.env);
   await checkInputs(opts);
   const out = opts.out;
-  await checkOut(out);
+  await checkOut(out, opts.model);
   const files = await folderSources(opts.model).catch((e: Error) => fail(`--model ${opts.model} cannot be read: ${e.message}`));
   const calibration = await readText('--calibration', opts.calibration);
   const evaluation = await readText('--eval', opts.eval);
@@ -158,9 +177,9 @@ async function main(argv: string[]): Promise<number> {
     evaluations: [{ name: evaluation.name, tokens: read.evalTokens[0] }],
     evalWindowLimit: opts.evalWindows,
   };
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
   if (opts.sweep) {
+    const abort = new AbortController();
+    const onSigint = () => abort.abort();
     const refused = sweepRefusals(read.ckpt, opts.sweep, read.settings, null, opts.gpuMemoryBudget, 1);
     if (refused.length > 0) throw new RunInputError(sweepRefusalText(refused[0]));
     process.stderr.write(`${sizesLine(sizes)}\n`);
@@ -193,9 +212,11 @@ async function main(argv: string[]): Promise<number> {
     bytes: opts.hostMemoryBudget ?? totalmem(),
     raise: opts.hostMemoryBudget === null ? 'a machine with more memory' : 'give --host-memory MIB if the machine has more',
   };
+  // Cancelled during the evaluation (Ctrl-C), the run comes back with the quantized model and the
+  // perplexities not measured left null: it is written, and the exit code says it was cancelled.
   const runInputs = {
     files, modelName, calibration, evaluations: [evaluation], evalWindowLimit, read,
-    settings, gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise, hostMemoryBudget,
+    settings, gpuMemoryBudget: opts.gpuMemoryBudget, gpuMemoryRaise, hostMemoryBudget, keepOnEvaluationCancel: true,
   };
   const freeAtStart = await freeBytes(out);
   const warned = new Set<string>();
@@ -221,7 +242,14 @@ async function main(argv: string[]): Promise<number> {
   checkPlan(hostPlan, read.ckpt, read.settings);
 
   const rt = await nodeRuntime();
-  process.once('SIGINT', onSigint);
+  // What each Ctrl-C does depends on the phase (interrupts.ts): the run's progress says when the evaluation starts.
+  const interrupts = new Interrupts(out);
+  const onPress = () => {
+    const { line, exitNow } = interrupts.press();
+    process.stderr.write(`\n${line}\n`);
+    if (exitNow) process.exit(CANCELLED_EXIT_CODE);
+  };
+  process.on('SIGINT', onPress);
   try {
     // The GPU's part of the plan (memory on this adapter) and the time the studio would estimate.
     const plan = planRun(read.ckpt, read.settings, rt, gpuBudgetOf(runInputs), undefined, hostMemoryBudget);
@@ -239,18 +267,38 @@ async function main(argv: string[]): Promise<number> {
     const long = speed && time ? longEvaluationWarning(shape, sizes, speed, time) : null;
     if (long) process.stderr.write(`warning: ${long}\n`);
     warn(plan);
+    const progress = reporter();
     const runHooks = {
-      onProgress: reporter(),
-      signal: abort.signal,
+      onProgress: (e: ProgressEvent) => {
+        if (e.type === 'stage' && e.stage === 'evaluation') interrupts.enter('evaluation');
+        progress(e);
+      },
+      signal: interrupts.run.signal,
       // A --target-bpw run's plan has the widths the map chose: checked again, its new warnings said.
       onPlan: (p: RunPlan, ckpt: Checkpoint, runSettings: RunSettings) => {
         checkPlan(p, ckpt, runSettings);
         warn(p);
       },
     };
-    const { report, weights, ckpt, model } = opts.targetBpw === null
-      ? await runModel(rt, runInputs, runHooks)
-      : await runMixedPrecision(rt, runInputs, opts.targetBpw, runHooks);
+    const cancelledQuantization = () => new RunCancelledError(`cancelled before the quantization had finished (Ctrl-C): nothing was written to ${out}, ` +
+      'since a checkpoint needs every linear quantized (Ctrl-C during the evaluation keeps the quantized model and writes it)');
+    let run;
+    try {
+      run = opts.targetBpw === null
+        ? await runModel(rt, runInputs, runHooks)
+        : await runMixedPrecision(rt, runInputs, opts.targetBpw, runHooks);
+    } catch (e) {
+      throw e instanceof RunCancelledError && interrupts.cancelledIn === 'quantization' ? cancelledQuantization() : e;
+    }
+    // A press before the evaluation said that nothing would be written: so it is, even if the run
+    // got past the last linear before it saw the cancel.
+    if (interrupts.cancelledIn === 'quantization') throw cancelledQuantization();
+    const { report, weights, ckpt, model } = run;
+    const unmeasured = unmeasuredText(report.evaluations);
+    const evaluationCancelled = interrupts.cancelledIn === 'evaluation' && unmeasured.length > 0;
+    if (interrupts.cancelledIn === 'evaluation' && !evaluationCancelled) {
+      process.stderr.write('Ctrl-C came after the evaluation had finished: the run is complete, and is written as usual\n');
+    }
     if (report.mixedPrecision) {
       const m = report.mixedPrecision;
       process.stderr.write(`mixed precision: ${m.bpw.toFixed(3)} bits per weight (target ${m.target}), ` +
@@ -273,19 +321,32 @@ async function main(argv: string[]): Promise<number> {
     });
     if (folder.gptqRefusal) process.stderr.write(`no checkpoint written: ${folder.gptqRefusal}\n`);
     let written: string;
+    interrupts.enter('writing');
     try {
-      written = await writeExport(out, folder.files, { onFull: askToWriteAgain });
+      written = await writeExport(out, folder.files, { onFull: (m) => askToWriteAgain(m, opts.model), signal: interrupts.write.signal });
     } catch (e) {
+      if (e instanceof WriteCancelledError) {
+        throw new RunCancelledError(`the writing was stopped (Ctrl-C): nothing was written to ${out} (the files written so far were removed)`);
+      }
       if (!(e instanceof DiskFullError)) throw e;
       // The run's numbers at least: report.json alone, if it fits, listing itself as the only file.
       const alone = textFile('report.json', reportJson({ ...folder.report, files: ['report.json'], resources: resources() }));
       const kept = await writeAtomically(out, [alone]).then(() => true, () => false);
       throw new Error(`${e.message}${kept ? ` (report.json alone was written to ${out}: the run's numbers, without the model)` : ''}`);
     }
-    process.stderr.write(`wrote ${folder.report.files.join(', ')} to ${written}\n`);
+    const files = folder.report.files;
+    if (evaluationCancelled) {
+      const where = files.includes('README.md') ? 'null in report.json, "not measured" in README.md' : 'null in report.json';
+      const noDivergence = report.evaluations.filter((p) => !report.divergence?.[p.text]?.rtn || !report.divergence?.[p.text]?.gptq).map((p) => p.text);
+      process.stderr.write(`evaluation cancelled (Ctrl-C): ${files.length > 1 ? 'the quantized model' : 'the run\'s report'} was written to ${written} ` +
+        `(${files.join(', ')}); not measured: ${unmeasured.join('; ')} (${where})` +
+        `${noDivergence.length > 0 ? `, and the divergence from the original on ${listed(noDivergence)} (absent from report.json's "divergence")` : ''}\n`);
+      return CANCELLED_EXIT_CODE;
+    }
+    process.stderr.write(`wrote ${files.join(', ')} to ${written}\n`);
     return 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onPress);
     rt.destroy();
   }
 }

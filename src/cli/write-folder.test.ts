@@ -3,11 +3,12 @@
  * what is free, may free space and write again, and nothing half-written is left behind.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lateTextFile, textFile, type ExportFile } from '../core/export/safetensors-writer';
-import { DiskFullError, LATE_FILE_ALLOWANCE, writeExport } from './write-folder';
+import { DiskFullError, LATE_FILE_ALLOWANCE, writeExport, WriteCancelledError } from './write-folder';
+import { Interrupts } from './interrupts';
 import { freeBytes, isDiskFull, sizeText } from './free-space';
 
 const files = (): ExportFile[] => [textFile('a.txt', 'first'), textFile('b.txt', 'second')];
@@ -114,5 +115,79 @@ describe('writeExport on a full disk', () => {
     expect(isDiskFull(Object.assign(new Error(), { code: 'EDQUOT' }))).toBe(true);
     expect(isDiskFull(Object.assign(new Error(), { code: 'EACCES' }))).toBe(false);
     expect([1, 2 ** 20 - 1, 2 ** 20, 420 * 2 ** 20 + 1, 1.25 * 2 ** 30].map(sizeText)).toEqual(['1 KiB', '1024 KiB', '1 MiB', '421 MiB', '1.3 GiB']);
+  });
+});
+
+describe('stopping the writing (a second Ctrl-C while the files are written)', () => {
+  /** A file of three chunks whose writing, after the first, presses Ctrl-C `presses` times on `i`. */
+  const pressing = (i: Interrupts, presses: number): ExportFile => ({
+    name: 'model.safetensors',
+    size: 3,
+    async *chunks() {
+      yield Uint8Array.of(1);
+      for (let p = 0; p < presses; p++) i.press();
+      yield Uint8Array.of(2);
+      yield Uint8Array.of(3);
+    },
+  });
+
+  it('leaves neither a new --out nor a temporary folder beside it', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'gptq-stop-'));
+    const out = join(parent, 'out');
+    const i = new Interrupts(out);
+    i.enter('writing');
+    await expect(writeExport(out, [...files(), pressing(i, 2)], { free: async () => null, signal: i.write.signal })).rejects.toThrow(WriteCancelledError);
+    expect(readdirSync(parent)).toEqual([]);
+  });
+
+  it('leaves an empty --out empty', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gptq-stop-'));
+    const i = new Interrupts(out);
+    i.enter('writing');
+    await expect(writeExport(out, [pressing(i, 2), ...files()], { free: async () => null, signal: i.write.signal })).rejects.toThrow(WriteCancelledError);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('one press while writing only says how to stop: the files are written', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'gptq-stop-'));
+    mkdirSync(join(parent, 'out'));
+    const out = join(parent, 'out');
+    const i = new Interrupts(out);
+    // The run's cancel (one press during the evaluation) does not count towards stopping the writing.
+    i.enter('evaluation');
+    expect(i.press()).toEqual({ line: expect.stringMatching(/^Ctrl-C: stopping the evaluation; the quantized model will be written to .*out/), exitNow: false });
+    expect(i.run.signal.aborted).toBe(true);
+    i.enter('writing');
+    await writeExport(out, [...files(), pressing(i, 1)], { free: async () => null, signal: i.write.signal });
+    expect(readdirSync(out).sort()).toEqual(['a.txt', 'b.txt', 'model.safetensors']);
+    expect(i.write.signal.aborted).toBe(false);
+    expect(i.cancelledIn).toBe('evaluation');
+  });
+});
+
+describe('Ctrl-C by phase', () => {
+  it('quantization: cancels the run, writing nothing; a second press quits at once', () => {
+    const i = new Interrupts('/o');
+    expect(i.press()).toEqual({ line: 'Ctrl-C: stopping the quantization; nothing will be written to /o (Ctrl-C again quits at once)', exitNow: false });
+    expect([i.run.signal.aborted, i.cancelledIn]).toEqual([true, 'quantization']);
+    expect(i.press()).toEqual({ line: 'Ctrl-C again: quitting at once; nothing was written to /o', exitNow: true });
+  });
+
+  it('evaluation: stops it, the model to be written; a second press before the writing quits at once', () => {
+    const i = new Interrupts('/o');
+    i.enter('evaluation');
+    expect(i.press().exitNow).toBe(false);
+    expect([i.run.signal.aborted, i.cancelledIn]).toEqual([true, 'evaluation']);
+    expect(i.press()).toEqual({ line: 'Ctrl-C again: quitting at once; nothing was written to /o', exitNow: true });
+  });
+
+  it('writing: the first press says what a second does, the second stops the writing; the run is not cancelled', () => {
+    const i = new Interrupts('/o');
+    i.enter('evaluation');
+    i.enter('writing');
+    expect(i.press()).toEqual({ line: 'Ctrl-C: the files are being written to /o; press Ctrl-C again to stop the writing (nothing will be left there)', exitNow: false });
+    expect(i.write.signal.aborted).toBe(false);
+    expect(i.press()).toEqual({ line: 'Ctrl-C again: stopping the writing', exitNow: false });
+    expect([i.write.signal.aborted, i.run.signal.aborted, i.cancelledIn]).toEqual([true, false, null]);
   });
 });

@@ -7,11 +7,21 @@ import { basename, dirname, join } from 'node:path';
 import type { ExportFile } from '../core/export/safetensors-writer';
 import { freeBytes, isDiskFull, sizeText } from './free-space';
 
-async function writeFileStreamed(path: string, file: ExportFile): Promise<void> {
+/** The writing was stopped (a second Ctrl-C while writing): what was written was removed. */
+export class WriteCancelledError extends Error {
+  override name = 'WriteCancelledError';
+}
+
+function throwIfStopped(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new WriteCancelledError('the writing was stopped');
+}
+
+async function writeFileStreamed(path: string, file: ExportFile, signal?: AbortSignal): Promise<void> {
   const handle = await open(path, 'w');
   try {
     let written = 0;
     for await (const chunk of file.chunks()) {
+      throwIfStopped(signal);
       await handle.write(chunk);
       written += chunk.length;
     }
@@ -33,15 +43,18 @@ async function isFolder(path: string): Promise<boolean> {
  *   by one. `out` itself is never removed or replaced, so that a mount point (a container's
  *   volume) or the folder the user is in (`--out .`) stays as it is.
  * On any failure the temporary folder is removed and `out` is left as it was. Throws when `out`
- * holds anything else by the time the files are moved.
+ * holds anything else by the time the files are moved, and WriteCancelledError when `signal`
+ * aborts before then (it is checked before each chunk; once the files are complete they are moved
+ * into place whatever it does, so that `out` never holds part of them).
  */
-export async function writeAtomically(out: string, files: ExportFile[]): Promise<void> {
+export async function writeAtomically(out: string, files: ExportFile[], signal?: AbortSignal): Promise<void> {
   const inside = await isFolder(out);
   const tmp = inside ? join(out, `.partial-${process.pid}`) : join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   try {
-    for (const file of files) await writeFileStreamed(join(tmp, file.name), file);
+    for (const file of files) await writeFileStreamed(join(tmp, file.name), file, signal);
+    throwIfStopped(signal);
     if (inside) {
       const others = (await readdir(out)).filter((name) => name !== basename(tmp));
       if (others.length > 0) throw new Error(`${out} is no longer empty (${others.slice(0, 3).join(', ')}): nothing was written there`);
@@ -72,6 +85,8 @@ export interface DiskFullHooks {
    * up. Absent: give up at once.
    */
   onFull?: (message: string) => Promise<boolean | string>;
+  /** Stops the writing (writeAtomically's signal): WriteCancelledError, nothing left behind. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -80,7 +95,7 @@ export interface DiskFullHooks {
  * EDQUOT: nothing is left behind then), is reported through `hooks.onFull`, which may have the user
  * free space, or name another folder, and try again, so that a finished run is not lost to a full
  * disk. Returns the folder written. Throws DiskFullError when the user gives up (saying what was
- * needed), and whatever else writeAtomically throws.
+ * needed), WriteCancelledError when `hooks.signal` aborts, and whatever else writeAtomically throws.
  */
 export async function writeExport(out: string, files: ExportFile[], hooks: DiskFullHooks = {}): Promise<string> {
   // A late file (report.json) is counted at an allowance, not sized: sizing it would make it now,
@@ -96,7 +111,7 @@ export async function writeExport(out: string, files: ExportFile[], hooks: DiskF
         `${sizeText(need - available)} more; nothing was written`;
     } else {
       try {
-        await writeAtomically(target, files);
+        await writeAtomically(target, files, hooks.signal);
         return target;
       } catch (e) {
         if (!isDiskFull(e)) throw e;

@@ -58,7 +58,7 @@ export interface RunInputs {
   /**
    * When cancelled during the evaluation, return the run (quantized weights, report) with the
    * perplexities not measured set to null, instead of throwing RunCancelledError. The studio
-   * keeps the quantized model this way; the CLI writes nothing on a cancel.
+   * keeps the quantized model this way, and the CLI writes it (exit 130).
    */
   keepOnEvaluationCancel?: boolean;
   /**

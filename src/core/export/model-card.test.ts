@@ -71,6 +71,9 @@ describe('model card', () => {
     expect(card).toMatch(/^- `stories260K-Q8_0\.gguf`: the quantized model as a GGUF for llama\.cpp/m);
     expect(card).toContain('| GGUF type |');
     expect(card).toContain('| eval.txt | 2 × 32 | 20.000 | 24.000 | not measured |');
+    // Why a value is missing, said once; a card whose perplexities were all measured does not say it.
+    expect(card.match(/The evaluation was cancelled before it finished/g)).toHaveLength(1);
+    expect(ggufModelCard(report, gguf, 'The king said', files)).not.toContain('cancelled');
     expect(card).toMatch(/^Kept as floats \(F32\):\n\n- `mlp\.down_proj`: in-features 172/m);
     expect(card).toContain('llama-completion -m stories260K-Q8_0.gguf -p "The king said" -n 32');
     expect(card).toContain(`curl http://localhost:8080/completion -d '{"prompt":"The king said","n_predict":32}'`);

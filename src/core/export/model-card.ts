@@ -123,8 +123,12 @@ function settingsSection(report: RunReport, format: { header: string; value: str
   ];
 }
 
-/** "## Perplexity": one row per evaluation text, then what was measured (`note`). */
+/**
+ * "## Perplexity": one row per evaluation text, then what was measured (`note`), and, when a value
+ * was not measured, that the evaluation was cancelled (the only way a finished run lacks one).
+ */
 function perplexitySection(report: RunReport, note: string): string[] {
+  const unmeasured = report.evaluations.some((p) => p.original === null || p.rtn === null || p.gptq === null);
   return [
     '## Perplexity',
     '',
@@ -134,6 +138,8 @@ function perplexitySection(report: RunReport, note: string): string[] {
     '',
     note,
     '',
+    ...(unmeasured ? ['The evaluation was cancelled before it finished: a perplexity marked "not measured" was not measured on its text ' +
+      '(null in report.json); the quantized model itself is complete.', ''] : []),
   ];
 }
 
