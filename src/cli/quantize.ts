@@ -39,7 +39,7 @@ import { runMixedPrecision } from '../engine/mixed-run';
 import { planBeforeGpu, planRun, type HostSidePlan, type RunPlan } from '../engine/run-plan';
 import { exportFolder } from '../engine/export-folder';
 import { textFile } from '../core/export/safetensors-writer';
-import { reportJson, writesGguf } from '../core/report';
+import { REPORT_ONLY, reportJson, writesGguf, writtenReport } from '../core/report';
 import { CANCELLED_EXIT_CODE, sweepOutput } from './sweep-output';
 
 /**
@@ -329,8 +329,9 @@ async function main(argv: string[]): Promise<number> {
         throw new RunCancelledError(`the writing was stopped (Ctrl-C): nothing was written to ${out} (the files written so far were removed)`);
       }
       if (!(e instanceof DiskFullError)) throw e;
-      // The run's numbers at least: report.json alone, if it fits, listing itself as the only file.
-      const alone = textFile('report.json', reportJson({ ...folder.report, files: ['report.json'], resources: resources() }));
+      // The run's numbers at least: report.json alone, if it fits, as --format report writes it
+      // (no export, no GGUF, no quantized size: none of their files is there).
+      const alone = textFile('report.json', reportJson({ ...writtenReport(report, REPORT_ONLY, ['report.json'], null), resources: resources() }));
       const kept = await writeAtomically(out, [alone]).then(() => true, () => false);
       throw new Error(`${e.message}${kept ? ` (report.json alone was written to ${out}: the run's numbers, without the model)` : ''}`);
     }
