@@ -16,6 +16,7 @@ import { compareLayer } from './layer-check/compare';
 import type { LayerCheckSpec } from './layer-check/compare';
 import { makeRandomLayer } from './layer-check/layer';
 import { runReference } from './layer-check/reference';
+import { ProgressBatcher } from './progress-batch';
 import { useStudioStore } from './store';
 import { holdRunLock } from './store/run-locks';
 import type { HistoryEntry, ModelSource, RunSlice, UiError } from './store';
@@ -35,6 +36,9 @@ import { reportJson } from '../core/report';
 import type { GenerationStep } from '../worker/types';
 
 type Remote = Comlink.Remote<GptqWorkerApi>;
+
+/** Least milliseconds between two updates of a run's progress in the store (a stage change or a perplexity comes at once). */
+export const PROGRESS_INTERVAL_MS = 250;
 
 function abortError(): DOMException {
   return new DOMException('The operation was aborted.', 'AbortError');
@@ -327,17 +331,22 @@ class WorkerBridge {
     const releaseLock = await holdRunLock(id);
     const now = useStudioStore.getState();
     now.addHistory(historyEntry(now.run.id === id ? now.run : started));
-    const onProgress = (e: ProgressEvent) => {
+    // Progress reaches the store a few times a second (each store update re-renders the run's
+    // panels and charts); a change of stage or a perplexity at once, and whatever is held before the end.
+    const batch = new ProgressBatcher<ProgressEvent>((events) => {
       const { updateRun, addHistory } = useStudioStore.getState();
-      updateRun((r) => (r.id === id ? { ...applyProgress(r, e), lastEventAt: Date.now() } : {}));
+      updateRun((r) => (r.id === id ? { ...applyProgressBatch(r, events), lastEventAt: Date.now() } : {}));
       // The history keeps the run as it goes, so a reload mid-run leaves a trace.
       const run = useStudioStore.getState().run;
-      if (run.id === id && (e.type === 'block' || e.type === 'stage' || e.type === 'perplexity')) addHistory(historyEntry(run));
-    };
+      if (run.id === id && events.some((e) => e.type === 'block' || e.type === 'stage' || e.type === 'perplexity')) addHistory(historyEntry(run));
+    }, { intervalMs: PROGRESS_INTERVAL_MS, urgent: (e) => e.type === 'stage' || e.type === 'perplexity' });
+    const onProgress = (e: ProgressEvent) => batch.push(e);
     try {
       const report = await this.#call(this.#runAbort.signal, (r) => call(r, modelName, Comlink.proxy(onProgress)));
+      batch.flush();
       useStudioStore.getState().updateRun({ status: 'done', report, etaSeconds: 0, elapsed: report.seconds.total });
     } catch (e) {
+      batch.flush();
       const cancelled = isAbort(e) || (e as { name?: string })?.name === 'RunCancelledError';
       useStudioStore.getState().updateRun(cancelled ? { status: 'cancelled' } : { status: 'failed', error: toUiError(e, 'run') });
     } finally {
@@ -382,16 +391,20 @@ class WorkerBridge {
     state.setSweep({ ...idleSweep(), id, status: 'running', modelName, modelLoadId: model.loadId, labels, seeds: sweepForm.seeds, stageDetail: 'starting…' });
     state.setMixedPlan({ status: 'idle' });
     this.#sweepAbort = new AbortController();
-    const onProgress = (e: SweepProgressEvent) => {
-      useStudioStore.getState().updateSweep((s) => (s.id === id ? applySweepProgress(s, e) : {}));
-    };
+    // As a run's: a few store updates a second, a new step or result at once.
+    const batch = new ProgressBatcher<SweepProgressEvent>((events) => {
+      useStudioStore.getState().updateSweep((s) => (s.id === id ? events.reduce((t, e) => ({ ...t, ...applySweepProgress(t, e) }), s) : {}));
+    }, { intervalMs: PROGRESS_INTERVAL_MS, urgent: (e) => e.type !== 'linear' });
+    const onProgress = (e: SweepProgressEvent) => batch.push(e);
     try {
       const report = await this.#call(this.#sweepAbort.signal, (r) => r.runSweep(model.files, modelName, settings.calibration!, settings.evaluations, base,
         sweepForm.strategies, sweepForm.seeds, sweepForm.sensitivity, settings.evalWindows ?? undefined, Comlink.proxy(onProgress)));
+      batch.flush();
       // A cancel after some strategies finished every seed answers with their report (marked "cancelled").
       useStudioStore.getState().updateSweep((s) => (s.id === id ? sweepEnded(report) : {}));
       if (report.sensitivity) void this.refreshMixedPlan();
     } catch (e) {
+      batch.flush();
       const cancelled = isAbort(e) || (e as { name?: string })?.name === 'RunCancelledError';
       useStudioStore.getState().updateSweep((s) => (s.id === id ? (cancelled ? { status: 'cancelled', phase: null } : { status: 'failed', phase: null, error: toUiError(e, 'run') }) : {}));
     } finally {
@@ -579,6 +592,13 @@ function sameSpec(a: LayerCheckSpec, b: LayerCheckSpec): boolean {
 /** The page's one bridge. */
 export const bridge = new WorkerBridge();
 
+/** The run slice after `events`, in order (a batch of ProgressBatcher's). */
+export function applyProgressBatch(r: RunSlice, events: readonly ProgressEvent[]): RunSlice {
+  let next = r;
+  for (const e of events) next = { ...next, ...applyProgress(next, e) };
+  return next;
+}
+
 /** The run slice after one progress event. */
 export function applyProgress(r: RunSlice, e: ProgressEvent): Partial<RunSlice> {
   switch (e.type) {
@@ -667,7 +687,7 @@ export function historyEntry(run: RunSlice): HistoryEntry {
 }
 
 /** "demo-gptq-4bit-g128" ("demo-gptq-2bit-mixed-g32" for a mixed-precision run: 2 bits the base): the zip's name and the folder inside it. */
-export function checkpointName(run: RunSlice): string {
+export function checkpointName(run: Pick<RunSlice, 'modelName' | 'settings'>): string {
   const s = run.settings;
   const base = (run.modelName || 'model').replace(/[^A-Za-z0-9._-]+/g, '-');
   const mixed = s?.moduleBits && Object.keys(s.moduleBits).length > 0 ? '-mixed' : '';
