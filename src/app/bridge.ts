@@ -19,7 +19,7 @@ import { runReference } from './layer-check/reference';
 import { ProgressBatcher } from './progress-batch';
 import { useStudioStore } from './store';
 import { holdRunLock } from './store/run-locks';
-import type { HistoryEntry, ModelSource, RunSlice, UiError } from './store';
+import type { HistoryEntry, ModelSlice, ModelSource, RunSlice, SettingsSlice, UiError } from './store';
 import { idleRun, idleSweep, layerKey, sweepEnded, sweepHasFinishedStrategy } from './store/studio-state';
 import type { SweepSlice } from './store/studio-state';
 import { parseStrategies, strategyLabel, type SweepProgressEvent } from '../core/sweep';
@@ -27,13 +27,13 @@ import type { RunSettings } from '../core/run';
 import type { RunReport } from '../core/report';
 import type { ProgressEvent } from '../core/run';
 import type { HubProgress } from '../core/model/hub';
-import { runBlockers, runSettingsOf, samplePrompt, suggestedSettings, withoutDemoTexts } from './studio/run-settings';
+import { planPending, planRefusals, runBlockers, runSettingsOf, samplePrompt, suggestedSettings, withoutDemoTexts } from './studio/run-settings';
 import { compareBlockers } from './studio/compare-blockers';
 import { DEMO_MODEL_NAME, fetchDemoModel, fetchDemoTexts } from './studio/demo';
 import { modelFilesOf, modelNameOf } from './studio/model-files';
 import { sweepReportName } from './studio/sweep-data';
 import { reportJson } from '../core/report';
-import type { GenerationStep } from '../worker/types';
+import type { GenerationStep, StudioPlan } from '../worker/types';
 
 type Remote = Comlink.Remote<GptqWorkerApi>;
 
@@ -258,28 +258,49 @@ class WorkerBridge {
 
   /** The memory estimate, export plan, texts' windows and time estimate of the next run, for the model and settings now chosen. */
   async refreshPlan(): Promise<void> {
-    const { model, settings, setPlan, run } = useStudioStore.getState();
+    const { model, settings, run } = useStudioStore.getState();
     if (model.status !== 'ready' || run.status === 'running' || run.status === 'cancelling') return;
+    await this.#askPlan(model, settings);
+  }
+
+  /**
+   * Asks the worker for the plan of `settings` on `model` and shows it (unless the settings changed
+   * meanwhile: a newer request sets its own). Returns it, or null when it failed (the plan slice says why).
+   */
+  async #askPlan(model: Extract<ModelSlice, { status: 'ready' }>, settings: SettingsSlice): Promise<StudioPlan | null> {
+    const { setPlan } = useStudioStore.getState();
     setPlan({ status: 'loading' });
     const texts = { calibration: settings.calibration?.text ?? null, evaluations: settings.evaluations.map((t) => t.text), evalWindows: settings.evalWindows };
     try {
       const plan = await this.#call(undefined, (r) => r.planRun(model.files, runSettingsOf(settings, model.info), texts));
-      // A newer request (settings changed meanwhile) will set its own.
       if (useStudioStore.getState().settings === settings) setPlan({ status: 'ready', plan, forSettings: settings });
+      return plan;
     } catch (e) {
       setPlan({ status: 'error', error: toUiError(e, 'model') });
+      return null;
     }
   }
 
-  /** Runs GPTQ on the loaded model with the settings chosen; progress fills the run slice. Does nothing while runBlockers gives a reason. */
+  /**
+   * Runs GPTQ on the loaded model with the settings chosen; progress fills the run slice. Does
+   * nothing while runBlockers gives a reason. Clicked before the plan of these settings came (a
+   * field was just edited: the plan waits for typing to stop), the run starts at once and asks for
+   * the plan first; a plan that refuses ends it as failed, with why, before any work.
+   */
   async startRun(): Promise<void> {
     const state = useStudioStore.getState();
     const { model, settings, plan } = state;
     if (model.status !== 'ready' || state.run.status === 'running' || state.run.status === 'cancelling') return;
-    const blockers = runBlockers({ modelReady: true, settings, fieldErrors: state.fieldErrors, plan });
-    if (blockers.length > 0 || plan.status !== 'ready') return;
+    if (runBlockers({ modelReady: true, settings, fieldErrors: state.fieldErrors, plan }).length > 0) return;
     const runSettings = runSettingsOf(settings, model.info);
-    await this.#run(runSettings, plan.plan.evalWindows, plan.plan.time, (r, modelName, onProgress) =>
+    const planned = async () => {
+      const p = planPending(plan, settings) ? await this.#askPlan(model, settings) : plan.status === 'ready' ? plan.plan : null;
+      if (!p) throw new Error('the plan for these settings could not be worked out (the plan above says why)');
+      const refusals = planRefusals(p);
+      if (refusals.length > 0) throw new Error(`the plan refuses these settings: ${refusals.join('; ')}`);
+      return { evalWindows: p.evalWindows, estimate: p.time };
+    };
+    await this.#run(runSettings, planned, (r, modelName, onProgress) =>
       r.quantizeModel(model.files, modelName, settings.calibration!, settings.evaluations, runSettings, settings.evalWindows ?? undefined, onProgress));
   }
 
@@ -296,15 +317,18 @@ class WorkerBridge {
     if (sweep.modelLoadId !== model.loadId) return;
     const evalWindows = sweep.report.evaluations.map((e) => e.windows);
     const { target } = mixedPlan;
-    await this.#run(mixedPlan.settings, evalWindows, null, (r, modelName, onProgress) =>
+    await this.#run(mixedPlan.settings, async () => ({ evalWindows, estimate: null }), (r, modelName, onProgress) =>
       r.quantizeMixed(model.files, modelName, settings.calibration!, settings.evaluations, target, settings.evalWindows ?? undefined, onProgress));
   }
 
-  /** A whole-model run in the run slice: progress, history, the outcome. */
+  /**
+   * A whole-model run in the run slice: progress, history, the outcome. `planned` gives the windows
+   * per evaluation text and the estimate (it may wait for the plan); when it throws, nothing ran:
+   * the run ends failed with its message, and is not kept in the history.
+   */
   async #run(
     runSettings: RunSettings,
-    evalWindows: number[],
-    estimate: RunSlice['estimate'],
+    planned: () => Promise<{ evalWindows: number[]; estimate: RunSlice['estimate'] }>,
     call: (r: Remote, modelName: string, onProgress: (e: ProgressEvent) => void) => Promise<RunReport>,
   ): Promise<void> {
     const state = useStudioStore.getState();
@@ -315,7 +339,7 @@ class WorkerBridge {
     const modelName = (model.name.split(/[\\/]/).pop() ?? '').trim() || 'model';
     const started: RunSlice = {
       ...idleRun(), id, status: 'running', modelName, modelSource: model.source, modelLoadId: model.loadId,
-      startedAt: new Date().toISOString(), settings: runSettings, evalWindows, estimate,
+      startedAt: new Date().toISOString(), settings: runSettings,
       blocks: model.info.summary.blocks, lastEventAt: Date.now(),
     };
     state.setRun(started);
@@ -326,11 +350,29 @@ class WorkerBridge {
     state.setGeneration({ status: 'idle' });
     state.selectLayer(null);
     this.#runAbort = new AbortController();
+    let plan: Awaited<ReturnType<typeof planned>> | null = null;
+    try {
+      plan = await planned();
+    } catch (e) {
+      useStudioStore.getState().updateRun((r) => (r.id === id ? { status: 'failed', error: toUiError(e, 'run') } : {}));
+    }
+    // Cancelled while the plan was worked out: nothing ran either.
+    useStudioStore.getState().updateRun((r) => (r.id === id && r.status === 'cancelling' ? { status: 'cancelled' } : {}));
+    const current = useStudioStore.getState().run;
+    if (plan === null || current.id !== id || current.status !== 'running') {
+      if (this.#cancelTimer) clearTimeout(this.#cancelTimer);
+      this.#cancelTimer = null;
+      this.#runAbort = null;
+      void this.refreshPlan();
+      return;
+    }
+    const begun: RunSlice = { ...started, ...plan };
+    useStudioStore.getState().updateRun(plan);
     // Held while the run goes (released at its end, or by the browser when the tab goes): another
     // tab loading the studio meanwhile sees the run as going, not interrupted (store/run-locks.ts).
     const releaseLock = await holdRunLock(id);
     const now = useStudioStore.getState();
-    now.addHistory(historyEntry(now.run.id === id ? now.run : started));
+    now.addHistory(historyEntry(now.run.id === id ? now.run : begun));
     // Progress reaches the store a few times a second (each store update re-renders the run's
     // panels and charts); a change of stage or a perplexity at once, and whatever is held before the end.
     const batch = new ProgressBatcher<ProgressEvent>((events) => {
