@@ -410,7 +410,8 @@ test('invalid settings disable Run, with the reason beside it; nothing falls bac
     await expect(page.getByTestId('run-blocked')).toContainText(why);
     await expect(page.getByTestId(field)).toHaveValue(bad); // what was typed stays, marked
     await page.getByTestId(field).fill(good);
-    await expect(run).toBeEnabled();
+    // Usable as soon as the value is valid, before the plan for it has come (a click asks for it at once).
+    expect(await run.isDisabled(), `Run right after ${field} is ${good} again`).toBe(false);
   }
   await page.getByTestId('group-size').selectOption('custom');
   await page.getByTestId('group-size-custom').fill('0');
@@ -433,6 +434,20 @@ test('invalid settings disable Run, with the reason beside it; nothing falls bac
   await expect(page.getByTestId('plan-fit-error')).toBeVisible();
   await expect(run).toBeDisabled();
   await expect(page.getByTestId('run-blocked')).toContainText(/fewer calibration windows/);
+  // Run clicked before the plan of an edit came (in the same task as the edit: the plan waits for
+  // typing to stop) starts at once and asks for the plan; one that refuses ends the run before any
+  // work, saying why, and leaves no trace in the history.
+  await page.getByTestId('nsamples').fill('4');
+  await expect(run).toBeEnabled();
+  await page.evaluate(() => {
+    const input = document.querySelector<HTMLInputElement>('[data-testid="nsamples"]')!;
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, '1000000001');
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    document.querySelector<HTMLButtonElement>('[data-testid="run"]')!.click();
+  });
+  await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'failed');
+  await expect(page.getByTestId('run-panel').getByTestId('error')).toContainText(/the plan refuses these settings: .*fewer calibration windows/);
+  await expect(page.getByTestId('run-history')).toHaveAttribute('data-count', '0');
   expect(errors).toEqual([]);
 });
 

@@ -16,9 +16,10 @@ import { compareLayer } from './layer-check/compare';
 import type { LayerCheckSpec } from './layer-check/compare';
 import { makeRandomLayer } from './layer-check/layer';
 import { runReference } from './layer-check/reference';
+import { ProgressBatcher } from './progress-batch';
 import { useStudioStore } from './store';
 import { holdRunLock } from './store/run-locks';
-import type { HistoryEntry, ModelSource, RunSlice, UiError } from './store';
+import type { HistoryEntry, ModelSlice, ModelSource, RunSlice, SettingsSlice, UiError } from './store';
 import { idleRun, idleSweep, layerKey, sweepEnded, sweepHasFinishedStrategy } from './store/studio-state';
 import type { SweepSlice } from './store/studio-state';
 import { parseStrategies, strategyLabel, type SweepProgressEvent } from '../core/sweep';
@@ -26,15 +27,18 @@ import type { RunSettings } from '../core/run';
 import type { RunReport } from '../core/report';
 import type { ProgressEvent } from '../core/run';
 import type { HubProgress } from '../core/model/hub';
-import { runBlockers, runSettingsOf, samplePrompt, suggestedSettings, withoutDemoTexts } from './studio/run-settings';
+import { planPending, planRefusals, runBlockers, runSettingsOf, samplePrompt, suggestedSettings, withoutDemoTexts } from './studio/run-settings';
 import { compareBlockers } from './studio/compare-blockers';
 import { DEMO_MODEL_NAME, fetchDemoModel, fetchDemoTexts } from './studio/demo';
 import { modelFilesOf, modelNameOf } from './studio/model-files';
 import { sweepReportName } from './studio/sweep-data';
 import { reportJson } from '../core/report';
-import type { GenerationStep } from '../worker/types';
+import type { GenerationStep, StudioPlan } from '../worker/types';
 
 type Remote = Comlink.Remote<GptqWorkerApi>;
+
+/** Least milliseconds between two updates of a run's progress in the store (a stage change or a perplexity comes at once). */
+export const PROGRESS_INTERVAL_MS = 250;
 
 function abortError(): DOMException {
   return new DOMException('The operation was aborted.', 'AbortError');
@@ -254,28 +258,49 @@ class WorkerBridge {
 
   /** The memory estimate, export plan, texts' windows and time estimate of the next run, for the model and settings now chosen. */
   async refreshPlan(): Promise<void> {
-    const { model, settings, setPlan, run } = useStudioStore.getState();
+    const { model, settings, run } = useStudioStore.getState();
     if (model.status !== 'ready' || run.status === 'running' || run.status === 'cancelling') return;
+    await this.#askPlan(model, settings);
+  }
+
+  /**
+   * Asks the worker for the plan of `settings` on `model` and shows it (unless the settings changed
+   * meanwhile: a newer request sets its own). Returns it, or null when it failed (the plan slice says why).
+   */
+  async #askPlan(model: Extract<ModelSlice, { status: 'ready' }>, settings: SettingsSlice): Promise<StudioPlan | null> {
+    const { setPlan } = useStudioStore.getState();
     setPlan({ status: 'loading' });
     const texts = { calibration: settings.calibration?.text ?? null, evaluations: settings.evaluations.map((t) => t.text), evalWindows: settings.evalWindows };
     try {
       const plan = await this.#call(undefined, (r) => r.planRun(model.files, runSettingsOf(settings, model.info), texts));
-      // A newer request (settings changed meanwhile) will set its own.
       if (useStudioStore.getState().settings === settings) setPlan({ status: 'ready', plan, forSettings: settings });
+      return plan;
     } catch (e) {
       setPlan({ status: 'error', error: toUiError(e, 'model') });
+      return null;
     }
   }
 
-  /** Runs GPTQ on the loaded model with the settings chosen; progress fills the run slice. Does nothing while runBlockers gives a reason. */
+  /**
+   * Runs GPTQ on the loaded model with the settings chosen; progress fills the run slice. Does
+   * nothing while runBlockers gives a reason. Clicked before the plan of these settings came (a
+   * field was just edited: the plan waits for typing to stop), the run starts at once and asks for
+   * the plan first; a plan that refuses ends it as failed, with why, before any work.
+   */
   async startRun(): Promise<void> {
     const state = useStudioStore.getState();
     const { model, settings, plan } = state;
     if (model.status !== 'ready' || state.run.status === 'running' || state.run.status === 'cancelling') return;
-    const blockers = runBlockers({ modelReady: true, settings, fieldErrors: state.fieldErrors, plan });
-    if (blockers.length > 0 || plan.status !== 'ready') return;
+    if (runBlockers({ modelReady: true, settings, fieldErrors: state.fieldErrors, plan }).length > 0) return;
     const runSettings = runSettingsOf(settings, model.info);
-    await this.#run(runSettings, plan.plan.evalWindows, plan.plan.time, (r, modelName, onProgress) =>
+    const planned = async () => {
+      const p = planPending(plan, settings) ? await this.#askPlan(model, settings) : plan.status === 'ready' ? plan.plan : null;
+      if (!p) throw new Error('the plan for these settings could not be worked out (the plan above says why)');
+      const refusals = planRefusals(p);
+      if (refusals.length > 0) throw new Error(`the plan refuses these settings: ${refusals.join('; ')}`);
+      return { evalWindows: p.evalWindows, estimate: p.time };
+    };
+    await this.#run(runSettings, planned, (r, modelName, onProgress) =>
       r.quantizeModel(model.files, modelName, settings.calibration!, settings.evaluations, runSettings, settings.evalWindows ?? undefined, onProgress));
   }
 
@@ -292,15 +317,18 @@ class WorkerBridge {
     if (sweep.modelLoadId !== model.loadId) return;
     const evalWindows = sweep.report.evaluations.map((e) => e.windows);
     const { target } = mixedPlan;
-    await this.#run(mixedPlan.settings, evalWindows, null, (r, modelName, onProgress) =>
+    await this.#run(mixedPlan.settings, async () => ({ evalWindows, estimate: null }), (r, modelName, onProgress) =>
       r.quantizeMixed(model.files, modelName, settings.calibration!, settings.evaluations, target, settings.evalWindows ?? undefined, onProgress));
   }
 
-  /** A whole-model run in the run slice: progress, history, the outcome. */
+  /**
+   * A whole-model run in the run slice: progress, history, the outcome. `planned` gives the windows
+   * per evaluation text and the estimate (it may wait for the plan); when it throws, nothing ran:
+   * the run ends failed with its message, and is not kept in the history.
+   */
   async #run(
     runSettings: RunSettings,
-    evalWindows: number[],
-    estimate: RunSlice['estimate'],
+    planned: () => Promise<{ evalWindows: number[]; estimate: RunSlice['estimate'] }>,
     call: (r: Remote, modelName: string, onProgress: (e: ProgressEvent) => void) => Promise<RunReport>,
   ): Promise<void> {
     const state = useStudioStore.getState();
@@ -311,7 +339,7 @@ class WorkerBridge {
     const modelName = (model.name.split(/[\\/]/).pop() ?? '').trim() || 'model';
     const started: RunSlice = {
       ...idleRun(), id, status: 'running', modelName, modelSource: model.source, modelLoadId: model.loadId,
-      startedAt: new Date().toISOString(), settings: runSettings, evalWindows, estimate,
+      startedAt: new Date().toISOString(), settings: runSettings,
       blocks: model.info.summary.blocks, lastEventAt: Date.now(),
     };
     state.setRun(started);
@@ -322,22 +350,45 @@ class WorkerBridge {
     state.setGeneration({ status: 'idle' });
     state.selectLayer(null);
     this.#runAbort = new AbortController();
+    let plan: Awaited<ReturnType<typeof planned>> | null = null;
+    try {
+      plan = await planned();
+    } catch (e) {
+      useStudioStore.getState().updateRun((r) => (r.id === id ? { status: 'failed', error: toUiError(e, 'run') } : {}));
+    }
+    // Cancelled while the plan was worked out: nothing ran either.
+    useStudioStore.getState().updateRun((r) => (r.id === id && r.status === 'cancelling' ? { status: 'cancelled' } : {}));
+    const current = useStudioStore.getState().run;
+    if (plan === null || current.id !== id || current.status !== 'running') {
+      if (this.#cancelTimer) clearTimeout(this.#cancelTimer);
+      this.#cancelTimer = null;
+      this.#runAbort = null;
+      void this.refreshPlan();
+      return;
+    }
+    const begun: RunSlice = { ...started, ...plan };
+    useStudioStore.getState().updateRun(plan);
     // Held while the run goes (released at its end, or by the browser when the tab goes): another
     // tab loading the studio meanwhile sees the run as going, not interrupted (store/run-locks.ts).
     const releaseLock = await holdRunLock(id);
     const now = useStudioStore.getState();
-    now.addHistory(historyEntry(now.run.id === id ? now.run : started));
-    const onProgress = (e: ProgressEvent) => {
+    now.addHistory(historyEntry(now.run.id === id ? now.run : begun));
+    // Progress reaches the store a few times a second (each store update re-renders the run's
+    // panels and charts); a change of stage or a perplexity at once, and whatever is held before the end.
+    const batch = new ProgressBatcher<ProgressEvent>((events) => {
       const { updateRun, addHistory } = useStudioStore.getState();
-      updateRun((r) => (r.id === id ? { ...applyProgress(r, e), lastEventAt: Date.now() } : {}));
+      updateRun((r) => (r.id === id ? { ...applyProgressBatch(r, events), lastEventAt: Date.now() } : {}));
       // The history keeps the run as it goes, so a reload mid-run leaves a trace.
       const run = useStudioStore.getState().run;
-      if (run.id === id && (e.type === 'block' || e.type === 'stage' || e.type === 'perplexity')) addHistory(historyEntry(run));
-    };
+      if (run.id === id && events.some((e) => e.type === 'block' || e.type === 'stage' || e.type === 'perplexity')) addHistory(historyEntry(run));
+    }, { intervalMs: PROGRESS_INTERVAL_MS, urgent: (e) => e.type === 'stage' || e.type === 'perplexity' });
+    const onProgress = (e: ProgressEvent) => batch.push(e);
     try {
       const report = await this.#call(this.#runAbort.signal, (r) => call(r, modelName, Comlink.proxy(onProgress)));
+      batch.flush();
       useStudioStore.getState().updateRun({ status: 'done', report, etaSeconds: 0, elapsed: report.seconds.total });
     } catch (e) {
+      batch.flush();
       const cancelled = isAbort(e) || (e as { name?: string })?.name === 'RunCancelledError';
       useStudioStore.getState().updateRun(cancelled ? { status: 'cancelled' } : { status: 'failed', error: toUiError(e, 'run') });
     } finally {
@@ -382,16 +433,20 @@ class WorkerBridge {
     state.setSweep({ ...idleSweep(), id, status: 'running', modelName, modelLoadId: model.loadId, labels, seeds: sweepForm.seeds, stageDetail: 'starting…' });
     state.setMixedPlan({ status: 'idle' });
     this.#sweepAbort = new AbortController();
-    const onProgress = (e: SweepProgressEvent) => {
-      useStudioStore.getState().updateSweep((s) => (s.id === id ? applySweepProgress(s, e) : {}));
-    };
+    // As a run's: a few store updates a second, a new step or result at once.
+    const batch = new ProgressBatcher<SweepProgressEvent>((events) => {
+      useStudioStore.getState().updateSweep((s) => (s.id === id ? events.reduce((t, e) => ({ ...t, ...applySweepProgress(t, e) }), s) : {}));
+    }, { intervalMs: PROGRESS_INTERVAL_MS, urgent: (e) => e.type !== 'linear' });
+    const onProgress = (e: SweepProgressEvent) => batch.push(e);
     try {
       const report = await this.#call(this.#sweepAbort.signal, (r) => r.runSweep(model.files, modelName, settings.calibration!, settings.evaluations, base,
         sweepForm.strategies, sweepForm.seeds, sweepForm.sensitivity, settings.evalWindows ?? undefined, Comlink.proxy(onProgress)));
+      batch.flush();
       // A cancel after some strategies finished every seed answers with their report (marked "cancelled").
       useStudioStore.getState().updateSweep((s) => (s.id === id ? sweepEnded(report) : {}));
       if (report.sensitivity) void this.refreshMixedPlan();
     } catch (e) {
+      batch.flush();
       const cancelled = isAbort(e) || (e as { name?: string })?.name === 'RunCancelledError';
       useStudioStore.getState().updateSweep((s) => (s.id === id ? (cancelled ? { status: 'cancelled', phase: null } : { status: 'failed', phase: null, error: toUiError(e, 'run') }) : {}));
     } finally {
@@ -579,6 +634,13 @@ function sameSpec(a: LayerCheckSpec, b: LayerCheckSpec): boolean {
 /** The page's one bridge. */
 export const bridge = new WorkerBridge();
 
+/** The run slice after `events`, in order (a batch of ProgressBatcher's). */
+export function applyProgressBatch(r: RunSlice, events: readonly ProgressEvent[]): RunSlice {
+  let next = r;
+  for (const e of events) next = { ...next, ...applyProgress(next, e) };
+  return next;
+}
+
 /** The run slice after one progress event. */
 export function applyProgress(r: RunSlice, e: ProgressEvent): Partial<RunSlice> {
   switch (e.type) {
@@ -667,7 +729,7 @@ export function historyEntry(run: RunSlice): HistoryEntry {
 }
 
 /** "demo-gptq-4bit-g128" ("demo-gptq-2bit-mixed-g32" for a mixed-precision run: 2 bits the base): the zip's name and the folder inside it. */
-export function checkpointName(run: RunSlice): string {
+export function checkpointName(run: Pick<RunSlice, 'modelName' | 'settings'>): string {
   const s = run.settings;
   const base = (run.modelName || 'model').replace(/[^A-Za-z0-9._-]+/g, '-');
   const mixed = s?.moduleBits && Object.keys(s.moduleBits).length > 0 ? '-mixed' : '';

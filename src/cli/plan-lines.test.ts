@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { DEMO_SHAPE } from '../testing/demo-shape';
 import { estimateTime, evaluationWindowCounts, runWork, type AdapterSpeed, type TimeEstimate } from '../core/time-model';
 import {
-  estimateRun, evalWindowsNotes, LONG_EVALUATION_SECONDS, longEvaluationWarning, resourcesLine, SHORT_EVALUATION_SECONDS, sizesLine, type PlanSizes,
+  estimateRun, evalWindowsNotes, longEvaluationWarning, resourcesLine, sizesLine, type PlanSizes,
 } from './plan-lines';
+import { LONG_EVALUATION_SECONDS, SHORT_EVALUATION_SECONDS } from '../core/long-evaluation';
 import { ggufRefusal, suggestionFlags } from './gguf-refusal';
 
 /** The demo model's shape (Llama, hidden 128, MLP 256, 4 blocks, 4/2 heads, vocabulary 1024). */
@@ -60,17 +61,16 @@ describe('the plan the CLI prints before a run', () => {
   it('warns of a long evaluation with the largest --eval-windows that keeps it short, and says nothing of a short one', () => {
     const all = estimateRun(demo, sizes(99999999), slow);
     expect(all.evaluation).toBeGreaterThan(LONG_EVALUATION_SECONDS);
-    const warning = longEvaluationWarning(demo, sizes(99999999), slow, all)!;
+    const warning = longEvaluationWarning(demo, sizes(99999999), slow)!;
     const k = Number(/--eval-windows (\d+)/.exec(warning)![1]);
     const target = Math.max(SHORT_EVALUATION_SECONDS, all.quantization);
     expect(estimateRun(demo, sizes(k), slow).evaluation).toBeLessThanOrEqual(target);
     expect(estimateRun(demo, sizes(k + 1), slow).evaluation).toBeGreaterThan(target);
     expect(warning).toMatch(new RegExp(`^the evaluation of 14259 windows is estimated at \\S+ of the run's \\S+; --eval-windows ${k} would evaluate the first ${k} of each text in about \\S+ \\(\\S+ in all\\)$`));
-    const short = estimateRun(demo, sizes(k), slow);
-    expect(longEvaluationWarning(demo, sizes(k), slow, short)).toBeNull();
+    expect(longEvaluationWarning(demo, sizes(k), slow)).toBeNull();
     // A long evaluation on a fast adapter is not long: no warning.
     const fast = { gflops: 1e4, syncSeconds: 0 };
-    expect(longEvaluationWarning(demo, sizes(null), fast, estimateRun(demo, sizes(null), fast))).toBeNull();
+    expect(longEvaluationWarning(demo, sizes(null), fast)).toBeNull();
   });
 });
 

@@ -6,6 +6,7 @@
  * would make it short. The time is the studio's estimate (src/core/time-model.ts estimateRunTime) on the adapter's measured speed
  * (src/engine/adapter-speed.ts measureAdapter), so the CLI and the studio say the same. Pure: no GPU, no file system.
  */
+import { longEvaluation, longEvaluationText } from '../core/long-evaluation';
 import { counted } from '../core/plural';
 import { estimateRunTime, evaluationWindowCounts, type AdapterSpeed, type ModelShape, type TimeEstimate } from '../core/time-model';
 import { sizeText } from './free-space';
@@ -22,11 +23,6 @@ export interface PlanSizes {
   /** --eval-windows: at most this many windows of each text; null for all. */
   evalWindowLimit: number | null;
 }
-
-/** An evaluation this long (seconds, estimated) gets a warning when --eval-windows would shorten it. */
-export const LONG_EVALUATION_SECONDS = 300;
-/** The suggested --eval-windows keeps the evaluation within this many seconds, or the quantization's time if longer. */
-export const SHORT_EVALUATION_SECONDS = 60;
 
 /** Windows of each evaluation text: all the text has, and those the run evaluates (at most --eval-windows). */
 function windowCounts(p: Pick<PlanSizes, 'settings' | 'evaluations' | 'evalWindowLimit'>): { name: string; available: number; used: number }[] {
@@ -103,27 +99,11 @@ export function resourcesLine(r: PlanResources): string {
 }
 
 /**
- * When the evaluation is estimated at more than LONG_EVALUATION_SECONDS and longer than the
- * quantization: how long, and the largest --eval-windows (the first windows of each text) whose
- * evaluation is estimated within SHORT_EVALUATION_SECONDS or the quantization's time, whichever
- * is longer. Null otherwise. The CLI never asks: the run goes on as given.
+ * The studio's warning of a long evaluation (src/core/long-evaluation.ts), with the --eval-windows
+ * that would keep it short, in the CLI's units; null when the evaluation is not long. The CLI never
+ * asks: the run goes on as given.
  */
-export function longEvaluationWarning(shape: ModelShape, p: PlanSizes, speed: AdapterSpeed, estimate: TimeEstimate): string | null {
-  if (!(estimate.evaluation > LONG_EVALUATION_SECONDS && estimate.evaluation > estimate.quantization)) return null;
-  const target = Math.max(SHORT_EVALUATION_SECONDS, estimate.quantization);
-  const windows = windowCounts(p);
-  const most = Math.max(...windows.map((e) => e.used));
-  // The largest limit whose evaluation fits the target (the evaluation grows with the limit).
-  let lo = 1;
-  let hi = most - 1;
-  if (hi < lo || estimateRun(shape, p, speed, lo).evaluation > target) return null;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (estimateRun(shape, p, speed, mid).evaluation <= target) lo = mid;
-    else hi = mid - 1;
-  }
-  const shorter = estimateRun(shape, p, speed, lo);
-  const used = windows.reduce((s, e) => s + e.used, 0);
-  return `the evaluation of ${counted(used, 'window')} is estimated at ${seconds(estimate.evaluation)} of the run's ${seconds(estimate.total)}; ` +
-    `--eval-windows ${lo} would evaluate the first ${lo} of each text in about ${seconds(shorter.evaluation)} (${seconds(shorter.total)} in all)`;
+export function longEvaluationWarning(shape: ModelShape, p: PlanSizes, speed: AdapterSpeed): string | null {
+  const long = longEvaluation(shape, speed, p.settings, p.evaluations.map((e) => e.tokens), p.evalWindowLimit);
+  return long && longEvaluationText(long, (limit) => `--eval-windows ${limit}`, seconds);
 }

@@ -264,7 +264,7 @@ async function main(argv: string[]): Promise<number> {
       time, speed, mixed: opts.targetBpw !== null,
     })}\n`);
     for (const n of evalWindowsNotes(sizes)) process.stderr.write(`note: ${n}\n`);
-    const long = speed && time ? longEvaluationWarning(shape, sizes, speed, time) : null;
+    const long = speed ? longEvaluationWarning(shape, sizes, speed) : null;
     if (long) process.stderr.write(`warning: ${long}\n`);
     warn(plan);
     const progress = reporter();

@@ -31,6 +31,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import { modelShape } from '../engine/run-shape';
 import { measureAdapter } from '../engine/adapter-speed';
 import { estimateRunTime, evaluationWindowCounts, suggestRunSize, type AdapterSpeed } from '../core/time-model';
+import { longEvaluation } from '../core/long-evaluation';
 import type { Checkpoint } from '../core/model/checkpoint';
 import type { TextTokenizer } from '../core/model/tokenizer';
 import type { GenerationStep, Generations, ModelInfo, PlanTexts, StudioPlan } from './types';
@@ -273,16 +274,20 @@ export const api = {
       textError = `evaluation text ${short + 1} gives ${tokens.evaluations[short]} tokens, fewer than one window of ${seqlen}: use a longer text or shorter windows`;
     }
     let time = null;
+    let longEval = null;
     try {
       if (!speed) throw new Error('the adapter was not measured');
-      time = estimateRunTime(modelShape(ckpt, plan.export), speed, { nsamples, seqlen, trueSequential: settings.trueSequential }, tokens.evaluations, texts.evalWindows);
+      const shape = modelShape(ckpt, plan.export);
+      const size = { nsamples, seqlen, trueSequential: settings.trueSequential };
+      time = estimateRunTime(shape, speed, size, tokens.evaluations, texts.evalWindows);
+      longEval = longEvaluation(shape, speed, size, tokens.evaluations, texts.evalWindows);
     } catch {
       // Sizes the plan already refuses (fitError) have no estimate.
     }
     const size = (format: 'gptq' | 'gguf') =>
       estimateExportBytes({ ckpt, settings, exportPlan: plan.export, ggufPlan: plan.gguf, output: { format, ggufFloat: 'F16' } });
     const downloadBytes = { checkpoint: plan.export.refusal ? null : size('gptq'), gguf: plan.gguf.type ? size('gguf') : null };
-    return { ...plan, tokens, evalWindows, textError, speed, time, downloadBytes };
+    return { ...plan, tokens, evalWindows, textError, speed, time, longEvaluation: longEval, downloadBytes };
   },
 
   /**

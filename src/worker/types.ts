@@ -4,6 +4,7 @@ import type { ArchitectureFact } from '../core/model/describe';
 import type { ModelVariant } from '../core/run';
 import type { RunPlan } from '../engine/run-plan';
 import type { AdapterSpeed, SuggestedSize, TimeEstimate } from '../core/time-model';
+import type { LongEvaluation } from '../core/long-evaluation';
 
 export type { RunPlan } from '../engine/run-plan';
 export type { SweepRefusal } from '../core/sweep';
@@ -46,6 +47,8 @@ export interface StudioPlan extends RunPlan {
   speed: AdapterSpeed | null;
   /** Estimated seconds of the run (quantization and evaluation), or null when the sizes are not valid or the adapter is not measured. */
   time: TimeEstimate | null;
+  /** The evaluation is estimated long (src/core/long-evaluation.ts): how long, and the windows per text that would keep it short; null otherwise. */
+  longEvaluation: LongEvaluation | null;
   /**
    * Estimated bytes of the downloads (src/engine/export-size.ts): the checkpoint's zip and the GGUF
    * with F16 floats and its imatrix; null where the plan writes none.

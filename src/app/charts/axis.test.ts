@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { axisTitle, axisWidth, countAxis, decimalsFor, integerAxis, linearAxis, logAxis, niceStep, powerOfTen, scientific, tickFormat } from './axis';
+import { axisTitle, axisWidth, countAxis, decimalsFor, integerAxis, linearAxis, logAxis, niceStep, powerOfTen, sameAxis, scientific, tickFormat, yAxisProps } from './axis';
 
 describe('the chart axis policy', () => {
   it('steps ticks by 1, 2, 2.5 or 5 × 10^k', () => {
@@ -78,5 +78,18 @@ describe('the chart axis policy', () => {
     expect(axisTitle('column')).toBe('column');
     const a = logAxis([1e-5, 1e-2]);
     expect(axisWidth(a)).toBeGreaterThan(axisWidth({ ticks: [1], format: () => '1' }));
+  });
+
+  it('tells axes with the same ticks apart from changed ones, and gives equal props for one axis', () => {
+    const a = logAxis([3e-5, 2e-3]);
+    expect(sameAxis(a, logAxis([4e-5, 5e-3]))).toBe(true); // the same decades
+    expect(sameAxis(a, logAxis([4e-5, 2e-2]))).toBe(false); // one more decade
+    expect(sameAxis(linearAxis([0, 10]), linearAxis([0, 12]))).toBe(false);
+    const [p, q] = [yAxisProps(a, 'MSE', 'log'), yAxisProps(a, 'MSE', 'log')];
+    // recharts compares these by identity (tickFormatter, ticks) or one level deep (tick, label).
+    expect(q.tickFormatter).toBe(p.tickFormatter);
+    expect(q.ticks).toBe(p.ticks);
+    expect(q.tick).toBe(p.tick);
+    expect(q.label.style).toBe(p.label.style);
   });
 });

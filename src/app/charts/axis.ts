@@ -201,34 +201,53 @@ export function axisWidth(a: Pick<AxisTicks, 'ticks' | 'format'>): number {
   return Math.ceil(14 + 7 * longest);
 }
 
-/** Recharts props of a numeric Y axis with a title, from an AxisTicks. */
+/**
+ * Whether two axes have the same domain and ticks (then the same format: it follows from them).
+ * A chart keeps its axis object while this holds (useStable), so that recharts, which compares an
+ * axis' props by identity, does not register the axis again.
+ */
+export function sameAxis(a: AxisTicks, b: AxisTicks): boolean {
+  return a === b || (a.domain[0] === b.domain[0] && a.domain[1] === b.domain[1] && sameArray(a.ticks, b.ticks));
+}
+
+/** Whether two arrays hold the same values (===) in the same order. */
+export function sameArray<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a === b || (a.length === b.length && a.every((v, i) => v === b[i]));
+}
+
+// Shared by every axis, so that the props of an axis drawn again compare equal (recharts compares these shallowly).
+const TICK = { fontSize: 11 };
+const Y_TITLE_STYLE = { textAnchor: 'middle' as const, fontSize: 12 };
+const X_TITLE_STYLE = { fontSize: 12 };
+
+/** Recharts props of a numeric Y axis with a title, from an AxisTicks (equal props for the same `a` and title). */
 export function yAxisProps(a: AxisTicks, title: string, scale: 'linear' | 'log' = 'linear') {
   return {
     type: 'number' as const,
     scale,
     domain: a.domain,
     ticks: a.ticks,
-    tickFormatter: (v: number) => a.format(v),
+    tickFormatter: a.format,
     allowDataOverflow: true,
     interval: 0 as const,
     width: axisWidth(a) + 18,
-    tick: { fontSize: 11 },
-    label: { value: title, angle: -90, position: 'insideLeft' as const, style: { textAnchor: 'middle' as const, fontSize: 12 }, offset: 4 },
+    tick: TICK,
+    label: { value: title, angle: -90, position: 'insideLeft' as const, style: Y_TITLE_STYLE, offset: 4 },
   };
 }
 
-/** Recharts props of a numeric X axis with a title, from an AxisTicks. */
+/** Recharts props of a numeric X axis with a title, from an AxisTicks (equal props for the same `a` and title). */
 export function xAxisProps(a: AxisTicks, title: string, scale: 'linear' | 'log' = 'linear') {
   return {
     type: 'number' as const,
     scale,
     domain: a.domain,
     ticks: a.ticks,
-    tickFormatter: (v: number) => a.format(v),
+    tickFormatter: a.format,
     allowDataOverflow: true,
     interval: 0 as const,
     height: 42,
-    tick: { fontSize: 11 },
-    label: { value: title, position: 'insideBottom' as const, style: { fontSize: 12 }, offset: 0 },
+    tick: TICK,
+    label: { value: title, position: 'insideBottom' as const, style: X_TITLE_STYLE, offset: 0 },
   };
 }

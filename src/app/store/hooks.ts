@@ -1,6 +1,7 @@
 /** One hook per store slice; selectors live at module scope so they are not rebuilt per render. */
+import { useShallow } from 'zustand/react/shallow';
 import { useStudioStore } from './index';
-import type { StudioState } from './index';
+import type { RunSlice, StudioState } from './index';
 
 const adapterSelector = (s: StudioState) => s.adapter;
 const layerCheckSelector = (s: StudioState) => s.layerCheck;
@@ -43,8 +44,24 @@ export const useModel = () => useStudioStore(modelSelector);
 export const useSettings = () => useStudioStore(settingsSelector);
 /** Memory estimate and export plan of the next run. */
 export const usePlan = () => useStudioStore(planSelector);
-/** The run in progress or the last one. */
+/**
+ * The run in progress or the last one, whole: re-renders on every progress update (a few a
+ * second while it goes). Components that show a part of it read that part with useRunPick.
+ */
 export const useRun = () => useStudioStore(runSelector);
+/**
+ * What `pick` takes from the run (a value, or an object of the run's fields compared field by
+ * field): re-renders only when that changes, not on every progress update.
+ *
+ * @example
+ *   const { status, report } = useRunPick((r) => ({ status: r.status, report: r.report }));
+ */
+export function useRunPick<T>(pick: (run: RunSlice) => T): T {
+  return useStudioStore(useShallow((s: StudioState) => pick(s.run)));
+}
+const runStatusSelector = (s: StudioState) => s.run.status;
+/** The run's status alone. */
+export const useRunStatus = () => useStudioStore(runStatusSelector);
 /** The layer whose Hessian and errors are shown (layerKey), or null for the latest. */
 export const useSelectedLayer = () => useStudioStore(selectedLayerSelector);
 export const useGeneration = () => useStudioStore(generationSelector);

@@ -4,6 +4,9 @@ import { fmtNumber, fmtSci } from '../format';
 import { axisTitle, integerAxis, linearAxis, logAxis, xAxisProps, yAxisProps } from '../charts/axis';
 import { diagSeries } from './chart-data';
 
+const STYLE = { width: '100%', height: 190 };
+const MARGIN = { top: 4, right: 16, bottom: 4, left: 8 };
+
 /**
  * diag(H) along the columns (the largest per point when there are many), with its range in words;
  * in act-order (the order GPTQ quantized the columns) when `order` is given, as the heatmap above.
@@ -22,7 +25,7 @@ export function DiagChart({ diag, order, label }: { diag: Float32Array; order: I
         {s.bucket > 1 ? ` Each point is the largest of ${s.bucket} columns.` : ''}
       </p>
       <div className="chart">
-        <AreaChart responsive style={{ width: '100%', height: 190 }} data={s.points} title={`diag(H) of ${label}`} margin={{ top: 4, right: 16, bottom: 4, left: 8 }}>
+        <AreaChart responsive style={STYLE} data={s.points} title={`diag(H) of ${label}`} margin={MARGIN}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="col" {...xAxisProps(x, s.actOrder ? 'position in act-order' : 'input column')} />
           <YAxis {...yAxisProps(y, axisTitle('diag(H)', log ? 'log scale' : undefined), log ? 'log' : 'linear')} />

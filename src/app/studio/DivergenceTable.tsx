@@ -1,4 +1,4 @@
-import { useRun } from '../store/hooks';
+import { useRunPick } from '../store/hooks';
 import { fmtSci } from '../format';
 
 const VARIANTS = [{ key: 'rtn', title: 'RTN' }, { key: 'gptq', title: 'GPTQ' }] as const;
@@ -9,8 +9,7 @@ const VARIANTS = [{ key: 'rtn', title: 'RTN' }, { key: 'gptq', title: 'GPTQ' }] 
  * evaluation): mean KLD with its 99th percentile and maximum, top-1 agreement, RMS Δp.
  */
 export function DivergenceTable() {
-  const run = useRun();
-  const divergence = run.report?.divergence;
+  const divergence = useRunPick((r) => r.report?.divergence);
   const texts = divergence ? Object.entries(divergence) : [];
   if (texts.length === 0) return null;
   return (

@@ -2,7 +2,7 @@ import { bridge, checkpointName } from '../bridge';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { loadSnippets } from '../../core/export/model-card';
 import { fmtBytes } from '../format';
-import { useDownload, useRun } from '../store/hooks';
+import { useDownload, useRunPick } from '../store/hooks';
 import { CopyButton } from './CopyButton';
 import { RunLabel } from './RunLabel';
 import { samplePrompt } from './run-settings';
@@ -10,7 +10,7 @@ import { GgufDownload } from './GgufDownload';
 
 /** The quantized checkpoint as a zip (and the GGUF for llama.cpp), and the Python that loads the zip with transformers or vLLM. */
 export function DownloadPanel() {
-  const run = useRun();
+  const run = useRunPick((r) => ({ status: r.status, report: r.report, modelSource: r.modelSource, modelName: r.modelName, settings: r.settings }));
   const download = useDownload();
   const refusal = run.report?.export.refusal ?? null;
   const building = download.status === 'building';

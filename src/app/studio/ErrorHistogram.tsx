@@ -5,6 +5,9 @@ import { fmtNumber, fmtSci } from '../format';
 import { axisTitle, countAxis, linearAxis, xAxisProps, yAxisProps } from '../charts/axis';
 import { histogramRows, histogramSummary } from './chart-data';
 
+const STYLE = { width: '100%', height: 240 };
+const MARGIN = { top: 4, right: 16, bottom: 4, left: 8 };
+
 /** How W − Q is spread for GPTQ and for RTN on the same bins, as bars and as a table; padding the export added is not counted. */
 function ErrorHistogramView({ detail, label }: { detail: LayerDetail; label: string }) {
   const errors = detail.errors;
@@ -22,8 +25,7 @@ function ErrorHistogramView({ detail, label }: { detail: LayerDetail; label: str
         their effect on the outputs.
       </p>
       <div className="chart">
-        <BarChart responsive style={{ width: '100%', height: 240 }} data={rows} title={`Histogram of W − Q for ${label}`} barGap={0} barCategoryGap={0}
-          margin={{ top: 4, right: 16, bottom: 4, left: 8 }}>
+        <BarChart responsive style={STYLE} data={rows} title={`Histogram of W − Q for ${label}`} barGap={0} barCategoryGap={0} margin={MARGIN}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="center" {...xAxisProps(x, 'W − Q')} />
           <YAxis {...yAxisProps(y, axisTitle('weights', 'count'))} />

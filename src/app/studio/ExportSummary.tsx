@@ -1,11 +1,11 @@
 import { useMemo } from 'react';
 import { fmtBytes } from '../format';
-import { useRun } from '../store/hooks';
+import { useRunPick } from '../store/hooks';
 import { fallbackLayers, paddingText, sizeSummary } from './chart-data';
 
 /** The model's size before and after, what stayed in full precision and why, and layers that fell back to RTN. */
 export function ExportSummary() {
-  const run = useRun();
+  const run = useRunPick((r) => ({ report: r.report, layers: r.layers }));
   const report = run.report;
   const size = sizeSummary(report?.size);
   const plan = report?.export ?? null;

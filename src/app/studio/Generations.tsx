@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import type { ModelVariant } from '../../core/run';
 import { bridge } from '../bridge';
 import { ErrorNotice } from '../components/ErrorNotice';
-import { useGeneration, useRun } from '../store/hooks';
+import { useGeneration, useRunPick } from '../store/hooks';
 import { RunLabel } from './RunLabel';
 import { samplePrompt, wholeRule } from './run-settings';
 
@@ -20,7 +20,7 @@ const MAX_TOKENS = 256;
  * streamed token by token as the worker chooses it, with how many of how many have come.
  */
 export function Generations() {
-  const run = useRun();
+  const run = useRunPick((r) => ({ id: r.id, status: r.status, modelSource: r.modelSource }));
   const generation = useGeneration();
   const [prompt, setPrompt] = useState(() => samplePrompt(run.modelSource));
   const [count, setCount] = useState('32');

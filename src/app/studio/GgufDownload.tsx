@@ -2,12 +2,12 @@ import { useId, useState } from 'react';
 import { bridge } from '../bridge';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { fmtBytes } from '../format';
-import { useGgufDownload, useRun } from '../store/hooks';
+import { useGgufDownload, useRunPick } from '../store/hooks';
 import type { DownloadSlice } from '../store/studio-state';
 
 /** The last run's GGUF for llama.cpp and its imatrix.gguf, or why the run has none. */
 export function GgufDownload() {
-  const run = useRun();
+  const run = useRunPick((r) => ({ status: r.status, report: r.report }));
   const d = useGgufDownload();
   const floatId = useId();
   const [floatType, setFloatType] = useState<'F16' | 'F32'>('F16');

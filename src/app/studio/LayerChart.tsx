@@ -1,13 +1,15 @@
-import { memo, useMemo } from 'react';
+import { memo, useDeferredValue, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import type { TooltipContentProps } from 'recharts';
 import { fmtSci } from '../format';
 import { useStudioStore } from '../store';
-import { useCompareEntry, useRun, useSelectedLayer } from '../store/hooks';
-import { axisTitle, logAxis, yAxisProps } from '../charts/axis';
+import { useCompareEntry, useRunPick, useSelectedLayer } from '../store/hooks';
+import { axisTitle, logAxis, sameArray, sameAxis, yAxisProps } from '../charts/axis';
+import { useStable } from '../charts/useStable';
 import { blockBands, comparedRows, dampingText, inspectedLayer, layerTicks, settingsSummary } from './chart-data';
 import type { ComparedRow } from './chart-data';
 import { RunLabel } from './RunLabel';
+import { CHART_INTERVAL_MS, useHeld } from './useHeld';
 
 const select = (key: string) => useStudioStore.getState().selectLayer(key);
 
@@ -26,6 +28,24 @@ function LayerTooltip({ active, payload }: TooltipContentProps) {
   );
 }
 
+const MARGIN = { top: 20, right: 16, bottom: 8, left: 8 };
+const STYLE = { width: '100%', height: 320 };
+const X_TICK = { fontSize: 11 };
+const X_TITLE = { value: 'linear, block by block', position: 'insideBottom' as const, fontSize: 12, offset: 0 };
+const Y_TITLE = axisTitle('output MSE', 'log scale');
+
+/**
+ * One block's shading, drawn again only when its span or the Y domain changes (recharts registers
+ * a reference area again on every draw of its own; a finished block's band stays as it is).
+ */
+const BlockBand = memo(function BlockBand({ block, from, to, y1, y2 }: { block: number; from: string; to: string; y1: number; y2: number }) {
+  return (
+    <ReferenceArea x1={from} x2={to} y1={y1} y2={y2} fill={block % 2 === 0 ? '#c9d6ec' : '#ffffff'}
+      fillOpacity={block % 2 === 0 ? 0.35 : 0} strokeOpacity={0} ifOverflow="hidden"
+      label={{ value: `block ${block}`, position: 'insideTop', fontSize: 11, fill: '#555' }} />
+  );
+});
+
 interface LayerLinesProps {
   rows: ComparedRow[];
   bands: ReturnType<typeof blockBands>;
@@ -38,35 +58,32 @@ interface LayerLinesProps {
 }
 
 /**
- * The chart itself, drawn again only when its rows or the layer inspected change: a run's progress
- * events (a clock, evaluation windows) re-render LayerChart many times a second, and recharts
- * takes tens of milliseconds a draw, which froze the page during runs.
+ * The chart itself, drawn again only when its rows or the layer inspected change (recharts takes
+ * tens of milliseconds a draw, which froze the page during runs). Its props keep their identity
+ * while their content stays (constants, useStable axes): recharts registers an element again, with a
+ * round of its store's updates, whenever one changes.
  */
 const LayerLines = memo(function LayerLines({ rows, bands, ticks, y, currentLabel, own, compare, dots }: LayerLinesProps) {
+  const yProps = useMemo(() => yAxisProps(y, Y_TITLE, 'log'), [y]);
   return (
     <div className="chart">
       <LineChart
         responsive
-        style={{ width: '100%', height: 320 }}
+        style={STYLE}
         data={rows}
         title="Output MSE per layer, GPTQ and RTN, log scale"
-        margin={{ top: 20, right: 16, bottom: 8, left: 8 }}
+        margin={MARGIN}
         onClick={(state) => {
           const i = Number(state.activeTooltipIndex ?? state.activeIndex);
           if (Number.isInteger(i) && rows[i] && own) select(rows[i].key);
         }}
       >
-        {bands.map((b) => (
-          <ReferenceArea key={b.block} x1={b.from} x2={b.to} y1={y.domain[0]} y2={y.domain[1]} fill={b.block % 2 === 0 ? '#c9d6ec' : '#ffffff'}
-            fillOpacity={b.block % 2 === 0 ? 0.35 : 0} strokeOpacity={0} ifOverflow="hidden"
-            label={{ value: `block ${b.block}`, position: 'insideTop', fontSize: 11, fill: '#555' }} />
-        ))}
+        {bands.map((b) => <BlockBand key={b.block} block={b.block} from={b.from} to={b.to} y1={y.domain[0]} y2={y.domain[1]} />)}
         <CartesianGrid strokeDasharray="3 3" vertical={false} />
         <XAxis dataKey="label" type="category" ticks={ticks.ticks} interval={0} tickFormatter={ticks.format}
           angle={ticks.ticks.length > 16 ? -45 : 0} textAnchor={ticks.ticks.length > 16 ? 'end' : 'middle'}
-          height={ticks.ticks.length > 16 ? 56 : 40} tick={{ fontSize: 11 }}
-          label={{ value: 'linear, block by block', position: 'insideBottom', fontSize: 12, offset: 0 }} />
-        <YAxis {...yAxisProps(y, axisTitle('output MSE', 'log scale'), 'log')} />
+          height={ticks.ticks.length > 16 ? 56 : 40} tick={X_TICK} label={X_TITLE} />
+        <YAxis {...yProps} />
         <Tooltip content={LayerTooltip} />
         <Legend verticalAlign="top" height={24} />
         {currentLabel && <ReferenceLine x={currentLabel} stroke="#888" strokeDasharray="4 3" />}
@@ -86,18 +103,23 @@ const LayerLines = memo(function LayerLines({ rows, bands, ticks, y, currentLabe
  * dashed beside it. Clicking a point (or a row of the table) inspects that layer.
  */
 export function LayerChart() {
-  const run = useRun();
+  // While the run goes the chart follows it once a second at most (a draw takes tens of
+  // milliseconds, hundreds on a busy machine), as a deferred render: the progress and the clock
+  // stay live meanwhile.
+  const live = useRunPick((r) => ({ layers: r.layers, modelName: r.modelName, active: r.status === 'running' || r.status === 'cancelling' }));
+  const run = useDeferredValue(useHeld(live, live.active ? CHART_INTERVAL_MS : 0));
   const selected = useSelectedLayer();
   const compare = useCompareEntry();
   const rows = useMemo(() => comparedRows(run.layers, compare?.layers ?? null), [run.layers, compare]);
   const current = inspectedLayer(selected, run.layers);
   const currentLabel = rows.find((r) => r.key === current)?.label;
   const bands = useMemo(() => blockBands(rows), [rows]);
-  const ticks = useMemo(() => layerTicks(rows), [rows]);
-  const y = useMemo(
+  // The axes keep their identity while their ticks stay the same (a label names the same layer in every run).
+  const ticks = useStable(useMemo(() => layerTicks(rows), [rows]), (a, b) => sameArray(a.ticks, b.ticks));
+  const y = useStable(useMemo(
     () => logAxis(rows.flatMap((r) => [r.gptqPlot, r.rtnPlot, r.cmpGptqPlot, r.cmpRtnPlot]).filter((v): v is number => v !== null)),
     [rows],
-  );
+  ), sameAxis);
   const own = run.layers.length > 0;
   const dots = rows.length <= 80;
 

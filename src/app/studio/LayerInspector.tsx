@@ -1,14 +1,17 @@
-import { useId, useMemo } from 'react';
+import { useDeferredValue, useId, useMemo } from 'react';
 import { useStudioStore } from '../store';
-import { useRun, useSelectedLayer } from '../store/hooks';
+import { useRunPick, useSelectedLayer } from '../store/hooks';
 import { inspectedLayer, layerRows } from './chart-data';
 import { ErrorHistogram } from './ErrorHistogram';
 import { HessianHeatmap } from './HessianHeatmap';
 import { RunLabel } from './RunLabel';
+import { CHART_INTERVAL_MS, useHeld } from './useHeld';
 
 /** One finished layer up close: its Hessian, diag(H) and the distribution of its weight error. */
 export function LayerInspector() {
-  const run = useRun();
+  // Held and deferred as LayerChart's: the latest layer changes once a second at most while the run goes.
+  const live = useRunPick((r) => ({ layers: r.layers, details: r.details, active: r.status === 'running' || r.status === 'cancelling' }));
+  const run = useDeferredValue(useHeld(live, live.active ? CHART_INTERVAL_MS : 0));
   const selected = useSelectedLayer();
   const selectId = useId();
   const rows = useMemo(() => layerRows(run.layers), [run.layers]);

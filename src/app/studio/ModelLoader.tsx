@@ -1,7 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import { bridge } from '../bridge';
 import { ErrorNotice } from '../components/ErrorNotice';
-import { useModel, useRun } from '../store/hooks';
+import { useModel, useRunStatus } from '../store/hooks';
 import { hubProgressText } from './chart-data';
 import { useWindowDrop } from './useWindowDrop';
 
@@ -21,12 +21,12 @@ function folderPicker(el: HTMLInputElement | null) {
  */
 export function ModelLoader() {
   const model = useModel();
-  const run = useRun();
+  const runStatus = useRunStatus();
   const [repo, setRepo] = useState('');
   const filesId = useId();
   const folderId = useId();
   const repoId = useId();
-  const busy = model.status === 'loading' || run.status === 'running' || run.status === 'cancelling';
+  const busy = model.status === 'loading' || runStatus === 'running' || runStatus === 'cancelling';
   const dragging = useWindowDrop(!busy, (files, name) => void bridge.loadFiles(files, 'files', name));
 
   useEffect(() => {

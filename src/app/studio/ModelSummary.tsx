@@ -1,16 +1,16 @@
 import { useId } from 'react';
 import { fmtBytes, fmtNumber, yesNo } from '../format';
 import { useStudioStore } from '../store';
-import { useModel, useRun } from '../store/hooks';
+import { useModel, useRunStatus } from '../store/hooks';
 import type { ModelInfo } from '../../worker/types';
 
 /** What was recognised in the model's files, as soon as their headers are read. */
 export function ModelSummary() {
   const model = useModel();
-  const run = useRun();
+  const runStatus = useRunStatus();
   const nameId = useId();
   if (model.status === 'empty') return null;
-  const locked = run.status === 'running' || run.status === 'cancelling';
+  const locked = runStatus === 'running' || runStatus === 'cancelling';
   return (
     <section className="panel" data-testid="model-summary" data-status={model.status} aria-live="polite">
       <h2>{model.status === 'ready' ? `Recognised: ${model.name}` : model.name}</h2>

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import type { ModelVariant } from '../../core/run';
-import { useCompareEntry, useRun, useSettings } from '../store/hooks';
+import { useCompareEntry, useRunPick, useSettings } from '../store/hooks';
 import { increaseText, perplexityRows, pplText, settingsSummary } from './chart-data';
 import type { PerplexityRow } from './chart-data';
 
@@ -20,7 +20,7 @@ function increaseOf(row: PerplexityRow, v: ModelVariant): string {
  * in a row under each text it measured too.
  */
 export function PerplexityTable() {
-  const run = useRun();
+  const run = useRunPick((r) => ({ status: r.status, perplexity: r.perplexity, report: r.report }));
   const compare = useCompareEntry();
   const active = run.status === 'running' || run.status === 'cancelling';
   const settings = useSettings();

@@ -5,6 +5,7 @@ import type { StudioPlan } from '../../worker/types';
 import { estimateText, memoryText, paddingText } from './chart-data';
 import { useStudioStore } from '../store';
 import { fmtBytes } from '../format';
+import { LongEvaluationNote } from './LongEvaluationNote';
 
 /** ", about 420 MiB": an estimated download size (the files' exact sizes are known after the run). */
 const aboutBytes = (bytes: number | null) => (bytes === null ? '' : `, about ${fmtBytes(bytes)}`);
@@ -90,6 +91,7 @@ function PlanFacts({ plan }: { plan: StudioPlan }) {
           )}
         </tbody>
       </table>
+      {plan.longEvaluation && <LongEvaluationNote long={plan.longEvaluation} />}
       {plan.fitError && <p className="warning" role="alert" data-testid="plan-fit-error">{plan.fitError}</p>}
       {plan.textError && <p className="warning" role="alert" data-testid="plan-text-error">{plan.textError}</p>}
       {plan.export.refusal && <p className="warning" data-testid="export-refusal">No download: {plan.export.refusal}.</p>}

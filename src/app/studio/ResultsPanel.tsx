@@ -1,4 +1,4 @@
-import { useRun } from '../store/hooks';
+import { useRunStatus } from '../store/hooks';
 import { ExportSummary } from './ExportSummary';
 import { PerplexityTable } from './PerplexityTable';
 import { DivergenceTable } from './DivergenceTable';
@@ -6,14 +6,14 @@ import { RunLabel } from './RunLabel';
 
 /** What the run measured at the end: perplexities, sizes, and what stayed unquantized. */
 export function ResultsPanel() {
-  const run = useRun();
+  const runStatus = useRunStatus();
   return (
-    <section className="panel" data-testid="results" data-status={run.status}>
+    <section className="panel" data-testid="results" data-status={runStatus}>
       <h2>Results</h2>
       <RunLabel />
       <PerplexityTable />
       <DivergenceTable />
-      {run.status !== 'idle' && <ExportSummary />}
+      {runStatus !== 'idle' && <ExportSummary />}
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { fmtSci } from '../format';
 import { useStudioStore } from '../store';
-import { useCompareId, useHistory, useRun } from '../store/hooks';
+import { useCompareId, useHistory, useRunPick } from '../store/hooks';
 import { historyRows, historyStatusText, pplText } from './chart-data';
 
 /**
@@ -13,7 +13,7 @@ import { historyRows, historyStatusText, pplText } from './chart-data';
 export function RunHistory() {
   const history = useHistory();
   const compareId = useCompareId();
-  const run = useRun();
+  const runId = useRunPick((r) => r.id);
   const rows = useMemo(() => historyRows(history), [history]);
   return (
     <section className="panel" data-testid="run-history" data-count={rows.length}>
@@ -23,7 +23,7 @@ export function RunHistory() {
       ) : (
         <ol className="history-list">
           {rows.map((r) => {
-            const current = r.id === run.id;
+            const current = r.id === runId;
             const compared = r.id === compareId;
             return (
               <li key={r.id} className={`history-item status-${r.status}${compared ? ' compared' : ''}`} data-testid={`history-${r.id}`} data-status={r.status}>

@@ -1,4 +1,4 @@
-import { useModel, useRun } from '../store/hooks';
+import { useModel, useRunPick } from '../store/hooks';
 import { settingsSummary } from './chart-data';
 import type { RunSlice } from '../store';
 
@@ -10,14 +10,14 @@ export function runTitle(run: Pick<RunSlice, 'modelName' | 'startedAt' | 'settin
 
 /** Whether the run's model is not the one loaded now (another model was loaded since, or a load failed). */
 export function useRunIsStale(): boolean {
-  const run = useRun();
+  const modelLoadId = useRunPick((r) => r.modelLoadId);
   const model = useModel();
-  return run.modelLoadId !== null && (model.status === 'empty' || model.loadId !== run.modelLoadId);
+  return modelLoadId !== null && (model.status === 'empty' || model.loadId !== modelLoadId);
 }
 
 /** Which model and run a result panel shows, and a warning when that model is not the one loaded now. */
 export function RunLabel() {
-  const run = useRun();
+  const run = useRunPick((r) => ({ id: r.id, modelName: r.modelName, startedAt: r.startedAt, settings: r.settings }));
   const stale = useRunIsStale();
   if (run.id === null) return null;
   return (

@@ -4,7 +4,7 @@ import { ErrorNotice } from '../components/ErrorNotice';
 import { useFieldErrors, useModel, usePlan, useRun, useSettings, useSweep } from '../store/hooks';
 import { estimateText, evaluationIncomplete, runProgress } from './chart-data';
 import { RunLabel } from './RunLabel';
-import { runBlockers } from './run-settings';
+import { planPending, runBlockers } from './run-settings';
 import { useNow } from './useNow';
 
 /** Asks before the page is left while a run is going (the run would be lost; the history marks it interrupted). */
@@ -38,6 +38,8 @@ export function RunPanel() {
     ...(sweepActive ? ['a strategy comparison is running: wait for it or cancel it'] : []),
   ];
   const estimate = plan.status === 'ready' ? plan.plan.time : null;
+  // Just edited: Run is usable (it asks for the plan at once and starts when it comes); the estimate waits for that plan.
+  const pending = !active && model.status === 'ready' && blockers.length === 0 && planPending(plan, settings);
   const evaluating = run.stage === 'evaluation';
 
   return (
@@ -51,7 +53,8 @@ export function RunPanel() {
         <button type="button" data-testid="cancel" disabled={run.status !== 'running'} onClick={() => bridge.cancelRun()}>
           Cancel
         </button>
-        {!active && model.status === 'ready' && blockers.length === 0 && estimate && (
+        {pending && <span className="note" data-testid="plan-pending">Working out the plan for these settings…</span>}
+        {!active && model.status === 'ready' && blockers.length === 0 && !pending && estimate && (
           <span className="note" data-testid="run-estimate">Estimated {estimateText(estimate)}.</span>
         )}
       </div>

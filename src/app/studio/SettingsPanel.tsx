@@ -1,4 +1,4 @@
-import { useRun } from '../store/hooks';
+import { useRunStatus } from '../store/hooks';
 import { CalibrationSettings } from './CalibrationSettings';
 import { EvaluationTexts } from './EvaluationTexts';
 import { PlanSummary } from './PlanSummary';
@@ -6,8 +6,8 @@ import { QuantSettings } from './QuantSettings';
 
 /** The next run's settings and what they imply (memory, export); locked while a run is going. */
 export function SettingsPanel() {
-  const run = useRun();
-  const locked = run.status === 'running' || run.status === 'cancelling';
+  const runStatus = useRunStatus();
+  const locked = runStatus === 'running' || runStatus === 'cancelling';
   return (
     <section className="panel settings-panel" data-testid="settings" data-locked={String(locked)}>
       <h2>Settings</h2>

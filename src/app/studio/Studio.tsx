@@ -1,7 +1,7 @@
 import { lazy, Suspense, useEffect } from 'react';
 import { bridge } from '../bridge';
 import { useStudioStore } from '../store';
-import { useCompareEntry, useRun, useSettings } from '../store/hooks';
+import { useCompareEntry, useRunPick, useSettings } from '../store/hooks';
 import { LessonsSection } from '../lessons/LessonsSection';
 import { DownloadPanel } from './DownloadPanel';
 import { Generations } from './Generations';
@@ -14,9 +14,20 @@ import { SettingsPanel } from './SettingsPanel';
 import { useRunIsStale } from './RunLabel';
 import { ComparePanel } from './compare/ComparePanel';
 
-// The charts (and recharts with them) load once a run has something to show.
-const LayerChart = lazy(() => import('./LayerChart').then((m) => ({ default: m.LayerChart })));
-const LayerInspector = lazy(() => import('./LayerInspector').then((m) => ({ default: m.LayerInspector })));
+// The charts (and recharts with them) are not part of the first page: they are fetched once a
+// model is in (useChartsPreload), so that their code is not parsed during a run's first linears.
+const loadLayerChart = () => import('./LayerChart');
+const loadLayerInspector = () => import('./LayerInspector');
+const LayerChart = lazy(() => loadLayerChart().then((m) => ({ default: m.LayerChart })));
+const LayerInspector = lazy(() => loadLayerInspector().then((m) => ({ default: m.LayerInspector })));
+
+/** Fetches the charts' code once a model is ready (the browser keeps the modules; lazy() finds them loaded). */
+function useChartsPreload() {
+  const ready = useStudioStore((s) => s.model.status === 'ready');
+  useEffect(() => {
+    if (ready) void Promise.all([loadLayerChart(), loadLayerInspector()]).catch(() => {}); // a failure shows when lazy() tries again
+  }, [ready]);
+}
 
 /** Milliseconds of quiet after a settings change before the plan is asked for again. */
 const PLAN_DEBOUNCE_MS = 300;
@@ -39,10 +50,11 @@ function usePlanRefresh() {
  */
 export function Studio() {
   usePlanRefresh();
-  const run = useRun();
+  useChartsPreload();
+  // A boolean, not the run: the whole page would otherwise re-render on every progress update.
+  const hasRun = useRunPick((r) => r.status !== 'idle' || r.layers.length > 0);
   const compare = useCompareEntry();
   const stale = useRunIsStale();
-  const hasRun = run.status !== 'idle' || run.layers.length > 0;
   return (
     <div className="studio" data-testid="studio">
       <div className="start-row">

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dampingRule, runBlockers, runSettingsOf, samplePrompt, staticGroupsRule, suggestedSettings, wholeRule, withoutDemoTexts } from './run-settings';
+import { dampingRule, planPending, runBlockers, runSettingsOf, samplePrompt, staticGroupsRule, suggestedSettings, wholeRule, withoutDemoTexts } from './run-settings';
 import { compareBlockers } from './compare-blockers';
 import { defaultSettings, type SettingsSlice } from '../store/studio-state';
 import type { ModelInfo, StudioPlan } from '../../worker/types';
@@ -54,10 +54,18 @@ describe('studio settings', () => {
     expect(runBlockers({ modelReady: true, settings: texts, fieldErrors: {}, plan: plan({ textError: 'the calibration text gives 10 tokens' }) }))
       .toEqual(['the calibration text gives 10 tokens']);
     expect(runBlockers({ modelReady: true, settings: defaultSettings, fieldErrors: {}, plan: { status: 'loading' } }))
-      .toEqual(['choose a calibration text in the settings', 'add at least one evaluation text in the settings', 'the plan for these settings is being worked out']);
-    // A plan worked out for other settings (just changed) does not count, refusal or not.
-    expect(runBlockers({ modelReady: true, settings: { ...texts, nsamples: 4 }, fieldErrors: {}, plan: plan({ fitError: 'too big' }) }))
-      .toEqual(['the plan for these settings is being worked out']);
+      .toEqual(['choose a calibration text in the settings', 'add at least one evaluation text in the settings']);
+    expect(runBlockers({ modelReady: true, settings: texts, fieldErrors: {}, plan: { status: 'error', error: { kind: 'model', message: 'no' } } }))
+      .toEqual(['the plan failed: no']);
+    // A plan worked out for other settings (just changed) does not count, refusal or not: it is
+    // pending, which does not block (Run asks for the plan at once and starts when it comes).
+    const edited = { ...texts, nsamples: 4 };
+    expect(runBlockers({ modelReady: true, settings: edited, fieldErrors: {}, plan: plan({ fitError: 'too big' }) })).toEqual([]);
+    expect(planPending(plan({ fitError: 'too big' }), edited)).toBe(true);
+    expect(planPending(plan(), texts)).toBe(false);
+    expect(planPending({ status: 'loading' }, texts)).toBe(true);
+    expect(planPending({ status: 'idle' }, texts)).toBe(true);
+    expect(planPending({ status: 'error', error: { kind: 'model', message: 'no' } }, texts)).toBe(false);
   });
 
   it('refuses static groups with one group per row as the CLI does (they would change nothing), blocking Run and Compare with why', () => {

@@ -107,8 +107,10 @@ export function settingsBlockers(opts: { modelReady: boolean; settings: Settings
 }
 
 /**
- * Why the run cannot start now (empty: it can): settingsBlockers, then a plan not worked out yet,
- * or a plan that refuses (memory, window length, texts too short).
+ * Why the run cannot start (empty: it can): settingsBlockers, then a plan that failed or refuses
+ * (memory, window length, texts too short). A plan not yet worked out for these settings (a field
+ * was just edited: planPending) does not block: Run then asks for it at once and starts the run
+ * unless it refuses (WorkerBridge.startRun).
  */
 export function runBlockers(opts: {
   modelReady: boolean;
@@ -118,13 +120,14 @@ export function runBlockers(opts: {
 }): string[] {
   if (!opts.modelReady) return settingsBlockers(opts);
   const out = settingsBlockers(opts);
-  const current = opts.plan.status === 'ready' && opts.plan.forSettings === opts.settings;
-  if (opts.plan.status === 'loading' || opts.plan.status === 'idle' || (opts.plan.status === 'ready' && !current)) {
-    out.push('the plan for these settings is being worked out');
-  }
   if (opts.plan.status === 'error') out.push(`the plan failed: ${opts.plan.error.message}`);
-  if (current && opts.plan.status === 'ready') out.push(...planRefusals(opts.plan.plan));
+  if (opts.plan.status === 'ready' && opts.plan.forSettings === opts.settings) out.push(...planRefusals(opts.plan.plan));
   return out;
+}
+
+/** Whether the plan of these settings is not known yet (none asked, being worked out, or one for settings since changed). */
+export function planPending(plan: PlanSlice, settings: SettingsSlice): boolean {
+  return plan.status === 'idle' || plan.status === 'loading' || (plan.status === 'ready' && plan.forSettings !== settings);
 }
 
 /** What in a plan refuses the run (not the export: a run without a download still compares). */

@@ -2,7 +2,7 @@ import { lazy, Suspense, useEffect, useId, useMemo } from 'react';
 import { bridge } from '../../bridge';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useStudioStore } from '../../store';
-import { useFieldErrors, useModel, useRun, useSettings, useSweep, useSweepForm, useSweepPlan } from '../../store/hooks';
+import { useFieldErrors, useModel, useRunStatus, useSettings, useSweep, useSweepForm, useSweepPlan } from '../../store/hooks';
 import { parseStrategies, parseStrategy, strategyLabel } from '../../../core/sweep';
 import { counted } from '../../../core/plural';
 import { fmtDuration } from '../chart-data';
@@ -42,7 +42,7 @@ function toggled(list: string, label: string, on: boolean): string {
  */
 export function ComparePanel() {
   const model = useModel();
-  const run = useRun();
+  const runStatus = useRunStatus();
   const settings = useSettings();
   const form = useSweepForm();
   const sweep = useSweep();
@@ -59,14 +59,14 @@ export function ComparePanel() {
   const chosen = new Set(parsed.labels);
   const presets = strategyPresets(settings.groupSize);
   const active = sweep.status === 'running' || sweep.status === 'cancelling';
-  const runActive = run.status === 'running' || run.status === 'cancelling';
+  const runActive = runStatus === 'running' || runStatus === 'cancelling';
   const seedsOk = Number.isInteger(form.seeds) && form.seeds >= 1 && form.seeds <= 16;
   const loadId = model.status === 'ready' ? model.loadId : null;
   // The list checked against the model (a group size it cannot use, …) a moment after it, the settings or the model change.
   useEffect(() => {
     const timer = setTimeout(() => void bridge.refreshSweepPlan(), CHECK_DEBOUNCE_MS);
     return () => clearTimeout(timer);
-  }, [form.strategies, settings, loadId, run.status, sweep.status]);
+  }, [form.strategies, settings, loadId, runStatus, sweep.status]);
   const { listError, blockers } = compareBlockers({
     modelReady: model.status === 'ready', loadId, settings, fieldErrors, strategies: form.strategies, seeds: form.seeds, sweepPlan, runActive,
   });

@@ -2,7 +2,7 @@ import { useEffect, useId, useMemo } from 'react';
 import { bridge } from '../../bridge';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useStudioStore } from '../../store';
-import { useMixedPlan, useModel, useRun, useSweep, useSweepForm } from '../../store/hooks';
+import { useMixedPlan, useModel, useRunStatus, useSweep, useSweepForm } from '../../store/hooks';
 import type { SensitivityMap } from '../../../core/sweep';
 import { shortName } from '../chart-data';
 import { mixedPlanTable, weightsPerBitsText } from '../sweep-data';
@@ -20,7 +20,7 @@ export function MixedPlanPanel({ map }: { map: SensitivityMap }) {
   const form = useSweepForm();
   const sweep = useSweep();
   const plan = useMixedPlan();
-  const run = useRun();
+  const runStatus = useRunStatus();
   const model = useModel();
   const id = useId();
   const sameModel = model.status === 'ready' && model.loadId === sweep.modelLoadId;
@@ -29,7 +29,7 @@ export function MixedPlanPanel({ map }: { map: SensitivityMap }) {
     return () => clearTimeout(timer);
   }, [form.targetBpw, sweep.id, sameModel]);
   const table = useMemo(() => (plan.status === 'ready' ? mixedPlanTable(plan.plan, map) : null), [plan, map]);
-  const busy = run.status === 'running' || run.status === 'cancelling';
+  const busy = runStatus === 'running' || runStatus === 'cancelling';
   const ready = plan.status === 'ready' && plan.sweepId === sweep.id && sameModel;
   if (!sameModel) {
     return (
