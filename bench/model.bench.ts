@@ -39,13 +39,14 @@ import {
   type ModelSpec,
 } from '../src/engine/model/model-forward';
 import { generateGreedy } from '../src/engine/model/generate';
-import { modelLayout } from '../src/core/model/architecture';
+import { inputSets, modelLayout } from '../src/core/model/architecture';
 import { normalizeModelConfig } from '../src/core/model/config';
 import { quantizeModel, weightKey } from '../src/engine/quantize-model';
 import { perplexities } from '../src/engine/evaluate';
 import type { GpuGptqResult } from '../src/engine/gptq-layer';
 import { defaultRunSettings, type ProgressEvent, type RunSettings } from '../src/core/run';
 import { seededRandom } from '../src/core/random';
+import { linearFlops } from '../src/core/time-model';
 import { describeAdapter } from '../src/gpu/device';
 import { tuneKernels } from '../src/gpu/kernels/choices';
 import { describeAttentionChoice } from '../src/core/kernel-choice';
@@ -407,8 +408,10 @@ async function benchModel(rt: GpuRuntime, name: ModelName, p: Prepared, sizes: S
   startPhase(rt);
   const windows = Uint32Array.from(p.calib.flat());
   const events: ProgressEvent[] = [];
+  const rateBefore = await matmulRate(rt, args.matmul);
   const [q, quantSeconds] = await timed(() => quantizeModel(rt, p.model, windows, settings, { onProgress: (e) => events.push(e) }));
   const quantPeak = peaks(rt);
+  const rateAfter = await matmulRate(rt, args.matmul);
   const stage = events.find((e) => e.type === 'stage');
   const embedSeconds = stage?.elapsed ?? Number.NaN;
   console.log(
@@ -463,6 +466,29 @@ async function benchModel(rt: GpuRuntime, name: ModelName, p: Prepared, sizes: S
   }
   const gptqTotal = q.layers.reduce((a, l) => a + l.gptq.seconds, 0);
   console.log(`Σ GPTQ ${fmt(gptqTotal)} s of ${fmt(quantSeconds)} s quantization`);
+  // The inverse and the sweep over the whole run against the matmul rate measured just before and
+  // after it: the inverse's FLOPs once per H (the linears of a group that read one input share it).
+  const stageFlops = { inverse: 0, sweep: 0 };
+  const stageSeconds = { inverse: 0, sweep: 0 };
+  const setOf = new Map(inputSets(spec.layout.block).flatMap((set, i) => set.map((n) => [n, i] as const)));
+  const factored = new Set<string>();
+  for (const r of q.layers) {
+    const s = (q.gptq.get(weightKey(r.block, r.name)) as GpuGptqResult | undefined)?.seconds;
+    const { rows, cols } = q.gptq.get(weightKey(r.block, r.name))!;
+    const f = linearFlops(rows, cols, 0);
+    const input = `${r.block}/${setOf.get(r.name) ?? r.name}`;
+    if (!factored.has(input)) stageFlops.inverse += f.inverse;
+    factored.add(input);
+    stageFlops.sweep += f.sweep;
+    stageSeconds.inverse += s?.inverse ?? 0;
+    stageSeconds.sweep += s?.sweep ?? 0;
+  }
+  const rate = (rateBefore + rateAfter) / 2;
+  console.log(`stages over the run, against the matmul rate of ${fmt(rateBefore)} GFLOP/s before and ${fmt(rateAfter)} after on ${args.matmul}³: ` +
+    (['inverse', 'sweep'] as const).map((k) => {
+      const g = stageFlops[k] / stageSeconds[k] / 1e9;
+      return `${k} ${fmt(g, 2)} GFLOP/s (${fmt((100 * g) / rate, 0)} %)`;
+    }).join(', '));
 
   // 3. Evaluation: perplexity of the original, RTN and GPTQ weights.
   console.log('');

@@ -446,7 +446,7 @@ test('invalid settings disable Run, with the reason beside it; nothing falls bac
     document.querySelector<HTMLButtonElement>('[data-testid="run"]')!.click();
   });
   await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'failed');
-  await expect(page.getByTestId('run-panel').getByTestId('error')).toContainText(/the plan refuses these settings: .*fewer calibration windows/);
+  await expect(page.getByTestId('run-panel').getByTestId('error')).toContainText(/The plan refuses these settings: .*fewer calibration windows/);
   await expect(page.getByTestId('run-history')).toHaveAttribute('data-count', '0');
   expect(errors).toEqual([]);
 });

@@ -295,9 +295,9 @@ class WorkerBridge {
     const runSettings = runSettingsOf(settings, model.info);
     const planned = async () => {
       const p = planPending(plan, settings) ? await this.#askPlan(model, settings) : plan.status === 'ready' ? plan.plan : null;
-      if (!p) throw new Error('the plan for these settings could not be worked out (the plan above says why)');
+      if (!p) throw new Error('The plan for these settings could not be worked out (the plan above says why).');
       const refusals = planRefusals(p);
-      if (refusals.length > 0) throw new Error(`the plan refuses these settings: ${refusals.join('; ')}`);
+      if (refusals.length > 0) throw new Error(`The plan refuses these settings: ${refusals.join('; ')}`);
       return { evalWindows: p.evalWindows, estimate: p.time };
     };
     await this.#run(runSettings, planned, (r, modelName, onProgress) =>

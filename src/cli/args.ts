@@ -209,6 +209,8 @@ export function parseArgs(argv: string[]): CliOptions | null {
   }
   for (const required of ['--model', '--calibration', '--eval', '--out']) {
     if (!values.has(required)) throw new UsageError(`${required} is required (see --help)`);
+    // An empty value ('' from an unset shell variable) would name the current folder.
+    if (values.get(required)!.trim() === '') throw new UsageError(`${required} needs a path, got an empty value`);
   }
   if (flags.has('--sym') && flags.has('--asym')) throw new UsageError('--sym and --asym exclude each other');
   const d = defaultRunSettings;

@@ -39,6 +39,7 @@ describe('flags', () => {
 
   it.each([
     [['--model', 'm'], /--calibration is required/],
+    [['--model', 'm', '--calibration', 'c', '--eval', 'e', '--out', ''], /--out needs a path, got an empty value/],
     [[...base, '--bits', '9'], /--bits needs an integer from 2 to 8/],
     [[...base, '--group-size', '0'], /-1 or a positive integer/],
     [[...base, '--sym', '--asym'], /exclude each other/],

@@ -339,7 +339,7 @@ async function main(argv: string[]): Promise<number> {
     if (evaluationCancelled) {
       const where = files.includes('README.md') ? 'null in report.json, "not measured" in README.md' : 'null in report.json';
       const noDivergence = report.evaluations.filter((p) => !report.divergence?.[p.text]?.rtn || !report.divergence?.[p.text]?.gptq).map((p) => p.text);
-      process.stderr.write(`evaluation cancelled (Ctrl-C): ${files.length > 1 ? 'the quantized model' : 'the run\'s report'} was written to ${written} ` +
+      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}evaluation cancelled (Ctrl-C): ${files.length > 1 ? 'the quantized model' : 'the run\'s report'} was written to ${written} ` +
         `(${files.join(', ')}); not measured: ${unmeasured.join('; ')} (${where})` +
         `${noDivergence.length > 0 ? `, and the divergence from the original on ${listed(noDivergence)} (absent from report.json's "divergence")` : ''}\n`);
       return CANCELLED_EXIT_CODE;

@@ -34,6 +34,10 @@ describe('studio settings', () => {
     expect(windows('2.5')).toMatch(/whole number/);
     expect(windows('')).toMatch(/whole number/);
     expect(windows('8')).toBeNull();
+    expect(windows(' 8 ')).toBeNull();
+    expect(windows('1e3')).toBe('calibration windows must be written in digits (write 1000)');
+    expect(windows('0x10')).toBe('calibration windows must be written in digits (write 16)');
+    expect(windows('99999999999999999999')).toBe('calibration windows: 99999999999999999999 is too large');
     const seqlen = wholeRule('window length', 1, true);
     expect(seqlen('0')).toMatch(/at least 1/);
     expect(seqlen('')).toBeNull();

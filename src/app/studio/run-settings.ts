@@ -69,6 +69,9 @@ export function wholeRule(what: string, min: number, optional = false) {
     if (optional && text.trim() === '') return null;
     const n = whole(text);
     if (!Number.isInteger(n)) return `${what} must be a whole number${optional ? ' (or empty)' : ''}`;
+    // Digits only, as the CLI's flags take them: 1e3 or 0x10 is refused with its plain form.
+    if (!/^-?\d+$/.test(text.trim())) return `${what} must be written in digits${Number.isSafeInteger(n) ? ` (write ${n})` : ''}`;
+    if (!Number.isSafeInteger(n)) return `${what}: ${text.trim()} is too large`;
     if (n < min) return `${what} must be at least ${min}`;
     return null;
   };
