@@ -666,7 +666,17 @@ export function applyProgress(r: RunSlice, e: ProgressEvent): Partial<RunSlice> 
         elapsed: e.elapsed,
         evaluation: {
           start: r.evaluation?.start ?? e.elapsed,
-          text: e.text, variant: e.variant, windowsDone: e.windowsDone, windows: e.windows, done: e.done, total: e.total,
+          text: e.text, variant: e.variant, windowsDone: e.windowsDone, windows: e.windows, done: e.done, total: e.total, step: null,
+        },
+      };
+    case 'evaluationStep':
+      return {
+        elapsed: e.elapsed,
+        evaluation: {
+          start: r.evaluation?.start ?? e.elapsed,
+          // Windows done: those before this pass, whatever an earlier text's last event said.
+          text: e.text, variant: r.evaluation?.variant ?? null, windowsDone: e.from, windows: e.windows, done: e.done, total: e.total,
+          step: { from: e.from, to: e.to, step: e.step, steps: e.steps },
         },
       };
     case 'perplexity':

@@ -227,6 +227,10 @@ describe('progress for a log or pipe', () => {
     // One window is one window.
     expect(pipedProgress(() => 0)({ type: 'evaluation', text: 'e.txt', variant: 'original', windowsDone: 1, windows: 1, done: 1, total: 3, elapsed: 0 }))
       .toMatch(/^evaluating e\.txt: 1 of 1 window, each scored/);
+    // The steps within a pass: redrawn at a terminal, left out of a log.
+    const step: ProgressEvent = { type: 'evaluationStep', text: 'e.txt', from: 8, to: 16, windows: 30, step: 3, steps: 25, done: 26.9, total: 90, elapsed: 4 };
+    expect(progressLine(step)).toBe('evaluating e.txt: windows 9–16 of 30, block 3 of 24 run by the three models (4.0s)');
+    expect(pipedProgress(() => 0)(step)).toBeNull();
   });
 
   it('a long block: the linears\' bar every 10 s inside it, not only at the end of the quantization', () => {

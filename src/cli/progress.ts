@@ -21,6 +21,8 @@ export function progressLine(e: ProgressEvent, width = 24): string {
       return `block ${e.block + 1}/${e.blocks} done (${seconds(e.elapsed)})`;
     case 'evaluation':
       return `evaluating ${e.text} (${e.variant}): window ${e.windowsDone} of ${e.windows} (${seconds(e.elapsed)})`;
+    case 'evaluationStep':
+      return `evaluating ${e.text}: windows ${e.from + 1}–${e.to} of ${e.windows}, block ${e.step} of ${e.steps - 1} run by the three models (${seconds(e.elapsed)})`;
     case 'perplexity':
       return `perplexity ${e.variant}: ${e.value.toFixed(3)} (${seconds(e.elapsed)})`;
     case 'linear': {
@@ -194,6 +196,9 @@ export function pipedProgress(now: () => number, throttle = new LineThrottle()):
         lastPass = pass;
         return throttle.admit({ stage: stages.current, fraction: e.windowsDone / e.windows, last: e.windowsDone === e.windows, now: now() }) ? evaluationPassLine(e) : null;
       }
+      case 'evaluationStep':
+        // A log gets the passes (above), not the blocks within them; a heartbeat still names the last.
+        return null;
       case 'perplexity':
         return progressLine(e);
     }

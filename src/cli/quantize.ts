@@ -115,7 +115,7 @@ function reporter(): (e: ProgressEvent) => void {
   return (e) => {
     const line = progressLine(e);
     // The linears' bar and the evaluation's passes are redrawn in place; the next line replaces them.
-    if (e.type === 'linear' || e.type === 'evaluation') process.stderr.write(`\r\x1b[2K${line}`);
+    if (e.type === 'linear' || e.type === 'evaluation' || e.type === 'evaluationStep') process.stderr.write(`\r\x1b[2K${line}`);
     else process.stderr.write(`\r\x1b[2K${line}\n`);
   };
 }

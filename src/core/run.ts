@@ -74,7 +74,13 @@ export type ProgressEvent =
    * A pass of evaluation windows finished: `windowsDone` of `windows` of `text` for `variant`;
    * `done` of `total` counts windows over every text and all three models.
    */
-  | { type: 'evaluation'; text: string; variant: ModelVariant; windowsDone: number; windows: number; done: number; total: number; elapsed: number };
+  | { type: 'evaluation'; text: string; variant: ModelVariant; windowsDone: number; windows: number; done: number; total: number; elapsed: number }
+  /**
+   * Within a pass: the three models have run windows `from` + 1 to `to` of `windows` of `text`
+   * through `step` of `steps` steps (each block, then the head). `done` of `total` counts windows
+   * over every text and all three models, this pass's in proportion to its steps.
+   */
+  | { type: 'evaluationStep'; text: string; from: number; to: number; windows: number; step: number; steps: number; done: number; total: number; elapsed: number };
 
 /**
  * Perplexity of the three models on one evaluation text. A value is null when it was not

@@ -279,6 +279,7 @@ export async function perplexitiesWithDivergence(
     half: hooks.half,
     seconds: hooks.seconds,
     onPass: hooks.onPass,
+    onStep: hooks.onStep,
     atHead: (pass) => divergenceAtHead(rt, pass, model.spec.vocab, acc),
     // Each model's NLL from the logits the divergence makes: one head per model, not two.
     nllAtHead: true,

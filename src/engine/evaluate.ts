@@ -185,6 +185,11 @@ export interface EvaluationHooks {
   onEach?: (variant: ModelVariant, value: number) => void;
   /** Hears each finished pass, for each model: windows scored so far, of all. */
   onPass?: (variant: ModelVariant, windowsDone: number, windows: number) => void;
+  /**
+   * Hears the pass of windows `from` + 1 to `to` (of `windows`) go on: the three models have run
+   * `step` of its `steps` steps (the model's blocks, then the head, which onPass ends).
+   */
+  onStep?: (from: number, to: number, windows: number, step: number, steps: number) => void;
   /** Called at the head of each pass (see HeadPass), after the NLL is recorded (unless nllAtHead); awaited. */
   atHead?: (pass: HeadPass) => Promise<void> | void;
   /**
@@ -233,7 +238,8 @@ export class StreamedEvaluation {
     for (let w0 = 0; w0 < count; w0 += windowsPerPass) {
       throwIfCancelled(hooks.signal);
       const n = Math.min(windowsPerPass, count - w0);
-      const nll = await this.pass(windows.subarray(w0 * seqlen, (w0 + n) * seqlen), seqlen, w0, hooks);
+      const onBlock = (b: number) => hooks.onStep?.(w0, w0 + n, count, b + 1, this.model.spec.layers + 1);
+      const nll = await this.pass(windows.subarray(w0 * seqlen, (w0 + n) * seqlen), seqlen, w0, hooks, onBlock);
       // Summed in token order per model, as perplexity() sums each model's passes.
       for (const v of VARIANTS) for (const x of nll[v]) sums[v] += x;
       scored += n * (seqlen - 1);
@@ -248,7 +254,7 @@ export class StreamedEvaluation {
   }
 
   /** One pass of windows through the three models: each one's NLL per token [T] (f32 values). */
-  private async pass(ids: Uint32Array, seqlen: number, firstWindow: number, hooks: EvaluationHooks): Promise<Record<ModelVariant, Float32Array>> {
+  private async pass(ids: Uint32Array, seqlen: number, firstWindow: number, hooks: EvaluationHooks, onBlock: (b: number) => void): Promise<Record<ModelVariant, Float32Array>> {
     const { rt, model, q, half, globals } = this;
     const { spec } = model;
     const T = ids.length;
@@ -332,6 +338,7 @@ export class StreamedEvaluation {
             };
           });
         }
+        onBlock(b);
       }
 
       // The head: each model's input, its NLL, then the hook with the three side by side.

@@ -53,8 +53,19 @@ describe('runModel for the studio', () => {
     expect(evals.length).toBeGreaterThan(3);
     // Windows done count up over every text and model, to the total planned (2 texts × 4 windows × 3 models).
     expect(evals[0].total).toBe(24);
-    for (let i = 1; i < evals.length; i++) expect(evals[i].done).toBeGreaterThan(evals[i - 1].done);
+    // A pass ends for the three models at once (they run it side by side): its three events say the same.
+    for (let i = 1; i < evals.length; i++) expect(evals[i].done).toBe(evals[i - 1].done + (i % 3 === 0 ? 6 : 0));
     expect(evals.every((e) => e.windowsDone >= 1 && e.windowsDone <= e.windows)).toBe(true);
+    // Within each pass, a step after each block run by the three models: done counts up between
+    // the passes' events, never past the pass's end.
+    const progress = events.filter((e): e is Extract<ProgressEvent, { type: 'evaluation' | 'evaluationStep' }> => e.type === 'evaluation' || e.type === 'evaluationStep');
+    const steps = progress.filter((e): e is Extract<ProgressEvent, { type: 'evaluationStep' }> => e.type === 'evaluationStep');
+    const blocks = out.model.spec.layers;
+    expect(steps.filter((e) => e.text === 'aesop').map((e) => e.step)).toEqual(
+      Array.from({ length: Math.ceil(4 / 2) }, () => Array.from({ length: blocks }, (_, b) => b + 1)).flat());
+    expect(steps.every((e) => e.steps === blocks + 1 && e.to > e.from && e.to <= e.windows)).toBe(true);
+    for (let i = 1; i < progress.length; i++) expect(progress[i].done).toBeGreaterThanOrEqual(progress[i - 1].done);
+    expect(steps.every((e) => e.done < e.total)).toBe(true);
     // The run came back: the first text measured in full; the second, whose three models run
     // pass by pass side by side (streamed), not measured for any of them.
     const [first, second] = out.report.evaluations;

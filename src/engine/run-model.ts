@@ -248,8 +248,8 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
     for (const [i, e] of inputs.evaluations.entries()) {
       const windowsOf = evalWindows[i];
       emit({ type: 'stage', stage: 'evaluation', detail: `${e.name}: ${counted(windowsOf.length, 'window')} of ${counted(seqlen, 'token')}`, elapsed: elapsed() });
-      // The three models run pass by pass side by side: windows done, summed over the models, count up.
-      const doneOf = { original: 0, rtn: 0, gptq: 0 };
+      // The three models run each pass side by side, block by block: windows done, summed over the
+      // models, count up with the blocks of a pass (evaluationStep) and reach the pass's end with it.
       // Passes of as many tokens as the calibration held, which the memory check admitted.
       await perplexitiesWithDivergence(rt, model, weights, Uint32Array.from(windowsOf.flat()), seqlen, settings.nsamples, {
         signal: hooks.signal,
@@ -262,12 +262,12 @@ export async function runModel(rt: GpuRuntime, inputs: RunInputs, hooks: RunMode
           evaluations[i][variant] = value;
           emit({ type: 'perplexity', text: e.name, variant, value, elapsed: elapsed() });
         },
+        onStep: (from, to, windows, step, steps) => {
+          const done = before + 3 * (from + ((to - from) * step) / steps);
+          emit({ type: 'evaluationStep', text: e.name, from, to, windows, step, steps, done, total, elapsed: elapsed() });
+        },
         onPass: (variant, windowsDone, windows) => {
-          doneOf[variant] = windowsDone;
-          emit({
-            type: 'evaluation', text: e.name, variant, windowsDone, windows,
-            done: before + doneOf.original + doneOf.rtn + doneOf.gptq, total, elapsed: elapsed(),
-          });
+          emit({ type: 'evaluation', text: e.name, variant, windowsDone, windows, done: before + 3 * windowsDone, total, elapsed: elapsed() });
         },
       });
       before += 3 * windowsOf.length;

@@ -81,8 +81,11 @@ export interface EvaluationProgress {
   variant: ModelVariant | null;
   windowsDone: number;
   windows: number;
+  /** Windows done of all (× 3 models), the pass in progress counted by its steps: not always whole. */
   done: number;
   total: number;
+  /** The pass in progress: windows from + 1 to `to`, `step` of `steps` steps run (evaluationStep), or none. */
+  step?: { from: number; to: number; step: number; steps: number } | null;
 }
 
 export interface RunSlice {

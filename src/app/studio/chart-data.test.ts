@@ -227,6 +227,10 @@ describe('time and progress', () => {
     const ev = { start: 40, text: 'kjv', variant: 'rtn' as const, windowsDone: 2, windows: 4, done: 6, total: 24 };
     const e = runProgress({ ...base, stage: 'evaluation', elapsed: 46, etaSeconds: 0, evaluation: ev }, 1_003_000);
     expect(e.evaluation).toEqual({ done: 6, total: 24, text: 'window 2 of 4 of kjv (RTN model) · 6 of 24 windows in all' });
+    // Within a pass: the block the three models have reached, and the windows in all not always whole.
+    const step = { ...ev, windowsDone: 2, done: 6 + 3 * 2 * (3 / 5), step: { from: 2, to: 4, step: 3, steps: 5 } };
+    expect(runProgress({ ...base, stage: 'evaluation', elapsed: 46, etaSeconds: 0, evaluation: step }, 1_000_000).evaluation?.text)
+      .toBe('windows 3–4 of 4 of kjv: block 3 of 4 run by the three models · 9 of 24 windows in all');
     // 6 windows in 6 s: 18 left take 18 s, less the 3 s since the event.
     expect(e.etaSeconds).toBeCloseTo(15, 9);
     expect(e.elapsed).toBe('49 s');

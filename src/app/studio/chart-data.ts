@@ -535,9 +535,12 @@ export function runProgress(run: ProgressFields, now: number | null = null): Run
     ? {
       done: ev.done,
       total: ev.total,
-      text: ev.variant
-        ? `window ${ev.windowsDone} of ${ev.windows} of ${ev.text} (${VARIANT_NAMES[ev.variant]} model) · ${ev.done} of ${ev.total} windows in all`
-        : `0 of ${ev.total} windows (${ev.total / 3} per model × 3 models)`,
+      text: ev.step
+        ? `windows ${ev.step.from + 1}–${ev.step.to} of ${ev.windows} of ${ev.text}: block ${ev.step.step} of ${ev.step.steps - 1} run by the three models · ` +
+          `${Math.floor(ev.done)} of ${ev.total} windows in all`
+        : ev.variant
+          ? `window ${ev.windowsDone} of ${ev.windows} of ${ev.text} (${VARIANT_NAMES[ev.variant]} model) · ${Math.floor(ev.done)} of ${ev.total} windows in all`
+          : `0 of ${ev.total} windows (${ev.total / 3} per model × 3 models)`,
     }
     : null;
   return {
