@@ -371,8 +371,9 @@ export class GptqLayer {
         rec.finish();
       } else {
         ({ F, percDamp, attempts } = await this.factor(o.percDamp, maxDampRetries, { diag, dead, scalars, perm }, permHost));
-        if (F && this.hessian.users > 1) {
-          this.dropFactor();
+        // Kept for the other layers on this H; a factor kept already (other damping options) stays,
+        // as a layer may still be sweeping with it, and this one is released with this run.
+        if (F && this.hessian.users > 1 && this.hessian.factor === null) {
           this.hessian.factor = { key, F, percDamp, attempts };
         } else if (F) {
           owned.push(F);
