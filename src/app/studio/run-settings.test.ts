@@ -55,6 +55,9 @@ describe('studio settings', () => {
       .toEqual(['damping must be more than 0 %']);
     const refused = runBlockers({ modelReady: true, settings: texts, fieldErrors: {}, plan: plan({ fitError: 'needs 1430.5 TiB of a 2 GiB budget' }) });
     expect(refused).toEqual(['needs 1430.5 TiB of a 2 GiB budget']);
+    // A field emptied after the plan refused its last valid value: the field's reason alone.
+    expect(runBlockers({ modelReady: true, settings: texts, fieldErrors: { nsamples: 'calibration windows must be a whole number' }, plan: plan({ fitError: 'use fewer calibration windows (now 65536)' }) }))
+      .toEqual(['calibration windows must be a whole number']);
     expect(runBlockers({ modelReady: true, settings: texts, fieldErrors: {}, plan: plan({ textError: 'the calibration text gives 10 tokens' }) }))
       .toEqual(['the calibration text gives 10 tokens']);
     expect(runBlockers({ modelReady: true, settings: defaultSettings, fieldErrors: {}, plan: { status: 'loading' } }))

@@ -123,6 +123,9 @@ export function runBlockers(opts: {
 }): string[] {
   if (!opts.modelReady) return settingsBlockers(opts);
   const out = settingsBlockers(opts);
+  // While a field is invalid the settings are not those typed: the plan, made for the last valid
+  // ones, would speak of a value no longer on screen.
+  if (Object.values(opts.fieldErrors).some(Boolean)) return out;
   if (opts.plan.status === 'error') out.push(`the plan failed: ${opts.plan.error.message}`);
   if (opts.plan.status === 'ready' && opts.plan.forSettings === opts.settings) out.push(...planRefusals(opts.plan.plan));
   return out;
