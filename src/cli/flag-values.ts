@@ -4,20 +4,15 @@
  * "" (as 0) and " 7" for integers, and rounds a 20-digit value to a float that is still "an
  * integer"; a flag takes none of these, and says what it expects instead.
  */
+import { isPlainInteger, looseNumber } from '../core/number-text';
+
+/** Decimal numbers as every setting takes them (src/core/number-text.ts). */
+export { decimalOrNaN } from '../core/number-text';
 
 /** Bad flags or flag values: the command prints the message (and its usage) and exits 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
-
-/** Plain decimal digits, with a minus sign where negative values are meaningful (the range says). */
-const INTEGER = /^-?[0-9]+$/;
-
-/**
- * A decimal number: digits with an optional fraction and exponent ("0.01", ".5", "3", "1e-2"),
- * with an optional minus sign; no hex, no "Infinity", no spaces, nothing empty.
- */
-const DECIMAL = /^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/;
 
 /** What an integer flag takes. */
 export interface IntegerRange {
@@ -42,9 +37,9 @@ function rangeText(min: number, max: number): string {
 export function parseInteger(flag: string, text: string, range: IntegerRange): number {
   const { min } = range;
   const max = range.max ?? Number.MAX_SAFE_INTEGER;
-  if (!INTEGER.test(text)) {
+  if (!isPlainInteger(text)) {
     // Say the plain form of what JavaScript would have read ("1e3" is 1000), when there is one in range.
-    const loose = text.trim() === '' ? NaN : Number(text);
+    const loose = looseNumber(text);
     const plain = Number.isSafeInteger(loose) && loose >= min && loose <= max ? ` (write ${loose})` : '';
     throw new UsageError(`${flag} needs an integer in plain decimal digits ${rangeText(min, max)}, got "${text}"${plain}`);
   }
@@ -56,12 +51,4 @@ export function parseInteger(flag: string, text: string, range: IntegerRange): n
   }
   if (big < BigInt(min)) throw new UsageError(`${flag} needs an integer ${rangeText(min, max)}, got "${text}"`);
   return Number(big);
-}
-
-/**
- * A decimal number (see DECIMAL: "0.01", "1e-2", "-3"), or NaN for anything else ("0x10", "",
- * "Infinity", " 1"): the caller's range check then refuses it with what the flag takes.
- */
-export function decimalOrNaN(text: string): number {
-  return DECIMAL.test(text) ? Number(text) : NaN;
 }

@@ -4,6 +4,7 @@
  * settings field follows; and why the run cannot start now, if it cannot.
  */
 import { dampingRefusal } from '../../core/damping';
+import { isPlainInteger, looseNumber } from '../../core/number-text';
 import type { RunSettings } from '../../core/run';
 import { DEFAULT_SNIPPET_PROMPT } from '../../core/export/model-card';
 import { staticGroupsRefusal } from '../../core/groups';
@@ -61,7 +62,7 @@ export function withoutDemoTexts(s: Pick<SettingsSlice, 'calibration' | 'evaluat
 
 // ---- Field rules: a reason when the text is not a valid value, else null ----
 
-const whole = (text: string) => (text.trim() === '' ? NaN : Number(text));
+const whole = looseNumber;
 
 /** A whole number ≥ min (empty allowed when `optional`). */
 export function wholeRule(what: string, min: number, optional = false) {
@@ -70,7 +71,7 @@ export function wholeRule(what: string, min: number, optional = false) {
     const n = whole(text);
     if (!Number.isInteger(n)) return `${what} must be a whole number${optional ? ' (or empty)' : ''}`;
     // Digits only, as the CLI's flags take them: 1e3 or 0x10 is refused with its plain form.
-    if (!/^-?\d+$/.test(text.trim())) return `${what} must be written in digits${Number.isSafeInteger(n) ? ` (write ${n})` : ''}`;
+    if (!isPlainInteger(text.trim())) return `${what} must be written in digits${Number.isSafeInteger(n) ? ` (write ${n})` : ''}`;
     if (!Number.isSafeInteger(n)) return `${what}: ${text.trim()} is too large`;
     if (n < min) return `${what} must be at least ${min}`;
     return null;
