@@ -473,8 +473,7 @@ async function benchModel(rt: GpuRuntime, name: ModelName, p: Prepared, sizes: S
   const setOf = new Map(inputSets(spec.layout.block).flatMap((set, i) => set.map((n) => [n, i] as const)));
   const factored = new Set<string>();
   for (const r of q.layers) {
-    const s = (q.gptq.get(weightKey(r.block, r.name)) as GpuGptqResult | undefined)?.seconds;
-    const { rows, cols } = q.gptq.get(weightKey(r.block, r.name))!;
+    const { rows, cols, seconds: s } = q.gptq.get(weightKey(r.block, r.name))!;
     const f = linearFlops(rows, cols, 0);
     const input = `${r.block}/${setOf.get(r.name) ?? r.name}`;
     if (!factored.has(input)) stageFlops.inverse += f.inverse;
